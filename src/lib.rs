@@ -1,0 +1,1 @@
+//! Switchboard: customer-messaging inbox in one binary.
