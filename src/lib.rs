@@ -1,1 +1,18 @@
 //! Switchboard: customer-messaging inbox in one binary.
+//!
+//! Module map: `config` → `server` (lifecycle) → `http` (router, pages, API, SSE) → `domain`
+//! (rules and state changes) → `store` (redb, group-commit writer). `jobs` run on cron
+//! schedules; `control` lets the CLI reach a running server. See docs/architecture.md.
+
+pub mod clock;
+pub mod config;
+pub mod control;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod server;
+pub mod store;
+pub mod tls;
+
+pub use http::{AppState, app};

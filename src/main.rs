@@ -1,1 +1,369 @@
-fn main() {}
+//! The `switchboard` command: parse arguments, load the config, call into the library.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use switchboard::clock::SystemClock;
+use switchboard::config::Config;
+use switchboard::control::{self, Request};
+use switchboard::domain::users::Role;
+
+#[derive(Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Customer-messaging inbox for the box beside the PBX",
+    long_about = "Switchboard serves an agent inbox for SMS, WhatsApp, Messenger and website live chat, plus internal \
+team chat, from one process and one redb database file.\n\nWith no command it serves. Configuration comes from \
+--config, else /etc/switchboard/switchboard.toml if present, else embedded defaults (http://127.0.0.1:8080, data in \
+./switchboard-data); SWITCHBOARD_<KEY> environment variables override single keys (nested keys joined by __, e.g. \
+SWITCHBOARD_STORE__CACHE_SIZE_MB=16).\n\nCommands that touch the database work whether or not the server runs: \
+with the server running they go through its control socket in the data directory."
+)]
+struct Cli {
+    /// Config file (TOML).
+    #[arg(long, global = true, env = "SWITCHBOARD_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the server (the default).
+    Serve,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// API tokens for scripts.
+    Token {
+        #[command(subcommand)]
+        cmd: TokenCmd,
+    },
+    /// Validate or print the effective configuration.
+    Config {
+        #[command(subcommand)]
+        cmd: ConfigCmd,
+    },
+    /// Write a consistent copy of the database to FILE (works while the server runs).
+    Backup { file: PathBuf },
+    /// Replace the database with a backup (stop the server first). The old file is kept beside it.
+    Restore { file: PathBuf },
+    /// Check the database: integrity, schema version, every record readable, file size vs live data.
+    Check,
+    /// Give free space in the database file back to the file system (stop the server first).
+    Compact,
+    /// Background jobs.
+    Jobs {
+        #[command(subcommand)]
+        cmd: JobsCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a user. The password is read from stdin unless --password is given.
+    Add {
+        username: String,
+        #[arg(long, value_parser = ["admin", "agent"], default_value = "agent")]
+        role: String,
+        #[arg(long, default_value = "")]
+        display_name: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        #[arg(long, default_value = "")]
+        extension: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Set a new password (read from stdin unless --password is given); ends the user's sessions.
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Disable a user; their sessions end at once.
+    Disable { username: String },
+    /// List users.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create an API token (printed once) for `Authorization: Bearer`.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Validate the configuration and exit.
+    Check,
+    /// Print the effective configuration as TOML.
+    Dump,
+}
+
+#[derive(Subcommand)]
+enum JobsCmd {
+    /// Run one job now (attachment-cleanup, session-closure, history-retention, outbound-retry, login-session-sweep).
+    Run { name: String },
+    /// List the jobs and their schedules.
+    List,
+}
+
+fn read_password(given: Option<String>) -> Result<String, String> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    eprintln!("password (one line on stdin):");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&cfg.log.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cfg.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cfg = match Config::load(cli.config.as_deref(), std::env::vars()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(2)
+        .max_blocking_threads(16)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("switchboard: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let cmd = cli.cmd.unwrap_or(Cmd::Serve);
+    if matches!(cmd, Cmd::Serve) {
+        init_logging(&cfg);
+    }
+    match rt.block_on(run(cmd, cfg)) {
+        Ok(out) => {
+            if !out.is_empty() {
+                println!("{}", out.trim_end());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("switchboard: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cmd: Cmd, cfg: Config) -> Result<String, String> {
+    match cmd {
+        Cmd::Serve => serve(cfg).await,
+        Cmd::Config {
+            cmd: ConfigCmd::Check,
+        } => Ok(format!(
+            "configuration OK (data in {})",
+            cfg.data_dir.display()
+        )),
+        Cmd::Config {
+            cmd: ConfigCmd::Dump,
+        } => toml::to_string_pretty(&cfg).map_err(|e| e.to_string()),
+        Cmd::User { cmd } => {
+            let req = match cmd {
+                UserCmd::Add {
+                    username,
+                    role,
+                    display_name,
+                    email,
+                    extension,
+                    password,
+                } => Request::UserAdd {
+                    username,
+                    password: read_password(password)?,
+                    role: if role == "admin" {
+                        Role::Admin
+                    } else {
+                        Role::Agent
+                    },
+                    display_name,
+                    email,
+                    extension,
+                },
+                UserCmd::Passwd { username, password } => Request::UserPasswd {
+                    username,
+                    password: read_password(password)?,
+                },
+                UserCmd::Disable { username } => Request::UserDisable { username },
+                UserCmd::List => Request::UserList,
+            };
+            dispatch(&cfg, req).await
+        }
+        Cmd::Token {
+            cmd: TokenCmd::Create { user, name },
+        } => {
+            dispatch(
+                &cfg,
+                Request::TokenCreate {
+                    username: user,
+                    name,
+                },
+            )
+            .await
+        }
+        Cmd::Backup { file } => {
+            let file = std::path::absolute(&file).map_err(|e| e.to_string())?;
+            dispatch(&cfg, Request::Backup { path: file }).await
+        }
+        Cmd::Check => {
+            let path = cfg.db_path();
+            match switchboard::store::check_offline(&path) {
+                Ok(r) => control::report_text(&r).map_err(|e| e.public_message()),
+                Err(e) if switchboard::store::is_locked(&e) => dispatch(&cfg, Request::Check).await,
+                Err(e) => Err(e.public_message()),
+            }
+        }
+        Cmd::Compact => {
+            let (before, after) = switchboard::store::compact_offline(&cfg.db_path())
+                .map_err(|e| e.public_message())?;
+            Ok(format!(
+                "compacted {}: {before} -> {after} bytes",
+                cfg.db_path().display()
+            ))
+        }
+        Cmd::Restore { file } => restore(&cfg, &file),
+        Cmd::Jobs {
+            cmd: JobsCmd::Run { name },
+        } => dispatch(&cfg, Request::JobRun { name }).await,
+        Cmd::Jobs { cmd: JobsCmd::List } => Ok(switchboard::jobs::JOBS
+            .iter()
+            .map(|j| {
+                format!(
+                    "{}\t{}",
+                    j.name,
+                    match (j.schedule)(&cfg) {
+                        "" => "(disabled)",
+                        s => s,
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")),
+    }
+}
+
+async fn serve(cfg: Config) -> Result<String, String> {
+    let running = switchboard::server::start(cfg, Arc::new(SystemClock))
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(url) = &running.setup_url {
+        eprintln!("\n  First start: create the administrator at\n  {url}\n");
+    }
+    switchboard::server::shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(String::new())
+}
+
+/// Through the running server's control socket, else directly on the database file.
+async fn dispatch(cfg: &Config, req: Request) -> Result<String, String> {
+    if control::socket_path(&cfg.data_dir).exists() {
+        if let Ok(resp) = control::send(&cfg.data_dir, &req).await {
+            return if resp.ok {
+                Ok(resp.message)
+            } else {
+                Err(resp.message)
+            };
+        }
+    }
+    let path = cfg.db_path();
+    let clock = Arc::new(SystemClock);
+    let (p, cache, batch) = (
+        path.clone(),
+        cfg.store.cache_size_mb.min(16),
+        cfg.store.max_batch,
+    );
+    let store = tokio::task::spawn_blocking(move || {
+        switchboard::store::Store::open(&p, cache, batch, clock)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.public_message())?;
+    let ctx = switchboard::jobs::JobCtx {
+        store,
+        config: Arc::new(cfg.clone()),
+        clock: Arc::new(SystemClock),
+        http: reqwest::Client::new(),
+        public_url: cfg.public_url().map_err(|e| e.to_string())?,
+    };
+    let passwords = switchboard::domain::passwords::Passwords::default();
+    control::execute(&ctx, &passwords, req)
+        .await
+        .map_err(|e| e.public_message())
+}
+
+fn restore(cfg: &Config, file: &std::path::Path) -> Result<String, String> {
+    let report = switchboard::store::check_offline(file)
+        .map_err(|e| format!("{}: {}", file.display(), e.public_message()))?;
+    if !report.ok {
+        return Err(format!(
+            "{} is not a sound backup:\n{}",
+            file.display(),
+            control::report_text(&report)
+                .err()
+                .map(|e| e.public_message())
+                .unwrap_or_default()
+        ));
+    }
+    let db = cfg.db_path();
+    if db.exists() {
+        // Refuses while the server holds the lock.
+        if let Err(e) = switchboard::store::check_offline(&db)
+            && switchboard::store::is_locked(&e)
+        {
+            return Err("the server is running; stop it first (systemctl stop switchboard)".into());
+        }
+        let kept = db.with_extension(format!("redb.before-restore-{}", std::process::id()));
+        std::fs::rename(&db, &kept)
+            .map_err(|e| format!("cannot move {} aside: {e}", db.display()))?;
+        std::fs::copy(file, &db).map_err(|e| format!("cannot copy {}: {e}", file.display()))?;
+        return Ok(format!(
+            "restored {} into {} (previous database kept as {})",
+            file.display(),
+            db.display(),
+            kept.display()
+        ));
+    }
+    std::fs::create_dir_all(&cfg.data_dir).map_err(|e| e.to_string())?;
+    std::fs::copy(file, &db).map_err(|e| format!("cannot copy {}: {e}", file.display()))?;
+    Ok(format!("restored {} into {}", file.display(), db.display()))
+}

@@ -1,0 +1,58 @@
+//! Who may see what. Enforced by the server for pages, API and events alike: admins see every
+//! channel; an agent sees the channels they are a member of; users-audience events go to the
+//! listed users only. Things a caller may not see are reported as "not found", never
+//! "forbidden", so their existence does not leak.
+
+use std::collections::HashSet;
+
+use redb::ReadTransaction;
+
+use super::users::User;
+use crate::error::Result;
+use crate::store::Audience;
+use crate::store::codec::{self, k1};
+use crate::store::tables::MEMBER_CHANNELS;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Visible {
+    All,
+    Channels(HashSet<u64>),
+}
+
+impl Visible {
+    pub fn channel(&self, id: u64) -> bool {
+        match self {
+            Visible::All => true,
+            Visible::Channels(set) => set.contains(&id),
+        }
+    }
+}
+
+/// The channel ids `user` is a member of.
+pub fn member_channels(rtx: &ReadTransaction, user_id: u64) -> Result<HashSet<u64>> {
+    let t = rtx.open_table(MEMBER_CHANNELS)?;
+    let (start, end) = (k1(user_id), k1(user_id.saturating_add(1)));
+    let mut out = HashSet::new();
+    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
+        out.insert(codec::u64_at(item?.0.value(), 8)?);
+    }
+    Ok(out)
+}
+
+pub fn visible_channels(rtx: &ReadTransaction, user: &User) -> Result<Visible> {
+    if user.is_admin() {
+        return Ok(Visible::All);
+    }
+    Ok(Visible::Channels(member_channels(rtx, user.id)?))
+}
+
+/// May `user` (with channel visibility `vis`) receive an event for `aud`?
+pub fn can_receive(user: &User, vis: &Visible, aud: &Audience) -> bool {
+    match aud {
+        Audience::Channel { channel_id } | Audience::Visitor { channel_id, .. } => {
+            vis.channel(*channel_id)
+        }
+        Audience::Users { user_ids } => user_ids.contains(&user.id),
+        Audience::Admins => user.is_admin(),
+    }
+}

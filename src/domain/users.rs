@@ -1,0 +1,403 @@
+//! Users: accounts, roles, profiles.
+
+use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::store::codec::{self, k1};
+use crate::store::tables::{USERS, USERS_BY_NAME};
+use crate::store::{Audience, Store, WriteCtx};
+
+use super::audit;
+use super::passwords::Passwords;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Agent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    De,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct NotifySettings {
+    pub sound: bool,
+    pub popups: bool,
+    pub desktop: bool,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            sound: true,
+            popups: true,
+            desktop: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    pub id: u64,
+    pub username: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub extension: String,
+    pub role: Role,
+    #[serde(default)]
+    pub disabled: bool,
+    /// None = language from the browser.
+    #[serde(default)]
+    pub language: Option<Lang>,
+    pub password_hash: String,
+    pub created: i64,
+    #[serde(default)]
+    pub notify: NotifySettings,
+}
+
+/// The public view of a user (never the hash).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: u64,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub extension: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub language: Option<Lang>,
+    pub notify: NotifySettings,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            email: u.email.clone(),
+            extension: u.extension.clone(),
+            role: u.role,
+            disabled: u.disabled,
+            language: u.language,
+            notify: u.notify.clone(),
+        }
+    }
+}
+
+impl User {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub extension: String,
+    pub role: Role,
+    #[serde(default)]
+    pub language: Option<Lang>,
+}
+
+/// Fields a user may change about themself; admins may change any user's (plus role/disabled).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub extension: Option<String>,
+    pub language: Option<Option<Lang>>,
+    pub notify: Option<NotifySettings>,
+    /// Admin only.
+    pub role: Option<Role>,
+    /// Admin only.
+    pub disabled: Option<bool>,
+}
+
+pub fn validate_username(name: &str) -> Result<String> {
+    let n = name.trim();
+    if n.is_empty() || n.len() > 64 {
+        return Err(Error::invalid("username", "must be 1 to 64 characters"));
+    }
+    if !n
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return Err(Error::invalid(
+            "username",
+            "may contain only letters, digits and . _ - @",
+        ));
+    }
+    Ok(n.to_string())
+}
+
+fn clean_text(field: &str, v: &str, max: usize) -> Result<String> {
+    let v = v.trim();
+    if v.chars().count() > max {
+        return Err(Error::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(Error::invalid(field, "must not contain control characters"));
+    }
+    Ok(v.to_string())
+}
+
+fn validate_email(v: &str) -> Result<String> {
+    let v = clean_text("email", v, 254)?;
+    if !v.is_empty() && (!v.contains('@') || v.contains(' ')) {
+        return Err(Error::invalid("email", "is not an email address"));
+    }
+    Ok(v)
+}
+
+fn validate_extension(v: &str) -> Result<String> {
+    let v = clean_text("extension", v, 32)?;
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '*' | '#'))
+    {
+        return Err(Error::invalid(
+            "extension",
+            "may contain only digits, + * #",
+        ));
+    }
+    Ok(v)
+}
+
+pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<User>> {
+    codec::get(&rtx.open_table(USERS)?, &k1(id))
+}
+
+pub fn get_by_name(rtx: &ReadTransaction, username: &str) -> Result<Option<User>> {
+    let idx = rtx.open_table(USERS_BY_NAME)?;
+    let Some(id) = idx.get(username.trim().to_ascii_lowercase().as_bytes())? else {
+        return Ok(None);
+    };
+    let id = codec::u64_at(id.value(), 0)?;
+    get(rtx, id)
+}
+
+pub fn list(rtx: &ReadTransaction) -> Result<Vec<User>> {
+    let t = rtx.open_table(USERS)?;
+    let mut out = Vec::new();
+    for item in t.iter()? {
+        out.push(codec::decode(item?.1.value())?);
+    }
+    Ok(out)
+}
+
+pub fn count(rtx: &ReadTransaction) -> Result<u64> {
+    Ok(rtx.open_table(USERS)?.len()?)
+}
+
+pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<User> {
+    codec::get(&ctx.txn.open_table(USERS)?, &k1(id))?.ok_or(Error::NotFound("user"))
+}
+
+pub fn put_in(ctx: &mut WriteCtx<'_>, user: &User) -> Result<()> {
+    let mut t = ctx.txn.open_table(USERS)?;
+    codec::put(&mut t, &k1(user.id), user)?;
+    drop(t);
+    ctx.emit(
+        Audience::Admins,
+        "user.updated",
+        serde_json::to_value(UserView::from(user)).unwrap_or_default(),
+    )
+}
+
+/// Create a user. `only_if_no_users` makes this the atomic first-admin setup.
+pub async fn create(
+    store: &Store,
+    passwords: &Passwords,
+    actor: Option<u64>,
+    input: NewUser,
+    only_if_no_users: bool,
+) -> Result<User> {
+    let username = validate_username(&input.username)?;
+    let display_name = match clean_text("display_name", &input.display_name, 100)? {
+        d if d.is_empty() => username.clone(),
+        d => d,
+    };
+    let email = validate_email(&input.email)?;
+    let extension = validate_extension(&input.extension)?;
+    let hash = passwords.hash(&input.password).await?;
+    let (role, language) = (input.role, input.language);
+    store
+        .write(move |ctx| {
+            let key = username.to_ascii_lowercase();
+            {
+                let idx = ctx.txn.open_table(USERS_BY_NAME)?;
+                if idx.get(key.as_bytes())?.is_some() {
+                    return Err(Error::Conflict(format!("the username {username} is taken")));
+                }
+            }
+            if only_if_no_users && ctx.txn.open_table(USERS)?.len()? > 0 {
+                return Err(Error::Conflict("setup is already complete".into()));
+            }
+            let id = ctx.next_id("user")?;
+            let user = User {
+                id,
+                username: username.clone(),
+                display_name: display_name.clone(),
+                email: email.clone(),
+                extension: extension.clone(),
+                role,
+                disabled: false,
+                language,
+                password_hash: hash.clone(),
+                created: ctx.now,
+                notify: NotifySettings::default(),
+            };
+            ctx.txn
+                .open_table(USERS_BY_NAME)?
+                .insert(key.as_bytes(), k1(id).as_slice())?;
+            put_in(ctx, &user)?;
+            audit::record(
+                ctx,
+                actor.or(Some(id)),
+                "user.create",
+                format!("user:{id}"),
+                format!("{username} ({role:?})"),
+            )?;
+            Ok(user)
+        })
+        .await
+}
+
+/// Apply a profile/admin change. `by_admin` allows role and disabled.
+pub async fn update(
+    store: &Store,
+    actor: u64,
+    id: u64,
+    patch: UserPatch,
+    by_admin: bool,
+) -> Result<User> {
+    if !by_admin && (patch.role.is_some() || patch.disabled.is_some()) {
+        return Err(Error::Forbidden(
+            "only an admin may change roles or disable users".into(),
+        ));
+    }
+    let display_name = patch
+        .display_name
+        .as_deref()
+        .map(|v| clean_text("display_name", v, 100))
+        .transpose()?;
+    if display_name.as_deref() == Some("") {
+        return Err(Error::invalid("display_name", "must not be empty"));
+    }
+    let email = patch.email.as_deref().map(validate_email).transpose()?;
+    let extension = patch
+        .extension
+        .as_deref()
+        .map(validate_extension)
+        .transpose()?;
+    store
+        .write(move |ctx| {
+            let mut u = get_in(ctx, id)?;
+            if actor == id
+                && (patch.disabled == Some(true) || patch.role == Some(Role::Agent))
+                && u.is_admin()
+            {
+                let admins = count_active_admins(ctx)?;
+                if admins <= 1 {
+                    return Err(Error::Conflict("you are the last active admin".into()));
+                }
+            }
+            if let Some(v) = &display_name {
+                u.display_name = v.clone();
+            }
+            if let Some(v) = &email {
+                u.email = v.clone();
+            }
+            if let Some(v) = &extension {
+                u.extension = v.clone();
+            }
+            if let Some(v) = patch.language {
+                u.language = v;
+            }
+            if let Some(v) = &patch.notify {
+                u.notify = v.clone();
+            }
+            let mut detail = Vec::new();
+            if let Some(r) = patch.role
+                && r != u.role
+            {
+                detail.push(format!("role {:?} -> {r:?}", u.role));
+                u.role = r;
+            }
+            if let Some(d) = patch.disabled
+                && d != u.disabled
+            {
+                detail.push(if d {
+                    "disabled".to_string()
+                } else {
+                    "enabled".to_string()
+                });
+                u.disabled = d;
+                if d {
+                    super::auth::end_all_sessions_in(ctx, id)?;
+                }
+            }
+            put_in(ctx, &u)?;
+            audit::record(
+                ctx,
+                Some(actor),
+                "user.update",
+                format!("user:{id}"),
+                detail.join(", "),
+            )?;
+            Ok(u)
+        })
+        .await
+}
+
+fn count_active_admins(ctx: &WriteCtx<'_>) -> Result<usize> {
+    let t = ctx.txn.open_table(USERS)?;
+    let mut n = 0;
+    for item in t.iter()? {
+        let u: User = codec::decode(item?.1.value())?;
+        if u.is_admin() && !u.disabled {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Set a new password (reset by an admin or changed by the user); ends the user's other sessions.
+pub async fn set_password(
+    store: &Store,
+    passwords: &Passwords,
+    actor: Option<u64>,
+    id: u64,
+    password: &str,
+) -> Result<()> {
+    let hash = passwords.hash(password).await?;
+    store
+        .write(move |ctx| {
+            let mut u = get_in(ctx, id)?;
+            u.password_hash = hash.clone();
+            put_in(ctx, &u)?;
+            super::auth::end_all_sessions_in(ctx, id)?;
+            audit::record(ctx, actor, "user.password", format!("user:{id}"), "")?;
+            Ok(())
+        })
+        .await
+}

@@ -1,0 +1,66 @@
+//! The JSON API under `/api/v1`. Every route is registered through `OpenApiRouter` so the
+//! OpenAPI document at `/api/v1/openapi.json` always lists exactly what is served.
+
+pub mod users;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::error::Error;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchboard API",
+        description = "Customer messaging inbox. Authenticate with the session cookie (plus `X-CSRF-Token` on writes) or `Authorization: Bearer swb_…`."
+    ),
+    components(schemas(super::error::ErrorBody))
+)]
+pub struct ApiDoc;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(
+            super::ui::login::login_json,
+            super::ui::login::logout_json
+        ))
+        .merge(users::router())
+        .merge(super::events::router())
+}
+
+/// A JSON body whose rejections use the API error shape (400 malformed, 415 wrong type, 413 too big).
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(JsonBody(v)),
+            Err(rej) => Err(ApiError(match rej {
+                JsonRejection::MissingJsonContentType(_) => {
+                    Error::Unsupported("expected Content-Type: application/json".into())
+                }
+                JsonRejection::JsonDataError(e) => {
+                    Error::BadRequest(format!("invalid JSON body: {}", e.body_text()))
+                }
+                JsonRejection::JsonSyntaxError(e) => {
+                    Error::BadRequest(format!("malformed JSON: {}", e.body_text()))
+                }
+                JsonRejection::BytesRejection(e) => {
+                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                        Error::TooLarge("request body too large".into())
+                    } else {
+                        Error::BadRequest(e.body_text())
+                    }
+                }
+                other => Error::BadRequest(other.body_text()),
+            })),
+        }
+    }
+}

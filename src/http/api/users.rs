@@ -1,0 +1,217 @@
+//! Users, the caller's own profile, API tokens, audit log.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::JsonBody;
+use crate::domain::audit::{self, AuditEntry};
+use crate::domain::auth;
+use crate::domain::users::{self, NewUser, UserPatch, UserView};
+use crate::http::AppState;
+use crate::http::auth::ApiAuth;
+use crate::http::error::{ApiResult, ErrorBody};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, patch_user))
+        .routes(routes!(reset_password))
+        .routes(routes!(me, patch_me))
+        .routes(routes!(change_my_password))
+        .routes(routes!(create_token))
+        .routes(routes!(list_audit))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)))]
+/// All users (admins), or the colleague directory (agents: enabled users only).
+pub async fn list_users(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+) -> ApiResult<Json<Vec<UserView>>> {
+    let admin = who.user.is_admin();
+    let mut all: Vec<UserView> = state
+        .store
+        .read(users::list)
+        .await?
+        .iter()
+        .filter(|u| admin || !u.disabled)
+        .map(UserView::from)
+        .collect();
+    all.sort_by_key(|u| u.id);
+    Ok(Json(all))
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
+    responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Create a user (admins).
+pub async fn create_user(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    JsonBody(input): JsonBody<NewUser>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    who.require_admin()?;
+    let u = users::create(&state.store, &state.passwords, Some(who.id()), input, false).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(&u))))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = u64, Path)), responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<UserView>> {
+    let u = state.store.read(move |rtx| users::get(rtx, id)).await?;
+    match u {
+        Some(u) if who.user.is_admin() || !u.disabled => Ok(Json(UserView::from(&u))),
+        _ => Err(crate::error::Error::NotFound("user").into()),
+    }
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = u64, Path)), request_body = UserPatch,
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// Edit a user; disabling ends all their sessions at once (admins).
+pub async fn patch_user(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(patch): JsonBody<UserPatch>,
+) -> ApiResult<Json<UserView>> {
+    who.require_admin()?;
+    let u = users::update(&state.store, who.id(), id, patch, true).await?;
+    Ok(Json(UserView::from(&u)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasswordReset {
+    pub password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = u64, Path)), request_body = PasswordReset,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Reset a user's password (admins); ends their sessions.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(b): JsonBody<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    who.require_admin()?;
+    users::set_password(
+        &state.store,
+        &state.passwords,
+        Some(who.id()),
+        id,
+        &b.password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "users", responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
+/// The calling user.
+pub async fn me(ApiAuth(who): ApiAuth) -> Json<UserView> {
+    Json(UserView::from(&who.user))
+}
+
+#[utoipa::path(patch, path = "/api/v1/me", tag = "users", request_body = UserPatch, responses((status = 200, body = UserView), (status = 403, body = ErrorBody)))]
+/// Change one's own profile, language and notification settings.
+pub async fn patch_me(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    JsonBody(patch): JsonBody<UserPatch>,
+) -> ApiResult<Json<UserView>> {
+    let u = users::update(&state.store, who.id(), who.id(), patch, false).await?;
+    Ok(Json(UserView::from(&u)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new_password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "users", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Change one's own password; all sessions end.
+pub async fn change_my_password(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    JsonBody(b): JsonBody<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    if !state
+        .passwords
+        .verify(&b.current, Some(&who.user.password_hash))
+        .await?
+    {
+        return Err(crate::error::Error::invalid("current", "is wrong").into());
+    }
+    users::set_password(
+        &state.store,
+        &state.passwords,
+        Some(who.id()),
+        who.id(),
+        &b.new_password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewToken {
+    pub name: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CreatedToken {
+    pub id: u64,
+    pub name: String,
+    /// Shown once; send as `Authorization: Bearer <token>`.
+    pub token: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "users", request_body = NewToken, responses((status = 201, body = CreatedToken)))]
+/// Create an API token for scripts acting as the caller.
+pub async fn create_token(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    JsonBody(b): JsonBody<NewToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let (token, t) =
+        auth::create_api_token(&state.store, who.id(), &b.name, Some(who.id())).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            id: t.id,
+            name: t.name,
+            token,
+        }),
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Page {
+    /// Return entries older than this id.
+    pub before: Option<u64>,
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(Page), responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody)))]
+/// The append-only audit log, newest first (admins).
+pub async fn list_audit(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Query(p): Query<Page>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    who.require_admin()?;
+    let limit = p.limit.unwrap_or(100).clamp(1, 500);
+    Ok(Json(
+        state
+            .store
+            .read(move |rtx| audit::list(rtx, p.before, limit))
+            .await?,
+    ))
+}

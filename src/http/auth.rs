@@ -1,0 +1,263 @@
+//! Who is calling: a login cookie (browser) or a Bearer API token (scripts).
+//!
+//! CSRF: a state-changing request authenticated by cookie must either come from our own origin
+//! (the `Origin` header's host equals the `Host` the browser addressed, and `Sec-Fetch-Site` is
+//! not cross-site) or carry the session's token in `X-CSRF-Token`. Bearer requests carry no
+//! ambient credentials and need neither.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+
+use super::AppState;
+use super::error::{ApiError, UiError};
+use super::i18n::{self, I18n};
+use crate::domain::auth;
+use crate::domain::tokens::sha256;
+use crate::domain::users::{Lang, User};
+use crate::error::{Error, Result};
+
+pub const COOKIE: &str = "swb_session";
+
+#[derive(Debug, Clone)]
+pub enum Via {
+    Cookie { token: String, csrf: String },
+    Token,
+}
+
+#[derive(Debug, Clone)]
+pub struct Authed {
+    pub user: User,
+    pub via: Via,
+    pub lang: Lang,
+}
+
+impl Authed {
+    pub fn t(&self) -> I18n {
+        I18n(self.lang)
+    }
+    pub fn csrf(&self) -> &str {
+        match &self.via {
+            Via::Cookie { csrf, .. } => csrf,
+            Via::Token => "",
+        }
+    }
+    pub fn require_admin(&self) -> Result<()> {
+        if self.user.is_admin() {
+            Ok(())
+        } else {
+            Err(Error::Forbidden("administrators only".into()))
+        }
+    }
+    pub fn id(&self) -> u64 {
+        self.user.id
+    }
+}
+
+/// Authenticated caller of a JSON endpoint (401 JSON otherwise).
+pub struct ApiAuth(pub Authed);
+/// Authenticated caller of a page (redirect to /login otherwise).
+pub struct UiAuth(pub Authed);
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    for h in headers.get_all(header::COOKIE) {
+        let Ok(s) = h.to_str() else { continue };
+        for pair in s.split(';') {
+            if let Some((k, v)) = pair.trim().split_once('=')
+                && k == name
+            {
+                return Some(v.to_string());
+            }
+        }
+    }
+    None
+}
+
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+pub fn request_lang(headers: &HeaderMap) -> Lang {
+    i18n::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+fn is_unsafe(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// True when the request visibly comes from a page of this very site.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    match url::Url::parse(origin) {
+        Ok(u) => {
+            let h = u.host_str().unwrap_or("");
+            let with_port = match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_string(),
+            };
+            with_port.eq_ignore_ascii_case(host) || h.eq_ignore_ascii_case(host)
+        }
+        Err(_) => false,
+    }
+}
+
+/// CSRF rule for cookie-authenticated, state-changing requests.
+pub fn check_csrf(method: &Method, headers: &HeaderMap, session_csrf: &str) -> Result<()> {
+    if !is_unsafe(method) {
+        return Ok(());
+    }
+    if let Some(sent) = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        if crate::domain::tokens::ct_eq(sent.as_bytes(), session_csrf.as_bytes()) {
+            return Ok(());
+        }
+        return Err(Error::Forbidden(
+            "CSRF token mismatch; reload the page".into(),
+        ));
+    }
+    if same_origin(headers) {
+        return Ok(());
+    }
+    Err(Error::Forbidden(
+        "cross-site request refused (CSRF); reload the page".into(),
+    ))
+}
+
+pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authed> {
+    let headers = &parts.headers;
+    if let Some(token) = bearer(headers) {
+        let found = state
+            .store
+            .read(move |rtx| auth::lookup_api_token(rtx, &token))
+            .await?;
+        let Some((_, user)) = found else {
+            return Err(Error::Unauthorized("invalid API token".into()));
+        };
+        let lang = user.language.unwrap_or_else(|| request_lang(headers));
+        return Ok(Authed {
+            user,
+            via: Via::Token,
+            lang,
+        });
+    }
+    let Some(token) = cookie_value(headers, COOKIE) else {
+        return Err(Error::Unauthorized("not logged in".into()));
+    };
+    let now = state.now();
+    let life = state.lifetimes();
+    let t = token.clone();
+    let found = state
+        .store
+        .read(move |rtx| auth::lookup_session(rtx, &t, now, life))
+        .await?;
+    let Some((session, user)) = found else {
+        return Err(Error::Unauthorized("session expired; log in again".into()));
+    };
+    check_csrf(&parts.method, headers, &session.csrf)?;
+    maybe_touch(state, &token, session.last_seen, now);
+    let lang = user.language.unwrap_or_else(|| request_lang(headers));
+    Ok(Authed {
+        user,
+        via: Via::Cookie {
+            token,
+            csrf: session.csrf,
+        },
+        lang,
+    })
+}
+
+/// Writes `last_seen` at most once a minute per session, in the background.
+fn maybe_touch(state: &AppState, token: &str, last_seen: i64, now: i64) {
+    if now - last_seen < 60_000 {
+        return;
+    }
+    let key = sha256(token.as_bytes());
+    if let Ok(mut m) = state.touched.lock() {
+        if m.get(&key).is_some_and(|t| now - t < 60_000) {
+            return;
+        }
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(key, now);
+    }
+    let store = state.store.clone();
+    let token = token.to_string();
+    tokio::spawn(async move {
+        if let Err(e) = auth::touch(&store, &token).await {
+            tracing::debug!(error = %e, "session touch failed");
+        }
+    });
+}
+
+impl FromRequestParts<AppState> for ApiAuth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        authenticate(parts, state)
+            .await
+            .map(ApiAuth)
+            .map_err(ApiError)
+    }
+}
+
+impl FromRequestParts<AppState> for UiAuth {
+    type Rejection = UiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, UiError> {
+        authenticate(parts, state)
+            .await
+            .map(UiAuth)
+            .map_err(UiError)
+    }
+}
+
+/// The `Set-Cookie` value for a new login session.
+pub fn session_cookie(state: &AppState, token: &str) -> String {
+    let max_age = state.config.auth.session_max_hours * 3600;
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+pub fn clear_cookie(state: &AppState) -> String {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for UiAuth {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(authenticate(parts, state).await.ok().map(UiAuth))
+    }
+}
+
+/// The peer address (loopback when unknown, e.g. in router-only tests).
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+        Ok(ClientIp(ip))
+    }
+}

@@ -1,0 +1,109 @@
+//! One domain error, two renderings: `{"error":{"code","message"}}` for the API, a readable page
+//! (or a redirect to the login page) for the UI. Internal causes are logged, never shown.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Serialize;
+
+use crate::error::Error;
+
+/// API error: JSON body.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+/// UI error: HTML page.
+#[derive(Debug)]
+pub struct UiError(pub Error);
+
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+impl<E: Into<Error>> From<E> for UiError {
+    fn from(e: E) -> Self {
+        UiError(e.into())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+pub type UiResult<T> = Result<T, UiError>;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `not_found`, `invalid`, `rule`.
+    pub code: String,
+    pub message: String,
+}
+
+fn log(e: &Error) {
+    match e {
+        Error::Internal(cause) => tracing::error!(%cause, "internal error"),
+        Error::Unavailable(cause) => tracing::warn!(%cause, "unavailable"),
+        _ => tracing::debug!(error = %e, "request refused"),
+    }
+}
+
+fn status(e: &Error) -> StatusCode {
+    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn retry_after(e: &Error, resp: &mut Response) {
+    let secs = match e {
+        Error::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+        Error::Unavailable(_) => Some(5),
+        _ => None,
+    };
+    if let Some(s) = secs
+        && let Ok(v) = HeaderValue::from_str(&s.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+}
+
+pub fn json_error(e: &Error) -> Response {
+    log(e);
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: e.code().into(),
+            message: e.public_message(),
+        },
+    };
+    let mut resp = (status(e), Json(body)).into_response();
+    retry_after(e, &mut resp);
+    resp
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        json_error(&self.0)
+    }
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        if matches!(e, Error::Unauthorized(_)) {
+            return Redirect::to("/login").into_response();
+        }
+        log(&e);
+        let title = match e.status() {
+            404 => "Not found",
+            403 => "Not allowed",
+            429 => "Slow down",
+            500 => "Something went wrong",
+            503 => "Temporarily unavailable",
+            _ => "Cannot do that",
+        };
+        let page = super::ui::error_page(title, &e.public_message(), e.status());
+        let mut resp = (status(&e), Html(page)).into_response();
+        retry_after(&e, &mut resp);
+        resp
+    }
+}

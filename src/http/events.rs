@@ -1,0 +1,218 @@
+//! `GET /api/v1/events`: Server-Sent Events with resume.
+//!
+//! The stream subscribes to the live broadcast first, then replays the persisted log after the
+//! client's `Last-Event-ID` (or `?last_event_id=`), then forwards live events, skipping any it
+//! already sent and re-reading the log whenever it falls behind (a lagged broadcast receiver or a
+//! gap in sequence numbers). So a browser that reconnects gets everything it missed, once, in order.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::Stream;
+use serde::Deserialize;
+use tokio::sync::{broadcast, mpsc};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::auth::ApiAuth;
+use super::error::ApiResult;
+use crate::domain::access::{self, Visible};
+use crate::domain::users::User;
+use crate::store::{Event, events};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stream))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct StreamParams {
+    /// Resume after this sequence number (the `Last-Event-ID` header wins when both are given).
+    pub last_event_id: Option<u64>,
+}
+
+const PAGE: usize = 500;
+
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(StreamParams),
+    responses((status = 200, description = "text/event-stream; each event's data is `{seq, at, kind, data}`")))]
+/// Real-time events the caller may see: new messages, status changes, assignments, typing.
+pub async fn stream(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    headers: HeaderMap,
+    Query(p): Query<StreamParams>,
+) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    let header_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let live = state.store.subscribe();
+    let user = who.user.clone();
+    let uid = user.id;
+    let (vis, newest) = state
+        .store
+        .read(move |rtx| {
+            Ok((
+                access::visible_channels(rtx, &user)?,
+                events::last_seq(rtx)?,
+            ))
+        })
+        .await?;
+    let after = header_id.or(p.last_event_id).unwrap_or(newest);
+    let (tx, rx) = mpsc::channel::<Result<SseEvent, Infallible>>(64);
+    let st = state.clone();
+    let user = who.user.clone();
+    tokio::spawn(async move {
+        if let Err(e) = pump(st, user, vis, after, live, tx).await {
+            tracing::debug!(user = uid, error = %e, "event stream ended");
+        }
+    });
+    metrics::gauge!("sse_streams").increment(1.0);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        match rx.recv().await {
+            Some(item) => Some((item, rx)),
+            None => {
+                metrics::gauge!("sse_streams").decrement(1.0);
+                None
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+fn to_sse(ev: &Event) -> SseEvent {
+    let body = serde_json::json!({ "seq": ev.seq, "at": ev.at, "kind": ev.kind, "data": ev.data });
+    SseEvent::default()
+        .id(ev.seq.to_string())
+        .data(body.to_string())
+}
+
+struct Cursor {
+    user: User,
+    vis: Visible,
+    last: u64,
+}
+
+impl Cursor {
+    /// Sends `ev` if visible; returns false when the client is gone or must stop.
+    async fn deliver(
+        &mut self,
+        st: &AppState,
+        ev: &Event,
+        tx: &mpsc::Sender<Result<SseEvent, Infallible>>,
+    ) -> bool {
+        if ev.seq <= self.last {
+            return true;
+        }
+        self.last = ev.seq;
+        // Membership or account changes take effect at once.
+        if ev.kind == "channel.members"
+            || (ev.kind == "user.updated"
+                && ev.data.get("id").and_then(|v| v.as_u64()) == Some(self.user.id))
+        {
+            let uid = self.user.id;
+            match st
+                .store
+                .read(move |rtx| crate::domain::users::get(rtx, uid))
+                .await
+            {
+                Ok(Some(u)) if !u.disabled => {
+                    self.user = u.clone();
+                    if let Ok(v) = st
+                        .store
+                        .read(move |rtx| access::visible_channels(rtx, &u))
+                        .await
+                    {
+                        self.vis = v;
+                    }
+                }
+                _ => return false,
+            }
+        }
+        if !access::can_receive(&self.user, &self.vis, &ev.audience) {
+            return true;
+        }
+        tx.send(Ok(to_sse(ev))).await.is_ok()
+    }
+
+    /// Replays the persisted log after `self.last`.
+    async fn catch_up(
+        &mut self,
+        st: &AppState,
+        tx: &mpsc::Sender<Result<SseEvent, Infallible>>,
+    ) -> crate::error::Result<bool> {
+        loop {
+            let after = self.last;
+            let (batch, first) = st
+                .store
+                .read(move |rtx| Ok((events::since(rtx, after, PAGE)?, events::first_seq(rtx)?)))
+                .await?;
+            if let Some(first) = first
+                && first > after + 1
+                && after > 0
+            {
+                // The log was pruned past this client: it must reload its view.
+                let reset = SseEvent::default()
+                    .event("reset")
+                    .data("{\"kind\":\"reset\"}");
+                let _ = tx.send(Ok(reset)).await;
+                return Ok(false);
+            }
+            let n = batch.len();
+            for ev in &batch {
+                if !self.deliver(st, ev, tx).await {
+                    return Ok(false);
+                }
+            }
+            if n < PAGE {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+async fn pump(
+    st: AppState,
+    user: User,
+    vis: Visible,
+    after: u64,
+    mut live: broadcast::Receiver<Arc<Event>>,
+    tx: mpsc::Sender<Result<SseEvent, Infallible>>,
+) -> crate::error::Result<()> {
+    let mut cur = Cursor {
+        user,
+        vis,
+        last: after,
+    };
+    if !cur.catch_up(&st, &tx).await? {
+        return Ok(());
+    }
+    loop {
+        tokio::select! {
+            _ = st.shutdown.cancelled() => return Ok(()),
+            _ = tx.closed() => return Ok(()),
+            msg = live.recv() => match msg {
+                Ok(ev) => {
+                    if ev.seq > cur.last + 1 {
+                        if !cur.catch_up(&st, &tx).await? {
+                            return Ok(());
+                        }
+                    }
+                    if !cur.deliver(&st, &ev, &tx).await {
+                        return Ok(());
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if !cur.catch_up(&st, &tx).await? {
+                        return Ok(());
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Operational endpoints: health, metrics, fallbacks.
+
+use std::any::Any;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::AppState;
+use super::error::{ApiError, UiError, json_error};
+use crate::error::Error;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+}
+
+/// 200 "ok" when the store answers a read; 503 otherwise.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state
+        .store
+        .read(|rtx| crate::store::events::last_seq(rtx))
+        .await
+    {
+        Ok(_) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("store: {}", e.public_message()),
+        )
+            .into_response(),
+    }
+}
+
+/// Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let s = state.store.stats();
+    use std::sync::atomic::Ordering::Relaxed;
+    metrics::gauge!("store_write_queue_depth").set(s.queued.load(Relaxed) as f64);
+    metrics::gauge!("store_commits").set(s.commits.load(Relaxed) as f64);
+    metrics::gauge!("store_ops").set(s.ops.load(Relaxed) as f64);
+    let body = state
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+pub async fn not_found(uri: Uri) -> Response {
+    let e = Error::NotFound("page");
+    if uri.path().starts_with("/api/") || uri.path().starts_with("/hooks/") {
+        ApiError(Error::NotFound("route")).into_response()
+    } else {
+        UiError(e).into_response()
+    }
+}
+
+pub fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    json_error(&Error::Internal(format!("handler panicked: {detail}")))
+}

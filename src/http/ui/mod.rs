@@ -1,0 +1,96 @@
+//! Server-rendered pages (askama), progressively enhanced by `static/app.js`.
+
+mod admin_users;
+pub mod login;
+mod settings;
+mod setup;
+
+use askama::Template;
+use axum::Router;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use super::AppState;
+use super::auth::{Authed, UiAuth};
+use super::error::UiError;
+use super::i18n::I18n;
+use crate::domain::users::{Lang, UserView};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .merge(login::router())
+        .merge(setup::router())
+        .merge(settings::router())
+        .merge(admin_users::router())
+}
+
+/// What every page's frame needs.
+pub struct Chrome {
+    pub t: I18n,
+    pub title: String,
+    pub user: Option<UserView>,
+    pub csrf: String,
+    pub css: String,
+    pub js: String,
+    /// Which navigation entry is active.
+    pub nav: &'static str,
+}
+
+impl Chrome {
+    pub fn new(
+        state: &AppState,
+        who: Option<&Authed>,
+        lang: Lang,
+        title: &str,
+        nav: &'static str,
+    ) -> Self {
+        Self {
+            t: I18n(lang),
+            title: title.to_string(),
+            user: who.map(|a| UserView::from(&a.user)),
+            csrf: who.map(|a| a.csrf().to_string()).unwrap_or_default(),
+            css: state.assets.url("app.css"),
+            js: state.assets.url("app.js"),
+            nav,
+        }
+    }
+    pub fn is_admin(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.role == crate::domain::users::Role::Admin)
+    }
+}
+
+pub fn render(t: &impl Template) -> Result<Response, UiError> {
+    let html = t
+        .render()
+        .map_err(|e| crate::error::Error::Internal(format!("template: {e}")))?;
+    Ok(Html(html).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    status: u16,
+}
+
+/// A self-contained error page (no state needed, so it works from any failure path).
+pub fn error_page(title: &str, message: &str, status: u16) -> String {
+    ErrorPage {
+        title,
+        message,
+        status,
+    }
+    .render()
+    .unwrap_or_else(|_| format!("<!doctype html><title>{status}</title><p>{status}</p>"))
+}
+
+async fn home(who: Option<UiAuth>) -> Response {
+    match who {
+        Some(_) => Redirect::to("/chat/external").into_response(),
+        None => Redirect::to("/login").into_response(),
+    }
+}

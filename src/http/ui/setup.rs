@@ -1,0 +1,127 @@
+//! First start: the one-time setup link (printed in the log) creates the first admin.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::domain::auth;
+use crate::domain::tokens::ct_eq;
+use crate::domain::users::{self, NewUser, Role};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::auth::{request_lang, same_origin, session_cookie};
+use crate::http::error::UiError;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/setup", get(page).post(submit))
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    chrome: Chrome,
+    token: String,
+    valid: bool,
+    error: String,
+    fingerprint: String,
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct SetupForm {
+    token: String,
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    password: String,
+}
+
+fn token_ok(state: &AppState, token: &str) -> bool {
+    state
+        .setup_token
+        .lock()
+        .ok()
+        .and_then(|g| g.as_ref().map(|t| ct_eq(t.as_bytes(), token.as_bytes())))
+        .unwrap_or(false)
+}
+
+async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, UiError> {
+    let lang = request_lang(&headers);
+    let chrome = Chrome::new(&state, None, lang, "Setup", "setup");
+    let valid = token_ok(&state, &q.token);
+    let mut resp = render(&SetupPage {
+        chrome,
+        token: q.token,
+        valid,
+        error: String::new(),
+        fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
+    })?;
+    if !valid {
+        *resp.status_mut() = axum::http::StatusCode::NOT_FOUND;
+    }
+    Ok(resp)
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<SetupForm>,
+) -> Result<Response, UiError> {
+    if headers.contains_key(header::ORIGIN) && !same_origin(&headers) {
+        return Err(Error::Forbidden("cross-site request refused".into()).into());
+    }
+    if !token_ok(&state, &f.token) {
+        return Err(Error::NotFound("setup link").into());
+    }
+    let input = NewUser {
+        username: f.username,
+        password: f.password,
+        display_name: f.display_name,
+        email: String::new(),
+        extension: String::new(),
+        role: Role::Admin,
+        language: None,
+    };
+    match users::create(&state.store, &state.passwords, None, input, true).await {
+        Ok(user) => {
+            if let Ok(mut t) = state.setup_token.lock() {
+                *t = None;
+            }
+            tracing::info!(user = %user.username, "setup complete: first administrator created");
+            let (token, _) = auth::login(&state.store, user.id).await?;
+            Ok((
+                [(header::SET_COOKIE, session_cookie(&state, &token))],
+                Redirect::to("/admin/users"),
+            )
+                .into_response())
+        }
+        Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
+            let lang = request_lang(&headers);
+            let chrome = Chrome::new(&state, None, lang, "Setup", "setup");
+            let mut resp = render(&SetupPage {
+                chrome,
+                token: f.token,
+                valid: true,
+                error: e.public_message(),
+                fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
+            })?;
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

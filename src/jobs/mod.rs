@@ -1,0 +1,131 @@
+//! Background jobs driven by cron expressions from the config (`[jobs]`, with a seconds field;
+//! an empty expression disables a job). Each run is logged with what it did and counted in
+//! `/metrics`; `switchboard jobs run NAME` runs one at once. Jobs work in bounded batches so a
+//! large cleanup never holds the writer for long.
+
+mod sweep;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::http::AppState;
+use crate::store::Store;
+
+/// What a job may use.
+#[derive(Clone)]
+pub struct JobCtx {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub http: reqwest::Client,
+    pub public_url: String,
+}
+
+impl JobCtx {
+    pub fn from_state(s: &AppState) -> Self {
+        Self {
+            store: s.store.clone(),
+            config: s.config.clone(),
+            clock: s.clock.clone(),
+            http: s.http.clone(),
+            public_url: s.public_url.clone(),
+        }
+    }
+}
+
+type JobFn = fn(JobCtx) -> BoxFuture<'static, Result<String>>;
+
+pub struct Job {
+    /// The CLI name, e.g. `attachment-cleanup`.
+    pub name: &'static str,
+    pub schedule: fn(&Config) -> &str,
+    pub run: JobFn,
+}
+
+/// Every job. Add new jobs here.
+pub const JOBS: &[Job] = &[Job {
+    name: "login-session-sweep",
+    schedule: |c| &c.jobs.login_session_sweep,
+    run: |ctx| Box::pin(sweep::run(ctx)),
+}];
+
+/// Parse a cron expression (with seconds field). An empty string disables the job.
+pub fn parse_schedule(expr: &str) -> std::result::Result<Option<cron::Schedule>, String> {
+    let expr = expr.trim();
+    if expr.is_empty() {
+        return Ok(None);
+    }
+    cron::Schedule::from_str(expr).map(Some).map_err(|e| {
+        format!("{expr:?} is not a cron expression (sec min hour day month weekday): {e}")
+    })
+}
+
+/// Run one job now by name.
+pub async fn run_now(ctx: JobCtx, name: &str) -> Result<String> {
+    let job = JOBS.iter().find(|j| j.name == name).ok_or_else(|| {
+        Error::invalid(
+            "job",
+            format!("unknown job {name:?}; known: {}", names().join(", ")),
+        )
+    })?;
+    run_logged(job, ctx).await
+}
+
+pub fn names() -> Vec<&'static str> {
+    JOBS.iter().map(|j| j.name).collect()
+}
+
+async fn run_logged(job: &Job, ctx: JobCtx) -> Result<String> {
+    let started = Instant::now();
+    let result = (job.run)(ctx).await;
+    let secs = started.elapsed().as_secs_f64();
+    match &result {
+        Ok(summary) => {
+            tracing::info!(job = job.name, seconds = secs, %summary, "job finished");
+            metrics::counter!("job_runs_total", "job" => job.name, "outcome" => "ok").increment(1);
+        }
+        Err(e) => {
+            tracing::error!(job = job.name, seconds = secs, error = %e, "job failed");
+            metrics::counter!("job_runs_total", "job" => job.name, "outcome" => "error")
+                .increment(1);
+        }
+    }
+    metrics::histogram!("job_seconds", "job" => job.name).record(secs);
+    result
+}
+
+/// Start one task per enabled job; they stop with the server.
+pub fn spawn_all(state: AppState) -> Result<()> {
+    for job in JOBS {
+        let Some(schedule) =
+            parse_schedule((job.schedule)(&state.config)).map_err(Error::BadRequest)?
+        else {
+            tracing::info!(job = job.name, "job disabled");
+            continue;
+        };
+        let st = state.clone();
+        tokio::spawn(async move {
+            loop {
+                // Cron times follow the wall clock; the injected clock drives what jobs do.
+                let Some(next) = schedule.upcoming(chrono::Utc).next() else {
+                    return;
+                };
+                let wait = (next - chrono::Utc::now())
+                    .to_std()
+                    .unwrap_or(Duration::from_millis(100));
+                tokio::select! {
+                    _ = st.shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                let _ = run_logged(job, JobCtx::from_state(&st)).await;
+            }
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! `login-session-sweep`: deletes expired login sessions and prunes the event log.
+
+use redb::ReadableTable;
+
+use super::JobCtx;
+use crate::domain::auth::{self, Lifetimes};
+use crate::error::Result;
+use crate::store::codec;
+use crate::store::tables::EVENTS;
+
+const BATCH: usize = 1000;
+
+pub async fn run(ctx: JobCtx) -> Result<String> {
+    let life = Lifetimes {
+        idle_ms: ctx.config.auth.session_idle_minutes as i64 * 60_000,
+        max_ms: ctx.config.auth.session_max_hours as i64 * 3_600_000,
+    };
+    let mut sessions = 0;
+    loop {
+        let n = auth::sweep(&ctx.store, life, BATCH).await?;
+        sessions += n;
+        if n < BATCH {
+            break;
+        }
+    }
+    let keep_ms = ctx.config.retention.events_days as i64 * 86_400_000;
+    let mut events = 0;
+    loop {
+        let n = ctx
+            .store
+            .write(move |w| {
+                let cutoff = w.now - keep_ms;
+                let mut t = w.txn.open_table(EVENTS)?;
+                let mut old = Vec::new();
+                for item in t.iter()? {
+                    let (k, v) = item?;
+                    let ev: crate::store::Event = codec::decode(v.value())?;
+                    if ev.at >= cutoff || old.len() >= BATCH {
+                        break;
+                    }
+                    old.push(k.value().to_vec());
+                }
+                for k in &old {
+                    t.remove(k.as_slice())?;
+                }
+                Ok(old.len())
+            })
+            .await?;
+        events += n;
+        if n < BATCH {
+            break;
+        }
+    }
+    Ok(format!(
+        "removed {sessions} expired login sessions and {events} old events"
+    ))
+}

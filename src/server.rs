@@ -1,0 +1,235 @@
+//! Starting and stopping the server: open the store, bind, serve (HTTP or HTTPS), run jobs and
+//! the control socket, tell systemd we are ready, and stop cleanly on shutdown.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::{auth::Throttle, passwords::Passwords, tokens, users};
+use crate::http::{self, AppInner, AppState, assets::Assets};
+use crate::store::Store;
+
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub shutdown: CancellationToken,
+    pub setup_url: Option<String>,
+    join: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stop accepting, let requests finish (up to 5 s), stop jobs; returns when done.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.join.await;
+    }
+    pub async fn wait(self) {
+        let _ = self.join.await;
+    }
+}
+
+fn prometheus() -> Option<PrometheusHandle> {
+    static H: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    H.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::set_global_recorder(recorder).ok().map(|_| handle)
+    })
+    .clone()
+}
+
+/// Open everything and start serving. Errors name the problem in one line.
+pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    crate::tls::install_crypto_provider();
+    let config = Arc::new(config);
+    let listen = config.listen_addr()?;
+    let public_url = config.public_url()?;
+    let db_path = config.db_path();
+    let (c, cl) = (config.clone(), clock.clone());
+    let store = tokio::task::spawn_blocking(move || {
+        Store::open(&db_path, c.store.cache_size_mb, c.store.max_batch, cl)
+    })
+    .await?
+    .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+    let tls = crate::tls::load(&config).await?;
+    let listener = std::net::TcpListener::bind(listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let public_url = if config.public_url.trim().is_empty() {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{addr}")
+    } else {
+        public_url
+    };
+
+    let no_users = store
+        .read(|rtx| users::count(rtx))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        == 0;
+    let setup_token = if no_users {
+        Some(tokens::random_token("", 24).map_err(|e| anyhow::anyhow!("{e}"))?)
+    } else {
+        None
+    };
+    let setup_url = setup_token
+        .as_ref()
+        .map(|t| format!("{public_url}/setup?token={t}"));
+    if let Some(url) = &setup_url {
+        tracing::warn!(%url, "no users yet: open this one-time setup link to create the first administrator");
+    }
+    if let Some(t) = &tls {
+        tracing::info!(fingerprint = %t.fingerprint, "TLS certificate SHA-256 fingerprint");
+    }
+    let http_client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(4)
+        .build()?;
+    let shutdown = CancellationToken::new();
+    let state = AppState::new(AppInner {
+        store: store.clone(),
+        config: config.clone(),
+        clock: clock.clone(),
+        passwords: Passwords::default(),
+        throttle: Throttle::default(),
+        setup_token: Mutex::new(setup_token),
+        public_url: public_url.clone(),
+        secure_cookies: tls.is_some() || public_url.starts_with("https://"),
+        tls_fingerprint: tls.as_ref().map(|t| t.fingerprint.clone()),
+        assets: Assets::load(),
+        http: http_client,
+        metrics: prometheus(),
+        shutdown: shutdown.clone(),
+        touched: Mutex::new(Default::default()),
+    });
+    let router = http::app(state.clone());
+    let make = router.into_make_service_with_connect_info::<SocketAddr>();
+
+    crate::jobs::spawn_all(state.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::control::spawn(state.clone());
+
+    let stop = shutdown.clone();
+    let join = match tls {
+        None => {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            tokio::spawn(async move {
+                let graceful = axum::serve(listener, make)
+                    .with_graceful_shutdown(stop.clone().cancelled_owned());
+                // Bound the graceful phase: long-lived event streams end on their own when
+                // `stop` fires, but never wait more than 5 s for stragglers.
+                tokio::select! {
+                    r = graceful => if let Err(e) = r { tracing::error!(error = %e, "server error") },
+                    _ = async { stop.cancelled().await; tokio::time::sleep(Duration::from_secs(5)).await } => {}
+                }
+            })
+        }
+        Some(t) => {
+            let handle = axum_server::Handle::new();
+            let h2 = handle.clone();
+            let cfg = t.config.clone();
+            let (cert, key) = (t.cert_path.clone(), t.key_path.clone());
+            let stop2 = stop.clone();
+            tokio::spawn(async move {
+                stop2.cancelled().await;
+                h2.graceful_shutdown(Some(Duration::from_secs(5)));
+            });
+            spawn_sighup_reload(cfg.clone(), cert, key, stop.clone());
+            let server = axum_server::from_tcp_rustls(listener, cfg).handle(handle);
+            tokio::spawn(async move {
+                if let Err(e) = server.serve(make).await {
+                    tracing::error!(error = %e, "server error");
+                }
+            })
+        }
+    };
+    tracing::info!(%addr, %public_url, db = %store.path().display(), "switchboard ready");
+    notify_ready(&state);
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        setup_url,
+        join,
+    })
+}
+
+#[cfg(unix)]
+fn spawn_sighup_reload(
+    cfg: axum_server::tls_rustls::RustlsConfig,
+    cert: std::path::PathBuf,
+    key: std::path::PathBuf,
+    stop: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = hup.recv() => match cfg.reload_from_pem_file(&cert, &key).await {
+                    Ok(()) => tracing::info!("TLS certificate reloaded"),
+                    Err(e) => tracing::error!(error = %e, "TLS certificate reload failed; keeping the old one"),
+                }
+            }
+        }
+    });
+}
+
+/// sd_notify READY, then watchdog pings only while the store answers.
+fn notify_ready(state: &AppState) {
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
+    let mut usec = 0u64;
+    if !sd_notify::watchdog_enabled(false, &mut usec) || usec == 0 {
+        return;
+    }
+    let every = Duration::from_micros(usec / 2);
+    let st = state.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = st.shutdown.cancelled() => return,
+                _ = tokio::time::sleep(every) => {}
+            }
+            let healthy = tokio::time::timeout(
+                every,
+                st.store.read(|rtx| crate::store::events::last_seq(rtx)),
+            )
+            .await;
+            if matches!(healthy, Ok(Ok(_))) {
+                let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+            } else {
+                tracing::error!("store did not answer; withholding the watchdog ping");
+            }
+        }
+    });
+}
+
+/// Wait for SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+}

@@ -1,0 +1,67 @@
+//! Ordered schema migrations. The schema version is the number of migrations applied; each runs
+//! in its own durable transaction. A database written by a newer binary is refused.
+
+use redb::{Database, ReadableTable, WriteTransaction};
+
+use super::tables::{ALL, META};
+use crate::error::{Error, Result};
+
+type Migration = fn(&WriteTransaction) -> Result<()>;
+
+/// Append only; never edit or reorder a migration that has shipped.
+const MIGRATIONS: &[Migration] = &[create_base_tables];
+
+pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
+
+fn create_base_tables(txn: &WriteTransaction) -> Result<()> {
+    for def in ALL {
+        txn.open_table(*def)?;
+    }
+    Ok(())
+}
+
+pub fn stored_version(txn: &WriteTransaction) -> Result<u64> {
+    let t = txn.open_table(META)?;
+    let v = match t.get(b"schema_version".as_slice())? {
+        Some(v) => super::codec::u64_at(v.value(), 0)?,
+        None => 0,
+    };
+    Ok(v)
+}
+
+/// Bring the database to `SCHEMA_VERSION`. Returns the version found before migrating.
+pub fn migrate(db: &Database, path_for_messages: &str) -> Result<u64> {
+    let found = {
+        let txn = db.begin_write()?;
+        let v = stored_version(&txn)?;
+        txn.abort()?;
+        v
+    };
+    if found > SCHEMA_VERSION {
+        return Err(Error::Conflict(format!(
+            "{path_for_messages} has schema version {found}, newer than this binary's {SCHEMA_VERSION}; \
+             install the newer Switchboard or restore a backup"
+        )));
+    }
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let txn = db.begin_write()?;
+        m(&txn)?;
+        {
+            let mut t = txn.open_table(META)?;
+            t.insert(
+                b"schema_version".as_slice(),
+                ((i + 1) as u64).to_be_bytes().as_slice(),
+            )?;
+        }
+        txn.commit()?;
+        tracing::info!(version = i + 1, "applied schema migration");
+    }
+    // Tables added to ALL by later code paths are created lazily here as well, so readers never
+    // hit a missing table.
+    let txn = db.begin_write()?;
+    for def in ALL {
+        txn.open_table(*def)?;
+    }
+    txn.commit()?;
+    Ok(found)
+}

@@ -1,0 +1,57 @@
+//! Every table of the database. All tables map byte keys to byte values: keys are built from
+//! big-endian integers and raw bytes so their order is meaningful (`store::codec`), values are
+//! version-tagged serde records. One key/value type everywhere lets backup and check walk every
+//! table without knowing what is in it.
+
+use redb::TableDefinition;
+
+pub type Def = TableDefinition<'static, &'static [u8], &'static [u8]>;
+
+/// `schema_version` and other single values.
+pub const META: Def = TableDefinition::new("meta");
+/// Named id counters: counter name -> last id (u64 BE).
+pub const COUNTERS: Def = TableDefinition::new("counters");
+
+/// user id -> `User`.
+pub const USERS: Def = TableDefinition::new("users");
+/// lowercase username -> user id.
+pub const USERS_BY_NAME: Def = TableDefinition::new("users_by_name");
+/// sha256(login token) -> `LoginSession`.
+pub const LOGIN_SESSIONS: Def = TableDefinition::new("login_sessions");
+/// user id ++ sha256(token) -> () : to end every session of a user.
+pub const LOGIN_SESSIONS_BY_USER: Def = TableDefinition::new("login_sessions_by_user");
+/// sha256(api token) -> `ApiToken`.
+pub const API_TOKENS: Def = TableDefinition::new("api_tokens");
+
+/// seq -> `Event` (the persisted real-time log that SSE clients resume from).
+pub const EVENTS: Def = TableDefinition::new("events");
+/// seq -> `AuditEntry` (append-only).
+pub const AUDIT: Def = TableDefinition::new("audit");
+
+/// channel id -> `Channel`.
+pub const CHANNELS: Def = TableDefinition::new("channels");
+/// channel id ++ user id -> () : the agents who receive a channel's sessions.
+pub const CHANNEL_MEMBERS: Def = TableDefinition::new("channel_members");
+/// user id ++ channel id -> () : the same, looked up by user.
+pub const MEMBER_CHANNELS: Def = TableDefinition::new("member_channels");
+
+/// All tables the current schema knows, for migrations, backup and check.
+pub const ALL: &[Def] = &[
+    META,
+    COUNTERS,
+    USERS,
+    USERS_BY_NAME,
+    LOGIN_SESSIONS,
+    LOGIN_SESSIONS_BY_USER,
+    API_TOKENS,
+    EVENTS,
+    AUDIT,
+    CHANNELS,
+    CHANNEL_MEMBERS,
+    MEMBER_CHANNELS,
+];
+
+/// A table of the common shape by name (for generic walks such as backup and check).
+pub fn by_name(name: &str) -> TableDefinition<'_, &'static [u8], &'static [u8]> {
+    TableDefinition::new(name)
+}

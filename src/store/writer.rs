@@ -1,0 +1,290 @@
+//! The single writer: group commit.
+//!
+//! redb admits one write transaction at a time and every durable commit costs an fsync. All
+//! writes are therefore sent to one thread that takes whatever is waiting (up to `max_batch`),
+//! runs it in ONE `Durability::Immediate` transaction and answers each caller only after that
+//! commit returned. Under load many requests share one fsync; no caller is ever told "done"
+//! before its data is on disk.
+//!
+//! A write that fails (a domain error such as a conflict) must leave no trace, but it may have
+//! written part of its change already. The writer then aborts the transaction, replays the ops
+//! before it (ops are deterministic functions of the state), reports the failure to that caller
+//! alone and carries on with the rest of the batch.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use redb::{Database, Durability, ReadableTable, WriteTransaction};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::codec::{self, k1};
+use super::events::{Audience, Event};
+use super::tables::{COUNTERS, EVENTS};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+
+/// What a write op sees: the open transaction, the time, and a place to emit events.
+pub struct WriteCtx<'a> {
+    pub txn: &'a WriteTransaction,
+    /// Unix milliseconds, fixed for the whole batch.
+    pub now: i64,
+    next_seq: u64,
+    events: Vec<Event>,
+}
+
+impl WriteCtx<'_> {
+    /// Record an event in this transaction; it is broadcast after the commit.
+    pub fn emit(&mut self, audience: Audience, kind: &str, data: serde_json::Value) -> Result<()> {
+        let ev = Event {
+            seq: self.next_seq,
+            at: self.now,
+            kind: kind.to_string(),
+            audience,
+            data,
+        };
+        let mut t = self.txn.open_table(EVENTS)?;
+        codec::put(&mut t, &k1(ev.seq), &ev)?;
+        self.next_seq += 1;
+        self.events.push(ev);
+        Ok(())
+    }
+
+    /// Next id of a named counter (ids start at 1).
+    pub fn next_id(&self, counter: &str) -> Result<u64> {
+        let mut t = self.txn.open_table(COUNTERS)?;
+        let cur = match t.get(counter.as_bytes())? {
+            Some(v) => codec::u64_at(v.value(), 0)?,
+            None => 0,
+        };
+        let next = cur + 1;
+        t.insert(counter.as_bytes(), next.to_be_bytes().as_slice())?;
+        Ok(next)
+    }
+}
+
+trait Op: Send {
+    fn run(&mut self, ctx: &mut WriteCtx<'_>) -> Result<()>;
+    fn finish(self: Box<Self>, outcome: Result<()>);
+}
+
+struct TypedOp<T, F> {
+    f: F,
+    out: Option<T>,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Op for TypedOp<T, F>
+where
+    T: Send + 'static,
+    F: FnMut(&mut WriteCtx<'_>) -> Result<T> + Send + 'static,
+{
+    fn run(&mut self, ctx: &mut WriteCtx<'_>) -> Result<()> {
+        self.out = Some((self.f)(ctx)?);
+        Ok(())
+    }
+    fn finish(self: Box<Self>, outcome: Result<()>) {
+        let result = match (outcome, self.out) {
+            (Ok(()), Some(v)) => Ok(v),
+            (Ok(()), None) => Err(Error::Internal("write op produced no result".into())),
+            (Err(e), _) => Err(e),
+        };
+        let _ = self.reply.send(result);
+    }
+}
+
+/// Counters the tests and `/metrics` read.
+#[derive(Default)]
+pub struct WriterStats {
+    pub commits: AtomicU64,
+    pub ops: AtomicU64,
+    pub largest_batch: AtomicU64,
+    pub queued: AtomicU64,
+    pub commit_micros_total: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: mpsc::Sender<Box<dyn Op>>,
+    pub stats: Arc<WriterStats>,
+}
+
+impl WriterHandle {
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut WriteCtx<'_>) -> Result<T> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let op: Box<dyn Op> = Box::new(TypedOp {
+            f,
+            out: None,
+            reply,
+        });
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        self.tx
+            .send(op)
+            .await
+            .map_err(|_| Error::Unavailable("the store is shutting down".into()))?;
+        rx.await
+            .map_err(|_| Error::Unavailable("the store is shutting down".into()))?
+    }
+
+    /// The same as [`write`](Self::write) for callers outside the async runtime (CLI).
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut WriteCtx<'_>) -> Result<T> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let op: Box<dyn Op> = Box::new(TypedOp {
+            f,
+            out: None,
+            reply,
+        });
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        self.tx
+            .blocking_send(op)
+            .map_err(|_| Error::Unavailable("the store is shutting down".into()))?;
+        rx.blocking_recv()
+            .map_err(|_| Error::Unavailable("the store is shutting down".into()))?
+    }
+}
+
+pub fn spawn(
+    db: Arc<Database>,
+    clock: Arc<dyn Clock>,
+    events: broadcast::Sender<Arc<Event>>,
+    first_seq: u64,
+    max_batch: usize,
+) -> Result<(WriterHandle, std::thread::JoinHandle<()>)> {
+    let (tx, rx) = mpsc::channel::<Box<dyn Op>>(8192);
+    let stats = Arc::new(WriterStats::default());
+    let st = stats.clone();
+    let join = std::thread::Builder::new()
+        .name("store-writer".into())
+        .spawn(move || run(db, clock, events, first_seq, max_batch.max(1), rx, st))
+        .map_err(Error::internal)?;
+    Ok((WriterHandle { tx, stats }, join))
+}
+
+fn run(
+    db: Arc<Database>,
+    clock: Arc<dyn Clock>,
+    events: broadcast::Sender<Arc<Event>>,
+    mut next_seq: u64,
+    max_batch: usize,
+    mut rx: mpsc::Receiver<Box<dyn Op>>,
+    stats: Arc<WriterStats>,
+) {
+    let mut batch: Vec<Box<dyn Op>> = Vec::with_capacity(max_batch);
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        stats
+            .queued
+            .fetch_sub(batch.len() as u64, Ordering::Relaxed);
+        let started = Instant::now();
+        let n = batch.len();
+        let (outcomes, published) = commit_batch(&db, clock.now_ms(), &mut next_seq, &mut batch);
+        let micros = started.elapsed().as_micros() as u64;
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats.ops.fetch_add(n as u64, Ordering::Relaxed);
+        stats.largest_batch.fetch_max(n as u64, Ordering::Relaxed);
+        stats
+            .commit_micros_total
+            .fetch_add(micros, Ordering::Relaxed);
+        metrics::histogram!("store_batch_size").record(n as f64);
+        metrics::histogram!("store_commit_seconds").record(micros as f64 / 1e6);
+        for (op, outcome) in batch.drain(..).zip(outcomes) {
+            op.finish(outcome);
+        }
+        for ev in published {
+            let _ = events.send(Arc::new(ev));
+        }
+    }
+}
+
+/// Runs the batch in one transaction. Returns each op's outcome and the events to publish.
+fn commit_batch(
+    db: &Database,
+    now: i64,
+    next_seq: &mut u64,
+    batch: &mut [Box<dyn Op>],
+) -> (Vec<Result<()>>, Vec<Event>) {
+    let mut failed: Vec<Option<Error>> = vec![None; batch.len()];
+    // Each failure restarts the transaction without the failed op; bounded by the batch size.
+    loop {
+        match try_batch(db, now, *next_seq, batch, &failed) {
+            Ok((seq, events)) => {
+                *next_seq = seq;
+                let outcomes = failed.into_iter().map(|f| f.map_or(Ok(()), Err)).collect();
+                return (outcomes, events);
+            }
+            Err(Attempt::OpFailed(i, e)) => failed[i] = Some(e),
+            Err(Attempt::Store(e)) => {
+                tracing::error!(error = %e, ops = batch.len(), "store commit failed");
+                let outcomes = failed
+                    .into_iter()
+                    .map(|f| Err(f.unwrap_or_else(|| e.clone())))
+                    .collect();
+                return (outcomes, Vec::new());
+            }
+        }
+    }
+}
+
+enum Attempt {
+    OpFailed(usize, Error),
+    Store(Error),
+}
+
+fn try_batch(
+    db: &Database,
+    now: i64,
+    first_seq: u64,
+    batch: &mut [Box<dyn Op>],
+    failed: &[Option<Error>],
+) -> std::result::Result<(u64, Vec<Event>), Attempt> {
+    let mut txn = db.begin_write().map_err(|e| Attempt::Store(e.into()))?;
+    txn.set_durability(Durability::Immediate)
+        .map_err(|e| Attempt::Store(Error::internal(e)))?;
+    let (seq, events) = {
+        let mut ctx = WriteCtx {
+            txn: &txn,
+            now,
+            next_seq: first_seq,
+            events: Vec::new(),
+        };
+        for (i, op) in batch.iter_mut().enumerate() {
+            if failed[i].is_some() {
+                continue;
+            }
+            if let Err(e) = op.run(&mut ctx) {
+                // Storage trouble fails the whole batch; a domain error only this op.
+                if matches!(e, Error::Unavailable(_) | Error::Internal(_)) && is_storage(&e) {
+                    return Err(Attempt::Store(e));
+                }
+                return Err(Attempt::OpFailed(i, e));
+            }
+        }
+        (ctx.next_seq, ctx.events)
+    };
+    txn.commit().map_err(|e| Attempt::Store(e.into()))?;
+    Ok((seq, events))
+}
+
+fn is_storage(e: &Error) -> bool {
+    match e {
+        Error::Unavailable(_) => true,
+        Error::Internal(m) => {
+            m.starts_with("storage") || m.starts_with("table") || m.starts_with("transaction")
+        }
+        _ => false,
+    }
+}
