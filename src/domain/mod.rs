@@ -3,6 +3,7 @@
 pub mod access;
 pub mod audit;
 pub mod auth;
+pub mod channels;
 pub mod passwords;
 pub mod tokens;
 pub mod users;
