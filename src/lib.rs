@@ -1,1 +1,3 @@
 //! Switchboard: customer-messaging inbox in one binary.
+
+pub mod channels;
