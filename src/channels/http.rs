@@ -30,16 +30,29 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error>
         .build()
 }
 
+/// The error with its whole source chain (reqwest's own message omits the cause).
+pub(crate) fn describe(err: &reqwest::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 /// Classify a transport error from `RequestBuilder::send`.
-pub(crate) fn transport_error(err: &reqwest::Error) -> SendError {
-    if err.is_builder() {
+pub(crate) fn transport_error(e: &reqwest::Error) -> SendError {
+    let err = describe(e);
+    if e.is_builder() {
         return SendError::permanent("bad_request", format!("could not build request: {err}"));
     }
-    if err.is_connect() {
+    if e.is_connect() {
         // Nothing was written: the TCP/TLS connection never came up (includes connect timeout).
         return SendError::transient(format!("connect failed: {err}"));
     }
-    if err.is_timeout() {
+    if e.is_timeout() {
         return SendError::Ambiguous {
             reason: format!("timed out after the request was sent: {err}"),
         };
@@ -65,7 +78,7 @@ pub(crate) async fn read_limited(resp: Response, max: usize) -> Result<Bytes, St
     let mut stream = resp.bytes_stream();
     let mut buf = BytesMut::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| format!("reading answer failed: {e}"))?;
+        let chunk = chunk.map_err(|e| format!("reading answer failed: {}", describe(&e)))?;
         if buf.len().saturating_add(chunk.len()) > max {
             return Err(format!("answer exceeds {max} bytes"));
         }
@@ -153,11 +166,11 @@ pub(crate) fn media_transport_error(err: &reqwest::Error) -> MediaError {
     if err.is_builder() {
         MediaError::Permanent {
             code: "bad_request".into(),
-            message: err.to_string(),
+            message: describe(err),
         }
     } else {
         MediaError::Transient {
-            reason: err.to_string(),
+            reason: describe(err),
         }
     }
 }
@@ -266,7 +279,7 @@ impl Stream for MediaDownload {
             Poll::Ready(Some(Err(e))) => {
                 self.done = true;
                 Poll::Ready(Some(Err(MediaError::Transient {
-                    reason: format!("download interrupted: {e}"),
+                    reason: format!("download interrupted: {}", describe(&e)),
                 })))
             }
             Poll::Ready(Some(Ok(chunk))) => {
