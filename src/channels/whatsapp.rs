@@ -1,5 +1,5 @@
 //! WhatsApp Business Cloud API: subscription handshake and inbound webhook parsing.
-//! Sending, uploads and media downloads live in [`api`] and are re-exported here.
+//! Sending, uploads and media downloads live in the private `api` submodule and are re-exported here.
 
 use serde_json::Value;
 use subtle::ConstantTimeEq;
