@@ -1,9 +1,11 @@
 //! Switchboard: customer-messaging inbox in one binary.
 //!
 //! Module map: `config` → `server` (lifecycle) → `http` (router, pages, API, SSE) → `domain`
-//! (rules and state changes) → `store` (redb, group-commit writer). `jobs` run on cron
-//! schedules; `control` lets the CLI reach a running server. See docs/architecture.md.
+//! (rules and state changes) → `store` (redb, group-commit writer). `channels` speaks the
+//! providers' wire formats; `jobs` run on cron schedules; `control` lets the CLI reach a running
+//! server. See docs/architecture.md.
 
+pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod control;

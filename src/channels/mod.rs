@@ -1,0 +1,326 @@
+//! Provider protocol layer: verify and parse inbound webhooks, send outbound messages.
+//!
+//! Everything here is pure protocol code: no database, no clock (timestamps come from the
+//! payload or are passed in), and every provider base URL is a parameter so tests can point
+//! a channel at a fake provider on loopback. The wire formats are documented in
+//! `PROVIDERS.md`; the normalized types below are what the rest of the application sees.
+
+use std::fmt;
+use std::time::Duration;
+
+mod http;
+mod json;
+pub mod messenger;
+pub mod signature;
+pub mod twilio;
+pub mod whatsapp;
+
+#[cfg(test)]
+mod fuzz_tests;
+
+pub use http::{MediaDownload, http_client};
+
+/// Upper bound on the number of items (entries, changes, messages, statuses, messaging items)
+/// one webhook payload may carry. Real batches are far smaller; this only stops a hostile body
+/// from making us build an unbounded event list.
+pub const MAX_ITEMS_PER_PAYLOAD: usize = 100_000;
+
+/// One normalized thing a provider told us in a webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundEvent {
+    Message(InboundMessage),
+    Status(StatusUpdate),
+}
+
+/// A customer's message, normalized across providers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    /// The provider's message id (`wamid.…`, `SM…`/`MM…`, Messenger `mid`): the dedup key.
+    pub provider_id: String,
+    /// Contact address: E.164 phone (Twilio), `wa_id` (WhatsApp), PSID (Messenger).
+    pub from: String,
+    /// Business address: our number (Twilio), `phone_number_id` (WhatsApp), page id (Messenger).
+    pub to: String,
+    /// Human-readable form of `to` where the provider gives one
+    /// (WhatsApp `metadata.display_phone_number`).
+    pub to_display: Option<String>,
+    /// The contact's profile name if the provider sent one.
+    pub contact_name: Option<String>,
+    /// When the provider says the message was sent (ms since the Unix epoch). For providers
+    /// that send no timestamp (Twilio) this is the receive time passed in by the caller.
+    pub timestamp_ms: i64,
+    /// What to show and index: the body, the media caption, or a readable placeholder such as
+    /// `[location]` or `[unsupported message type: reaction]`. May be empty for media-only
+    /// messages without caption.
+    pub text: String,
+    pub media: Vec<MediaRef>,
+    /// The provider id of the message this one replies to, if any.
+    pub reply_to: Option<String>,
+}
+
+/// A reference to an inbound file, to be downloaded (with bounded memory) by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaRef {
+    pub source: MediaSource,
+    pub mime: Option<String>,
+    pub filename: Option<String>,
+    pub caption: Option<String>,
+    /// The provider's SHA-256 of the file where given (WhatsApp; encoding as sent by Meta).
+    pub sha256: Option<String>,
+    pub kind: MediaKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MediaSource {
+    /// A WhatsApp media id: resolve with [`whatsapp::fetch_media`].
+    WhatsAppMediaId(String),
+    /// A URL: Twilio media (needs Basic auth, see [`twilio::fetch_media`]) or a public
+    /// Messenger attachment URL (see [`messenger::fetch_attachment`]).
+    Url(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaKind {
+    Image,
+    Audio,
+    Video,
+    Document,
+    Sticker,
+    File,
+}
+
+impl MediaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Image => "image",
+            MediaKind::Audio => "audio",
+            MediaKind::Video => "video",
+            MediaKind::Document => "document",
+            MediaKind::Sticker => "sticker",
+            MediaKind::File => "file",
+        }
+    }
+
+    /// Guess the kind from a MIME type (`image/png` → image, unknown → file).
+    pub fn from_mime(mime: &str) -> MediaKind {
+        let top = mime.split('/').next().unwrap_or_default().trim();
+        match top.to_ascii_lowercase().as_str() {
+            "image" => MediaKind::Image,
+            "audio" => MediaKind::Audio,
+            "video" => MediaKind::Video,
+            _ => MediaKind::File,
+        }
+    }
+}
+
+impl fmt::Display for MediaKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A delivery report for something we sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusUpdate {
+    pub target: StatusTarget,
+    pub status: DeliveryStatus,
+    pub error: Option<ProviderError>,
+    /// When the provider says the status changed (ms); receive time for Twilio.
+    pub timestamp_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusTarget {
+    /// One outbound message, by the id the provider gave us when we sent it.
+    ProviderId(String),
+    /// Every outbound message to `contact` sent at or before `up_to_ms` (Messenger watermarks).
+    Watermark { contact: String, up_to_ms: i64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DeliveryStatus {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Sent => "sent",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Read => "read",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+}
+
+/// An error reported by the provider (code as the provider spells it, e.g. `131047`, `30003`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderError {
+    pub code: String,
+    pub message: String,
+}
+
+/// Why a webhook body could not be understood. `code` is stable and machine-readable
+/// (`bad_utf8`, `bad_json`, `wrong_object`, `missing_field`, `invalid_field`, `too_many_items`);
+/// `message` is for logs and says which field was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        ParseError {
+            code,
+            message: message.into(),
+        }
+    }
+    pub(crate) fn missing(path: &str) -> Self {
+        ParseError::new("missing_field", format!("missing field {path}"))
+    }
+    pub(crate) fn invalid(path: &str, expected: &str) -> Self {
+        ParseError::new(
+            "invalid_field",
+            format!("field {path} is invalid: expected {expected}"),
+        )
+    }
+    pub(crate) fn too_many(limit: usize) -> Self {
+        ParseError::new(
+            "too_many_items",
+            format!("payload carries more than {limit} items"),
+        )
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Something to send to a contact. Which fields a provider accepts differs:
+/// WhatsApp sends the template if present, else the media (text becomes its caption), else the
+/// text; Twilio sends text and/or media URL; Messenger sends exactly one of text or media.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboundMessage {
+    /// Contact address (wa_id, E.164 number, PSID).
+    pub to: String,
+    pub text: Option<String>,
+    pub media: Option<OutboundMedia>,
+    pub template: Option<TemplateSend>,
+    /// Messenger only: send outside the 24 h window with `MESSAGE_TAG` / `HUMAN_AGENT`.
+    pub human_agent_tag: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundMedia {
+    /// A WhatsApp media id from [`whatsapp::upload_media`], or a publicly fetchable URL
+    /// (Twilio, Messenger; WhatsApp sends it as `link`).
+    pub source: MediaSource,
+    pub kind: MediaKind,
+    pub caption: Option<String>,
+    pub filename: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateSend {
+    pub name: String,
+    /// Language code, e.g. `en_US`.
+    pub language: String,
+    /// Body parameters `{{1}}`, `{{2}}`, … in order.
+    pub params: Vec<String>,
+}
+
+/// The provider accepted the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendOk {
+    /// The id status updates will refer to (`wamid.…`, `SM…`, Messenger `message_id`).
+    pub provider_id: String,
+}
+
+/// Why a send did not (certainly) succeed, classified for the retry logic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// Nothing was accepted; retrying later is safe (connect failure, 5xx, 429, rate limit).
+    Transient {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// The provider refused; retrying the same request will fail again.
+    Permanent { code: String, message: String },
+    /// The request may have reached the provider (connection dropped or timed out after the
+    /// request was written, or a 2xx we could not read): do NOT retry blindly.
+    Ambiguous { reason: String },
+}
+
+impl SendError {
+    pub(crate) fn permanent(code: impl Into<String>, message: impl Into<String>) -> Self {
+        SendError::Permanent {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+    pub(crate) fn transient(reason: impl Into<String>) -> Self {
+        SendError::Transient {
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, SendError::Transient { .. })
+    }
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Transient {
+                reason,
+                retry_after,
+            } => match retry_after {
+                Some(d) => write!(f, "temporary failure ({reason}); retry after {d:?}"),
+                None => write!(f, "temporary failure ({reason})"),
+            },
+            SendError::Permanent { code, message } => {
+                write!(f, "provider refused ({code}): {message}")
+            }
+            SendError::Ambiguous { reason } => {
+                write!(
+                    f,
+                    "outcome unknown ({reason}); the message may have been sent"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for SendError {}
+
+/// Why fetching an inbound file failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaError {
+    /// The file is (or turned out while streaming to be) larger than the allowed maximum.
+    TooLarge { limit: u64 },
+    /// Worth retrying later (network, 5xx, 429).
+    Transient { reason: String },
+    /// Will not work on retry (404, auth, bad URL, media id expired).
+    Permanent { code: String, message: String },
+}
+
+impl fmt::Display for MediaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MediaError::TooLarge { limit } => write!(f, "file larger than {limit} bytes"),
+            MediaError::Transient { reason } => write!(f, "temporary failure: {reason}"),
+            MediaError::Permanent { code, message } => write!(f, "failed ({code}): {message}"),
+        }
+    }
+}
+
+impl std::error::Error for MediaError {}

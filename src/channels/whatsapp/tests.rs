@@ -1,0 +1,337 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::json;
+
+use super::*;
+use crate::channels::{OutboundMedia, OutboundMessage, SendError, TemplateSend};
+
+fn envelope(value: serde_json::Value) -> Vec<u8> {
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA1", "changes": [{"field": "messages", "value": value}]}]
+    })
+    .to_string()
+    .into_bytes()
+}
+
+fn value_with(messages: serde_json::Value) -> serde_json::Value {
+    json!({
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "15550001111", "phone_number_id": "PNID1"},
+        "contacts": [{"profile": {"name": "Kerry"}, "wa_id": "16505551234"}],
+        "messages": messages
+    })
+}
+
+fn one_message(m: serde_json::Value) -> InboundMessage {
+    match parse_webhook(&envelope(value_with(json!([m])))) {
+        Ok(mut v) if v.len() == 1 => match v.remove(0) {
+            InboundEvent::Message(m) => m,
+            other => panic!("not a message: {other:?}"),
+        },
+        other => panic!("unexpected: {other:?}"),
+    }
+}
+
+#[test]
+fn text_message() {
+    let m = one_message(json!({
+        "from": "16505551234", "id": "wamid.A", "timestamp": "1700000000",
+        "type": "text", "text": {"body": "Hello ü 👋"}
+    }));
+    assert_eq!(
+        m,
+        InboundMessage {
+            provider_id: "wamid.A".into(),
+            from: "16505551234".into(),
+            to: "PNID1".into(),
+            to_display: Some("15550001111".into()),
+            contact_name: Some("Kerry".into()),
+            timestamp_ms: 1_700_000_000_000,
+            text: "Hello ü 👋".into(),
+            media: vec![],
+            reply_to: None,
+        }
+    );
+}
+
+#[test]
+fn media_messages_and_reply() {
+    let m = one_message(json!({
+        "from": "16505551234", "id": "wamid.B", "timestamp": 1700000001,
+        "type": "document", "context": {"from": "15550001111", "id": "wamid.ORIG"},
+        "document": {"id": "MEDIA1", "mime_type": "application/pdf", "sha256": "abc=",
+                     "caption": "the invoice", "filename": "inv.pdf"}
+    }));
+    assert_eq!(m.reply_to.as_deref(), Some("wamid.ORIG"));
+    assert_eq!(m.text, "the invoice");
+    assert_eq!(
+        m.media,
+        vec![MediaRef {
+            source: MediaSource::WhatsAppMediaId("MEDIA1".into()),
+            mime: Some("application/pdf".into()),
+            filename: Some("inv.pdf".into()),
+            caption: Some("the invoice".into()),
+            sha256: Some("abc=".into()),
+            kind: MediaKind::Document,
+        }]
+    );
+    for (t, k) in [
+        ("image", MediaKind::Image),
+        ("audio", MediaKind::Audio),
+        ("video", MediaKind::Video),
+        ("sticker", MediaKind::Sticker),
+    ] {
+        let m = one_message(json!({
+            "from": "1", "id": "wamid.M", "timestamp": "1", "type": t,
+            t: {"id": "MID", "mime_type": "x/y", "sha256": "s"}
+        }));
+        assert_eq!(m.media.len(), 1);
+        assert_eq!(m.media[0].kind, k);
+        assert_eq!(m.text, "");
+    }
+}
+
+#[test]
+fn other_types_become_placeholders() {
+    let cases = [
+        (
+            json!({"type": "location", "location": {"latitude": 1.5, "longitude": 2, "name": "HQ"}}),
+            "[location] HQ (1.5, 2)",
+        ),
+        (
+            json!({"type": "reaction", "reaction": {"message_id": "wamid.X", "emoji": "👍"}}),
+            "[reaction 👍]",
+        ),
+        (
+            json!({"type": "contacts", "contacts": [{"name": {"formatted_name": "Ann"}}]}),
+            "[contact card] Ann",
+        ),
+        (
+            json!({"type": "button", "button": {"text": "Yes", "payload": "y"}}),
+            "[button] Yes",
+        ),
+        (
+            json!({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": "1", "title": "Opt"}}}),
+            "[selected] Opt",
+        ),
+        (json!({"type": "order", "order": {}}), "[order]"),
+        (
+            json!({"type": "system", "system": {"body": "changed number"}}),
+            "[system] changed number",
+        ),
+        (
+            json!({"type": "unknown", "errors": [{"code": 131051}]}),
+            "[unsupported message type: unknown]",
+        ),
+        (
+            json!({"type": "ephemeral"}),
+            "[unsupported message type: ephemeral]",
+        ),
+        (json!({}), "[unsupported message type: unknown]"),
+    ];
+    for (extra, want) in cases {
+        let mut m = json!({"from": "1", "id": "wamid.P", "timestamp": "5"});
+        if let (Some(o), Some(e)) = (m.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        assert_eq!(one_message(m).text, want);
+    }
+    let r = one_message(
+        json!({"from": "1", "id": "w", "timestamp": "5", "type": "reaction",
+        "reaction": {"message_id": "wamid.X", "emoji": "👍"}}),
+    );
+    assert_eq!(r.reply_to.as_deref(), Some("wamid.X"));
+}
+
+#[test]
+fn statuses_including_window_closed_failure() {
+    let value = json!({
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "1555", "phone_number_id": "PNID1"},
+        "statuses": [
+            {"id": "wamid.S1", "status": "delivered", "timestamp": "1700000002",
+             "recipient_id": "16505551234", "conversation": {"id": "c"}, "pricing": {}},
+            {"id": "wamid.S2", "status": "failed", "timestamp": "1700000003",
+             "recipient_id": "16505551234",
+             "errors": [{"code": 131047, "title": "Re-engagement message",
+                         "message": "Re-engagement message"}]},
+            {"id": "wamid.S3", "status": "deleted", "timestamp": "1"}
+        ]
+    });
+    let events = parse_webhook(&envelope(value)).unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        events[0],
+        InboundEvent::Status(StatusUpdate {
+            target: StatusTarget::ProviderId("wamid.S1".into()),
+            status: DeliveryStatus::Delivered,
+            error: None,
+            timestamp_ms: 1_700_000_002_000,
+        })
+    );
+    let InboundEvent::Status(s) = &events[1] else {
+        panic!("not a status")
+    };
+    assert_eq!(s.status, DeliveryStatus::Failed);
+    let e = s.error.as_ref().unwrap();
+    assert_eq!(e.code, "131047");
+    assert!(e.message.contains("24-hour"), "{}", e.message);
+}
+
+#[test]
+fn every_entry_and_change_is_visited() {
+    let msg = |id: &str| json!({"from": "1", "id": id, "timestamp": "1", "type": "text", "text": {"body": id}});
+    let body = json!({
+        "object": "whatsapp_business_account",
+        "entry": [
+            {"changes": [
+                {"field": "messages", "value": value_with(json!([msg("a"), msg("b")]))},
+                {"field": "account_update", "value": {"whatever": 1}},
+                {"field": "messages", "value": value_with(json!([msg("c")]))}
+            ]},
+            {"changes": [{"field": "messages", "value": value_with(json!([msg("d")]))}]}
+        ]
+    });
+    let ids: Vec<String> = parse_webhook(body.to_string().as_bytes())
+        .unwrap()
+        .into_iter()
+        .map(|e| match e {
+            InboundEvent::Message(m) => m.provider_id,
+            InboundEvent::Status(_) => String::new(),
+        })
+        .collect();
+    assert_eq!(ids, ["a", "b", "c", "d"]);
+}
+
+#[test]
+fn clear_errors() {
+    let err = |b: &[u8]| parse_webhook(b).unwrap_err();
+    assert_eq!(err(b"\xff\xfe").code, "bad_utf8");
+    assert_eq!(err(b"{").code, "bad_json");
+    assert_eq!(err(b"[]").code, "invalid_field");
+    let e = err(br#"{"object":"page","entry":[]}"#);
+    assert_eq!(e.code, "wrong_object");
+    assert!(e.message.contains("\"page\""), "{}", e.message);
+    assert_eq!(err(br#"{"entry":[]}"#).message, "missing field object");
+    assert_eq!(
+        err(br#"{"object":"whatsapp_business_account"}"#).message,
+        "missing field entry"
+    );
+    let no_from = envelope(value_with(
+        json!([{"id": "w", "timestamp": "1", "type": "text"}]),
+    ));
+    assert_eq!(
+        err(&no_from).message,
+        "missing field entry[0].changes[0].value.messages[0].from"
+    );
+    let bad_ts = envelope(value_with(
+        json!([{"id": "w", "from": "1", "timestamp": "soon"}]),
+    ));
+    assert_eq!(err(&bad_ts).code, "invalid_field");
+    let huge_ts = envelope(value_with(
+        json!([{"id": "w", "from": "1", "timestamp": i64::MAX}]),
+    ));
+    assert_eq!(err(&huge_ts).code, "invalid_field");
+    assert!(
+        parse_webhook(br#"{"object":"whatsapp_business_account","entry":[]}"#)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn handshake() {
+    let ok = verify_handshake(Some("subscribe"), Some("tok"), Some("123"), "tok");
+    assert_eq!(ok, Ok("123".to_owned()));
+    assert_eq!(
+        verify_handshake(Some("subscribe"), Some("bad"), Some("1"), "tok"),
+        Err(HandshakeError::WrongToken)
+    );
+    assert_eq!(
+        verify_handshake(Some("subscribe"), Some(""), Some("1"), ""),
+        Err(HandshakeError::WrongToken)
+    );
+    assert_eq!(
+        verify_handshake(Some("unsubscribe"), Some("tok"), Some("1"), "tok"),
+        Err(HandshakeError::BadRequest)
+    );
+    assert_eq!(
+        verify_handshake(Some("subscribe"), Some("tok"), None, "tok"),
+        Err(HandshakeError::BadRequest)
+    );
+    assert_eq!(
+        verify_handshake_query(
+            "hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=my%20tok",
+            "my tok"
+        ),
+        Ok("1158201444".to_owned())
+    );
+}
+
+#[test]
+fn send_bodies_are_exact() {
+    let text = OutboundMessage {
+        to: "16505551234".into(),
+        text: Some("Hi".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        send_body(&text).unwrap(),
+        json!({"messaging_product":"whatsapp","recipient_type":"individual","to":"16505551234",
+               "type":"text","text":{"preview_url":false,"body":"Hi"}})
+    );
+    let doc = OutboundMessage {
+        to: "1".into(),
+        text: Some("see attached".into()),
+        media: Some(OutboundMedia {
+            source: MediaSource::WhatsAppMediaId("MID".into()),
+            kind: MediaKind::Document,
+            caption: None,
+            filename: Some("a.pdf".into()),
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        send_body(&doc).unwrap(),
+        json!({"messaging_product":"whatsapp","recipient_type":"individual","to":"1",
+               "type":"document","document":{"id":"MID","caption":"see attached","filename":"a.pdf"}})
+    );
+    let tpl = OutboundMessage {
+        to: "1".into(),
+        template: Some(TemplateSend {
+            name: "hello".into(),
+            language: "en_US".into(),
+            params: vec!["Ann".into(), "42".into()],
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        send_body(&tpl).unwrap(),
+        json!({"messaging_product":"whatsapp","recipient_type":"individual","to":"1",
+               "type":"template","template":{"name":"hello","language":{"code":"en_US"},
+               "components":[{"type":"body","parameters":[{"type":"text","text":"Ann"},{"type":"text","text":"42"}]}]}})
+    );
+    let audio_with_text = OutboundMessage {
+        to: "1".into(),
+        text: Some("x".into()),
+        media: Some(OutboundMedia {
+            source: MediaSource::WhatsAppMediaId("A".into()),
+            kind: MediaKind::Audio,
+            caption: None,
+            filename: None,
+        }),
+        ..Default::default()
+    };
+    assert!(matches!(
+        send_body(&audio_with_text),
+        Err(SendError::Permanent { .. })
+    ));
+    assert!(
+        send_body(&OutboundMessage {
+            to: "1".into(),
+            ..Default::default()
+        })
+        .is_err()
+    );
+}

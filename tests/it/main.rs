@@ -1,0 +1,7 @@
+//! The integration-test binary. Fake providers live in `fakes`; `fakes_selftest` checks them
+//! against the production provider clients in `switchboard::channels`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod fakes;
+mod fakes_selftest;
