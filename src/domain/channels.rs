@@ -128,8 +128,19 @@ pub fn mask(secret: &str) -> String {
     if secret.is_empty() {
         return String::new();
     }
-    let tail: String = secret.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-    if secret.chars().count() <= 8 { "••••".into() } else { format!("••••{tail}") }
+    let tail: String = secret
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if secret.chars().count() <= 8 {
+        "••••".into()
+    } else {
+        format!("••••{tail}")
+    }
 }
 
 /// Live-chat widget settings.
@@ -155,7 +166,8 @@ impl Default for LivechatSettings {
             accent: "#2f6fed".into(),
             allowed_origins: Vec::new(),
             prechat_form: true,
-            offline_message: "We are offline right now. Leave a message and we will get back to you.".into(),
+            offline_message:
+                "We are offline right now. Leave a message and we will get back to you.".into(),
             uploads: true,
         }
     }
@@ -201,7 +213,11 @@ fn default_auto_close() -> u32 {
 
 impl Channel {
     pub fn api_base(&self) -> &str {
-        if self.api_base.trim().is_empty() { self.kind.default_api_base() } else { self.api_base.trim_end_matches('/') }
+        if self.api_base.trim().is_empty() {
+            self.kind.default_api_base()
+        } else {
+            self.api_base.trim_end_matches('/')
+        }
     }
     /// Effective file limit in bytes.
     pub fn max_file_bytes(&self) -> u64 {
@@ -318,9 +334,17 @@ fn validate_api_base(v: &str) -> Result<String> {
 }
 
 fn validate_origin(v: &str) -> Result<String> {
-    let u = url::Url::parse(v.trim()).map_err(|_| Error::invalid("livechat.allowed_origins", format!("{v:?} is not an origin like https://www.example.com")))?;
+    let u = url::Url::parse(v.trim()).map_err(|_| {
+        Error::invalid(
+            "livechat.allowed_origins",
+            format!("{v:?} is not an origin like https://www.example.com"),
+        )
+    })?;
     if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-        return Err(Error::invalid("livechat.allowed_origins", format!("{v:?} is not an http(s) origin")));
+        return Err(Error::invalid(
+            "livechat.allowed_origins",
+            format!("{v:?} is not an http(s) origin"),
+        ));
     }
     Ok(u.origin().ascii_serialization())
 }
@@ -358,14 +382,20 @@ fn apply(ch: &mut Channel, input: &ChannelInput) -> Result<()> {
         {
             return Err(Error::invalid(
                 "max_file_mb",
-                format!("must be between 1 and the provider's limit of {} MB", ch.kind.max_file_bytes() >> 20),
+                format!(
+                    "must be between 1 and the provider's limit of {} MB",
+                    ch.kind.max_file_bytes() >> 20
+                ),
             ));
         }
         ch.max_file_mb = v;
     }
     if let Some(v) = &input.allowed_types {
         ch.allowed_types = v.as_ref().map(|list| {
-            list.iter().map(|t| t.trim().trim_start_matches('.').to_ascii_lowercase()).filter(|t| !t.is_empty()).collect()
+            list.iter()
+                .map(|t| t.trim().trim_start_matches('.').to_ascii_lowercase())
+                .filter(|t| !t.is_empty())
+                .collect()
         });
     }
     if let Some(v) = input.max_sessions_per_agent {
@@ -373,12 +403,29 @@ fn apply(ch: &mut Channel, input: &ChannelInput) -> Result<()> {
     }
     if let Some(l) = &input.livechat {
         let mut l = l.clone();
-        l.allowed_origins = l.allowed_origins.iter().map(|o| validate_origin(o)).collect::<Result<_>>()?;
-        if l.title.chars().count() > 100 || l.greeting.chars().count() > 500 || l.offline_message.chars().count() > 500 {
-            return Err(Error::invalid("livechat", "title ≤ 100, greeting and offline message ≤ 500 characters"));
+        l.allowed_origins = l
+            .allowed_origins
+            .iter()
+            .map(|o| validate_origin(o))
+            .collect::<Result<_>>()?;
+        if l.title.chars().count() > 100
+            || l.greeting.chars().count() > 500
+            || l.offline_message.chars().count() > 500
+        {
+            return Err(Error::invalid(
+                "livechat",
+                "title ≤ 100, greeting and offline message ≤ 500 characters",
+            ));
         }
-        if !l.accent.is_empty() && !(l.accent.starts_with('#') && l.accent.len() <= 9 && l.accent[1..].chars().all(|c| c.is_ascii_hexdigit())) {
-            return Err(Error::invalid("livechat.accent", "must be a hex colour like #2f6fed"));
+        if !l.accent.is_empty()
+            && !(l.accent.starts_with('#')
+                && l.accent.len() <= 9
+                && l.accent[1..].chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(Error::invalid(
+                "livechat.accent",
+                "must be a hex colour like #2f6fed",
+            ));
         }
         ch.livechat = l;
     }
@@ -390,9 +437,13 @@ fn set_members(ctx: &mut WriteCtx<'_>, ch: &mut Channel, members: &[u64]) -> Res
     wanted.sort_unstable();
     wanted.dedup();
     for uid in &wanted {
-        let u = super::users::get_in(ctx, *uid).map_err(|_| Error::invalid("members", format!("user {uid} does not exist")))?;
+        let u = super::users::get_in(ctx, *uid)
+            .map_err(|_| Error::invalid("members", format!("user {uid} does not exist")))?;
         if u.disabled {
-            return Err(Error::invalid("members", format!("user {} is disabled", u.username)));
+            return Err(Error::invalid(
+                "members",
+                format!("user {} is disabled", u.username),
+            ));
         }
     }
     {
@@ -408,7 +459,11 @@ fn set_members(ctx: &mut WriteCtx<'_>, ch: &mut Channel, members: &[u64]) -> Res
         }
     }
     ch.members = wanted;
-    ctx.emit(Audience::Channel { channel_id: ch.id }, "channel.members", serde_json::json!({ "id": ch.id }))?;
+    ctx.emit(
+        Audience::Channel { channel_id: ch.id },
+        "channel.members",
+        serde_json::json!({ "id": ch.id }),
+    )?;
     Ok(())
 }
 
@@ -417,7 +472,9 @@ fn put(ctx: &mut WriteCtx<'_>, ch: &Channel) -> Result<()> {
 }
 
 pub fn create_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &ChannelInput) -> Result<Channel> {
-    let kind = input.kind.ok_or_else(|| Error::invalid("kind", "is required (sms, whatsapp, messenger, livechat)"))?;
+    let kind = input.kind.ok_or_else(|| {
+        Error::invalid("kind", "is required (sms, whatsapp, messenger, livechat)")
+    })?;
     if input.name.is_none() {
         return Err(Error::invalid("name", "is required"));
     }
@@ -443,22 +500,46 @@ pub fn create_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &ChannelInput) -> Re
         set_members(ctx, &mut ch, m)?;
     }
     put(ctx, &ch)?;
-    audit::record(ctx, Some(actor), "channel.create", format!("channel:{id}"), format!("{} ({})", ch.name, kind.as_str()))?;
+    audit::record(
+        ctx,
+        Some(actor),
+        "channel.create",
+        format!("channel:{id}"),
+        format!("{} ({})", ch.name, kind.as_str()),
+    )?;
     Ok(ch)
 }
 
-pub fn update_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64, input: &ChannelInput) -> Result<Channel> {
+pub fn update_in(
+    ctx: &mut WriteCtx<'_>,
+    actor: u64,
+    id: u64,
+    input: &ChannelInput,
+) -> Result<Channel> {
     let mut ch = get_in(ctx, id)?;
     if input.kind.is_some_and(|k| k != ch.kind) {
-        return Err(Error::invalid("kind", "cannot change; create a new channel"));
+        return Err(Error::invalid(
+            "kind",
+            "cannot change; create a new channel",
+        ));
     }
     apply(&mut ch, input)?;
     if let Some(m) = &input.members {
         set_members(ctx, &mut ch, m)?;
     }
     put(ctx, &ch)?;
-    audit::record(ctx, Some(actor), "channel.update", format!("channel:{id}"), ch.name.clone())?;
-    ctx.emit(Audience::Channel { channel_id: id }, "channel.updated", serde_json::json!({ "id": id }))?;
+    audit::record(
+        ctx,
+        Some(actor),
+        "channel.update",
+        format!("channel:{id}"),
+        ch.name.clone(),
+    )?;
+    ctx.emit(
+        Audience::Channel { channel_id: id },
+        "channel.updated",
+        serde_json::json!({ "id": id }),
+    )?;
     Ok(ch)
 }
 
@@ -467,12 +548,21 @@ pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64) -> Result<()> {
     let mut ch = get_in(ctx, id)?;
     set_members(ctx, &mut ch, &[])?;
     ctx.txn.open_table(CHANNELS)?.remove(k1(id).as_slice())?;
-    audit::record(ctx, Some(actor), "channel.delete", format!("channel:{id}"), ch.name)?;
+    audit::record(
+        ctx,
+        Some(actor),
+        "channel.delete",
+        format!("channel:{id}"),
+        ch.name,
+    )?;
     Ok(())
 }
 
 pub fn is_member(rtx: &ReadTransaction, channel_id: u64, user_id: u64) -> Result<bool> {
-    Ok(rtx.open_table(CHANNEL_MEMBERS)?.get(k2(channel_id, user_id).as_slice())?.is_some())
+    Ok(rtx
+        .open_table(CHANNEL_MEMBERS)?
+        .get(k2(channel_id, user_id).as_slice())?
+        .is_some())
 }
 
 #[cfg(test)]
@@ -481,12 +571,18 @@ mod tests {
 
     #[test]
     fn secrets_are_masked_and_masks_do_not_overwrite() {
-        let mut c = Credentials { auth_token: "abcdef0123456789".into(), ..Default::default() };
+        let mut c = Credentials {
+            auth_token: "abcdef0123456789".into(),
+            ..Default::default()
+        };
         let shown = c.masked();
         assert_eq!(shown.auth_token, "••••6789");
         c.merge(&shown);
         assert_eq!(c.auth_token, "abcdef0123456789");
-        c.merge(&Credentials { auth_token: "newsecretvalue99".into(), ..Default::default() });
+        c.merge(&Credentials {
+            auth_token: "newsecretvalue99".into(),
+            ..Default::default()
+        });
         assert_eq!(c.auth_token, "newsecretvalue99");
         assert_eq!(mask("short"), "••••");
     }

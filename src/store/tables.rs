@@ -35,6 +35,33 @@ pub const CHANNEL_MEMBERS: Def = TableDefinition::new("channel_members");
 /// user id ++ channel id -> () : the same, looked up by user.
 pub const MEMBER_CHANNELS: Def = TableDefinition::new("member_channels");
 
+/// contact id -> `Contact`.
+pub const CONTACTS: Def = TableDefinition::new("contacts");
+/// channel id ++ address bytes -> contact id.
+pub const CONTACTS_BY_ADDR: Def = TableDefinition::new("contacts_by_addr");
+/// session id -> `Session`.
+pub const SESSIONS: Def = TableDefinition::new("sessions");
+/// last activity ms ++ session id -> channel id ++ assignee (0 = none) ++ flags byte: the inbox order.
+pub const SESSIONS_BY_ACTIVITY: Def = TableDefinition::new("sessions_by_activity");
+/// contact id ++ session id -> () : a contact's history.
+pub const SESSIONS_BY_CONTACT: Def = TableDefinition::new("sessions_by_contact");
+/// contact id -> open session id (at most one open session per contact).
+pub const OPEN_SESSIONS: Def = TableDefinition::new("open_sessions");
+/// session id ++ message id -> `Message`.
+pub const MESSAGES: Def = TableDefinition::new("messages");
+/// message id -> session id.
+pub const MESSAGE_SESSION: Def = TableDefinition::new("message_session");
+/// channel id ++ provider message id -> message id (dedupe redeliveries, route receipts).
+pub const PROVIDER_IDS: Def = TableDefinition::new("provider_ids");
+/// message id -> `OutboxItem` (outbound messages not yet accepted by the provider).
+pub const OUTBOX: Def = TableDefinition::new("outbox");
+/// next attempt ms ++ message id -> () : what the delivery worker does next.
+pub const OUTBOX_DUE: Def = TableDefinition::new("outbox_due");
+/// user id ++ session id -> `ReadState` (last read message, muted).
+pub const SESSION_READS: Def = TableDefinition::new("session_reads");
+/// session id ++ entry id -> `TimelineEntry`.
+pub const TIMELINE: Def = TableDefinition::new("timeline");
+
 /// All tables the current schema knows, for migrations, backup and check.
 pub const ALL: &[Def] = &[
     META,
@@ -49,6 +76,19 @@ pub const ALL: &[Def] = &[
     CHANNELS,
     CHANNEL_MEMBERS,
     MEMBER_CHANNELS,
+    CONTACTS,
+    CONTACTS_BY_ADDR,
+    SESSIONS,
+    SESSIONS_BY_ACTIVITY,
+    SESSIONS_BY_CONTACT,
+    OPEN_SESSIONS,
+    MESSAGES,
+    MESSAGE_SESSION,
+    PROVIDER_IDS,
+    OUTBOX,
+    OUTBOX_DUE,
+    SESSION_READS,
+    TIMELINE,
 ];
 
 /// A table of the common shape by name (for generic walks such as backup and check).

@@ -1,0 +1,147 @@
+//! Contacts: a customer identity on one channel (phone number, WhatsApp id, PSID, visitor).
+
+use redb::{ReadTransaction, ReadableTable};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::store::WriteCtx;
+use crate::store::codec::{self, k1, kcat};
+use crate::store::tables::{CONTACTS, CONTACTS_BY_ADDR};
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Block {
+    pub reason: String,
+    pub by: u64,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Contact {
+    pub id: u64,
+    pub channel_id: u64,
+    /// Phone number (E.164), WhatsApp id, Messenger PSID or live-chat visitor id.
+    pub address: String,
+    /// Display name (from the provider profile or edited by an agent).
+    #[serde(default)]
+    pub name: String,
+    /// True once an agent edited the name: provider profile names no longer overwrite it.
+    #[serde(default)]
+    pub name_edited: bool,
+    #[serde(default)]
+    pub email: String,
+    pub created: i64,
+    #[serde(default)]
+    pub blocked: Option<Block>,
+    /// Set when merged into another contact.
+    #[serde(default)]
+    pub merged_into: Option<u64>,
+}
+
+impl Contact {
+    pub fn label(&self) -> &str {
+        if self.name.is_empty() {
+            &self.address
+        } else {
+            &self.name
+        }
+    }
+}
+
+fn addr_key(channel_id: u64, address: &str) -> Vec<u8> {
+    kcat(&k1(channel_id), address.as_bytes())
+}
+
+pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Contact>> {
+    codec::get(&rtx.open_table(CONTACTS)?, &k1(id))
+}
+
+pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Contact> {
+    codec::get(&ctx.txn.open_table(CONTACTS)?, &k1(id))?.ok_or(Error::NotFound("contact"))
+}
+
+pub fn put_in(ctx: &WriteCtx<'_>, c: &Contact) -> Result<()> {
+    codec::put(&mut ctx.txn.open_table(CONTACTS)?, &k1(c.id), c)
+}
+
+pub fn find_in(ctx: &WriteCtx<'_>, channel_id: u64, address: &str) -> Result<Option<Contact>> {
+    let id = match ctx
+        .txn
+        .open_table(CONTACTS_BY_ADDR)?
+        .get(addr_key(channel_id, address).as_slice())?
+    {
+        Some(v) => codec::u64_at(v.value(), 0)?,
+        None => return Ok(None),
+    };
+    let c = get_in(ctx, id)?;
+    // Follow merges to the surviving contact.
+    match c.merged_into {
+        Some(target) => get_in(ctx, target).map(Some),
+        None => Ok(Some(c)),
+    }
+}
+
+pub fn find(rtx: &ReadTransaction, channel_id: u64, address: &str) -> Result<Option<Contact>> {
+    let id = match rtx
+        .open_table(CONTACTS_BY_ADDR)?
+        .get(addr_key(channel_id, address).as_slice())?
+    {
+        Some(v) => codec::u64_at(v.value(), 0)?,
+        None => return Ok(None),
+    };
+    get(rtx, id)
+}
+
+/// Finds or creates the contact; a provider profile name fills in unless an agent edited it.
+pub fn upsert_in(
+    ctx: &WriteCtx<'_>,
+    channel_id: u64,
+    address: &str,
+    profile_name: Option<&str>,
+) -> Result<(Contact, bool)> {
+    let address = address.trim();
+    if address.is_empty() || address.len() > 200 {
+        return Err(Error::invalid(
+            "from",
+            "the sender address is empty or too long",
+        ));
+    }
+    let clean_name = profile_name.map(|n| {
+        n.chars()
+            .filter(|c| !c.is_control())
+            .take(100)
+            .collect::<String>()
+    });
+    if let Some(mut c) = find_in(ctx, channel_id, address)? {
+        if let Some(n) = clean_name
+            && !n.is_empty()
+            && !c.name_edited
+            && c.name != n
+        {
+            c.name = n;
+            put_in(ctx, &c)?;
+        }
+        return Ok((c, false));
+    }
+    let id = ctx.next_id("contact")?;
+    let c = Contact {
+        id,
+        channel_id,
+        address: address.to_string(),
+        name: clean_name.unwrap_or_default(),
+        name_edited: false,
+        email: String::new(),
+        created: ctx.now,
+        blocked: None,
+        merged_into: None,
+    };
+    ctx.txn
+        .open_table(CONTACTS_BY_ADDR)?
+        .insert(addr_key(channel_id, address).as_slice(), k1(id).as_slice())?;
+    put_in(ctx, &c)?;
+    Ok((c, true))
+}
+
+/// Is this sender blocked? Checked at intake before anything is stored or downloaded.
+pub fn is_blocked(rtx: &ReadTransaction, channel_id: u64, address: &str) -> Result<bool> {
+    Ok(find(rtx, channel_id, address)?.is_some_and(|c| c.blocked.is_some()))
+}
