@@ -54,6 +54,8 @@ old_version=$(/usr/bin/switchboard --version 2>/dev/null | awk 'NR == 1 { print 
 old_version=$(echo "${old_version:-unknown}" | tr -c 'A-Za-z0-9.+~\n-' '_')
 file="$backups/pre-upgrade-${old_version}-$(date -u +%Y%m%dT%H%M%SZ).redb"
 
+umask 077   # backups hold every message: readable by the service user only
+
 prune() {
     # shellcheck disable=SC2012 # names are ours: no spaces or newlines
     ls -1t "$backups"/pre-upgrade-*.redb 2>/dev/null | tail -n +$((KEEP + 1)) | while read -r old; do
