@@ -23,10 +23,21 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stop accepting, let requests finish (up to 5 s), stop jobs; returns when done.
+    /// Stop accepting, let requests finish (up to 5 s), stop jobs, close the database; returns
+    /// when the database file is closed (so the same data dir can be opened again).
     pub async fn stop(self) {
         self.shutdown.cancel();
         let _ = self.join.await;
+        let store = self.state.store.clone();
+        drop(self.state);
+        for _ in 0..100 {
+            if store.handles() <= 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Dropping the last handle joins the writer thread and closes the file.
+        let _ = tokio::task::spawn_blocking(move || drop(store)).await;
     }
     pub async fn wait(self) {
         let _ = self.join.await;
@@ -108,6 +119,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         metrics: prometheus(),
         shutdown: shutdown.clone(),
         touched: Mutex::new(Default::default()),
+        delivery: Arc::new(tokio::sync::Notify::new()),
     });
     let router = http::app(state.clone());
     let make = router.into_make_service_with_connect_info::<SocketAddr>();

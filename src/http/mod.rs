@@ -52,6 +52,8 @@ pub struct AppInner {
     pub shutdown: CancellationToken,
     /// When each login session's `last_seen` was last written (sha256 -> ms).
     pub touched: Mutex<HashMap<[u8; 32], i64>>,
+    /// Wakes the outbound delivery worker.
+    pub delivery: Arc<tokio::sync::Notify>,
 }
 
 impl Deref for AppState {

@@ -29,8 +29,20 @@ pub struct Store {
 struct Inner {
     db: Arc<Database>,
     path: PathBuf,
-    writer: writer::WriterHandle,
+    /// Taken on drop so the writer thread sees its queue close, then joined: when the last
+    /// `Store` is gone the database file is closed and its lock released.
+    writer: Option<writer::WriterHandle>,
+    join: Option<std::thread::JoinHandle<()>>,
     events: broadcast::Sender<Arc<Event>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.writer.take();
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
 }
 
 /// What `check` found.
@@ -76,16 +88,29 @@ impl Store {
             events::last_seq(&rtx)?
         };
         let (events_tx, _) = broadcast::channel(4096);
-        let (writer, _join) =
+        let (writer, join) =
             writer::spawn(db.clone(), clock, events_tx.clone(), last + 1, max_batch)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
                 path: path.to_path_buf(),
-                writer,
+                writer: Some(writer),
+                join: Some(join),
                 events: events_tx,
             }),
         })
+    }
+
+    fn writer(&self) -> Result<&writer::WriterHandle> {
+        self.inner
+            .writer
+            .as_ref()
+            .ok_or_else(|| Error::Unavailable("the store is closed".into()))
+    }
+
+    /// How many handles to this store exist (shutdown waits for 1).
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.inner)
     }
 
     pub fn path(&self) -> &Path {
@@ -98,7 +123,7 @@ impl Store {
         T: Send + 'static,
         F: FnMut(&mut WriteCtx<'_>) -> Result<T> + Send + 'static,
     {
-        self.inner.writer.write(f).await
+        self.writer()?.write(f).await
     }
 
     /// For synchronous callers (CLI, tests outside a runtime).
@@ -107,7 +132,7 @@ impl Store {
         T: Send + 'static,
         F: FnMut(&mut WriteCtx<'_>) -> Result<T> + Send + 'static,
     {
-        self.inner.writer.write_blocking(f)
+        self.writer()?.write_blocking(f)
     }
 
     /// Run `f` on a read snapshot, off the async runtime.
@@ -134,8 +159,12 @@ impl Store {
         self.inner.events.subscribe()
     }
 
-    pub fn stats(&self) -> &WriterStats {
-        &self.inner.writer.stats
+    pub fn stats(&self) -> Arc<WriterStats> {
+        self.inner
+            .writer
+            .as_ref()
+            .map(|w| w.stats.clone())
+            .unwrap_or_default()
     }
 
     /// A consistent copy of every table into a new database file at `dest` (must not exist),

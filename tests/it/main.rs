@@ -5,3 +5,5 @@
 
 mod fakes;
 mod fakes_selftest;
+mod foundation;
+mod support;

@@ -1,0 +1,500 @@
+//! Customer sessions: list, read, reply, start, notes, read state, pick up, close, archive, mute.
+//! Agents see the sessions of their channels; anything else is 404.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::JsonBody;
+use crate::domain::access;
+use crate::domain::channels::{self, ChannelKind};
+use crate::domain::contacts::{self, Contact};
+use crate::domain::messages::{self, Message, MessageFile, NewOutbound, Window};
+use crate::domain::sessions::{
+    self, ListQuery, SessionPage, SessionStatus, SessionView, TimelineEntry,
+};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::auth::{ApiAuth, Authed};
+use crate::http::error::{ApiResult, ErrorBody};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, start))
+        .routes(routes!(detail))
+        .routes(routes!(messages_page, reply))
+        .routes(routes!(note))
+        .routes(routes!(mark_read))
+        .routes(routes!(pickup))
+        .routes(routes!(close))
+        .routes(routes!(archive))
+        .routes(routes!(unarchive))
+        .routes(routes!(mute))
+        .routes(routes!(retry))
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(ListQuery), responses((status = 200, body = SessionPage)))]
+/// Sessions by last activity, newest first, filtered by channel and scope (all, mine, unassigned, archived, open, closed).
+pub async fn list(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<SessionPage>> {
+    let user = who.user.clone();
+    Ok(Json(
+        state
+            .store
+            .read(move |rtx| {
+                let vis = access::visible_channels(rtx, &user)?;
+                sessions::list(rtx, &user, &vis, &q)
+            })
+            .await?,
+    ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChannelSummary {
+    pub id: u64,
+    pub kind: ChannelKind,
+    pub name: String,
+    pub business_address: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionDetail {
+    pub session: SessionView,
+    pub contact: Option<Contact>,
+    pub channel: Option<ChannelSummary>,
+    /// What the composer may send now.
+    pub window: Window,
+    /// Why the window is limited, in words for the agent.
+    pub window_message: String,
+    pub timeline: Vec<TimelineEntry>,
+    /// The contact's other sessions, newest first.
+    pub history: Vec<sessions::Session>,
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = u64, Path)), responses((status = 200, body = SessionDetail), (status = 404, body = ErrorBody)))]
+/// One session with its contact, channel, reply window and timeline.
+pub async fn detail(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<SessionDetail>> {
+    let user = who.user.clone();
+    let now = state.now();
+    Ok(Json(
+        state
+            .store
+            .read(move |rtx| {
+                let s = sessions::get_visible(rtx, &user, id)?;
+                let ch = channels::get(rtx, s.channel_id)?;
+                let kind = s.channel_kind;
+                let window = messages::reply_window(kind, &s, now);
+                let contact = contacts::get(rtx, s.contact_id)?;
+                let history = sessions::for_contact(rtx, s.contact_id)?
+                    .into_iter()
+                    .filter(|h| h.id != id)
+                    .collect();
+                Ok(SessionDetail {
+                    timeline: sessions::timeline(rtx, id)?,
+                    window,
+                    window_message: messages::window_message(window, kind).to_string(),
+                    channel: ch.map(|c| ChannelSummary {
+                        id: c.id,
+                        kind: c.kind,
+                        name: c.name,
+                        business_address: c.business_address,
+                    }),
+                    contact,
+                    history,
+                    session: sessions::view(rtx, user.id, s)?,
+                })
+            })
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct MessagesQuery {
+    /// Messages older than this id.
+    pub before: Option<u64>,
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/messages", tag = "sessions", params(("id" = u64, Path), MessagesQuery), responses((status = 200, body = Vec<Message>), (status = 404, body = ErrorBody)))]
+/// A page of messages, oldest first (the newest `limit` before `before`).
+pub async fn messages_page(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    Query(q): Query<MessagesQuery>,
+) -> ApiResult<Json<Vec<Message>>> {
+    let user = who.user.clone();
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    Ok(Json(
+        state
+            .store
+            .read(move |rtx| {
+                sessions::get_visible(rtx, &user, id)?;
+                messages::page(rtx, id, q.before, limit)
+            })
+            .await?,
+    ))
+}
+
+/// Turns attachment ids into message file entries the caller may use.
+pub async fn resolve_files(
+    state: &AppState,
+    who: &Authed,
+    channel_id: u64,
+    ids: &[u64],
+) -> Result<Vec<MessageFile>, Error> {
+    crate::domain::attachments_link::resolve(state, who, channel_id, ids).await
+}
+
+async fn check_visible(
+    state: &AppState,
+    who: &Authed,
+    id: u64,
+) -> Result<(sessions::Session, channels::Channel), Error> {
+    let user = who.user.clone();
+    state
+        .store
+        .read(move |rtx| {
+            let s = sessions::get_visible(rtx, &user, id)?;
+            let ch = channels::get(rtx, s.channel_id)?.ok_or(Error::Conflict(
+                "the channel of this session was deleted".into(),
+            ))?;
+            Ok((s, ch))
+        })
+        .await
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/messages", tag = "sessions", params(("id" = u64, Path)), request_body = NewOutbound,
+    responses((status = 201, body = Message), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Reply to the customer. Stored as `queued` and delivered by the outbox; refused (422) when the channel's reply window does not allow it.
+pub async fn reply(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(out): JsonBody<NewOutbound>,
+) -> ApiResult<(StatusCode, Json<Message>)> {
+    let (_, ch) = check_visible(&state, &who, id).await?;
+    let text = messages::check_text(ch.kind, &out.text, state.config.limits.max_message_chars)?;
+    let files = resolve_files(&state, &who, ch.id, &out.attachment_ids).await?;
+    let author = who.user.clone();
+    let m = state
+        .store
+        .write(move |ctx| {
+            messages::enqueue_in(ctx, &ch, id, &author, &out, files.clone(), text.clone())
+        })
+        .await?;
+    crate::domain::delivery_kick::kick(&state);
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StartSession {
+    pub channel_id: u64,
+    /// Phone number in international format.
+    pub to: String,
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub message: NewOutbound,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Started {
+    pub session_id: u64,
+    pub message: Message,
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = StartSession,
+    responses((status = 201, body = Started), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Start a session with a customer: SMS with free text; WhatsApp only with a template (the contact's open session is reused).
+pub async fn start(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    JsonBody(req): JsonBody<StartSession>,
+) -> ApiResult<(StatusCode, Json<Started>)> {
+    let user = who.user.clone();
+    let cid = req.channel_id;
+    let ch = state
+        .store
+        .read(move |rtx| {
+            let vis = access::visible_channels(rtx, &user)?;
+            match channels::get(rtx, cid)? {
+                Some(c) if vis.channel(c.id) => Ok(c),
+                _ => Err(Error::NotFound("channel")),
+            }
+        })
+        .await?;
+    let text = messages::check_text(
+        ch.kind,
+        &req.message.text,
+        state.config.limits.max_message_chars,
+    )?;
+    let files = resolve_files(&state, &who, ch.id, &req.message.attachment_ids).await?;
+    let author = who.user.clone();
+    let m = state
+        .store
+        .write(move |ctx| {
+            messages::start_in(
+                ctx,
+                &ch,
+                &req.to,
+                req.name.as_deref(),
+                &author,
+                &req.message,
+                files.clone(),
+                text.clone(),
+            )
+        })
+        .await?;
+    crate::domain::delivery_kick::kick(&state);
+    Ok((
+        StatusCode::CREATED,
+        Json(Started {
+            session_id: m.session_id,
+            message: m,
+        }),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NoteBody {
+    pub text: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/notes", tag = "sessions", params(("id" = u64, Path)), request_body = NoteBody,
+    responses((status = 201, body = Message), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// An internal note: visible to colleagues, never sent to the customer.
+pub async fn note(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(b): JsonBody<NoteBody>,
+) -> ApiResult<(StatusCode, Json<Message>)> {
+    check_visible(&state, &who, id).await?;
+    if b.text.chars().count() > state.config.limits.max_message_chars {
+        return Err(Error::invalid("text", "is too long").into());
+    }
+    let author = who.user.clone();
+    let m = state
+        .store
+        .write(move |ctx| messages::add_note_in(ctx, id, &author, &b.text))
+        .await?;
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/read", tag = "sessions", params(("id" = u64, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+/// Mark the session read for the caller (all their browsers update).
+pub async fn mark_read(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<StatusCode> {
+    check_visible(&state, &who, id).await?;
+    let uid = who.id();
+    state
+        .store
+        .write(move |ctx| messages::mark_read_in(ctx, uid, id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/pickup", tag = "sessions", params(("id" = u64, Path)),
+    responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+/// Pick up an unassigned session. Of two agents picking at once exactly one wins; the other gets 409.
+pub async fn pickup(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<sessions::Session>> {
+    check_visible(&state, &who, id).await?;
+    let uid = who.id();
+    let s = state
+        .store
+        .write(move |ctx| {
+            let before = sessions::get_in(ctx, id)?;
+            match before.assignee {
+                Some(a) if a == uid => return Ok(before),
+                Some(_) => {
+                    return Err(Error::Conflict(
+                        "a colleague has already picked up this session".into(),
+                    ));
+                }
+                None => {}
+            }
+            if before.status == SessionStatus::Closed {
+                return Err(Error::Conflict("the session is closed".into()));
+            }
+            let mut s = before.clone();
+            s.assignee = Some(uid);
+            sessions::save_in(ctx, Some(&before), &s)?;
+            sessions::timeline_in(ctx, id, Some(uid), "picked_up", "")?;
+            Ok(s)
+        })
+        .await?;
+    Ok(Json(s))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct CloseBody {
+    pub result: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/close", tag = "sessions", params(("id" = u64, Path)), request_body = CloseBody,
+    responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+/// End the chat with an optional result and note. Closed sessions are read-only.
+pub async fn close(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(b): JsonBody<CloseBody>,
+) -> ApiResult<Json<sessions::Session>> {
+    check_visible(&state, &who, id).await?;
+    if b.note.chars().count() > 2000 || b.result.as_ref().is_some_and(|r| r.chars().count() > 100) {
+        return Err(Error::invalid("note", "result ≤ 100 and note ≤ 2000 characters").into());
+    }
+    let uid = who.id();
+    let s = state
+        .store
+        .write(move |ctx| sessions::close_in(ctx, id, Some(uid), b.result.clone(), b.note.clone()))
+        .await?;
+    Ok(Json(s))
+}
+
+async fn set_archived(
+    state: &AppState,
+    who: &Authed,
+    id: u64,
+    archived: bool,
+) -> Result<sessions::Session, Error> {
+    check_visible(state, who, id).await?;
+    let uid = who.id();
+    state
+        .store
+        .write(move |ctx| {
+            let before = sessions::get_in(ctx, id)?;
+            if before.archived == archived {
+                return Ok(before);
+            }
+            let mut s = before.clone();
+            s.archived = archived;
+            sessions::save_in(ctx, Some(&before), &s)?;
+            sessions::timeline_in(
+                ctx,
+                id,
+                Some(uid),
+                if archived { "archived" } else { "unarchived" },
+                "",
+            )?;
+            Ok(s)
+        })
+        .await
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/archive", tag = "sessions", params(("id" = u64, Path)), responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody)))]
+/// Archive a session (it leaves the main list; a new customer message brings it back).
+pub async fn archive(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<sessions::Session>> {
+    Ok(Json(set_archived(&state, &who, id, true).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/unarchive", tag = "sessions", params(("id" = u64, Path)), responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody)))]
+pub async fn unarchive(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<sessions::Session>> {
+    Ok(Json(set_archived(&state, &who, id, false).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct MuteBody {
+    pub muted: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/mute", tag = "sessions", params(("id" = u64, Path)), request_body = MuteBody, responses((status = 204), (status = 404, body = ErrorBody)))]
+/// Mute or unmute a session for the caller (a red dot instead of the count).
+pub async fn mute(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(b): JsonBody<MuteBody>,
+) -> ApiResult<StatusCode> {
+    check_visible(&state, &who, id).await?;
+    let uid = who.id();
+    state
+        .store
+        .write(move |ctx| {
+            let mut st: sessions::ReadState = crate::store::codec::get(
+                &ctx.txn.open_table(crate::store::tables::SESSION_READS)?,
+                &crate::store::codec::k2(uid, id),
+            )?
+            .unwrap_or_default();
+            st.muted = b.muted;
+            sessions::set_read_state_in(ctx, uid, id, &st)?;
+            ctx.emit(
+                crate::store::Audience::Users {
+                    user_ids: vec![uid],
+                },
+                "session.muted",
+                serde_json::json!({ "session_id": id, "muted": b.muted }),
+            )
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/messages/{id}/retry", tag = "sessions", params(("id" = u64, Path)),
+    responses((status = 200, body = Message), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+/// Send a failed message again (a new attempt through the outbox).
+pub async fn retry(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<Message>> {
+    let user = who.user.clone();
+    state
+        .store
+        .read(move |rtx| {
+            let m = messages::get(rtx, id)?.ok_or(Error::NotFound("message"))?;
+            sessions::get_visible(rtx, &user, m.session_id)?;
+            Ok(())
+        })
+        .await?;
+    let m = state
+        .store
+        .write(move |ctx| {
+            let mut m = messages::get_in(ctx, id)?;
+            if m.direction != messages::Direction::Out
+                || !matches!(
+                    m.status,
+                    messages::Status::Failed | messages::Status::Unknown
+                )
+            {
+                return Err(Error::Conflict(
+                    "only failed messages can be retried".into(),
+                ));
+            }
+            m.status = messages::Status::Queued;
+            m.error = None;
+            messages::put_in(ctx, &m, false)?;
+            messages::schedule_in(ctx, id, ctx.now, 0)?;
+            Ok(m)
+        })
+        .await?;
+    crate::domain::delivery_kick::kick(&state);
+    Ok(Json(m))
+}
