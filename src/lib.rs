@@ -1,1 +1,2 @@
 //! Switchboard: customer-messaging inbox in one binary.
+pub mod search;

@@ -1,0 +1,155 @@
+//! Byte layouts of posting keys and block values.
+
+use super::Scope;
+
+/// Bytes after the term in a (term, scope) prefix: separator + encoded scope.
+pub(super) const PAIR_SUFFIX_LEN: usize = 1 + Scope::ENCODED_LEN;
+/// Bytes after the term in a block key.
+pub(super) const KEY_SUFFIX_LEN: usize = PAIR_SUFFIX_LEN + 8;
+/// Separator between term and scope; terms never contain it.
+pub(super) const TERM_END: u8 = 0x00;
+
+/// Writes `term · 0x00 · scope` into `out`.
+pub(super) fn pair_prefix_into(out: &mut Vec<u8>, term: &str, scope: Scope) {
+    out.clear();
+    out.extend_from_slice(term.as_bytes());
+    out.push(TERM_END);
+    out.extend_from_slice(&scope.encode());
+}
+
+/// `pair_prefix · !min` — blocks of one (term, scope) sort newest first.
+pub(super) fn block_key(pair_prefix: &[u8], min: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(pair_prefix.len() + 8);
+    k.extend_from_slice(pair_prefix);
+    k.extend_from_slice(&(!min).to_be_bytes());
+    k
+}
+
+/// The block's min id from a block key.
+pub(super) fn key_min(key: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    if let Some(tail) = key.len().checked_sub(8).and_then(|s| key.get(s..)) {
+        b.copy_from_slice(tail);
+    }
+    !u64::from_be_bytes(b)
+}
+
+/// Splits a block key into (term bytes, scope); `None` if malformed.
+pub(super) fn key_term_scope(key: &[u8]) -> Option<(&[u8], Scope)> {
+    let term_len = key.len().checked_sub(KEY_SUFFIX_LEN)?;
+    let scope = Scope::decode(key.get(term_len + 1..term_len + PAIR_SUFFIX_LEN)?)?;
+    Some((key.get(..term_len)?, scope))
+}
+
+/// Appends `v` as LEB128.
+pub(super) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Length of `v` as LEB128.
+pub(super) fn varint_len(v: u64) -> usize {
+    let bits = 64 - (v | 1).leading_zeros() as usize;
+    bits.div_ceil(7)
+}
+
+/// Reads one LEB128 value at `*pos`, advancing it; `None` at the end or on a malformed value.
+pub(super) fn get_varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v: u64 = 0;
+    let mut shift = 0u32;
+    loop {
+        let b = *buf.get(*pos)?;
+        *pos += 1;
+        if shift > 63 {
+            return None;
+        }
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+        shift += 7;
+    }
+}
+
+/// Encodes ascending, non-empty `ids` as a block value (min is in the key).
+pub(super) fn encode_block(ids: &[u64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ids.len() * 2 + 4);
+    if let (Some(&first), Some(&last)) = (ids.first(), ids.last()) {
+        put_varint(&mut out, last - first);
+        for w in ids.windows(2) {
+            put_varint(&mut out, w[1] - w[0]);
+        }
+    }
+    out
+}
+
+/// Decodes a block value into ascending ids (cleared first). Stops at malformed data.
+pub(super) fn decode_block(min: u64, value: &[u8], out: &mut Vec<u64>) {
+    out.clear();
+    let mut pos = 0;
+    if get_varint(value, &mut pos).is_none() {
+        return;
+    }
+    let mut id = min;
+    out.push(id);
+    while let Some(d) = get_varint(value, &mut pos) {
+        id = id.saturating_add(d);
+        out.push(id);
+    }
+}
+
+/// (max id, header length) of a block value.
+pub(super) fn block_max(min: u64, value: &[u8]) -> (u64, usize) {
+    let mut pos = 0;
+    let span = get_varint(value, &mut pos).unwrap_or(0);
+    (min.saturating_add(span), pos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_round_trip() {
+        for v in [0, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
+            let mut b = Vec::new();
+            put_varint(&mut b, v);
+            assert_eq!(b.len(), varint_len(v));
+            let mut pos = 0;
+            assert_eq!(get_varint(&b, &mut pos), Some(v));
+            assert_eq!(pos, b.len());
+        }
+    }
+
+    #[test]
+    fn blocks_round_trip() {
+        let ids = [5, 6, 100, 1 << 40, u64::MAX];
+        let v = encode_block(&ids);
+        let mut out = Vec::new();
+        decode_block(5, &v, &mut out);
+        assert_eq!(out, ids);
+        assert_eq!(block_max(5, &v).0, u64::MAX);
+    }
+
+    #[test]
+    fn keys_sort_term_scope_newest_first() {
+        let mut p = Vec::new();
+        pair_prefix_into(&mut p, "ab", Scope::Channel(1));
+        let newer = block_key(&p, 10);
+        let older = block_key(&p, 9);
+        assert!(newer < older);
+        pair_prefix_into(&mut p, "abc", Scope::Channel(0));
+        assert!(
+            older < block_key(&p, 0),
+            "a term sorts before its extensions"
+        );
+        pair_prefix_into(&mut p, "ab", Scope::Chat(0));
+        assert!(older < block_key(&p, u64::MAX));
+        let k = block_key(&p, 42);
+        assert_eq!(key_min(&k), 42);
+        assert_eq!(key_term_scope(&k), Some((&b"ab"[..], Scope::Chat(0))));
+    }
+}
