@@ -9,10 +9,14 @@ pub(super) const KEY_SUFFIX_LEN: usize = PAIR_SUFFIX_LEN + 8;
 /// Separator between term and scope; terms never contain it.
 pub(super) const TERM_END: u8 = 0x00;
 
-/// Writes `term · 0x00 · scope` into `out`.
-pub(super) fn pair_prefix_into(out: &mut Vec<u8>, term: &str, scope: Scope) {
+/// Bytes of the epoch number that starts every posting key.
+pub(super) const EPOCH_LEN: usize = 4;
+
+/// Writes `epoch · term · 0x00 · scope` into `out`.
+pub(super) fn pair_prefix_into(out: &mut Vec<u8>, epoch: u32, term: &[u8], scope: Scope) {
     out.clear();
-    out.extend_from_slice(term.as_bytes());
+    out.extend_from_slice(&epoch.to_be_bytes());
+    out.extend_from_slice(term);
     out.push(TERM_END);
     out.extend_from_slice(&scope.encode());
 }
@@ -36,9 +40,9 @@ pub(super) fn key_min(key: &[u8]) -> u64 {
 
 /// Splits a block key into (term bytes, scope); `None` if malformed.
 pub(super) fn key_term_scope(key: &[u8]) -> Option<(&[u8], Scope)> {
-    let term_len = key.len().checked_sub(KEY_SUFFIX_LEN)?;
-    let scope = Scope::decode(key.get(term_len + 1..term_len + PAIR_SUFFIX_LEN)?)?;
-    Some((key.get(..term_len)?, scope))
+    let term_end = key.len().checked_sub(KEY_SUFFIX_LEN)?;
+    let scope = Scope::decode(key.get(term_end + 1..term_end + PAIR_SUFFIX_LEN)?)?;
+    Some((key.get(EPOCH_LEN..term_end)?, scope))
 }
 
 /// Appends `v` as LEB128.
@@ -137,17 +141,23 @@ mod tests {
     #[test]
     fn keys_sort_term_scope_newest_first() {
         let mut p = Vec::new();
-        pair_prefix_into(&mut p, "ab", Scope::Channel(1));
+        pair_prefix_into(&mut p, 3, b"ab", Scope::Channel(1));
         let newer = block_key(&p, 10);
         let older = block_key(&p, 9);
         assert!(newer < older);
-        pair_prefix_into(&mut p, "abc", Scope::Channel(0));
+        pair_prefix_into(&mut p, 3, b"abc", Scope::Channel(0));
         assert!(
             older < block_key(&p, 0),
             "a term sorts before its extensions"
         );
-        pair_prefix_into(&mut p, "ab", Scope::Chat(0));
+        pair_prefix_into(&mut p, 3, b"ab", Scope::Chat(0));
         assert!(older < block_key(&p, u64::MAX));
+        let same_in_next_epoch = {
+            let mut q = Vec::new();
+            pair_prefix_into(&mut q, 4, b"ab", Scope::Channel(0));
+            block_key(&q, 0)
+        };
+        assert!(block_key(&p, 0) < same_in_next_epoch);
         let k = block_key(&p, 42);
         assert_eq!(key_min(&k), 42);
         assert_eq!(key_term_scope(&k), Some((&b"ab"[..], Scope::Chat(0))));

@@ -2,18 +2,19 @@
 //!
 //! # Layout
 //!
-//! One table, [`POSTINGS`], holds *blocks* of posting lists. A block lists the ids of the
-//! messages of one scope that contain one term, for a contiguous id range:
+//! [`POSTINGS`] holds *blocks* of posting lists. A block lists the ids of the messages of one
+//! scope that contain one term, for a contiguous id range, inside one *epoch* (a range of
+//! about 16k message ids, listed in [`EPOCHS`]; see `epochs.rs` for why):
 //!
 //! ```text
-//! key   = term (UTF-8, never contains 0x00/0x01) · 0x00 · scope tag (1) · scope id (u64 BE)
-//!         · !min_id (u64 BE, so newer blocks sort first)
+//! key   = epoch (u32 BE) · term (UTF-8, never contains 0x00/0x01) · 0x00
+//!         · scope tag (1) · scope id (u64 BE) · !min_id (u64 BE, so newer blocks sort first)
 //! value = varint(max_id - min_id) · varint(id[1] - id[0]) · varint(id[2] - id[1]) · …
 //!         (ids ascending, id[0] = min_id from the key; LEB128 varints; ≤ BLOCK_MAX_BYTES)
 //! ```
 //!
-//! Keys sort by (term, scope, newest block first), so the postings of one term in one visible
-//! scope are a newest-first range scan, and "the block that could hold id X" is one seek to
+//! Within an epoch keys sort by (term, scope, newest block first), so the postings of one term
+//! in one visible scope are a newest-first range scan, and "the block that could hold id X" is one seek to
 //! `term·0·scope·!X`. Messages arrive with increasing ids, so indexing is normally an append
 //! to the newest block of each (term, scope): one seek, a copy of at most `BLOCK_MAX_BYTES`
 //! and one insert per distinct term. Out-of-order and removed ids are handled by rewriting the
@@ -22,7 +23,9 @@
 //! Queries: every word must match (AND); the last word also matches as a prefix when the query
 //! does not end with a separator. For each visible scope a leapfrog intersection of per-word
 //! cursors yields ids newest-first; the scopes are k-way merged and the merge stops at `limit`.
+//! Epochs are disjoint id ranges, so they are searched newest first until `limit` is reached.
 
+mod epochs;
 mod keys;
 mod postings;
 mod query;
@@ -38,6 +41,8 @@ use redb::{TableDefinition, WriteTransaction};
 
 /// Posting-list blocks, see the module documentation for the layout.
 pub const POSTINGS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("search_postings");
+/// Epochs (id ranges) that partition [`POSTINGS`], see `epochs.rs`.
+pub const EPOCHS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("search_epochs");
 
 /// Where a message lives. Orders like its encoding: all channels, then all chats, by id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -94,10 +99,11 @@ pub fn index_message(
     if terms.is_empty() {
         return Ok(());
     }
+    let epoch = epochs::for_insert(&mut txn.open_table(EPOCHS)?, msg_id)?;
     let mut table = txn.open_table(POSTINGS)?;
-    let mut prefix = Vec::with_capacity(MAX_TOKEN_BYTES + keys::PAIR_SUFFIX_LEN + 8);
+    let mut prefix = Vec::with_capacity(PREFIX_CAPACITY);
     for term in &terms {
-        keys::pair_prefix_into(&mut prefix, term, scope);
+        keys::pair_prefix_into(&mut prefix, epoch, term.as_bytes(), scope);
         postings::add(&mut table, &prefix, msg_id)?;
     }
     Ok(())
@@ -115,14 +121,19 @@ pub fn remove_message(
     if terms.is_empty() {
         return Ok(());
     }
+    let Some(epoch) = epochs::find(&txn.open_table(EPOCHS)?, msg_id)? else {
+        return Ok(());
+    };
     let mut table = txn.open_table(POSTINGS)?;
-    let mut prefix = Vec::with_capacity(MAX_TOKEN_BYTES + keys::PAIR_SUFFIX_LEN + 8);
+    let mut prefix = Vec::with_capacity(PREFIX_CAPACITY);
     for term in &terms {
-        keys::pair_prefix_into(&mut prefix, term, scope);
+        keys::pair_prefix_into(&mut prefix, epoch.number, term.as_bytes(), scope);
         postings::remove(&mut table, &prefix, msg_id)?;
     }
     Ok(())
 }
+
+const PREFIX_CAPACITY: usize = keys::EPOCH_LEN + MAX_TOKEN_BYTES + keys::KEY_SUFFIX_LEN;
 
 /// Sorted, de-duplicated tokens (sorting also makes the B-tree walk more local).
 fn distinct_terms(text: &str) -> Vec<String> {

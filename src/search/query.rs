@@ -4,10 +4,11 @@ use std::collections::BinaryHeap;
 
 use redb::{ReadOnlyTable, ReadTransaction, StorageError, TableError};
 
+use super::epochs::Epoch;
 use super::keys::{self, KEY_SUFFIX_LEN, decode_block, key_min, key_term_scope};
 use super::postings::block_le;
 use super::tokenize::{is_word_char, normalize_word};
-use super::{Hit, POSTINGS, Scope};
+use super::{EPOCHS, Hit, POSTINGS, Scope};
 
 /// A prefix (the query's last word) that matches more indexed terms than this is matched as
 /// an exact word instead, bounding the cost of search-as-you-type on short prefixes.
@@ -45,7 +46,41 @@ pub fn search(
         Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
         Err(e) => return Err(e.into()),
     };
+    let epochs = match txn.open_table(EPOCHS) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut scopes = scopes.to_vec();
+    scopes.sort_unstable();
+    scopes.dedup();
 
+    // Epochs are disjoint id ranges: search them newest first until `limit` hits are found.
+    let mut hits = Vec::with_capacity(limit.min(1024));
+    let upper_key = upper.to_be_bytes();
+    for entry in epochs.range::<&[u8]>(..=upper_key.as_slice())?.rev() {
+        let number = {
+            let (k, v) = entry?;
+            Epoch::decode(k.value(), v.value()).number
+        };
+        search_epoch(&table, number, &parsed, &scopes, upper, limit, &mut hits)?;
+        if hits.len() >= limit {
+            break;
+        }
+    }
+    Ok(hits)
+}
+
+/// Appends the newest hits of one epoch to `hits`, up to `limit` in total.
+fn search_epoch(
+    table: &Postings,
+    epoch: u32,
+    parsed: &ParsedQuery,
+    scopes: &[Scope],
+    upper: u64,
+    limit: usize,
+    hits: &mut Vec<Hit>,
+) -> Result<(), StorageError> {
     // One group of alternative terms per word: exact words first, the prefix word last.
     let mut groups: Vec<Vec<Vec<u8>>> = parsed
         .exact
@@ -53,8 +88,8 @@ pub fn search(
         .map(|t| vec![t.as_bytes().to_vec()])
         .collect();
     if let Some(p) = &parsed.prefix {
-        match expand_prefix(&table, p.as_bytes())? {
-            Some(terms) if terms.is_empty() => return Ok(Vec::new()),
+        match expand_prefix(table, epoch, p.as_bytes())? {
+            Some(terms) if terms.is_empty() => return Ok(()),
             Some(terms) => groups.push(terms),
             None => {
                 if !parsed.exact.contains(p) {
@@ -64,10 +99,6 @@ pub fn search(
         }
     }
 
-    let mut scopes = scopes.to_vec();
-    scopes.sort_unstable();
-    scopes.dedup();
-
     // per_scope[i] gets one Group per word; a scope missing any word drops out.
     let mut per_scope: Vec<Vec<Group>> = (0..scopes.len()).map(|_| Vec::new()).collect();
     for (g, terms) in groups.iter().enumerate() {
@@ -75,10 +106,10 @@ pub fn search(
             .filter(|&i| per_scope.get(i).is_some_and(|v| v.len() == g))
             .collect();
         if alive.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         for term in terms {
-            let found = open_term(&table, term, &scopes, &alive, upper)?;
+            let found = open_term(table, epoch, term, scopes, &alive, upper)?;
             for (i, cursor) in found {
                 let Some(slot) = per_scope.get_mut(i) else {
                     continue;
@@ -105,25 +136,27 @@ pub fn search(
         for g in &mut eval.groups {
             g.refresh();
         }
-        if let Some(id) = eval.settle(&table)? {
+        if let Some(id) = eval.settle(table)? {
             heap.push((id, scope, evals.len()));
         }
         evals.push(eval);
     }
 
-    let mut hits = Vec::with_capacity(limit.min(1024));
-    while let Some((id, scope, idx)) = heap.pop() {
+    while hits.len() < limit {
+        let Some((id, scope, idx)) = heap.pop() else {
+            break;
+        };
         hits.push(Hit { scope, msg_id: id });
         if hits.len() >= limit {
             break;
         }
         if let Some(eval) = evals.get_mut(idx)
-            && let Some(next) = eval.next(&table)?
+            && let Some(next) = eval.next(table)?
         {
             heap.push((next, scope, idx));
         }
     }
-    Ok(hits)
+    Ok(())
 }
 
 /// A query split into exact words and an optional trailing prefix word.
@@ -160,9 +193,15 @@ pub(super) fn parse_query(query: &str) -> ParsedQuery {
 
 /// Indexed terms starting with `prefix`, in order; `None` when there are more than
 /// [`MAX_PREFIX_TERMS`]. Skips from term to term with one seek each.
-fn expand_prefix(table: &Postings, prefix: &[u8]) -> Result<Option<Vec<Vec<u8>>>, StorageError> {
+fn expand_prefix(
+    table: &Postings,
+    epoch: u32,
+    prefix: &[u8],
+) -> Result<Option<Vec<Vec<u8>>>, StorageError> {
     let mut terms = Vec::new();
-    let mut start = prefix.to_vec();
+    let epoch = epoch.to_be_bytes();
+    let mut start = epoch.to_vec();
+    start.extend_from_slice(prefix);
     loop {
         let next_term = {
             let mut range = table.range(start.as_slice()..)?;
@@ -171,7 +210,9 @@ fn expand_prefix(table: &Postings, prefix: &[u8]) -> Result<Option<Vec<Vec<u8>>>
                     let (k, _) = entry?;
                     let key = k.value();
                     match key_term_scope(key) {
-                        Some((term, _)) if term.starts_with(prefix) => Some(term.to_vec()),
+                        Some((term, _)) if key.starts_with(&epoch) && term.starts_with(prefix) => {
+                            Some(term.to_vec())
+                        }
                         _ => None,
                     }
                 }
@@ -184,7 +225,7 @@ fn expand_prefix(table: &Postings, prefix: &[u8]) -> Result<Option<Vec<Vec<u8>>>
         if terms.len() == MAX_PREFIX_TERMS {
             return Ok(None);
         }
-        start.clear();
+        start.truncate(epoch.len());
         start.extend_from_slice(&term);
         start.push(keys::TERM_END + 1);
         terms.push(term);
@@ -195,6 +236,7 @@ fn expand_prefix(table: &Postings, prefix: &[u8]) -> Result<Option<Vec<Vec<u8>>>
 /// positioned at the newest id ≤ `upper`.
 fn open_term(
     table: &Postings,
+    epoch: u32,
     term: &[u8],
     scopes: &[Scope],
     alive: &[usize],
@@ -202,12 +244,8 @@ fn open_term(
 ) -> Result<Vec<(usize, TermCursor)>, StorageError> {
     let mut out = Vec::new();
     let mut prefix = Vec::with_capacity(term.len() + KEY_SUFFIX_LEN);
-    let set_prefix = |prefix: &mut Vec<u8>, scope: Scope| {
-        prefix.clear();
-        prefix.extend_from_slice(term);
-        prefix.push(keys::TERM_END);
-        prefix.extend_from_slice(&scope.encode());
-    };
+    let set_prefix =
+        |prefix: &mut Vec<u8>, scope: Scope| keys::pair_prefix_into(prefix, epoch, term, scope);
     if alive.len() <= DIRECT_SEEK_SCOPES {
         for &i in alive {
             let Some(&scope) = scopes.get(i) else {
@@ -221,10 +259,12 @@ fn open_term(
         return Ok(out);
     }
     // Enumerate the scopes that hold the term: one seek per such scope.
-    let mut end = term.to_vec();
+    let mut start = epoch.to_be_bytes().to_vec();
+    start.extend_from_slice(term);
+    let mut end = start.clone();
     end.push(keys::TERM_END + 1);
-    let mut start = term.to_vec();
     start.push(keys::TERM_END);
+    let scope_at = start.len();
     start.extend_from_slice(&[0u8; super::Scope::ENCODED_LEN]);
     loop {
         let first = {
@@ -259,7 +299,7 @@ fn open_term(
         if !increment(&mut next) {
             return Ok(out);
         }
-        start.truncate(term.len() + 1);
+        start.truncate(scope_at);
         start.extend_from_slice(&next);
     }
 }

@@ -205,15 +205,42 @@ fn many_visible_scopes_use_enumeration_and_still_filter() {
 #[test]
 fn too_broad_prefix_falls_back_to_the_exact_word() {
     let db = db();
-    let txn = db.begin_write().unwrap();
-    for i in 0..(MAX_PREFIX_TERMS as u64 + 5) {
-        index_message(&txn, A, i + 10, &format!("ab{i}")).unwrap();
-    }
-    index_message(&txn, A, 1, "ab").unwrap();
-    txn.commit().unwrap();
+    let many: Vec<String> = (0..MAX_PREFIX_TERMS + 5)
+        .map(|i| format!("ab{i}"))
+        .collect();
+    index_all(&db, &[(A, 1, "ab"), (A, 2, &many.join(" ")), (A, 3, "abc")]);
+    // More than MAX_PREFIX_TERMS terms start with "ab" in this epoch: exact match only.
     assert_eq!(find(&db, &[A], "ab", 10, None), [1]);
-    assert_eq!(find(&db, &[A], "ab10 ", 10, None), [20]);
-    assert_eq!(find(&db, &[A], "ab13", 10, None), [142, 141, 140, 23]);
+    assert_eq!(find(&db, &[A], "ab13", 10, None), [2]);
+    assert_eq!(find(&db, &[A], "abc", 10, None), [3]);
+}
+
+#[test]
+fn pages_through_many_epochs_newest_first() {
+    let db = db();
+    let txn = db.begin_write().unwrap();
+    for id in 1..=200u64 {
+        let text = if id % 10 == 0 {
+            "tenth message"
+        } else {
+            "other message"
+        };
+        index_message(&txn, if id % 2 == 0 { A } else { B }, id, text).unwrap();
+    }
+    txn.commit().unwrap();
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = find(&db, &[A, B], "tenth", 3, before);
+        if page.is_empty() {
+            break;
+        }
+        before = page.last().copied();
+        seen.extend(page);
+    }
+    let want: Vec<u64> = (1..=20u64).rev().map(|i| i * 10).collect();
+    assert_eq!(seen, want);
+    assert_eq!(find(&db, &[B], "message", 2, Some(100)), [99, 97]);
 }
 
 #[test]
