@@ -228,8 +228,11 @@ fn main() {
         }
         let t = Instant::now();
         let txn = index_db.begin_write().unwrap();
-        for (scope, id, text) in &batch_msgs {
-            search::index_message(&txn, *scope, *id, text).unwrap();
+        {
+            let mut indexer = search::Indexer::new(&txn).unwrap();
+            for (scope, id, text) in &batch_msgs {
+                indexer.index(*scope, *id, text).unwrap();
+            }
         }
         let t1 = Instant::now();
         let w0 = written_bytes();

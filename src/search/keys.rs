@@ -2,47 +2,97 @@
 
 use super::Scope;
 
-/// Bytes after the term in a (term, scope) prefix: separator + encoded scope.
-pub(super) const PAIR_SUFFIX_LEN: usize = 1 + Scope::ENCODED_LEN;
-/// Bytes after the term in a block key.
-pub(super) const KEY_SUFFIX_LEN: usize = PAIR_SUFFIX_LEN + 8;
+/// Most bytes after the term in a block key: separator, scope tag, scope id and min id as
+/// order-preserving compact integers (length byte + significant bytes).
+pub(super) const MAX_KEY_SUFFIX_LEN: usize = 1 + 1 + 9 + 9;
 /// Separator between term and scope; terms never contain it.
 pub(super) const TERM_END: u8 = 0x00;
 
 /// Bytes of the epoch number that starts every posting key.
 pub(super) const EPOCH_LEN: usize = 4;
 
-/// Writes `epoch · term · 0x00 · scope` into `out`.
+/// Writes `epoch · term · 0x00 · scope tag · ordered(scope id)` into `out`.
 pub(super) fn pair_prefix_into(out: &mut Vec<u8>, epoch: u32, term: &[u8], scope: Scope) {
     out.clear();
     out.extend_from_slice(&epoch.to_be_bytes());
     out.extend_from_slice(term);
     out.push(TERM_END);
-    out.extend_from_slice(&scope.encode());
+    let (tag, id) = match scope {
+        Scope::Channel(id) => (0u8, id),
+        Scope::Chat(id) => (1u8, id),
+    };
+    out.push(tag);
+    put_ordered(out, id, false);
 }
 
-/// `pair_prefix · !min` — blocks of one (term, scope) sort newest first.
+/// `pair_prefix · ordered_desc(min)` — blocks of one (term, scope) sort newest first.
 pub(super) fn block_key(pair_prefix: &[u8], min: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(pair_prefix.len() + 8);
+    let mut k = Vec::with_capacity(pair_prefix.len() + 9);
     k.extend_from_slice(pair_prefix);
-    k.extend_from_slice(&(!min).to_be_bytes());
+    put_ordered(&mut k, min, true);
     k
 }
 
-/// The block's min id from a block key.
-pub(super) fn key_min(key: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    if let Some(tail) = key.len().checked_sub(8).and_then(|s| key.get(s..)) {
-        b.copy_from_slice(tail);
+/// A key greater than every block key of `pair_prefix` and not greater than any key of a
+/// later pair (the largest min encoding, `ordered_desc(0)`, is the single byte 0xFF).
+pub(super) fn after_pair(pair_prefix: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(pair_prefix.len() + 2);
+    k.extend_from_slice(pair_prefix);
+    k.extend_from_slice(&[0xFF, 0x00]);
+    k
+}
+
+/// Order-preserving compact u64: number of significant bytes, then those bytes big-endian.
+/// With `desc`, every byte is complemented, which reverses the order (the encoding is
+/// self-delimiting, so no encoding is a prefix of another).
+fn put_ordered(out: &mut Vec<u8>, v: u64, desc: bool) {
+    let n = 8 - (v.leading_zeros() / 8) as usize;
+    let flip = if desc { 0xFF } else { 0 };
+    out.push(n as u8 ^ flip);
+    out.extend(v.to_be_bytes().iter().skip(8 - n).map(|b| b ^ flip));
+}
+
+fn get_ordered(buf: &[u8], pos: &mut usize, desc: bool) -> Option<u64> {
+    let flip = if desc { 0xFF } else { 0 };
+    let n = usize::from(*buf.get(*pos)? ^ flip);
+    if n > 8 {
+        return None;
     }
-    !u64::from_be_bytes(b)
+    let bytes = buf.get(*pos + 1..*pos + 1 + n)?;
+    *pos += 1 + n;
+    Some(
+        bytes
+            .iter()
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(b ^ flip)),
+    )
+}
+
+/// (term bytes, scope, min id) of a block key; `None` if malformed.
+pub(super) fn parse_key(key: &[u8]) -> Option<(&[u8], Scope, u64)> {
+    let rest = key.get(EPOCH_LEN..)?;
+    let term_len = rest.iter().position(|&b| b == TERM_END)?;
+    let term = rest.get(..term_len)?;
+    let mut pos = EPOCH_LEN + term_len + 1;
+    let tag = *key.get(pos)?;
+    pos += 1;
+    let id = get_ordered(key, &mut pos, false)?;
+    let scope = match tag {
+        0 => Scope::Channel(id),
+        1 => Scope::Chat(id),
+        _ => return None,
+    };
+    let min = get_ordered(key, &mut pos, true)?;
+    Some((term, scope, min))
+}
+
+/// The block's min id from a block key (0 if malformed).
+pub(super) fn key_min(key: &[u8]) -> u64 {
+    parse_key(key).map_or(0, |(_, _, min)| min)
 }
 
 /// Splits a block key into (term bytes, scope); `None` if malformed.
 pub(super) fn key_term_scope(key: &[u8]) -> Option<(&[u8], Scope)> {
-    let term_end = key.len().checked_sub(KEY_SUFFIX_LEN)?;
-    let scope = Scope::decode(key.get(term_end + 1..term_end + PAIR_SUFFIX_LEN)?)?;
-    Some((key.get(EPOCH_LEN..term_end)?, scope))
+    parse_key(key).map(|(term, scope, _)| (term, scope))
 }
 
 /// Appends `v` as LEB128.
@@ -161,5 +211,38 @@ mod tests {
         let k = block_key(&p, 42);
         assert_eq!(key_min(&k), 42);
         assert_eq!(key_term_scope(&k), Some((&b"ab"[..], Scope::Chat(0))));
+        assert!(block_key(&p, 0) < after_pair(&p));
+        let mut next = Vec::new();
+        pair_prefix_into(&mut next, 3, b"ab", Scope::Chat(1));
+        assert!(after_pair(&p) < block_key(&next, u64::MAX));
+    }
+
+    #[test]
+    fn ordered_encoding_preserves_order_both_ways() {
+        let vals = [
+            0u64,
+            1,
+            255,
+            256,
+            65_535,
+            65_536,
+            1 << 40,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for &a in &vals {
+            for &b in &vals {
+                let (mut ea, mut eb, mut da, mut db) = (vec![], vec![], vec![], vec![]);
+                put_ordered(&mut ea, a, false);
+                put_ordered(&mut eb, b, false);
+                put_ordered(&mut da, a, true);
+                put_ordered(&mut db, b, true);
+                assert_eq!(ea.cmp(&eb), a.cmp(&b));
+                assert_eq!(da.cmp(&db), b.cmp(&a));
+                let mut pos = 0;
+                assert_eq!(get_ordered(&da, &mut pos, true), Some(a));
+                assert_eq!(pos, da.len());
+            }
+        }
     }
 }

@@ -8,7 +8,9 @@
 //!
 //! ```text
 //! key   = epoch (u32 BE) · term (UTF-8, never contains 0x00/0x01) · 0x00
-//!         · scope tag (1) · scope id (u64 BE) · !min_id (u64 BE, so newer blocks sort first)
+//!         · scope tag (0 channel, 1 chat) · ord(scope id) · !ord(min_id)
+//!         where ord(x) = significant-byte count + those bytes big-endian (order-preserving,
+//!         1–9 bytes) and !ord complements every byte so newer blocks sort first
 //! value = varint(max_id - min_id) · varint(id[1] - id[0]) · varint(id[2] - id[1]) · …
 //!         (ids ascending, id[0] = min_id from the key; LEB128 varints; ≤ BLOCK_MAX_BYTES)
 //! ```
@@ -37,7 +39,7 @@ mod tests;
 pub use query::{MAX_PREFIX_TERMS, search};
 pub use tokenize::{MAX_TOKEN_BYTES, tokenize};
 
-use redb::{TableDefinition, WriteTransaction};
+use redb::{Table, TableDefinition, WriteTransaction};
 
 /// Posting-list blocks, see the module documentation for the layout.
 pub const POSTINGS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("search_postings");
@@ -89,24 +91,16 @@ pub struct Hit {
 }
 
 /// Adds `text` of message `msg_id` in `scope` to the index. Idempotent.
+///
+/// Opens the index tables for this one message; to index a batch in one transaction,
+/// [`Indexer`] opens them once.
 pub fn index_message(
     txn: &WriteTransaction,
     scope: Scope,
     msg_id: u64,
     text: &str,
 ) -> Result<(), redb::Error> {
-    let terms = distinct_terms(text);
-    if terms.is_empty() {
-        return Ok(());
-    }
-    let epoch = epochs::for_insert(&mut txn.open_table(EPOCHS)?, msg_id)?;
-    let mut table = txn.open_table(POSTINGS)?;
-    let mut prefix = Vec::with_capacity(PREFIX_CAPACITY);
-    for term in &terms {
-        keys::pair_prefix_into(&mut prefix, epoch, term.as_bytes(), scope);
-        postings::add(&mut table, &prefix, msg_id)?;
-    }
-    Ok(())
+    Indexer::new(txn)?.index(scope, msg_id, text)
 }
 
 /// Removes message `msg_id` (whose text was `text`) from the index; used by the retention job.
@@ -117,23 +111,57 @@ pub fn remove_message(
     msg_id: u64,
     text: &str,
 ) -> Result<(), redb::Error> {
-    let terms = distinct_terms(text);
-    if terms.is_empty() {
-        return Ok(());
-    }
-    let Some(epoch) = epochs::find(&txn.open_table(EPOCHS)?, msg_id)? else {
-        return Ok(());
-    };
-    let mut table = txn.open_table(POSTINGS)?;
-    let mut prefix = Vec::with_capacity(PREFIX_CAPACITY);
-    for term in &terms {
-        keys::pair_prefix_into(&mut prefix, epoch.number, term.as_bytes(), scope);
-        postings::remove(&mut table, &prefix, msg_id)?;
-    }
-    Ok(())
+    Indexer::new(txn)?.remove(scope, msg_id, text)
 }
 
-const PREFIX_CAPACITY: usize = keys::EPOCH_LEN + MAX_TOKEN_BYTES + keys::KEY_SUFFIX_LEN;
+/// The index tables opened once in a write transaction, for indexing or removing a batch.
+pub struct Indexer<'txn> {
+    epochs: Table<'txn, &'static [u8], &'static [u8]>,
+    postings: Table<'txn, &'static [u8], &'static [u8]>,
+    prefix: Vec<u8>,
+}
+
+impl<'txn> Indexer<'txn> {
+    pub fn new(txn: &'txn WriteTransaction) -> Result<Self, redb::Error> {
+        Ok(Self {
+            epochs: txn.open_table(EPOCHS)?,
+            postings: txn.open_table(POSTINGS)?,
+            prefix: Vec::with_capacity(PREFIX_CAPACITY),
+        })
+    }
+
+    /// Same as [`index_message`].
+    pub fn index(&mut self, scope: Scope, msg_id: u64, text: &str) -> Result<(), redb::Error> {
+        let terms = distinct_terms(text);
+        if terms.is_empty() {
+            return Ok(());
+        }
+        let epoch = epochs::for_insert(&mut self.epochs, msg_id)?;
+        for term in &terms {
+            keys::pair_prefix_into(&mut self.prefix, epoch, term.as_bytes(), scope);
+            postings::add(&mut self.postings, &self.prefix, msg_id)?;
+        }
+        Ok(())
+    }
+
+    /// Same as [`remove_message`].
+    pub fn remove(&mut self, scope: Scope, msg_id: u64, text: &str) -> Result<(), redb::Error> {
+        let terms = distinct_terms(text);
+        if terms.is_empty() {
+            return Ok(());
+        }
+        let Some(epoch) = epochs::find(&self.epochs, msg_id)? else {
+            return Ok(());
+        };
+        for term in &terms {
+            keys::pair_prefix_into(&mut self.prefix, epoch.number, term.as_bytes(), scope);
+            postings::remove(&mut self.postings, &self.prefix, msg_id)?;
+        }
+        Ok(())
+    }
+}
+
+const PREFIX_CAPACITY: usize = keys::EPOCH_LEN + MAX_TOKEN_BYTES + keys::MAX_KEY_SUFFIX_LEN;
 
 /// Sorted, de-duplicated tokens (sorting also makes the B-tree walk more local).
 fn distinct_terms(text: &str) -> Vec<String> {

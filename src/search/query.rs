@@ -5,7 +5,7 @@ use std::collections::BinaryHeap;
 use redb::{ReadOnlyTable, ReadTransaction, StorageError, TableError};
 
 use super::epochs::Epoch;
-use super::keys::{self, KEY_SUFFIX_LEN, decode_block, key_min, key_term_scope};
+use super::keys::{self, MAX_KEY_SUFFIX_LEN, decode_block, key_term_scope};
 use super::postings::block_le;
 use super::tokenize::{is_word_char, normalize_word};
 use super::{EPOCHS, Hit, POSTINGS, Scope};
@@ -243,7 +243,7 @@ fn open_term(
     upper: u64,
 ) -> Result<Vec<(usize, TermCursor)>, StorageError> {
     let mut out = Vec::new();
-    let mut prefix = Vec::with_capacity(term.len() + KEY_SUFFIX_LEN);
+    let mut prefix = Vec::with_capacity(keys::EPOCH_LEN + term.len() + MAX_KEY_SUFFIX_LEN);
     let set_prefix =
         |prefix: &mut Vec<u8>, scope: Scope| keys::pair_prefix_into(prefix, epoch, term, scope);
     if alive.len() <= DIRECT_SEEK_SCOPES {
@@ -264,16 +264,13 @@ fn open_term(
     let mut end = start.clone();
     end.push(keys::TERM_END + 1);
     start.push(keys::TERM_END);
-    let scope_at = start.len();
-    start.extend_from_slice(&[0u8; super::Scope::ENCODED_LEN]);
     loop {
         let first = {
             let mut range = table.range(start.as_slice()..end.as_slice())?;
             match range.next() {
                 Some(entry) => {
                     let (k, v) = entry?;
-                    let key = k.value();
-                    key_term_scope(key).map(|(_, s)| (s, key_min(key), v.value().to_vec()))
+                    keys::parse_key(k.value()).map(|(_, s, min)| (s, min, v.value().to_vec()))
                 }
                 None => None,
             }
@@ -294,26 +291,10 @@ fn open_term(
                 out.push((pos, c));
             }
         }
-        // Skip to the next scope: increment the encoded scope as a big-endian number.
-        let mut next = scope.encode();
-        if !increment(&mut next) {
-            return Ok(out);
-        }
-        start.truncate(scope_at);
-        start.extend_from_slice(&next);
+        // Skip to the next scope.
+        set_prefix(&mut prefix, scope);
+        start = keys::after_pair(&prefix);
     }
-}
-
-fn increment(bytes: &mut [u8]) -> bool {
-    for b in bytes.iter_mut().rev() {
-        if *b == u8::MAX {
-            *b = 0;
-        } else {
-            *b += 1;
-            return true;
-        }
-    }
-    false
 }
 
 /// Newest-first cursor over the postings of one (term, scope).
