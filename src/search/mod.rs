@@ -1,0 +1,172 @@
+//! Full-text search over message texts, stored in the application's redb file.
+//!
+//! # Layout
+//!
+//! [`POSTINGS`] holds *blocks* of posting lists. A block lists the ids of the messages of one
+//! scope that contain one term, for a contiguous id range, inside one *epoch* (a range of
+//! about 16k message ids, listed in [`EPOCHS`]; see `epochs.rs` for why):
+//!
+//! ```text
+//! key   = epoch (u32 BE) · term (UTF-8, never contains 0x00/0x01) · 0x00
+//!         · scope tag (0 channel, 1 chat) · ord(scope id) · !ord(min_id)
+//!         where ord(x) = significant-byte count + those bytes big-endian (order-preserving,
+//!         1–9 bytes) and !ord complements every byte so newer blocks sort first
+//! value = varint(max_id - min_id) · varint(id[1] - id[0]) · varint(id[2] - id[1]) · …
+//!         (ids ascending, id[0] = min_id from the key; LEB128 varints; ≤ BLOCK_MAX_BYTES)
+//! ```
+//!
+//! Within an epoch keys sort by (term, scope, newest block first), so the postings of one term
+//! in one visible scope are a newest-first range scan, and "the block that could hold id X" is one seek to
+//! `term·0·scope·!X`. Messages arrive with increasing ids, so indexing is normally an append
+//! to the newest block of each (term, scope): one seek, a copy of at most `BLOCK_MAX_BYTES`
+//! and one insert per distinct term. Out-of-order and removed ids are handled by rewriting the
+//! block that covers the id (splitting it when it grows past the limit).
+//!
+//! Queries: every word must match (AND); the last word also matches as a prefix when the query
+//! does not end with a separator. For each visible scope a leapfrog intersection of per-word
+//! cursors yields ids newest-first; the scopes are k-way merged and the merge stops at `limit`.
+//! Epochs are disjoint id ranges, so they are searched newest first until `limit` is reached.
+
+mod epochs;
+mod keys;
+mod postings;
+mod query;
+mod tokenize;
+
+#[cfg(test)]
+mod tests;
+
+pub use query::{MAX_PREFIX_TERMS, search};
+pub use tokenize::{MAX_TOKEN_BYTES, tokenize};
+
+use redb::{Table, TableDefinition, WriteTransaction};
+
+/// Posting-list blocks, see the module documentation for the layout.
+pub const POSTINGS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("search_postings");
+/// Epochs (id ranges) that partition [`POSTINGS`], see `epochs.rs`.
+pub const EPOCHS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("search_epochs");
+
+/// Where a message lives. Orders like its encoding: all channels, then all chats, by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// An external channel (customer conversations).
+    Channel(u64),
+    /// An internal 1:1 or group chat.
+    Chat(u64),
+}
+
+impl Scope {
+    /// Encoded length: tag byte + u64 BE.
+    pub const ENCODED_LEN: usize = 9;
+
+    /// Order-preserving encoding: tag byte (0 = channel, 1 = chat) + id big-endian.
+    pub fn encode(self) -> [u8; Self::ENCODED_LEN] {
+        let (tag, id) = match self {
+            Scope::Channel(id) => (0u8, id),
+            Scope::Chat(id) => (1u8, id),
+        };
+        let mut out = [0u8; Self::ENCODED_LEN];
+        out[0] = tag;
+        out[1..].copy_from_slice(&id.to_be_bytes());
+        out
+    }
+
+    /// Inverse of [`Scope::encode`]; `None` for a malformed encoding.
+    pub fn decode(bytes: &[u8]) -> Option<Scope> {
+        let (&tag, rest) = bytes.split_first()?;
+        let id = u64::from_be_bytes(rest.try_into().ok()?);
+        match tag {
+            0 => Some(Scope::Channel(id)),
+            1 => Some(Scope::Chat(id)),
+            _ => None,
+        }
+    }
+}
+
+/// One search result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    pub scope: Scope,
+    pub msg_id: u64,
+}
+
+/// Adds `text` of message `msg_id` in `scope` to the index. Idempotent.
+///
+/// Opens the index tables for this one message; to index a batch in one transaction,
+/// [`Indexer`] opens them once.
+pub fn index_message(
+    txn: &WriteTransaction,
+    scope: Scope,
+    msg_id: u64,
+    text: &str,
+) -> Result<(), redb::Error> {
+    Indexer::new(txn)?.index(scope, msg_id, text)
+}
+
+/// Removes message `msg_id` (whose text was `text`) from the index; used by the retention job.
+/// Removing a message that is not indexed is a no-op.
+pub fn remove_message(
+    txn: &WriteTransaction,
+    scope: Scope,
+    msg_id: u64,
+    text: &str,
+) -> Result<(), redb::Error> {
+    Indexer::new(txn)?.remove(scope, msg_id, text)
+}
+
+/// The index tables opened once in a write transaction, for indexing or removing a batch.
+pub struct Indexer<'txn> {
+    epochs: Table<'txn, &'static [u8], &'static [u8]>,
+    postings: Table<'txn, &'static [u8], &'static [u8]>,
+    prefix: Vec<u8>,
+}
+
+impl<'txn> Indexer<'txn> {
+    pub fn new(txn: &'txn WriteTransaction) -> Result<Self, redb::Error> {
+        Ok(Self {
+            epochs: txn.open_table(EPOCHS)?,
+            postings: txn.open_table(POSTINGS)?,
+            prefix: Vec::with_capacity(PREFIX_CAPACITY),
+        })
+    }
+
+    /// Same as [`index_message`].
+    pub fn index(&mut self, scope: Scope, msg_id: u64, text: &str) -> Result<(), redb::Error> {
+        let terms = distinct_terms(text);
+        if terms.is_empty() {
+            return Ok(());
+        }
+        let epoch = epochs::for_insert(&mut self.epochs, msg_id)?;
+        for term in &terms {
+            keys::pair_prefix_into(&mut self.prefix, epoch, term.as_bytes(), scope);
+            postings::add(&mut self.postings, &self.prefix, msg_id)?;
+        }
+        Ok(())
+    }
+
+    /// Same as [`remove_message`].
+    pub fn remove(&mut self, scope: Scope, msg_id: u64, text: &str) -> Result<(), redb::Error> {
+        let terms = distinct_terms(text);
+        if terms.is_empty() {
+            return Ok(());
+        }
+        let Some(epoch) = epochs::find(&self.epochs, msg_id)? else {
+            return Ok(());
+        };
+        for term in &terms {
+            keys::pair_prefix_into(&mut self.prefix, epoch.number, term.as_bytes(), scope);
+            postings::remove(&mut self.postings, &self.prefix, msg_id)?;
+        }
+        Ok(())
+    }
+}
+
+const PREFIX_CAPACITY: usize = keys::EPOCH_LEN + MAX_TOKEN_BYTES + keys::MAX_KEY_SUFFIX_LEN;
+
+/// Sorted, de-duplicated tokens (sorting also makes the B-tree walk more local).
+fn distinct_terms(text: &str) -> Vec<String> {
+    let mut terms: Vec<String> = tokenize(text).collect();
+    terms.sort_unstable();
+    terms.dedup();
+    terms
+}
