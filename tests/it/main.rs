@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod browser;
 mod fakes;
 mod fakes_selftest;
 mod foundation;
 mod support;
+mod ui_basics;
