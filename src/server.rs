@@ -74,13 +74,24 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let addr = listener.local_addr()?;
     let public_url = if config.public_url.trim().is_empty() {
         let scheme = if tls.is_some() { "https" } else { "http" };
-        format!("{scheme}://{addr}")
+        // A wildcard listen address is no use in a link: name the box instead.
+        let host = if addr.ip().is_unspecified() {
+            hostname().unwrap_or_else(|| "localhost".into())
+        } else {
+            addr.ip().to_string()
+        };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        format!("{scheme}://{host}:{}", addr.port())
     } else {
         public_url
     };
 
     let no_users = store
-        .read(|rtx| users::count(rtx))
+        .read(users::count)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         == 0;
@@ -172,6 +183,14 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     })
 }
 
+fn hostname() -> Option<String> {
+    let h = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()?;
+    let h = h.trim();
+    (!h.is_empty()).then(|| h.to_string())
+}
+
 #[cfg(unix)]
 fn spawn_sighup_reload(
     cfg: axum_server::tls_rustls::RustlsConfig,
@@ -211,11 +230,8 @@ fn notify_ready(state: &AppState) {
                 _ = st.shutdown.cancelled() => return,
                 _ = tokio::time::sleep(every) => {}
             }
-            let healthy = tokio::time::timeout(
-                every,
-                st.store.read(|rtx| crate::store::events::last_seq(rtx)),
-            )
-            .await;
+            let healthy =
+                tokio::time::timeout(every, st.store.read(crate::store::events::last_seq)).await;
             if matches!(healthy, Ok(Ok(_))) {
                 let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
             } else {

@@ -197,11 +197,10 @@ async fn pump(
             _ = tx.closed() => return Ok(()),
             msg = live.recv() => match msg {
                 Ok(ev) => {
-                    if ev.seq > cur.last + 1 {
-                        if !cur.catch_up(&st, &tx).await? {
+                    if ev.seq > cur.last + 1
+                        && !cur.catch_up(&st, &tx).await? {
                             return Ok(());
                         }
-                    }
                     if !cur.deliver(&st, &ev, &tx).await {
                         return Ok(());
                     }

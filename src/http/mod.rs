@@ -114,7 +114,16 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
 form-action 'self'; frame-ancestors 'none'";
 
-async fn security_headers(req: Request, next: Next) -> Response {
+async fn security_headers(mut req: Request, next: Next) -> Response {
+    // HTTP/2 carries the host in `:authority`; give same-origin checks one place to look.
+    if !req.headers().contains_key(header::HOST)
+        && let Some(v) = req
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    {
+        req.headers_mut().insert(header::HOST, v);
+    }
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.entry(header::CONTENT_SECURITY_POLICY)
