@@ -8,5 +8,6 @@ mod cli;
 mod fakes;
 mod fakes_selftest;
 mod foundation;
+mod reliability;
 mod support;
 mod ui_basics;
