@@ -416,4 +416,20 @@ mod tests {
         let c = load_str("tls = { cert = \"/a\", key = \"/b\" }\n", &[]).unwrap();
         assert!(matches!(c.tls_mode().unwrap(), Tls::Files { .. }));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Any file content or environment value gives a config or a clear error, never a panic.
+        #[test]
+        fn arbitrary_config_text_never_panics(text in ".{0,200}", env_val in ".{0,40}") {
+            let _ = load_str(&text, &[]);
+            let _ = load_str("", &[("SWITCHBOARD_STORE__CACHE_SIZE_MB", &env_val), ("SWITCHBOARD_TLS", &env_val)]);
+        }
+
+        #[test]
+        fn arbitrary_toml_shaped_config_never_panics(key in "[a-z_]{1,12}", val in "[0-9a-z\\\" ]{0,12}", section in "[a-z]{0,6}") {
+            let text = if section.is_empty() { format!("{key} = {val}\n") } else { format!("[{section}]\n{key} = {val}\n") };
+            let _ = load_str(&text, &[]);
+        }
+    }
 }

@@ -10,5 +10,6 @@ mod fakes;
 mod fakes_selftest;
 mod foundation;
 mod reliability;
+mod sse;
 mod support;
 mod ui_basics;
