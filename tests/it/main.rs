@@ -13,3 +13,4 @@ mod reliability;
 mod sse;
 mod support;
 mod ui_basics;
+mod crash;
