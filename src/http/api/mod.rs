@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every route is registered through `OpenApiRouter` so the
 //! OpenAPI document at `/api/v1/openapi.json` always lists exactly what is served.
 
+pub mod attachments;
 pub mod users;
 
 use axum::extract::rejection::JsonRejection;
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             super::ui::login::logout_json
         ))
         .merge(users::router())
+        .merge(attachments::router())
         .merge(super::events::router())
 }
 
