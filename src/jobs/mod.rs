@@ -3,6 +3,9 @@
 //! `/metrics`; `switchboard jobs run NAME` runs one at once. Jobs work in bounded batches so a
 //! large cleanup never holds the writer for long.
 
+mod attachment_cleanup;
+mod history_retention;
+pub mod session_closure;
 mod sweep;
 
 use std::str::FromStr;
@@ -49,11 +52,28 @@ pub struct Job {
 }
 
 /// Every job. Add new jobs here.
-pub const JOBS: &[Job] = &[Job {
-    name: "login-session-sweep",
-    schedule: |c| &c.jobs.login_session_sweep,
-    run: |ctx| Box::pin(sweep::run(ctx)),
-}];
+pub const JOBS: &[Job] = &[
+    Job {
+        name: "attachment-cleanup",
+        schedule: |c| &c.jobs.attachment_cleanup,
+        run: |ctx| Box::pin(attachment_cleanup::run(ctx)),
+    },
+    Job {
+        name: "session-closure",
+        schedule: |c| &c.jobs.session_closure,
+        run: |ctx| Box::pin(session_closure::run(ctx)),
+    },
+    Job {
+        name: "history-retention",
+        schedule: |c| &c.jobs.history_retention,
+        run: |ctx| Box::pin(history_retention::run(ctx)),
+    },
+    Job {
+        name: "login-session-sweep",
+        schedule: |c| &c.jobs.login_session_sweep,
+        run: |ctx| Box::pin(sweep::run(ctx)),
+    },
+];
 
 /// Parse a cron expression (with seconds field). An empty string disables the job.
 pub fn parse_schedule(expr: &str) -> std::result::Result<Option<cron::Schedule>, String> {

@@ -5,3 +5,4 @@
 
 mod fakes;
 mod fakes_selftest;
+mod files;

@@ -137,10 +137,17 @@ impl AttachmentUpload {
     }
 
     fn too_large(&self) -> Error {
-        Error::TooLarge(format!(
-            "file too large: the limit here is {}",
-            human(self.limit)
-        ))
+        match &self.sniffed {
+            Some(s) if self.limit < self.new.policy.max_bytes => Error::TooLarge(format!(
+                "file too large: the limit for {} files here is {}",
+                s.mime,
+                human(self.limit)
+            )),
+            _ => Error::TooLarge(format!(
+                "file too large: the limit here is {}",
+                human(self.limit)
+            )),
+        }
     }
 
     fn sniff(&mut self, complete: bool) -> Result<()> {
@@ -326,7 +333,7 @@ where
 }
 
 fn human(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MB", bytes >> 20)
     } else if bytes >= 1024 {
         format!("{} KB", bytes / 1024)
