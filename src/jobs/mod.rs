@@ -149,3 +149,52 @@ pub fn spawn_all(state: AppState) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cron_expressions_parse_or_are_refused() {
+        assert!(parse_schedule("").unwrap().is_none());
+        assert!(parse_schedule("   ").unwrap().is_none());
+        for ok in [
+            "0 */15 * * * *",
+            "0 * * * * *",
+            "0 30 3 * * *",
+            "*/5 * * * * *",
+            "0 0 12 * * Mon-Fri",
+        ] {
+            assert!(parse_schedule(ok).unwrap().is_some(), "{ok}");
+        }
+        for bad in [
+            "every hour",
+            "61 * * * * *",
+            "0 0 25 * * *",
+            "* * * *",
+            "0 */0 * * * *",
+        ] {
+            let err = parse_schedule(bad).unwrap_err();
+            assert!(err.contains("not a cron expression"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn every_job_has_a_default_schedule_and_a_unique_name() {
+        let cfg = Config::default();
+        let mut names = names();
+        for job in JOBS {
+            assert!(
+                parse_schedule((job.schedule)(&cfg)).unwrap().is_some(),
+                "{}",
+                job.name
+            );
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), JOBS.len());
+        for n in ["attachment-cleanup", "session-closure", "history-retention"] {
+            assert!(names.contains(&n), "{n}");
+        }
+    }
+}
