@@ -411,6 +411,10 @@ mod tests {
         assert!(load_str("listen = \"nowhere\"\n", &[]).is_err());
         assert!(load_str("tls = \"maybe\"\n", &[]).is_err());
         assert!(load_str("[jobs]\nsession_closure = \"every tuesday\"\n", &[]).is_err());
+        let err = load_str("[jobs]\nattachment_cleanup = \"61 * * * * *\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("jobs.attachment_cleanup"), "{err}");
+        assert!(load_str("[jobs]\nhistory_retention = \"0 30 3 * *\"\n", &[]).is_err());
+        assert!(load_str("[retention]\nattachments_hours = 0\n", &[]).is_err());
         let c = load_str("[jobs]\nsession_closure = \"\"\n", &[]).unwrap();
         assert_eq!(c.jobs.session_closure, "");
         let c = load_str("tls = { cert = \"/a\", key = \"/b\" }\n", &[]).unwrap();

@@ -67,6 +67,12 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     })
     .await?
     .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+    // No upload can be in progress yet: whatever is still marked as one was cut off.
+    match crate::domain::attachments::reclaim_uploads(&store, None).await {
+        Ok((0, _)) => {}
+        Ok((n, chunks)) => tracing::info!(uploads = n, chunks, "reclaimed unfinished uploads"),
+        Err(e) => tracing::warn!(error = %e, "could not reclaim unfinished uploads"),
+    }
     let tls = crate::tls::load(&config).await?;
     let listener = std::net::TcpListener::bind(listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;

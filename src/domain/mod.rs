@@ -1,6 +1,7 @@
 //! Domain: the rules and state changes, independent of HTTP.
 
 pub mod access;
+pub mod attachments;
 pub mod attachments_link;
 pub mod audit;
 pub mod auth;

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod i18n;
 pub mod ops;
 pub mod ui;

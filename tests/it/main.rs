@@ -6,11 +6,12 @@
 mod authz;
 mod browser;
 mod cli;
+mod crash;
 mod fakes;
 mod fakes_selftest;
+mod files;
 mod foundation;
 mod reliability;
 mod sse;
 mod support;
 mod ui_basics;
-mod crash;

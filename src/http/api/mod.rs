@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every route is registered through `OpenApiRouter` so the
 //! OpenAPI document at `/api/v1/openapi.json` always lists exactly what is served.
 
+pub mod attachments;
 pub mod sessions;
 pub mod users;
 
@@ -76,6 +77,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .merge(users::router())
         .merge(sessions::router())
+        .merge(attachments::router())
         .merge(super::events::router())
 }
 
