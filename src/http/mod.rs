@@ -7,7 +7,9 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod i18n;
+pub mod livechat;
 pub mod ops;
+pub mod presence;
 pub mod ui;
 
 use std::collections::HashMap;
@@ -54,6 +56,10 @@ pub struct AppInner {
     pub touched: Mutex<HashMap<[u8; 32], i64>>,
     /// Wakes the outbound delivery worker.
     pub delivery: Arc<tokio::sync::Notify>,
+    /// Which agents are online (open event stream or a recent request).
+    pub presence: presence::Presence,
+    /// Live-chat visitor rate limits and signal throttles.
+    pub livechat: livechat::limits::Limits,
 }
 
 impl Deref for AppState {
@@ -92,6 +98,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::router())
         .merge(ops::router())
         .merge(api_router)
+        .merge(livechat::router(state.clone()))
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(move || {

@@ -62,6 +62,9 @@ pub const SESSION_READS: Def = TableDefinition::new("session_reads");
 /// session id ++ entry id -> `TimelineEntry`.
 pub const TIMELINE: Def = TableDefinition::new("timeline");
 
+/// sha256(live-chat visitor token) -> `Visitor` (id, channel, contact, name, e-mail).
+pub const LIVECHAT_VISITORS: Def = TableDefinition::new("livechat_visitors");
+
 /// All tables the current schema knows, for migrations, backup and check.
 pub const ALL: &[Def] = &[
     META,
@@ -89,6 +92,7 @@ pub const ALL: &[Def] = &[
     OUTBOX_DUE,
     SESSION_READS,
     TIMELINE,
+    LIVECHAT_VISITORS,
 ];
 
 /// A table of the common shape by name (for generic walks such as backup and check).

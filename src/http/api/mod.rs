@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(sessions::router())
         .merge(super::events::router())
+        .merge(super::livechat::agent::router())
 }
 
 /// A JSON body whose rejections use the API error shape (400 malformed, 415 wrong type, 413 too big).
