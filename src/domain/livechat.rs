@@ -414,13 +414,21 @@ pub struct History {
     pub last_event_id: u64,
 }
 
-/// The visitor's recent conversation, from one read snapshot.
+/// The visitor's recent conversation, from one read snapshot; with `only`, just that one of
+/// the visitor's sessions (another visitor's session is "not found").
 pub fn history(
     rtx: &ReadTransaction,
     v: &Visitor,
+    only: Option<u64>,
     file_url: &dyn Fn(&MessageFile) -> Option<String>,
 ) -> Result<History> {
-    let sessions = sessions::for_contact(rtx, v.contact_id)?;
+    let mut sessions = sessions::for_contact(rtx, v.contact_id)?;
+    if let Some(id) = only {
+        sessions.retain(|s| s.id == id);
+        if sessions.is_empty() {
+            return Err(Error::NotFound("session"));
+        }
+    }
     let mut msgs: Vec<VisitorMessage> = Vec::new();
     let mut names = std::collections::HashMap::new();
     for s in &sessions {

@@ -7,5 +7,6 @@ mod browser;
 mod fakes;
 mod fakes_selftest;
 mod foundation;
+mod livechat;
 mod support;
 mod ui_basics;

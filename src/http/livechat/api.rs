@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -141,12 +141,25 @@ pub async fn create_visitor(
     ))
 }
 
-/// `GET history`: the visitor's recent conversation (oldest first) and where to resume events.
-pub async fn history(State(state): State<AppState>, va: VisitorAuth) -> ApiResult<Response> {
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    /// One of the visitor's sessions (default: the recent ones).
+    pub session_id: Option<u64>,
+}
+
+/// `GET history[?session_id=N]`: the visitor's recent conversation (oldest first) and where to
+/// resume events. Another visitor's session id is 404.
+pub async fn history(
+    State(state): State<AppState>,
+    va: VisitorAuth,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<Response> {
     let st = state.clone();
     let h: History = state
         .store
-        .read(move |rtx| livechat::history(rtx, &va.visitor, &|f| files::file_url(&st, f)))
+        .read(move |rtx| {
+            livechat::history(rtx, &va.visitor, q.session_id, &|f| files::file_url(&st, f))
+        })
         .await?;
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(h)).into_response())
 }
