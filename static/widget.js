@@ -65,6 +65,7 @@
     '@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100%;max-height:100%;border-radius:0}}';
   var ICON = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z';
   var CLIP = 'M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9V15.5a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z';
+  var SMILE = 'M8.5 8a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm7 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zM12 16c-1.48 0-2.75-.81-3.45-2H6.88c.8 2.05 2.79 3.5 5.12 3.5s4.32-1.45 5.12-3.5h-1.67c-.7 1.19-1.97 2-3.45 2zm0-14C6.47 2 2 6.48 2 12s4.47 10 10 10 10-4.48 10-10S17.52 2 12 2zm0 18c-4.42 0-8-3.58-8-8s3.58-8 8-8 8 3.58 8 8-3.58 8-8 8z';
   var SEND = 'M3 20.5 21 12 3 3.5v6.6L15 12 3 13.9z';
   var EMOJI = '😀 😂 😊 😍 🙂 😉 😢 😮 🤔 👍 👌 🙏 👋 🎉 ❤️ ✅'.split(' ');
 
@@ -120,7 +121,7 @@
   var off = h('form', 'off'), offText = h('p'); off.appendChild(offText);
   var offName = field(off, T.name, 'name', 'text', true), offMail = field(off, T.email, 'email', 'email', true), offMsg = field(off, T.msg, 'text', 'area', true), offGo = h('button', 'go', T.leave);
   off.appendChild(offGo); off.hidden = true;
-  var comp = h('div', 'comp'), emoB = btn('ib', T.emoji, '🙂'), fileB = btn('ib', T.image, svg(CLIP)), file = h('input'), input = h('textarea'), sendB = btn('ib snd', T.send, svg(SEND));
+  var comp = h('div', 'comp'), emoB = btn('ib', T.emoji, svg(SMILE)), fileB = btn('ib', T.image, svg(CLIP)), file = h('input'), input = h('textarea'), sendB = btn('ib snd', T.send, svg(SEND));
   file.type = 'file'; file.accept = 'image/*'; file.hidden = true; input.placeholder = T.write; input.rows = 1; input.setAttribute('aria-label', T.msg);
   var emo = h('div', 'emo'); emo.hidden = true;
   EMOJI.forEach(function (e) { var b = btn('', e, e); b.onclick = function () { insert(e); }; emo.appendChild(b); });

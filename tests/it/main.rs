@@ -8,5 +8,6 @@ mod fakes;
 mod fakes_selftest;
 mod foundation;
 mod livechat;
+mod livechat_browser;
 mod support;
 mod ui_basics;
