@@ -422,30 +422,43 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
     t.stop().await;
 }
 
+// The buckets refill with the (real) clock, so a slow machine may earn a request back while a
+// test floods; the bounds below allow for that and stay exact about what matters.
+
 #[tokio::test]
 async fn a_flood_from_one_token_is_throttled() {
     let t = TestServer::start().await;
     let ch = livechat_channel(&t, &[SITE], false).await;
     let mut v = Visitor::new(&t, ch, Some(SITE));
     v.start("", "").await;
-    for i in 0..10 {
-        assert_eq!(v.say(&format!("m{i}"), &format!("c{i}")).await.status, 201);
-    }
-    let r = v.say("one too many", "c10").await;
-    assert_eq!(r.status, 429, "{}", r.text());
-    assert_eq!(r.header("retry-after").as_deref(), Some("1"));
+    let started = std::time::Instant::now();
+    let mut accepted = 0u64;
+    let refused = loop {
+        let r = v
+            .say(&format!("m{accepted}"), &format!("c{accepted}"))
+            .await;
+        if r.status != 201 {
+            break r;
+        }
+        accepted += 1;
+        assert!(accepted < 100, "never throttled");
+    };
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert_eq!(refused.header("retry-after").as_deref(), Some("1"));
     assert_eq!(
-        r.header("access-control-allow-origin").as_deref(),
+        refused.header("access-control-allow-origin").as_deref(),
         Some(SITE)
     );
-    assert_eq!(count(&t, tables::MESSAGES).await, 10);
+    let slack = started.elapsed().as_secs() + 1;
+    assert!((10..=10 + slack).contains(&accepted), "{accepted} accepted");
+    assert_eq!(count(&t, tables::MESSAGES).await, accepted);
     // Another visitor is not affected; time refills the bucket.
     let mut w = Visitor::new(&t, ch, Some(SITE));
     w.start("", "").await;
     assert_eq!(w.say("other", "o1").await.status, 201);
     t.clock.advance_ms(1_000);
-    assert_eq!(v.say("later", "c11").await.status, 201);
-    assert_eq!(v.say("too soon", "c12").await.status, 429);
+    assert_eq!(v.say("later", "later").await.status, 201);
+    assert_eq!(v.say("too soon", "soon").await.status, 429);
     t.stop().await;
 }
 
@@ -453,28 +466,35 @@ async fn a_flood_from_one_token_is_throttled() {
 async fn one_address_is_throttled_across_tokens() {
     let t = TestServer::start().await;
     let ch = livechat_channel(&t, &[SITE], false).await;
-    // 60 state-changing requests a minute per address: 6 visitors + 54 messages.
-    let mut vs = Vec::new();
-    for _ in 0..6 {
+    // 60 state-changing requests a minute per address, whatever the token: new visitors, and
+    // 9 messages from each (below the per-token limit of 10).
+    let started = std::time::Instant::now();
+    let (mut requests, mut messages) = (0u64, 0u64);
+    let refused = 'flood: loop {
         let mut v = Visitor::new(&t, ch, Some(SITE));
-        v.start("", "").await;
-        vs.push(v);
-    }
-    for (n, v) in vs.iter().enumerate() {
-        for i in 0..9 {
-            let r = v.say(&format!("{n}/{i}"), &format!("c{n}-{i}")).await;
-            assert_eq!(r.status, 201, "{n}/{i}: {}", r.text());
+        let r = v.post("/visitors", json!({})).await;
+        if r.status != 201 {
+            break r;
         }
-    }
-    let mut fresh = Visitor::new(&t, ch, Some(SITE));
-    let r = fresh.post("/visitors", json!({})).await;
-    assert_eq!(r.status, 429, "{}", r.text());
-    assert!(r.header("retry-after").is_some());
-    // vs[0] has token budget left, but the address has none.
-    assert_eq!(vs[0].say("blocked", "x").await.status, 429);
-    assert_eq!(count(&t, tables::MESSAGES).await, 54);
+        requests += 1;
+        v.token = Some(r.json()["visitor_token"].as_str().unwrap().to_string());
+        for i in 0..9 {
+            let r = v.say(&format!("{requests}/{i}"), &format!("c{i}")).await;
+            if r.status != 201 {
+                break 'flood r;
+            }
+            requests += 1;
+            messages += 1;
+        }
+        assert!(requests < 300, "never throttled");
+    };
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert!(refused.header("retry-after").is_some());
+    let slack = started.elapsed().as_secs() + 1;
+    assert!((60..=60 + slack).contains(&requests), "{requests} accepted");
+    assert_eq!(count(&t, tables::MESSAGES).await, messages);
     t.clock.advance_ms(60_000);
-    fresh.start("", "").await;
+    Visitor::new(&t, ch, Some(SITE)).start("", "").await;
     t.stop().await;
 }
 
