@@ -427,3 +427,51 @@ async fn agent_inbox_renders_visitor_xss_as_text() {
     b.close().await;
     t.stop().await;
 }
+
+#[tokio::test]
+async fn demo_page_works_under_our_strict_csp() {
+    if skip() {
+        return;
+    }
+    let t = TestServer::start().await;
+    let ch = crate::livechat::livechat_channel(&t, &[], false).await;
+    let b = Browser::start().await;
+    b.login(&t.base(), "admin", crate::support::PASSWORD).await;
+    b.goto(&format!("{}/livechat/demo/{ch}", t.base())).await;
+    wait_js(&b, "sr && sr.querySelector('.bub')", "the chat bubble").await;
+    // The constructable stylesheet applies despite `style-src 'self'`.
+    assert_eq!(
+        js(
+            &b,
+            "return getComputedStyle(sr.querySelector('.bub')).backgroundColor;"
+        )
+        .await,
+        "rgb(47, 111, 237)"
+    );
+    js(&b, "sr.querySelector('.bub').click(); return true;").await;
+    wait_js(
+        &b,
+        "!sr.querySelector('.comp').hidden",
+        "the composer (admin online, no pre-chat form)",
+    )
+    .await;
+    type_and_enter(&b, "Hello from the demo page").await;
+    wait_js(&b, "sr.querySelector('.me[data-id]')", "the stored message").await;
+    let s = newest_session(&t, ch).await;
+    assert_eq!(s["last_preview"], "Hello from the demo page");
+    let sid = s["id"].as_u64().unwrap();
+    t.admin
+        .post(
+            &format!("/api/v1/sessions/{sid}/messages"),
+            json!({"text": "Hi from the inbox"}),
+        )
+        .await;
+    wait_js(
+        &b,
+        "[...sr.querySelectorAll('.ag .t')].some(e => e.textContent === 'Hi from the inbox')",
+        "the reply",
+    )
+    .await;
+    b.close().await;
+    t.stop().await;
+}
