@@ -120,6 +120,9 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         .timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(4)
         .build()?;
+    let media_secret = crate::domain::attachments::media_secret(&store)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let shutdown = CancellationToken::new();
     let state = AppState::new(AppInner {
         store: store.clone(),
@@ -137,6 +140,9 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         shutdown: shutdown.clone(),
         touched: Mutex::new(Default::default()),
         delivery: Arc::new(tokio::sync::Notify::new()),
+        presence: Default::default(),
+        media_secret,
+        livechat: Default::default(),
     });
     let router = http::app(state.clone());
     let make = router.into_make_service_with_connect_info::<SocketAddr>();

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod channels;
 pub mod contacts;
 pub mod delivery_kick;
+pub mod livechat;
 pub mod messages;
 pub mod passwords;
 pub mod sessions;

@@ -8,7 +8,9 @@ pub mod error;
 pub mod events;
 pub mod files;
 pub mod i18n;
+pub mod livechat;
 pub mod ops;
+pub mod presence;
 pub mod ui;
 
 use std::collections::HashMap;
@@ -55,6 +57,12 @@ pub struct AppInner {
     pub touched: Mutex<HashMap<[u8; 32], i64>>,
     /// Wakes the outbound delivery worker.
     pub delivery: Arc<tokio::sync::Notify>,
+    /// Which agents are online (open event stream or a recent request).
+    pub presence: presence::Presence,
+    /// Per-install key for signed, expiring media links (`/media/{id}/{expires}/{sig}`).
+    pub media_secret: Vec<u8>,
+    /// Live-chat visitor rate limits and signal throttles.
+    pub livechat: livechat::limits::Limits,
 }
 
 impl Deref for AppState {
@@ -94,6 +102,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ui::router())
         .merge(ops::router())
         .merge(api_router)
+        .merge(livechat::router(state.clone()))
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(move || {

@@ -72,6 +72,8 @@ pub const ATTACHMENTS_BY_CREATED: Def = TableDefinition::new("attachments_by_cre
 pub const ATTACHMENT_UPLOADS: Def = TableDefinition::new("attachment_uploads");
 /// attachment id -> raw JPEG thumbnail bytes.
 pub const ATTACHMENT_THUMBS: Def = TableDefinition::new("attachment_thumbs");
+/// sha256(live-chat visitor token) -> `Visitor` (id, channel, contact, name, e-mail).
+pub const LIVECHAT_VISITORS: Def = TableDefinition::new("livechat_visitors");
 
 /// All tables the current schema knows, for migrations, backup and check.
 pub const ALL: &[Def] = &[
@@ -105,6 +107,7 @@ pub const ALL: &[Def] = &[
     ATTACHMENTS_BY_CREATED,
     ATTACHMENT_UPLOADS,
     ATTACHMENT_THUMBS,
+    LIVECHAT_VISITORS,
 ];
 
 /// A table of the common shape by name (for generic walks such as backup and check).

@@ -11,6 +11,8 @@ mod fakes;
 mod fakes_selftest;
 mod files;
 mod foundation;
+mod livechat;
+mod livechat_browser;
 mod reliability;
 mod sse;
 mod support;

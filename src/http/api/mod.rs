@@ -79,6 +79,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(attachments::router())
         .merge(super::events::router())
+        .merge(super::livechat::agent::router())
 }
 
 /// A JSON body whose rejections use the API error shape (400 malformed, 415 wrong type, 413 too big).
