@@ -54,6 +54,10 @@ pub struct AppInner {
     pub touched: Mutex<HashMap<[u8; 32], i64>>,
     /// Wakes the outbound delivery worker.
     pub delivery: Arc<tokio::sync::Notify>,
+    /// Who is online (open event stream or recent request), for assign-on-arrival.
+    pub presence: crate::domain::presence::Presence,
+    /// Yeastar API access tokens, reused until they expire.
+    pub pbx_tokens: crate::pbx::TokenCache,
 }
 
 impl Deref for AppState {
