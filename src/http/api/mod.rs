@@ -1,8 +1,13 @@
 //! The JSON API under `/api/v1`. Every route is registered through `OpenApiRouter` so the
 //! OpenAPI document at `/api/v1/openapi.json` always lists exactly what is served.
 
+pub mod calls;
+pub mod contacts;
+pub mod reports;
 pub mod sessions;
+pub mod templates;
 pub mod users;
+pub mod workflow;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -33,6 +38,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .merge(users::router())
         .merge(sessions::router())
+        .merge(workflow::router())
+        .merge(templates::router())
+        .merge(contacts::router())
+        .merge(calls::router())
+        .merge(reports::router())
         .merge(super::events::router())
 }
 
