@@ -121,6 +121,6 @@ pub fn list(rtx: &ReadTransaction) -> Result<Vec<BlockedContact>> {
             });
         }
     }
-    out.sort_by(|a, b| b.block.at.cmp(&a.block.at));
+    out.sort_by_key(|b| std::cmp::Reverse(b.block.at));
     Ok(out)
 }

@@ -417,8 +417,8 @@ fn apply(ch: &mut Channel, input: &ChannelInput) -> Result<()> {
                 "title ≤ 100, greeting and offline message ≤ 500 characters",
             ));
         }
-        if !l.accent.is_empty()
-            && !(l.accent.starts_with('#')
+        if !(l.accent.is_empty()
+            || l.accent.starts_with('#')
                 && l.accent.len() <= 9
                 && l.accent[1..].chars().all(|c| c.is_ascii_hexdigit()))
         {

@@ -9,3 +9,4 @@ mod fakes_selftest;
 mod foundation;
 mod support;
 mod ui_basics;
+mod workflow;
