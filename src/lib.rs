@@ -13,6 +13,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod pbx;
 pub mod search;
 pub mod server;
 pub mod store;

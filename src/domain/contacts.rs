@@ -63,6 +63,9 @@ pub fn put_in(ctx: &WriteCtx<'_>, c: &Contact) -> Result<()> {
     codec::put(&mut ctx.txn.open_table(CONTACTS)?, &k1(c.id), c)
 }
 
+/// The contact of one address on one channel. A contact merged into another stays the identity
+/// of its own address (replies must go to the number the customer wrote from); only its
+/// history and block status belong to the surviving contact (see `root_in`).
 pub fn find_in(ctx: &WriteCtx<'_>, channel_id: u64, address: &str) -> Result<Option<Contact>> {
     let id = match ctx
         .txn
@@ -72,12 +75,25 @@ pub fn find_in(ctx: &WriteCtx<'_>, channel_id: u64, address: &str) -> Result<Opt
         Some(v) => codec::u64_at(v.value(), 0)?,
         None => return Ok(None),
     };
-    let c = get_in(ctx, id)?;
-    // Follow merges to the surviving contact.
+    get_in(ctx, id).map(Some)
+}
+
+/// The surviving contact of a merged one (itself when not merged).
+pub fn root_in(ctx: &WriteCtx<'_>, c: &Contact) -> Result<Contact> {
     match c.merged_into {
-        Some(target) => get_in(ctx, target).map(Some),
-        None => Ok(Some(c)),
+        Some(target) => get_in(ctx, target),
+        None => Ok(c.clone()),
     }
+}
+
+/// The id of the person a contact belongs to (itself when not merged).
+pub fn root_id(rtx: &ReadTransaction, id: u64) -> Result<u64> {
+    Ok(get(rtx, id)?.and_then(|c| c.merged_into).unwrap_or(id))
+}
+
+/// Blocked itself or through the contact it was merged into.
+pub fn blocked_in(ctx: &WriteCtx<'_>, c: &Contact) -> Result<bool> {
+    Ok(c.blocked.is_some() || root_in(ctx, c)?.blocked.is_some())
 }
 
 pub fn find(rtx: &ReadTransaction, channel_id: u64, address: &str) -> Result<Option<Contact>> {
@@ -143,5 +159,14 @@ pub fn upsert_in(
 
 /// Is this sender blocked? Checked at intake before anything is stored or downloaded.
 pub fn is_blocked(rtx: &ReadTransaction, channel_id: u64, address: &str) -> Result<bool> {
-    Ok(find(rtx, channel_id, address)?.is_some_and(|c| c.blocked.is_some()))
+    let Some(c) = find(rtx, channel_id, address)? else {
+        return Ok(false);
+    };
+    if c.blocked.is_some() {
+        return Ok(true);
+    }
+    Ok(match c.merged_into {
+        Some(t) => get(rtx, t)?.is_some_and(|r| r.blocked.is_some()),
+        None => false,
+    })
 }

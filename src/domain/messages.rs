@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::channels::{Channel, ChannelKind};
 use super::contacts;
+use super::presence::AssignPolicy;
 use super::sessions::{self, Session, SessionStatus};
 use super::users::User;
 use crate::clock::{DAY_MS, HOUR_MS};
@@ -226,8 +227,21 @@ pub enum Ingested {
     Blocked,
 }
 
-/// Intake of one customer message inside the caller's (group-committed) transaction.
+/// Intake of one customer message inside the caller's (group-committed) transaction, without
+/// presence information: on an assign-on-arrival channel a new session stays in the queue.
+/// Webhook handlers should call [`ingest_with_in`] with `state.presence.policy(now)`.
 pub fn ingest_in(ctx: &mut WriteCtx<'_>, ch: &Channel, m: &NewInbound) -> Result<Ingested> {
+    ingest_with_in(ctx, ch, m, &AssignPolicy::unknown())
+}
+
+/// Intake of one customer message; a new session on an assign-on-arrival channel goes
+/// round-robin to an online member under their cap (`policy` is the presence snapshot).
+pub fn ingest_with_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    m: &NewInbound,
+    policy: &AssignPolicy,
+) -> Result<Ingested> {
     if let Some(pid) = &m.provider_id {
         if pid.is_empty() || pid.len() > 256 {
             return Err(Error::invalid(
@@ -246,7 +260,7 @@ pub fn ingest_in(ctx: &mut WriteCtx<'_>, ch: &Channel, m: &NewInbound) -> Result
         }
     }
     if let Some(c) = contacts::find_in(ctx, ch.id, m.from.trim())?
-        && c.blocked.is_some()
+        && contacts::blocked_in(ctx, &c)?
     {
         return Ok(Ingested::Blocked);
     }
@@ -285,6 +299,9 @@ pub fn ingest_in(ctx: &mut WriteCtx<'_>, ch: &Channel, m: &NewInbound) -> Result
     s.message_count += 1;
     s.archived = false;
     sessions::save_in(ctx, Some(&session), &s)?;
+    if new_session {
+        super::queue::assign_on_arrival_in(ctx, ch, s.id, policy)?;
+    }
     Ok(Ingested::Stored {
         session_id: s.id,
         message_id: id,
@@ -405,6 +422,15 @@ pub fn enqueue_in(
             "templates are for WhatsApp channels",
         ));
     }
+    // A template must be registered and get every parameter; its rendered body is the
+    // message text the history shows (the provider receives name, language and params).
+    let (text, template) = match &out.template {
+        Some(t) => {
+            let (rendered, t) = super::templates::check_send_in(ctx, ch.id, t)?;
+            (rendered, Some(t))
+        }
+        None => (text, None),
+    };
     let id = ctx.next_id("message")?;
     let msg = Message {
         id,
@@ -414,7 +440,7 @@ pub fn enqueue_in(
         author: Some(author.id),
         text,
         files,
-        template: out.template.clone(),
+        template,
         provider_id: None,
         status: if ch.kind == ChannelKind::Livechat {
             Status::Sent
@@ -477,7 +503,7 @@ pub fn start_in(
     }
     let to = normalize_address(ch.kind, to)?;
     let (contact, _) = contacts::upsert_in(ctx, ch.id, &to, name)?;
-    if contact.blocked.is_some() {
+    if contacts::blocked_in(ctx, &contact)? {
         return Err(Error::Conflict("this contact is blocked".into()));
     }
     let (session, new_session) = sessions::open_for_contact_in(ctx, ch.id, ch.kind, &contact)?;

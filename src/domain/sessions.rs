@@ -13,7 +13,8 @@ use super::users::User;
 use crate::error::{Error, Result};
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{
-    OPEN_SESSIONS, SESSION_READS, SESSIONS, SESSIONS_BY_ACTIVITY, SESSIONS_BY_CONTACT, TIMELINE,
+    OPEN_ASSIGNED, OPEN_SESSIONS, SESSION_READS, SESSIONS, SESSIONS_BY_ACTIVITY,
+    SESSIONS_BY_CONTACT, TIMELINE,
 };
 use crate::store::{Audience, WriteCtx};
 
@@ -117,6 +118,20 @@ pub fn save_in(ctx: &mut WriteCtx<'_>, before: Option<&Session>, s: &Session) ->
             index_value(s).as_slice(),
         )?;
     }
+    {
+        // Open sessions per agent, for the assign-on-arrival concurrency cap.
+        let mut oa = ctx.txn.open_table(OPEN_ASSIGNED)?;
+        if let Some(b) = before
+            && let Some(a) = b.assignee
+        {
+            oa.remove(k2(a, b.id).as_slice())?;
+        }
+        if let Some(a) = s.assignee
+            && s.status == SessionStatus::Open
+        {
+            oa.insert(k2(a, s.id).as_slice(), k1(s.channel_id).as_slice())?;
+        }
+    }
     codec::put(&mut ctx.txn.open_table(SESSIONS)?, &k1(s.id), s)?;
     let kind = if before.is_some() {
         "session.updated"
@@ -175,9 +190,11 @@ pub fn open_for_contact_in(
     ctx.txn
         .open_table(OPEN_SESSIONS)?
         .insert(k1(contact.id).as_slice(), k1(id).as_slice())?;
+    // A contact merged into another joins that person's history.
+    let history_owner = contact.merged_into.unwrap_or(contact.id);
     ctx.txn
         .open_table(SESSIONS_BY_CONTACT)?
-        .insert(k2(contact.id, id).as_slice(), [].as_slice())?;
+        .insert(k2(history_owner, id).as_slice(), [].as_slice())?;
     save_in(ctx, None, &s)?;
     timeline_in(ctx, id, None, "opened", "")?;
     Ok((s, true))
@@ -300,6 +317,8 @@ pub struct ListQuery {
     #[param(inline)]
     pub scope: Option<Scope>,
     pub assignee: Option<u64>,
+    /// Only sessions carrying this tag.
+    pub tag: Option<String>,
     /// Opaque cursor from the previous page (`next_cursor`).
     pub cursor: Option<String>,
     pub limit: Option<usize>,
@@ -372,7 +391,16 @@ pub fn list(
             continue;
         }
         let key = k.value();
-        hits.push((codec::u64_at(key, 0)?, codec::u64_at(key, 8)?, channel));
+        let sid = codec::u64_at(key, 8)?;
+        if let Some(tag) = q.tag.as_deref().filter(|t| !t.is_empty()) {
+            // Tags live in the record, not the index: decode only the sessions that pass
+            // every cheaper filter first.
+            let tagged = get(rtx, sid)?.is_some_and(|s| s.tags.iter().any(|t| t == tag));
+            if !tagged {
+                continue;
+            }
+        }
+        hits.push((codec::u64_at(key, 0)?, sid, channel));
         if hits.len() > limit {
             break;
         }

@@ -98,6 +98,13 @@ impl User {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
+    pub fn display_name_or_username(&self) -> &str {
+        if self.display_name.trim().is_empty() {
+            &self.username
+        } else {
+            &self.display_name
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

@@ -66,7 +66,11 @@ pub async fn stream(
     let (tx, rx) = mpsc::channel::<Result<SseEvent, Infallible>>(64);
     let st = state.clone();
     let user = who.user.clone();
+    // Online while the stream is open (assign-on-arrival); the guard lives as long as the pump,
+    // which ends when the browser goes away.
+    let online = PresenceGuard::open(state.clone(), uid);
     tokio::spawn(async move {
+        let _online = online;
         if let Err(e) = pump(st, user, vis, after, live, tx).await {
             tracing::debug!(user = uid, error = %e, "event stream ended");
         }
@@ -82,6 +86,27 @@ pub async fn stream(
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Marks a user online from stream open until drop.
+struct PresenceGuard {
+    state: AppState,
+    user_id: u64,
+}
+
+impl PresenceGuard {
+    fn open(state: AppState, user_id: u64) -> Self {
+        state.presence.stream_opened(user_id, state.now());
+        Self { state, user_id }
+    }
+}
+
+impl Drop for PresenceGuard {
+    fn drop(&mut self) {
+        self.state
+            .presence
+            .stream_closed(self.user_id, self.state.now());
+    }
 }
 
 fn to_sse(ev: &Event) -> SseEvent {
@@ -183,8 +208,6 @@ async fn pump(
     mut live: broadcast::Receiver<Arc<Event>>,
     tx: mpsc::Sender<Result<SseEvent, Infallible>>,
 ) -> crate::error::Result<()> {
-    // Online (for the live-chat widget) while this stream is open.
-    let _online = st.presence.stream(user.id, st.clock.clone());
     let mut cur = Cursor {
         user,
         vis,
@@ -199,10 +222,9 @@ async fn pump(
             _ = tx.closed() => return Ok(()),
             msg = live.recv() => match msg {
                 Ok(ev) => {
-                    if ev.seq > cur.last + 1
-                        && !cur.catch_up(&st, &tx).await? {
-                            return Ok(());
-                        }
+                    if ev.seq > cur.last + 1 && !cur.catch_up(&st, &tx).await? {
+                        return Ok(());
+                    }
                     if !cur.deliver(&st, &ev, &tx).await {
                         return Ok(());
                     }

@@ -10,7 +10,6 @@ pub mod files;
 pub mod i18n;
 pub mod livechat;
 pub mod ops;
-pub mod presence;
 pub mod ui;
 
 use std::collections::HashMap;
@@ -57,12 +56,15 @@ pub struct AppInner {
     pub touched: Mutex<HashMap<[u8; 32], i64>>,
     /// Wakes the outbound delivery worker.
     pub delivery: Arc<tokio::sync::Notify>,
-    /// Which agents are online (open event stream or a recent request).
-    pub presence: presence::Presence,
+    /// Which agents are online (open event stream or a recent browser request): live-chat
+    /// availability and assign-on-arrival.
+    pub presence: crate::domain::presence::Presence,
     /// Per-install key for signed, expiring media links (`/media/{id}/{expires}/{sig}`).
     pub media_secret: Vec<u8>,
     /// Live-chat visitor rate limits and signal throttles.
     pub livechat: livechat::limits::Limits,
+    /// Yeastar API access tokens, reused until they expire.
+    pub pbx_tokens: crate::pbx::TokenCache,
 }
 
 impl Deref for AppState {

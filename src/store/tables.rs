@@ -74,6 +74,20 @@ pub const ATTACHMENT_UPLOADS: Def = TableDefinition::new("attachment_uploads");
 pub const ATTACHMENT_THUMBS: Def = TableDefinition::new("attachment_thumbs");
 /// sha256(live-chat visitor token) -> `Visitor` (id, channel, contact, name, e-mail).
 pub const LIVECHAT_VISITORS: Def = TableDefinition::new("livechat_visitors");
+/// user id ++ session id -> channel id : open sessions assigned to an agent (concurrency caps).
+pub const OPEN_ASSIGNED: Def = TableDefinition::new("open_assigned");
+/// channel id -> user id last given a session on arrival (round-robin cursor).
+pub const QUEUE_CURSOR: Def = TableDefinition::new("queue_cursor");
+/// template id -> `Template` (WhatsApp templates registered by admins).
+pub const TEMPLATES: Def = TableDefinition::new("templates");
+/// canned reply id -> `Canned` (shared and personal).
+pub const CANNED: Def = TableDefinition::new("canned");
+/// setting name -> record: tag list, result list, PBX link.
+pub const WORKFLOW_SETTINGS: Def = TableDefinition::new("workflow_settings");
+/// contact id -> () : blocked contacts (the admin's block list).
+pub const BLOCKED_CONTACTS: Def = TableDefinition::new("blocked_contacts");
+/// surviving contact id ++ merged contact id -> () : the addresses of one person.
+pub const CONTACT_ALIASES: Def = TableDefinition::new("contact_aliases");
 
 /// All tables the current schema knows, for migrations, backup and check.
 pub const ALL: &[Def] = &[
@@ -108,6 +122,13 @@ pub const ALL: &[Def] = &[
     ATTACHMENT_UPLOADS,
     ATTACHMENT_THUMBS,
     LIVECHAT_VISITORS,
+    OPEN_ASSIGNED,
+    QUEUE_CURSOR,
+    TEMPLATES,
+    CANNED,
+    WORKFLOW_SETTINGS,
+    BLOCKED_CONTACTS,
+    CONTACT_ALIASES,
 ];
 
 /// A table of the common shape by name (for generic walks such as backup and check).

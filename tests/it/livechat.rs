@@ -513,7 +513,8 @@ async fn offline_form_lands_in_the_inbox_and_presence_decides_online() {
     // A request by the member makes them online for a few minutes.
     agent.get("/api/v1/me").await;
     assert_eq!(v.get("/config").await.json()["online"], true);
-    t.clock.advance_ms(4 * 60_000);
+    t.clock
+        .advance_ms(switchboard::domain::presence::ONLINE_WINDOW_MS + 60_000);
     assert_eq!(v.get("/config").await.json()["online"], false);
     // An open event stream keeps them online.
     let stream = SseReader::open(

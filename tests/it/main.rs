@@ -17,3 +17,4 @@ mod reliability;
 mod sse;
 mod support;
 mod ui_basics;
+mod workflow;

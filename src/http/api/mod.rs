@@ -2,8 +2,13 @@
 //! OpenAPI document at `/api/v1/openapi.json` always lists exactly what is served.
 
 pub mod attachments;
+pub mod calls;
+pub mod contacts;
+pub mod reports;
 pub mod sessions;
+pub mod templates;
 pub mod users;
+pub mod workflow;
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -78,6 +83,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(sessions::router())
         .merge(attachments::router())
+        .merge(workflow::router())
+        .merge(templates::router())
+        .merge(contacts::router())
+        .merge(calls::router())
+        .merge(reports::router())
         .merge(super::events::router())
         .merge(super::livechat::agent::router())
 }

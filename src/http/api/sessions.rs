@@ -13,9 +13,7 @@ use crate::domain::access;
 use crate::domain::channels::{self, ChannelKind};
 use crate::domain::contacts::{self, Contact};
 use crate::domain::messages::{self, Message, MessageFile, NewOutbound, Window};
-use crate::domain::sessions::{
-    self, ListQuery, SessionPage, SessionStatus, SessionView, TimelineEntry,
-};
+use crate::domain::sessions::{self, ListQuery, SessionPage, SessionView, TimelineEntry};
 use crate::error::Error;
 use crate::http::AppState;
 use crate::http::auth::{ApiAuth, Authed};
@@ -37,7 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(ListQuery), responses((status = 200, body = SessionPage)))]
-/// Sessions by last activity, newest first, filtered by channel and scope (all, mine, unassigned, archived, open, closed).
+/// Sessions by last activity, newest first, filtered by channel, scope (all, mine, unassigned, archived, open, closed) and tag.
 pub async fn list(
     State(state): State<AppState>,
     ApiAuth(who): ApiAuth,
@@ -95,7 +93,9 @@ pub async fn detail(
                 let kind = s.channel_kind;
                 let window = messages::reply_window(kind, &s, now);
                 let contact = contacts::get(rtx, s.contact_id)?;
-                let history = sessions::for_contact(rtx, s.contact_id)?
+                // The person's history, across contacts merged into one.
+                let person = contacts::root_id(rtx, s.contact_id)?;
+                let history = sessions::for_contact(rtx, person)?
                     .into_iter()
                     .filter(|h| h.id != id)
                     .collect();
@@ -319,26 +319,7 @@ pub async fn pickup(
     let uid = who.id();
     let s = state
         .store
-        .write(move |ctx| {
-            let before = sessions::get_in(ctx, id)?;
-            match before.assignee {
-                Some(a) if a == uid => return Ok(before),
-                Some(_) => {
-                    return Err(Error::Conflict(
-                        "a colleague has already picked up this session".into(),
-                    ));
-                }
-                None => {}
-            }
-            if before.status == SessionStatus::Closed {
-                return Err(Error::Conflict("the session is closed".into()));
-            }
-            let mut s = before.clone();
-            s.assignee = Some(uid);
-            sessions::save_in(ctx, Some(&before), &s)?;
-            sessions::timeline_in(ctx, id, Some(uid), "picked_up", "")?;
-            Ok(s)
-        })
+        .write(move |ctx| crate::domain::queue::pickup_in(ctx, id, uid))
         .await?;
     Ok(Json(s))
 }
@@ -366,7 +347,11 @@ pub async fn close(
     let uid = who.id();
     let s = state
         .store
-        .write(move |ctx| sessions::close_in(ctx, id, Some(uid), b.result.clone(), b.note.clone()))
+        .write(move |ctx| {
+            // The result must be one of the admin's session results (when a list is defined).
+            let result = crate::domain::lists::check_result_in(ctx, b.result.as_deref())?;
+            sessions::close_in(ctx, id, Some(uid), result, b.note.clone())
+        })
         .await?;
     Ok(Json(s))
 }

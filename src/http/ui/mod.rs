@@ -1,9 +1,11 @@
 //! Server-rendered pages (askama), progressively enhanced by `static/app.js`.
 
 mod admin_users;
+mod directory;
 pub mod login;
 mod settings;
 mod setup;
+mod workflow_admin;
 
 use askama::Template;
 use axum::Router;
@@ -23,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .merge(setup::router())
         .merge(settings::router())
         .merge(admin_users::router())
+        .merge(workflow_admin::router())
+        .merge(directory::router())
 }
 
 /// What every page's frame needs.

@@ -1,0 +1,126 @@
+//! The block list: agents block a contact with a reason; later inbound messages from it are
+//! acknowledged to the provider and dropped before storage (`messages::ingest_in`, and the
+//! webhook path checks `contacts::is_blocked` before any media download). Admins see and lift
+//! blocks. Both are audited and appear on the contact's latest session timeline.
+
+use redb::{ReadTransaction, ReadableTable};
+use serde::Serialize;
+
+use super::audit;
+use super::contacts::{self, Block, Contact};
+use super::sessions;
+use crate::error::{Error, Result};
+use crate::store::codec::{self, k1};
+use crate::store::tables::{BLOCKED_CONTACTS, SESSIONS_BY_CONTACT};
+use crate::store::{Audience, WriteCtx};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BlockedContact {
+    pub contact: Contact,
+    pub block: Block,
+}
+
+/// The newest session in the contact's history (for the timeline entry).
+fn latest_session_in(ctx: &WriteCtx<'_>, contact_id: u64) -> Result<Option<u64>> {
+    let t = ctx.txn.open_table(SESSIONS_BY_CONTACT)?;
+    let (start, end) = (k1(contact_id), k1(contact_id.saturating_add(1)));
+    let last = t
+        .range::<&[u8]>(start.as_slice()..end.as_slice())?
+        .next_back()
+        .transpose()?;
+    last.map(|(k, _)| codec::u64_at(k.value(), 8)).transpose()
+}
+
+fn history_owner(c: &Contact) -> u64 {
+    c.merged_into.unwrap_or(c.id)
+}
+
+pub fn block_in(
+    ctx: &mut WriteCtx<'_>,
+    actor: u64,
+    contact_id: u64,
+    reason: &str,
+) -> Result<Contact> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(Error::invalid("reason", "must be 1 to 500 characters"));
+    }
+    let mut c = contacts::get_in(ctx, contact_id)?;
+    if c.blocked.is_some() {
+        return Err(Error::Conflict("this contact is already blocked".into()));
+    }
+    c.blocked = Some(Block {
+        reason: reason.to_string(),
+        by: actor,
+        at: ctx.now,
+    });
+    contacts::put_in(ctx, &c)?;
+    ctx.txn
+        .open_table(BLOCKED_CONTACTS)?
+        .insert(k1(c.id).as_slice(), [].as_slice())?;
+    audit::record(
+        ctx,
+        Some(actor),
+        "contact.block",
+        format!("contact:{}", c.id),
+        format!("{}: {reason}", c.address),
+    )?;
+    if let Some(sid) = latest_session_in(ctx, history_owner(&c))? {
+        sessions::timeline_in(ctx, sid, Some(actor), "blocked", reason)?;
+    }
+    ctx.emit(
+        Audience::Channel {
+            channel_id: c.channel_id,
+        },
+        "contact.updated",
+        serde_json::to_value(&c).unwrap_or_default(),
+    )?;
+    Ok(c)
+}
+
+pub fn unblock_in(ctx: &mut WriteCtx<'_>, actor: u64, contact_id: u64) -> Result<Contact> {
+    let mut c = contacts::get_in(ctx, contact_id)?;
+    let Some(old) = c.blocked.take() else {
+        return Err(Error::Conflict("this contact is not blocked".into()));
+    };
+    contacts::put_in(ctx, &c)?;
+    ctx.txn
+        .open_table(BLOCKED_CONTACTS)?
+        .remove(k1(c.id).as_slice())?;
+    audit::record(
+        ctx,
+        Some(actor),
+        "contact.unblock",
+        format!("contact:{}", c.id),
+        format!("{} (blocked for: {})", c.address, old.reason),
+    )?;
+    if let Some(sid) = latest_session_in(ctx, history_owner(&c))? {
+        sessions::timeline_in(ctx, sid, Some(actor), "unblocked", "")?;
+    }
+    ctx.emit(
+        Audience::Channel {
+            channel_id: c.channel_id,
+        },
+        "contact.updated",
+        serde_json::to_value(&c).unwrap_or_default(),
+    )?;
+    Ok(c)
+}
+
+pub fn list(rtx: &ReadTransaction) -> Result<Vec<BlockedContact>> {
+    let t = rtx.open_table(BLOCKED_CONTACTS)?;
+    let mut out = Vec::new();
+    for item in t.iter()? {
+        let id = codec::u64_at(item?.0.value(), 0)?;
+        if let Some(c) = contacts::get(rtx, id)?
+            && let Some(b) = c.blocked.clone()
+        {
+            out.push(BlockedContact {
+                contact: c,
+                block: b,
+            });
+        }
+    }
+    out.sort_by_key(|b| std::cmp::Reverse(b.block.at));
+    Ok(out)
+}

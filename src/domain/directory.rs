@@ -1,0 +1,229 @@
+//! The contacts directory: search across channels, edit names, merge two contacts that are the
+//! same person. A merged contact keeps its own address and channel (so replies still go where
+//! the customer wrote from) but its sessions join the surviving contact's history, and it is
+//! listed as one of that person's addresses.
+
+use redb::{ReadTransaction, ReadableTable};
+use serde::Serialize;
+
+use super::access::Visible;
+use super::audit;
+use super::contacts::{self, Contact};
+use super::sessions::{self, Session};
+use crate::error::{Error, Result};
+use crate::store::codec::{self, k1, k2};
+use crate::store::tables::{CONTACT_ALIASES, CONTACTS, SESSIONS_BY_CONTACT};
+use crate::store::{Audience, WriteCtx};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DirectoryEntry {
+    pub contact: Contact,
+    /// Contacts merged into this one (other numbers / channels of the same person).
+    pub aliases: Vec<Contact>,
+    /// Every session of the person the caller may see, newest first.
+    pub sessions: Vec<Session>,
+}
+
+fn aliases(rtx: &ReadTransaction, root: u64) -> Result<Vec<Contact>> {
+    let t = rtx.open_table(CONTACT_ALIASES)?;
+    let (start, end) = (k1(root), k1(root.saturating_add(1)));
+    let mut out = Vec::new();
+    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
+        let id = codec::u64_at(item?.0.value(), 8)?;
+        if let Some(c) = contacts::get(rtx, id)? {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_digit()).collect()
+}
+
+fn matches(c: &Contact, q: &str, qd: &str) -> bool {
+    q.is_empty()
+        || c.name.to_lowercase().contains(q)
+        || c.address.to_lowercase().contains(q)
+        || c.email.to_lowercase().contains(q)
+        || (!qd.is_empty() && digits(&c.address).contains(qd))
+}
+
+/// One person with their addresses and visible sessions (None if the caller sees none of them).
+pub fn entry(rtx: &ReadTransaction, vis: &Visible, id: u64) -> Result<Option<DirectoryEntry>> {
+    let root_id = contacts::root_id(rtx, id)?;
+    let Some(root) = contacts::get(rtx, root_id)? else {
+        return Ok(None);
+    };
+    let aliases = aliases(rtx, root_id)?;
+    if !vis.channel(root.channel_id) && !aliases.iter().any(|a| vis.channel(a.channel_id)) {
+        return Ok(None);
+    }
+    let sessions = sessions::for_contact(rtx, root_id)?
+        .into_iter()
+        .filter(|s| vis.channel(s.channel_id))
+        .take(50)
+        .collect();
+    Ok(Some(DirectoryEntry {
+        contact: root,
+        aliases,
+        sessions,
+    }))
+}
+
+/// Contacts matching `q` (name, number, email; numbers match ignoring `+`, spaces and dashes),
+/// newest first, at most `limit`.
+pub fn search(
+    rtx: &ReadTransaction,
+    vis: &Visible,
+    q: &str,
+    limit: usize,
+) -> Result<Vec<DirectoryEntry>> {
+    let q = q.trim().to_lowercase();
+    let qd = if q.chars().any(|c| c.is_ascii_digit())
+        && q.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'))
+    {
+        digits(&q)
+    } else {
+        String::new()
+    };
+    let t = rtx.open_table(CONTACTS)?;
+    let mut out = Vec::new();
+    for item in t.iter()?.rev() {
+        if out.len() >= limit {
+            break;
+        }
+        let c: Contact = codec::decode(item?.1.value())?;
+        if c.merged_into.is_some() {
+            continue; // listed under the contact it was merged into
+        }
+        let hit = matches(&c, &q, &qd) || aliases(rtx, c.id)?.iter().any(|a| matches(a, &q, &qd));
+        if !hit {
+            continue;
+        }
+        if let Some(e) = entry(rtx, vis, c.id)? {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// An agent edits the name: provider profile names no longer overwrite it.
+pub fn rename_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64, name: &str) -> Result<Contact> {
+    let name: String = name.trim().chars().filter(|c| !c.is_control()).collect();
+    if name.chars().count() > 100 {
+        return Err(Error::invalid("name", "must be at most 100 characters"));
+    }
+    let mut c = contacts::get_in(ctx, id)?;
+    let old = std::mem::replace(&mut c.name, name);
+    c.name_edited = true;
+    contacts::put_in(ctx, &c)?;
+    audit::record(
+        ctx,
+        Some(actor),
+        "contact.rename",
+        format!("contact:{id}"),
+        format!("{old:?} -> {:?}", c.name),
+    )?;
+    ctx.emit(
+        Audience::Channel {
+            channel_id: c.channel_id,
+        },
+        "contact.updated",
+        serde_json::to_value(&c).unwrap_or_default(),
+    )?;
+    Ok(c)
+}
+
+fn move_history(ctx: &WriteCtx<'_>, from: u64, to: u64) -> Result<Vec<u64>> {
+    let mut t = ctx.txn.open_table(SESSIONS_BY_CONTACT)?;
+    let (start, end) = (k1(from), k1(from.saturating_add(1)));
+    let mut ids = Vec::new();
+    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
+        ids.push(codec::u64_at(item?.0.value(), 8)?);
+    }
+    for sid in &ids {
+        t.remove(k2(from, *sid).as_slice())?;
+        t.insert(k2(to, *sid).as_slice(), [].as_slice())?;
+    }
+    Ok(ids)
+}
+
+/// Merge contact `source` into `into` (the same person): source's sessions join the target's
+/// history, and source (with anything merged into it before) becomes one of its addresses.
+pub fn merge_in(ctx: &mut WriteCtx<'_>, actor: u64, source: u64, into: u64) -> Result<Contact> {
+    if source == into {
+        return Err(Error::invalid(
+            "into",
+            "a contact cannot be merged with itself",
+        ));
+    }
+    let mut src = contacts::get_in(ctx, source)?;
+    let target = contacts::root_in(ctx, &contacts::get_in(ctx, into)?)?;
+    if let Some(r) = src.merged_into {
+        return Err(Error::Conflict(format!(
+            "contact {source} was already merged into contact {r}"
+        )));
+    }
+    if target.id == source {
+        return Err(Error::invalid(
+            "into",
+            "these contacts are already the same person",
+        ));
+    }
+    let moved = move_history(ctx, source, target.id)?;
+    // Earlier aliases of the source now belong to the target (chains stay one level deep).
+    let old_aliases: Vec<u64> = {
+        let t = ctx.txn.open_table(CONTACT_ALIASES)?;
+        let (start, end) = (k1(source), k1(source.saturating_add(1)));
+        let mut v = Vec::new();
+        for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
+            v.push(codec::u64_at(item?.0.value(), 8)?);
+        }
+        v
+    };
+    {
+        let mut t = ctx.txn.open_table(CONTACT_ALIASES)?;
+        for a in &old_aliases {
+            t.remove(k2(source, *a).as_slice())?;
+            t.insert(k2(target.id, *a).as_slice(), [].as_slice())?;
+        }
+        t.insert(k2(target.id, source).as_slice(), [].as_slice())?;
+    }
+    for a in &old_aliases {
+        let mut c = contacts::get_in(ctx, *a)?;
+        c.merged_into = Some(target.id);
+        contacts::put_in(ctx, &c)?;
+    }
+    src.merged_into = Some(target.id);
+    contacts::put_in(ctx, &src)?;
+    let detail = format!(
+        "{} ({}) merged into {} ({}), {} sessions moved",
+        src.label(),
+        src.address,
+        target.label(),
+        target.address,
+        moved.len()
+    );
+    audit::record(
+        ctx,
+        Some(actor),
+        "contact.merge",
+        format!("contact:{source}"),
+        detail.clone(),
+    )?;
+    for sid in &moved {
+        sessions::timeline_in(ctx, *sid, Some(actor), "merged", &detail)?;
+    }
+    for c in [&src, &target] {
+        ctx.emit(
+            Audience::Channel {
+                channel_id: c.channel_id,
+            },
+            "contact.updated",
+            serde_json::to_value(c).unwrap_or_default(),
+        )?;
+    }
+    Ok(target)
+}

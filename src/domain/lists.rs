@@ -1,0 +1,131 @@
+//! Admin-defined lists: session tags and session results (used when ending a chat).
+
+use redb::ReadTransaction;
+use serde::{Deserialize, Serialize};
+
+use super::audit;
+use super::sessions::{self, Session};
+use crate::error::{Error, Result};
+use crate::store::WriteCtx;
+use crate::store::codec;
+use crate::store::tables::WORKFLOW_SETTINGS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ListKind {
+    Tags,
+    Results,
+}
+
+impl ListKind {
+    fn key(self) -> &'static [u8] {
+        match self {
+            ListKind::Tags => b"tags",
+            ListKind::Results => b"results",
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            ListKind::Tags => "tags",
+            ListKind::Results => "results",
+        }
+    }
+}
+
+pub fn get(rtx: &ReadTransaction, kind: ListKind) -> Result<Vec<String>> {
+    Ok(codec::get(&rtx.open_table(WORKFLOW_SETTINGS)?, kind.key())?.unwrap_or_default())
+}
+
+pub fn get_in(ctx: &WriteCtx<'_>, kind: ListKind) -> Result<Vec<String>> {
+    Ok(codec::get(&ctx.txn.open_table(WORKFLOW_SETTINGS)?, kind.key())?.unwrap_or_default())
+}
+
+/// Trims, drops empties and duplicates (keeping order), checks sizes.
+pub fn normalize(items: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for i in items {
+        let v = i.trim();
+        if v.is_empty() {
+            continue;
+        }
+        if v.chars().count() > 50 {
+            return Err(Error::invalid(
+                "items",
+                format!("{v:?} is longer than 50 characters"),
+            ));
+        }
+        if !out.iter().any(|o| o == v) {
+            out.push(v.to_string());
+        }
+    }
+    if out.len() > 200 {
+        return Err(Error::invalid("items", "at most 200 entries"));
+    }
+    Ok(out)
+}
+
+pub fn set_in(
+    ctx: &mut WriteCtx<'_>,
+    actor: u64,
+    kind: ListKind,
+    items: &[String],
+) -> Result<Vec<String>> {
+    let items = normalize(items)?;
+    codec::put(
+        &mut ctx.txn.open_table(WORKFLOW_SETTINGS)?,
+        kind.key(),
+        &items,
+    )?;
+    audit::record(
+        ctx,
+        Some(actor),
+        &format!("{}.update", kind.name()),
+        kind.name(),
+        items.join(", "),
+    )?;
+    Ok(items)
+}
+
+/// Replace a session's tags; every tag must be on the admin's list.
+pub fn set_session_tags_in(
+    ctx: &mut WriteCtx<'_>,
+    actor: u64,
+    session_id: u64,
+    tags: &[String],
+) -> Result<Session> {
+    let allowed = get_in(ctx, ListKind::Tags)?;
+    let wanted = normalize(tags)?;
+    if let Some(bad) = wanted.iter().find(|t| !allowed.contains(t)) {
+        return Err(Error::invalid(
+            "tags",
+            format!("{bad:?} is not on the tag list; an admin defines the tags"),
+        ));
+    }
+    let before = sessions::get_in(ctx, session_id)?;
+    if before.tags == wanted {
+        return Ok(before);
+    }
+    let mut s = before.clone();
+    s.tags = wanted;
+    sessions::save_in(ctx, Some(&before), &s)?;
+    sessions::timeline_in(ctx, session_id, Some(actor), "tagged", &s.tags.join(", "))?;
+    Ok(s)
+}
+
+/// A close result must be on the admin's result list (when one is defined).
+pub fn check_result_in(ctx: &WriteCtx<'_>, result: Option<&str>) -> Result<Option<String>> {
+    let Some(r) = result.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let allowed = get_in(ctx, ListKind::Results)?;
+    if !allowed.is_empty() && !allowed.iter().any(|a| a == r) {
+        return Err(Error::invalid(
+            "result",
+            format!(
+                "{r:?} is not one of the session results: {}",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    Ok(Some(r.to_string()))
+}

@@ -1,0 +1,232 @@
+//! Queues: who owns a session. Manual pick-up (unassigned until a member picks it up),
+//! auto-on-reply (the first member who replies owns it, in `messages::enqueue_in`) and
+//! assign-on-arrival (round-robin among online members under their concurrency cap), plus
+//! pick-up and transfer. Every change goes through the single writer, so two agents racing
+//! for one session are serialized: exactly one wins.
+
+use std::collections::HashSet;
+
+use redb::ReadableTable;
+
+use super::channels::{Channel, QueueMode};
+use super::presence::AssignPolicy;
+use super::sessions::{self, Session, SessionStatus};
+use super::users;
+use crate::error::{Error, Result};
+use crate::store::codec::{self, k1, k2};
+use crate::store::tables::{OPEN_ASSIGNED, QUEUE_CURSOR};
+use crate::store::{Audience, WriteCtx};
+
+/// Open sessions assigned to `user_id` on `channel_id` (stops counting at `cap`).
+pub fn open_count_in(ctx: &WriteCtx<'_>, user_id: u64, channel_id: u64, cap: u64) -> Result<u64> {
+    let t = ctx.txn.open_table(OPEN_ASSIGNED)?;
+    let (start, end) = (k1(user_id), k1(user_id.saturating_add(1)));
+    let mut n = 0;
+    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
+        if codec::u64_at(item?.1.value(), 0)? == channel_id {
+            n += 1;
+            if n >= cap {
+                break;
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// The member who gets the next session, or None (everyone offline or at the cap).
+pub fn next_assignee_in(
+    ctx: &WriteCtx<'_>,
+    ch: &Channel,
+    policy: &AssignPolicy,
+) -> Result<Option<u64>> {
+    let mut members: Vec<u64> = ch
+        .members
+        .iter()
+        .copied()
+        .filter(|m| policy.is_online(*m))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    members.sort_unstable();
+    if members.is_empty() {
+        return Ok(None);
+    }
+    let last = ctx
+        .txn
+        .open_table(QUEUE_CURSOR)?
+        .get(k1(ch.id).as_slice())?
+        .map(|v| codec::u64_at(v.value(), 0))
+        .transpose()?
+        .unwrap_or(0);
+    // Round-robin: the first member after the last one served, wrapping around.
+    let start = members.iter().position(|m| *m > last).unwrap_or(0);
+    let cap = u64::from(ch.max_sessions_per_agent);
+    for i in 0..members.len() {
+        let uid = members[(start + i) % members.len()];
+        match users::get_in(ctx, uid) {
+            Ok(u) if !u.disabled => {}
+            _ => continue,
+        }
+        if cap > 0 && open_count_in(ctx, uid, ch.id, cap)? >= cap {
+            continue;
+        }
+        return Ok(Some(uid));
+    }
+    Ok(None)
+}
+
+/// Applied by intake when a message opened a new session on an assign-on-arrival channel.
+pub fn assign_on_arrival_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    session_id: u64,
+    policy: &AssignPolicy,
+) -> Result<Option<u64>> {
+    if ch.queue_mode != QueueMode::AssignOnArrival {
+        return Ok(None);
+    }
+    let before = sessions::get_in(ctx, session_id)?;
+    if before.assignee.is_some() || before.status != SessionStatus::Open {
+        return Ok(before.assignee);
+    }
+    let Some(uid) = next_assignee_in(ctx, ch, policy)? else {
+        return Ok(None);
+    };
+    ctx.txn
+        .open_table(QUEUE_CURSOR)?
+        .insert(k1(ch.id).as_slice(), k1(uid).as_slice())?;
+    let mut s = before.clone();
+    s.assignee = Some(uid);
+    sessions::save_in(ctx, Some(&before), &s)?;
+    sessions::timeline_in(ctx, session_id, None, "assigned", &format!("user:{uid}"))?;
+    ctx.emit(
+        Audience::Users {
+            user_ids: vec![uid],
+        },
+        "session.assigned",
+        serde_json::json!({ "session_id": session_id, "assignee": uid, "by": "arrival" }),
+    )?;
+    Ok(Some(uid))
+}
+
+/// Pick up an unassigned session. Already mine: no change. Someone else's: 409.
+pub fn pickup_in(ctx: &mut WriteCtx<'_>, session_id: u64, uid: u64) -> Result<Session> {
+    let before = sessions::get_in(ctx, session_id)?;
+    match before.assignee {
+        Some(a) if a == uid => return Ok(before),
+        Some(_) => {
+            return Err(Error::Conflict(
+                "a colleague has already picked up this session".into(),
+            ));
+        }
+        None => {}
+    }
+    if before.status == SessionStatus::Closed {
+        return Err(Error::Conflict("the session is closed".into()));
+    }
+    let mut s = before.clone();
+    s.assignee = Some(uid);
+    sessions::save_in(ctx, Some(&before), &s)?;
+    sessions::timeline_in(ctx, session_id, Some(uid), "picked_up", "")?;
+    Ok(s)
+}
+
+/// Transfer `session_id` to a colleague (`to = Some`) or back to the queue (`None`).
+/// The receiver must exist, be enabled and be a member of the channel or an admin.
+pub fn transfer_in(
+    ctx: &mut WriteCtx<'_>,
+    session_id: u64,
+    actor: &users::User,
+    to: Option<u64>,
+    note: &str,
+) -> Result<Session> {
+    let before = sessions::get_in(ctx, session_id)?;
+    if before.status == SessionStatus::Closed {
+        return Err(Error::Conflict(
+            "the session is closed; closed sessions cannot be transferred".into(),
+        ));
+    }
+    if let Some(owner) = before.assignee
+        && owner != actor.id
+        && !actor.is_admin()
+    {
+        return Err(Error::Conflict(
+            "this session belongs to a colleague; only they or an admin can transfer it".into(),
+        ));
+    }
+    let note = note.trim();
+    if note.chars().count() > 2000 {
+        return Err(Error::invalid("note", "must be at most 2000 characters"));
+    }
+    let receiver = match to {
+        Some(uid) => {
+            let u = users::get_in(ctx, uid)
+                .map_err(|_| Error::invalid("to_user_id", format!("user {uid} does not exist")))?;
+            if u.disabled {
+                return Err(Error::invalid(
+                    "to_user_id",
+                    format!("{} is disabled and cannot receive sessions", u.username),
+                ));
+            }
+            let member = ctx
+                .txn
+                .open_table(crate::store::tables::CHANNEL_MEMBERS)?
+                .get(k2(before.channel_id, uid).as_slice())?
+                .is_some();
+            if !member && !u.is_admin() {
+                return Err(Error::invalid(
+                    "to_user_id",
+                    format!(
+                        "{} is not a member of this session's channel; add them to the channel first",
+                        u.username
+                    ),
+                ));
+            }
+            if before.assignee == Some(uid) {
+                return Err(Error::Conflict(format!(
+                    "the session is already assigned to {}",
+                    u.username
+                )));
+            }
+            Some(u)
+        }
+        None => {
+            if before.assignee.is_none() {
+                return Err(Error::Conflict(
+                    "the session is already in the queue".into(),
+                ));
+            }
+            None
+        }
+    };
+    let mut s = before.clone();
+    s.assignee = to;
+    sessions::save_in(ctx, Some(&before), &s)?;
+    let target = match &receiver {
+        Some(u) => format!("to {} (user:{})", u.display_name_or_username(), u.id),
+        None => "to the queue".to_string(),
+    };
+    let detail = if note.is_empty() {
+        target
+    } else {
+        format!("{target}: {note}")
+    };
+    sessions::timeline_in(ctx, session_id, Some(actor.id), "transferred", &detail)?;
+    if let Some(u) = &receiver {
+        ctx.emit(
+            Audience::Users {
+                user_ids: vec![u.id],
+            },
+            "session.transferred",
+            serde_json::json!({
+                "session_id": session_id,
+                "channel_id": s.channel_id,
+                "from_user_id": actor.id,
+                "from": actor.display_name_or_username(),
+                "to_user_id": u.id,
+                "note": note,
+            }),
+        )?;
+    }
+    Ok(s)
+}

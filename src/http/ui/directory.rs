@@ -1,0 +1,272 @@
+//! `/contacts` (directory: search, rename, merge) and `/reports` (server-rendered SVG charts).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::domain::access;
+use crate::domain::directory::{self, DirectoryEntry};
+use crate::domain::reports::{Report, ReportQuery, Timing};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::api::contacts::visible_contact;
+use crate::http::auth::{Authed, UiAuth};
+use crate::http::error::UiError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/contacts", get(contacts_page))
+        .route("/contacts/{id}/name", post(rename))
+        .route("/contacts/{id}/merge", post(merge))
+        .route("/reports", get(reports_page))
+}
+
+#[derive(Template)]
+#[template(path = "wf_contacts.html")]
+struct ContactsPage {
+    chrome: Chrome,
+    wf_css: String,
+    q: String,
+    entries: Vec<DirectoryEntry>,
+    error: String,
+}
+
+#[derive(Deserialize, Default)]
+struct SearchForm {
+    #[serde(default)]
+    q: String,
+}
+
+async fn contacts_render(
+    state: &AppState,
+    who: &Authed,
+    q: String,
+    error: String,
+) -> Result<Response, UiError> {
+    let user = who.user.clone();
+    let text = q.clone();
+    let entries = state
+        .store
+        .read(move |rtx| {
+            let vis = access::visible_channels(rtx, &user)?;
+            directory::search(rtx, &vis, &text, 100)
+        })
+        .await?;
+    let mut r = render(&ContactsPage {
+        chrome: Chrome::new(state, Some(who), who.lang, "Contacts", "contacts"),
+        wf_css: state.assets.url("workflow.css"),
+        q,
+        entries,
+        error: error.clone(),
+    })?;
+    if !error.is_empty() {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+async fn contacts_page(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Query(f): Query<SearchForm>,
+) -> Result<Response, UiError> {
+    contacts_render(&state, &who, f.q, String::new()).await
+}
+
+fn form_error(e: Error) -> Result<String, UiError> {
+    match e {
+        Error::Invalid { .. } | Error::Conflict(_) | Error::NotFound(_) => Ok(e.public_message()),
+        other => Err(other.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct NameForm {
+    name: String,
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Path(id): Path<u64>,
+    Form(f): Form<NameForm>,
+) -> Result<Response, UiError> {
+    visible_contact(&state, &who, id).await?;
+    let uid = who.id();
+    match state
+        .store
+        .write(move |ctx| directory::rename_in(ctx, uid, id, &f.name))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/contacts").into_response()),
+        Err(e) => contacts_render(&state, &who, String::new(), form_error(e)?).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct MergeForm {
+    into: String,
+}
+
+async fn merge(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Path(id): Path<u64>,
+    Form(f): Form<MergeForm>,
+) -> Result<Response, UiError> {
+    let result = async {
+        let into: u64 =
+            f.into.trim().parse().map_err(|_| {
+                Error::invalid("into", "enter the number of the contact to merge into")
+            })?;
+        if into == id {
+            return Err(Error::invalid(
+                "into",
+                "a contact cannot be merged with itself",
+            ));
+        }
+        visible_contact(&state, &who, id).await?;
+        visible_contact(&state, &who, into).await?;
+        let uid = who.id();
+        state
+            .store
+            .write(move |ctx| directory::merge_in(ctx, uid, id, into))
+            .await
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(Redirect::to("/contacts").into_response()),
+        Err(e) => contacts_render(&state, &who, String::new(), form_error(e)?).await,
+    }
+}
+
+// --- reports -------------------------------------------------------------------------------
+
+/// One bar of a server-rendered SVG chart.
+pub struct Bar {
+    pub x: u32,
+    pub y: u32,
+    pub w: u32,
+    pub h: u32,
+    pub label: String,
+    pub value: String,
+    pub title: String,
+}
+
+pub struct Chart {
+    pub width: u32,
+    pub height: u32,
+    pub bars: Vec<Bar>,
+}
+
+const CHART_H: u32 = 160;
+const LABEL_H: u32 = 36;
+
+fn chart(items: &[(String, f64, String)]) -> Chart {
+    let max = items.iter().map(|i| i.1).fold(0.0_f64, f64::max).max(1.0);
+    let slot = if items.len() > 31 { 16 } else { 40 };
+    let w = slot - 8;
+    let bars = items
+        .iter()
+        .enumerate()
+        .map(|(i, (label, v, shown))| {
+            let h = ((v / max) * f64::from(CHART_H - 20)).round() as u32;
+            Bar {
+                x: i as u32 * slot + 4,
+                y: CHART_H - h,
+                w,
+                h,
+                label: label.clone(),
+                value: shown.clone(),
+                title: format!("{label}: {shown}"),
+            }
+        })
+        .collect();
+    Chart {
+        width: (items.len() as u32 * slot).max(slot),
+        height: CHART_H + LABEL_H,
+        bars,
+    }
+}
+
+pub fn duration(s: Option<i64>) -> String {
+    match s {
+        None => "–".into(),
+        Some(s) if s < 60 => format!("{s} s"),
+        Some(s) if s < 3600 => format!("{} min {} s", s / 60, s % 60),
+        Some(s) => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "wf_reports.html")]
+struct ReportsPage {
+    chrome: Chrome,
+    wf_css: String,
+    r: Report,
+    per_day: Chart,
+    frt_agents: Chart,
+    csv_url: String,
+    error: String,
+}
+
+impl ReportsPage {
+    fn dur(&self, t: &Timing, p90: bool) -> String {
+        duration(if p90 { t.p90_s } else { t.median_s })
+    }
+}
+
+async fn reports_page(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, UiError> {
+    let (r, error) = match crate::http::api::reports::build(&state, &who, q.clone()).await {
+        Ok(r) => (r, String::new()),
+        Err(e @ Error::Invalid { .. }) => (
+            crate::http::api::reports::build(&state, &who, ReportQuery::default()).await?,
+            e.public_message(),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let per_day = chart(
+        &r.days
+            .iter()
+            .zip(&r.per_day_total)
+            .map(|(d, n)| {
+                (
+                    d.get(5..).unwrap_or(d).to_string(),
+                    *n as f64,
+                    n.to_string(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    let frt_agents = chart(
+        &r.agents
+            .iter()
+            .map(|a| {
+                let v = a.first_response.median_s.unwrap_or(0);
+                (
+                    a.name.clone(),
+                    v as f64,
+                    duration(a.first_response.median_s),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    let csv_url = format!("/api/v1/reports.csv?from={}&to={}", r.from, r.to);
+    render(&ReportsPage {
+        chrome: Chrome::new(&state, Some(&who), who.lang, "Reports", "reports"),
+        wf_css: state.assets.url("workflow.css"),
+        r,
+        per_day,
+        frt_agents,
+        csv_url,
+        error,
+    })
+}

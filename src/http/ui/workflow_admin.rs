@@ -1,0 +1,501 @@
+//! Admin pages of the workflow: templates, shared canned replies, tag and result lists, the
+//! PBX link and the block list; plus every user's own canned replies (`/canned`). Plain forms,
+//! no JavaScript needed.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{Chrome, render};
+use crate::domain::blocks::{self, BlockedContact};
+use crate::domain::channels::{self, ChannelKind};
+use crate::domain::lists::{self, ListKind};
+use crate::domain::pbx::{self, AmiConfig, PbxConfig, YeastarConfig};
+use crate::domain::templates::{self, Canned, CannedInput, Template as WaTemplate, TemplateInput};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::auth::{Authed, UiAuth};
+use crate::http::error::UiError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/admin/templates",
+            get(templates_page).post(template_create),
+        )
+        .route("/admin/templates/{id}/delete", post(template_delete))
+        .route(
+            "/admin/canned",
+            get(shared_canned_page).post(shared_canned_create),
+        )
+        .route("/canned", get(own_canned_page).post(own_canned_create))
+        .route("/canned/{id}/delete", post(canned_delete))
+        .route("/admin/workflow", get(lists_page).post(lists_save))
+        .route("/admin/pbx", get(pbx_page).post(pbx_save))
+        .route("/admin/blocks", get(blocks_page))
+        .route("/admin/blocks/{id}/lift", post(block_lift))
+}
+
+/// Shown on the page instead of an error page: the user fixes the form.
+fn form_error(e: Error) -> Result<String, UiError> {
+    match e {
+        Error::Invalid { .. } | Error::Conflict(_) | Error::Rule(_) => Ok(e.public_message()),
+        other => Err(other.into()),
+    }
+}
+
+fn unprocessable(mut r: Response, error: &str) -> Response {
+    if !error.is_empty() {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    r
+}
+
+fn chrome(state: &AppState, who: &Authed, title: &str, nav: &'static str) -> Chrome {
+    Chrome::new(state, Some(who), who.lang, title, nav)
+}
+
+// --- templates -----------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "wf_admin_templates.html")]
+struct TemplatesPage {
+    chrome: Chrome,
+    wf_css: String,
+    templates: Vec<WaTemplate>,
+    channels: Vec<(u64, String)>,
+    error: String,
+}
+
+async fn templates_render(
+    state: &AppState,
+    who: &Authed,
+    error: String,
+) -> Result<Response, UiError> {
+    who.require_admin()?;
+    let (templates, channels) = state
+        .store
+        .read(|rtx| {
+            let chans = channels::list(rtx)?
+                .into_iter()
+                .filter(|c| c.kind == ChannelKind::Whatsapp)
+                .map(|c| (c.id, c.name))
+                .collect();
+            Ok((templates::list(rtx)?, chans))
+        })
+        .await?;
+    let r = render(&TemplatesPage {
+        chrome: chrome(state, who, "Templates", "admin"),
+        wf_css: state.assets.url("workflow.css"),
+        templates,
+        channels,
+        error: error.clone(),
+    })?;
+    Ok(unprocessable(r, &error))
+}
+
+async fn templates_page(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+) -> Result<Response, UiError> {
+    templates_render(&state, &who, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct TemplateForm {
+    name: String,
+    language: String,
+    body: String,
+    #[serde(default)]
+    channel_id: String,
+}
+
+async fn template_create(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Form(f): Form<TemplateForm>,
+) -> Result<Response, UiError> {
+    who.require_admin()?;
+    let input = TemplateInput {
+        name: f.name,
+        language: f.language,
+        body: f.body,
+        channel_id: f.channel_id.trim().parse().ok(),
+    };
+    let uid = who.id();
+    match state
+        .store
+        .write(move |ctx| templates::save_in(ctx, uid, None, &input))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to("/admin/templates").into_response()),
+        Err(e) => templates_render(&state, &who, form_error(e)?).await,
+    }
+}
+
+async fn template_delete(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Path(id): Path<u64>,
+) -> Result<Response, UiError> {
+    who.require_admin()?;
+    let uid = who.id();
+    state
+        .store
+        .write(move |ctx| templates::delete_in(ctx, uid, id))
+        .await?;
+    Ok(Redirect::to("/admin/templates").into_response())
+}
+
+// --- canned replies ------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "wf_canned.html")]
+struct CannedPage {
+    chrome: Chrome,
+    wf_css: String,
+    /// The admin page for shared replies (else the user's own page).
+    shared: bool,
+    replies: Vec<Canned>,
+    error: String,
+}
+
+async fn canned_render(
+    state: &AppState,
+    who: &Authed,
+    shared: bool,
+    error: String,
+) -> Result<Response, UiError> {
+    if shared {
+        who.require_admin()?;
+    }
+    let uid = who.id();
+    let replies = state
+        .store
+        .read(move |rtx| templates::search_canned(rtx, uid, ""))
+        .await?
+        .into_iter()
+        .filter(|c| c.owner.is_none() == shared)
+        .collect();
+    let (title, nav) = if shared {
+        ("Shared canned replies", "admin")
+    } else {
+        ("My canned replies", "settings")
+    };
+    let r = render(&CannedPage {
+        chrome: chrome(state, who, title, nav),
+        wf_css: state.assets.url("workflow.css"),
+        shared,
+        replies,
+        error: error.clone(),
+    })?;
+    Ok(unprocessable(r, &error))
+}
+
+#[derive(Deserialize)]
+struct CannedForm {
+    shortcut: String,
+    text: String,
+}
+
+async fn canned_create(
+    state: AppState,
+    who: Authed,
+    shared: bool,
+    f: CannedForm,
+) -> Result<Response, UiError> {
+    let input = CannedInput {
+        shortcut: f.shortcut,
+        text: f.text,
+        shared,
+    };
+    let actor = who.user.clone();
+    match state
+        .store
+        .write(move |ctx| templates::save_canned_in(ctx, &actor, None, &input))
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(if shared { "/admin/canned" } else { "/canned" }).into_response()),
+        Err(e) => canned_render(&state, &who, shared, form_error(e)?).await,
+    }
+}
+
+async fn shared_canned_page(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+) -> Result<Response, UiError> {
+    canned_render(&state, &who, true, String::new()).await
+}
+
+async fn own_canned_page(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+) -> Result<Response, UiError> {
+    canned_render(&state, &who, false, String::new()).await
+}
+
+async fn shared_canned_create(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Form(f): Form<CannedForm>,
+) -> Result<Response, UiError> {
+    who.require_admin()?;
+    canned_create(state, who, true, f).await
+}
+
+async fn own_canned_create(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Form(f): Form<CannedForm>,
+) -> Result<Response, UiError> {
+    canned_create(state, who, false, f).await
+}
+
+async fn canned_delete(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Path(id): Path<u64>,
+) -> Result<Response, UiError> {
+    let actor = who.user.clone();
+    let shared = state
+        .store
+        .write(move |ctx| {
+            let shared = crate::store::codec::get::<Canned>(
+                &ctx.txn.open_table(crate::store::tables::CANNED)?,
+                &crate::store::codec::k1(id),
+            )?
+            .is_some_and(|c| c.owner.is_none());
+            templates::delete_canned_in(ctx, &actor, id)?;
+            Ok(shared)
+        })
+        .await?;
+    Ok(Redirect::to(if shared { "/admin/canned" } else { "/canned" }).into_response())
+}
+
+// --- tag and result lists ------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "wf_admin_lists.html")]
+struct ListsPage {
+    chrome: Chrome,
+    wf_css: String,
+    tags: String,
+    results: String,
+    error: String,
+}
+
+async fn lists_render(state: &AppState, who: &Authed, error: String) -> Result<Response, UiError> {
+    who.require_admin()?;
+    let (tags, results) = state
+        .store
+        .read(|rtx| {
+            Ok((
+                lists::get(rtx, ListKind::Tags)?,
+                lists::get(rtx, ListKind::Results)?,
+            ))
+        })
+        .await?;
+    let r = render(&ListsPage {
+        chrome: chrome(state, who, "Tags and results", "admin"),
+        wf_css: state.assets.url("workflow.css"),
+        tags: tags.join("\n"),
+        results: results.join("\n"),
+        error: error.clone(),
+    })?;
+    Ok(unprocessable(r, &error))
+}
+
+async fn lists_page(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+) -> Result<Response, UiError> {
+    lists_render(&state, &who, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct ListsForm {
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    results: String,
+}
+
+async fn lists_save(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Form(f): Form<ListsForm>,
+) -> Result<Response, UiError> {
+    who.require_admin()?;
+    let split = |s: &str| s.lines().map(str::to_string).collect::<Vec<_>>();
+    let (tags, results) = (split(&f.tags), split(&f.results));
+    let uid = who.id();
+    match state
+        .store
+        .write(move |ctx| {
+            lists::set_in(ctx, uid, ListKind::Tags, &tags)?;
+            lists::set_in(ctx, uid, ListKind::Results, &results)?;
+            Ok(())
+        })
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/admin/workflow").into_response()),
+        Err(e) => lists_render(&state, &who, form_error(e)?).await,
+    }
+}
+
+// --- PBX link ------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "wf_admin_pbx.html")]
+struct PbxPage {
+    chrome: Chrome,
+    wf_css: String,
+    kind: String,
+    ami: AmiConfig,
+    yeastar: YeastarConfig,
+    error: String,
+}
+
+async fn pbx_render(state: &AppState, who: &Authed, error: String) -> Result<Response, UiError> {
+    who.require_admin()?;
+    let cfg = state.store.read(pbx::get).await?.masked();
+    let mut ami = AmiConfig {
+        host: String::new(),
+        port: 5038,
+        username: String::new(),
+        secret: String::new(),
+        context: "from-internal".into(),
+        caller_id: String::new(),
+    };
+    let mut yeastar = YeastarConfig {
+        base_url: String::new(),
+        client_id: String::new(),
+        client_secret: String::new(),
+        accept_invalid_certs: false,
+    };
+    match &cfg {
+        PbxConfig::Ami(a) => ami = a.clone(),
+        PbxConfig::Yeastar(y) => yeastar = y.clone(),
+        PbxConfig::None => {}
+    }
+    let r = render(&PbxPage {
+        chrome: chrome(state, who, "PBX link", "admin"),
+        wf_css: state.assets.url("workflow.css"),
+        kind: cfg.kind().into(),
+        ami,
+        yeastar,
+        error: error.clone(),
+    })?;
+    Ok(unprocessable(r, &error))
+}
+
+async fn pbx_page(State(state): State<AppState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
+    pbx_render(&state, &who, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct PbxForm {
+    kind: String,
+    #[serde(default)]
+    host: String,
+    #[serde(default)]
+    port: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    secret: String,
+    #[serde(default)]
+    context: String,
+    #[serde(default)]
+    caller_id: String,
+    #[serde(default)]
+    base_url: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    client_secret: String,
+    #[serde(default)]
+    accept_invalid_certs: Option<String>,
+}
+
+async fn pbx_save(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Form(f): Form<PbxForm>,
+) -> Result<Response, UiError> {
+    who.require_admin()?;
+    let cfg = match f.kind.as_str() {
+        "ami" => match f.port.trim().parse::<u16>() {
+            Ok(port) => Ok(PbxConfig::Ami(AmiConfig {
+                host: f.host,
+                port,
+                username: f.username,
+                secret: f.secret,
+                context: f.context,
+                caller_id: f.caller_id,
+            })),
+            Err(_) => Err(Error::invalid("port", "must be 1 to 65535")),
+        },
+        "yeastar" => Ok(PbxConfig::Yeastar(YeastarConfig {
+            base_url: f.base_url,
+            client_id: f.client_id,
+            client_secret: f.client_secret,
+            accept_invalid_certs: f.accept_invalid_certs.is_some(),
+        })),
+        _ => Ok(PbxConfig::None),
+    };
+    let uid = who.id();
+    let result = match cfg {
+        Ok(cfg) => {
+            state
+                .store
+                .write(move |ctx| pbx::set_in(ctx, uid, &cfg))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/admin/pbx").into_response()),
+        Err(e) => pbx_render(&state, &who, form_error(e)?).await,
+    }
+}
+
+// --- block list ----------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "wf_admin_blocks.html")]
+struct BlocksPage {
+    chrome: Chrome,
+    wf_css: String,
+    blocks: Vec<BlockedContact>,
+}
+
+async fn blocks_page(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+) -> Result<Response, UiError> {
+    who.require_admin()?;
+    let blocks = state.store.read(blocks::list).await?;
+    render(&BlocksPage {
+        chrome: chrome(&state, &who, "Block list", "admin"),
+        wf_css: state.assets.url("workflow.css"),
+        blocks,
+    })
+}
+
+async fn block_lift(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Path(id): Path<u64>,
+) -> Result<Response, UiError> {
+    who.require_admin()?;
+    let uid = who.id();
+    state
+        .store
+        .write(move |ctx| blocks::unblock_in(ctx, uid, id))
+        .await?;
+    Ok(Redirect::to("/admin/blocks").into_response())
+}
