@@ -7,5 +7,8 @@ mod browser;
 mod fakes;
 mod fakes_selftest;
 mod foundation;
+mod inbox_access;
+mod inbox_browser;
+mod inbox_support;
 mod support;
 mod ui_basics;
