@@ -29,7 +29,7 @@
       else if (v === true) el.setAttribute(k, "");
       else el.setAttribute(k, String(v));
     }
-    for (const c of children.flat()) {
+    for (const c of children.flat(Infinity)) {
       if (c === undefined || c === null || c === false) continue;
       el.append(c instanceof Node ? c : document.createTextNode(String(c)));
     }
@@ -163,7 +163,7 @@
     const o = opts || {};
     const t = h(
       "div",
-      { class: "toast " + (o.kind || "info"), role: o.kind === "error" ? "alert" : "status" },
+      { class: "toast " + (o.kind || "info"), role: o.kind === "error" ? "alert" : "status", dataset: o.sid ? { sid: o.sid } : undefined },
       h("div", { class: "toast-title", text: title }),
       text ? h("div", { class: "toast-text", text }) : null,
     );
@@ -333,7 +333,7 @@
     notify.lastAlert.set(id, Date.now());
     notify.alerts++;
     if (notify.sound) beep();
-    if (notify.popups && !isViewing(id)) SB.toast(title, text, { onclick: () => openSessionLink(id) });
+    if (notify.popups && !isViewing(id)) SB.toast(title, text, { sid: id, onclick: () => openSessionLink(id) });
     if (notify.desktop && "Notification" in window && Notification.permission === "granted" && document.hidden) {
       try {
         const n = new Notification(title, { body: text || "", tag: "sb-" + id, renotify: true });
@@ -357,6 +357,7 @@
     const fire = () => {
       const s = notify.sessions.get(id);
       if (!s || s.assignee || s.status !== "open" || s.archived) return stopRepeat(id);
+      if (isViewing(id)) return; // the agent is looking at it right now
       notify.lastAlert.delete(id);
       alertFor(id, SB.t("inbox.new_session"), s.name || s.preview || "");
     };
@@ -380,6 +381,7 @@
   };
   notify.setViewing = function (id) {
     notify.viewing = id;
+    if (id) for (const el of document.querySelectorAll('#toasts .toast[data-sid="' + id + '"]')) el.remove();
     if (id && notify.sessions.has(id) && document.visibilityState === "visible") {
       notify.sessions.get(id).unread = 0;
       notify.render();

@@ -540,6 +540,7 @@
         ta.value = "";
         autosize(ta);
         upsertMessage(m);
+        refreshDetail();
       } catch (e) {
         showError(err, e);
       }

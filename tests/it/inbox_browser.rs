@@ -41,8 +41,17 @@ async fn js(b: &Browser, script: &str) -> serde_json::Value {
     b.client.execute(script, vec![]).await.unwrap()
 }
 
+/// Clicks `css`, finding it again if a live update replaced it in between.
 async fn click(b: &Browser, css: &str) {
-    b.el(css).await.click().await.unwrap();
+    let mut last = None;
+    for _ in 0..20 {
+        match b.el(css).await.click().await {
+            Ok(_) => return,
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cannot click {css}: {last:?}");
 }
 
 /// The newest outbound message of a session (via the API).
@@ -227,7 +236,7 @@ async fn inbound_appears_live_reply_ticks_to_read_and_screenshots() {
     // Phone-sized: list and session are two views with a back button (details panel closed).
     b.client.set_window_size(390, 844).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    click(&b, "[data-action=details]").await;
+    click(&b, ".details-x").await;
     wait_count(&b, ".show-details", 0).await;
     assert!(b.el("#composer-text").await.is_displayed().await.unwrap());
     assert!(!b.el(".list-pane").await.is_displayed().await.unwrap());
