@@ -417,11 +417,11 @@ fn apply(ch: &mut Channel, input: &ChannelInput) -> Result<()> {
                 "title ≤ 100, greeting and offline message ≤ 500 characters",
             ));
         }
-        if !l.accent.is_empty()
-            && !(l.accent.starts_with('#')
+        let accent_ok = l.accent.is_empty()
+            || (l.accent.starts_with('#')
                 && l.accent.len() <= 9
-                && l.accent[1..].chars().all(|c| c.is_ascii_hexdigit()))
-        {
+                && l.accent[1..].chars().all(|c| c.is_ascii_hexdigit()));
+        if !accent_ok {
             return Err(Error::invalid(
                 "livechat.accent",
                 "must be a hex colour like #2f6fed",

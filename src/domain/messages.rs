@@ -446,6 +446,7 @@ pub fn enqueue_in(
 
 /// Start (or continue) a session with a customer: SMS with free text, WhatsApp only with a
 /// template (reusing the contact's open session). Messenger and Live Chat cannot be started.
+#[allow(clippy::too_many_arguments)]
 pub fn start_in(
     ctx: &mut WriteCtx<'_>,
     ch: &Channel,
