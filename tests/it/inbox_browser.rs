@@ -400,6 +400,87 @@ async fn sse_drop_and_reconnect_misses_nothing() {
 }
 
 #[tokio::test]
+async fn new_unassigned_session_alerts_until_picked_up_and_muted_ones_stay_quiet() {
+    if skip() {
+        return;
+    }
+    let Setup { t, wa, .. } = setup().await;
+    let (quiet, _) = ingest(&t, wa, "4915100000010", Some("Quiet Quentin"), "hello").await;
+    let b = Browser::start().await;
+    b.login(&t.base(), "anna", PASSWORD).await;
+    b.goto(&format!("{}/settings", t.base())).await;
+    b.el("#desktop-toggle").await;
+    b.goto(&format!("{}/chat/external", t.base())).await;
+    b.wait_text("#session-list", "Quiet Quentin").await;
+    // Mute one session from its view.
+    click(&b, &format!("li.srow[data-id=\"{quiet}\"] a")).await;
+    click(&b, "[data-action=mute]").await;
+    b.el("[data-action=mute][title=Unmute]").await;
+    b.goto(&format!("{}/chat/external", t.base())).await;
+    b.wait_text("#session-list", "Quiet Quentin").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = js(&b, "return SB.notify.alerts").await.as_u64().unwrap();
+    ingest(&t, wa, "4915100000010", None, "are you there?").await;
+    b.el(&format!("li.srow[data-id=\"{quiet}\"] .dot")).await;
+    assert_eq!(
+        count(&b, &format!("li.srow[data-id=\"{quiet}\"] .count")).await,
+        0
+    );
+    assert_eq!(
+        js(&b, "return SB.notify.alerts").await.as_u64().unwrap(),
+        before,
+        "a muted session does not alert"
+    );
+    // A new unassigned session alerts (pop-up) and keeps repeating until someone picks it up.
+    let (new, _) = ingest(
+        &t,
+        wa,
+        "4915100000011",
+        Some("Urgent Ursula"),
+        "need help now",
+    )
+    .await;
+    b.wait_text("#toasts", "Urgent Ursula").await;
+    for _ in 0..100 {
+        let r = js(&b, "return SB.notify.repeatingFor()").await;
+        if r.as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v.as_u64() == Some(new))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = js(&b, "return SB.notify.repeatingFor()").await;
+    assert!(
+        r.as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v.as_u64() == Some(new)),
+        "{r}"
+    );
+    let title = b.client.title().await.unwrap();
+    assert!(
+        title.starts_with("(1)"),
+        "muted unread not counted: {title}"
+    );
+    t.admin
+        .post(&format!("/api/v1/sessions/{new}/pickup"), json!({}))
+        .await;
+    for _ in 0..100 {
+        let r = js(&b, "return SB.notify.repeatingFor()").await;
+        if r.as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(js(&b, "return SB.notify.repeatingFor()").await, json!([]));
+    b.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
 #[ignore = "needs the channels branch: POST /hooks/whatsapp/{channel_id} and the outbound delivery worker"]
 async fn fake_whatsapp_webhook_reaches_the_open_inbox_and_reply_is_delivered() {
     use crate::fakes::whatsapp::{self as wa_fake, self as webhooks, FakeWhatsApp};
