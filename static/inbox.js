@@ -256,6 +256,11 @@
     if (!box) return;
     const list = Array.from(S.messages.values()).sort((a, b) => a.id - b.id);
     const nodes = [];
+    if (S.more && list.length) {
+      const more = h("button", { type: "button", class: "earlier", id: "earlier", text: t("inbox.earlier") });
+      more.addEventListener("click", () => loadEarlier(list[0].id));
+      nodes.push(more);
+    }
     let day = "";
     let prev = "";
     for (const m of list) {
@@ -269,6 +274,22 @@
       prev = senderKey(m);
     }
     box.replaceChildren(...nodes);
+  }
+  const PAGE = 100;
+  async function loadEarlier(before) {
+    const box = $("#messages");
+    const id = S.current;
+    try {
+      const older = await SB.api("GET", "/api/v1/sessions/" + id + "/messages?limit=" + PAGE + "&before=" + before);
+      if (S.current !== id) return;
+      S.more = older.length === PAGE;
+      const fromBottom = box.scrollHeight - box.scrollTop;
+      for (const m of older) S.messages.set(m.id, m);
+      renderMessages();
+      box.scrollTop = box.scrollHeight - fromBottom;
+    } catch (e) {
+      showError(null, e);
+    }
   }
   function nearBottom(box) {
     return box.scrollHeight - box.scrollTop - box.clientHeight < 120;
@@ -812,9 +833,10 @@
     syncUrl(opts && opts.push);
     renderList();
     try {
-      const [d, msgs] = await Promise.all([SB.api("GET", "/api/v1/sessions/" + id), SB.api("GET", "/api/v1/sessions/" + id + "/messages?limit=100")]);
+      const [d, msgs] = await Promise.all([SB.api("GET", "/api/v1/sessions/" + id), SB.api("GET", "/api/v1/sessions/" + id + "/messages?limit=" + PAGE)]);
       if (my !== openSeq) return;
       S.detail = d;
+      S.more = msgs.length === PAGE;
       S.messages = new Map(msgs.map((m) => [m.id, m]));
       renderPane();
       markRead();

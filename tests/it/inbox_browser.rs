@@ -400,6 +400,37 @@ async fn sse_drop_and_reconnect_misses_nothing() {
 }
 
 #[tokio::test]
+async fn long_history_loads_earlier_pages() {
+    if skip() {
+        return;
+    }
+    let Setup { t, wa, .. } = setup().await;
+    let mut sid = 0;
+    for i in 1..=130 {
+        sid = ingest(
+            &t,
+            wa,
+            "4915100000012",
+            Some("Chatty Chris"),
+            &format!("line {i}"),
+        )
+        .await
+        .0;
+    }
+    let b = Browser::start().await;
+    b.login(&t.base(), "anna", PASSWORD).await;
+    b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
+    b.wait_text("#messages", "line 130").await;
+    wait_count(&b, ".msg.in", 100).await;
+    click(&b, "#earlier").await;
+    wait_count(&b, ".msg.in", 130).await;
+    b.wait_text("#messages", "line 1\n").await;
+    assert_eq!(count(&b, "#earlier").await, 0, "no more pages");
+    b.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn new_unassigned_session_alerts_until_picked_up_and_muted_ones_stay_quiet() {
     if skip() {
         return;
