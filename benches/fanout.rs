@@ -159,21 +159,17 @@ async fn run() {
                 buf.push_str(&String::from_utf8_lossy(&chunk));
                 while let Some(end) = buf.find("\n\n") {
                     let event: String = buf.drain(..end + 2).collect();
-                    for line in event.lines() {
-                        let Some(data) = line.strip_prefix("data:") else {
-                            continue;
-                        };
-                        let Ok(v) = serde_json::from_str::<serde_json::Value>(data.trim()) else {
-                            continue;
-                        };
-                        if v["kind"] != "message.created" {
-                            continue;
-                        }
-                        if let Some(n) = v["data"]["text"]
-                            .as_str()
-                            .and_then(|t| t.strip_prefix("bench-"))
-                            .and_then(|n| n.parse::<usize>().ok())
-                        {
+                    // Cheap matching (no JSON parse): the client must not be the bottleneck.
+                    if !event.contains("\"kind\":\"message.created\"") {
+                        continue;
+                    }
+                    const NEEDLE: &str = "\"text\":\"bench-";
+                    if let Some(i) = event.find(NEEDLE) {
+                        let digits: String = event[i + NEEDLE.len()..]
+                            .chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect();
+                        if let Ok(n) = digits.parse::<usize>() {
                             seen.lock().unwrap().entry(n).or_insert(now);
                         }
                     }

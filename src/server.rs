@@ -120,6 +120,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         shutdown: shutdown.clone(),
         touched: Mutex::new(Default::default()),
         delivery: Arc::new(tokio::sync::Notify::new()),
+        sse_bodies: Default::default(),
     });
     let router = http::app(state.clone());
     let make = router.into_make_service_with_connect_info::<SocketAddr>();

@@ -54,6 +54,8 @@ pub struct AppInner {
     pub touched: Mutex<HashMap<[u8; 32], i64>>,
     /// Wakes the outbound delivery worker.
     pub delivery: Arc<tokio::sync::Notify>,
+    /// Serialized SSE event bodies shared by all streams (see `events::BodyCache`).
+    pub sse_bodies: events::BodyCache,
 }
 
 impl Deref for AppState {
