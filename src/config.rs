@@ -411,9 +411,29 @@ mod tests {
         assert!(load_str("listen = \"nowhere\"\n", &[]).is_err());
         assert!(load_str("tls = \"maybe\"\n", &[]).is_err());
         assert!(load_str("[jobs]\nsession_closure = \"every tuesday\"\n", &[]).is_err());
+        let err = load_str("[jobs]\nattachment_cleanup = \"61 * * * * *\"\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("jobs.attachment_cleanup"), "{err}");
+        assert!(load_str("[jobs]\nhistory_retention = \"0 30 3 * *\"\n", &[]).is_err());
+        assert!(load_str("[retention]\nattachments_hours = 0\n", &[]).is_err());
         let c = load_str("[jobs]\nsession_closure = \"\"\n", &[]).unwrap();
         assert_eq!(c.jobs.session_closure, "");
         let c = load_str("tls = { cert = \"/a\", key = \"/b\" }\n", &[]).unwrap();
         assert!(matches!(c.tls_mode().unwrap(), Tls::Files { .. }));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Any file content or environment value gives a config or a clear error, never a panic.
+        #[test]
+        fn arbitrary_config_text_never_panics(text in ".{0,200}", env_val in ".{0,40}") {
+            let _ = load_str(&text, &[]);
+            let _ = load_str("", &[("SWITCHBOARD_STORE__CACHE_SIZE_MB", &env_val), ("SWITCHBOARD_TLS", &env_val)]);
+        }
+
+        #[test]
+        fn arbitrary_toml_shaped_config_never_panics(key in "[a-z_]{1,12}", val in "[0-9a-z\\\" ]{0,12}", section in "[a-z]{0,6}") {
+            let text = if section.is_empty() { format!("{key} = {val}\n") } else { format!("[{section}]\n{key} = {val}\n") };
+            let _ = load_str(&text, &[]);
+        }
     }
 }

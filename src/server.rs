@@ -67,6 +67,12 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     })
     .await?
     .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+    // No upload can be in progress yet: whatever is still marked as one was cut off.
+    match crate::domain::attachments::reclaim_uploads(&store, None).await {
+        Ok((0, _)) => {}
+        Ok((n, chunks)) => tracing::info!(uploads = n, chunks, "reclaimed unfinished uploads"),
+        Err(e) => tracing::warn!(error = %e, "could not reclaim unfinished uploads"),
+    }
     let tls = crate::tls::load(&config).await?;
     let listener = std::net::TcpListener::bind(listen)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -74,7 +80,18 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let addr = listener.local_addr()?;
     let public_url = if config.public_url.trim().is_empty() {
         let scheme = if tls.is_some() { "https" } else { "http" };
-        format!("{scheme}://{addr}")
+        // A wildcard listen address is no use in a link: name the box instead.
+        let host = if addr.ip().is_unspecified() {
+            hostname().unwrap_or_else(|| "localhost".into())
+        } else {
+            addr.ip().to_string()
+        };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        format!("{scheme}://{host}:{}", addr.port())
     } else {
         public_url
     };
@@ -103,6 +120,9 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         .timeout(Duration::from_secs(60))
         .pool_max_idle_per_host(4)
         .build()?;
+    let media_secret = crate::domain::attachments::media_secret(&store)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let shutdown = CancellationToken::new();
     let state = AppState::new(AppInner {
         store: store.clone(),
@@ -121,6 +141,9 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         touched: Mutex::new(Default::default()),
         delivery: Arc::new(tokio::sync::Notify::new()),
         sse_bodies: Default::default(),
+        presence: Default::default(),
+        media_secret,
+        livechat: Default::default(),
     });
     let router = http::app(state.clone());
     let make = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -171,6 +194,14 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         setup_url,
         join,
     })
+}
+
+fn hostname() -> Option<String> {
+    let h = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()?;
+    let h = h.trim();
+    (!h.is_empty()).then(|| h.to_string())
 }
 
 #[cfg(unix)]

@@ -333,6 +333,12 @@ fn validate_api_base(v: &str) -> Result<String> {
     Ok(v.trim_end_matches('/').to_string())
 }
 
+fn is_hex_colour(v: &str) -> bool {
+    v.len() <= 9
+        && v.strip_prefix('#')
+            .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 fn validate_origin(v: &str) -> Result<String> {
     let u = url::Url::parse(v.trim()).map_err(|_| {
         Error::invalid(
@@ -417,11 +423,7 @@ fn apply(ch: &mut Channel, input: &ChannelInput) -> Result<()> {
                 "title ≤ 100, greeting and offline message ≤ 500 characters",
             ));
         }
-        let accent_ok = l.accent.is_empty()
-            || (l.accent.starts_with('#')
-                && l.accent.len() <= 9
-                && l.accent[1..].chars().all(|c| c.is_ascii_hexdigit()));
-        if !accent_ok {
+        if !l.accent.is_empty() && !is_hex_colour(&l.accent) {
             return Err(Error::invalid(
                 "livechat.accent",
                 "must be a hex colour like #2f6fed",

@@ -446,6 +446,8 @@ pub fn enqueue_in(
 
 /// Start (or continue) a session with a customer: SMS with free text, WhatsApp only with a
 /// template (reusing the contact's open session). Messenger and Live Chat cannot be started.
+// The prepared text and files travel with the request they belong to; bundling them would
+// only move the same fields into a struct callers build right here.
 #[allow(clippy::too_many_arguments)]
 pub fn start_in(
     ctx: &mut WriteCtx<'_>,

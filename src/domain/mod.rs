@@ -1,12 +1,14 @@
 //! Domain: the rules and state changes, independent of HTTP.
 
 pub mod access;
+pub mod attachments;
 pub mod attachments_link;
 pub mod audit;
 pub mod auth;
 pub mod channels;
 pub mod contacts;
 pub mod delivery_kick;
+pub mod livechat;
 pub mod messages;
 pub mod passwords;
 pub mod sessions;

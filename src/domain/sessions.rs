@@ -297,6 +297,7 @@ pub enum Scope {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
     pub channel_id: Option<u64>,
+    #[param(inline)]
     pub scope: Option<Scope>,
     pub assignee: Option<u64>,
     /// Opaque cursor from the previous page (`next_cursor`).

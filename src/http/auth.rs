@@ -170,6 +170,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authed> {
     };
     check_csrf(&parts.method, headers, &session.csrf)?;
     maybe_touch(state, &token, session.last_seen, now);
+    state.presence.touch(user.id, now);
     let lang = user.language.unwrap_or_else(|| request_lang(headers));
     Ok(Authed {
         user,

@@ -234,6 +234,8 @@ async fn pump(
     mut live: broadcast::Receiver<Arc<Event>>,
     tx: mpsc::Sender<Result<SseEvent, Infallible>>,
 ) -> crate::error::Result<()> {
+    // Online (for the live-chat widget) while this stream is open.
+    let _online = st.presence.stream(user.id, st.clock.clone());
     let mut cur = Cursor {
         user,
         vis,

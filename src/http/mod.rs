@@ -6,8 +6,11 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod i18n;
+pub mod livechat;
 pub mod ops;
+pub mod presence;
 pub mod ui;
 
 use std::collections::HashMap;
@@ -56,6 +59,12 @@ pub struct AppInner {
     pub delivery: Arc<tokio::sync::Notify>,
     /// Serialized SSE event bodies shared by all streams (see `events::BodyCache`).
     pub sse_bodies: events::BodyCache,
+    /// Which agents are online (open event stream or a recent request).
+    pub presence: presence::Presence,
+    /// Per-install key for signed, expiring media links (`/media/{id}/{expires}/{sig}`).
+    pub media_secret: Vec<u8>,
+    /// Live-chat visitor rate limits and signal throttles.
+    pub livechat: livechat::limits::Limits,
 }
 
 impl Deref for AppState {
@@ -88,12 +97,14 @@ pub fn app(state: AppState) -> Router {
         .max_body_kb
         .saturating_mul(1024)
         .max(1024);
-    let (api_router, openapi) = api::router().split_for_parts();
+    let (api_router, mut openapi) = api::router().split_for_parts();
+    utoipa::Modify::modify(&api::CommonResponses, &mut openapi);
     let openapi = Arc::new(openapi);
     Router::new()
         .merge(ui::router())
         .merge(ops::router())
         .merge(api_router)
+        .merge(livechat::router(state.clone()))
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(move || {
@@ -104,6 +115,7 @@ pub fn app(state: AppState) -> Router {
         .route("/static/{*path}", axum::routing::get(assets::serve))
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(body_cap))
+        .layer(middleware::from_fn(json_rejections))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -116,7 +128,16 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
 form-action 'self'; frame-ancestors 'none'";
 
-async fn security_headers(req: Request, next: Next) -> Response {
+async fn security_headers(mut req: Request, next: Next) -> Response {
+    // HTTP/2 carries the host in `:authority`; give same-origin checks one place to look.
+    if !req.headers().contains_key(header::HOST)
+        && let Some(v) = req
+            .uri()
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    {
+        req.headers_mut().insert(header::HOST, v);
+    }
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.entry(header::CONTENT_SECURITY_POLICY)
@@ -132,6 +153,52 @@ async fn security_headers(req: Request, next: Next) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     resp
+}
+
+/// axum's own extractor rejections (bad path ids, bad query strings) are plain text; machine
+/// endpoints answer every error in the one JSON shape instead.
+async fn json_rejections(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let machine =
+        path.starts_with("/api/") || path.starts_with("/hooks/") || path.starts_with("/livechat/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !machine || !status.is_client_error() || !plain {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(_) => String::new(),
+    };
+    let err = match status.as_u16() {
+        404 => crate::error::Error::NotFound("route"),
+        405 => crate::error::Error::BadRequest("method not allowed on this route".into()),
+        413 => crate::error::Error::TooLarge(if text.is_empty() {
+            "request body too large".into()
+        } else {
+            text
+        }),
+        415 => crate::error::Error::Unsupported(text),
+        _ => crate::error::Error::BadRequest(if text.is_empty() {
+            "bad request".into()
+        } else {
+            text
+        }),
+    };
+    let mut out = error::json_error(&err);
+    *out.status_mut() = parts.status;
+    for (k, v) in parts.headers.iter() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
 }
 
 async fn track(State(_state): State<AppState>, req: Request, next: Next) -> Response {

@@ -3,6 +3,9 @@
 //! `/metrics`; `switchboard jobs run NAME` runs one at once. Jobs work in bounded batches so a
 //! large cleanup never holds the writer for long.
 
+mod attachment_cleanup;
+mod history_retention;
+pub mod session_closure;
 mod sweep;
 
 use std::str::FromStr;
@@ -49,11 +52,28 @@ pub struct Job {
 }
 
 /// Every job. Add new jobs here.
-pub const JOBS: &[Job] = &[Job {
-    name: "login-session-sweep",
-    schedule: |c| &c.jobs.login_session_sweep,
-    run: |ctx| Box::pin(sweep::run(ctx)),
-}];
+pub const JOBS: &[Job] = &[
+    Job {
+        name: "attachment-cleanup",
+        schedule: |c| &c.jobs.attachment_cleanup,
+        run: |ctx| Box::pin(attachment_cleanup::run(ctx)),
+    },
+    Job {
+        name: "session-closure",
+        schedule: |c| &c.jobs.session_closure,
+        run: |ctx| Box::pin(session_closure::run(ctx)),
+    },
+    Job {
+        name: "history-retention",
+        schedule: |c| &c.jobs.history_retention,
+        run: |ctx| Box::pin(history_retention::run(ctx)),
+    },
+    Job {
+        name: "login-session-sweep",
+        schedule: |c| &c.jobs.login_session_sweep,
+        run: |ctx| Box::pin(sweep::run(ctx)),
+    },
+];
 
 /// Parse a cron expression (with seconds field). An empty string disables the job.
 pub fn parse_schedule(expr: &str) -> std::result::Result<Option<cron::Schedule>, String> {
@@ -128,4 +148,53 @@ pub fn spawn_all(state: AppState) -> Result<()> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cron_expressions_parse_or_are_refused() {
+        assert!(parse_schedule("").unwrap().is_none());
+        assert!(parse_schedule("   ").unwrap().is_none());
+        for ok in [
+            "0 */15 * * * *",
+            "0 * * * * *",
+            "0 30 3 * * *",
+            "*/5 * * * * *",
+            "0 0 12 * * Mon-Fri",
+        ] {
+            assert!(parse_schedule(ok).unwrap().is_some(), "{ok}");
+        }
+        for bad in [
+            "every hour",
+            "61 * * * * *",
+            "0 0 25 * * *",
+            "* * * *",
+            "0 */0 * * * *",
+        ] {
+            let err = parse_schedule(bad).unwrap_err();
+            assert!(err.contains("not a cron expression"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn every_job_has_a_default_schedule_and_a_unique_name() {
+        let cfg = Config::default();
+        let mut names = names();
+        for job in JOBS {
+            assert!(
+                parse_schedule((job.schedule)(&cfg)).unwrap().is_some(),
+                "{}",
+                job.name
+            );
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), JOBS.len());
+        for n in ["attachment-cleanup", "session-closure", "history-retention"] {
+            assert!(names.contains(&n), "{n}");
+        }
+    }
 }

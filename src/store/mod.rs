@@ -7,6 +7,7 @@
 pub mod codec;
 pub mod events;
 pub mod migrations;
+pub mod slot;
 pub mod tables;
 pub mod writer;
 
@@ -27,7 +28,7 @@ pub struct Store {
 }
 
 struct Inner {
-    db: Arc<Database>,
+    slot: Arc<slot::DbSlot>,
     path: PathBuf,
     /// Taken on drop so the writer thread sees its queue close, then joined: when the last
     /// `Store` is gone the database file is closed and its lock released.
@@ -82,17 +83,17 @@ impl Store {
             .create(path)
             .map_err(|e| open_error(&shown, e))?;
         migrations::migrate(&db, &shown)?;
-        let db = Arc::new(db);
         let last = {
             let rtx = db.begin_read()?;
             events::last_seq(&rtx)?
         };
+        let slot = Arc::new(slot::DbSlot::new(path, (cache_mb as usize) << 20, db));
         let (events_tx, _) = broadcast::channel(4096);
         let (writer, join) =
-            writer::spawn(db.clone(), clock, events_tx.clone(), last + 1, max_batch)?;
+            writer::spawn(slot.clone(), clock, events_tx.clone(), last + 1, max_batch)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                db,
+                slot,
                 path: path.to_path_buf(),
                 writer: Some(writer),
                 join: Some(join),
@@ -141,9 +142,9 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&ReadTransaction) -> Result<T> + Send + 'static,
     {
-        let db = self.inner.db.clone();
+        let slot = self.inner.slot.clone();
         tokio::task::spawn_blocking(move || {
-            let rtx = db.begin_read()?;
+            let rtx = slot.get()?.begin_read()?;
             f(&rtx)
         })
         .await
@@ -151,7 +152,7 @@ impl Store {
     }
 
     pub fn read_blocking<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T>) -> Result<T> {
-        let rtx = self.inner.db.begin_read()?;
+        let rtx = self.inner.slot.get()?.begin_read()?;
         f(&rtx)
     }
 
@@ -178,7 +179,7 @@ impl Store {
         }
         let tmp = dest.with_extension("partial");
         let _ = std::fs::remove_file(&tmp);
-        let rtx = self.inner.db.begin_read()?;
+        let rtx = self.inner.slot.get()?.begin_read()?;
         let out = Database::builder()
             .set_cache_size(8 << 20)
             .create(&tmp)
@@ -203,7 +204,7 @@ impl Store {
 
     /// Logical check of the running database: every table readable, every record decodable.
     pub fn check(&self) -> Result<CheckReport> {
-        let rtx = self.inner.db.begin_read()?;
+        let rtx = self.inner.slot.get()?.begin_read()?;
         logical_check(&rtx, &self.inner.path)
     }
 }

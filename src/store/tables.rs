@@ -62,6 +62,19 @@ pub const SESSION_READS: Def = TableDefinition::new("session_reads");
 /// session id ++ entry id -> `TimelineEntry`.
 pub const TIMELINE: Def = TableDefinition::new("timeline");
 
+/// attachment id -> `Attachment` (metadata; `Uploading` records are invisible to readers).
+pub const ATTACHMENTS: Def = TableDefinition::new("attachments");
+/// attachment id ++ chunk no -> raw bytes (fixed-size chunks, the last one shorter).
+pub const ATTACHMENT_CHUNKS: Def = TableDefinition::new("attachment_chunks");
+/// created ms ++ attachment id -> () : `Ready` attachments, oldest first (for the cleanup job).
+pub const ATTACHMENTS_BY_CREATED: Def = TableDefinition::new("attachments_by_created");
+/// attachment id -> last write ms (u64 BE) : uploads in progress (reclaimed when stale).
+pub const ATTACHMENT_UPLOADS: Def = TableDefinition::new("attachment_uploads");
+/// attachment id -> raw JPEG thumbnail bytes.
+pub const ATTACHMENT_THUMBS: Def = TableDefinition::new("attachment_thumbs");
+/// sha256(live-chat visitor token) -> `Visitor` (id, channel, contact, name, e-mail).
+pub const LIVECHAT_VISITORS: Def = TableDefinition::new("livechat_visitors");
+
 /// All tables the current schema knows, for migrations, backup and check.
 pub const ALL: &[Def] = &[
     META,
@@ -89,6 +102,12 @@ pub const ALL: &[Def] = &[
     OUTBOX_DUE,
     SESSION_READS,
     TIMELINE,
+    ATTACHMENTS,
+    ATTACHMENT_CHUNKS,
+    ATTACHMENTS_BY_CREATED,
+    ATTACHMENT_UPLOADS,
+    ATTACHMENT_THUMBS,
+    LIVECHAT_VISITORS,
 ];
 
 /// A table of the common shape by name (for generic walks such as backup and check).

@@ -16,6 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use redb::{Database, Durability, ReadableTable, WriteTransaction};
+
+use super::slot::DbSlot;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::codec::{self, k1};
@@ -152,7 +154,7 @@ impl WriterHandle {
 }
 
 pub fn spawn(
-    db: Arc<Database>,
+    db: Arc<DbSlot>,
     clock: Arc<dyn Clock>,
     events: broadcast::Sender<Arc<Event>>,
     first_seq: u64,
@@ -169,7 +171,7 @@ pub fn spawn(
 }
 
 fn run(
-    db: Arc<Database>,
+    slot: Arc<DbSlot>,
     clock: Arc<dyn Clock>,
     events: broadcast::Sender<Arc<Event>>,
     mut next_seq: u64,
@@ -191,7 +193,24 @@ fn run(
             .fetch_sub(batch.len() as u64, Ordering::Relaxed);
         let started = Instant::now();
         let n = batch.len();
-        let (outcomes, published) = commit_batch(&db, clock.now_ms(), &mut next_seq, &mut batch);
+        let (outcomes, published) = match slot
+            .get()
+            .or_else(|_| slot.reopen().and_then(|_| slot.get()))
+        {
+            Ok(db) => {
+                let r = commit_batch(&db, clock.now_ms(), &mut next_seq, &mut batch);
+                drop(db);
+                if r.2 {
+                    // redb latches after an I/O error: reopen now so the next batch can succeed
+                    // (or, if the disk is still full, so readers see 503 until it can).
+                    if let Err(e) = slot.reopen() {
+                        tracing::error!(error = %e, "database reopen failed; will retry with the next write");
+                    }
+                }
+                (r.0, r.1)
+            }
+            Err(e) => (batch.iter().map(|_| Err(e.clone())).collect(), Vec::new()),
+        };
         let micros = started.elapsed().as_micros() as u64;
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.ops.fetch_add(n as u64, Ordering::Relaxed);
@@ -210,13 +229,14 @@ fn run(
     }
 }
 
-/// Runs the batch in one transaction. Returns each op's outcome and the events to publish.
+/// Runs the batch in one transaction. Returns each op's outcome, the events to publish, and
+/// whether the storage failed (so the database must be reopened).
 fn commit_batch(
     db: &Database,
     now: i64,
     next_seq: &mut u64,
     batch: &mut [Box<dyn Op>],
-) -> (Vec<Result<()>>, Vec<Event>) {
+) -> (Vec<Result<()>>, Vec<Event>, bool) {
     let mut failed: Vec<Option<Error>> = vec![None; batch.len()];
     // Each failure restarts the transaction without the failed op; bounded by the batch size.
     loop {
@@ -224,7 +244,7 @@ fn commit_batch(
             Ok((seq, events)) => {
                 *next_seq = seq;
                 let outcomes = failed.into_iter().map(|f| f.map_or(Ok(()), Err)).collect();
-                return (outcomes, events);
+                return (outcomes, events, false);
             }
             Err(Attempt::OpFailed(i, e)) => failed[i] = Some(e),
             Err(Attempt::Store(e)) => {
@@ -233,7 +253,7 @@ fn commit_batch(
                     .into_iter()
                     .map(|f| Err(f.unwrap_or_else(|| e.clone())))
                     .collect();
-                return (outcomes, Vec::new());
+                return (outcomes, Vec::new(), true);
             }
         }
     }

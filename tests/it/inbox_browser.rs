@@ -603,7 +603,6 @@ async fn fake_whatsapp_webhook_reaches_the_open_inbox_and_reply_is_delivered() {
 }
 
 #[tokio::test]
-#[ignore = "needs the files branch: POST /api/v1/attachments"]
 async fn upload_an_image_with_progress() {
     if skip() {
         return;

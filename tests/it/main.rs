@@ -3,12 +3,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod authz;
 mod browser;
+mod cli;
+mod crash;
 mod fakes;
 mod fakes_selftest;
+mod files;
 mod foundation;
 mod inbox_access;
 mod inbox_browser;
 mod inbox_support;
+mod livechat;
+mod livechat_browser;
+mod reliability;
+mod sse;
 mod support;
 mod ui_basics;

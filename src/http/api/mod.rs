@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every route is registered through `OpenApiRouter` so the
 //! OpenAPI document at `/api/v1/openapi.json` always lists exactly what is served.
 
+pub mod attachments;
 pub mod sessions;
 pub mod users;
 
@@ -25,6 +26,49 @@ use crate::error::Error;
 )]
 pub struct ApiDoc;
 
+/// Every operation can answer with the common error shape: 4xx for bad input, missing auth,
+/// unknown ids or refused rules, and 503 while storage is full or recovering.
+/// Applied to the finished document (after all routes are registered).
+pub struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build()
+        };
+        for item in doc.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (code, text) in [
+                    ("4XX", "The request was refused; see `error.code`"),
+                    ("503", "Storage is full or recovering; retry later"),
+                ] {
+                    op.responses
+                        .responses
+                        .entry(code.to_string())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(text)
+                                .content("application/json", error())
+                                .into()
+                        });
+                }
+            }
+        }
+    }
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(
@@ -33,7 +77,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .merge(users::router())
         .merge(sessions::router())
+        .merge(attachments::router())
         .merge(super::events::router())
+        .merge(super::livechat::agent::router())
 }
 
 /// A JSON body whose rejections use the API error shape (400 malformed, 415 wrong type, 413 too big).

@@ -1,0 +1,576 @@
+//! Live-chat visitors: the people who write in through the website widget.
+//!
+//! A visitor is created by the widget (`POST /livechat/{channel}/visitors`) and identified from
+//! then on by a random bearer token (`lcv_…`, 192 bits) that only its browser knows; the store
+//! keeps `sha256(token)`. Each visitor is one contact on the channel (address `visitor-{id}`),
+//! so their messages go through the ordinary intake (`messages::ingest_in`): sessions, events,
+//! the inbox and search treat live chat like any other channel.
+//!
+//! What a visitor may see is computed here too ([`view`]): their own messages and the agents'
+//! replies — never internal notes, never another visitor's sessions.
+
+use redb::{ReadTransaction, ReadableTable};
+use serde::{Deserialize, Serialize};
+
+use super::channels::Channel;
+use super::contacts::{self, Contact};
+use super::messages::{self, Direction, Ingested, Message, MessageFile, NewInbound, Status};
+use super::sessions::{self, SessionStatus};
+use crate::error::{Error, Result};
+use crate::store::codec::{self, k2};
+use crate::store::tables::{LIVECHAT_VISITORS, MESSAGES, OPEN_SESSIONS};
+use crate::store::{Audience, WriteCtx};
+
+/// Longest visitor message (characters).
+pub const MAX_TEXT: usize = 4000;
+/// Longest visitor name (characters).
+pub const MAX_NAME: usize = 100;
+/// Messages a returning visitor is shown.
+pub const HISTORY: usize = 50;
+/// Contact address of a visitor: `visitor-{id}`.
+pub const ADDRESS_PREFIX: &str = "visitor-";
+/// Prefix of a visitor's bearer token.
+pub const TOKEN_PREFIX: &str = "lcv_";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Visitor {
+    pub id: u64,
+    pub channel_id: u64,
+    pub contact_id: u64,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    pub created: i64,
+}
+
+impl Visitor {
+    pub fn address(&self) -> String {
+        address(self.id)
+    }
+    /// The idempotency key of a client-generated message id (dedupes retries of one visitor).
+    pub fn provider_id(&self, client_id: &str) -> String {
+        format!("lc:{}:{client_id}", self.id)
+    }
+}
+
+pub fn address(visitor_id: u64) -> String {
+    format!("{ADDRESS_PREFIX}{visitor_id}")
+}
+
+/// The visitor id behind a live-chat contact.
+pub fn visitor_id_of(c: &Contact) -> Option<u64> {
+    c.address.strip_prefix(ADDRESS_PREFIX)?.parse().ok()
+}
+
+/// A visitor's name: control characters removed, trimmed, at most 100 characters.
+pub fn clean_name(raw: Option<&str>, required: bool) -> Result<String> {
+    let name: String = raw
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .to_string();
+    if name.chars().count() > MAX_NAME {
+        return Err(Error::invalid("name", "must be at most 100 characters"));
+    }
+    if required && name.is_empty() {
+        return Err(Error::invalid("name", "is required"));
+    }
+    Ok(name)
+}
+
+/// A plausible e-mail address (`local@domain.tld`, no spaces, ≤ 254 characters), lowercased domain.
+pub fn clean_email(raw: Option<&str>, required: bool) -> Result<String> {
+    let e = raw.unwrap_or("").trim();
+    if e.is_empty() {
+        return if required {
+            Err(Error::invalid("email", "is required"))
+        } else {
+            Ok(String::new())
+        };
+    }
+    let bad = || Error::invalid("email", "is not an e-mail address like name@example.com");
+    if e.len() > 254 || e.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    let (local, domain) = e.rsplit_once('@').ok_or_else(bad)?;
+    let labels: Vec<&str> = domain.split('.').collect();
+    if local.is_empty()
+        || local.len() > 64
+        || local.contains('@')
+        || labels.len() < 2
+        || labels
+            .iter()
+            .any(|l| l.is_empty() || !l.chars().all(|c| c.is_alphanumeric() || c == '-'))
+        || e.contains(['<', '>', '"', ',', ';'])
+    {
+        return Err(bad());
+    }
+    Ok(format!("{local}@{}", domain.to_lowercase()))
+}
+
+/// A visitor's message text: not empty, at most [`MAX_TEXT`] characters.
+pub fn clean_text(raw: &str) -> Result<String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(Error::invalid("text", "the message is empty"));
+    }
+    let n = t.chars().count();
+    if n > MAX_TEXT {
+        return Err(Error::invalid(
+            "text",
+            format!("is {n} characters; at most {MAX_TEXT} are allowed"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
+/// The widget's own id of a message (1–64 of `A-Z a-z 0-9 - _`), used to dedupe retries.
+pub fn clean_client_id(raw: Option<&str>) -> Result<Option<String>> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(c)
+            if c.len() <= 64
+                && c.chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') =>
+        {
+            Ok(Some(c.to_string()))
+        }
+        Some(_) => Err(Error::invalid(
+            "client_id",
+            "must be 1 to 64 letters, digits, - or _",
+        )),
+    }
+}
+
+/// The visitor holding `token_hash` (sha256 of the bearer token), if any.
+pub fn lookup(rtx: &ReadTransaction, token_hash: &[u8; 32]) -> Result<Option<Visitor>> {
+    codec::get(&rtx.open_table(LIVECHAT_VISITORS)?, token_hash)
+}
+
+/// A new visitor with its contact (name and e-mail already validated).
+pub fn create_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    token_hash: &[u8; 32],
+    name: &str,
+    email: &str,
+) -> Result<Visitor> {
+    let id = ctx.next_id("visitor")?;
+    let profile = (!name.is_empty()).then_some(name);
+    let (mut contact, _) = contacts::upsert_in(ctx, ch.id, &address(id), profile)?;
+    if !email.is_empty() {
+        contact.email = email.to_string();
+        contacts::put_in(ctx, &contact)?;
+    }
+    let v = Visitor {
+        id,
+        channel_id: ch.id,
+        contact_id: contact.id,
+        name: name.to_string(),
+        email: email.to_string(),
+        created: ctx.now,
+    };
+    codec::put(&mut ctx.txn.open_table(LIVECHAT_VISITORS)?, token_hash, &v)?;
+    Ok(v)
+}
+
+/// Update the name / e-mail a visitor gave later (the offline form).
+pub fn update_contact_in(
+    ctx: &mut WriteCtx<'_>,
+    token_hash: &[u8; 32],
+    v: &Visitor,
+    name: &str,
+    email: &str,
+) -> Result<Visitor> {
+    let mut contact = contacts::get_in(ctx, v.contact_id)?;
+    let mut nv = v.clone();
+    if !name.is_empty() && !contact.name_edited {
+        contact.name = name.to_string();
+        nv.name = name.to_string();
+    }
+    if !email.is_empty() {
+        contact.email = email.to_string();
+        nv.email = email.to_string();
+    }
+    contacts::put_in(ctx, &contact)?;
+    codec::put(&mut ctx.txn.open_table(LIVECHAT_VISITORS)?, token_hash, &nv)?;
+    Ok(nv)
+}
+
+/// One visitor message through the ordinary intake. A retried `client_id` is stored once.
+pub fn send_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    v: &Visitor,
+    text: &str,
+    client_id: Option<&str>,
+    files: Vec<MessageFile>,
+) -> Result<Message> {
+    let inbound = NewInbound {
+        provider_id: client_id.map(|c| v.provider_id(c)),
+        from: v.address(),
+        contact_name: None,
+        text: text.to_string(),
+        files,
+        at: None,
+    };
+    let id = match messages::ingest_in(ctx, ch, &inbound)? {
+        Ingested::Stored { message_id, .. } | Ingested::Duplicate { message_id } => message_id,
+        Ingested::Blocked => {
+            return Err(Error::Rule(
+                "this conversation does not accept messages".into(),
+            ));
+        }
+    };
+    messages::get_in(ctx, id)
+}
+
+/// The offline form: the message lands in the inbox like any other, marked in the timeline.
+pub fn offline_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    v: &Visitor,
+    text: &str,
+) -> Result<Message> {
+    let m = send_in(ctx, ch, v, text, None, Vec::new())?;
+    let detail = if v.email.is_empty() {
+        "left while no agent was online".to_string()
+    } else {
+        format!("left while no agent was online; reply to {}", v.email)
+    };
+    sessions::timeline_in(ctx, m.session_id, None, "offline_message", &detail)?;
+    Ok(m)
+}
+
+/// The visitor's open session, if any.
+pub fn open_session_in(ctx: &WriteCtx<'_>, v: &Visitor) -> Result<Option<u64>> {
+    ctx.txn
+        .open_table(OPEN_SESSIONS)?
+        .get(crate::store::codec::k1(v.contact_id).as_slice())?
+        .map(|x| codec::u64_at(x.value(), 0))
+        .transpose()
+}
+
+/// The visitor read the agents' replies up to `up_to` (a message id): they move to `read`,
+/// which agents see as a status change like any provider's read receipt.
+pub fn mark_read_in(ctx: &mut WriteCtx<'_>, v: &Visitor, up_to: u64) -> Result<usize> {
+    let Some(sid) = open_session_in(ctx, v)? else {
+        return Ok(0);
+    };
+    let s = sessions::get_in(ctx, sid)?;
+    if s.status != SessionStatus::Open || s.contact_id != v.contact_id {
+        return Ok(0);
+    }
+    let pending: Vec<Message> = {
+        let t = ctx.txn.open_table(MESSAGES)?;
+        let mut out = Vec::new();
+        let end = k2(sid, up_to.saturating_add(1));
+        for item in t
+            .range::<&[u8]>(k2(sid, 0).as_slice()..end.as_slice())?
+            .rev()
+            .take(200)
+        {
+            let m: Message = codec::decode(item?.1.value())?;
+            if m.direction == Direction::Out && m.status == Status::Sent {
+                out.push(m);
+            }
+        }
+        out
+    };
+    let mut n = 0;
+    for mut m in pending {
+        if messages::set_status_in(ctx, &mut m, Status::Read, None)? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// A typing signal from the visitor, for the channel's agents.
+pub fn typing_in(ctx: &mut WriteCtx<'_>, v: &Visitor) -> Result<()> {
+    let Some(sid) = open_session_in(ctx, v)? else {
+        return Ok(());
+    };
+    ctx.emit(
+        Audience::Visitor {
+            channel_id: v.channel_id,
+            visitor_id: v.id,
+        },
+        TYPING_EVENT,
+        serde_json::json!({ "session_id": sid, "from": "visitor", "visitor_id": v.id }),
+    )
+}
+
+/// Kind of the typing events of both sides (audience: the visitor and the channel's agents).
+pub const TYPING_EVENT: &str = "livechat.typing";
+
+/// A typing signal from an agent, for the visitor of a live-chat session.
+pub fn agent_typing_in(
+    ctx: &mut WriteCtx<'_>,
+    channel_id: u64,
+    visitor_id: u64,
+    session_id: u64,
+    user_id: u64,
+    name: &str,
+) -> Result<()> {
+    ctx.emit(
+        Audience::Visitor {
+            channel_id,
+            visitor_id,
+        },
+        TYPING_EVENT,
+        serde_json::json!({ "session_id": session_id, "from": "agent", "user_id": user_id, "name": name }),
+    )
+}
+
+/// A file as the visitor sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorFile {
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+    /// Where the widget may load it from (None until the attachment store provides links).
+    pub url: Option<String>,
+}
+
+/// A message as the visitor sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitorMessage {
+    pub id: u64,
+    pub session_id: u64,
+    /// `visitor` or `agent`.
+    pub from: String,
+    pub text: String,
+    pub files: Vec<VisitorFile>,
+    /// `received` (the visitor's own), `sent` or `read` (the agents' replies).
+    pub status: Status,
+    pub created: i64,
+    /// The widget's id for the visitor's own messages.
+    pub client_id: Option<String>,
+    /// The replying agent's display name.
+    pub agent: Option<String>,
+}
+
+/// What the visitor may see of `m`: None for internal notes and other visitors' messages.
+pub fn view(
+    v: &Visitor,
+    m: &Message,
+    agent: Option<String>,
+    file_url: &dyn Fn(&MessageFile) -> Option<String>,
+) -> Option<VisitorMessage> {
+    if m.channel_id != v.channel_id {
+        return None;
+    }
+    let from = match m.direction {
+        Direction::In => "visitor",
+        Direction::Out => "agent",
+        Direction::Note => return None,
+    };
+    let prefix = format!("lc:{}:", v.id);
+    Some(VisitorMessage {
+        id: m.id,
+        session_id: m.session_id,
+        from: from.into(),
+        text: m.text.clone(),
+        files: m
+            .files
+            .iter()
+            .map(|f| VisitorFile {
+                name: f.name.clone(),
+                mime: f.mime.clone(),
+                size: f.size,
+                url: file_url(f),
+            })
+            .collect(),
+        status: m.status,
+        created: m.created,
+        client_id: m
+            .provider_id
+            .as_deref()
+            .and_then(|p| p.strip_prefix(&prefix))
+            .map(str::to_string),
+        agent: if m.direction == Direction::Out {
+            agent
+        } else {
+            None
+        },
+    })
+}
+
+/// What a returning visitor is shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct History {
+    pub visitor_id: u64,
+    pub name: String,
+    /// The newest session: its id and status (`open` / `closed`).
+    pub session_id: Option<u64>,
+    pub session_status: Option<SessionStatus>,
+    /// Oldest first, at most [`HISTORY`], across the visitor's recent sessions.
+    pub messages: Vec<VisitorMessage>,
+    /// Resume the event stream after this sequence number (consistent with `messages`).
+    pub last_event_id: u64,
+}
+
+/// The visitor's recent conversation, from one read snapshot; with `only`, just that one of
+/// the visitor's sessions (another visitor's session is "not found").
+pub fn history(
+    rtx: &ReadTransaction,
+    v: &Visitor,
+    only: Option<u64>,
+    file_url: &dyn Fn(&MessageFile) -> Option<String>,
+) -> Result<History> {
+    let mut sessions = sessions::for_contact(rtx, v.contact_id)?;
+    if let Some(id) = only {
+        sessions.retain(|s| s.id == id);
+        if sessions.is_empty() {
+            return Err(Error::NotFound("session"));
+        }
+    }
+    let mut msgs: Vec<VisitorMessage> = Vec::new();
+    let mut names = std::collections::HashMap::new();
+    for s in &sessions {
+        if s.channel_id != v.channel_id {
+            continue;
+        }
+        let page = messages::page(rtx, s.id, None, HISTORY * 2)?;
+        for m in page.iter().rev() {
+            if msgs.len() >= HISTORY {
+                break;
+            }
+            let agent = agent_name(rtx, &mut names, m.author)?;
+            if let Some(vm) = view(v, m, agent, file_url) {
+                msgs.push(vm);
+            }
+        }
+        if msgs.len() >= HISTORY {
+            break;
+        }
+    }
+    msgs.reverse();
+    let newest = sessions.first();
+    Ok(History {
+        visitor_id: v.id,
+        name: v.name.clone(),
+        session_id: newest.map(|s| s.id),
+        session_status: newest.map(|s| s.status),
+        messages: msgs,
+        last_event_id: crate::store::events::last_seq(rtx)?,
+    })
+}
+
+/// The display name of an agent (cached in `names`).
+pub fn agent_name(
+    rtx: &ReadTransaction,
+    names: &mut std::collections::HashMap<u64, String>,
+    author: Option<u64>,
+) -> Result<Option<String>> {
+    let Some(uid) = author else { return Ok(None) };
+    if let Some(n) = names.get(&uid) {
+        return Ok(Some(n.clone()));
+    }
+    let name = super::users::get(rtx, uid)?
+        .map(|u| first_name(&u.display_name, &u.username))
+        .unwrap_or_default();
+    names.insert(uid, name.clone());
+    Ok(Some(name))
+}
+
+/// Visitors see an agent's first name only.
+fn first_name(display: &str, username: &str) -> String {
+    display
+        .split_whitespace()
+        .next()
+        .unwrap_or(username)
+        .chars()
+        .take(40)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_emails_texts_and_client_ids_are_validated() {
+        assert_eq!(clean_name(Some("  Ann\u{0}  "), true).unwrap(), "Ann");
+        assert!(clean_name(Some(" "), true).is_err());
+        assert!(clean_name(None, false).unwrap().is_empty());
+        assert!(clean_name(Some(&"x".repeat(101)), false).is_err());
+        assert_eq!(
+            clean_email(Some("Ann@Example.COM"), true).unwrap(),
+            "Ann@example.com"
+        );
+        for bad in [
+            "ann", "ann@", "@x.de", "a b@x.de", "a@x", "a@x..de", "<a>@x.de",
+        ] {
+            assert!(clean_email(Some(bad), false).is_err(), "{bad}");
+        }
+        assert!(clean_email(None, true).is_err());
+        assert!(clean_text("  ").is_err());
+        assert!(clean_text(&"é".repeat(MAX_TEXT)).is_ok());
+        assert!(clean_text(&"é".repeat(MAX_TEXT + 1)).is_err());
+        assert_eq!(
+            clean_client_id(Some("c-1_x")).unwrap().as_deref(),
+            Some("c-1_x")
+        );
+        assert!(clean_client_id(Some("a b")).is_err());
+        assert!(clean_client_id(Some(&"a".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn notes_and_foreign_client_ids_stay_hidden() {
+        let v = Visitor {
+            id: 7,
+            channel_id: 1,
+            contact_id: 3,
+            name: String::new(),
+            email: String::new(),
+            created: 0,
+        };
+        let mut m = Message {
+            id: 1,
+            session_id: 2,
+            channel_id: 1,
+            direction: Direction::Note,
+            author: Some(1),
+            text: "internal".into(),
+            files: vec![],
+            template: None,
+            provider_id: None,
+            status: Status::Received,
+            error: None,
+            created: 0,
+            provider_at: None,
+            human_agent_tag: false,
+        };
+        let no_url = |_: &MessageFile| None;
+        assert!(view(&v, &m, None, &no_url).is_none());
+        m.direction = Direction::In;
+        m.provider_id = Some("lc:7:abc".into());
+        assert_eq!(
+            view(&v, &m, None, &no_url).unwrap().client_id.as_deref(),
+            Some("abc")
+        );
+        m.provider_id = Some("lc:77:abc".into());
+        assert_eq!(view(&v, &m, None, &no_url).unwrap().client_id, None);
+        m.channel_id = 2;
+        assert!(view(&v, &m, None, &no_url).is_none());
+        assert_eq!(
+            visitor_id_of(&Contact {
+                id: 1,
+                channel_id: 1,
+                address: "visitor-42".into(),
+                name: String::new(),
+                name_edited: false,
+                email: String::new(),
+                created: 0,
+                blocked: None,
+                merged_into: None,
+            }),
+            Some(42)
+        );
+    }
+}

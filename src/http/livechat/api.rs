@@ -1,0 +1,344 @@
+//! Handlers of the visitor API (`/livechat/{channel_id}/…`). Each one: rate limits, then
+//! validation, then one write through the domain — so a refusal stores nothing.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::limits::{Key, PER_IP, PER_TOKEN, SIGNAL};
+use super::{LiveChannel, VisitorAuth, files};
+use crate::domain::channels::Channel;
+use crate::domain::livechat::{self, History, Visitor, VisitorMessage};
+use crate::domain::messages::Message;
+use crate::domain::tokens::{random_token, sha256};
+use crate::domain::users;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::api::JsonBody;
+use crate::http::auth::ClientIp;
+use crate::http::error::ApiResult;
+
+/// What the widget needs before the visitor writes anything.
+#[derive(Serialize)]
+pub struct ConfigView {
+    pub channel_id: u64,
+    pub title: String,
+    pub greeting: String,
+    pub accent: String,
+    pub prechat_form: bool,
+    pub uploads: bool,
+    pub offline_message: String,
+    /// Is a member agent online (else the widget shows the offline form)?
+    pub online: bool,
+    pub max_text: usize,
+    pub max_image_bytes: u64,
+}
+
+/// Online: a member of the channel is online; a channel without members is answered by the
+/// admins (who see every channel), so then any online admin counts.
+async fn anyone_online(state: &AppState, ch: &Channel) -> Result<bool, Error> {
+    let now = state.now();
+    if !ch.members.is_empty() {
+        return Ok(state.presence.any_online(ch.members.iter().copied(), now));
+    }
+    let online = state.presence.online(now);
+    if online.is_empty() {
+        return Ok(false);
+    }
+    state
+        .store
+        .read(move |rtx| {
+            for id in online {
+                if users::get(rtx, id)?.is_some_and(|u| u.is_admin() && !u.disabled) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+        .await
+}
+
+pub async fn config(
+    State(state): State<AppState>,
+    LiveChannel(ch): LiveChannel,
+) -> ApiResult<Response> {
+    let l = &ch.livechat;
+    let view = ConfigView {
+        channel_id: ch.id,
+        title: l.title.clone(),
+        greeting: l.greeting.clone(),
+        accent: l.accent.clone(),
+        prechat_form: l.prechat_form,
+        uploads: l.uploads,
+        offline_message: l.offline_message.clone(),
+        online: anyone_online(&state, &ch).await?,
+        max_text: livechat::MAX_TEXT,
+        max_image_bytes: files::MAX_IMAGE_BYTES,
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewVisitor {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Created {
+    /// Keep this secret (localStorage); send it as `Authorization: Bearer …`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visitor_token: Option<String>,
+    pub visitor_id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<VisitorMessage>,
+}
+
+fn ip_limit(state: &AppState, ip: std::net::IpAddr) -> Result<(), Error> {
+    state.livechat.take(Key::Ip(ip), PER_IP, state.now())
+}
+
+fn token_limit(state: &AppState, hash: [u8; 32]) -> Result<(), Error> {
+    state
+        .livechat
+        .take(Key::Token(hash), PER_TOKEN, state.now())
+}
+
+/// A new token and its stored hash.
+fn new_token() -> Result<(String, [u8; 32]), Error> {
+    let token = random_token(livechat::TOKEN_PREFIX, 24)?;
+    let hash = sha256(token.as_bytes());
+    Ok((token, hash))
+}
+
+/// `POST visitors` {name?, email?} → 201 {visitor_token, visitor_id}. With the pre-chat form on,
+/// both fields are required.
+pub async fn create_visitor(
+    State(state): State<AppState>,
+    LiveChannel(ch): LiveChannel,
+    ClientIp(ip): ClientIp,
+    JsonBody(b): JsonBody<NewVisitor>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    ip_limit(&state, ip)?;
+    let required = ch.livechat.prechat_form;
+    let name = livechat::clean_name(b.name.as_deref(), required)?;
+    let email = livechat::clean_email(b.email.as_deref(), required)?;
+    let (token, hash) = new_token()?;
+    let v = state
+        .store
+        .write(move |ctx| livechat::create_in(ctx, &ch, &hash, &name, &email))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            visitor_token: Some(token),
+            visitor_id: v.id,
+            message: None,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct HistoryQuery {
+    /// One of the visitor's sessions (default: the recent ones).
+    pub session_id: Option<u64>,
+}
+
+/// `GET history[?session_id=N]`: the visitor's recent conversation (oldest first) and where to
+/// resume events. Another visitor's session id is 404.
+pub async fn history(
+    State(state): State<AppState>,
+    va: VisitorAuth,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<Response> {
+    let st = state.clone();
+    let h: History = state
+        .store
+        .read(move |rtx| {
+            livechat::history(rtx, &va.visitor, q.session_id, &|f| files::file_url(&st, f))
+        })
+        .await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(h)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SendBody {
+    #[serde(default)]
+    pub text: String,
+    pub client_id: Option<String>,
+}
+
+fn own_view(state: &AppState, v: &Visitor, m: &Message) -> Result<VisitorMessage, Error> {
+    livechat::view(v, m, None, &|f| files::file_url(state, f))
+        .ok_or_else(|| Error::Internal("own message not visible".into()))
+}
+
+/// `POST messages` {text, client_id} → 201 {message}. A retried `client_id` is stored once.
+pub async fn send(
+    State(state): State<AppState>,
+    va: VisitorAuth,
+    ClientIp(ip): ClientIp,
+    JsonBody(b): JsonBody<SendBody>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    token_limit(&state, va.token_hash)?;
+    ip_limit(&state, ip)?;
+    let text = livechat::clean_text(&b.text)?;
+    let client_id = livechat::clean_client_id(b.client_id.as_deref())?;
+    let (ch, v) = (va.channel.clone(), va.visitor.clone());
+    let m = state
+        .store
+        .write(move |ctx| livechat::send_in(ctx, &ch, &v, &text, client_id.as_deref(), Vec::new()))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            visitor_token: None,
+            visitor_id: va.visitor.id,
+            message: Some(own_view(&state, &va.visitor, &m)?),
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct OfflineBody {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    #[serde(default)]
+    pub text: String,
+}
+
+/// `POST offline` {name, email, text}: when no agent is online. Lands in the inbox as a session;
+/// without a visitor token a visitor is created (its token is returned).
+pub async fn offline(
+    State(state): State<AppState>,
+    LiveChannel(ch): LiveChannel,
+    va: Option<VisitorAuth>,
+    ClientIp(ip): ClientIp,
+    JsonBody(b): JsonBody<OfflineBody>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    if let Some(va) = &va {
+        token_limit(&state, va.token_hash)?;
+    }
+    ip_limit(&state, ip)?;
+    let name = livechat::clean_name(b.name.as_deref(), true)?;
+    let email = livechat::clean_email(b.email.as_deref(), true)?;
+    let text = livechat::clean_text(&b.text)?;
+    let (token, hash, existing) = match &va {
+        Some(va) => (None, va.token_hash, Some(va.visitor.clone())),
+        None => {
+            let (t, h) = new_token()?;
+            (Some(t), h, None)
+        }
+    };
+    let (v, m) = state
+        .store
+        .write(move |ctx| {
+            let v = match &existing {
+                Some(v) => livechat::update_contact_in(ctx, &hash, v, &name, &email)?,
+                None => livechat::create_in(ctx, &ch, &hash, &name, &email)?,
+            };
+            let m = livechat::offline_in(ctx, &ch, &v, &text)?;
+            Ok((v, m))
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            visitor_token: token,
+            visitor_id: v.id,
+            message: Some(own_view(&state, &v, &m)?),
+        }),
+    ))
+}
+
+/// `POST typing`: the visitor is typing (stored at most every 2 s; the rest are dropped).
+pub async fn typing(State(state): State<AppState>, va: VisitorAuth) -> ApiResult<StatusCode> {
+    if state
+        .livechat
+        .allow(Key::Signal(va.token_hash, "typing"), SIGNAL, state.now())
+    {
+        let v = va.visitor.clone();
+        state
+            .store
+            .write(move |ctx| livechat::typing_in(ctx, &v))
+            .await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct ReadBody {
+    /// The newest message id the visitor has seen.
+    pub up_to: u64,
+}
+
+/// `POST read` {up_to}: the agents' replies up to `up_to` were read (agents see `read`).
+pub async fn read(
+    State(state): State<AppState>,
+    va: VisitorAuth,
+    JsonBody(b): JsonBody<ReadBody>,
+) -> ApiResult<StatusCode> {
+    state
+        .livechat
+        .take(Key::Signal(va.token_hash, "read"), PER_TOKEN, state.now())?;
+    let v = va.visitor.clone();
+    state
+        .store
+        .write(move |ctx| livechat::mark_read_in(ctx, &v, b.up_to))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST uploads` (raw image body, name in `X-Filename`): an image message, ≤ 10 MB.
+pub async fn upload(
+    State(state): State<AppState>,
+    va: VisitorAuth,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    if !va.channel.livechat.uploads {
+        return Err(Error::Rule("file uploads are turned off for this chat".into()).into());
+    }
+    token_limit(&state, va.token_hash)?;
+    ip_limit(&state, ip)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > files::MAX_IMAGE_BYTES) {
+        return Err(Error::TooLarge("images may be at most 10 MB".into()).into());
+    }
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ctype.is_empty() && !ctype.starts_with("image/") && ctype != "application/octet-stream" {
+        return Err(Error::Unsupported("only images can be sent".into()).into());
+    }
+    let name: String = headers
+        .get("x-filename")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("image")
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
+        .take(200)
+        .collect();
+    let file = files::store_visitor_image(&state, &va.channel, &va.visitor, &name, body).await?;
+    let (ch, v) = (va.channel.clone(), va.visitor.clone());
+    let m = state
+        .store
+        .write(move |ctx| livechat::send_in(ctx, &ch, &v, "", None, vec![file.clone()]))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            visitor_token: None,
+            visitor_id: va.visitor.id,
+            message: Some(own_view(&state, &va.visitor, &m)?),
+        }),
+    ))
+}

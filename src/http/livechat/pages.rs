@@ -1,0 +1,94 @@
+//! `/widget.js`, the admin's snippet page and the demo page.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::domain::channels::{self, Channel, ChannelKind};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::auth::{Authed, UiAuth};
+use crate::http::error::UiError;
+use crate::http::ui::{Chrome, render};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/widget.js", get(widget_js))
+        .route("/admin/livechat/{channel_id}", get(admin_page))
+        .route("/livechat/demo/{channel_id}", get(demo_page))
+}
+
+/// The embeddable script: short cache so fixes reach websites within minutes.
+async fn widget_js() -> Response {
+    let mut r = crate::http::assets::raw("widget.js", "public, max-age=300");
+    r.headers_mut().insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("cross-origin"),
+    );
+    r
+}
+
+/// The one line an admin pastes into the website.
+pub fn snippet(public_url: &str, channel_id: u64) -> String {
+    format!(r#"<script src="{public_url}/widget.js" data-channel="{channel_id}" async></script>"#)
+}
+
+async fn livechat_channel(state: &AppState, who: &Authed, id: u64) -> Result<Channel, UiError> {
+    who.require_admin()?;
+    let ch = state
+        .store
+        .read(move |rtx| channels::get(rtx, id))
+        .await?
+        .filter(|c| c.kind == ChannelKind::Livechat)
+        .ok_or(Error::NotFound("live-chat channel"))?;
+    Ok(ch)
+}
+
+#[derive(Template)]
+#[template(path = "livechat_admin.html")]
+struct AdminPage {
+    chrome: Chrome,
+    channel: Channel,
+    snippet: String,
+}
+
+async fn admin_page(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Path(id): Path<u64>,
+) -> Result<Response, UiError> {
+    let channel = livechat_channel(&state, &who, id).await?;
+    let chrome = Chrome::new(&state, Some(&who), who.lang, "Live chat", "admin");
+    render(&AdminPage {
+        chrome,
+        snippet: snippet(&state.public_url, id),
+        channel,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "livechat_demo.html")]
+struct DemoPage {
+    channel: Channel,
+    css: String,
+}
+
+/// A stand-in "office website" with the widget on it (admins only): play the customer here
+/// and the agent in the inbox in another tab.
+async fn demo_page(
+    State(state): State<AppState>,
+    UiAuth(who): UiAuth,
+    Path(id): Path<u64>,
+) -> Result<Response, UiError> {
+    let channel = livechat_channel(&state, &who, id).await?;
+    let mut r = render(&DemoPage {
+        channel,
+        css: state.assets.url("livechat-demo.css"),
+    })?;
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}

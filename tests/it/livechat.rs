@@ -1,0 +1,836 @@
+//! The live-chat visitor API: visitors, messages, history, CORS, tokens, rate limits, offline
+//! messages, the visitor event stream (what it shows and what it never shows) and resume.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use switchboard::store::tables;
+
+use crate::support::{Client, Resp, TestServer};
+
+pub const SITE: &str = "https://www.sunnyside.example";
+
+/// A live-chat channel allowing `origins`.
+pub async fn livechat_channel(t: &TestServer, origins: &[&str], prechat: bool) -> u64 {
+    t.channel(json!({
+        "kind": "livechat", "name": "Website",
+        "livechat": {
+            "title": "Chat with us", "greeting": "Hello!", "accent": "#2f6fed",
+            "allowed_origins": origins, "prechat_form": prechat,
+            "offline_message": "We are away.", "uploads": true
+        }
+    }))
+    .await
+}
+
+/// A browser-like caller of the visitor API from one origin.
+pub struct Visitor {
+    pub http: Client,
+    pub ch: u64,
+    pub origin: Option<String>,
+    pub token: Option<String>,
+    pub id: u64,
+}
+
+impl Visitor {
+    pub fn new(t: &TestServer, ch: u64, origin: Option<&str>) -> Self {
+        Visitor {
+            http: Client::anonymous(&t.base()),
+            ch,
+            origin: origin.map(str::to_string),
+            token: None,
+            id: 0,
+        }
+    }
+
+    pub async fn req(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let url = format!("{}/livechat/{}{path}", self.http.base, self.ch);
+        let mut rb = self.http.http.request(method, url);
+        if let Some(o) = &self.origin {
+            rb = rb.header("origin", o);
+        }
+        if let Some(t) = &self.token {
+            rb = rb.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        self.http.send(rb).await
+    }
+    pub async fn get(&self, path: &str) -> Resp {
+        self.req(Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.req(Method::POST, path, Some(body)).await
+    }
+
+    /// Create the visitor (201 expected) and keep its token.
+    pub async fn start(&mut self, name: &str, email: &str) -> Value {
+        let r = self
+            .post("/visitors", json!({"name": name, "email": email}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let j = r.json();
+        let token = j["visitor_token"].as_str().unwrap().to_string();
+        assert!(
+            token.starts_with("lcv_") && token.len() >= 4 + 32,
+            "{token}"
+        );
+        self.token = Some(token);
+        self.id = j["visitor_id"].as_u64().unwrap();
+        j
+    }
+
+    pub async fn say(&self, text: &str, client_id: &str) -> Resp {
+        self.post("/messages", json!({"text": text, "client_id": client_id}))
+            .await
+    }
+}
+
+pub async fn count(t: &TestServer, table: switchboard::store::tables::Def) -> u64 {
+    t.state()
+        .store
+        .read(move |rtx| {
+            use redb::ReadableTableMetadata;
+            Ok(rtx.open_table(table)?.len()?)
+        })
+        .await
+        .unwrap()
+}
+
+/// The admin's view of the newest session of channel `ch`.
+pub async fn newest_session(t: &TestServer, ch: u64) -> Value {
+    let list = t
+        .admin
+        .get(&format!("/api/v1/sessions?channel_id={ch}"))
+        .await
+        .json();
+    list["sessions"][0].clone()
+}
+
+/// Reads a Server-Sent Events response frame by frame.
+pub struct SseReader {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl SseReader {
+    pub async fn open(url: &str, headers: &[(&str, String)]) -> SseReader {
+        let http = crate::support::client_builder().build().unwrap();
+        let mut rb = http.get(url);
+        for (k, v) in headers {
+            rb = rb.header(*k, v);
+        }
+        let resp = rb.send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "event stream {url}");
+        SseReader {
+            resp,
+            buf: String::new(),
+        }
+    }
+
+    pub async fn visitor(t: &TestServer, v: &Visitor, last: Option<u64>) -> SseReader {
+        let mut h = vec![(
+            "authorization",
+            format!("Bearer {}", v.token.as_deref().unwrap()),
+        )];
+        if let Some(o) = &v.origin {
+            h.push(("origin", o.clone()));
+        }
+        if let Some(l) = last {
+            h.push(("last-event-id", l.to_string()));
+        }
+        SseReader::open(&format!("{}/livechat/{}/events", t.base(), v.ch), &h).await
+    }
+
+    /// The next event (id, JSON data), or None after `wait` without one.
+    pub async fn next(&mut self, wait: Duration) -> Option<(u64, Value)> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(i) = self.buf.find("\n\n") {
+                let frame: String = self.buf.drain(..i + 2).collect();
+                let mut id = 0;
+                let mut data = String::new();
+                for line in frame.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().unwrap_or(0);
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if data.is_empty() {
+                    continue;
+                }
+                return Some((id, serde_json::from_str(&data).unwrap()));
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, self.resp.chunk()).await {
+                Ok(Ok(Some(bytes))) => self.buf.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Events until one satisfies `stop` (included); panics after 10 s.
+    pub async fn until(&mut self, stop: impl Fn(&Value) -> bool) -> Vec<(u64, Value)> {
+        let mut got = Vec::new();
+        loop {
+            match self.next(Duration::from_secs(10)).await {
+                Some(ev) => {
+                    let done = stop(&ev.1);
+                    got.push(ev);
+                    if done {
+                        return got;
+                    }
+                }
+                None => panic!("stream ended or stalled; got {got:#?}"),
+            }
+        }
+    }
+}
+
+fn text_is(ev: &Value, text: &str) -> bool {
+    ev["kind"] == "message" && ev["data"]["text"] == text
+}
+
+#[tokio::test]
+async fn visitor_writes_agent_replies_history_keeps_both_but_no_notes() {
+    let t = TestServer::start().await;
+    let ch = livechat_channel(&t, &[SITE], true).await;
+    let mut v = Visitor::new(&t, ch, Some(SITE));
+
+    let cfg = v.get("/config").await;
+    assert_eq!(cfg.status, 200);
+    assert_eq!(
+        cfg.header("access-control-allow-origin").as_deref(),
+        Some(SITE)
+    );
+    assert!(cfg.header("vary").unwrap_or_default().contains("Origin"));
+    let cfg = cfg.json();
+    assert_eq!(cfg["title"], "Chat with us");
+    assert_eq!(cfg["prechat_form"], true);
+
+    v.start("Ann Visitor", "ann@example.com").await;
+    let r = v.say("Do you have an appointment on Friday?", "c1").await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let first = r.json()["message"].clone();
+    assert_eq!(first["from"], "visitor");
+    assert_eq!(first["client_id"], "c1");
+    // A retry with the same client id is stored once.
+    let again = v.say("Do you have an appointment on Friday?", "c1").await;
+    assert_eq!(again.json()["message"]["id"], first["id"]);
+
+    // The agent sees it in the inbox like any channel.
+    let s = newest_session(&t, ch).await;
+    assert_eq!(s["channel_kind"], "livechat");
+    assert_eq!(s["contact_name"], "Ann Visitor");
+    assert_eq!(s["message_count"], 1);
+    let sid = s["id"].as_u64().unwrap();
+    let reply = t
+        .admin
+        .post(
+            &format!("/api/v1/sessions/{sid}/messages"),
+            json!({"text": "Yes, 10:00 is free."}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    assert_eq!(reply.json()["status"], "sent");
+    let note = t
+        .admin
+        .post(
+            &format!("/api/v1/sessions/{sid}/notes"),
+            json!({"text": "SECRET internal note"}),
+        )
+        .await;
+    assert_eq!(note.status, 201);
+
+    let h = v.get("/history").await;
+    assert_eq!(h.status, 200, "{}", h.text());
+    let h = h.json();
+    let msgs = h["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 2, "{h:#}");
+    assert_eq!(msgs[0]["text"], "Do you have an appointment on Friday?");
+    assert_eq!(msgs[1]["from"], "agent");
+    assert_eq!(msgs[1]["agent"], "Ada");
+    assert!(!h.to_string().contains("SECRET"));
+    assert_eq!(h["session_id"].as_u64(), Some(sid));
+    assert_eq!(h["session_status"], "open");
+    // One specific session of their own works too.
+    assert_eq!(
+        v.get(&format!("/history?session_id={sid}")).await.status,
+        200
+    );
+
+    // The contact carries the e-mail from the pre-chat form.
+    let d = t.admin.get(&format!("/api/v1/sessions/{sid}")).await.json();
+    assert_eq!(d["contact"]["email"], "ann@example.com");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn origins_are_enforced_and_refusals_store_nothing() {
+    let t = TestServer::start().await;
+    let ch = livechat_channel(&t, &[SITE], false).await;
+    let evil = "https://evil.example";
+
+    // Preflight: allowed origin gets the CORS grant, others a 403.
+    let ok = Visitor::new(&t, ch, Some(SITE));
+    let pre = ok.req(Method::OPTIONS, "/messages", None).await;
+    assert_eq!(pre.status, 204);
+    assert_eq!(
+        pre.header("access-control-allow-origin").as_deref(),
+        Some(SITE)
+    );
+    assert!(
+        pre.header("access-control-allow-headers")
+            .unwrap()
+            .contains("authorization")
+    );
+    let mut bad = Visitor::new(&t, ch, Some(evil));
+    assert_eq!(
+        bad.req(Method::OPTIONS, "/messages", None).await.status,
+        403
+    );
+
+    let visitors_before = count(&t, tables::LIVECHAT_VISITORS).await;
+    let r = bad.post("/visitors", json!({})).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.code(), "forbidden");
+    assert_eq!(count(&t, tables::LIVECHAT_VISITORS).await, visitors_before);
+    assert_eq!(bad.get("/config").await.status, 403);
+
+    // A valid token does not help from a foreign origin.
+    let mut good = Visitor::new(&t, ch, Some(SITE));
+    good.start("", "").await;
+    bad.token = good.token.clone();
+    assert_eq!(bad.say("hi from evil", "e1").await.status, 403);
+    assert_eq!(bad.get("/history").await.status, 403);
+    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+    assert_eq!(count(&t, tables::SESSIONS).await, 0);
+
+    // Without Origin (curl): config only.
+    let mut curl = Visitor::new(&t, ch, None);
+    assert_eq!(curl.get("/config").await.status, 200);
+    assert_eq!(curl.post("/visitors", json!({})).await.status, 403);
+    curl.token = good.token.clone();
+    assert_eq!(curl.say("hi from curl", "k1").await.status, 403);
+    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+
+    // Unknown channels and channels of another kind are not live chats.
+    let sms = t
+        .channel(json!({"kind": "sms", "name": "SMS", "api_base": "http://127.0.0.1:9", "credentials": {"account_sid": "AC1", "auth_token": "x", "from_number": "+4930"}}))
+        .await;
+    assert_eq!(
+        Visitor::new(&t, sms, Some(SITE))
+            .get("/config")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        Visitor::new(&t, 999, Some(SITE))
+            .get("/config")
+            .await
+            .status,
+        404
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn forged_unknown_and_foreign_tokens_are_401_and_other_sessions_404() {
+    let t = TestServer::start().await;
+    let ch = livechat_channel(&t, &[SITE], false).await;
+    let ch2 = livechat_channel(&t, &[SITE], false).await;
+    let mut v = Visitor::new(&t, ch, Some(SITE));
+    assert_eq!(v.say("no token", "n1").await.status, 401);
+    assert_eq!(v.get("/history").await.status, 401);
+    for forged in [
+        "lcv_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "swb_nottheone",
+        "lcv_",
+    ] {
+        v.token = Some(forged.into());
+        let r = v.say("forged", "f1").await;
+        assert_eq!(r.status, 401, "{forged}");
+        assert_eq!(r.code(), "unauthorized");
+    }
+    // A token of another live chat is unknown here.
+    let mut other = Visitor::new(&t, ch2, Some(SITE));
+    other.start("", "").await;
+    v.token = other.token.clone();
+    assert_eq!(v.say("wrong channel", "w1").await.status, 401);
+    // A visitor token is no agent credential.
+    let as_agent = Client::with_bearer(&t.base(), other.token.as_deref().unwrap());
+    assert_eq!(as_agent.get("/api/v1/sessions").await.status, 401);
+    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+
+    // Another visitor's session id: not found.
+    let mut a = Visitor::new(&t, ch, Some(SITE));
+    a.start("", "").await;
+    let mut b = Visitor::new(&t, ch, Some(SITE));
+    b.start("", "").await;
+    let sa = a.say("mine", "a1").await.json()["message"]["session_id"]
+        .as_u64()
+        .unwrap();
+    b.say("b's", "b1").await;
+    let r = b.get(&format!("/history?session_id={sa}")).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    assert!(!r.text().contains("mine"));
+    assert_eq!(b.get("/history?session_id=999999").await.status, 404);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_nothing_is_stored() {
+    let t = TestServer::start().await;
+    let ch = livechat_channel(&t, &[SITE], true).await;
+    let mut v = Visitor::new(&t, ch, Some(SITE));
+    for (body, field) in [
+        (json!({}), "name"),
+        (json!({"name": "Ann"}), "email"),
+        (json!({"name": "Ann", "email": "not-an-email"}), "email"),
+        (json!({"name": "x".repeat(101), "email": "a@b.de"}), "name"),
+        (json!({"name": "  ", "email": "a@b.de"}), "name"),
+    ] {
+        let r = v.post("/visitors", body.clone()).await;
+        assert_eq!(r.status, 422, "{body}: {}", r.text());
+        assert!(
+            r.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(field)
+        );
+    }
+    assert_eq!(count(&t, tables::LIVECHAT_VISITORS).await, 0);
+    assert_eq!(count(&t, tables::CONTACTS).await, 0);
+
+    v.start("Ann", "ann@example.com").await;
+    assert_eq!(v.say("   ", "e1").await.status, 422);
+    assert_eq!(v.say(&"x".repeat(4001), "e2").await.status, 422);
+    assert_eq!(v.say("ok", "bad id with spaces").await.status, 422);
+    let huge = v
+        .post(
+            "/messages",
+            json!({"text": "y".repeat(2 << 20), "client_id": "h"}),
+        )
+        .await;
+    assert_eq!(huge.status, 413, "{}", huge.text());
+    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+    assert_eq!(v.say(&"é".repeat(4000), "max").await.status, 201);
+    t.stop().await;
+}
+
+// The buckets refill with the (real) clock, so a slow machine may earn a request back while a
+// test floods; the bounds below allow for that and stay exact about what matters.
+
+#[tokio::test]
+async fn a_flood_from_one_token_is_throttled() {
+    let t = TestServer::start().await;
+    let ch = livechat_channel(&t, &[SITE], false).await;
+    let mut v = Visitor::new(&t, ch, Some(SITE));
+    v.start("", "").await;
+    let started = std::time::Instant::now();
+    let mut accepted = 0u64;
+    let refused = loop {
+        let r = v
+            .say(&format!("m{accepted}"), &format!("c{accepted}"))
+            .await;
+        if r.status != 201 {
+            break r;
+        }
+        accepted += 1;
+        assert!(accepted < 100, "never throttled");
+    };
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert_eq!(refused.header("retry-after").as_deref(), Some("1"));
+    assert_eq!(
+        refused.header("access-control-allow-origin").as_deref(),
+        Some(SITE)
+    );
+    let slack = started.elapsed().as_secs() + 1;
+    assert!((10..=10 + slack).contains(&accepted), "{accepted} accepted");
+    assert_eq!(count(&t, tables::MESSAGES).await, accepted);
+    // Another visitor is not affected; time refills the bucket.
+    let mut w = Visitor::new(&t, ch, Some(SITE));
+    w.start("", "").await;
+    assert_eq!(w.say("other", "o1").await.status, 201);
+    t.clock.advance_ms(1_000);
+    assert_eq!(v.say("later", "later").await.status, 201);
+    assert_eq!(v.say("too soon", "soon").await.status, 429);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn one_address_is_throttled_across_tokens() {
+    let t = TestServer::start().await;
+    let ch = livechat_channel(&t, &[SITE], false).await;
+    // 60 state-changing requests a minute per address, whatever the token: new visitors, and
+    // 9 messages from each (below the per-token limit of 10).
+    let started = std::time::Instant::now();
+    let (mut requests, mut messages) = (0u64, 0u64);
+    let refused = 'flood: loop {
+        let mut v = Visitor::new(&t, ch, Some(SITE));
+        let r = v.post("/visitors", json!({})).await;
+        if r.status != 201 {
+            break r;
+        }
+        requests += 1;
+        v.token = Some(r.json()["visitor_token"].as_str().unwrap().to_string());
+        for i in 0..9 {
+            let r = v.say(&format!("{requests}/{i}"), &format!("c{i}")).await;
+            if r.status != 201 {
+                break 'flood r;
+            }
+            requests += 1;
+            messages += 1;
+        }
+        assert!(requests < 300, "never throttled");
+    };
+    assert_eq!(refused.status, 429, "{}", refused.text());
+    assert!(refused.header("retry-after").is_some());
+    let slack = started.elapsed().as_secs() + 1;
+    assert!((60..=60 + slack).contains(&requests), "{requests} accepted");
+    assert_eq!(count(&t, tables::MESSAGES).await, messages);
+    t.clock.advance_ms(60_000);
+    Visitor::new(&t, ch, Some(SITE)).start("", "").await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn offline_form_lands_in_the_inbox_and_presence_decides_online() {
+    let t = TestServer::start().await;
+    let (agent_id, agent) = t.user("otto", "agent").await;
+    let ch = t
+        .channel(
+            json!({"kind": "livechat", "name": "Site", "members": [agent_id],
+            "livechat": {"allowed_origins": [SITE], "prechat_form": true}}),
+        )
+        .await;
+    let v = Visitor::new(&t, ch, Some(SITE));
+    assert_eq!(v.get("/config").await.json()["online"], false);
+    // A request by the member makes them online for a few minutes.
+    agent.get("/api/v1/me").await;
+    assert_eq!(v.get("/config").await.json()["online"], true);
+    t.clock.advance_ms(4 * 60_000);
+    assert_eq!(v.get("/config").await.json()["online"], false);
+    // An open event stream keeps them online.
+    let stream = SseReader::open(
+        &format!("{}/api/v1/events", t.base()),
+        &[("cookie", agent.cookie.clone().unwrap())],
+    )
+    .await;
+    t.clock.advance_ms(10 * 60_000);
+    assert_eq!(v.get("/config").await.json()["online"], true);
+    drop(stream);
+
+    // Offline message: required fields, then a session in the inbox.
+    let mut v = Visitor::new(&t, ch, Some(SITE));
+    let r = v
+        .post("/offline", json!({"name": "Olga", "text": "Call me back"}))
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(count(&t, tables::SESSIONS).await, 0);
+    let r = v
+        .post(
+            "/offline",
+            json!({"name": "Olga", "email": "olga@example.com", "text": "Please call me back"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let j = r.json();
+    v.token = Some(j["visitor_token"].as_str().unwrap().to_string());
+    let s = newest_session(&t, ch).await;
+    assert_eq!(s["contact_name"], "Olga");
+    assert_eq!(s["last_preview"], "Please call me back");
+    let d = agent
+        .get(&format!("/api/v1/sessions/{}", s["id"]))
+        .await
+        .json();
+    assert_eq!(d["contact"]["email"], "olga@example.com");
+    assert!(
+        d["timeline"].to_string().contains("offline_message"),
+        "{d:#}"
+    );
+    // The visitor keeps their conversation.
+    assert_eq!(
+        v.get("/history").await.json()["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn visitor_stream_shows_replies_typing_and_read_but_never_notes_or_others() {
+    let t = TestServer::start().await;
+    let ch = livechat_channel(&t, &[SITE], false).await;
+    let mut a = Visitor::new(&t, ch, Some(SITE));
+    a.start("Ann", "").await;
+    let mut b = Visitor::new(&t, ch, Some(SITE));
+    b.start("Bob", "").await;
+    let mut agent_events = SseReader::open(
+        &format!("{}/api/v1/events", t.base()),
+        &[("cookie", t.admin.cookie.clone().unwrap())],
+    )
+    .await;
+    let mut sa = SseReader::visitor(&t, &a, None).await;
+
+    let ma = a.say("Hello from Ann", "a1").await.json()["message"].clone();
+    let sid_a = ma["session_id"].as_u64().unwrap();
+    let mb = b.say("Hello from Bob", "b1").await.json()["message"].clone();
+    let sid_b = mb["session_id"].as_u64().unwrap();
+    // The agent sees both live, and the visitor's typing.
+    agent_events
+        .until(|e| e["kind"] == "message.created" && e["data"]["text"] == "Hello from Bob")
+        .await;
+    assert_eq!(a.post("/typing", json!({})).await.status, 204);
+    agent_events
+        .until(|e| e["kind"] == "livechat.typing" && e["data"]["from"] == "visitor")
+        .await;
+
+    let post = |path: String, text: &'static str| {
+        let c = t.admin.clone();
+        async move { c.post(&path, json!({"text": text})).await }
+    };
+    assert_eq!(
+        t.admin
+            .post(&format!("/api/v1/sessions/{sid_a}/typing"), json!({}))
+            .await
+            .status,
+        204
+    );
+    post(format!("/api/v1/sessions/{sid_a}/notes"), "SECRET note").await;
+    post(format!("/api/v1/sessions/{sid_b}/messages"), "Reply to Bob").await;
+    let reply = post(format!("/api/v1/sessions/{sid_a}/messages"), "Reply to Ann").await;
+    let reply_id = reply.json()["id"].as_u64().unwrap();
+    t.admin
+        .post(&format!("/api/v1/sessions/{sid_a}/read"), json!({}))
+        .await;
+
+    let got = sa.until(|e| e["kind"] == "read").await;
+    let all = serde_json::to_string(&got).unwrap();
+    assert!(!all.contains("SECRET"), "{all}");
+    assert!(!all.contains("Bob"), "{all}");
+    assert!(
+        got.iter()
+            .any(|(_, e)| text_is(e, "Hello from Ann") && e["data"]["from"] == "visitor")
+    );
+    assert!(
+        got.iter()
+            .any(|(_, e)| e["kind"] == "typing" && e["data"]["name"] == "Ada")
+    );
+    assert!(
+        got.iter()
+            .any(|(_, e)| text_is(e, "Reply to Ann") && e["data"]["agent"] == "Ada")
+    );
+    assert!(got.iter().any(|(_, e)| e["kind"] == "session"));
+    // Event ids only grow.
+    assert!(got.windows(2).all(|w| w[0].0 < w[1].0));
+
+    // The visitor reads the reply: agents see it as `read`.
+    assert_eq!(
+        a.post("/read", json!({"up_to": reply_id})).await.status,
+        204
+    );
+    let msgs = t
+        .admin
+        .get(&format!("/api/v1/sessions/{sid_a}/messages"))
+        .await
+        .json();
+    let r = msgs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == reply_id)
+        .unwrap()
+        .clone();
+    assert_eq!(r["status"], "read");
+    // Typing is only for live-chat sessions.
+    let sms = t
+        .channel(json!({"kind": "sms", "name": "SMS", "api_base": "http://127.0.0.1:9", "credentials": {"account_sid": "AC1", "auth_token": "x", "from_number": "+4930"}}))
+        .await;
+    let started = t
+        .admin
+        .post(
+            "/api/v1/sessions",
+            json!({"channel_id": sms, "to": "+4930123456", "text": "hi"}),
+        )
+        .await;
+    let sms_sid = started.json()["session_id"].as_u64().unwrap();
+    assert_eq!(
+        t.admin
+            .post(&format!("/api/v1/sessions/{sms_sid}/typing"), json!({}))
+            .await
+            .status,
+        422
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn reconnecting_with_last_event_id_receives_what_was_missed() {
+    let t = TestServer::start().await;
+    let ch = livechat_channel(&t, &[SITE], false).await;
+    let mut a = Visitor::new(&t, ch, Some(SITE));
+    a.start("", "").await;
+    let sid = a.say("first", "f1").await.json()["message"]["session_id"]
+        .as_u64()
+        .unwrap();
+    let h = a.get("/history").await.json();
+    let resume = h["last_event_id"].as_u64().unwrap();
+    let mut s = SseReader::visitor(&t, &a, Some(resume)).await;
+    t.admin
+        .post(
+            &format!("/api/v1/sessions/{sid}/messages"),
+            json!({"text": "one"}),
+        )
+        .await;
+    let got = s.until(|e| text_is(e, "one")).await;
+    let seen = got.last().unwrap().0;
+    drop(s);
+    // While disconnected: two replies and a note.
+    for text in ["missed 1", "missed 2"] {
+        t.admin
+            .post(
+                &format!("/api/v1/sessions/{sid}/messages"),
+                json!({"text": text}),
+            )
+            .await;
+    }
+    t.admin
+        .post(
+            &format!("/api/v1/sessions/{sid}/notes"),
+            json!({"text": "SECRET"}),
+        )
+        .await;
+    t.admin
+        .post(
+            &format!("/api/v1/sessions/{sid}/messages"),
+            json!({"text": "last"}),
+        )
+        .await;
+    let mut s = SseReader::visitor(&t, &a, Some(seen)).await;
+    let got = s.until(|e| text_is(e, "last")).await;
+    let texts: Vec<&str> = got
+        .iter()
+        .filter(|(_, e)| e["kind"] == "message")
+        .filter_map(|(_, e)| e["data"]["text"].as_str())
+        .collect();
+    assert_eq!(texts, ["missed 1", "missed 2", "last"]);
+    assert!(!serde_json::to_string(&got).unwrap().contains("SECRET"));
+    // Without Last-Event-ID the stream starts at "now": nothing old is replayed.
+    let mut fresh = SseReader::visitor(&t, &a, None).await;
+    assert!(fresh.next(Duration::from_millis(300)).await.is_none());
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn uploads_check_switch_size_and_type_before_storing() {
+    let t = TestServer::start().await;
+    let ch = livechat_channel(&t, &[SITE], false).await;
+    let mut v = Visitor::new(&t, ch, Some(SITE));
+    v.start("", "").await;
+    let url = format!("{}/livechat/{ch}/uploads", t.base());
+    let send = |ctype: &'static str, body: Vec<u8>| {
+        let v = &v;
+        let url = url.clone();
+        async move {
+            let rb = v
+                .http
+                .http
+                .post(url)
+                .header("origin", SITE)
+                .header(
+                    "authorization",
+                    format!("Bearer {}", v.token.as_deref().unwrap()),
+                )
+                .header("content-type", ctype)
+                .header("x-filename", "photo.png")
+                .body(body);
+            v.http.send(rb).await
+        }
+    };
+    assert_eq!(send("text/plain", b"hello".to_vec()).await.status, 415);
+    let big = send("image/png", vec![0u8; (10 << 20) + 1]).await;
+    assert_eq!(big.status, 413, "{}", big.text());
+    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+    // Uploads switched off for the channel.
+    let off = t
+        .channel(json!({"kind": "livechat", "name": "NoFiles",
+            "livechat": {"allowed_origins": [SITE], "prechat_form": false, "uploads": false}}))
+        .await;
+    let mut w = Visitor::new(&t, off, Some(SITE));
+    w.start("", "").await;
+    let r = w
+        .http
+        .send(
+            w.http
+                .http
+                .post(format!("{}/livechat/{off}/uploads", t.base()))
+                .header("origin", SITE)
+                .header(
+                    "authorization",
+                    format!("Bearer {}", w.token.as_deref().unwrap()),
+                )
+                .header("content-type", "image/png")
+                .body(vec![0x89, b'P', b'N', b'G']),
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn widget_script_admin_snippet_and_demo_page() {
+    let t = TestServer::start().await;
+    let ch = livechat_channel(&t, &[SITE], true).await;
+    let anon = Client::anonymous(&t.base());
+    let js = anon.get("/widget.js").await;
+    assert_eq!(js.status, 200);
+    assert!(
+        js.header("content-type")
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert_eq!(
+        js.header("cache-control").as_deref(),
+        Some("public, max-age=300")
+    );
+    assert!(js.text().contains("attachShadow"));
+
+    let page = t.admin.get(&format!("/admin/livechat/{ch}")).await;
+    assert_eq!(page.status, 200);
+    let snippet = format!(
+        r#"<script src="{}/widget.js" data-channel="{ch}" async></script>"#,
+        t.base()
+    );
+    let shown = page
+        .text()
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#34;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"");
+    assert!(shown.contains(&snippet), "{shown}");
+    let demo = t.admin.get(&format!("/livechat/demo/{ch}")).await;
+    assert_eq!(demo.status, 200);
+    assert!(demo.text().contains(&format!(
+        r#"<script src="/widget.js" data-channel="{ch}" async>"#
+    )));
+
+    let (_, agent) = t.user("otto", "agent").await;
+    assert_eq!(
+        agent.get(&format!("/admin/livechat/{ch}")).await.status,
+        403
+    );
+    assert_eq!(agent.get(&format!("/livechat/demo/{ch}")).await.status, 403);
+    assert_eq!(anon.get(&format!("/livechat/demo/{ch}")).await.status, 303);
+    assert_eq!(t.admin.get("/livechat/demo/999").await.status, 404);
+    t.stop().await;
+}
