@@ -140,6 +140,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         shutdown: shutdown.clone(),
         touched: Mutex::new(Default::default()),
         delivery: Arc::new(tokio::sync::Notify::new()),
+        sse_bodies: Default::default(),
         presence: Default::default(),
         media_secret,
         livechat: Default::default(),

@@ -109,11 +109,62 @@ impl Drop for PresenceGuard {
     }
 }
 
-fn to_sse(ev: &Event) -> SseEvent {
-    let body = serde_json::json!({ "seq": ev.seq, "at": ev.at, "kind": ev.kind, "data": ev.data });
+/// Encoded event bodies shared by every stream of one server, so an event fanned out to N
+/// streams is serialized once, not N times (a ring indexed by sequence number).
+pub struct BodyCache {
+    slots: std::sync::Mutex<Vec<Slot>>,
+}
+
+/// (sequence number, encoded body)
+type Slot = Option<(u64, Arc<str>)>;
+
+const CACHE_SLOTS: usize = 1024;
+
+impl Default for BodyCache {
+    fn default() -> Self {
+        Self {
+            slots: std::sync::Mutex::new(vec![None; CACHE_SLOTS]),
+        }
+    }
+}
+
+impl BodyCache {
+    fn body(&self, ev: &Event) -> Arc<str> {
+        let slot = (ev.seq % CACHE_SLOTS as u64) as usize;
+        if let Ok(s) = self.slots.lock()
+            && let Some(Some((seq, body))) = s.get(slot)
+            && *seq == ev.seq
+        {
+            return body.clone();
+        }
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            seq: u64,
+            at: i64,
+            kind: &'a str,
+            data: &'a serde_json::Value,
+        }
+        let body: Arc<str> = serde_json::to_string(&Body {
+            seq: ev.seq,
+            at: ev.at,
+            kind: &ev.kind,
+            data: &ev.data,
+        })
+        .unwrap_or_default()
+        .into();
+        if let Ok(mut s) = self.slots.lock()
+            && let Some(x) = s.get_mut(slot)
+        {
+            *x = Some((ev.seq, body.clone()));
+        }
+        body
+    }
+}
+
+fn to_sse(st: &AppState, ev: &Event) -> SseEvent {
     SseEvent::default()
         .id(ev.seq.to_string())
-        .data(body.to_string())
+        .data(&*st.sse_bodies.body(ev))
 }
 
 struct Cursor {
@@ -161,7 +212,7 @@ impl Cursor {
         if !access::can_receive(&self.user, &self.vis, &ev.audience) {
             return true;
         }
-        tx.send(Ok(to_sse(ev))).await.is_ok()
+        tx.send(Ok(to_sse(st, ev))).await.is_ok()
     }
 
     /// Replays the persisted log after `self.last`.

@@ -94,6 +94,185 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("error.back", "Back", "Zurück"),
     ("common.save", "Save", "Speichern"),
     ("common.cancel", "Cancel", "Abbrechen"),
+    ("inbox.title", "External chat", "Externer Chat"),
+    ("inbox.mine", "Mine", "Meine"),
+    ("inbox.unassigned", "Unassigned", "Offen"),
+    ("inbox.all", "All", "Alle"),
+    ("inbox.archived", "Archived", "Archiv"),
+    ("inbox.all_channels", "All channels", "Alle Kanäle"),
+    ("inbox.sort_activity", "Last activity", "Letzte Aktivität"),
+    ("inbox.sort_arrival", "Arrival", "Eingang"),
+    (
+        "inbox.empty_list",
+        "No conversations here.",
+        "Keine Unterhaltungen.",
+    ),
+    (
+        "inbox.pick_one",
+        "Select a conversation on the left.",
+        "Wählen Sie links eine Unterhaltung.",
+    ),
+    ("inbox.load_more", "Load more", "Mehr laden"),
+    ("inbox.back", "Back", "Zurück"),
+    ("inbox.pickup", "Pick up", "Übernehmen"),
+    ("inbox.transfer", "Transfer", "Weiterleiten"),
+    ("inbox.note", "Note", "Notiz"),
+    ("inbox.end", "End chat", "Chat beenden"),
+    ("inbox.archive", "Archive", "Archivieren"),
+    ("inbox.unarchive", "Unarchive", "Wiederherstellen"),
+    ("inbox.mute", "Mute", "Stumm"),
+    ("inbox.unmute", "Unmute", "Ton an"),
+    ("inbox.call", "Call", "Anrufen"),
+    ("inbox.details", "Details", "Details"),
+    ("inbox.nobody", "Unassigned", "Nicht zugewiesen"),
+    ("inbox.owner", "Owner", "Bearbeiter"),
+    ("inbox.closed", "Closed", "Beendet"),
+    ("inbox.open", "Open", "Offen"),
+    ("inbox.today", "Today", "Heute"),
+    ("inbox.yesterday", "Yesterday", "Gestern"),
+    ("inbox.now", "now", "jetzt"),
+    ("inbox.min", "min", "Min."),
+    ("inbox.internal_note", "Internal note", "Interne Notiz"),
+    ("inbox.reply", "Reply", "Antwort"),
+    ("inbox.placeholder", "Type a message", "Nachricht schreiben"),
+    (
+        "inbox.note_placeholder",
+        "Internal note, visible to colleagues only",
+        "Interne Notiz, nur für Kollegen sichtbar",
+    ),
+    ("inbox.send", "Send", "Senden"),
+    ("inbox.attach", "Attach a file", "Datei anhängen"),
+    ("inbox.camera", "Take a photo", "Foto aufnehmen"),
+    ("inbox.emoji", "Emoji", "Emoji"),
+    (
+        "inbox.drop",
+        "Drop files to attach",
+        "Dateien zum Anhängen hier ablegen",
+    ),
+    ("inbox.retry", "Retry", "Erneut senden"),
+    ("inbox.failed", "Not delivered", "Nicht zugestellt"),
+    ("inbox.status_queued", "Queued", "Wartet"),
+    (
+        "inbox.status_unknown",
+        "Outcome unknown",
+        "Ergebnis unbekannt",
+    ),
+    ("inbox.status_sent", "Sent", "Gesendet"),
+    ("inbox.status_delivered", "Delivered", "Zugestellt"),
+    ("inbox.status_read", "Read", "Gelesen"),
+    ("inbox.file_expired", "File expired", "Datei abgelaufen"),
+    (
+        "inbox.file_pending",
+        "Fetching file…",
+        "Datei wird geladen…",
+    ),
+    (
+        "inbox.file_failed",
+        "File unavailable",
+        "Datei nicht verfügbar",
+    ),
+    (
+        "inbox.window_human",
+        "More than 24 hours since the customer's last message: your reply is sent with Messenger's HUMAN_AGENT tag (allowed for 7 days).",
+        "Mehr als 24 Stunden seit der letzten Kundennachricht: Ihre Antwort wird mit dem HUMAN_AGENT-Tag von Messenger gesendet (7 Tage erlaubt).",
+    ),
+    ("inbox.templates", "Templates", "Vorlagen"),
+    (
+        "inbox.no_templates",
+        "No approved templates are available yet. An administrator can add WhatsApp templates.",
+        "Noch keine freigegebenen Vorlagen. Ein Administrator kann WhatsApp-Vorlagen anlegen.",
+    ),
+    ("inbox.template_send", "Send template", "Vorlage senden"),
+    (
+        "inbox.choose_template",
+        "Choose a template",
+        "Vorlage wählen",
+    ),
+    ("inbox.transfer_to", "Transfer to", "Weiterleiten an"),
+    (
+        "inbox.transfer_note",
+        "Note for your colleague (optional)",
+        "Notiz für die Kollegin / den Kollegen (optional)",
+    ),
+    ("inbox.result", "Result (optional)", "Ergebnis (optional)"),
+    ("inbox.close_note", "Note (optional)", "Notiz (optional)"),
+    ("inbox.customer", "Customer", "Kunde"),
+    ("inbox.name", "Name", "Name"),
+    ("inbox.number", "Number", "Nummer"),
+    ("inbox.channel", "Channel", "Kanal"),
+    (
+        "inbox.business_number",
+        "Business number",
+        "Geschäftsnummer",
+    ),
+    ("inbox.arrived", "Arrived", "Eingegangen"),
+    ("inbox.session", "Conversation", "Unterhaltung"),
+    (
+        "inbox.previous",
+        "Previous conversations",
+        "Frühere Unterhaltungen",
+    ),
+    ("inbox.timeline", "Timeline", "Verlauf"),
+    ("inbox.none", "None", "Keine"),
+    ("inbox.new_message", "New message", "Neue Nachricht"),
+    (
+        "inbox.new_session",
+        "New customer waiting",
+        "Neuer Kunde wartet",
+    ),
+    ("inbox.you", "You", "Sie"),
+    ("inbox.status", "Status", "Status"),
+    ("inbox.uploading", "Uploading", "Wird hochgeladen"),
+    ("inbox.blocked", "Blocked", "Gesperrt"),
+    ("inbox.muted", "Muted", "Stumm"),
+    (
+        "inbox.reconnecting",
+        "reconnecting…",
+        "Verbindung wird wiederhergestellt…",
+    ),
+    (
+        "inbox.error",
+        "Something went wrong",
+        "Etwas ist schiefgegangen",
+    ),
+    ("inbox.remove", "Remove", "Entfernen"),
+    ("inbox.close", "Close", "Schließen"),
+    (
+        "inbox.desktop_denied",
+        "The browser refused desktop notifications. Allow them in the browser's site settings.",
+        "Der Browser hat Desktop-Benachrichtigungen abgelehnt. Erlauben Sie sie in den Website-Einstellungen des Browsers.",
+    ),
+    (
+        "inbox.not_available",
+        "This action is not available on this server yet.",
+        "Diese Aktion ist auf diesem Server noch nicht verfügbar.",
+    ),
+    (
+        "inbox.earlier",
+        "Load earlier messages",
+        "Ältere Nachrichten laden",
+    ),
+    ("inbox.customer_label", "Customer", "Kunde"),
+    ("tl.opened", "Conversation opened", "Unterhaltung eröffnet"),
+    ("tl.started", "Started by", "Begonnen von"),
+    ("tl.picked_up", "Picked up", "Übernommen"),
+    ("tl.assigned", "Assigned", "Zugewiesen"),
+    ("tl.transferred", "Transferred", "Weitergeleitet"),
+    ("tl.note", "Note added", "Notiz hinzugefügt"),
+    ("tl.closed", "Chat ended", "Chat beendet"),
+    (
+        "tl.closed_inactive",
+        "Closed after inactivity",
+        "Wegen Inaktivität beendet",
+    ),
+    ("tl.archived", "Archived", "Archiviert"),
+    ("tl.unarchived", "Unarchived", "Wiederhergestellt"),
+    ("tl.blocked", "Contact blocked", "Kontakt gesperrt"),
+    ("tl.call", "Call", "Anruf"),
+    ("ch.sms", "SMS", "SMS"),
+    ("ch.whatsapp", "WhatsApp", "WhatsApp"),
+    ("ch.messenger", "Messenger", "Messenger"),
+    ("ch.livechat", "Live Chat", "Live-Chat"),
 ];
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
@@ -114,6 +293,22 @@ impl I18n {
             },
             None => key,
         }
+    }
+    /// Every string whose key starts with one of `prefixes`, as a JSON object for `static/*.js`
+    /// (rendered into a data attribute, so askama's escaping applies).
+    pub fn bundle(&self, prefixes: &[&str]) -> String {
+        let map: serde_json::Map<String, serde_json::Value> = STRINGS
+            .iter()
+            .filter(|(k, _, _)| prefixes.iter().any(|p| k.starts_with(p)))
+            .map(|(k, en, de)| {
+                let v = match self.0 {
+                    Lang::En => en,
+                    Lang::De => de,
+                };
+                ((*k).to_string(), serde_json::Value::from(*v))
+            })
+            .collect();
+        serde_json::Value::Object(map).to_string()
     }
     pub fn code(&self) -> &'static str {
         match self.0 {

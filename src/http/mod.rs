@@ -59,6 +59,8 @@ pub struct AppInner {
     /// Which agents are online (open event stream or a recent browser request): live-chat
     /// availability and assign-on-arrival.
     pub presence: crate::domain::presence::Presence,
+    /// Serialized SSE event bodies shared by all streams (see `events::BodyCache`).
+    pub sse_bodies: events::BodyCache,
     /// Per-install key for signed, expiring media links (`/media/{id}/{expires}/{sig}`).
     pub media_secret: Vec<u8>,
     /// Live-chat visitor rate limits and signal throttles.

@@ -389,7 +389,6 @@ async fn visitor_uploads_an_image() {
 }
 
 #[tokio::test]
-#[ignore = "needs inbox branch (the agent inbox page /chat/external)"]
 async fn agent_inbox_renders_visitor_xss_as_text() {
     let t = TestServer::start().await;
     let ch = crate::livechat::livechat_channel(&t, &[crate::livechat::SITE], true).await;

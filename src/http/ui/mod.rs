@@ -2,6 +2,7 @@
 
 mod admin_users;
 mod directory;
+mod inbox;
 pub mod login;
 mod settings;
 mod setup;
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin_users::router())
         .merge(workflow_admin::router())
         .merge(directory::router())
+        .merge(inbox::router())
 }
 
 /// What every page's frame needs.
@@ -39,6 +41,13 @@ pub struct Chrome {
     pub js: String,
     /// Which navigation entry is active.
     pub nav: &'static str,
+    /// The event-log position the page was rendered at (`data-seq`): the page's script resumes
+    /// the event stream from here, so nothing between render and connect is missed.
+    pub seq: Option<u64>,
+    /// UI strings for the scripts (JSON, in a data attribute).
+    pub strings: String,
+    /// A page-specific script after `app.js`.
+    pub page_js: Option<String>,
 }
 
 impl Chrome {
@@ -57,6 +66,13 @@ impl Chrome {
             css: state.assets.url("app.css"),
             js: state.assets.url("app.js"),
             nav,
+            seq: None,
+            strings: if who.is_some() {
+                I18n(lang).bundle(&["inbox.", "tl.", "ch.", "common."])
+            } else {
+                String::new()
+            },
+            page_js: None,
         }
     }
     pub fn is_admin(&self) -> bool {
