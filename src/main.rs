@@ -296,14 +296,14 @@ async fn serve(cfg: Config) -> Result<String, String> {
 
 /// Through the running server's control socket, else directly on the database file.
 async fn dispatch(cfg: &Config, req: Request) -> Result<String, String> {
-    if control::socket_path(&cfg.data_dir).exists() {
-        if let Ok(resp) = control::send(&cfg.data_dir, &req).await {
-            return if resp.ok {
-                Ok(resp.message)
-            } else {
-                Err(resp.message)
-            };
-        }
+    if control::socket_path(&cfg.data_dir).exists()
+        && let Ok(resp) = control::send(&cfg.data_dir, &req).await
+    {
+        return if resp.ok {
+            Ok(resp.message)
+        } else {
+            Err(resp.message)
+        };
     }
     let path = cfg.db_path();
     let clock = Arc::new(SystemClock);

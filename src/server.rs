@@ -80,7 +80,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     };
 
     let no_users = store
-        .read(|rtx| users::count(rtx))
+        .read(users::count)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         == 0;
@@ -124,6 +124,8 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let router = http::app(state.clone());
     let make = router.into_make_service_with_connect_info::<SocketAddr>();
 
+    crate::domain::delivery::start(&state).await;
+    crate::domain::media_fetch::start(&state);
     crate::jobs::spawn_all(state.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::control::spawn(state.clone());
 
@@ -211,11 +213,8 @@ fn notify_ready(state: &AppState) {
                 _ = st.shutdown.cancelled() => return,
                 _ = tokio::time::sleep(every) => {}
             }
-            let healthy = tokio::time::timeout(
-                every,
-                st.store.read(|rtx| crate::store::events::last_seq(rtx)),
-            )
-            .await;
+            let healthy =
+                tokio::time::timeout(every, st.store.read(crate::store::events::last_seq)).await;
             if matches!(healthy, Ok(Ok(_))) {
                 let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
             } else {

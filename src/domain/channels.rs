@@ -417,11 +417,10 @@ fn apply(ch: &mut Channel, input: &ChannelInput) -> Result<()> {
                 "title ≤ 100, greeting and offline message ≤ 500 characters",
             ));
         }
-        if !l.accent.is_empty()
-            && !(l.accent.starts_with('#')
-                && l.accent.len() <= 9
-                && l.accent[1..].chars().all(|c| c.is_ascii_hexdigit()))
-        {
+        let hex_colour = l.accent.starts_with('#')
+            && l.accent.len() <= 9
+            && l.accent[1..].chars().all(|c| c.is_ascii_hexdigit());
+        if !l.accent.is_empty() && !hex_colour {
             return Err(Error::invalid(
                 "livechat.accent",
                 "must be a hex colour like #2f6fed",

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod hooks;
 pub mod i18n;
 pub mod ops;
 pub mod ui;
@@ -91,6 +92,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ui::router())
         .merge(ops::router())
+        .merge(hooks::router())
         .merge(api_router)
         .route(
             "/api/v1/openapi.json",

@@ -20,11 +20,7 @@ pub fn router() -> Router<AppState> {
 
 /// 200 "ok" when the store answers a read; 503 otherwise.
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state
-        .store
-        .read(|rtx| crate::store::events::last_seq(rtx))
-        .await
-    {
+    match state.store.read(crate::store::events::last_seq).await {
         Ok(_) => (StatusCode::OK, "ok").into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,

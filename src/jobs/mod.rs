@@ -3,6 +3,7 @@
 //! `/metrics`; `switchboard jobs run NAME` runs one at once. Jobs work in bounded batches so a
 //! large cleanup never holds the writer for long.
 
+mod outbound_retry;
 mod sweep;
 
 use std::str::FromStr;
@@ -49,11 +50,18 @@ pub struct Job {
 }
 
 /// Every job. Add new jobs here.
-pub const JOBS: &[Job] = &[Job {
-    name: "login-session-sweep",
-    schedule: |c| &c.jobs.login_session_sweep,
-    run: |ctx| Box::pin(sweep::run(ctx)),
-}];
+pub const JOBS: &[Job] = &[
+    Job {
+        name: "login-session-sweep",
+        schedule: |c| &c.jobs.login_session_sweep,
+        run: |ctx| Box::pin(sweep::run(ctx)),
+    },
+    Job {
+        name: "outbound-retry",
+        schedule: |c| &c.jobs.outbound_retry,
+        run: |ctx| Box::pin(outbound_retry::run(ctx)),
+    },
+];
 
 /// Parse a cron expression (with seconds field). An empty string disables the job.
 pub fn parse_schedule(expr: &str) -> std::result::Result<Option<cron::Schedule>, String> {

@@ -62,6 +62,11 @@ pub const SESSION_READS: Def = TableDefinition::new("session_reads");
 /// session id ++ entry id -> `TimelineEntry`.
 pub const TIMELINE: Def = TableDefinition::new("timeline");
 
+/// channel id -> `ChannelHealth` (last inbound, last signature failure, last send error).
+pub const CHANNEL_HEALTH: Def = TableDefinition::new("channel_health");
+/// message id -> `MediaJob`: inbound files still to be fetched from the provider.
+pub const MEDIA_QUEUE: Def = TableDefinition::new("media_queue");
+
 /// All tables the current schema knows, for migrations, backup and check.
 pub const ALL: &[Def] = &[
     META,
@@ -89,6 +94,8 @@ pub const ALL: &[Def] = &[
     OUTBOX_DUE,
     SESSION_READS,
     TIMELINE,
+    CHANNEL_HEALTH,
+    MEDIA_QUEUE,
 ];
 
 /// A table of the common shape by name (for generic walks such as backup and check).
