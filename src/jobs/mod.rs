@@ -26,6 +26,8 @@ pub struct JobCtx {
     pub clock: Arc<dyn Clock>,
     pub http: reqwest::Client,
     pub public_url: String,
+    /// Cancelled when the server stops (never, for one-off CLI runs).
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl JobCtx {
@@ -36,6 +38,7 @@ impl JobCtx {
             clock: s.clock.clone(),
             http: s.http.clone(),
             public_url: s.public_url.clone(),
+            shutdown: s.shutdown.clone(),
         }
     }
 }

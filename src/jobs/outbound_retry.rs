@@ -2,8 +2,6 @@
 //! The server's delivery worker does the same continuously; claims go through the single
 //! writer, so this job and the worker never send one item twice.
 
-use tokio_util::sync::CancellationToken;
-
 use super::JobCtx;
 use crate::domain::delivery::{Deliverer, Outcome};
 use crate::domain::media_bridge;
@@ -16,7 +14,7 @@ pub async fn run(ctx: JobCtx) -> Result<String> {
         ctx.clock.clone(),
         ctx.public_url.clone(),
         bridge,
-        CancellationToken::new(),
+        ctx.shutdown.clone(),
         None,
     )?;
     let pass = d.pass().await?;

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod channels;
 mod fakes;
 mod fakes_selftest;
 mod foundation;

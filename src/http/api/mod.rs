@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every route is registered through `OpenApiRouter` so the
 //! OpenAPI document at `/api/v1/openapi.json` always lists exactly what is served.
 
+pub mod channels;
 pub mod sessions;
 pub mod users;
 
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             super::ui::login::logout_json
         ))
         .merge(users::router())
+        .merge(channels::router())
         .merge(sessions::router())
         .merge(super::events::router())
 }

@@ -1,5 +1,6 @@
 //! Server-rendered pages (askama), progressively enhanced by `static/app.js`.
 
+mod admin_channels;
 mod admin_users;
 pub mod login;
 mod settings;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(setup::router())
         .merge(settings::router())
         .merge(admin_users::router())
+        .merge(admin_channels::router())
 }
 
 /// What every page's frame needs.
