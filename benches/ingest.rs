@@ -93,8 +93,12 @@ async fn fire(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (client, url, bodies, next) =
-            (client.clone(), url.to_string(), bodies.clone(), next.clone());
+        let (client, url, bodies, next) = (
+            client.clone(),
+            url.to_string(),
+            bodies.clone(),
+            next.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0;
@@ -118,7 +122,11 @@ async fn fire(
                     }
                     Ok(r) => {
                         if errors == 0 {
-                            eprintln!("HTTP {}: {}", r.status(), r.text().await.unwrap_or_default());
+                            eprintln!(
+                                "HTTP {}: {}",
+                                r.status(),
+                                r.text().await.unwrap_or_default()
+                            );
                         }
                         errors += 1;
                     }
@@ -187,8 +195,14 @@ fn start_server(bin: &PathBuf, dir: &std::path::Path) -> Server {
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     for stream in [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -244,7 +258,12 @@ async fn prepare(client: &reqwest::Client, srv: &Server) -> u64 {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status().as_u16(), 303, "setup: {}", r.text().await.unwrap());
+    assert_eq!(
+        r.status().as_u16(),
+        303,
+        "setup: {}",
+        r.text().await.unwrap()
+    );
     let r = client
         .post(format!("{}/api/v1/session", srv.base))
         .json(&json!({"username": "admin", "password": "bench-password-123"}))
@@ -306,8 +325,15 @@ fn baseline_redb(n: usize) -> Stats {
 }
 
 /// BASELINE A: a bare axum server answering POSTs, same load shape.
-async fn baseline_axum(client: &reqwest::Client, bodies: Arc<Vec<(String, String)>>, c: usize) -> Stats {
-    let app = axum::Router::new().route("/", axum::routing::post(|_b: axum::body::Bytes| async { "ok" }));
+async fn baseline_axum(
+    client: &reqwest::Client,
+    bodies: Arc<Vec<(String, String)>>,
+    c: usize,
+) -> Stats {
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::post(|_b: axum::body::Bytes| async { "ok" }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -364,7 +390,16 @@ fn main() {
             .send()
             .await
             .unwrap();
-        let cookie = r.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
+        let cookie = r
+            .headers()
+            .get("set-cookie")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
         let list: Value = client
             .get(format!("{}/api/v1/sessions?limit=200", srv.base))
             .header("cookie", cookie)
@@ -395,7 +430,13 @@ fn main() {
     );
     let b = baseline_redb(baseline_n);
     b.print("BASELINE B: redb, 1 Immediate commit / msg");
-    let a_bodies = Arc::new(bodies.iter().take(n.min(20_000)).cloned().collect::<Vec<_>>());
+    let a_bodies = Arc::new(
+        bodies
+            .iter()
+            .take(n.min(20_000))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
     let a = rt.block_on(baseline_axum(&client, a_bodies, concurrency));
     a.print("BASELINE A: bare axum hello (same client)");
     println!(

@@ -390,9 +390,7 @@ async fn twilio_status_callbacks_move_an_sms_to_delivered_and_failed() {
         assert_eq!(message(&t, id).await["status"], expect);
     }
     // A second message that is undelivered carries Twilio's code.
-    let sess = r.json();
     let session = sessions(&t).await[0]["id"].as_u64().unwrap();
-    let _ = sess;
     let id2 = reply(&t, session, json!({"text": "second"})).await.json()["id"]
         .as_u64()
         .unwrap();
