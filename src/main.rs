@@ -319,12 +319,17 @@ async fn dispatch(cfg: &Config, req: Request) -> Result<String, String> {
     .await
     .map_err(|e| e.to_string())?
     .map_err(|e| e.public_message())?;
+    let media_secret = switchboard::domain::attachments::media_secret(&store)
+        .await
+        .map_err(|e| e.public_message())?;
     let ctx = switchboard::jobs::JobCtx {
+        media_secret,
         store,
         config: Arc::new(cfg.clone()),
         clock: Arc::new(SystemClock),
         http: reqwest::Client::new(),
         public_url: cfg.public_url().map_err(|e| e.to_string())?,
+        shutdown: tokio_util::sync::CancellationToken::new(),
     };
     let passwords = switchboard::domain::passwords::Passwords::default();
     control::execute(&ctx, &passwords, req)

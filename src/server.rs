@@ -149,6 +149,8 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let router = http::app(state.clone());
     let make = router.into_make_service_with_connect_info::<SocketAddr>();
 
+    crate::domain::delivery::start(&state).await;
+    crate::domain::media_fetch::start(&state);
     crate::jobs::spawn_all(state.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::control::spawn(state.clone());
 

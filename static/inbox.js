@@ -294,10 +294,18 @@
   function nearBottom(box) {
     return box.scrollHeight - box.scrollTop - box.clientHeight < 120;
   }
+  // Delivery progress only moves forward: a POST answer ("queued") may arrive after the
+  // live event that already says "sent". A retry (failed/unknown -> queued) is a real restart.
+  const PROGRESS = { queued: 0, sent: 1, delivered: 2, read: 3 };
+  function isStale(prev, m) {
+    if (!prev || !(prev.status in PROGRESS) || !(m.status in PROGRESS)) return false;
+    return PROGRESS[m.status] < PROGRESS[prev.status];
+  }
   function upsertMessage(m) {
     if (m.session_id !== S.current) return;
     const box = $("#messages");
     if (!box) return;
+    if (isStale(S.messages.get(m.id), m)) return;
     const stick = nearBottom(box) || m.author === me;
     const known = S.messages.has(m.id);
     S.messages.set(m.id, m);

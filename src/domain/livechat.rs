@@ -208,6 +208,7 @@ pub fn send_in(
     text: &str,
     client_id: Option<&str>,
     files: Vec<MessageFile>,
+    policy: &super::presence::AssignPolicy,
 ) -> Result<Message> {
     let inbound = NewInbound {
         provider_id: client_id.map(|c| v.provider_id(c)),
@@ -217,7 +218,7 @@ pub fn send_in(
         files,
         at: None,
     };
-    let id = match messages::ingest_in(ctx, ch, &inbound)? {
+    let id = match messages::ingest_with_in(ctx, ch, &inbound, policy)? {
         Ingested::Stored { message_id, .. } | Ingested::Duplicate { message_id } => message_id,
         Ingested::Blocked => {
             return Err(Error::Rule(
@@ -235,7 +236,16 @@ pub fn offline_in(
     v: &Visitor,
     text: &str,
 ) -> Result<Message> {
-    let m = send_in(ctx, ch, v, text, None, Vec::new())?;
+    // Offline means nobody is online: the session waits in the queue.
+    let m = send_in(
+        ctx,
+        ch,
+        v,
+        text,
+        None,
+        Vec::new(),
+        &super::presence::AssignPolicy::unknown(),
+    )?;
     let detail = if v.email.is_empty() {
         "left while no agent was online".to_string()
     } else {

@@ -545,6 +545,9 @@ pub struct OutboxItem {
     pub in_flight_since: Option<i64>,
     #[serde(default)]
     pub last_error: Option<String>,
+    /// How many parts of a multi-part send (e.g. text, then a file) the provider accepted.
+    #[serde(default)]
+    pub parts_done: u32,
 }
 
 /// (Re)schedule a message for delivery at `at`.
@@ -561,6 +564,7 @@ pub fn schedule_in(ctx: &WriteCtx<'_>, message_id: u64, at: i64, attempts: u32) 
         next_at: at,
         in_flight_since: None,
         last_error: None,
+        parts_done: 0,
     };
     codec::put(&mut ob, &k1(message_id), &item)?;
     ctx.txn

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod files;
+pub mod hooks;
 pub mod i18n;
 pub mod livechat;
 pub mod ops;
@@ -105,6 +106,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(ui::router())
         .merge(ops::router())
+        .merge(hooks::router())
         .merge(api_router)
         .merge(livechat::router(state.clone()))
         .route(

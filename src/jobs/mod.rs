@@ -5,6 +5,7 @@
 
 mod attachment_cleanup;
 mod history_retention;
+mod outbound_retry;
 pub mod session_closure;
 mod sweep;
 
@@ -28,6 +29,10 @@ pub struct JobCtx {
     pub clock: Arc<dyn Clock>,
     pub http: reqwest::Client,
     pub public_url: String,
+    /// Cancelled when the server stops (never, for one-off CLI runs).
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// Key for signed media links.
+    pub media_secret: Vec<u8>,
 }
 
 impl JobCtx {
@@ -38,6 +43,8 @@ impl JobCtx {
             clock: s.clock.clone(),
             http: s.http.clone(),
             public_url: s.public_url.clone(),
+            shutdown: s.shutdown.clone(),
+            media_secret: s.media_secret.clone(),
         }
     }
 }
@@ -72,6 +79,11 @@ pub const JOBS: &[Job] = &[
         name: "login-session-sweep",
         schedule: |c| &c.jobs.login_session_sweep,
         run: |ctx| Box::pin(sweep::run(ctx)),
+    },
+    Job {
+        name: "outbound-retry",
+        schedule: |c| &c.jobs.outbound_retry,
+        run: |ctx| Box::pin(outbound_retry::run(ctx)),
     },
 ];
 

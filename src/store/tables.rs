@@ -88,6 +88,10 @@ pub const WORKFLOW_SETTINGS: Def = TableDefinition::new("workflow_settings");
 pub const BLOCKED_CONTACTS: Def = TableDefinition::new("blocked_contacts");
 /// surviving contact id ++ merged contact id -> () : the addresses of one person.
 pub const CONTACT_ALIASES: Def = TableDefinition::new("contact_aliases");
+/// channel id -> `ChannelHealth` (last inbound, last signature failure, last send error).
+pub const CHANNEL_HEALTH: Def = TableDefinition::new("channel_health");
+/// message id -> `MediaJob`: inbound files still to be fetched from the provider.
+pub const MEDIA_QUEUE: Def = TableDefinition::new("media_queue");
 
 /// All tables the current schema knows, for migrations, backup and check.
 pub const ALL: &[Def] = &[
@@ -129,6 +133,8 @@ pub const ALL: &[Def] = &[
     WORKFLOW_SETTINGS,
     BLOCKED_CONTACTS,
     CONTACT_ALIASES,
+    CHANNEL_HEALTH,
+    MEDIA_QUEUE,
 ];
 
 /// A table of the common shape by name (for generic walks such as backup and check).

@@ -512,7 +512,6 @@ async fn new_unassigned_session_alerts_until_picked_up_and_muted_ones_stay_quiet
 }
 
 #[tokio::test]
-#[ignore = "needs the channels branch: POST /hooks/whatsapp/{channel_id} and the outbound delivery worker"]
 async fn fake_whatsapp_webhook_reaches_the_open_inbox_and_reply_is_delivered() {
     use crate::fakes::whatsapp::{self as wa_fake, self as webhooks, FakeWhatsApp};
     if skip() {
@@ -559,8 +558,29 @@ async fn fake_whatsapp_webhook_reaches_the_open_inbox_and_reply_is_delivered() {
     let ta = b.el("#composer-text").await;
     ta.send_keys("Hi Jonas").await.unwrap();
     ta.send_keys(ENTER).await.unwrap();
+    for _ in 0..100 {
+        if !fake.accepted().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sid0 = t.admin.get("/api/v1/sessions").await.json()["sessions"][0]["id"]
+        .as_u64()
+        .unwrap();
+    let dbg = t
+        .admin
+        .get(&format!("/api/v1/sessions/{sid0}/messages"))
+        .await
+        .text();
+    assert!(
+        !fake.accepted().is_empty(),
+        "the fake received the reply: {dbg} / {:?}",
+        fake.requests()
+            .iter()
+            .map(|r| r.path().to_string())
+            .collect::<Vec<_>>()
+    );
     b.el(".msg.out .tick.sent").await;
-    assert!(!fake.accepted().is_empty(), "the fake received the reply");
     let sid = t.admin.get("/api/v1/sessions").await.json()["sessions"][0]["id"]
         .as_u64()
         .unwrap();

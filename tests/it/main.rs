@@ -5,6 +5,7 @@
 
 mod authz;
 mod browser;
+mod channels;
 mod cli;
 mod crash;
 mod fakes;

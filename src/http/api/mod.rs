@@ -3,6 +3,7 @@
 
 pub mod attachments;
 pub mod calls;
+pub mod channels;
 pub mod contacts;
 pub mod reports;
 pub mod sessions;
@@ -81,6 +82,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             super::ui::login::logout_json
         ))
         .merge(users::router())
+        .merge(channels::router())
         .merge(sessions::router())
         .merge(attachments::router())
         .merge(workflow::router())

@@ -188,9 +188,20 @@ pub async fn send(
     let text = livechat::clean_text(&b.text)?;
     let client_id = livechat::clean_client_id(b.client_id.as_deref())?;
     let (ch, v) = (va.channel.clone(), va.visitor.clone());
+    let policy = state.presence.policy(state.now());
     let m = state
         .store
-        .write(move |ctx| livechat::send_in(ctx, &ch, &v, &text, client_id.as_deref(), Vec::new()))
+        .write(move |ctx| {
+            livechat::send_in(
+                ctx,
+                &ch,
+                &v,
+                &text,
+                client_id.as_deref(),
+                Vec::new(),
+                &policy,
+            )
+        })
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -329,9 +340,10 @@ pub async fn upload(
         .collect();
     let file = files::store_visitor_image(&state, &va.channel, &va.visitor, &name, body).await?;
     let (ch, v) = (va.channel.clone(), va.visitor.clone());
+    let policy = state.presence.policy(state.now());
     let m = state
         .store
-        .write(move |ctx| livechat::send_in(ctx, &ch, &v, "", None, vec![file.clone()]))
+        .write(move |ctx| livechat::send_in(ctx, &ch, &v, "", None, vec![file.clone()], &policy))
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -1,5 +1,6 @@
 //! Server-rendered pages (askama), progressively enhanced by `static/app.js`.
 
+mod admin_channels;
 mod admin_users;
 mod directory;
 mod inbox;
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .merge(workflow_admin::router())
         .merge(directory::router())
         .merge(inbox::router())
+        .merge(admin_channels::router())
 }
 
 /// What every page's frame needs.

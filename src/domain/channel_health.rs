@@ -1,0 +1,109 @@
+//! Per-channel health line for admins: when the provider last reached us, the last webhook we
+//! refused for a bad signature, and the last send error. Kept in one small table; the intake
+//! path updates `last_inbound` inside its own (group-committed) transaction.
+
+use redb::ReadTransaction;
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::store::WriteCtx;
+use crate::store::codec::{self, k1};
+use crate::store::tables::CHANNEL_HEALTH;
+
+/// Something that went wrong, and when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Incident {
+    /// Unix milliseconds.
+    pub at: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChannelHealth {
+    /// Last accepted (signed) webhook, Unix ms.
+    #[serde(default)]
+    pub last_inbound: Option<i64>,
+    /// Last webhook refused because of a missing or wrong signature.
+    #[serde(default)]
+    pub last_signature_failure: Option<Incident>,
+    /// Last send the provider refused or that failed temporarily.
+    #[serde(default)]
+    pub last_send_error: Option<Incident>,
+    /// Last message the provider accepted, Unix ms.
+    #[serde(default)]
+    pub last_send_ok: Option<i64>,
+}
+
+impl ChannelHealth {
+    /// One line for the admin page.
+    pub fn line(&self) -> String {
+        fn when(ms: i64) -> String {
+            chrono::DateTime::from_timestamp_millis(ms)
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_else(|| ms.to_string())
+        }
+        let inbound = self.last_inbound.map_or("never".to_string(), when);
+        let sig = self
+            .last_signature_failure
+            .as_ref()
+            .map_or("none".to_string(), |i| {
+                format!("{} ({})", when(i.at), i.reason)
+            });
+        let send = self
+            .last_send_error
+            .as_ref()
+            .map_or("none".to_string(), |i| {
+                format!("{} ({})", when(i.at), i.reason)
+            });
+        format!("last inbound: {inbound} · last signature failure: {sig} · last send error: {send}")
+    }
+}
+
+pub fn get(rtx: &ReadTransaction, channel_id: u64) -> Result<ChannelHealth> {
+    Ok(codec::get(&rtx.open_table(CHANNEL_HEALTH)?, &k1(channel_id))?.unwrap_or_default())
+}
+
+fn update_in(
+    ctx: &WriteCtx<'_>,
+    channel_id: u64,
+    f: impl FnOnce(&mut ChannelHealth),
+) -> Result<()> {
+    let mut t = ctx.txn.open_table(CHANNEL_HEALTH)?;
+    let mut h: ChannelHealth = codec::get(&t, &k1(channel_id))?.unwrap_or_default();
+    f(&mut h);
+    codec::put(&mut t, &k1(channel_id), &h)
+}
+
+pub fn inbound_in(ctx: &WriteCtx<'_>, channel_id: u64) -> Result<()> {
+    let now = ctx.now;
+    update_in(ctx, channel_id, |h| h.last_inbound = Some(now))
+}
+
+pub fn signature_failure_in(ctx: &WriteCtx<'_>, channel_id: u64, reason: &str) -> Result<()> {
+    let inc = Incident {
+        at: ctx.now,
+        reason: reason.chars().take(300).collect(),
+    };
+    update_in(ctx, channel_id, |h| h.last_signature_failure = Some(inc))
+}
+
+pub fn send_error_in(ctx: &WriteCtx<'_>, channel_id: u64, reason: &str) -> Result<()> {
+    let inc = Incident {
+        at: ctx.now,
+        reason: reason.chars().take(300).collect(),
+    };
+    update_in(ctx, channel_id, |h| h.last_send_error = Some(inc))
+}
+
+pub fn send_ok_in(ctx: &WriteCtx<'_>, channel_id: u64) -> Result<()> {
+    let now = ctx.now;
+    update_in(ctx, channel_id, |h| h.last_send_ok = Some(now))
+}
+
+/// Forget a deleted channel's health.
+pub fn remove_in(ctx: &WriteCtx<'_>, channel_id: u64) -> Result<()> {
+    ctx.txn
+        .open_table(CHANNEL_HEALTH)?
+        .remove(k1(channel_id).as_slice())?;
+    Ok(())
+}

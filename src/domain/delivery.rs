@@ -1,0 +1,512 @@
+//! The outbound delivery worker: takes due outbox items, sends them, records the outcome.
+//!
+//! Never twice: an item is *claimed* in a durable write (`in_flight_since` set, removed from
+//! the due index) BEFORE the provider is called, and the outcome is recorded after. Two passes
+//! (the worker and the `outbound-retry` job) cannot claim the same item, because claims go
+//! through the single writer. An item still in flight when the server starts was interrupted
+//! between send and record: it becomes `unknown` (the agent may retry), never resent silently.
+//! None of the three providers offers an idempotency key for sends (Twilio's
+//! `I-Twilio-Idempotency-Token` is for webhooks only; the WhatsApp Cloud API and the Send API
+//! have none), so this record-before-send discipline is the whole guarantee.
+//!
+//! Outcomes: accepted → provider id recorded (receipts find the message), `sent`; transient
+//! (network, 5xx, 429) → rescheduled with exponential backoff honouring `Retry-After`; permanent
+//! → `failed` with the provider's code and text; ambiguous (the request may have arrived) →
+//! `unknown`. Sends per channel are bounded by [`PER_CHANNEL`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redb::ReadableTable;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::channel_health;
+use super::channels::{self, Channel};
+use super::media_bridge::{self, AttachmentBridge};
+use super::messages::{self, Message, OutboxItem, Status};
+use super::outbound::{self, SendCtx};
+use super::{contacts, sessions};
+use crate::channels::SendError;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::http::AppState;
+use crate::store::codec::{self, k1, k2, kcat};
+use crate::store::tables::{OUTBOX, OUTBOX_DUE, PROVIDER_IDS};
+use crate::store::{Store, WriteCtx};
+
+/// Concurrent sends per channel.
+pub const PER_CHANNEL: usize = 4;
+/// Items claimed per pass.
+const BATCH: usize = 64;
+/// Transient failures before a message is given up as failed.
+pub const MAX_ATTEMPTS: u32 = 25;
+const BACKOFF_BASE_MS: i64 = 2_000;
+pub const BACKOFF_CAP_MS: i64 = 15 * 60_000;
+/// How long a send may still finish after shutdown began.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+/// Provider request timeout.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Delay before attempt `attempts + 1` (attempts ≥ 1 already made).
+pub fn backoff_ms(attempts: u32, retry_after: Option<Duration>) -> i64 {
+    let exp = BACKOFF_BASE_MS.saturating_mul(1i64 << attempts.saturating_sub(1).min(20));
+    let wait = exp.min(BACKOFF_CAP_MS);
+    let asked = retry_after.map_or(0, |d| d.as_millis().min(i64::MAX as u128) as i64);
+    wait.max(asked.min(BACKOFF_CAP_MS))
+}
+
+/// What happened to one claimed item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Retrying,
+    Failed,
+    Unknown,
+    /// Shutdown came first; the item stays in flight and becomes `unknown` at the next start.
+    Abandoned,
+}
+
+struct Job {
+    item: OutboxItem,
+    message: Message,
+    channel: Channel,
+    to: String,
+}
+
+struct Inner {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    client: reqwest::Client,
+    public_url: String,
+    bridge: Option<Arc<dyn AttachmentBridge>>,
+    shutdown: CancellationToken,
+    wake: Option<Arc<Notify>>,
+    permits: Mutex<HashMap<u64, Arc<Semaphore>>>,
+}
+
+#[derive(Clone)]
+pub struct Deliverer(Arc<Inner>);
+
+/// One pass: the sends it started and when the next item is due.
+pub struct Pass {
+    pub sends: Vec<JoinHandle<Outcome>>,
+    pub next_due: Option<i64>,
+}
+
+impl Deliverer {
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        public_url: String,
+        bridge: Option<Arc<dyn AttachmentBridge>>,
+        shutdown: CancellationToken,
+        wake: Option<Arc<Notify>>,
+    ) -> Result<Self> {
+        let client = crate::channels::http_client(SEND_TIMEOUT).map_err(Error::internal)?;
+        Ok(Deliverer(Arc::new(Inner {
+            store,
+            clock,
+            client,
+            public_url,
+            bridge,
+            shutdown,
+            wake,
+            permits: Mutex::new(HashMap::new()),
+        })))
+    }
+
+    fn permit(&self, channel_id: u64) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let sem = {
+            let mut map = self.0.permits.lock().ok()?;
+            map.entry(channel_id)
+                .or_insert_with(|| Arc::new(Semaphore::new(PER_CHANNEL)))
+                .clone()
+        };
+        sem.try_acquire_owned().ok()
+    }
+
+    /// Claim what is due (as far as channel permits allow) and start sending it.
+    pub async fn pass(&self) -> Result<Pass> {
+        let now = self.0.clock.now_ms();
+        let (due, next_due) = self
+            .0
+            .store
+            .read(move |rtx| {
+                let items = messages::due(rtx, now, BATCH)?;
+                let mut with_channel = Vec::with_capacity(items.len());
+                for it in items {
+                    let ch = messages::get(rtx, it.message_id)?.map(|m| m.channel_id);
+                    with_channel.push((it.message_id, ch.unwrap_or(0)));
+                }
+                let next = rtx
+                    .open_table(OUTBOX_DUE)?
+                    .first()?
+                    .map(|(k, _)| codec::u64_at(k.value(), 0))
+                    .transpose()?;
+                Ok((with_channel, next.map(|n| n as i64)))
+            })
+            .await?;
+        let mut wanted = Vec::new();
+        let mut permits = HashMap::new();
+        for (id, ch) in due {
+            if let Some(p) = self.permit(ch) {
+                wanted.push(id);
+                permits.insert(id, p);
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(Pass {
+                sends: Vec::new(),
+                next_due,
+            });
+        }
+        let jobs = self
+            .0
+            .store
+            .write(move |ctx| claim_in(ctx, &wanted))
+            .await?;
+        let mut sends = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let permit = permits.remove(&job.item.message_id);
+            let me = self.clone();
+            sends.push(tokio::spawn(async move {
+                let outcome = me.deliver(job).await;
+                drop(permit);
+                if let Some(w) = &me.0.wake {
+                    w.notify_one();
+                }
+                outcome
+            }));
+        }
+        Ok(Pass { sends, next_due })
+    }
+
+    async fn deliver(&self, job: Job) -> Outcome {
+        let parts = outbound::plan(job.channel.kind, &job.message);
+        let mut done = job.item.parts_done as usize;
+        let id = job.message.id;
+        let ch_id = job.channel.id;
+        while let Some(part) = parts.get(done) {
+            let cx = SendCtx {
+                client: &self.0.client,
+                public_url: &self.0.public_url,
+                bridge: self.0.bridge.as_deref(),
+                now_ms: self.0.clock.now_ms(),
+            };
+            let send = outbound::send_part(&cx, &job.channel, &job.to, &job.message, part);
+            let grace = async {
+                self.0.shutdown.cancelled().await;
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            };
+            let result = tokio::select! {
+                r = send => r,
+                _ = grace => {
+                    tracing::warn!(message = id, "shutdown during a send; its outcome will be unknown");
+                    return Outcome::Abandoned;
+                }
+            };
+            done += 1;
+            let last = done == parts.len();
+            let recorded = match result {
+                Ok(ok) => {
+                    let pid = ok.provider_id;
+                    self.record(move |ctx| part_sent_in(ctx, id, ch_id, &pid, done as u32, last))
+                        .await
+                        .map(|_| {
+                            if last {
+                                Outcome::Sent
+                            } else {
+                                Outcome::Retrying
+                            }
+                        })
+                }
+                Err(e) => {
+                    let attempts = job.item.attempts;
+                    tracing::info!(message = id, channel = ch_id, error = %e, "send failed");
+                    return self
+                        .record(move |ctx| failure_in(ctx, id, ch_id, &e, attempts))
+                        .await
+                        .unwrap_or(Outcome::Abandoned);
+                }
+            };
+            match recorded {
+                Ok(Outcome::Sent) => return Outcome::Sent,
+                Ok(_) => continue,
+                Err(_) => return Outcome::Abandoned,
+            }
+        }
+        Outcome::Sent
+    }
+
+    /// Record an outcome; retried a few times because the send already happened.
+    async fn record<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut WriteCtx<'_>) -> Result<T> + Send + Clone + 'static,
+    {
+        let mut last = Error::Internal("not attempted".into());
+        for i in 0..5u64 {
+            match self.0.store.write(f.clone()).await {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not record a send outcome; retrying");
+                    last = e;
+                    tokio::time::sleep(Duration::from_millis(200 * (i + 1))).await;
+                }
+            }
+        }
+        Err(last)
+    }
+}
+
+fn claim_in(ctx: &mut WriteCtx<'_>, ids: &[u64]) -> Result<Vec<Job>> {
+    let mut jobs = Vec::new();
+    for &id in ids {
+        let item: Option<OutboxItem> = codec::get(&ctx.txn.open_table(OUTBOX)?, &k1(id))?;
+        let Some(mut item) = item else { continue };
+        if item.in_flight_since.is_some() || item.next_at > ctx.now {
+            continue;
+        }
+        let mut m = match messages::get_in(ctx, id) {
+            Ok(m) => m,
+            Err(Error::NotFound(_)) => {
+                messages::unschedule_in(ctx, id)?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let channel = match channels::get_in(ctx, m.channel_id) {
+            Ok(c) => c,
+            Err(Error::NotFound(_)) => {
+                messages::unschedule_in(ctx, id)?;
+                messages::set_status_in(
+                    ctx,
+                    &mut m,
+                    Status::Failed,
+                    Some("the channel was deleted before the message could be sent".into()),
+                )?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let session = sessions::get_in(ctx, m.session_id)?;
+        let to = contacts::get_in(ctx, session.contact_id)?.address;
+        ctx.txn
+            .open_table(OUTBOX_DUE)?
+            .remove(k2(item.next_at as u64, id).as_slice())?;
+        item.in_flight_since = Some(ctx.now);
+        item.attempts = item.attempts.saturating_add(1);
+        codec::put(&mut ctx.txn.open_table(OUTBOX)?, &k1(id), &item)?;
+        jobs.push(Job {
+            item,
+            message: m,
+            channel,
+            to,
+        });
+    }
+    Ok(jobs)
+}
+
+fn part_sent_in(
+    ctx: &mut WriteCtx<'_>,
+    id: u64,
+    channel_id: u64,
+    provider_id: &str,
+    parts_done: u32,
+    last: bool,
+) -> Result<()> {
+    let mut m = messages::get_in(ctx, id)?;
+    if !provider_id.is_empty() {
+        ctx.txn.open_table(PROVIDER_IDS)?.insert(
+            kcat(&k1(channel_id), provider_id.as_bytes()).as_slice(),
+            k1(id).as_slice(),
+        )?;
+        if m.provider_id.is_none() {
+            m.provider_id = Some(provider_id.to_string());
+        }
+    }
+    m.provider_at = Some(ctx.now);
+    channel_health::send_ok_in(ctx, channel_id)?;
+    if !last {
+        let mut ob = ctx.txn.open_table(OUTBOX)?;
+        if let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(id))? {
+            item.parts_done = parts_done;
+            codec::put(&mut ob, &k1(id), &item)?;
+        }
+        drop(ob);
+        return messages::put_in(ctx, &m, false);
+    }
+    messages::unschedule_in(ctx, id)?;
+    if m.status == Status::Queued {
+        m.status = Status::Sent;
+    }
+    messages::put_in(ctx, &m, false)
+}
+
+fn failure_in(
+    ctx: &mut WriteCtx<'_>,
+    id: u64,
+    channel_id: u64,
+    e: &SendError,
+    attempts: u32,
+) -> Result<Outcome> {
+    channel_health::send_error_in(ctx, channel_id, &e.to_string())?;
+    let mut m = messages::get_in(ctx, id)?;
+    match e {
+        SendError::Transient {
+            reason,
+            retry_after,
+        } if attempts < MAX_ATTEMPTS => {
+            let mut ob = ctx.txn.open_table(OUTBOX)?;
+            let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(id))? else {
+                return Ok(Outcome::Retrying);
+            };
+            item.in_flight_since = None;
+            item.next_at = ctx.now + backoff_ms(attempts, *retry_after);
+            item.last_error = Some(reason.clone());
+            codec::put(&mut ob, &k1(id), &item)?;
+            ctx.txn
+                .open_table(OUTBOX_DUE)?
+                .insert(k2(item.next_at as u64, id).as_slice(), [].as_slice())?;
+            Ok(Outcome::Retrying)
+        }
+        SendError::Transient { reason, .. } => {
+            messages::unschedule_in(ctx, id)?;
+            let why = format!("gave up after {attempts} attempts: {reason}");
+            messages::set_status_in(ctx, &mut m, Status::Failed, Some(why))?;
+            Ok(Outcome::Failed)
+        }
+        SendError::Permanent { code, message } => {
+            messages::unschedule_in(ctx, id)?;
+            let why = format!("{message} (provider code {code})");
+            messages::set_status_in(ctx, &mut m, Status::Failed, Some(why))?;
+            Ok(Outcome::Failed)
+        }
+        SendError::Ambiguous { reason } => {
+            messages::unschedule_in(ctx, id)?;
+            mark_unknown_in(
+                ctx,
+                &mut m,
+                &format!(
+                    "the provider did not confirm the send ({reason}); it may have arrived. Check with the customer, or retry"
+                ),
+            )?;
+            Ok(Outcome::Unknown)
+        }
+    }
+}
+
+fn mark_unknown_in(ctx: &mut WriteCtx<'_>, m: &mut Message, why: &str) -> Result<()> {
+    if m.status != Status::Queued {
+        return Ok(());
+    }
+    m.status = Status::Unknown;
+    m.error = Some(why.to_string());
+    messages::put_in(ctx, m, false)
+}
+
+/// At start-up: items left in flight by a crash become `unknown` (never resent silently).
+pub async fn recover_in_flight(store: &Store) -> Result<usize> {
+    store
+        .write(|ctx| {
+            let stuck: Vec<u64> = {
+                let ob = ctx.txn.open_table(OUTBOX)?;
+                let mut v = Vec::new();
+                for item in ob.iter()? {
+                    let it: OutboxItem = codec::decode(item?.1.value())?;
+                    if it.in_flight_since.is_some() {
+                        v.push(it.message_id);
+                    }
+                }
+                v
+            };
+            for id in &stuck {
+                messages::unschedule_in(ctx, *id)?;
+                if let Ok(mut m) = messages::get_in(ctx, *id) {
+                    mark_unknown_in(
+                        ctx,
+                        &mut m,
+                        "the server stopped while this message was being sent; it may or may not have arrived. Check with the customer, or retry",
+                    )?;
+                }
+            }
+            Ok(stuck.len())
+        })
+        .await
+}
+
+/// Start the delivery worker (called once from `server::start`): recover interrupted sends,
+/// then loop: a pass, then wait for a kick (`state.delivery`), the next due time (at most 1 s,
+/// so a moved test clock is noticed), or shutdown.
+pub async fn start(state: &AppState) {
+    match recover_in_flight(&state.store).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            messages = n,
+            "sends interrupted by the last shutdown are marked unknown"
+        ),
+        Err(e) => tracing::error!(error = %e, "could not recover interrupted sends"),
+    }
+    let bridge = media_bridge::installed(
+        &state.store,
+        &state.public_url,
+        &state.config,
+        &state.media_secret,
+    );
+    let d = match Deliverer::new(
+        state.store.clone(),
+        state.clock.clone(),
+        state.public_url.clone(),
+        bridge,
+        state.shutdown.clone(),
+        Some(state.delivery.clone()),
+    ) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "delivery worker not started");
+            return;
+        }
+    };
+    let (wake, shutdown, clock) = (
+        state.delivery.clone(),
+        state.shutdown.clone(),
+        state.clock.clone(),
+    );
+    tokio::spawn(async move {
+        loop {
+            let next = match d.pass().await {
+                Ok(p) => p.next_due,
+                Err(e) => {
+                    tracing::warn!(error = %e, "delivery pass failed");
+                    None
+                }
+            };
+            let wait = next.map_or(1000, |t| (t - clock.now_ms()).clamp(50, 1000));
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_caps_and_honours_retry_after() {
+        assert_eq!(backoff_ms(1, None), 2_000);
+        assert_eq!(backoff_ms(2, None), 4_000);
+        assert_eq!(backoff_ms(30, None), BACKOFF_CAP_MS);
+        assert_eq!(backoff_ms(1, Some(Duration::from_secs(30))), 30_000);
+        assert_eq!(
+            backoff_ms(1, Some(Duration::from_secs(100_000))),
+            BACKOFF_CAP_MS
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! Channels: admins create, read, change and delete them (secrets always masked); agents may
+//! read the channels they are members of, without credentials or webhook details.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::JsonBody;
+use crate::domain::access;
+use crate::domain::channel_health::{self, ChannelHealth};
+use crate::domain::channels::{self, Channel, ChannelInput, ChannelView, Credentials};
+use crate::domain::users::User;
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::auth::ApiAuth;
+use crate::http::error::{ApiResult, ErrorBody};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, patch, delete))
+}
+
+/// A channel as the API shows it: the masked view plus its health line.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChannelInfo {
+    #[serde(flatten)]
+    pub channel: ChannelView,
+    pub health: ChannelHealth,
+}
+
+fn info(ch: &Channel, health: ChannelHealth, public_url: &str, admin: bool) -> ChannelInfo {
+    let mut channel = ch.view(public_url);
+    if !admin {
+        channel.credentials = Credentials::default();
+        channel.webhook_urls.clear();
+        channel.api_base.clear();
+    }
+    ChannelInfo {
+        channel,
+        health: if admin {
+            health
+        } else {
+            ChannelHealth::default()
+        },
+    }
+}
+
+async fn load(state: &AppState, user: &User, id: u64) -> Result<ChannelInfo, Error> {
+    let user = user.clone();
+    let public_url = state.public_url.clone();
+    state
+        .store
+        .read(move |rtx| {
+            let vis = access::visible_channels(rtx, &user)?;
+            let ch = channels::get(rtx, id)?
+                .filter(|c| vis.channel(c.id))
+                .ok_or(Error::NotFound("channel"))?;
+            let h = channel_health::get(rtx, id)?;
+            Ok(info(&ch, h, &public_url, user.is_admin()))
+        })
+        .await
+}
+
+#[utoipa::path(get, path = "/api/v1/channels", tag = "channels",
+    responses((status = 200, body = Vec<ChannelInfo>), (status = 401, body = ErrorBody)))]
+/// Every channel (admins) or the caller's channels (agents, without credentials).
+pub async fn list(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+) -> ApiResult<Json<Vec<ChannelInfo>>> {
+    let user = who.user.clone();
+    let public_url = state.public_url.clone();
+    let out = state
+        .store
+        .read(move |rtx| {
+            let vis = access::visible_channels(rtx, &user)?;
+            let mut out = Vec::new();
+            for ch in channels::list(rtx)? {
+                if vis.channel(ch.id) {
+                    let h = channel_health::get(rtx, ch.id)?;
+                    out.push(info(&ch, h, &public_url, user.is_admin()));
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+#[utoipa::path(post, path = "/api/v1/channels", tag = "channels", request_body = ChannelInput,
+    responses((status = 201, body = ChannelInfo), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Create a channel (admins). `kind` and `name` are required.
+pub async fn create(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    JsonBody(input): JsonBody<ChannelInput>,
+) -> ApiResult<(StatusCode, Json<ChannelInfo>)> {
+    who.require_admin()?;
+    let actor = who.id();
+    let ch = state
+        .store
+        .write(move |ctx| channels::create_in(ctx, actor, &input))
+        .await?;
+    let out = info(&ch, ChannelHealth::default(), &state.public_url, true);
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+#[utoipa::path(get, path = "/api/v1/channels/{id}", tag = "channels", params(("id" = u64, Path)),
+    responses((status = 200, body = ChannelInfo), (status = 404, body = ErrorBody)))]
+/// One channel (admins; agents for their own channels, without credentials).
+pub async fn get_one(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<ChannelInfo>> {
+    Ok(Json(load(&state, &who.user, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/channels/{id}", tag = "channels", params(("id" = u64, Path)), request_body = ChannelInput,
+    responses((status = 200, body = ChannelInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Change a channel (admins). Omitted fields stay; empty or masked secrets keep the stored ones.
+pub async fn patch(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(input): JsonBody<ChannelInput>,
+) -> ApiResult<Json<ChannelInfo>> {
+    who.require_admin()?;
+    let actor = who.id();
+    state
+        .store
+        .write(move |ctx| channels::update_in(ctx, actor, id, &input))
+        .await?;
+    Ok(Json(load(&state, &who.user, id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/channels/{id}", tag = "channels", params(("id" = u64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// Delete a channel (admins). Its sessions stay readable; queued messages fail.
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<StatusCode> {
+    who.require_admin()?;
+    let actor = who.id();
+    state
+        .store
+        .write(move |ctx| {
+            channels::delete_in(ctx, actor, id)?;
+            channel_health::remove_in(ctx, id)
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,39 @@
+//! `/hooks/messenger/{channel_id}`: the same handshake and signature as WhatsApp, `object=page`
+//! batches (echoes of our own messages are dropped by the parser; delivery/read watermarks).
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use super::whatsapp::{check_meta_signature, event_received, handshake};
+use super::{HookError, commit, load_channel, parse_refusal, read_body};
+use crate::channels::messenger;
+use crate::domain::channels::ChannelKind;
+use crate::http::AppState;
+
+pub(super) async fn verify(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, HookError> {
+    let ch = load_channel(&state, &id, ChannelKind::Messenger).await?;
+    Ok(handshake(&ch, query.as_deref()))
+}
+
+pub(super) async fn receive(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, HookError> {
+    let ch = load_channel(&state, &id, ChannelKind::Messenger).await?;
+    let bytes = read_body(&headers, body).await?;
+    check_meta_signature(&state, &ch, &headers, &bytes).await?;
+    let events = match messenger::parse_webhook(&bytes) {
+        Ok(ev) => ev,
+        Err(e) => return Ok(parse_refusal(&e)),
+    };
+    commit(&state, ch, events).await?;
+    Ok(event_received())
+}

@@ -1,0 +1,245 @@
+//! Provider webhooks: `/hooks/whatsapp/{id}`, `/hooks/messenger/{id}` (GET handshake + POST),
+//! `/hooks/twilio/{id}` and `/hooks/twilio/{id}/status`.
+//!
+//! Every POST: read the raw body with a cap (413 beyond), verify the signature over it BEFORE
+//! parsing (401 missing / 403 wrong, nothing stored, the failure noted on the channel's health
+//! line), parse, then apply every item of the batch in ONE group-committed write — the whole
+//! batch is stored or nothing is — and only then answer 2xx. Redeliveries are recognised by the
+//! provider's message id and answered 2xx. Storage trouble answers 503 so the provider retries.
+
+mod messenger;
+mod twilio;
+mod whatsapp;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::AppState;
+use super::error::json_error;
+use crate::channels::signature::SignatureError;
+use crate::channels::{DeliveryStatus, InboundEvent, ParseError, StatusTarget};
+use crate::domain::channel_health;
+use crate::domain::channels::{self, Channel, ChannelKind};
+use crate::domain::media_fetch;
+use crate::domain::messages::{self, Ingested, NewInbound, Status};
+use crate::error::Error;
+use crate::store::WriteCtx;
+
+/// Largest webhook body accepted (real ones are a few KiB).
+pub const MAX_BODY: usize = 1 << 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/hooks/whatsapp/{channel_id}",
+            get(whatsapp::verify).post(whatsapp::receive),
+        )
+        .route(
+            "/hooks/messenger/{channel_id}",
+            get(messenger::verify).post(messenger::receive),
+        )
+        .route("/hooks/twilio/{channel_id}", post(twilio::receive))
+        .route("/hooks/twilio/{channel_id}/status", post(twilio::receive))
+}
+
+/// A refusal: the domain error as the API's JSON error body.
+pub(super) struct HookError(pub Error);
+
+impl From<Error> for HookError {
+    fn from(e: Error) -> Self {
+        HookError(e)
+    }
+}
+
+impl IntoResponse for HookError {
+    fn into_response(self) -> Response {
+        json_error(&self.0)
+    }
+}
+
+/// A body that could not be understood: 400 with the parser's own code (`bad_json`, …).
+pub(super) fn parse_refusal(e: &ParseError) -> Response {
+    let status = if e.code == "too_many_items" {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let body = serde_json::json!({"error": {"code": e.code, "message": e.message}});
+    (status, axum::Json(body)).into_response()
+}
+
+/// The channel named in the path, if it exists and is of `kind`.
+pub(super) async fn load_channel(
+    state: &AppState,
+    raw_id: &str,
+    kind: ChannelKind,
+) -> Result<Channel, Error> {
+    let id: u64 = raw_id.parse().map_err(|_| Error::NotFound("channel"))?;
+    let ch = state
+        .store
+        .read(move |rtx| channels::get(rtx, id))
+        .await?
+        .ok_or(Error::NotFound("channel"))?;
+    if ch.kind != kind {
+        return Err(Error::BadRequest(format!(
+            "channel {id} is a {} channel, not {}; use the webhook URL shown on its admin page",
+            ch.kind.as_str(),
+            kind.as_str()
+        )));
+    }
+    Ok(ch)
+}
+
+/// The raw body, refusing more than [`MAX_BODY`] bytes (early when Content-Length says so).
+pub(super) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Error> {
+    let too_large = || Error::TooLarge(format!("webhook bodies are limited to {MAX_BODY} bytes"));
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
+        let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(s) = src {
+            if s.is::<http_body_util::LengthLimitError>() {
+                return too_large();
+            }
+            src = s.source();
+        }
+        Error::BadRequest(format!("could not read the body: {e}"))
+    })
+}
+
+/// Refuse a bad signature: note it on the channel's health line (at most once a minute per
+/// channel, so a flood of forged requests cannot turn into a flood of disk writes).
+pub(super) async fn signature_refused(state: &AppState, ch: &Channel, e: SignatureError) -> Error {
+    let id = ch.id;
+    let reason = e.to_string();
+    tracing::warn!(channel = id, kind = ch.kind.as_str(), %reason, "webhook signature refused");
+    let now = state.now();
+    let recent = state
+        .store
+        .read(move |rtx| channel_health::get(rtx, id))
+        .await
+        .ok()
+        .and_then(|h| h.last_signature_failure)
+        .is_some_and(|f| now - f.at < 60_000 && f.reason == reason);
+    if !recent {
+        let r = reason.clone();
+        let _ = state
+            .store
+            .write(move |ctx| channel_health::signature_failure_in(ctx, id, &r))
+            .await;
+    }
+    match e {
+        SignatureError::Missing => Error::Unauthorized(format!("{reason}; nothing was stored")),
+        _ => Error::Forbidden(format!("{reason}; nothing was stored")),
+    }
+}
+
+/// What one webhook changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub stored: usize,
+    pub duplicates: usize,
+    pub blocked: usize,
+    pub statuses: usize,
+    pub with_media: usize,
+}
+
+fn status_of(s: DeliveryStatus) -> Status {
+    match s {
+        DeliveryStatus::Sent => Status::Sent,
+        DeliveryStatus::Delivered => Status::Delivered,
+        DeliveryStatus::Read => Status::Read,
+        DeliveryStatus::Failed => Status::Failed,
+    }
+}
+
+/// Apply a whole parsed batch inside one transaction.
+pub fn apply_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    events: &[InboundEvent],
+    policy: &crate::domain::presence::AssignPolicy,
+) -> Result<Applied, Error> {
+    let mut a = Applied::default();
+    channel_health::inbound_in(ctx, ch.id)?;
+    for ev in events {
+        match ev {
+            InboundEvent::Message(m) => {
+                let files: Vec<_> = m.media.iter().map(media_fetch::file_entry).collect();
+                let has_files = !files.is_empty();
+                let n = NewInbound {
+                    provider_id: Some(m.provider_id.clone()),
+                    from: m.from.clone(),
+                    contact_name: m.contact_name.clone(),
+                    text: m.text.clone(),
+                    files,
+                    at: Some(m.timestamp_ms),
+                };
+                match messages::ingest_with_in(ctx, ch, &n, policy)? {
+                    Ingested::Stored { message_id, .. } => {
+                        a.stored += 1;
+                        if has_files {
+                            a.with_media += 1;
+                            media_fetch::enqueue_in(ctx, message_id)?;
+                        }
+                    }
+                    Ingested::Duplicate { .. } => a.duplicates += 1,
+                    Ingested::Blocked => a.blocked += 1,
+                }
+            }
+            InboundEvent::Status(s) => {
+                a.statuses += 1;
+                let status = status_of(s.status);
+                match &s.target {
+                    StatusTarget::ProviderId(pid) => {
+                        let error = s
+                            .error
+                            .as_ref()
+                            .map(|e| format!("{} (provider code {})", e.message, e.code));
+                        messages::apply_status_in(ctx, ch.id, pid, status, error)?;
+                    }
+                    StatusTarget::Watermark { contact, up_to_ms } => {
+                        messages::apply_watermark_in(ctx, ch.id, contact, *up_to_ms, status)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(a)
+}
+
+/// Commit the batch; `Ok` only once it is durable.
+pub(super) async fn commit(
+    state: &AppState,
+    ch: Channel,
+    events: Vec<InboundEvent>,
+) -> Result<Applied, Error> {
+    let events = Arc::new(events);
+    // Who is online decides assign-on-arrival for sessions this batch opens.
+    let policy = state.presence.policy(state.now());
+    let applied = state
+        .store
+        .write(move |ctx| apply_in(ctx, &ch, &events, &policy))
+        .await
+        .map_err(|e| match e {
+            // Bad items are the sender's problem; storage trouble is retryable.
+            Error::Invalid { field, message } => {
+                Error::BadRequest(format!("{field}: {message}; nothing was stored"))
+            }
+            other => other,
+        })?;
+    if applied.stored > 0 {
+        metrics::counter!("webhook_messages_total").increment(applied.stored as u64);
+    }
+    Ok(applied)
+}

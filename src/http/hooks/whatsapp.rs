@@ -1,0 +1,92 @@
+//! `/hooks/whatsapp/{channel_id}`: Meta's subscription handshake and signed event batches.
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{HookError, commit, load_channel, parse_refusal, read_body, signature_refused};
+use crate::channels::signature::{self, SignatureError};
+use crate::channels::whatsapp;
+use crate::domain::channels::{Channel, ChannelKind};
+use crate::error::Error;
+use crate::http::AppState;
+
+/// GET: answer the challenge (exactly, as plain text) when the verify token matches; else 403.
+pub(super) fn handshake(ch: &Channel, query: Option<&str>) -> Response {
+    match whatsapp::verify_handshake_query(query.unwrap_or_default(), &ch.credentials.verify_token)
+    {
+        Ok(challenge) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            challenge,
+        )
+            .into_response(),
+        Err(_) => HookError(Error::Forbidden(
+            "verification refused: hub.mode must be subscribe and hub.verify_token must match the channel's verify token".into(),
+        ))
+        .into_response(),
+    }
+}
+
+pub(super) async fn verify(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, HookError> {
+    let ch = load_channel(&state, &id, ChannelKind::Whatsapp).await?;
+    Ok(handshake(&ch, query.as_deref()))
+}
+
+/// Verify `X-Hub-Signature-256` (or the legacy SHA-1 header) over the raw body.
+pub(super) async fn check_meta_signature(
+    state: &AppState,
+    ch: &Channel,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), Error> {
+    if ch.credentials.app_secret.is_empty() {
+        return Err(Error::Forbidden(
+            "this channel has no app secret configured, so its webhooks cannot be verified; nothing was stored".into(),
+        ));
+    }
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let sig256 = h(signature::META_SIGNATURE_256_HEADER);
+    let sig1 = h(signature::META_SIGNATURE_SHA1_HEADER);
+    let result = match (sig256, sig1) {
+        (None, None) if headers.contains_key(signature::META_SIGNATURE_256_HEADER) => {
+            Err(SignatureError::Malformed)
+        }
+        _ => signature::verify_meta(&ch.credentials.app_secret, body, sig256, sig1),
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => Err(signature_refused(state, ch, e).await),
+    }
+}
+
+pub(super) fn event_received() -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "EVENT_RECEIVED",
+    )
+        .into_response()
+}
+
+pub(super) async fn receive(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, HookError> {
+    let ch = load_channel(&state, &id, ChannelKind::Whatsapp).await?;
+    let bytes = read_body(&headers, body).await?;
+    check_meta_signature(&state, &ch, &headers, &bytes).await?;
+    let events = match whatsapp::parse_webhook(&bytes) {
+        Ok(ev) => ev,
+        Err(e) => return Ok(parse_refusal(&e)),
+    };
+    commit(&state, ch, events).await?;
+    Ok(event_received())
+}
