@@ -5,6 +5,7 @@ pub mod attachments_link;
 pub mod audit;
 pub mod auth;
 pub mod channels;
+pub mod chats;
 pub mod contacts;
 pub mod delivery_kick;
 pub mod messages;

@@ -86,9 +86,13 @@ pub async fn stream(
 
 fn to_sse(ev: &Event) -> SseEvent {
     let body = serde_json::json!({ "seq": ev.seq, "at": ev.at, "kind": ev.kind, "data": ev.data });
-    SseEvent::default()
-        .id(ev.seq.to_string())
-        .data(body.to_string())
+    let sse = SseEvent::default().data(body.to_string());
+    if ev.seq == 0 {
+        // Ephemeral events carry no id, so the browser's Last-Event-ID stays put.
+        sse
+    } else {
+        sse.id(ev.seq.to_string())
+    }
 }
 
 struct Cursor {
@@ -196,6 +200,14 @@ async fn pump(
             _ = st.shutdown.cancelled() => return Ok(()),
             _ = tx.closed() => return Ok(()),
             msg = live.recv() => match msg {
+                Ok(ev) if ev.seq == 0 => {
+                    // Ephemeral (typing): not in the log, no id, never replayed.
+                    if access::can_receive(&cur.user, &cur.vis, &ev.audience)
+                        && tx.send(Ok(to_sse(&ev))).await.is_err()
+                    {
+                        return Ok(());
+                    }
+                }
                 Ok(ev) => {
                     if ev.seq > cur.last + 1 {
                         if !cur.catch_up(&st, &tx).await? {

@@ -62,6 +62,18 @@ pub const SESSION_READS: Def = TableDefinition::new("session_reads");
 /// session id ++ entry id -> `TimelineEntry`.
 pub const TIMELINE: Def = TableDefinition::new("timeline");
 
+/// chat id -> `Chat` (internal 1:1 or group chat, members and admins inline: at most 200).
+pub const CHATS: Def = TableDefinition::new("chats");
+/// user id ++ chat id -> `MemberState` (membership plus the user's pin/mute/read state).
+pub const CHAT_MEMBERS: Def = TableDefinition::new("chat_members");
+/// lower user id ++ higher user id -> chat id : one 1:1 chat per pair.
+pub const CHAT_DIRECT: Def = TableDefinition::new("chat_direct");
+/// chat id ++ message id -> `ChatMessage`. Message ids share the `message` counter with
+/// customer messages, so ids grow with time across both (the search index relies on it).
+pub const CHAT_MESSAGES: Def = TableDefinition::new("chat_messages");
+/// created ms ++ message id -> chat id : for the history-retention purge.
+pub const CHAT_MESSAGES_BY_TIME: Def = TableDefinition::new("chat_messages_by_time");
+
 /// All tables the current schema knows, for migrations, backup and check.
 pub const ALL: &[Def] = &[
     META,
@@ -89,6 +101,11 @@ pub const ALL: &[Def] = &[
     OUTBOX_DUE,
     SESSION_READS,
     TIMELINE,
+    CHATS,
+    CHAT_MEMBERS,
+    CHAT_DIRECT,
+    CHAT_MESSAGES,
+    CHAT_MESSAGES_BY_TIME,
 ];
 
 /// A table of the common shape by name (for generic walks such as backup and check).

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Every route is registered through `OpenApiRouter` so the
 //! OpenAPI document at `/api/v1/openapi.json` always lists exactly what is served.
 
+pub mod chats;
 pub mod sessions;
 pub mod users;
 
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .merge(users::router())
         .merge(sessions::router())
+        .merge(chats::router())
         .merge(super::events::router())
 }
 
