@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod browser;
+mod chats;
 mod fakes;
 mod fakes_selftest;
 mod foundation;
