@@ -209,10 +209,8 @@ async fn pump(
                     }
                 }
                 Ok(ev) => {
-                    if ev.seq > cur.last + 1 {
-                        if !cur.catch_up(&st, &tx).await? {
-                            return Ok(());
-                        }
+                    if ev.seq > cur.last + 1 && !cur.catch_up(&st, &tx).await? {
+                        return Ok(());
                     }
                     if !cur.deliver(&st, &ev, &tx).await {
                         return Ok(());

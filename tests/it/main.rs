@@ -5,6 +5,7 @@
 
 mod browser;
 mod chats;
+mod chats_browser;
 mod fakes;
 mod fakes_selftest;
 mod foundation;

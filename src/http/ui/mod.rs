@@ -1,6 +1,7 @@
 //! Server-rendered pages (askama), progressively enhanced by `static/app.js`.
 
 mod admin_users;
+mod chat;
 pub mod login;
 mod settings;
 mod setup;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(setup::router())
         .merge(settings::router())
         .merge(admin_users::router())
+        .merge(chat::router())
 }
 
 /// What every page's frame needs.
