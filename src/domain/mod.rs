@@ -8,6 +8,7 @@ pub mod auth;
 pub mod blocks;
 pub mod channel_health;
 pub mod channels;
+pub mod chats;
 pub mod contacts;
 pub mod delivery;
 pub mod delivery_kick;

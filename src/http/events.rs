@@ -162,6 +162,12 @@ impl BodyCache {
 }
 
 fn to_sse(st: &AppState, ev: &Event) -> SseEvent {
+    if ev.seq == 0 {
+        // Ephemeral events (typing) carry no id, so the browser's Last-Event-ID stays put,
+        // and they bypass the body cache, which is keyed by sequence number.
+        let body = serde_json::json!({ "seq": 0, "at": ev.at, "kind": ev.kind, "data": ev.data });
+        return SseEvent::default().data(body.to_string());
+    }
     SseEvent::default()
         .id(ev.seq.to_string())
         .data(&*st.sse_bodies.body(ev))
@@ -272,6 +278,14 @@ async fn pump(
             _ = st.shutdown.cancelled() => return Ok(()),
             _ = tx.closed() => return Ok(()),
             msg = live.recv() => match msg {
+                Ok(ev) if ev.seq == 0 => {
+                    // Ephemeral (typing): not in the log, no id, never replayed.
+                    if access::can_receive(&cur.user, &cur.vis, &ev.audience)
+                        && tx.send(Ok(to_sse(&st, &ev))).await.is_err()
+                    {
+                        return Ok(());
+                    }
+                }
                 Ok(ev) => {
                     if ev.seq > cur.last + 1 && !cur.catch_up(&st, &tx).await? {
                         return Ok(());

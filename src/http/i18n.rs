@@ -65,6 +65,74 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("users.create", "Create", "Anlegen"),
     ("users.save", "Save", "Speichern"),
+    ("chat.title", "Internal chat", "Interner Chat"),
+    (
+        "chat.find_placeholder",
+        "Search colleagues or messages",
+        "Kollegen oder Nachrichten suchen",
+    ),
+    ("chat.new_group", "New group", "Neue Gruppe"),
+    ("chat.colleagues", "Colleagues", "Kollegen"),
+    ("chat.messages", "Messages", "Nachrichten"),
+    ("chat.no_results", "Nothing found", "Nichts gefunden"),
+    (
+        "chat.empty",
+        "Choose a chat, or search a colleague by name, extension or email to start one.",
+        "Wählen Sie einen Chat oder suchen Sie einen Kollegen nach Name, Nebenstelle oder E-Mail, um einen zu beginnen.",
+    ),
+    ("chat.no_chats", "No chats yet", "Noch keine Chats"),
+    ("chat.send", "Send", "Senden"),
+    (
+        "chat.placeholder",
+        "Write a message… (Enter sends, Shift+Enter new line)",
+        "Nachricht schreiben… (Enter sendet, Umschalt+Enter neue Zeile)",
+    ),
+    ("chat.typing", "is typing…", "schreibt…"),
+    ("chat.read_by", "Read by", "Gelesen von"),
+    ("chat.seen", "Seen", "Gesehen"),
+    ("chat.pin", "Pin", "Anheften"),
+    ("chat.unpin", "Unpin", "Lösen"),
+    (
+        "chat.mute",
+        "Mute notifications",
+        "Benachrichtigungen stumm schalten",
+    ),
+    (
+        "chat.unmute",
+        "Message notifications",
+        "Nachrichten-Benachrichtigungen",
+    ),
+    ("chat.call", "Call", "Anrufen"),
+    ("chat.settings", "Group settings", "Gruppeneinstellungen"),
+    ("chat.group_name", "Group name", "Gruppenname"),
+    ("chat.rename", "Rename", "Umbenennen"),
+    ("chat.members", "Members", "Mitglieder"),
+    ("chat.admin", "Admin", "Administrator"),
+    ("chat.make_admin", "Hand over admin", "Admin übergeben"),
+    ("chat.remove", "Remove", "Entfernen"),
+    ("chat.add_members", "Add members", "Mitglieder hinzufügen"),
+    ("chat.leave", "Leave group", "Gruppe verlassen"),
+    ("chat.create", "Create", "Erstellen"),
+    ("chat.choose", "Choose colleagues", "Kollegen auswählen"),
+    ("chat.attach", "Attach a file", "Datei anhängen"),
+    ("chat.emoji", "Emoji", "Emoji"),
+    (
+        "chat.files_unavailable",
+        "File sharing is not available yet.",
+        "Dateifreigabe ist noch nicht verfügbar.",
+    ),
+    (
+        "chat.older",
+        "Load older messages",
+        "Ältere Nachrichten laden",
+    ),
+    ("chat.you", "You", "Sie"),
+    ("chat.mentioned_you", "mentioned you", "hat Sie erwähnt"),
+    ("chat.members_count", "members", "Mitglieder"),
+    ("chat.close", "Close", "Schließen"),
+    ("chat.muted", "Muted", "Stumm"),
+    ("chat.pinned", "Pinned", "Angeheftet"),
+    ("chat.new_message", "New message", "Neue Nachricht"),
     ("settings.title", "Settings", "Einstellungen"),
     ("settings.profile", "Profile", "Profil"),
     ("settings.language", "Language", "Sprache"),
@@ -309,6 +377,23 @@ impl I18n {
             })
             .collect();
         serde_json::Value::Object(map).to_string()
+    }
+
+    /// Every (key, text) whose key starts with `prefix`, for pages that hand strings to JS.
+    pub fn with_prefix(&self, prefix: &str) -> Vec<(&'static str, &'static str)> {
+        STRINGS
+            .iter()
+            .filter(|(k, _, _)| k.starts_with(prefix))
+            .map(|(k, en, de)| {
+                (
+                    *k,
+                    match self.0 {
+                        Lang::En => *en,
+                        Lang::De => *de,
+                    },
+                )
+            })
+            .collect()
     }
     pub fn code(&self) -> &'static str {
         match self.0 {

@@ -53,6 +53,12 @@ fn delete_batch_in(w: &mut WriteCtx<'_>, cutoff: i64) -> Result<usize> {
                 .remove(kcat(&k1(m.channel_id), pid.as_bytes()).as_slice())?;
         }
         messages::unschedule_in(w, m.id)?;
+        crate::search::remove_message(
+            w.txn,
+            crate::search::Scope::Channel(m.channel_id),
+            m.id,
+            &m.text,
+        )?;
         for f in &m.files {
             if let Some(aid) = f.attachment_id {
                 attachments::delete_expired_record_in(w, aid)?;
@@ -97,10 +103,23 @@ pub async fn run(ctx: JobCtx) -> Result<String> {
             break;
         }
     }
-    // Internal chat: its message table is purged here too, with the same cutoff and batching
-    // (hook for the internal-chat module: `chat::delete_before_in(w, cutoff, BATCH)`).
+    // Internal chat history follows the same retention, in the same bounded batches.
+    let mut internal = 0;
+    loop {
+        let n = ctx
+            .store
+            .write(move |w| {
+                let cutoff = w.now - keep_ms;
+                crate::domain::chats::purge_older_than(w, cutoff, BATCH)
+            })
+            .await?;
+        internal += n;
+        if n < BATCH {
+            break;
+        }
+    }
     Ok(format!(
-        "deleted {deleted} messages older than {} days",
+        "deleted {deleted} customer and {internal} internal messages older than {} days",
         ctx.config.retention.history_days
     ))
 }

@@ -156,6 +156,26 @@ impl Store {
         f(&rtx)
     }
 
+    /// Broadcast an event that is NOT written to the log (sequence number 0): for signals that
+    /// are worthless a moment later, such as "is typing". Live streams deliver it to its
+    /// audience without an `id:`, so it neither moves `Last-Event-ID` nor is replayed; it costs
+    /// no write and no fsync.
+    pub fn publish_ephemeral(
+        &self,
+        audience: Audience,
+        kind: &str,
+        at: i64,
+        data: serde_json::Value,
+    ) {
+        let _ = self.inner.events.send(Arc::new(Event {
+            seq: 0,
+            at,
+            kind: kind.to_string(),
+            audience,
+            data,
+        }));
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.inner.events.subscribe()
     }

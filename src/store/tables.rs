@@ -92,6 +92,17 @@ pub const CONTACT_ALIASES: Def = TableDefinition::new("contact_aliases");
 pub const CHANNEL_HEALTH: Def = TableDefinition::new("channel_health");
 /// message id -> `MediaJob`: inbound files still to be fetched from the provider.
 pub const MEDIA_QUEUE: Def = TableDefinition::new("media_queue");
+/// chat id -> `Chat` (internal 1:1 or group chat, members and admins inline: at most 200).
+pub const CHATS: Def = TableDefinition::new("chats");
+/// user id ++ chat id -> `MemberState` (membership plus the user's pin/mute/read state).
+pub const CHAT_MEMBERS: Def = TableDefinition::new("chat_members");
+/// lower user id ++ higher user id -> chat id : one 1:1 chat per pair.
+pub const CHAT_DIRECT: Def = TableDefinition::new("chat_direct");
+/// chat id ++ message id -> `ChatMessage`. Message ids share the `message` counter with
+/// customer messages, so ids grow with time across both (the search index relies on it).
+pub const CHAT_MESSAGES: Def = TableDefinition::new("chat_messages");
+/// created ms ++ message id -> chat id : for the history-retention purge.
+pub const CHAT_MESSAGES_BY_TIME: Def = TableDefinition::new("chat_messages_by_time");
 
 /// All tables the current schema knows, for migrations, backup and check.
 pub const ALL: &[Def] = &[
@@ -135,6 +146,11 @@ pub const ALL: &[Def] = &[
     CONTACT_ALIASES,
     CHANNEL_HEALTH,
     MEDIA_QUEUE,
+    CHATS,
+    CHAT_MEMBERS,
+    CHAT_DIRECT,
+    CHAT_MESSAGES,
+    CHAT_MESSAGES_BY_TIME,
 ];
 
 /// A table of the common shape by name (for generic walks such as backup and check).

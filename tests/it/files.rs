@@ -1141,7 +1141,10 @@ async fn history_retention_deletes_old_messages_only() {
     env.clock.advance_hours(366 * 24);
     let (_, fresh) = inbound(&env, ch, "+4930222222", "new").await;
     let summary = env.job("history-retention").await;
-    assert_eq!(summary, "deleted 3 messages older than 365 days");
+    assert_eq!(
+        summary,
+        "deleted 3 customer and 0 internal messages older than 365 days"
+    );
     let store = env.run.state.store.clone();
     let (gone, kept, pids) = store
         .read(move |rtx| {

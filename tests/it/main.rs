@@ -6,6 +6,8 @@
 mod authz;
 mod browser;
 mod channels;
+mod chats;
+mod chats_browser;
 mod cli;
 mod crash;
 mod fakes;

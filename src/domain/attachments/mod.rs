@@ -115,8 +115,7 @@ pub fn can_see(rtx: &ReadTransaction, user: &User, a: &Attachment) -> Result<boo
             visible_channels(rtx, user)?.channel(*channel_id)
         }
         Scope::Internal => false,
-        // Internal chat plugs its membership check in here (chat_members(rtx, chat_id, user)).
-        Scope::Chat { .. } => false,
+        Scope::Chat { chat_id } => crate::domain::chats::is_member(rtx, *chat_id, user.id)?,
     })
 }
 

@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod calls;
 pub mod channels;
+pub mod chats;
 pub mod contacts;
 pub mod reports;
 pub mod sessions;
@@ -90,6 +91,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(calls::router())
         .merge(reports::router())
+        .merge(chats::router())
         .merge(super::events::router())
         .merge(super::livechat::agent::router())
 }

@@ -2,6 +2,7 @@
 
 mod admin_channels;
 mod admin_users;
+mod chat;
 mod directory;
 mod inbox;
 pub mod login;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(directory::router())
         .merge(inbox::router())
         .merge(admin_channels::router())
+        .merge(chat::router())
 }
 
 /// What every page's frame needs.

@@ -1,0 +1,454 @@
+//! Internal chat: chats, messages, read state, pin/mute, typing, group administration, the
+//! colleague directory and message search. A chat the caller is not a member of is 404.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::JsonBody;
+use crate::domain::chats::{
+    self, ChatFileEntry, ChatListItem, ChatMessage, ChatView, Colleague, NewChatMessage, SearchPage,
+};
+use crate::error::Error;
+use crate::http::AppState;
+use crate::http::auth::ApiAuth;
+use crate::http::error::{ApiResult, ErrorBody};
+use crate::store::Audience;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(detail, rename))
+        .routes(routes!(messages_page, send))
+        .routes(routes!(files))
+        .routes(routes!(mark_read))
+        .routes(routes!(set_state))
+        .routes(routes!(typing))
+        .routes(routes!(add_members))
+        .routes(routes!(remove_member))
+        .routes(routes!(grant_admin))
+        .routes(routes!(revoke_admin))
+        .routes(routes!(leave))
+        .routes(routes!(directory))
+        .routes(routes!(search))
+}
+
+async fn view(state: &AppState, uid: u64, id: u64) -> Result<ChatView, Error> {
+    state.store.read(move |rtx| chats::view(rtx, uid, id)).await
+}
+
+#[utoipa::path(get, path = "/api/v1/chats", tag = "chats", responses((status = 200, body = Vec<ChatListItem>)))]
+/// The caller's chats: pinned first, then newest activity; with unread counts and mute flags.
+pub async fn list(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+) -> ApiResult<Json<Vec<ChatListItem>>> {
+    let uid = who.id();
+    Ok(Json(
+        state
+            .store
+            .read(move |rtx| chats::list_for_user(rtx, uid))
+            .await?,
+    ))
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewChat {
+    /// Start (or reopen) the 1:1 chat with this colleague.
+    pub user_id: Option<u64>,
+    /// Group name (optional; defaults to the members' names).
+    pub name: Option<String>,
+    /// Group members besides the caller (at most 199).
+    pub member_ids: Option<Vec<u64>>,
+}
+
+#[utoipa::path(post, path = "/api/v1/chats", tag = "chats", request_body = NewChat,
+    responses((status = 201, body = ChatView, description = "created"), (status = 200, body = ChatView, description = "the existing 1:1 chat"), (status = 422, body = ErrorBody)))]
+/// Start a 1:1 chat (`{user_id}`; returns the existing one if there is one) or create a group
+/// (`{name, member_ids}`) with the caller as its admin.
+pub async fn create(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    JsonBody(b): JsonBody<NewChat>,
+) -> ApiResult<(StatusCode, Json<ChatView>)> {
+    let me = who.user.clone();
+    let (id, created) = match (b.user_id, b.member_ids) {
+        (Some(other), None) => {
+            state
+                .store
+                .write(move |ctx| {
+                    chats::open_direct_in(ctx, &me, other).map(|(c, created)| (c.id, created))
+                })
+                .await?
+        }
+        (None, Some(ids)) => {
+            let name = chats::clean_name(b.name.as_deref().unwrap_or(""))?;
+            state
+                .store
+                .write(move |ctx| {
+                    chats::create_group_in(ctx, &me, &name, &ids).map(|c| (c.id, true))
+                })
+                .await?
+        }
+        _ => {
+            return Err(Error::invalid(
+                "user_id",
+                "give either user_id (1:1 chat) or member_ids (group)",
+            )
+            .into());
+        }
+    };
+    let v = view(&state, who.id(), id).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(v)))
+}
+
+#[utoipa::path(get, path = "/api/v1/chats/{id}", tag = "chats", params(("id" = u64, Path)),
+    responses((status = 200, body = ChatView), (status = 404, body = ErrorBody)))]
+/// One chat with its members, their admin flag and read state.
+pub async fn detail(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<ChatView>> {
+    Ok(Json(view(&state, who.id(), id).await?))
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct Rename {
+    pub name: String,
+}
+
+#[utoipa::path(patch, path = "/api/v1/chats/{id}", tag = "chats", params(("id" = u64, Path)), request_body = Rename,
+    responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Rename a group (group admins).
+pub async fn rename(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(b): JsonBody<Rename>,
+) -> ApiResult<Json<ChatView>> {
+    let uid = who.id();
+    state
+        .store
+        .write(move |ctx| chats::rename_in(ctx, uid, id, &b.name))
+        .await?;
+    Ok(Json(view(&state, uid, id).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Older than this message id.
+    pub before: Option<u64>,
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/chats/{id}/messages", tag = "chats", params(("id" = u64, Path), PageQuery),
+    responses((status = 200, body = Vec<ChatMessage>), (status = 404, body = ErrorBody)))]
+/// A page of messages, oldest first (the newest `limit` before `before`).
+pub async fn messages_page(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<Vec<ChatMessage>>> {
+    let uid = who.id();
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    Ok(Json(
+        state
+            .store
+            .read(move |rtx| {
+                chats::get_for_member(rtx, uid, id)?;
+                chats::page(rtx, id, q.before, limit)
+            })
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/chats/{id}/messages", tag = "chats", params(("id" = u64, Path)), request_body = NewChatMessage,
+    responses((status = 201, body = ChatMessage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Send a message. `@username` words naming members mention them (a mention of a colleague
+/// outside the chat is refused); empty or oversize text is refused.
+pub async fn send(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(b): JsonBody<NewChatMessage>,
+) -> ApiResult<(StatusCode, Json<ChatMessage>)> {
+    let text = chats::check_text(&b.text, state.config.limits.max_message_chars)?;
+    let author = who.user.clone();
+    let m = state
+        .store
+        .write(move |ctx| chats::send_in(ctx, &author, id, &text, &b))
+        .await?;
+    Ok((StatusCode::CREATED, Json(m)))
+}
+
+#[utoipa::path(get, path = "/api/v1/chats/{id}/files", tag = "chats", params(("id" = u64, Path), PageQuery),
+    responses((status = 200, body = Vec<ChatFileEntry>), (status = 404, body = ErrorBody)))]
+/// Files posted in the chat, newest first.
+pub async fn files(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<Vec<ChatFileEntry>>> {
+    let uid = who.id();
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    Ok(Json(
+        state
+            .store
+            .read(move |rtx| {
+                chats::get_for_member(rtx, uid, id)?;
+                chats::files(rtx, id, q.before, limit)
+            })
+            .await?,
+    ))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct MarkRead {
+    /// Read up to this message (default: the newest).
+    pub message_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReadAck {
+    pub last_read: u64,
+}
+
+#[utoipa::path(post, path = "/api/v1/chats/{id}/read", tag = "chats", params(("id" = u64, Path)), request_body = MarkRead,
+    responses((status = 200, body = ReadAck), (status = 404, body = ErrorBody)))]
+/// Mark the chat read; the other members see it as "read by", the caller's other browsers update.
+pub async fn mark_read(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(b): JsonBody<MarkRead>,
+) -> ApiResult<Json<ReadAck>> {
+    let uid = who.id();
+    let last_read = state
+        .store
+        .write(move |ctx| chats::mark_read_in(ctx, uid, id, b.message_id))
+        .await?;
+    Ok(Json(ReadAck { last_read }))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct StatePatch {
+    pub pinned: Option<bool>,
+    pub muted: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChatState {
+    pub pinned: bool,
+    pub muted: bool,
+}
+
+#[utoipa::path(patch, path = "/api/v1/chats/{id}/state", tag = "chats", params(("id" = u64, Path)), request_body = StatePatch,
+    responses((status = 200, body = ChatState), (status = 404, body = ErrorBody)))]
+/// Pin / unpin, mute / unmute the chat for the caller (every browser of the caller follows).
+pub async fn set_state(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(b): JsonBody<StatePatch>,
+) -> ApiResult<Json<ChatState>> {
+    let uid = who.id();
+    let st = state
+        .store
+        .write(move |ctx| chats::set_state_in(ctx, uid, id, b.pinned, b.muted))
+        .await?;
+    Ok(Json(ChatState {
+        pinned: st.pinned,
+        muted: st.muted,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/chats/{id}/typing", tag = "chats", params(("id" = u64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+/// "I am typing": an ephemeral `chat.typing` event to the other members (not stored, not
+/// replayed). Clients send it at most every few seconds while typing.
+pub async fn typing(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<StatusCode> {
+    let uid = who.id();
+    let chat = state
+        .store
+        .read(move |rtx| chats::get_for_member(rtx, uid, id))
+        .await?;
+    let others: Vec<u64> = chat.members.into_iter().filter(|&m| m != uid).collect();
+    state.store.publish_ephemeral(
+        Audience::Users { user_ids: others },
+        "chat.typing",
+        state.now(),
+        serde_json::json!({ "chat_id": id, "user_id": uid, "name": who.user.display_name }),
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct AddMembers {
+    pub user_ids: Vec<u64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/chats/{id}/members", tag = "chats", params(("id" = u64, Path)), request_body = AddMembers,
+    responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Add colleagues to a group (group admins; at most 200 members, 100 groups per user).
+pub async fn add_members(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(b): JsonBody<AddMembers>,
+) -> ApiResult<Json<ChatView>> {
+    let uid = who.id();
+    state
+        .store
+        .write(move |ctx| chats::add_members_in(ctx, uid, id, &b.user_ids))
+        .await?;
+    Ok(Json(view(&state, uid, id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/chats/{id}/members/{user_id}", tag = "chats", params(("id" = u64, Path), ("user_id" = u64, Path)),
+    responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+/// Remove a member from a group (group admins); the last admin cannot be removed.
+pub async fn remove_member(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path((id, user_id)): Path<(u64, u64)>,
+) -> ApiResult<Json<ChatView>> {
+    let uid = who.id();
+    state
+        .store
+        .write(move |ctx| chats::remove_member_in(ctx, uid, id, user_id))
+        .await?;
+    Ok(Json(view(&state, uid, id).await?))
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct GrantAdmin {
+    pub user_id: u64,
+    /// Hand over: the caller stops being an admin (default true).
+    #[serde(default = "yes")]
+    pub step_down: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[utoipa::path(post, path = "/api/v1/chats/{id}/admins", tag = "chats", params(("id" = u64, Path)), request_body = GrantAdmin,
+    responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Hand over admin to a member (or, with `step_down: false`, add an admin).
+pub async fn grant_admin(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+    JsonBody(b): JsonBody<GrantAdmin>,
+) -> ApiResult<Json<ChatView>> {
+    let uid = who.id();
+    state
+        .store
+        .write(move |ctx| chats::grant_admin_in(ctx, uid, id, b.user_id, b.step_down))
+        .await?;
+    Ok(Json(view(&state, uid, id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/chats/{id}/admins/{user_id}", tag = "chats", params(("id" = u64, Path), ("user_id" = u64, Path)),
+    responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+/// Take admin rights from a member (group admins); refused for the last admin.
+pub async fn revoke_admin(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path((id, user_id)): Path<(u64, u64)>,
+) -> ApiResult<Json<ChatView>> {
+    let uid = who.id();
+    state
+        .store
+        .write(move |ctx| chats::revoke_admin_in(ctx, uid, id, user_id))
+        .await?;
+    Ok(Json(view(&state, uid, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/chats/{id}/leave", tag = "chats", params(("id" = u64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+/// Leave a group (the last admin hands over admin first).
+pub async fn leave(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<StatusCode> {
+    let uid = who.id();
+    state
+        .store
+        .write(move |ctx| chats::leave_in(ctx, uid, id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct DirectoryQuery {
+    /// Part of a name, username, extension or email.
+    pub q: Option<String>,
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/directory", tag = "chats", params(DirectoryQuery),
+    responses((status = 200, body = Vec<Colleague>)))]
+/// Colleagues (enabled users other than the caller) by name, extension or email.
+pub async fn directory(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Query(q): Query<DirectoryQuery>,
+) -> ApiResult<Json<Vec<Colleague>>> {
+    let uid = who.id();
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let text = q.q.unwrap_or_default();
+    Ok(Json(
+        state
+            .store
+            .read(move |rtx| chats::directory(rtx, uid, &text, limit))
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct SearchQuery {
+    /// Words to find (all must match; the last one also as a prefix).
+    pub q: String,
+    /// Older than this message id (`next_before` of the previous page).
+    pub before: Option<u64>,
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/search", tag = "chats", params(SearchQuery),
+    responses((status = 200, body = SearchPage), (status = 422, body = ErrorBody)))]
+/// Search the caller's internal chats and the customer sessions of the channels they see,
+/// newest first, with context and a link to the message.
+pub async fn search(
+    State(state): State<AppState>,
+    ApiAuth(who): ApiAuth,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Json<SearchPage>> {
+    if q.q.chars().count() > 200 {
+        return Err(Error::invalid("q", "must be at most 200 characters").into());
+    }
+    let user = who.user.clone();
+    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    Ok(Json(
+        state
+            .store
+            .read(move |rtx| chats::search_messages(rtx, &user, &q.q, q.before, limit))
+            .await?,
+    ))
+}

@@ -1,0 +1,269 @@
+//! Browser tests of the internal chat page in headless Chromium: two colleagues chatting in real
+//! time (typing, read state, Enter / Shift+Enter, emoji), group creation, an @mention, pin and
+//! mute shared by every browser of the user, and search that never shows other people's chats.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::json;
+
+use crate::browser::{Browser, skip};
+use crate::support::{PASSWORD, TestServer};
+
+const ENTER: &str = "\u{e007}";
+const SHIFT: &str = "\u{e008}";
+const RELEASE: &str = "\u{e000}";
+
+async fn open_chat_page(t: &TestServer, user: &str) -> Browser {
+    let b = Browser::start().await;
+    b.login(&t.base(), user, PASSWORD).await;
+    b.goto(&format!("{}/chat/internal", t.base())).await;
+    b.el("#ic-app[data-ready='1'][data-live='1']").await;
+    b
+}
+
+async fn click(b: &Browser, css: &str) {
+    b.el(css).await.click().await.unwrap();
+}
+
+async fn type_in(b: &Browser, css: &str, text: &str) {
+    b.el(css).await.send_keys(text).await.unwrap();
+}
+
+/// Waits until `css` matches an element (10 s).
+async fn wait_el(b: &Browser, css: &str) {
+    b.el(css).await;
+}
+
+/// Waits until no element matches `css` (10 s).
+async fn wait_gone(b: &Browser, css: &str) {
+    for _ in 0..200 {
+        if b.client.find(Locator::Css(css)).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} did not go away");
+}
+
+#[tokio::test]
+async fn colleagues_chat_in_real_time_with_groups_mentions_pin_and_mute() {
+    if skip() {
+        return;
+    }
+    let t = TestServer::start().await;
+    let (_alice, _) = t.user("alice", "agent").await;
+    let (bob, _) = t.user("bob", "agent").await;
+    let (carol, _) = t.user("carol", "agent").await;
+    let a = open_chat_page(&t, "alice").await;
+    let b = open_chat_page(&t, "bob").await;
+
+    // Alice finds Bob in the colleague search and starts a 1:1.
+    type_in(&a, "#ic-find", "bob").await;
+    click(&a, &format!(".ic-person[data-user-id='{bob}']")).await;
+    a.wait_text("#ic-title", "bob").await;
+    // Emoji from the picker, Shift+Enter for a new line, Enter sends.
+    type_in(&a, "#ic-input", "hello bob ").await;
+    click(&a, "#ic-emoji").await;
+    click(&a, ".ic-emo").await;
+    type_in(
+        &a,
+        "#ic-input",
+        &format!("{SHIFT}{ENTER}{RELEASE}second line{ENTER}"),
+    )
+    .await;
+    let sent = a.wait_text("#ic-messages", "second line").await;
+    assert!(sent.contains("hello bob 😀"), "{sent}");
+    let text = a.el(".ic-msg.ic-mine .ic-text").await.text().await.unwrap();
+    assert!(
+        text.contains('\n'),
+        "Shift+Enter keeps a new line: {text:?}"
+    );
+    assert_eq!(
+        a.el("#ic-input")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default(),
+        ""
+    );
+    // Closed pop-ups and the (short) history's "older" button are really hidden.
+    for css in ["#ic-emoji-panel", "#ic-older", "#ic-mentions", "#ic-panel"] {
+        assert!(
+            !a.el(css).await.is_displayed().await.unwrap(),
+            "{css} is shown"
+        );
+    }
+
+    // Bob's list updates live with an unread count; opening the chat shows the message and
+    // Alice sees it read.
+    b.wait_text(".ic-item .ic-count", "1").await;
+    click(&b, ".ic-item").await;
+    b.wait_text("#ic-messages", "second line").await;
+    a.wait_text(".ic-readby", "Seen").await;
+    wait_gone(&b, ".ic-item .ic-count").await;
+    // Bob types: Alice sees the typing indicator, then the message.
+    type_in(&b, "#ic-input", "hi alice").await;
+    a.wait_text("#ic-typing", "bob is typing").await;
+    type_in(&b, "#ic-input", ENTER).await;
+    a.wait_text("#ic-messages", "hi alice").await;
+    b.screenshot("chat-direct").await;
+
+    // Alice creates a group with Bob and Carol through the "+" dialog.
+    click(&a, "#ic-new-group").await;
+    type_in(&a, "#ic-group-name", "Project X").await;
+    click(&a, &format!("#ic-group-people input[value='{bob}']")).await;
+    click(&a, &format!("#ic-group-people input[value='{carol}']")).await;
+    click(&a, "#ic-group-create").await;
+    a.wait_text("#ic-title", "Project X").await;
+    a.wait_text("#ic-sub", "3").await;
+    b.wait_text("#ic-list", "Project X").await;
+    let groups = t.admin.get("/api/v1/chats").await; // the admin is in none of these
+    assert_eq!(groups.json().as_array().unwrap().len(), 0);
+
+    // Bob (still in the 1:1) mutes and pins the group from his other browser's state too:
+    // a second browser of Bob follows live.
+    let b2 = open_chat_page(&t, "bob").await;
+    let gid: u64 = b
+        .el(".ic-item[data-chat-id]:first-child")
+        .await
+        .attr("data-chat-id")
+        .await
+        .unwrap()
+        .unwrap()
+        .parse()
+        .unwrap();
+    b.goto(&format!("{}/chat/internal/{gid}", t.base())).await;
+    b.el("#ic-app[data-ready='1'][data-live='1']").await;
+    b.wait_text("#ic-title", "Project X").await;
+    click(&b, "#ic-mute").await;
+    click(&b, "#ic-pin").await;
+    wait_el(
+        &b2,
+        &format!(".ic-item[data-chat-id='{gid}'][data-muted='true'][data-pinned='true']"),
+    )
+    .await;
+    // Pinned first in both of Bob's browsers.
+    wait_el(&b2, &format!(".ic-item:first-child[data-chat-id='{gid}']")).await;
+    // Bob goes back to the 1:1; Alice writes in the muted group: a red dot, not a count.
+    click(&b, ".ic-item:nth-child(2)").await;
+    b.wait_text("#ic-title", "alice").await;
+    type_in(&a, "#ic-input", "status update, nothing urgent").await;
+    type_in(&a, "#ic-input", ENTER).await;
+    a.wait_text("#ic-messages", "nothing urgent").await;
+    wait_el(&b, &format!(".ic-item[data-chat-id='{gid}'] .ic-dot")).await;
+    wait_el(&b2, &format!(".ic-item[data-chat-id='{gid}'] .ic-dot")).await;
+
+    // A mention with autocomplete notifies Bob even though the group is muted.
+    type_in(&a, "#ic-input", "@bo").await;
+    a.wait_text("#ic-mentions", "@bob").await;
+    type_in(&a, "#ic-input", "\u{e004}").await; // Tab picks the colleague
+    type_in(&a, "#ic-input", "please review the plan").await;
+    type_in(&a, "#ic-input", ENTER).await;
+    a.wait_text("#ic-messages", "@bob please review the plan")
+        .await;
+    a.wait_text(".ic-msg:last-child .ic-mention", "@bob").await;
+    b.wait_text(
+        &format!(".ic-item[data-chat-id='{gid}'] .ic-count.ic-at"),
+        "@",
+    )
+    .await;
+    b.wait_text(".ic-toast", "mentioned you").await;
+    b.screenshot("chat-mention").await;
+
+    b2.close().await;
+    a.close().await;
+    b.close().await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn search_finds_own_messages_and_nothing_from_other_chats() {
+    if skip() {
+        return;
+    }
+    let t = TestServer::start().await;
+    let (_alice, a_api) = t.user("alice", "agent").await;
+    let (bob, _) = t.user("bob", "agent").await;
+    let (carol, c_api) = t.user("carol", "agent").await;
+    let (_dave, _) = t.user("dave", "agent").await;
+    // Alice and Bob share a group; Carol and Dave have a chat Alice is not in.
+    let g = a_api
+        .post("/api/v1/chats", json!({"name": "ops", "member_ids": [bob]}))
+        .await
+        .json()["chat"]["id"]
+        .as_u64()
+        .unwrap();
+    for i in 0..60 {
+        a_api
+            .post(
+                &format!("/api/v1/chats/{g}/messages"),
+                json!({"text": format!("filler message {i}")}),
+            )
+            .await;
+    }
+    let target = a_api
+        .post(
+            &format!("/api/v1/chats/{g}/messages"),
+            json!({"text": "the tangerine invoice is paid"}),
+        )
+        .await
+        .json()["id"]
+        .as_u64()
+        .unwrap();
+    for i in 0..60 {
+        a_api
+            .post(
+                &format!("/api/v1/chats/{g}/messages"),
+                json!({"text": format!("later message {i}")}),
+            )
+            .await;
+    }
+    let dm = c_api
+        .post("/api/v1/chats", json!({"user_id": _dave}))
+        .await
+        .json()["chat"]["id"]
+        .as_u64()
+        .unwrap();
+    c_api
+        .post(
+            &format!("/api/v1/chats/{dm}/messages"),
+            json!({"text": "secret tangerine surprise for alice"}),
+        )
+        .await;
+    let _ = carol;
+
+    let a = open_chat_page(&t, "alice").await;
+    type_in(&a, "#ic-find", "tangerine").await;
+    let hits = a.wait_text(".ic-hits", "tangerine invoice").await;
+    assert!(!hits.contains("surprise"), "{hits}");
+    assert_eq!(
+        a.client
+            .find_all(Locator::Css(".ic-hits .ic-hit"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // Jump to the message: it is older than the first page, so the page loads back to it.
+    click(&a, ".ic-hits .ic-hit").await;
+    a.wait_text("#ic-title", "ops").await;
+    wait_el(&a, &format!("#m{target}")).await;
+    a.wait_for(
+        |u| u.contains(&format!("/chat/internal/{g}")),
+        "land on the chat",
+    )
+    .await;
+    // Nothing at all for a word only in the other chat.
+    a.el("#ic-find").await.clear().await.unwrap();
+    type_in(&a, "#ic-find", "surprise").await;
+    a.wait_text(".ic-hits", "Nothing found").await;
+    // Opening the other chat's page directly is a 404.
+    a.goto(&format!("{}/chat/internal/{dm}", t.base())).await;
+    let body = a.el("body").await.text().await.unwrap();
+    assert!(!body.contains("tangerine"), "{body}");
+    a.screenshot("chat-search").await;
+    a.close().await;
+    t.stop().await;
+}
