@@ -18,7 +18,6 @@ use crate::support::Client;
 struct Proc {
     child: Child,
     dir: std::path::PathBuf,
-    port: u16,
 }
 
 fn env_for(dir: &std::path::Path, port: u16) -> Vec<(String, String)> {
@@ -78,7 +77,6 @@ impl Proc {
         let p = Proc {
             child,
             dir: dir.to_path_buf(),
-            port,
         };
         let http = reqwest::Client::new();
         for _ in 0..200 {
