@@ -341,6 +341,7 @@ async fn baseline_axum(
 }
 
 fn main() {
+    switchboard::tls::install_crypto_provider();
     let n = env_usize("INGEST_BENCH_MESSAGES", 50_000);
     let concurrency = env_usize("INGEST_BENCH_CONCURRENCY", 64);
     let baseline_n = env_usize("INGEST_BENCH_BASELINE", 3_000);
