@@ -158,6 +158,7 @@ async fn all_messages(c: &Client) -> Vec<Value> {
 
 #[tokio::test]
 async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
+    switchboard::tls::install_crypto_provider();
     let fake = FakeWhatsApp::start().await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
@@ -238,36 +239,40 @@ async fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
                         Ok(_) | Err(_) => return,
                     }
                     if n % 3 == 0 {
-                        // Reply in the newest session of this sender.
-                        let page = api
-                            .send(
-                                api.http
-                                    .get(api.url("/api/v1/sessions?scope=open&limit=20"))
-                                    .headers(api.headers(false)),
-                            )
-                            .await;
-                        if page.status != 200 {
+                        // Reply in the newest session of this sender (the server may die mid-request).
+                        let Ok(page) = api
+                            .http
+                            .get(api.url("/api/v1/sessions?scope=open&limit=20"))
+                            .headers(api.headers(false))
+                            .send()
+                            .await
+                        else {
                             return;
-                        }
-                        let sessions = page.json();
+                        };
+                        let Ok(sessions) = page.json::<Value>().await else {
+                            return;
+                        };
                         let sid = sessions["sessions"]
                             .as_array()
-                            .unwrap()
-                            .iter()
+                            .into_iter()
+                            .flatten()
                             .find(|s| s["contact_address"] == from.as_str())
                             .and_then(|s| s["id"].as_u64());
                         if let Some(sid) = sid {
                             let text = format!("reply {n}");
-                            let r = api
-                                .send(
-                                    api.http
-                                        .post(api.url(&format!("/api/v1/sessions/{sid}/messages")))
-                                        .headers(api.headers(true))
-                                        .json(&json!({"text": text})),
-                                )
+                            let sent = api
+                                .http
+                                .post(api.url(&format!("/api/v1/sessions/{sid}/messages")))
+                                .headers(api.headers(true))
+                                .json(&json!({"text": text}))
+                                .send()
                                 .await;
-                            if r.status == 201 {
-                                acked_out.lock().await.push(text);
+                            match sent {
+                                Ok(r) if r.status().as_u16() == 201 => {
+                                    acked_out.lock().await.push(text)
+                                }
+                                Ok(_) => {}
+                                Err(_) => return,
                             }
                         }
                     }
