@@ -492,7 +492,70 @@
     }
     const disabled = S.mode === "reply" && w === "closed";
     const ta = h("textarea", { id: "composer-text", rows: "1", placeholder: S.mode === "note" ? t("inbox.note_placeholder") : t("inbox.placeholder"), disabled, "aria-label": t("inbox.placeholder") });
+    // Canned replies: typing "/shortcut" at the start offers matches; Enter or Tab or a click
+    // inserts the text in place of the shortcut.
+    const canned = h("ul", { class: "canned-pop", id: "canned-pop", role: "listbox", hidden: true });
+    let cannedItems = [];
+    let cannedSel = 0;
+    function cannedShow(items) {
+      cannedItems = items;
+      cannedSel = 0;
+      canned.replaceChildren(...items.map((c, i) => h("li", { role: "option", class: i === 0 ? "on" : "", dataset: { i: String(i) } },
+        h("strong", { text: "/" + c.shortcut }), h("span", { text: c.text }))));
+      canned.hidden = items.length === 0;
+    }
+    function cannedPick(i) {
+      const c = cannedItems[i];
+      if (!c) return;
+      ta.value = c.text;
+      canned.hidden = true;
+      cannedItems = [];
+      autosize(ta);
+      ta.focus();
+    }
+    canned.addEventListener("mousedown", (e) => {
+      const li = e.target.closest("li[data-i]");
+      if (li) {
+        e.preventDefault();
+        cannedPick(Number(li.dataset.i));
+      }
+    });
+    let cannedTimer = null;
+    ta.addEventListener("input", () => {
+      const m = /^\/(\S*)$/.exec(ta.value);
+      clearTimeout(cannedTimer);
+      if (!m) {
+        canned.hidden = true;
+        cannedItems = [];
+        return;
+      }
+      cannedTimer = setTimeout(async () => {
+        try {
+          const list = await SB.api("GET", "/api/v1/canned?q=" + encodeURIComponent(m[1]));
+          if (/^\/(\S*)$/.test(ta.value)) cannedShow((list || []).slice(0, 8));
+        } catch (_) {
+          canned.hidden = true;
+        }
+      }, 120);
+    });
     ta.addEventListener("keydown", (e) => {
+      if (!canned.hidden && cannedItems.length) {
+        if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+          e.preventDefault();
+          cannedSel = (cannedSel + (e.key === "ArrowDown" ? 1 : cannedItems.length - 1)) % cannedItems.length;
+          canned.querySelectorAll("li").forEach((li, i) => li.classList.toggle("on", i === cannedSel));
+          return;
+        }
+        if ((e.key === "Enter" && !e.shiftKey) || e.key === "Tab") {
+          e.preventDefault();
+          cannedPick(cannedSel);
+          return;
+        }
+        if (e.key === "Escape") {
+          canned.hidden = true;
+          return;
+        }
+      }
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         send();
@@ -529,7 +592,7 @@
       tools.push(attach, camera);
     }
     const sendBtn = h("button", { type: "submit", class: "send", id: "send-btn", title: t("inbox.send"), "aria-label": t("inbox.send"), disabled }, SB.icon("send", true));
-    const form = h("form", { class: "composer", id: "composer" }, h("div", { class: "tools" }, tools), ta, sendBtn, pop);
+    const form = h("form", { class: "composer", id: "composer" }, h("div", { class: "tools" }, tools), ta, sendBtn, pop, canned);
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       send();

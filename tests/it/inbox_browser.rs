@@ -726,3 +726,50 @@ async fn transfer_to_a_colleague_who_sees_history_and_note() {
     b2.close().await;
     t.stop().await;
 }
+
+#[tokio::test]
+async fn canned_reply_is_inserted_by_slash_shortcut() {
+    if skip() {
+        return;
+    }
+    let Setup { t, wa, .. } = setup().await;
+    // A shared reply (admin) and a personal one of the agent.
+    let r = t
+        .admin
+        .post(
+            "/api/v1/canned",
+            json!({"shortcut": "hours", "text": "We are open Mon-Fri 8-18.", "shared": true}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let (sid, _) = ingest(
+        &t,
+        wa,
+        "4915100000042",
+        Some("Carla Canned"),
+        "When are you open?",
+    )
+    .await;
+    let b = Browser::start().await;
+    b.login(&t.base(), "anna", PASSWORD).await;
+    b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
+    b.wait_text("#messages", "When are you open?").await;
+    let ta = b.el("#composer-text").await;
+    ta.send_keys("/ho").await.unwrap();
+    b.wait_text("#canned-pop", "We are open").await;
+    ta.send_keys("\u{E007}").await.unwrap(); // Enter picks the highlighted reply
+    let value = b
+        .client
+        .execute(
+            "return document.getElementById('composer-text').value",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(value, json!("We are open Mon-Fri 8-18."));
+    ta.send_keys("\u{E007}").await.unwrap(); // Enter again sends it
+    b.wait_text("#messages .msg.out", "We are open Mon-Fri 8-18.")
+        .await;
+    b.close().await;
+    t.stop().await;
+}
