@@ -287,7 +287,7 @@ async fn run() {
                     b'x';
                     2048
                 ]))]),
-                |e| switchboard::error::Error::internal(e),
+                switchboard::error::Error::internal,
             )
             .await
             .unwrap()
