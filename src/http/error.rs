@@ -103,6 +103,11 @@ impl IntoResponse for UiError {
         };
         let page = super::ui::error_page(title, &e.public_message(), e.status());
         let mut resp = (status(&e), Html(page)).into_response();
+        // A static page with escaped text and its own small <style>: no script at all.
+        resp.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+        );
         retry_after(&e, &mut resp);
         resp
     }

@@ -434,3 +434,17 @@ async fn a_failing_write_changes_nothing_and_spares_its_batch_mates() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn error_pages_are_readable_and_allow_no_script() {
+    let t = TestServer::start().await;
+    let r = t.admin.get("/no/such/page").await;
+    assert_eq!(r.status, 404);
+    assert!(r.text().contains("Not found"));
+    let csp = r.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    t.stop().await;
+}
