@@ -744,11 +744,7 @@ pub fn add_note_in(
 /// Mark everything up to the session's newest message read for `user`.
 pub fn mark_read_in(ctx: &mut WriteCtx<'_>, user_id: u64, session_id: u64) -> Result<()> {
     let s = sessions::get_in(ctx, session_id)?;
-    let mut st: sessions::ReadState = codec::get(
-        &ctx.txn.open_table(crate::store::tables::SESSION_READS)?,
-        &k2(user_id, session_id),
-    )?
-    .unwrap_or_default();
+    let mut st = sessions::read_state_in(ctx, user_id, session_id)?;
     if st.last_read >= s.last_message_id {
         return Ok(());
     }

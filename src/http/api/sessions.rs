@@ -12,7 +12,7 @@ use super::JsonBody;
 use crate::domain::access;
 use crate::domain::channels::{self, ChannelKind};
 use crate::domain::contacts::{self, Contact};
-use crate::domain::messages::{self, Message, MessageFile, NewOutbound, Window};
+use crate::domain::messages::{self, Message, NewOutbound, Window};
 use crate::domain::sessions::{self, ListQuery, SessionPage, SessionView, TimelineEntry};
 use crate::error::Error;
 use crate::http::AppState;
@@ -146,16 +146,6 @@ pub async fn messages_page(
     ))
 }
 
-/// Turns attachment ids into message file entries the caller may use.
-pub async fn resolve_files(
-    state: &AppState,
-    who: &Authed,
-    channel_id: u64,
-    ids: &[u64],
-) -> Result<Vec<MessageFile>, Error> {
-    crate::domain::attachments_link::resolve(state, who, channel_id, ids).await
-}
-
 async fn check_visible(
     state: &AppState,
     who: &Authed,
@@ -185,7 +175,8 @@ pub async fn reply(
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let (_, ch) = check_visible(&state, &who, id).await?;
     let text = messages::check_text(ch.kind, &out.text, state.config.limits.max_message_chars)?;
-    let files = resolve_files(&state, &who, ch.id, &out.attachment_ids).await?;
+    let files =
+        crate::domain::attachments_link::resolve(&state, &who, ch.id, &out.attachment_ids).await?;
     let author = who.user.clone();
     let m = state
         .store
@@ -238,7 +229,9 @@ pub async fn start(
         &req.message.text,
         state.config.limits.max_message_chars,
     )?;
-    let files = resolve_files(&state, &who, ch.id, &req.message.attachment_ids).await?;
+    let files =
+        crate::domain::attachments_link::resolve(&state, &who, ch.id, &req.message.attachment_ids)
+            .await?;
     let author = who.user.clone();
     let m = state
         .store
@@ -422,22 +415,7 @@ pub async fn mute(
     let uid = who.id();
     state
         .store
-        .write(move |ctx| {
-            let mut st: sessions::ReadState = crate::store::codec::get(
-                &ctx.txn.open_table(crate::store::tables::SESSION_READS)?,
-                &crate::store::codec::k2(uid, id),
-            )?
-            .unwrap_or_default();
-            st.muted = b.muted;
-            sessions::set_read_state_in(ctx, uid, id, &st)?;
-            ctx.emit(
-                crate::store::Audience::Users {
-                    user_ids: vec![uid],
-                },
-                "session.muted",
-                serde_json::json!({ "session_id": id, "muted": b.muted }),
-            )
-        })
+        .write(move |ctx| sessions::set_muted_in(ctx, uid, id, b.muted))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
