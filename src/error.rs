@@ -29,6 +29,9 @@ pub enum Error {
     Gone(String),
     /// The store cannot take writes now (disk full, shutting down) (503); callers may retry.
     Unavailable(String),
+    /// The storage engine failed (500). The writer fails the whole batch and reopens the
+    /// database; the text is for the log only.
+    Storage(String),
     /// A bug or an I/O failure (500). The text is for the log only.
     Internal(String),
 }
@@ -61,7 +64,7 @@ impl Error {
             Error::RateLimited { .. } => "rate_limited",
             Error::Gone(_) => "gone",
             Error::Unavailable(_) => "unavailable",
-            Error::Internal(_) => "internal",
+            Error::Internal(_) | Error::Storage(_) => "internal",
         }
     }
 
@@ -78,7 +81,7 @@ impl Error {
             Error::RateLimited { .. } => 429,
             Error::Gone(_) => 410,
             Error::Unavailable(_) => 503,
-            Error::Internal(_) => 500,
+            Error::Internal(_) | Error::Storage(_) => 500,
         }
     }
 
@@ -99,7 +102,9 @@ impl Error {
             Error::RateLimited { retry_after_secs } => {
                 format!("too many requests; try again in {retry_after_secs} s")
             }
-            Error::Internal(_) => "internal error; the cause has been logged".into(),
+            Error::Internal(_) | Error::Storage(_) => {
+                "internal error; the cause has been logged".into()
+            }
         }
     }
 }
@@ -108,6 +113,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Internal(m) => write!(f, "internal: {m}"),
+            Error::Storage(m) => write!(f, "storage: {m}"),
             other => write!(f, "{}: {}", other.code(), other.public_message()),
         }
     }
@@ -128,7 +134,7 @@ impl From<redb::StorageError> for Error {
             redb::StorageError::PreviousIo => {
                 Error::Unavailable("storage failed earlier; try again later".into())
             }
-            _ => Error::Internal(format!("storage: {e}")),
+            _ => Error::Storage(e.to_string()),
         }
     }
 }
@@ -137,7 +143,7 @@ impl From<redb::TableError> for Error {
     fn from(e: redb::TableError) -> Self {
         match e {
             redb::TableError::Storage(s) => s.into(),
-            other => Error::Internal(format!("table: {other}")),
+            other => Error::Storage(format!("table: {other}")),
         }
     }
 }
@@ -145,7 +151,7 @@ impl From<redb::TransactionError> for Error {
     fn from(e: redb::TransactionError) -> Self {
         match e {
             redb::TransactionError::Storage(s) => s.into(),
-            other => Error::Internal(format!("transaction: {other}")),
+            other => Error::Storage(format!("transaction: {other}")),
         }
     }
 }
@@ -153,7 +159,7 @@ impl From<redb::CommitError> for Error {
     fn from(e: redb::CommitError) -> Self {
         match e {
             redb::CommitError::Storage(s) => s.into(),
-            other => Error::Internal(format!("commit: {other}")),
+            other => Error::Storage(format!("commit: {other}")),
         }
     }
 }
@@ -167,7 +173,7 @@ impl From<redb::Error> for Error {
             redb::Error::PreviousIo => {
                 Error::Unavailable("storage failed earlier; try again later".into())
             }
-            other => Error::Internal(format!("store: {other}")),
+            other => Error::Storage(other.to_string()),
         }
     }
 }

@@ -92,7 +92,9 @@ fn to_media_error(e: Error) -> MediaError {
             code: "too_large".into(),
             message: m,
         },
-        Error::Unavailable(m) | Error::Internal(m) => MediaError::Transient { reason: m },
+        Error::Unavailable(m) | Error::Internal(m) | Error::Storage(m) => {
+            MediaError::Transient { reason: m }
+        }
         other => MediaError::Permanent {
             code: other.code().into(),
             message: other.public_message(),

@@ -45,6 +45,7 @@ pub struct ErrorDetail {
 fn log(e: &Error) {
     match e {
         Error::Internal(cause) => tracing::error!(%cause, "internal error"),
+        Error::Storage(cause) => tracing::error!(%cause, "storage error"),
         Error::Unavailable(cause) => tracing::warn!(%cause, "unavailable"),
         _ => tracing::debug!(error = %e, "request refused"),
     }

@@ -287,7 +287,7 @@ fn try_batch(
             }
             if let Err(e) = op.run(&mut ctx) {
                 // Storage trouble fails the whole batch; a domain error only this op.
-                if matches!(e, Error::Unavailable(_) | Error::Internal(_)) && is_storage(&e) {
+                if matches!(e, Error::Unavailable(_) | Error::Storage(_)) {
                     return Err(Attempt::Store(e));
                 }
                 return Err(Attempt::OpFailed(i, e));
@@ -297,14 +297,4 @@ fn try_batch(
     };
     txn.commit().map_err(|e| Attempt::Store(e.into()))?;
     Ok((seq, events))
-}
-
-fn is_storage(e: &Error) -> bool {
-    match e {
-        Error::Unavailable(_) => true,
-        Error::Internal(m) => {
-            m.starts_with("storage") || m.starts_with("table") || m.starts_with("transaction")
-        }
-        _ => false,
-    }
 }
