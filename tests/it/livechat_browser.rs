@@ -57,9 +57,11 @@ async fn js(b: &Browser, body: &str) -> Value {
         .unwrap_or_else(|e| panic!("script failed: {e}\n{body}"))
 }
 
-/// Polls `cond` (a JS expression using `sr`) until it is true (10 s).
+/// Polls `cond` (a JS expression using `sr`) until it is true (30 s of wall clock, so a
+/// busy CI machine running several browsers at once does not shorten the patience).
 async fn wait_js(b: &Browser, cond: &str, what: &str) {
-    for _ in 0..200 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
         if js(
             b,
             &format!("try {{ return !!({cond}); }} catch (e) {{ return false; }}"),
