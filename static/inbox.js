@@ -995,6 +995,21 @@
         }
         break;
       }
+      case "contact.updated": {
+        // Renamed, blocked or merged by a colleague (or through the API): follow live.
+        let hit = false;
+        for (const row of S.rows.values()) {
+          if (row.contact_id !== d.id) continue;
+          row.contact_name = d.name || d.address || row.contact_address;
+          row.blocked = !!d.blocked;
+          const n = SB.notify.sessions.get(row.id);
+          if (n) n.name = row.contact_name;
+          hit = true;
+        }
+        if (hit) renderList();
+        if (S.current && S.detail && S.detail.session.contact_id === d.id) refreshDetail();
+        break;
+      }
       case "session.muted": {
         const row = S.rows.get(d.session_id);
         if (row) row.muted = d.muted;
