@@ -812,9 +812,17 @@
       if (S.current === id) await refreshDetail();
     });
   }
+  const RESULT_HINTS = ["Resolved", "Answered", "Sale", "No response", "Spam"];
   function endDialog() {
     const result = h("input", { id: "end-result", maxlength: "100", list: "end-results" });
-    const list = h("datalist", { id: "end-results" }, ["Resolved", "Answered", "Sale", "No response", "Spam"].map((v) => h("option", { value: v })));
+    const list = h("datalist", { id: "end-results" }, RESULT_HINTS.map((v) => h("option", { value: v })));
+    // When the admin defined the session results, only those are accepted: offer exactly them.
+    SB.api("GET", "/api/v1/results")
+      .then((r) => {
+        const items = (r && r.items) || [];
+        if (items.length) list.replaceChildren(...items.map((v) => h("option", { value: v })));
+      })
+      .catch(() => {});
     const note = h("textarea", { id: "end-note", rows: "3", maxlength: "2000" });
     const id = S.current;
     dialog(t("inbox.end"), [h("label", {}, t("inbox.result"), result, list), h("label", {}, t("inbox.close_note"), note)], t("inbox.end"), async () => {
