@@ -24,3 +24,4 @@ mod sse;
 mod support;
 mod ui_basics;
 mod workflow;
+mod xss_browser;

@@ -278,6 +278,15 @@ impl Client {
         )
         .await
     }
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        self.send(
+            self.http
+                .put(self.url(path))
+                .headers(self.headers(true))
+                .json(&body),
+        )
+        .await
+    }
     pub async fn delete(&self, path: &str) -> Resp {
         self.send(self.http.delete(self.url(path)).headers(self.headers(true)))
             .await
