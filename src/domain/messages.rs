@@ -132,12 +132,7 @@ pub fn put_in(ctx: &mut WriteCtx<'_>, m: &Message, created: bool) -> Result<()> 
             .insert(k1(m.id).as_slice(), k1(m.session_id).as_slice())?;
         // Every new customer message, reply and note (ingest_in, enqueue_in, add_note_in) is
         // searchable by the members of its channel.
-        crate::search::index_message(
-            ctx.txn,
-            crate::search::Scope::Channel(m.channel_id),
-            m.id,
-            &m.text,
-        )?;
+        ctx.index_later(crate::search::Scope::Channel(m.channel_id), m.id, &m.text);
     }
     let kind = if created {
         "message.created"

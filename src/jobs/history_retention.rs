@@ -40,6 +40,7 @@ fn delete_batch_in(w: &mut WriteCtx<'_>, cutoff: i64) -> Result<usize> {
             }
         }
     }
+    w.flush_index()?;
     for m in &old {
         w.txn
             .open_table(MESSAGES)?

@@ -161,6 +161,55 @@ impl<'txn> Indexer<'txn> {
     }
 }
 
+/// Messages to index when the write transaction ends: the writer collects every
+/// [`WriteCtx::index_later`](crate::store::WriteCtx::index_later) call of a group-committed
+/// batch here and hands them to [`Pending::flush`] just before the commit. Postings of the same
+/// (term, scope) across the batch are then appended to their block once instead of once per
+/// message — common words appear in most messages of a batch.
+#[derive(Default)]
+pub struct Pending {
+    items: Vec<(Scope, u64, String)>,
+}
+
+impl Pending {
+    pub fn push(&mut self, scope: Scope, msg_id: u64, text: &str) {
+        self.items.push((scope, msg_id, text.to_string()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Writes the postings of every pending message (in the order they were added, so epochs
+    /// are assigned as if each had been indexed on its own) and empties the list.
+    pub fn flush(&mut self, txn: &WriteTransaction) -> Result<(), redb::Error> {
+        if self.items.is_empty() {
+            return Ok(());
+        }
+        let mut epochs = txn.open_table(EPOCHS)?;
+        let mut postings = txn.open_table(POSTINGS)?;
+        let mut groups: std::collections::BTreeMap<Vec<u8>, Vec<u64>> = Default::default();
+        let mut prefix = Vec::with_capacity(PREFIX_CAPACITY);
+        for (scope, msg_id, text) in self.items.drain(..) {
+            let terms = distinct_terms(&text);
+            if terms.is_empty() {
+                continue;
+            }
+            let epoch = epochs::for_insert(&mut epochs, msg_id)?;
+            for term in &terms {
+                keys::pair_prefix_into(&mut prefix, epoch, term.as_bytes(), scope);
+                groups.entry(prefix.clone()).or_default().push(msg_id);
+            }
+        }
+        for (prefix, mut ids) in groups {
+            ids.sort_unstable();
+            ids.dedup();
+            postings::add_many(&mut postings, &prefix, &ids)?;
+        }
+        Ok(())
+    }
+}
+
 const PREFIX_CAPACITY: usize = keys::EPOCH_LEN + MAX_TOKEN_BYTES + keys::MAX_KEY_SUFFIX_LEN;
 
 /// Sorted, de-duplicated tokens (sorting also makes the B-tree walk more local).

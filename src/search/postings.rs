@@ -100,6 +100,63 @@ pub(super) fn add(
     Ok(())
 }
 
+/// Adds ascending, distinct `ids` to the postings of (term, scope) = `pair_prefix`. The usual
+/// case — every id newer than the newest block — rewrites that block once and fills new
+/// blocks greedily; anything else falls back to [`add`] per id.
+pub(super) fn add_many(
+    table: &mut PostingsTable<'_>,
+    pair_prefix: &[u8],
+    ids: &[u64],
+) -> Result<(), StorageError> {
+    let Some(&first) = ids.first() else {
+        return Ok(());
+    };
+    match block_le(table, pair_prefix, u64::MAX)? {
+        None => fill_blocks(table, pair_prefix, ids),
+        Some((min, value)) if block_max(min, &value).0 < first => {
+            let mut all = Vec::with_capacity(ids.len() + 64);
+            decode_block(min, &value, &mut all);
+            all.extend_from_slice(ids);
+            fill_blocks(table, pair_prefix, &all)
+        }
+        Some(_) => {
+            for &id in ids {
+                add(table, pair_prefix, id)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes ascending `ids` as blocks filled up to [`BLOCK_MAX_BYTES`], each keyed by its min
+/// (the first block keeps the key of an existing block that starts with the same id).
+fn fill_blocks(
+    table: &mut PostingsTable<'_>,
+    pair_prefix: &[u8],
+    ids: &[u64],
+) -> Result<(), StorageError> {
+    let mut start = 0;
+    while start < ids.len() {
+        let mut end = start + 1;
+        let mut deltas = 0;
+        while let Some(&next) = ids.get(end) {
+            let d = varint_len(next - ids[end - 1]);
+            if varint_len(next - ids[start]) + deltas + d > BLOCK_MAX_BYTES {
+                break;
+            }
+            deltas += d;
+            end += 1;
+        }
+        let block = &ids[start..end];
+        table.insert(
+            block_key(pair_prefix, block[0]).as_slice(),
+            encode_block(block).as_slice(),
+        )?;
+        start = end;
+    }
+    Ok(())
+}
+
 /// Removes `id` from the postings of (term, scope) = `pair_prefix`, if present.
 pub(super) fn remove(
     table: &mut PostingsTable<'_>,

@@ -328,6 +328,7 @@ proptest! {
         trailing_space in any::<bool>(),
         limit in 1usize..40,
         before in prop::option::of(0u64..(1 << 45)),
+        batch in prop_oneof![Just(1usize), 2usize..80],
     ) {
         // One text per (scope, id); indexed in generation order (ids are not monotonic).
         let mut seen = BTreeSet::new();
@@ -341,9 +342,20 @@ proptest! {
         }
         let db = db();
         let txn = db.begin_write().unwrap();
-        for (scope, id, text) in &corpus {
-            index_message(&txn, *scope, *id, text).unwrap();
+        // batch 1: one message at a time; otherwise the writer's way (`Pending`, flushed every
+        // `batch` messages), which must give the same answers.
+        let mut pending = Pending::default();
+        for (k, (scope, id, text)) in corpus.iter().enumerate() {
+            if batch == 1 {
+                index_message(&txn, *scope, *id, text).unwrap();
+            } else {
+                pending.push(*scope, *id, text);
+                if (k + 1) % batch == 0 {
+                    pending.flush(&txn).unwrap();
+                }
+            }
         }
+        pending.flush(&txn).unwrap();
         txn.commit().unwrap();
         if !corpus.is_empty() {
             let mut gone = BTreeSet::new();

@@ -33,9 +33,31 @@ pub struct WriteCtx<'a> {
     pub now: i64,
     next_seq: u64,
     events: Vec<Event>,
+    /// Search postings written together just before the commit.
+    index: crate::search::Pending,
+    channels_changed: bool,
 }
 
 impl WriteCtx<'_> {
+    /// Make message `msg_id` searchable in `scope`; its postings are written with the rest of
+    /// the batch's just before the commit (same transaction, so just as durable).
+    pub fn index_later(&mut self, scope: crate::search::Scope, msg_id: u64, text: &str) {
+        self.index.push(scope, msg_id, text);
+    }
+
+    /// Writes the postings queued by [`index_later`](Self::index_later) now; whoever removes
+    /// postings in the same transaction calls this first so nothing queued is re-added later.
+    pub fn flush_index(&mut self) -> Result<()> {
+        self.index.flush(self.txn)?;
+        Ok(())
+    }
+
+    /// Note that a channel's configuration changed: readers' channel caches are invalidated
+    /// once this transaction is committed.
+    pub fn channels_changed(&mut self) {
+        self.channels_changed = true;
+    }
+
     /// Record an event in this transaction; it is broadcast after the commit.
     pub fn emit(&mut self, audience: Audience, kind: &str, data: serde_json::Value) -> Result<()> {
         let ev = Event {
@@ -103,6 +125,8 @@ pub struct WriterStats {
     pub largest_batch: AtomicU64,
     pub queued: AtomicU64,
     pub commit_micros_total: AtomicU64,
+    /// Bumped after every commit that changed a channel (see [`WriteCtx::channels_changed`]).
+    pub channels_generation: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -193,7 +217,7 @@ fn run(
             .fetch_sub(batch.len() as u64, Ordering::Relaxed);
         let started = Instant::now();
         let n = batch.len();
-        let (outcomes, published) = match slot
+        let (outcomes, published, channels_changed) = match slot
             .get()
             .or_else(|_| slot.reopen().and_then(|_| slot.get()))
         {
@@ -207,10 +231,18 @@ fn run(
                         tracing::error!(error = %e, "database reopen failed; will retry with the next write");
                     }
                 }
-                (r.0, r.1)
+                (r.0, r.1, r.3)
             }
-            Err(e) => (batch.iter().map(|_| Err(e.clone())).collect(), Vec::new()),
+            Err(e) => (
+                batch.iter().map(|_| Err(e.clone())).collect(),
+                Vec::new(),
+                false,
+            ),
         };
+        if channels_changed {
+            // Before anyone is told "done", so a caller's next read cannot hit a stale cache.
+            stats.channels_generation.fetch_add(1, Ordering::AcqRel);
+        }
         let micros = started.elapsed().as_micros() as u64;
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.ops.fetch_add(n as u64, Ordering::Relaxed);
@@ -229,22 +261,23 @@ fn run(
     }
 }
 
-/// Runs the batch in one transaction. Returns each op's outcome, the events to publish, and
-/// whether the storage failed (so the database must be reopened).
+/// Runs the batch in one transaction. Returns each op's outcome, the events to publish,
+/// whether the storage failed (so the database must be reopened) and whether a channel
+/// changed.
 fn commit_batch(
     db: &Database,
     now: i64,
     next_seq: &mut u64,
     batch: &mut [Box<dyn Op>],
-) -> (Vec<Result<()>>, Vec<Event>, bool) {
+) -> (Vec<Result<()>>, Vec<Event>, bool, bool) {
     let mut failed: Vec<Option<Error>> = vec![None; batch.len()];
     // Each failure restarts the transaction without the failed op; bounded by the batch size.
     loop {
         match try_batch(db, now, *next_seq, batch, &failed) {
-            Ok((seq, events)) => {
-                *next_seq = seq;
+            Ok(done) => {
+                *next_seq = done.next_seq;
                 let outcomes = failed.into_iter().map(|f| f.map_or(Ok(()), Err)).collect();
-                return (outcomes, events, false);
+                return (outcomes, done.events, false, done.channels_changed);
             }
             Err(Attempt::OpFailed(i, e)) => failed[i] = Some(e),
             Err(Attempt::Store(e)) => {
@@ -253,7 +286,7 @@ fn commit_batch(
                     .into_iter()
                     .map(|f| Err(f.unwrap_or_else(|| e.clone())))
                     .collect();
-                return (outcomes, Vec::new(), true);
+                return (outcomes, Vec::new(), true, false);
             }
         }
     }
@@ -264,22 +297,30 @@ enum Attempt {
     Store(Error),
 }
 
+struct Committed {
+    next_seq: u64,
+    events: Vec<Event>,
+    channels_changed: bool,
+}
+
 fn try_batch(
     db: &Database,
     now: i64,
     first_seq: u64,
     batch: &mut [Box<dyn Op>],
     failed: &[Option<Error>],
-) -> std::result::Result<(u64, Vec<Event>), Attempt> {
+) -> std::result::Result<Committed, Attempt> {
     let mut txn = db.begin_write().map_err(|e| Attempt::Store(e.into()))?;
     txn.set_durability(Durability::Immediate)
         .map_err(|e| Attempt::Store(Error::internal(e)))?;
-    let (seq, events) = {
+    let done = {
         let mut ctx = WriteCtx {
             txn: &txn,
             now,
             next_seq: first_seq,
             events: Vec::new(),
+            index: Default::default(),
+            channels_changed: false,
         };
         for (i, op) in batch.iter_mut().enumerate() {
             if failed[i].is_some() {
@@ -293,8 +334,15 @@ fn try_batch(
                 return Err(Attempt::OpFailed(i, e));
             }
         }
-        (ctx.next_seq, ctx.events)
+        // Postings are derived data of ops that already succeeded: a failure here is storage
+        // trouble, not any one op's fault.
+        ctx.flush_index().map_err(Attempt::Store)?;
+        Committed {
+            next_seq: ctx.next_seq,
+            events: ctx.events,
+            channels_changed: ctx.channels_changed,
+        }
     };
     txn.commit().map_err(|e| Attempt::Store(e.into()))?;
-    Ok((seq, events))
+    Ok(done)
 }

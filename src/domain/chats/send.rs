@@ -226,7 +226,7 @@ pub fn send_in(
         k2(ctx.now.max(0) as u64, id).as_slice(),
         k1(chat_id).as_slice(),
     )?;
-    search::index_message(ctx.txn, Scope::Chat(chat_id), id, &msg.index_text())?;
+    ctx.index_later(Scope::Chat(chat_id), id, &msg.index_text());
     chat.last_message_id = id;
     chat.last_activity = ctx.now;
     chat.last_author = Some(author.id);
@@ -330,6 +330,7 @@ pub fn purge_older_than(ctx: &mut WriteCtx<'_>, cutoff: i64, batch: usize) -> Re
     };
     let mut by_time = ctx.txn.open_table(CHAT_MESSAGES_BY_TIME)?;
     let mut msgs = ctx.txn.open_table(CHAT_MESSAGES)?;
+    ctx.flush_index()?;
     let mut index = search::Indexer::new(ctx.txn)?;
     for &(at, id, chat_id) in &victims {
         by_time.remove(k2(at, id).as_slice())?;
