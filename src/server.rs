@@ -145,6 +145,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         media_secret,
         livechat: Default::default(),
         pbx_tokens: Default::default(),
+        channels: Default::default(),
     });
     let router = http::app(state.clone());
     let make = router.into_make_service_with_connect_info::<SocketAddr>();

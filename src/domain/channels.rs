@@ -308,6 +308,45 @@ pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Channel>> {
     codec::get(&rtx.open_table(CHANNELS)?, &k1(id))
 }
 
+/// Channels by id for the intake paths (every webhook names its channel): saves each request
+/// a blocking-pool hop and a read transaction. An entry remembers the store's channel
+/// generation it was read at; every committed channel change bumps the generation (after the
+/// commit, before anyone is answered), so a stale entry is never served.
+#[derive(Default)]
+pub struct Cache {
+    map: std::sync::Mutex<std::collections::HashMap<u64, (u64, std::sync::Arc<Channel>)>>,
+}
+
+impl Cache {
+    const MAX_ENTRIES: usize = 1024;
+
+    pub async fn get(
+        &self,
+        store: &crate::store::Store,
+        id: u64,
+    ) -> Result<Option<std::sync::Arc<Channel>>> {
+        // Read the generation BEFORE the record: a change committed after this read bumps it.
+        let generation = store.channels_generation();
+        if let Ok(map) = self.map.lock()
+            && let Some((g, ch)) = map.get(&id)
+            && *g == generation
+        {
+            return Ok(Some(ch.clone()));
+        }
+        let Some(ch) = store.read(move |rtx| get(rtx, id)).await? else {
+            return Ok(None);
+        };
+        let ch = std::sync::Arc::new(ch);
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= Self::MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(id, (generation, ch.clone()));
+        }
+        Ok(Some(ch))
+    }
+}
+
 pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Channel> {
     codec::get(&ctx.txn.open_table(CHANNELS)?, &k1(id))?.ok_or(Error::NotFound("channel"))
 }
@@ -470,6 +509,7 @@ fn set_members(ctx: &mut WriteCtx<'_>, ch: &mut Channel, members: &[u64]) -> Res
 }
 
 fn put(ctx: &mut WriteCtx<'_>, ch: &Channel) -> Result<()> {
+    ctx.channels_changed();
     codec::put(&mut ctx.txn.open_table(CHANNELS)?, &k1(ch.id), ch)
 }
 
@@ -549,6 +589,7 @@ pub fn update_in(
 pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64) -> Result<()> {
     let mut ch = get_in(ctx, id)?;
     set_members(ctx, &mut ch, &[])?;
+    ctx.channels_changed();
     ctx.txn.open_table(CHANNELS)?.remove(k1(id).as_slice())?;
     audit::record(
         ctx,

@@ -68,6 +68,8 @@ pub struct AppInner {
     pub livechat: livechat::limits::Limits,
     /// Yeastar API access tokens, reused until they expire.
     pub pbx_tokens: crate::pbx::TokenCache,
+    /// Channel records for the webhook and live-chat intake paths.
+    pub channels: crate::domain::channels::Cache,
 }
 
 impl Deref for AppState {

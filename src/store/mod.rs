@@ -13,6 +13,7 @@ pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableHandle};
 use tokio::sync::broadcast;
@@ -178,6 +179,15 @@ impl Store {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.inner.events.subscribe()
+    }
+
+    /// Changes whenever a committed write changed a channel (see `WriteCtx::channels_changed`).
+    pub fn channels_generation(&self) -> u64 {
+        self.inner
+            .writer
+            .as_ref()
+            .map(|w| w.stats.channels_generation.load(Ordering::Acquire))
+            .unwrap_or_default()
     }
 
     pub fn stats(&self) -> Arc<WriterStats> {

@@ -24,7 +24,7 @@ use super::error::json_error;
 use crate::channels::signature::SignatureError;
 use crate::channels::{DeliveryStatus, InboundEvent, ParseError, StatusTarget};
 use crate::domain::channel_health;
-use crate::domain::channels::{self, Channel, ChannelKind};
+use crate::domain::channels::{Channel, ChannelKind};
 use crate::domain::media_fetch;
 use crate::domain::messages::{self, Ingested, NewInbound, Status};
 use crate::error::Error;
@@ -78,11 +78,11 @@ pub(super) async fn load_channel(
     state: &AppState,
     raw_id: &str,
     kind: ChannelKind,
-) -> Result<Channel, Error> {
+) -> Result<Arc<Channel>, Error> {
     let id: u64 = raw_id.parse().map_err(|_| Error::NotFound("channel"))?;
     let ch = state
-        .store
-        .read(move |rtx| channels::get(rtx, id))
+        .channels
+        .get(&state.store, id)
         .await?
         .ok_or(Error::NotFound("channel"))?;
     if ch.kind != kind {
@@ -221,7 +221,7 @@ pub fn apply_in(
 /// Commit the batch; `Ok` only once it is durable.
 pub(super) async fn commit(
     state: &AppState,
-    ch: Channel,
+    ch: Arc<Channel>,
     events: Vec<InboundEvent>,
 ) -> Result<Applied, Error> {
     let events = Arc::new(events);

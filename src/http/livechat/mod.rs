@@ -206,7 +206,7 @@ async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> R
         .and_then(|r| r.split('/').next())
         .and_then(|s| s.parse::<u64>().ok());
     let found = match cid {
-        Some(cid) => state.store.read(move |rtx| channels::get(rtx, cid)).await,
+        Some(cid) => state.channels.get(&state.store, cid).await,
         None => Ok(None),
     };
     let ch = match found {
@@ -241,7 +241,7 @@ async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> R
         add_cors(&mut r, origin.as_deref());
         return r;
     }
-    req.extensions_mut().insert(LiveChannel(Arc::new(ch)));
+    req.extensions_mut().insert(LiveChannel(ch));
     let mut resp = next.run(req).await;
     add_cors(&mut resp, origin.as_deref());
     resp

@@ -448,3 +448,67 @@ async fn messenger_watermarks_move_replies_to_delivered_then_read() {
     assert_eq!(message(&t, id).await["status"], "read");
     t.stop().await;
 }
+
+/// Webhooks read their channel from an in-memory cache; a changed app secret or a deleted
+/// channel must apply to the very next webhook.
+#[tokio::test]
+async fn channel_changes_apply_to_the_next_webhook_at_once() {
+    let t = TestServer::start().await;
+    let wa = whatsapp::FakeWhatsApp::start().await;
+    let ch = whatsapp_channel(&t, &wa).await;
+    let path = format!("/hooks/whatsapp/{ch}");
+    let hook = |n: u32| {
+        whatsapp::text_webhook(
+            whatsapp::PHONE_NUMBER_ID,
+            CUSTOMER,
+            "G",
+            &format!("wamid.CACHE{n}"),
+            "hi",
+            1,
+        )
+    };
+    let b1 = hook(1);
+    let old_sig = whatsapp::sign(whatsapp::APP_SECRET, b1.as_bytes());
+    assert_eq!(
+        post_meta(&t, &path, b1.as_bytes(), Some(&old_sig))
+            .await
+            .status,
+        200
+    );
+    let r = t
+        .admin
+        .patch(
+            &format!("/api/v1/channels/{ch}"),
+            json!({"credentials": {"app_secret": "rotated-secret"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let b2 = hook(2);
+    let r = post_meta(
+        &t,
+        &path,
+        b2.as_bytes(),
+        Some(&whatsapp::sign(whatsapp::APP_SECRET, b2.as_bytes())),
+    )
+    .await;
+    assert_eq!(r.status, 403, "the old secret no longer works: {}", r.text());
+    let r = post_meta(
+        &t,
+        &path,
+        b2.as_bytes(),
+        Some(&whatsapp::sign("rotated-secret", b2.as_bytes())),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(t.admin.delete(&format!("/api/v1/channels/{ch}")).await.status, 204);
+    let b3 = hook(3);
+    let r = post_meta(
+        &t,
+        &path,
+        b3.as_bytes(),
+        Some(&whatsapp::sign("rotated-secret", b3.as_bytes())),
+    )
+    .await;
+    assert_eq!(r.status, 404, "deleted channel: {}", r.text());
+    t.stop().await;
+}
