@@ -69,8 +69,14 @@ fn update_in(
     f: impl FnOnce(&mut ChannelHealth),
 ) -> Result<()> {
     let mut t = ctx.txn.open_table(CHANNEL_HEALTH)?;
-    let mut h: ChannelHealth = codec::get(&t, &k1(channel_id))?.unwrap_or_default();
+    let before: ChannelHealth = codec::get(&t, &k1(channel_id))?.unwrap_or_default();
+    let mut h = before.clone();
     f(&mut h);
+    // Every webhook of one group-committed batch shares `ctx.now`: the first one writes the
+    // record, the rest find it unchanged and skip the rewrite.
+    if h == before {
+        return Ok(());
+    }
     codec::put(&mut t, &k1(channel_id), &h)
 }
 
