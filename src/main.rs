@@ -11,6 +11,11 @@ use switchboard::config::Config;
 use switchboard::control::{self, Request};
 use switchboard::domain::users::Role;
 
+/// The packaged binary is static musl, whose malloc is slow under many threads and fragments;
+/// mimalloc gives the same code glibc-or-better speed and memory on every target.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "switchboard",
