@@ -183,6 +183,8 @@ fn start_server(bin: &PathBuf, dir: &std::path::Path) -> Server {
         .port();
     let mut child = Command::new(bin)
         .env_clear()
+        // Settings to try (e.g. SWITCHBOARD_STORE__CACHE_SIZE_MB) pass through to the server.
+        .envs(std::env::vars().filter(|(k, _)| k.starts_with("SWITCHBOARD_")))
         .env("SWITCHBOARD_DATA_DIR", dir)
         .env("SWITCHBOARD_LISTEN", format!("127.0.0.1:{port}"))
         .env("SWITCHBOARD_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
@@ -243,6 +245,29 @@ fn vm_hwm_kb(pid: u32) -> Option<u64> {
         .nth(1)?
         .parse()
         .ok()
+}
+
+/// CPU time (user + system, in clock ticks) of the whole process and of its `store-writer`
+/// thread: a per-message cost that stays meaningful when the shared machine is noisy.
+fn cpu_ticks(pid: u32) -> (u64, u64) {
+    fn ticks(stat: &str) -> u64 {
+        // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let get = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        get(11) + get(12)
+    }
+    let total = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(0, |s| ticks(&s));
+    let mut writer = 0;
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            if comm.trim() == "store-writer" {
+                writer = std::fs::read_to_string(t.path().join("stat")).map_or(0, |s| ticks(&s));
+            }
+        }
+    }
+    (total, writer)
 }
 
 /// Admin through the setup link, login, a WhatsApp channel through the API.
@@ -380,10 +405,14 @@ fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let srv = start_server(&bin, dir.path());
-    let (stats, total) = rt.block_on(async {
+    let pid = srv.child.id();
+    let (stats, total, cpu) = rt.block_on(async {
         let ch = prepare(&client, &srv).await;
         let url = format!("{}/hooks/whatsapp/{ch}", srv.base);
+        let before = cpu_ticks(pid);
         let stats = fire(&client, &url, bodies.clone(), concurrency).await;
+        let after = cpu_ticks(pid);
+        let cpu = (after.0 - before.0, after.1 - before.1);
         // Check: every message stored exactly once, through the API.
         let r = client
             .post(format!("{}/api/v1/session", srv.base))
@@ -416,7 +445,7 @@ fn main() {
             .iter()
             .map(|s| s["message_count"].as_u64().unwrap_or(0))
             .sum();
-        (stats, total)
+        (stats, total, cpu)
     });
     let rss = vm_hwm_kb(srv.child.id());
     let db_bytes = std::fs::metadata(dir.path().join("switchboard.redb"))
@@ -428,6 +457,13 @@ fn main() {
         "  stored {total} of {n} messages; server peak RSS {} MiB; database {} MiB",
         rss.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
         db_bytes / (1 << 20)
+    );
+    // /proc counts in USER_HZ (100 on Linux): 1 tick = 10 ms.
+    let per_msg = |ticks: u64| ticks as f64 * 10_000.0 / stats.count.max(1) as f64;
+    println!(
+        "  server CPU {:.0} us/message, of which the store-writer thread {:.0} us/message",
+        per_msg(cpu.0),
+        per_msg(cpu.1)
     );
     let b = baseline_redb(baseline_n);
     b.print("BASELINE B: redb, 1 Immediate commit / msg");
