@@ -422,7 +422,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #![proptest_config(crate::proptest_config(256))]
         /// Any file content or environment value gives a config or a clear error, never a panic.
         #[test]
         fn arbitrary_config_text_never_panics(text in ".{0,200}", env_val in ".{0,40}") {

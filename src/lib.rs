@@ -20,3 +20,14 @@ pub mod store;
 pub mod tls;
 
 pub use http::{AppState, app};
+
+/// Shared by the property tests: `PROPTEST_CASES` (when set) overrides each property's own
+/// default case count, so CI stays bounded and a longer hunt is one variable away.
+#[cfg(test)]
+pub(crate) fn proptest_config(default_cases: u32) -> proptest::prelude::ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default_cases);
+    proptest::prelude::ProptestConfig::with_cases(cases)
+}

@@ -47,7 +47,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 
 pub async fn not_found(uri: Uri) -> Response {
     let e = Error::NotFound("page");
-    if uri.path().starts_with("/api/") || uri.path().starts_with("/hooks/") {
+    // The machine prefixes (as in `json_rejections`): the live-chat widget gets JSON too.
+    let p = uri.path();
+    if p.starts_with("/api/") || p.starts_with("/hooks/") || p.starts_with("/livechat/") {
         ApiError(Error::NotFound("route")).into_response()
     } else {
         UiError(e).into_response()

@@ -317,7 +317,7 @@ fn corpus_strategy() -> impl Strategy<Value = Vec<(u8, u64, Vec<usize>)>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(crate::proptest_config(256))]
 
     #[test]
     fn search_equals_naive_scan(

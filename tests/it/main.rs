@@ -14,6 +14,7 @@ mod fakes;
 mod fakes_selftest;
 mod files;
 mod foundation;
+mod fuzz;
 mod inbox_access;
 mod inbox_browser;
 mod inbox_support;

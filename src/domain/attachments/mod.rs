@@ -183,6 +183,25 @@ pub fn expire_in(ctx: &mut WriteCtx<'_>, id: u64, budget: usize) -> Result<(usiz
     Ok((n, true))
 }
 
+/// Deletes a finished file that no message took (the message was refused after the upload):
+/// bytes, thumbnail, index entry and record, in bounded writes. Nothing is left to expire.
+pub async fn discard(store: &Store, id: u64) -> Result<()> {
+    loop {
+        let done = store
+            .write(move |ctx| {
+                let (_, done) = expire_in(ctx, id, 500)?;
+                if done {
+                    delete_expired_record_in(ctx, id)?;
+                }
+                Ok(done)
+            })
+            .await?;
+        if done {
+            return Ok(());
+        }
+    }
+}
+
 /// Deletes the record of a file whose bytes are gone (history retention of its message).
 pub fn delete_expired_record_in(ctx: &WriteCtx<'_>, id: u64) -> Result<bool> {
     let mut t = ctx.txn.open_table(ATTACHMENTS)?;

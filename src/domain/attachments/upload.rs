@@ -115,25 +115,37 @@ impl AttachmentUpload {
         }
     }
 
-    async fn push_inner(&mut self, data: Bytes) -> Result<()> {
+    async fn push_inner(&mut self, mut data: Bytes) -> Result<()> {
         if self.settled {
             return Err(Error::Conflict("the upload is already finished".into()));
+        }
+        // The type is decided on exactly the first CHUNK bytes, as soon as they are in and
+        // before the limit is applied to anything past them. So the refusal (415 or 413) depends
+        // on the bytes only, never on how the stream happens to be chunked.
+        if self.sniffed.is_none() && self.size < CHUNK as u64 {
+            let need = CHUNK - self.size as usize;
+            if data.len() >= need && self.size + need as u64 <= self.limit {
+                let head = data.split_to(need);
+                self.accept(&head);
+                self.sniff(false)?;
+            }
         }
         if self.size + data.len() as u64 > self.limit {
             return Err(self.too_large());
         }
-        self.size += data.len() as u64;
-        self.hasher.update(&data);
-        self.buf.extend_from_slice(&data);
-        if self.sniffed.is_none() && self.buf.len() >= CHUNK {
-            self.sniff(false)?;
-        }
+        self.accept(&data);
         if self.buf.len() >= FLUSH {
             let whole = self.buf.len() / CHUNK * CHUNK;
             let out = self.buf.split_to(whole).freeze();
             self.write_chunks(out).await?;
         }
         Ok(())
+    }
+
+    fn accept(&mut self, data: &[u8]) {
+        self.size += data.len() as u64;
+        self.hasher.update(data);
+        self.buf.extend_from_slice(data);
     }
 
     fn too_large(&self) -> Error {
@@ -150,21 +162,24 @@ impl AttachmentUpload {
         }
     }
 
+    /// Decide the type, once: on the first [`CHUNK`] bytes (`buf` holds exactly the file's
+    /// start here: nothing is flushed before the type is known) or on the whole file if shorter.
+    /// Unrecognised content is refused now, even where every type is allowed: judging it again
+    /// later would sniff bytes from the middle of the file.
     fn sniff(&mut self, complete: bool) -> Result<()> {
         let head = &self.buf[..self.buf.len().min(CHUNK)];
         let found = policy::sniff(head, complete, &self.new.name);
         self.new.policy.check(found.as_ref())?;
-        if let Some(s) = found {
-            self.limit = self.new.policy.cap_for(&s.mime);
-            if self.size > self.limit {
-                return Err(Error::TooLarge(format!(
-                    "file too large: the limit for {} files here is {}",
-                    s.mime,
-                    human(self.limit)
-                )));
-            }
-            self.sniffed = Some(s);
+        let s = found.ok_or_else(|| Error::Unsupported("file type not recognised".into()))?;
+        self.limit = self.new.policy.cap_for(&s.mime);
+        if self.size > self.limit {
+            return Err(Error::TooLarge(format!(
+                "file too large: the limit for {} files here is {}",
+                s.mime,
+                human(self.limit)
+            )));
         }
+        self.sniffed = Some(s);
         Ok(())
     }
 

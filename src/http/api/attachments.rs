@@ -1,6 +1,9 @@
 //! Attachments: streamed upload (raw body or multipart), download with ranges, thumbnails,
 //! and the signed public links providers fetch media from.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -139,18 +142,27 @@ pub async fn upload(
         retention_ms: state.config.retention.attachments_hours as i64 * 3_600_000,
     };
     let att = if multipart {
+        let budget = Arc::new(HeadBudget::default());
+        let req = budget.guard(req);
         let mut mp = Multipart::from_request(req, &state)
             .await
             .map_err(|e| Error::BadRequest(e.body_text()))?;
         loop {
-            let Some(mut field) = mp
-                .next_field()
-                .await
-                .map_err(|e| Error::BadRequest(e.body_text()))?
-            else {
+            budget.seeking(true);
+            let next = mp.next_field().await;
+            budget.seeking(false);
+            let Some(mut field) = next.map_err(|e| budget.error(e.body_text()))? else {
                 return Err(Error::invalid("file", "the form has no `file` field").into());
             };
             if field.name() != Some("file") {
+                // Drained here, as data: only headers count against the budget.
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(_)) => {}
+                        Ok(None) => break,
+                        Err(e) => return Err(budget.error(e.body_text()).into()),
+                    }
+                }
                 continue;
             }
             let mut up =
@@ -162,7 +174,7 @@ pub async fn upload(
                     Ok(None) => break,
                     Err(e) => {
                         up.abort().await;
-                        return Err(Error::BadRequest(e.body_text()).into());
+                        return Err(budget.error(e.body_text()).into());
                     }
                 }
             }
@@ -183,6 +195,61 @@ pub async fn upload(
         up.finish().await?
     };
     Ok((StatusCode::CREATED, Json(att)))
+}
+
+/// Bytes the form parser may read while it looks for the next part's headers (the preamble,
+/// a boundary, the headers). Real forms need a few hundred; the margin covers what a fast
+/// client may have queued ahead of the parser (an HTTP/2 flow-control window). The parser
+/// buffers all of it until the headers end, so headers that never end are refused here
+/// instead of filling the memory.
+pub const FORM_HEAD_BUDGET: u64 = 4 << 20;
+
+/// Counts the body bytes read while the form parser is looking for headers.
+#[derive(Default)]
+struct HeadBudget {
+    seeking: AtomicBool,
+    used: AtomicU64,
+    exceeded: AtomicBool,
+}
+
+impl HeadBudget {
+    fn seeking(&self, on: bool) {
+        self.used.store(0, Ordering::SeqCst);
+        self.seeking.store(on, Ordering::SeqCst);
+    }
+
+    /// The request with its body metered.
+    fn guard(self: &Arc<Self>, req: Request) -> Request {
+        let (parts, body) = req.into_parts();
+        let budget = self.clone();
+        let metered = body.into_data_stream().map(move |item| {
+            let bytes = item.map_err(axum::BoxError::from)?;
+            if budget.seeking.load(Ordering::SeqCst)
+                && budget
+                    .used
+                    .fetch_add(bytes.len() as u64, Ordering::SeqCst)
+                    .saturating_add(bytes.len() as u64)
+                    > FORM_HEAD_BUDGET
+            {
+                budget.exceeded.store(true, Ordering::SeqCst);
+                return Err(axum::BoxError::from("multipart headers too large"));
+            }
+            Ok(bytes)
+        });
+        Request::from_parts(parts, axum::body::Body::from_stream(metered))
+    }
+
+    /// The error for a failure of the form parser.
+    fn error(&self, text: String) -> Error {
+        if self.exceeded.load(Ordering::SeqCst) {
+            Error::TooLarge(format!(
+                "the form's part headers are too large (more than {} MB)",
+                FORM_HEAD_BUDGET >> 20
+            ))
+        } else {
+            Error::BadRequest(text)
+        }
+    }
 }
 
 async fn visible(state: &AppState, who: &Authed, id: u64) -> Result<Attachment, Error> {

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::limits::{Key, PER_IP, PER_TOKEN, SIGNAL};
 use super::{LiveChannel, VisitorAuth, files};
+use crate::domain::attachments;
 use crate::domain::channels::Channel;
+use crate::domain::contacts;
 use crate::domain::livechat::{self, History, Visitor, VisitorMessage};
 use crate::domain::messages::Message;
 use crate::domain::tokens::{random_token, sha256};
@@ -338,13 +340,35 @@ pub async fn upload(
         .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
         .take(200)
         .collect();
+    // A blocked visitor's message would be refused: do not store the file first.
+    let (cid, address) = (va.channel.id, va.visitor.address());
+    if state
+        .store
+        .read(move |rtx| contacts::is_blocked(rtx, cid, &address))
+        .await?
+    {
+        return Err(Error::Rule("this conversation does not accept messages".into()).into());
+    }
     let file = files::store_visitor_image(&state, &va.channel, &va.visitor, &name, body).await?;
+    let attachment_id = file.attachment_id;
     let (ch, v) = (va.channel.clone(), va.visitor.clone());
     let policy = state.presence.policy(state.now());
-    let m = state
+    let sent = state
         .store
         .write(move |ctx| livechat::send_in(ctx, &ch, &v, "", None, vec![file.clone()], &policy))
-        .await?;
+        .await;
+    let m = match sent {
+        Ok(m) => m,
+        Err(e) => {
+            // Refused after all (blocked meanwhile, store trouble): no orphan file stays behind.
+            if let Some(id) = attachment_id
+                && let Err(d) = attachments::discard(&state.store, id).await
+            {
+                tracing::warn!(id, error = %d, "could not discard the file of a refused message");
+            }
+            return Err(e.into());
+        }
+    };
     Ok((
         StatusCode::CREATED,
         Json(Created {
