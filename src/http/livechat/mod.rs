@@ -35,7 +35,7 @@ use axum::routing::{get, post};
 use super::AppState;
 use super::auth::{bearer, same_origin};
 use super::error::{ApiError, json_error};
-use crate::domain::channels::{self, Channel, ChannelKind};
+use crate::domain::channels::{Channel, ChannelKind};
 use crate::domain::livechat::{self, TOKEN_PREFIX, Visitor};
 use crate::domain::tokens::sha256;
 use crate::error::Error;
