@@ -21,7 +21,8 @@
 //!
 //! Users: `admin` (sees all channels), `agent` (member of 2 of the 10 channels, ~20 % of the
 //! sessions) and `rare` (member of 1 channel that holds 0.5 % of the sessions, so its list has
-//! to skip the most). Fresh login sessions are written before each run; requests carry the
+//! to skip the most). The channels give a session to the first agent who replies, so `agent`
+//! owns most sessions of its channels, `admin` those of the channels without members. Fresh login sessions are written before each run; requests carry the
 //! cookie, as a browser does.
 //!
 //! Measured, one request at a time on one keep-alive connection (the server is otherwise idle;
@@ -49,7 +50,7 @@ use switchboard::store::codec::k1;
 use switchboard::store::tables::EVENTS;
 
 const CHANNELS: usize = 10;
-const SEED_VERSION: u32 = 1;
+const SEED_VERSION: u32 = 2;
 /// Sessions per write transaction while seeding.
 const CHUNK: usize = 500;
 const SPAN_DAYS: i64 = 200;
@@ -328,6 +329,7 @@ fn seed(dir: &Path, n_sessions: usize, n_messages: usize, big: usize) -> Seeded 
                     &format!("9000{c}"),
                     common::DEAD_API,
                     members,
+                    true,
                 )?);
             }
             Ok((agent, rare, chans))
@@ -700,6 +702,16 @@ fn main() {
                 name: "inbox page (agent, 1 channel, 0.5 %)",
                 url: format!("{base}/chat/external"),
                 cookie: rare.clone(),
+            },
+            Endpoint {
+                name: "  tab Unassigned (admin)",
+                url: format!("{base}/chat/external?scope=unassigned"),
+                cookie: admin.clone(),
+            },
+            Endpoint {
+                name: "  tab Mine (agent)",
+                url: format!("{base}/chat/external?scope=mine"),
+                cookie: agent.clone(),
             },
             Endpoint {
                 name: "GET /api/v1/sessions?limit=50 (admin)",

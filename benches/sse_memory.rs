@@ -62,6 +62,7 @@ fn main() {
                     PHONE_NUMBER_ID,
                     common::DEAD_API,
                     ids,
+                    false,
                 )?;
                 Ok((ch.id, tokens))
             })

@@ -511,6 +511,7 @@ fn main() {
                     PHONE_NUMBER_ID,
                     &api_base,
                     ids,
+                    false,
                 )?;
                 Ok((ch.id, tokens, admin.id))
             })

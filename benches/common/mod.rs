@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use switchboard::clock::SystemClock;
 use switchboard::domain::auth::ApiToken;
-use switchboard::domain::channels::{self, Channel, ChannelInput, ChannelKind, Credentials};
+use switchboard::domain::channels::{
+    self, Channel, ChannelInput, ChannelKind, Credentials, QueueMode,
+};
 use switchboard::domain::tokens::{random_token, sha256};
 use switchboard::domain::users::{self, NotifySettings, Role, User};
 use switchboard::store::codec::{self, k1};
@@ -356,7 +358,8 @@ pub fn api_token_in(ctx: &mut WriteCtx<'_>, user_id: u64) -> switchboard::error:
     Ok(token)
 }
 
-/// A WhatsApp channel with the bench's app secret; replies go to `api_base`.
+/// A WhatsApp channel with the bench's app secret; replies go to `api_base`. With
+/// `owner_on_reply` the first agent who replies owns the session (`QueueMode::AutoOnReply`).
 pub fn whatsapp_channel_in(
     ctx: &mut WriteCtx<'_>,
     actor: u64,
@@ -364,6 +367,7 @@ pub fn whatsapp_channel_in(
     phone_number_id: &str,
     api_base: &str,
     members: Vec<u64>,
+    owner_on_reply: bool,
 ) -> switchboard::error::Result<Channel> {
     channels::create_in(
         ctx,
@@ -380,6 +384,11 @@ pub fn whatsapp_channel_in(
             }),
             api_base: Some(api_base.into()),
             members: Some(members),
+            queue_mode: Some(if owner_on_reply {
+                QueueMode::AutoOnReply
+            } else {
+                QueueMode::Manual
+            }),
             ..Default::default()
         },
     )
