@@ -257,23 +257,53 @@ fn notify_ready(state: &AppState) {
     });
 }
 
-/// Wait for SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM and SIGINT, registered before the server starts. Until a handler is registered the
+/// default action of SIGTERM is to end the process at once, so a stop that arrives while the
+/// server is starting or just became ready would skip the clean shutdown and leave the database
+/// to be repaired at the next start (2 s for a 600 MB database in the pages benchmark).
+pub struct ShutdownSignals {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    /// Registers the handlers; call inside the runtime, before `start`.
+    pub fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        #[cfg(not(unix))]
+        Self {}
     }
-    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+
+    /// Resolves at the first SIGTERM or SIGINT.
+    pub async fn wait(mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(s: Option<&mut tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                _ = recv(self.term.as_mut()) => {},
+                _ = recv(self.int.as_mut()) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+    }
 }
