@@ -8,7 +8,8 @@
 //! `PAGES_BENCH_SESSIONS`, `PAGES_BENCH_MESSAGES`, `PAGES_BENCH_BIG` (messages in the one large
 //! session), `BENCH_REQUESTS` (timed requests per endpoint, 500), `PAGES_BENCH_STARTS` (timed
 //! start-ups, 5), `PAGES_BENCH_DIR` (where the database is built), `PAGES_BENCH_SEED_ONLY=1`
-//! (build the database, measure nothing).
+//! (build the database, measure nothing), `PAGES_BENCH_COLD=1` (drop the page cache before the
+//! first start; needs root).
 //!
 //! Seeding writes the database through the library, not over HTTP: 10 WhatsApp channels,
 //! sessions spread over 200 days, each a run of customer messages (`messages::ingest_in`),
@@ -618,6 +619,15 @@ fn main() {
     ];
     let mut ready = Lat::default();
     let mut srv = None;
+    if std::env::var("PAGES_BENCH_COLD").as_deref() == Ok("1") {
+        // The first start reads the database from disk, not from the page cache (needs root;
+        // it empties the cache of the whole machine).
+        let dropped = std::process::Command::new("sh")
+            .args(["-c", "sync && echo 3 > /proc/sys/vm/drop_caches"])
+            .status()
+            .is_ok_and(|s| s.success());
+        println!("  page cache dropped before the first start: {dropped}");
+    }
     for k in 0..starts {
         let mut s = Server::spawn(&bin, &dir, &env);
         let d = s.wait_ready(Duration::from_secs(120));

@@ -223,7 +223,12 @@ impl Server {
             .status();
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
+            if let Ok(Some(status)) = child.try_wait() {
+                if !status.success() {
+                    eprintln!(
+                        "server exited with {status} after SIGTERM: not a clean shutdown (the next start repairs the database)"
+                    );
+                }
                 return;
             }
             std::thread::sleep(Duration::from_millis(10));
