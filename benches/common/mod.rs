@@ -114,8 +114,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Start `bin` on `dir`; `env` adds or overrides `SWITCHBOARD_*` settings. Background jobs
-    /// keep their defaults unless `env` clears them.
+    /// Start `bin` on `dir` with a clean environment; `env` adds or overrides `SWITCHBOARD_*`
+    /// settings (then `BENCH_SERVER_ENV`). Background jobs keep their defaults unless cleared.
     pub fn spawn(bin: &Path, dir: &Path, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let mut cmd = Command::new(bin);
@@ -131,6 +131,15 @@ impl Server {
             .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        // Extra server environment for experiments, e.g.
+        // BENCH_SERVER_ENV="MALLOC_ARENA_MAX=2,SWITCHBOARD_STORE__CACHE_SIZE_MB=8".
+        if let Ok(extra) = std::env::var("BENCH_SERVER_ENV") {
+            for kv in extra.split(',').filter(|kv| !kv.trim().is_empty()) {
+                if let Some((k, v)) = kv.split_once('=') {
+                    cmd.env(k.trim(), v.trim());
+                }
+            }
         }
         let spawned = Instant::now();
         let mut child = cmd
@@ -218,6 +227,9 @@ impl Server {
         let Some(mut child) = self.child.take() else {
             return;
         };
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
         let _ = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
             .status();
