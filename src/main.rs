@@ -288,13 +288,15 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<String, String> {
 }
 
 async fn serve(cfg: Config) -> Result<String, String> {
+    // Before starting: a stop from the first moment on is a clean shutdown.
+    let signals = switchboard::server::ShutdownSignals::install();
     let running = switchboard::server::start(cfg, Arc::new(SystemClock))
         .await
         .map_err(|e| e.to_string())?;
     if let Some(url) = &running.setup_url {
         eprintln!("\n  First start: create the administrator at\n  {url}\n");
     }
-    switchboard::server::shutdown_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down");
     running.stop().await;
     Ok(String::new())

@@ -13,8 +13,8 @@ use super::users::User;
 use crate::error::{Error, Result};
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{
-    OPEN_ASSIGNED, OPEN_SESSIONS, SESSION_READS, SESSIONS, SESSIONS_BY_ACTIVITY,
-    SESSIONS_BY_CONTACT, TIMELINE,
+    OPEN_ASSIGNED, OPEN_SESSIONS, OPEN_SESSIONS_BY_ACTIVITY, SESSION_READS, SESSIONS,
+    SESSIONS_BY_ACTIVITY, SESSIONS_BY_CONTACT, TIMELINE,
 };
 use crate::store::{Audience, WriteCtx};
 
@@ -72,7 +72,8 @@ pub struct SessionView {
 }
 
 const FLAG_ARCHIVED: u8 = 1;
-const FLAG_CLOSED: u8 = 2;
+/// Flag bit of a closed session in the activity index values (also read by a migration).
+pub(crate) const FLAG_CLOSED: u8 = 2;
 
 fn index_value(s: &Session) -> [u8; 17] {
     let mut v = [0u8; 17];
@@ -109,14 +110,28 @@ pub fn get_visible(rtx: &ReadTransaction, user: &User, id: u64) -> Result<Sessio
 /// Store a changed session, keep the activity index in step, publish `session.updated`.
 pub fn save_in(ctx: &mut WriteCtx<'_>, before: Option<&Session>, s: &Session) -> Result<()> {
     {
+        let value = index_value(s);
         let mut idx = ctx.txn.open_table(SESSIONS_BY_ACTIVITY)?;
         if let Some(b) = before {
             idx.remove(k2(b.last_activity as u64, b.id).as_slice())?;
         }
         idx.insert(
             k2(s.last_activity as u64, s.id).as_slice(),
-            index_value(s).as_slice(),
+            value.as_slice(),
         )?;
+        // The open sessions alone, for the Open and Unassigned lists.
+        let mut open = ctx.txn.open_table(OPEN_SESSIONS_BY_ACTIVITY)?;
+        if let Some(b) = before
+            && b.status == SessionStatus::Open
+        {
+            open.remove(k2(b.last_activity as u64, b.id).as_slice())?;
+        }
+        if s.status == SessionStatus::Open {
+            open.insert(
+                k2(s.last_activity as u64, s.id).as_slice(),
+                value.as_slice(),
+            )?;
+        }
     }
     {
         // Open sessions per agent, for the assign-on-arrival concurrency cap.
@@ -379,7 +394,12 @@ pub fn list(
 ) -> Result<SessionPage> {
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let scope = q.scope.unwrap_or_default();
-    let idx = rtx.open_table(SESSIONS_BY_ACTIVITY)?;
+    // Open sessions are a small share of all (closed ones pile up over the years): lists of
+    // open sessions walk their own index instead of skipping every closed one.
+    let idx = match scope {
+        Scope::Open | Scope::Unassigned => rtx.open_table(OPEN_SESSIONS_BY_ACTIVITY)?,
+        _ => rtx.open_table(SESSIONS_BY_ACTIVITY)?,
+    };
     let end = match &q.cursor {
         Some(c) => {
             let (a, b) = parse_cursor(c)?;

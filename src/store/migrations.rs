@@ -3,19 +3,32 @@
 
 use redb::{Database, ReadableTable, WriteTransaction};
 
-use super::tables::{ALL, META};
+use super::tables::{ALL, META, OPEN_SESSIONS_BY_ACTIVITY, SESSIONS_BY_ACTIVITY};
 use crate::error::{Error, Result};
 
 type Migration = fn(&WriteTransaction) -> Result<()>;
 
 /// Append only; never edit or reorder a migration that has shipped.
-const MIGRATIONS: &[Migration] = &[create_base_tables];
+const MIGRATIONS: &[Migration] = &[create_base_tables, index_open_sessions];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
 
 fn create_base_tables(txn: &WriteTransaction) -> Result<()> {
     for def in ALL {
         txn.open_table(*def)?;
+    }
+    Ok(())
+}
+
+/// 2: `OPEN_SESSIONS_BY_ACTIVITY`, filled from the activity index.
+fn index_open_sessions(txn: &WriteTransaction) -> Result<()> {
+    let all = txn.open_table(SESSIONS_BY_ACTIVITY)?;
+    let mut open = txn.open_table(OPEN_SESSIONS_BY_ACTIVITY)?;
+    for item in all.iter()? {
+        let (k, v) = item?;
+        if v.value().get(16).copied().unwrap_or(0) & crate::domain::sessions::FLAG_CLOSED == 0 {
+            open.insert(k.value(), v.value())?;
+        }
     }
     Ok(())
 }

@@ -43,6 +43,9 @@ pub const CONTACTS_BY_ADDR: Def = TableDefinition::new("contacts_by_addr");
 pub const SESSIONS: Def = TableDefinition::new("sessions");
 /// last activity ms ++ session id -> channel id ++ assignee (0 = none) ++ flags byte: the inbox order.
 pub const SESSIONS_BY_ACTIVITY: Def = TableDefinition::new("sessions_by_activity");
+/// The same for open sessions only (closed ones leave it): the Open and Unassigned lists, which
+/// would otherwise skip every closed session in `SESSIONS_BY_ACTIVITY`.
+pub const OPEN_SESSIONS_BY_ACTIVITY: Def = TableDefinition::new("open_sessions_by_activity");
 /// contact id ++ session id -> () : a contact's history.
 pub const SESSIONS_BY_CONTACT: Def = TableDefinition::new("sessions_by_contact");
 /// contact id -> open session id (at most one open session per contact).
@@ -122,6 +125,7 @@ pub const ALL: &[Def] = &[
     CONTACTS_BY_ADDR,
     SESSIONS,
     SESSIONS_BY_ACTIVITY,
+    OPEN_SESSIONS_BY_ACTIVITY,
     SESSIONS_BY_CONTACT,
     OPEN_SESSIONS,
     MESSAGES,

@@ -175,6 +175,67 @@ async fn pickup_race_has_exactly_one_winner() {
 }
 
 #[tokio::test]
+async fn open_and_unassigned_lists_follow_their_index_across_close_and_upgrade() {
+    let mut t = TestServer::start().await;
+    let cid = t
+        .channel(json!({"kind":"sms","name":"SMS","auto_close_hours":0}))
+        .await;
+    let (s1, _) = stored(&inbound(&t, cid, "+4930001", None, "one").await);
+    let (s2, _) = stored(&inbound(&t, cid, "+4930002", None, "two").await);
+    let (s3, _) = stored(&inbound(&t, cid, "+4930003", None, "three").await);
+    let r = t
+        .admin
+        .post(&format!("/api/v1/sessions/{s2}/close"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Newer activity moves s1 to the top of the open index as well.
+    inbound(&t, cid, "+4930001", None, "again").await;
+    async fn ids(c: &Client, q: &str) -> Vec<u64> {
+        c.get(&format!("/api/v1/sessions?{q}")).await.json()["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_u64().unwrap())
+            .collect()
+    }
+    assert_eq!(ids(&t.admin, "scope=open").await, vec![s1, s3]);
+    assert_eq!(ids(&t.admin, "scope=unassigned").await, vec![s1, s3]);
+    assert_eq!(ids(&t.admin, "scope=closed").await, vec![s2]);
+    assert_eq!(ids(&t.admin, "scope=all").await, vec![s1, s3, s2]);
+    // Paging through the open index.
+    let page = t
+        .admin
+        .get("/api/v1/sessions?scope=open&limit=1")
+        .await
+        .json();
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    assert_eq!(
+        ids(&t.admin, &format!("scope=open&limit=1&cursor={cursor}")).await,
+        vec![s3]
+    );
+    assert_eq!(count_rows(&t, tables::OPEN_SESSIONS_BY_ACTIVITY).await, 2);
+
+    // A database written before the index existed: the migration fills it on start.
+    t.state()
+        .store
+        .write(|ctx| {
+            ctx.txn
+                .open_table(tables::OPEN_SESSIONS_BY_ACTIVITY)?
+                .retain(|_, _| false)?;
+            ctx.txn
+                .open_table(tables::META)?
+                .insert(b"schema_version".as_slice(), 1u64.to_be_bytes().as_slice())?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    t.restart().await;
+    assert_eq!(count_rows(&t, tables::OPEN_SESSIONS_BY_ACTIVITY).await, 2);
+    assert_eq!(ids(&t.admin, "scope=open").await, vec![s1, s3]);
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn manual_and_auto_on_reply_queue_modes() {
     let t = TestServer::start().await;
     let (a, ca) = t.user("anna", "agent").await;
