@@ -491,7 +491,12 @@ async fn channel_changes_apply_to_the_next_webhook_at_once() {
         Some(&whatsapp::sign(whatsapp::APP_SECRET, b2.as_bytes())),
     )
     .await;
-    assert_eq!(r.status, 403, "the old secret no longer works: {}", r.text());
+    assert_eq!(
+        r.status,
+        403,
+        "the old secret no longer works: {}",
+        r.text()
+    );
     let r = post_meta(
         &t,
         &path,
@@ -500,7 +505,13 @@ async fn channel_changes_apply_to_the_next_webhook_at_once() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(t.admin.delete(&format!("/api/v1/channels/{ch}")).await.status, 204);
+    assert_eq!(
+        t.admin
+            .delete(&format!("/api/v1/channels/{ch}"))
+            .await
+            .status,
+        204
+    );
     let b3 = hook(3);
     let r = post_meta(
         &t,
