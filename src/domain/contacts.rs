@@ -109,7 +109,7 @@ pub fn find(rtx: &ReadTransaction, channel_id: u64, address: &str) -> Result<Opt
 
 /// Finds or creates the contact; a provider profile name fills in unless an agent edited it.
 pub fn upsert_in(
-    ctx: &WriteCtx<'_>,
+    ctx: &mut WriteCtx<'_>,
     channel_id: u64,
     address: &str,
     profile_name: Option<&str>,
@@ -135,6 +135,13 @@ pub fn upsert_in(
         {
             c.name = n;
             put_in(ctx, &c)?;
+            // The customer changed their profile name: open inboxes show it at once, as
+            // they do for a rename by an agent.
+            ctx.emit(
+                crate::store::Audience::Channel { channel_id },
+                "contact.updated",
+                serde_json::to_value(&c).unwrap_or_default(),
+            )?;
         }
         return Ok((c, false));
     }

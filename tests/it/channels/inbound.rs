@@ -523,3 +523,41 @@ async fn channel_changes_apply_to_the_next_webhook_at_once() {
     assert_eq!(r.status, 404, "deleted channel: {}", r.text());
     t.stop().await;
 }
+
+/// A customer who changes their WhatsApp profile name: the contact is renamed (unless an agent
+/// named it) and open inboxes hear about it at once.
+#[tokio::test]
+async fn a_new_profile_name_renames_the_contact_live() {
+    let t = TestServer::start().await;
+    let wa = whatsapp::FakeWhatsApp::start().await;
+    let ch = whatsapp_channel(&t, &wa).await;
+    let path = format!("/hooks/whatsapp/{ch}");
+    let send = |name: &'static str, id: &'static str| {
+        let body = whatsapp::text_webhook(whatsapp::PHONE_NUMBER_ID, CUSTOMER, name, id, "hi", 1);
+        let sig = whatsapp::sign(whatsapp::APP_SECRET, body.as_bytes());
+        (body, sig)
+    };
+    let (b, s) = send("Old Name", "wamid.PN1");
+    assert_eq!(
+        post_meta(&t, &path, b.as_bytes(), Some(&s)).await.status,
+        200
+    );
+    let sse = crate::inbox_support::SseReader::open(&t.admin).await;
+    let (b, s) = send("New Name", "wamid.PN2");
+    assert_eq!(
+        post_meta(&t, &path, b.as_bytes(), Some(&s)).await.status,
+        200
+    );
+    assert!(
+        sse.wait_for("contact.updated", 10).await,
+        "no live update: {}",
+        sse.text()
+    );
+    let text = sse.text();
+    let update = text
+        .split("\n\n")
+        .find(|e| e.contains("contact.updated"))
+        .unwrap();
+    assert!(update.contains("New Name"), "{update}");
+    t.stop().await;
+}
