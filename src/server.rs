@@ -1,6 +1,7 @@
 //! Starting and stopping the server: open the store, bind, serve (HTTP or HTTPS), run jobs and
 //! the control socket, tell systemd we are ready, and stop cleanly on shutdown.
 
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -159,7 +160,13 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let stop = shutdown.clone();
     let join = match tls {
         None => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
+            // TCP_NODELAY: event streams write many small frames; with Nagle's algorithm a
+            // frame waits for the ACK of the previous one, which the browser delays up to 40 ms.
+            let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|tcp| {
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                }
+            });
             tokio::spawn(async move {
                 let graceful = axum::serve(listener, make)
                     .with_graceful_shutdown(stop.clone().cancelled_owned());
@@ -182,7 +189,11 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
                 h2.graceful_shutdown(Some(Duration::from_secs(5)));
             });
             spawn_sighup_reload(cfg.clone(), cert, key, stop.clone());
-            let server = axum_server::from_tcp_rustls(listener, cfg).handle(handle);
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(cfg)
+                .acceptor(axum_server::accept::NoDelayAcceptor::new());
+            let server = axum_server::from_tcp(listener)
+                .acceptor(acceptor)
+                .handle(handle);
             tokio::spawn(async move {
                 if let Err(e) = server.serve(make).await {
                     tracing::error!(error = %e, "server error");
