@@ -113,7 +113,7 @@ impl Default for LogConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
-            cache_size_mb: 16,
+            cache_size_mb: 8,
             max_batch: 1024,
         }
     }
@@ -377,7 +377,7 @@ mod tests {
     fn defaults_serve_on_localhost() {
         let c = Config::load(None::<&Path>, Vec::new()).unwrap();
         assert_eq!(c.listen, "127.0.0.1:8080");
-        assert_eq!(c.store.cache_size_mb, 16);
+        assert_eq!(c.store.cache_size_mb, 8);
         assert_eq!(c.public_url().unwrap(), "http://127.0.0.1:8080");
     }
 
