@@ -10,6 +10,10 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
+/// How long a browser test waits for something to appear, by the wall clock: CI machines are
+/// shared, and counting poll iterations made the patience shrink under load.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
 pub struct Browser {
     pub client: Client,
     driver: Child,
@@ -113,9 +117,10 @@ impl Browser {
         .await;
     }
 
-    /// Polls until `f(current url)` holds (10 s).
+    /// Polls until `f(current url)` holds ([`PATIENCE`]).
     pub async fn wait_for(&self, f: impl Fn(String) -> bool, what: &str) {
-        for _ in 0..200 {
+        let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
+        while std::time::Instant::now() < deadline {
             if let Ok(u) = self.client.current_url().await
                 && f(u.to_string())
             {
@@ -126,20 +131,21 @@ impl Browser {
         panic!("timed out waiting to {what}");
     }
 
-    /// Waits for an element matching `css` (10 s).
+    /// Waits for an element matching `css` ([`PATIENCE`]).
     pub async fn el(&self, css: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(PATIENCE)
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
-    /// Waits until the text of `css` contains `needle` (10 s); returns the text.
+    /// Waits until the text of `css` contains `needle` ([`PATIENCE`]); returns the text.
     pub async fn wait_text(&self, css: &str, needle: &str) -> String {
         let mut last = String::new();
-        for _ in 0..200 {
+        let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
+        while std::time::Instant::now() < deadline {
             if let Ok(e) = self.client.find(Locator::Css(css)).await
                 && let Ok(t) = e.text().await
             {

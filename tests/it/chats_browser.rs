@@ -35,9 +35,10 @@ async fn wait_el(b: &Browser, css: &str) {
     b.el(css).await;
 }
 
-/// Waits until no element matches `css` (10 s).
+/// Waits until no element matches `css` ([`crate::browser::PATIENCE`]).
 async fn wait_gone(b: &Browser, css: &str) {
-    for _ in 0..200 {
+    let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
+    while std::time::Instant::now() < deadline {
         if b.client.find(Locator::Css(css)).await.is_err() {
             return;
         }

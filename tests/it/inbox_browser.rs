@@ -24,10 +24,11 @@ async fn count(b: &Browser, css: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// Waits until exactly `n` elements match `css` (10 s).
+/// Waits until exactly `n` elements match `css` ([`crate::browser::PATIENCE`]).
 async fn wait_count(b: &Browser, css: &str, n: usize) {
     let mut last = 0;
-    for _ in 0..200 {
+    let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
+    while std::time::Instant::now() < deadline {
         last = count(b, css).await;
         if last == n {
             return;
@@ -472,7 +473,8 @@ async fn new_unassigned_session_alerts_until_picked_up_and_muted_ones_stay_quiet
     )
     .await;
     b.wait_text("#toasts", "Urgent Ursula").await;
-    for _ in 0..100 {
+    let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
+    while std::time::Instant::now() < deadline {
         let r = js(&b, "return SB.notify.repeatingFor()").await;
         if r.as_array()
             .unwrap()
@@ -499,7 +501,8 @@ async fn new_unassigned_session_alerts_until_picked_up_and_muted_ones_stay_quiet
     t.admin
         .post(&format!("/api/v1/sessions/{new}/pickup"), json!({}))
         .await;
-    for _ in 0..100 {
+    let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
+    while std::time::Instant::now() < deadline {
         let r = js(&b, "return SB.notify.repeatingFor()").await;
         if r.as_array().unwrap().is_empty() {
             break;
@@ -558,7 +561,8 @@ async fn fake_whatsapp_webhook_reaches_the_open_inbox_and_reply_is_delivered() {
     let ta = b.el("#composer-text").await;
     ta.send_keys("Hi Jonas").await.unwrap();
     ta.send_keys(ENTER).await.unwrap();
-    for _ in 0..100 {
+    let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
+    while std::time::Instant::now() < deadline {
         if !fake.accepted().is_empty() {
             break;
         }

@@ -214,7 +214,8 @@ async fn widget_round_trip_from_another_origin_with_reload_flood_and_xss() {
     .await;
     // The open panel reports the reply read; the agent marks the chat read: "Seen".
     let mut read = false;
-    for _ in 0..100 {
+    let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
+    while std::time::Instant::now() < deadline {
         let msgs = t
             .admin
             .get(&format!("/api/v1/sessions/{sid}/messages"))
