@@ -12,7 +12,7 @@ use super::sessions;
 use crate::error::{Error, Result};
 use crate::store::codec::{self, k1};
 use crate::store::tables::{BLOCKED_CONTACTS, SESSIONS_BY_CONTACT};
-use crate::store::{Audience, WriteCtx};
+use crate::store::WriteCtx;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BlockedContact {
@@ -68,13 +68,7 @@ pub fn block_in(
     if let Some(sid) = latest_session_in(ctx, history_owner(&c))? {
         sessions::timeline_in(ctx, sid, Some(actor), "blocked", reason)?;
     }
-    ctx.emit(
-        Audience::Channel {
-            channel_id: c.channel_id,
-        },
-        "contact.updated",
-        serde_json::to_value(&c).unwrap_or_default(),
-    )?;
+    contacts::announce_in(ctx, &c)?;
     Ok(c)
 }
 
@@ -97,13 +91,7 @@ pub fn unblock_in(ctx: &mut WriteCtx<'_>, actor: u64, contact_id: u64) -> Result
     if let Some(sid) = latest_session_in(ctx, history_owner(&c))? {
         sessions::timeline_in(ctx, sid, Some(actor), "unblocked", "")?;
     }
-    ctx.emit(
-        Audience::Channel {
-            channel_id: c.channel_id,
-        },
-        "contact.updated",
-        serde_json::to_value(&c).unwrap_or_default(),
-    )?;
+    contacts::announce_in(ctx, &c)?;
     Ok(c)
 }
 

@@ -63,6 +63,17 @@ pub fn put_in(ctx: &WriteCtx<'_>, c: &Contact) -> Result<()> {
     codec::put(&mut ctx.txn.open_table(CONTACTS)?, &k1(c.id), c)
 }
 
+/// Tell the inboxes of the contact's channel that it changed (name, block status, merge).
+pub fn announce_in(ctx: &mut WriteCtx<'_>, c: &Contact) -> Result<()> {
+    ctx.emit(
+        crate::store::Audience::Channel {
+            channel_id: c.channel_id,
+        },
+        "contact.updated",
+        serde_json::to_value(c).unwrap_or_default(),
+    )
+}
+
 /// The contact of one address on one channel. A contact merged into another stays the identity
 /// of its own address (replies must go to the number the customer wrote from); only its
 /// history and block status belong to the surviving contact (see `root_in`).
@@ -137,11 +148,7 @@ pub fn upsert_in(
             put_in(ctx, &c)?;
             // The customer changed their profile name: open inboxes show it at once, as
             // they do for a rename by an agent.
-            ctx.emit(
-                crate::store::Audience::Channel { channel_id },
-                "contact.updated",
-                serde_json::to_value(&c).unwrap_or_default(),
-            )?;
+            announce_in(ctx, &c)?;
         }
         return Ok((c, false));
     }

@@ -13,7 +13,7 @@ use super::sessions::{self, Session};
 use crate::error::{Error, Result};
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{CONTACT_ALIASES, CONTACTS, SESSIONS_BY_CONTACT};
-use crate::store::{Audience, WriteCtx};
+use crate::store::WriteCtx;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DirectoryEntry {
@@ -126,13 +126,7 @@ pub fn rename_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64, name: &str) -> Res
         format!("contact:{id}"),
         format!("{old:?} -> {:?}", c.name),
     )?;
-    ctx.emit(
-        Audience::Channel {
-            channel_id: c.channel_id,
-        },
-        "contact.updated",
-        serde_json::to_value(&c).unwrap_or_default(),
-    )?;
+    contacts::announce_in(ctx, &c)?;
     Ok(c)
 }
 
@@ -217,13 +211,7 @@ pub fn merge_in(ctx: &mut WriteCtx<'_>, actor: u64, source: u64, into: u64) -> R
         sessions::timeline_in(ctx, *sid, Some(actor), "merged", &detail)?;
     }
     for c in [&src, &target] {
-        ctx.emit(
-            Audience::Channel {
-                channel_id: c.channel_id,
-            },
-            "contact.updated",
-            serde_json::to_value(c).unwrap_or_default(),
-        )?;
+        contacts::announce_in(ctx, c)?;
     }
     Ok(target)
 }
