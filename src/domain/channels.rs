@@ -585,12 +585,14 @@ pub fn update_in(
     Ok(ch)
 }
 
-/// Deletes the channel's configuration and memberships; its sessions stay readable to admins.
+/// Deletes the channel's configuration, memberships and health line; its sessions stay readable
+/// to admins.
 pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64) -> Result<()> {
     let mut ch = get_in(ctx, id)?;
     set_members(ctx, &mut ch, &[])?;
     ctx.channels_changed();
     ctx.txn.open_table(CHANNELS)?.remove(k1(id).as_slice())?;
+    super::channel_health::remove_in(ctx, id)?;
     audit::record(
         ctx,
         Some(actor),

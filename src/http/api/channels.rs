@@ -150,10 +150,7 @@ pub async fn delete(
     let actor = who.id();
     state
         .store
-        .write(move |ctx| {
-            channels::delete_in(ctx, actor, id)?;
-            channel_health::remove_in(ctx, id)
-        })
+        .write(move |ctx| channels::delete_in(ctx, actor, id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

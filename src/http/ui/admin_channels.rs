@@ -271,10 +271,7 @@ async fn remove(
     let actor = who.id();
     state
         .store
-        .write(move |ctx| {
-            channels::delete_in(ctx, actor, id)?;
-            channel_health::remove_in(ctx, id)
-        })
+        .write(move |ctx| channels::delete_in(ctx, actor, id))
         .await?;
     Ok(Redirect::to("/admin/channels").into_response())
 }
