@@ -46,10 +46,7 @@ pub async fn stream(
     headers: HeaderMap,
     Query(p): Query<StreamParams>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
-    let header_id = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let header_id = last_event_id(&headers);
     let live = state.store.subscribe();
     let user = who.user.clone();
     let uid = user.id;
@@ -303,4 +300,12 @@ async fn pump(
             }
         }
     }
+}
+
+/// The `Last-Event-ID` header a reconnecting EventSource sends (ignored when not a number).
+pub(crate) fn last_event_id(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
 }

@@ -6,8 +6,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::whatsapp::{check_meta_signature, event_received, handshake};
-use super::{HookError, commit, load_channel, parse_refusal, read_body};
+use super::whatsapp::{handshake, receive_meta};
+use super::{HookError, load_channel};
 use crate::channels::messenger;
 use crate::domain::channels::ChannelKind;
 use crate::http::AppState;
@@ -27,13 +27,13 @@ pub(super) async fn receive(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HookError> {
-    let ch = load_channel(&state, &id, ChannelKind::Messenger).await?;
-    let bytes = read_body(&headers, body).await?;
-    check_meta_signature(&state, &ch, &headers, &bytes).await?;
-    let events = match messenger::parse_webhook(&bytes) {
-        Ok(ev) => ev,
-        Err(e) => return Ok(parse_refusal(&e)),
-    };
-    commit(&state, ch, events).await?;
-    Ok(event_received())
+    receive_meta(
+        &state,
+        &id,
+        ChannelKind::Messenger,
+        headers,
+        body,
+        messenger::parse_webhook,
+    )
+    .await
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use super::{HookError, commit, load_channel, parse_refusal, read_body, signature_refused};
 use crate::channels::signature::{self, SignatureError};
 use crate::channels::whatsapp;
+use crate::channels::{InboundEvent, ParseError};
 use crate::domain::channels::{Channel, ChannelKind};
 use crate::error::Error;
 use crate::http::AppState;
@@ -80,13 +81,34 @@ pub(super) async fn receive(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, HookError> {
-    let ch = load_channel(&state, &id, ChannelKind::Whatsapp).await?;
+    receive_meta(
+        &state,
+        &id,
+        ChannelKind::Whatsapp,
+        headers,
+        body,
+        whatsapp::parse_webhook,
+    )
+    .await
+}
+
+/// A signed Meta batch (WhatsApp or Messenger): channel, capped body, signature, parse with
+/// `parse`, one group-committed write, then `EVENT_RECEIVED`.
+pub(super) async fn receive_meta(
+    state: &AppState,
+    id: &str,
+    kind: ChannelKind,
+    headers: HeaderMap,
+    body: Body,
+    parse: fn(&[u8]) -> Result<Vec<InboundEvent>, ParseError>,
+) -> Result<Response, HookError> {
+    let ch = load_channel(state, id, kind).await?;
     let bytes = read_body(&headers, body).await?;
-    check_meta_signature(&state, &ch, &headers, &bytes).await?;
-    let events = match whatsapp::parse_webhook(&bytes) {
+    check_meta_signature(state, &ch, &headers, &bytes).await?;
+    let events = match parse(&bytes) {
         Ok(ev) => ev,
         Err(e) => return Ok(parse_refusal(&e)),
     };
-    commit(&state, ch, events).await?;
+    commit(state, ch, events).await?;
     Ok(event_received())
 }

@@ -50,10 +50,7 @@ pub async fn events(
     headers: HeaderMap,
     Query(p): Query<StreamParams>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
-    let header_id = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let header_id = crate::http::events::last_event_id(&headers);
     let live = state.store.subscribe();
     let contact = va.visitor.contact_id;
     let (sessions, newest) = state
