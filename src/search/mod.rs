@@ -198,7 +198,13 @@ impl Pending {
             let epoch = epochs::for_insert(&mut epochs, msg_id)?;
             for term in &terms {
                 keys::pair_prefix_into(&mut prefix, epoch, term.as_bytes(), scope);
-                groups.entry(prefix.clone()).or_default().push(msg_id);
+                // Most terms of a batch are already grouped: look up before copying the key.
+                match groups.get_mut(prefix.as_slice()) {
+                    Some(ids) => ids.push(msg_id),
+                    None => {
+                        groups.insert(prefix.clone(), vec![msg_id]);
+                    }
+                }
             }
         }
         for (prefix, mut ids) in groups {
