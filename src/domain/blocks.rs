@@ -10,9 +10,9 @@ use super::audit;
 use super::contacts::{self, Block, Contact};
 use super::sessions;
 use crate::error::{Error, Result};
+use crate::store::WriteCtx;
 use crate::store::codec::{self, k1};
 use crate::store::tables::{BLOCKED_CONTACTS, SESSIONS_BY_CONTACT};
-use crate::store::WriteCtx;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BlockedContact {

@@ -11,9 +11,9 @@ use super::audit;
 use super::contacts::{self, Contact};
 use super::sessions::{self, Session};
 use crate::error::{Error, Result};
+use crate::store::WriteCtx;
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{CONTACT_ALIASES, CONTACTS, SESSIONS_BY_CONTACT};
-use crate::store::WriteCtx;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DirectoryEntry {
