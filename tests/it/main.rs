@@ -1,5 +1,7 @@
-//! The integration-test binary. Fake providers live in `fakes`; `fakes_selftest` checks them
-//! against the production provider clients in `switchboard::channels`.
+//! The integration-test binary. `support` is what every test stands on (server fixture,
+//! clients, customer helpers, event stream); fake providers live in `fakes`, and
+//! `fakes_selftest` checks them against the production provider clients in
+//! `switchboard::channels`; `browser` drives headless Chromium.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -17,7 +19,6 @@ mod foundation;
 mod fuzz;
 mod inbox_access;
 mod inbox_browser;
-mod inbox_support;
 mod livechat;
 mod livechat_browser;
 mod reliability;
