@@ -1,7 +1,8 @@
 //! The integration-test binary. `support` is what every test stands on (server fixture,
 //! clients, customer helpers, event stream); fake providers live in `fakes`, and
 //! `fakes_selftest` checks them against the production provider clients in
-//! `switchboard::channels`; `browser` drives headless Chromium.
+//! `switchboard::channels`; `browser` drives headless Chromium and `journeys` is the harness for
+//! browser tests that click through a person's journey.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -19,6 +20,7 @@ mod foundation;
 mod fuzz;
 mod inbox_access;
 mod inbox_browser;
+mod journeys;
 mod livechat;
 mod livechat_browser;
 mod reliability;
