@@ -2,7 +2,7 @@
 //! clients, customer helpers, event stream); fake providers live in `fakes`, and
 //! `fakes_selftest` checks them against the production provider clients in
 //! `switchboard::channels`; `browser` drives headless Chromium and `journeys` is the harness for
-//! browser tests that click through a person's journey.
+//! browser tests that click through a person's journey; `docs` keeps the docs true to the code.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -13,6 +13,7 @@ mod chats;
 mod chats_browser;
 mod cli;
 mod crash;
+mod docs;
 mod fakes;
 mod fakes_selftest;
 mod files;
