@@ -3,6 +3,7 @@
 //! `fakes_selftest` checks them against the production provider clients in
 //! `switchboard::channels`; `browser` drives headless Chromium and `journeys` is the harness for
 //! browser tests that click through a person's journey; `docs` keeps the docs true to the code.
+//! docs/testing.md describes the layout and the helpers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
