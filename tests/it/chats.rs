@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use serde_json::{Value, json};
 use switchboard::domain::chats;
 use switchboard::domain::users::{self, NotifySettings, Role, User};
 use switchboard::store::codec::k1;
 use switchboard::store::tables::USERS_BY_NAME;
 
-use crate::support::{Client, TestServer};
+use crate::support::customer::writes;
+use crate::support::{Client, EventStream, TestServer};
 
 /// Users written straight into the store (no password hashing): for limit tests that need
 /// hundreds of them. They cannot log in.
@@ -253,23 +253,11 @@ async fn the_last_admin_cannot_be_removed() {
     t.stop().await;
 }
 
-/// Reads an SSE stream for `ms` and returns its text.
+/// Reads the event stream (`/api/v1/events{query}`) for `ms` and returns its text.
 async fn read_events(c: &Client, query: &str, ms: u64) -> String {
-    let resp = c
-        .http
-        .get(c.url(&format!("/api/v1/events{query}")))
-        .headers(c.headers(false))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let mut body = resp.bytes_stream();
-    let mut out = String::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
-    while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(deadline, body.next()).await {
-        out.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    out
+    let mut s = EventStream::connect(c, &format!("/api/v1/events{query}"), None).await;
+    s.read_for(Duration::from_millis(ms)).await;
+    s.raw().to_string()
 }
 
 #[tokio::test]
@@ -566,26 +554,15 @@ async fn search_covers_visible_customer_sessions_too() {
             json!({"kind": "sms", "name": "SMS", "business_address": "+4930111", "members": [bob]}),
         )
         .await;
-    // Store an inbound customer message through the domain intake.
-    let store = t.state().store.clone();
-    store
-        .write(move |ctx| {
-            let channel = switchboard::domain::channels::get_in(ctx, ch)?;
-            switchboard::domain::messages::ingest_in(
-                ctx,
-                &channel,
-                &switchboard::domain::messages::NewInbound {
-                    provider_id: Some("p1".into()),
-                    from: "+4917012345".into(),
-                    contact_name: Some("Carla Kundin".into()),
-                    text: "Where is my parcel with the kumquats?".into(),
-                    files: vec![],
-                    at: None,
-                },
-            )
-        })
-        .await
-        .unwrap();
+    // A customer message through the domain intake.
+    writes(
+        &t,
+        ch,
+        "+4917012345",
+        Some("Carla Kundin"),
+        "Where is my parcel with the kumquats?",
+    )
+    .await;
     let g = group(&a, "fruit", &[bob]).await;
     send(&a, g, "kumquats for the office").await;
     // The admin sees every channel but is not in the chat.

@@ -2,17 +2,12 @@
 //! time (typing, read state, Enter / Shift+Enter, emoji), group creation, an @mention, pin and
 //! mute shared by every browser of the user, and search that never shows other people's chats.
 
-use std::time::Duration;
-
 use fantoccini::Locator;
 use serde_json::json;
 
+use crate::browser::keys::{ENTER, NULL, SHIFT};
 use crate::browser::{Browser, skip};
 use crate::support::{PASSWORD, TestServer};
-
-const ENTER: &str = "\u{e007}";
-const SHIFT: &str = "\u{e008}";
-const RELEASE: &str = "\u{e000}";
 
 async fn open_chat_page(t: &TestServer, user: &str) -> Browser {
     let b = Browser::start().await;
@@ -20,31 +15,6 @@ async fn open_chat_page(t: &TestServer, user: &str) -> Browser {
     b.goto(&format!("{}/chat/internal", t.base())).await;
     b.el("#ic-app[data-ready='1'][data-live='1']").await;
     b
-}
-
-async fn click(b: &Browser, css: &str) {
-    b.el(css).await.click().await.unwrap();
-}
-
-async fn type_in(b: &Browser, css: &str, text: &str) {
-    b.el(css).await.send_keys(text).await.unwrap();
-}
-
-/// Waits until `css` matches an element (10 s).
-async fn wait_el(b: &Browser, css: &str) {
-    b.el(css).await;
-}
-
-/// Waits until no element matches `css` ([`crate::browser::PATIENCE`]).
-async fn wait_gone(b: &Browser, css: &str) {
-    let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
-    while std::time::Instant::now() < deadline {
-        if b.client.find(Locator::Css(css)).await.is_err() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{css} did not go away");
 }
 
 #[tokio::test]
@@ -60,17 +30,16 @@ async fn colleagues_chat_in_real_time_with_groups_mentions_pin_and_mute() {
     let b = open_chat_page(&t, "bob").await;
 
     // Alice finds Bob in the colleague search and starts a 1:1.
-    type_in(&a, "#ic-find", "bob").await;
-    click(&a, &format!(".ic-person[data-user-id='{bob}']")).await;
+    a.type_in("#ic-find", "bob").await;
+    a.click(&format!(".ic-person[data-user-id='{bob}']")).await;
     a.wait_text("#ic-title", "bob").await;
     // Emoji from the picker, Shift+Enter for a new line, Enter sends.
-    type_in(&a, "#ic-input", "hello bob ").await;
-    click(&a, "#ic-emoji").await;
-    click(&a, ".ic-emo").await;
-    type_in(
-        &a,
+    a.type_in("#ic-input", "hello bob ").await;
+    a.click("#ic-emoji").await;
+    a.click(".ic-emo").await;
+    a.type_in(
         "#ic-input",
-        &format!("{SHIFT}{ENTER}{RELEASE}second line{ENTER}"),
+        &format!("{SHIFT}{ENTER}{NULL}second line{ENTER}"),
     )
     .await;
     let sent = a.wait_text("#ic-messages", "second line").await;
@@ -100,23 +69,25 @@ async fn colleagues_chat_in_real_time_with_groups_mentions_pin_and_mute() {
     // Bob's list updates live with an unread count; opening the chat shows the message and
     // Alice sees it read.
     b.wait_text(".ic-item .ic-count", "1").await;
-    click(&b, ".ic-item").await;
+    b.click(".ic-item").await;
     b.wait_text("#ic-messages", "second line").await;
     a.wait_text(".ic-readby", "Seen").await;
-    wait_gone(&b, ".ic-item .ic-count").await;
+    b.wait_gone(".ic-item .ic-count").await;
     // Bob types: Alice sees the typing indicator, then the message.
-    type_in(&b, "#ic-input", "hi alice").await;
+    b.type_in("#ic-input", "hi alice").await;
     a.wait_text("#ic-typing", "bob is typing").await;
-    type_in(&b, "#ic-input", ENTER).await;
+    b.type_in("#ic-input", ENTER).await;
     a.wait_text("#ic-messages", "hi alice").await;
     b.screenshot("chat-direct").await;
 
     // Alice creates a group with Bob and Carol through the "+" dialog.
-    click(&a, "#ic-new-group").await;
-    type_in(&a, "#ic-group-name", "Project X").await;
-    click(&a, &format!("#ic-group-people input[value='{bob}']")).await;
-    click(&a, &format!("#ic-group-people input[value='{carol}']")).await;
-    click(&a, "#ic-group-create").await;
+    a.click("#ic-new-group").await;
+    a.type_in("#ic-group-name", "Project X").await;
+    a.click(&format!("#ic-group-people input[value='{bob}']"))
+        .await;
+    a.click(&format!("#ic-group-people input[value='{carol}']"))
+        .await;
+    a.click("#ic-group-create").await;
     a.wait_text("#ic-title", "Project X").await;
     a.wait_text("#ic-sub", "3").await;
     b.wait_text("#ic-list", "Project X").await;
@@ -138,30 +109,33 @@ async fn colleagues_chat_in_real_time_with_groups_mentions_pin_and_mute() {
     b.goto(&format!("{}/chat/internal/{gid}", t.base())).await;
     b.el("#ic-app[data-ready='1'][data-live='1']").await;
     b.wait_text("#ic-title", "Project X").await;
-    click(&b, "#ic-mute").await;
-    click(&b, "#ic-pin").await;
-    wait_el(
-        &b2,
-        &format!(".ic-item[data-chat-id='{gid}'][data-muted='true'][data-pinned='true']"),
-    )
+    b.click("#ic-mute").await;
+    b.click("#ic-pin").await;
+    b2.el(&format!(
+        ".ic-item[data-chat-id='{gid}'][data-muted='true'][data-pinned='true']"
+    ))
     .await;
     // Pinned first in both of Bob's browsers.
-    wait_el(&b2, &format!(".ic-item:first-child[data-chat-id='{gid}']")).await;
+    b2.el(&format!(".ic-item:first-child[data-chat-id='{gid}']"))
+        .await;
     // Bob goes back to the 1:1; Alice writes in the muted group: a red dot, not a count.
-    click(&b, ".ic-item:nth-child(2)").await;
+    b.click(".ic-item:nth-child(2)").await;
     b.wait_text("#ic-title", "alice").await;
-    type_in(&a, "#ic-input", "status update, nothing urgent").await;
-    type_in(&a, "#ic-input", ENTER).await;
+    a.type_in("#ic-input", "status update, nothing urgent")
+        .await;
+    a.type_in("#ic-input", ENTER).await;
     a.wait_text("#ic-messages", "nothing urgent").await;
-    wait_el(&b, &format!(".ic-item[data-chat-id='{gid}'] .ic-dot")).await;
-    wait_el(&b2, &format!(".ic-item[data-chat-id='{gid}'] .ic-dot")).await;
+    b.el(&format!(".ic-item[data-chat-id='{gid}'] .ic-dot"))
+        .await;
+    b2.el(&format!(".ic-item[data-chat-id='{gid}'] .ic-dot"))
+        .await;
 
     // A mention with autocomplete notifies Bob even though the group is muted.
-    type_in(&a, "#ic-input", "@bo").await;
+    a.type_in("#ic-input", "@bo").await;
     a.wait_text("#ic-mentions", "@bob").await;
-    type_in(&a, "#ic-input", "\u{e004}").await; // Tab picks the colleague
-    type_in(&a, "#ic-input", "please review the plan").await;
-    type_in(&a, "#ic-input", ENTER).await;
+    a.type_in("#ic-input", "\u{e004}").await; // Tab picks the colleague
+    a.type_in("#ic-input", "please review the plan").await;
+    a.type_in("#ic-input", ENTER).await;
     a.wait_text("#ic-messages", "@bob please review the plan")
         .await;
     a.wait_text(".ic-msg:last-child .ic-mention", "@bob").await;
@@ -236,7 +210,7 @@ async fn search_finds_own_messages_and_nothing_from_other_chats() {
     let _ = carol;
 
     let a = open_chat_page(&t, "alice").await;
-    type_in(&a, "#ic-find", "tangerine").await;
+    a.type_in("#ic-find", "tangerine").await;
     let hits = a.wait_text(".ic-hits", "tangerine invoice").await;
     assert!(!hits.contains("surprise"), "{hits}");
     assert_eq!(
@@ -248,9 +222,9 @@ async fn search_finds_own_messages_and_nothing_from_other_chats() {
         1
     );
     // Jump to the message: it is older than the first page, so the page loads back to it.
-    click(&a, ".ic-hits .ic-hit").await;
+    a.click(".ic-hits .ic-hit").await;
     a.wait_text("#ic-title", "ops").await;
-    wait_el(&a, &format!("#m{target}")).await;
+    a.el(&format!("#m{target}")).await;
     a.wait_for(
         |u| u.contains(&format!("/chat/internal/{g}")),
         "land on the chat",
@@ -258,7 +232,7 @@ async fn search_finds_own_messages_and_nothing_from_other_chats() {
     .await;
     // Nothing at all for a word only in the other chat.
     a.el("#ic-find").await.clear().await.unwrap();
-    type_in(&a, "#ic-find", "surprise").await;
+    a.type_in("#ic-find", "surprise").await;
     a.wait_text(".ic-hits", "Nothing found").await;
     // Opening the other chat's page directly is a 404.
     a.goto(&format!("{}/chat/internal/{dm}", t.base())).await;

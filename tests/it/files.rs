@@ -7,115 +7,58 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use redb::{ReadableTable, ReadableTableMetadata};
+use redb::ReadableTable;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use switchboard::clock::TestClock;
-use switchboard::config::{Config, JobsConfig};
 use switchboard::domain::attachments::{self, CHUNK};
-use switchboard::domain::channels::{self, ChannelInput, ChannelKind};
+use switchboard::domain::channels::{ChannelInput, ChannelKind};
 use switchboard::domain::messages::{self, MessageFile, NewInbound};
 use switchboard::domain::sessions::{self, SessionStatus};
-use switchboard::domain::users::{self, NewUser, Role};
-use switchboard::domain::{auth, passwords::Passwords};
 use switchboard::jobs::{self, JobCtx};
-use switchboard::server::Running;
 use switchboard::store::tables;
 
+use crate::support::TestServer;
+use crate::support::customer::{inbound as customer_inbound, intake, stored};
+
+/// The server with API tokens for the admin and an agent: the tests here play scripts. No
+/// scheduled job runs; the tests run them with [`Env::job`].
 struct Env {
-    run: Running,
-    clock: TestClock,
-    base: String,
+    t: TestServer,
     http: reqwest::Client,
     admin: String,
     admin_id: u64,
     agent: String,
     agent_id: u64,
-    dir: tempfile::TempDir,
-}
-
-fn config(dir: &std::path::Path) -> Config {
-    Config {
-        data_dir: dir.to_path_buf(),
-        listen: "127.0.0.1:0".into(),
-        // The tests run the jobs themselves.
-        jobs: JobsConfig {
-            attachment_cleanup: String::new(),
-            session_closure: String::new(),
-            history_retention: String::new(),
-            outbound_retry: String::new(),
-            login_session_sweep: String::new(),
-        },
-        ..Default::default()
-    }
-}
-
-async fn user(run: &Running, name: &str, role: Role) -> (u64, String) {
-    let u = users::create(
-        &run.state.store,
-        &Passwords::default(),
-        None,
-        NewUser {
-            username: name.into(),
-            password: "correct horse battery staple".into(),
-            display_name: String::new(),
-            email: String::new(),
-            extension: String::new(),
-            role,
-            language: None,
-        },
-        false,
-    )
-    .await
-    .unwrap();
-    let (token, _) = auth::create_api_token(&run.state.store, u.id, "t", None)
-        .await
-        .unwrap();
-    (u.id, token)
 }
 
 async fn boot() -> Env {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = TestClock::new();
-    let run = switchboard::server::start(config(dir.path()), Arc::new(clock.clone()))
-        .await
-        .unwrap();
-    let (admin_id, admin) = user(&run, "admin", Role::Admin).await;
-    let (agent_id, agent) = user(&run, "agent", Role::Agent).await;
+    let t = TestServer::builder().without_jobs().start().await;
+    let (agent_id, _) = t.user("agent", "agent").await;
     Env {
-        base: format!("http://{}", run.addr),
-        run,
-        clock,
         http: reqwest::Client::new(),
-        admin,
-        admin_id,
-        agent,
+        admin: t.api_token(t.admin_id).await,
+        admin_id: t.admin_id,
+        agent: t.api_token(agent_id).await,
         agent_id,
-        dir,
+        t,
     }
 }
 
 impl Env {
     async fn channel(&self, kind: ChannelKind, members: Vec<u64>, tweak: ChannelInput) -> u64 {
-        let input = ChannelInput {
-            kind: Some(kind),
-            name: Some(format!("{kind:?}")),
-            members: Some(members),
-            ..tweak
-        };
-        let admin = self.admin_id;
-        self.run
-            .state
-            .store
-            .write(move |ctx| channels::create_in(ctx, admin, &input))
+        self.t
+            .channel_with(ChannelInput {
+                kind: Some(kind),
+                name: Some(format!("{kind:?}")),
+                members: Some(members),
+                ..tweak
+            })
             .await
-            .unwrap()
-            .id
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+        format!("{}{path}", self.t.base())
     }
 
     async fn upload(
@@ -146,21 +89,12 @@ impl Env {
         req.send().await.unwrap()
     }
 
-    async fn table_len(&self, def: tables::Def) -> u64 {
-        self.run
-            .state
-            .store
-            .read(move |rtx| Ok(rtx.open_table(def)?.len()?))
-            .await
-            .unwrap()
-    }
-
     /// No upload in progress, no chunk and no invisible record left.
     async fn assert_nothing_left(&self) {
         for _ in 0..50 {
-            if self.table_len(tables::ATTACHMENT_UPLOADS).await == 0
-                && self.table_len(tables::ATTACHMENT_CHUNKS).await == 0
-                && self.table_len(tables::ATTACHMENTS).await == 0
+            if self.t.count(tables::ATTACHMENT_UPLOADS).await == 0
+                && self.t.count(tables::ATTACHMENT_CHUNKS).await == 0
+                && self.t.count(tables::ATTACHMENTS).await == 0
             {
                 return;
             }
@@ -168,14 +102,14 @@ impl Env {
         }
         panic!(
             "left behind: {} uploads, {} chunks, {} records",
-            self.table_len(tables::ATTACHMENT_UPLOADS).await,
-            self.table_len(tables::ATTACHMENT_CHUNKS).await,
-            self.table_len(tables::ATTACHMENTS).await
+            self.t.count(tables::ATTACHMENT_UPLOADS).await,
+            self.t.count(tables::ATTACHMENT_CHUNKS).await,
+            self.t.count(tables::ATTACHMENTS).await
         );
     }
 
     async fn job(&self, name: &str) -> String {
-        jobs::run_now(JobCtx::from_state(&self.run.state), name)
+        jobs::run_now(JobCtx::from_state(self.t.state()), name)
             .await
             .unwrap()
     }
@@ -249,7 +183,7 @@ async fn a_100_mb_file_streams_in_and_out_unchanged() {
     assert_eq!(att["state"], "ready");
     let id = att["id"].as_u64().unwrap();
     assert_eq!(
-        env.table_len(tables::ATTACHMENT_CHUNKS).await,
+        env.t.count(tables::ATTACHMENT_CHUNKS).await,
         total.div_ceil(CHUNK as u64)
     );
 
@@ -590,12 +524,12 @@ async fn bad_names_empty_files_and_multipart() {
     );
 
     // Empty files are refused, consistently, and leave nothing behind.
-    let before = env.table_len(tables::ATTACHMENTS).await;
+    let before = env.t.count(tables::ATTACHMENTS).await;
     let (status, err) = env.upload(&env.admin, &q, "empty.txt", "").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
     assert_eq!(err["error"]["message"], "file: is empty");
-    assert_eq!(env.table_len(tables::ATTACHMENTS).await, before);
-    assert_eq!(env.table_len(tables::ATTACHMENT_UPLOADS).await, 0);
+    assert_eq!(env.t.count(tables::ATTACHMENTS).await, before);
+    assert_eq!(env.t.count(tables::ATTACHMENT_UPLOADS).await, 0);
 
     // Multipart: the `file` field, its filename, other fields ignored.
     let form = reqwest::multipart::Form::new()
@@ -666,7 +600,7 @@ async fn parallel_uploads_of_the_same_file() {
             .await;
         assert_eq!(r.bytes().await.unwrap().len() as u64, total);
     }
-    assert_eq!(env.table_len(tables::ATTACHMENT_UPLOADS).await, 0);
+    assert_eq!(env.t.count(tables::ATTACHMENT_UPLOADS).await, 0);
 }
 
 #[tokio::test]
@@ -741,11 +675,7 @@ async fn after_72_hours_the_bytes_go_and_the_message_keeps_its_file() {
         )
         .await;
     let id = a["id"].as_u64().unwrap();
-    let store = env.run.state.store.clone();
-    let ch = store
-        .read(move |rtx| Ok(channels::get(rtx, ch_id)?.unwrap()))
-        .await
-        .unwrap();
+    let store = env.t.state().store.clone();
     let file = MessageFile {
         attachment_id: Some(id),
         name: "scan.png".into(),
@@ -755,23 +685,13 @@ async fn after_72_hours_the_bytes_go_and_the_message_keeps_its_file() {
         error: None,
     };
     let inbound = NewInbound {
-        provider_id: Some("SM1".into()),
-        from: "+4930123456".into(),
-        contact_name: None,
-        text: String::new(),
         files: vec![file.clone()],
-        at: None,
+        ..customer_inbound("+4930123456", None, "")
     };
-    let stored = store
-        .write(move |ctx| messages::ingest_in(ctx, &ch, &inbound))
-        .await
-        .unwrap();
-    let messages::Ingested::Stored { message_id, .. } = stored else {
-        panic!("{stored:?}")
-    };
+    let message_id = stored(&intake(&env.t, ch_id, inbound).await).message_id;
 
     // 71 h: nothing happens.
-    env.clock.advance_hours(71);
+    env.t.clock.advance_hours(71);
     env.job("attachment-cleanup").await;
     let path = format!("/api/v1/attachments/{id}");
     assert_eq!(
@@ -779,7 +699,7 @@ async fn after_72_hours_the_bytes_go_and_the_message_keeps_its_file() {
         StatusCode::OK
     );
 
-    env.clock.advance_hours(2);
+    env.t.clock.advance_hours(2);
     let summary = env.job("attachment-cleanup").await;
     assert!(summary.starts_with("expired 1 files"), "{summary}");
     let r = env.get(&env.admin, &path, &[]).await;
@@ -794,8 +714,8 @@ async fn after_72_hours_the_bytes_go_and_the_message_keeps_its_file() {
         .unwrap();
     assert_eq!(info["state"], "expired");
     assert_eq!(info["name"], "scan.png");
-    assert_eq!(env.table_len(tables::ATTACHMENT_CHUNKS).await, 0);
-    assert_eq!(env.table_len(tables::ATTACHMENT_THUMBS).await, 0);
+    assert_eq!(env.t.count(tables::ATTACHMENT_CHUNKS).await, 0);
+    assert_eq!(env.t.count(tables::ATTACHMENT_THUMBS).await, 0);
     let thumb = env.get(&env.admin, &format!("{path}/thumbnail"), &[]).await;
     assert_eq!(thumb.status(), StatusCode::NOT_FOUND);
     let m = store
@@ -838,7 +758,7 @@ async fn cut_off_uploads_are_reclaimed() {
     env.assert_nothing_left().await;
 
     // The domain API: abort, drop, and a "crash" (the handle never runs its drop).
-    let store = env.run.state.store.clone();
+    let store = env.t.state().store.clone();
     let new = || attachments::NewAttachment {
         name: "x.zip".into(),
         scope: attachments::Scope::Channel { channel_id: ch },
@@ -852,7 +772,7 @@ async fn cut_off_uploads_are_reclaimed() {
     for b in blocks(2 << 20) {
         up.push(b).await.unwrap();
     }
-    assert!(env.table_len(tables::ATTACHMENT_CHUNKS).await > 0);
+    assert!(env.t.count(tables::ATTACHMENT_CHUNKS).await > 0);
     let id = up.id();
     // Invisible while uploading.
     let r = env
@@ -880,45 +800,21 @@ async fn cut_off_uploads_are_reclaimed() {
     crash(up);
     // Stale uploads go with the cleanup job after an hour…
     env.job("attachment-cleanup").await;
-    assert!(env.table_len(tables::ATTACHMENT_CHUNKS).await > 0);
+    assert!(env.t.count(tables::ATTACHMENT_CHUNKS).await > 0);
     // …and all unfinished ones at the next start.
-    let Env {
-        run,
-        dir,
-        clock,
-        http,
-        ..
-    } = env;
+    let Env { mut t, http, .. } = env;
     drop((store, http));
-    run.stop().await;
-    // The old server's last connections let go of the database shortly after it stopped.
-    let mut tries = 0;
-    let run = loop {
-        match switchboard::server::start(config(dir.path()), Arc::new(clock.clone())).await {
-            Ok(run) => break run,
-            Err(e) if tries < 100 && e.to_string().contains("in use") => {
-                tries += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!("{e}"),
-        }
-    };
-    let n = |def| {
-        run.state
-            .store
-            .read_blocking(move |rtx| Ok(rtx.open_table(def)?.len()?))
-            .unwrap()
-    };
-    assert_eq!(n(tables::ATTACHMENT_UPLOADS), 0);
-    assert_eq!(n(tables::ATTACHMENT_CHUNKS), 0);
-    assert_eq!(n(tables::ATTACHMENTS), 0);
-    run.stop().await;
+    t.restart().await;
+    assert_eq!(t.count(tables::ATTACHMENT_UPLOADS).await, 0);
+    assert_eq!(t.count(tables::ATTACHMENT_CHUNKS).await, 0);
+    assert_eq!(t.count(tables::ATTACHMENTS).await, 0);
+    t.stop().await;
 }
 
 #[tokio::test]
 async fn stale_uploads_are_reclaimed_by_the_cleanup_job() {
     let env = boot().await;
-    let store = env.run.state.store.clone();
+    let store = env.t.state().store.clone();
     let mut up = attachments::AttachmentUpload::begin(
         &store,
         attachments::NewAttachment {
@@ -935,7 +831,7 @@ async fn stale_uploads_are_reclaimed_by_the_cleanup_job() {
         up.push(b).await.unwrap();
     }
     crash(up);
-    env.clock.advance_hours(2);
+    env.t.clock.advance_hours(2);
     let summary = env.job("attachment-cleanup").await;
     assert!(
         summary.contains("reclaimed 1 abandoned uploads"),
@@ -959,17 +855,17 @@ async fn signed_media_links_for_providers() {
         )
         .await;
     let id = a["id"].as_u64().unwrap();
-    let secret = attachments::media_secret(&env.run.state.store)
+    let secret = attachments::media_secret(&env.t.state().store)
         .await
         .unwrap();
     assert_eq!(
         secret,
-        attachments::media_secret(&env.run.state.store)
+        attachments::media_secret(&env.t.state().store)
             .await
             .unwrap()
     );
-    let expires = env.run.state.now() / 1000 + 3600;
-    let url = attachments::signed_url(&env.base, &secret, id, expires);
+    let expires = env.t.state().now() / 1000 + 3600;
+    let url = attachments::signed_url(&env.t.base(), &secret, id, expires);
     let r = env.http.get(&url).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "image/png");
@@ -978,7 +874,7 @@ async fn signed_media_links_for_providers() {
         a["size"].as_u64().unwrap()
     );
 
-    let forged = attachments::signed_url(&env.base, b"guess", id, expires);
+    let forged = attachments::signed_url(&env.t.base(), b"guess", id, expires);
     assert_eq!(
         env.http.get(&forged).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
@@ -988,7 +884,7 @@ async fn signed_media_links_for_providers() {
         env.http.get(&other_id).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
     );
-    env.clock.advance_hours(2);
+    env.t.clock.advance_hours(2);
     assert_eq!(
         env.http.get(&url).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
@@ -1017,37 +913,19 @@ async fn the_api_document_lists_the_attachment_routes() {
     }
 }
 
+/// A customer message with provider id `pid` through the domain intake.
 async fn inbound(env: &Env, ch_id: u64, from: &str, pid: &str) -> (u64, u64) {
-    let store = env.run.state.store.clone();
-    let ch = store
-        .read(move |rtx| Ok(channels::get(rtx, ch_id)?.unwrap()))
-        .await
-        .unwrap();
     let m = NewInbound {
         provider_id: Some(pid.into()),
-        from: from.into(),
-        contact_name: None,
-        text: format!("hello {pid}"),
-        files: vec![],
-        at: None,
+        ..customer_inbound(from, None, &format!("hello {pid}"))
     };
-    match store
-        .write(move |ctx| messages::ingest_in(ctx, &ch, &m))
-        .await
-        .unwrap()
-    {
-        messages::Ingested::Stored {
-            session_id,
-            message_id,
-            ..
-        } => (session_id, message_id),
-        other => panic!("{other:?}"),
-    }
+    let a = stored(&intake(&env.t, ch_id, m).await);
+    (a.session_id, a.message_id)
 }
 
 async fn status(env: &Env, sid: u64) -> SessionStatus {
-    env.run
-        .state
+    env.t
+        .state()
         .store
         .read(move |rtx| Ok(sessions::get(rtx, sid)?.unwrap().status))
         .await
@@ -1084,12 +962,12 @@ async fn inactive_sessions_close_by_their_channel_rules() {
     let (s_sms, _) = inbound(&env, sms, "+4930111111", "SM1").await;
     let (s_fb, _) = inbound(&env, never, "psid-1", "mid.1").await;
 
-    env.clock.advance_hours(1);
+    env.t.clock.advance_hours(1);
     assert_eq!(
         env.job("session-closure").await,
         "closed 0 inactive sessions"
     );
-    env.clock.advance_hours(2);
+    env.t.clock.advance_hours(2);
     assert_eq!(
         env.job("session-closure").await,
         "closed 1 inactive sessions"
@@ -1098,8 +976,8 @@ async fn inactive_sessions_close_by_their_channel_rules() {
     assert_eq!(status(&env, s_wa).await, SessionStatus::Open);
 
     // Agent activity at 23 h does not extend WhatsApp's window: it counts from the customer.
-    env.clock.advance_hours(20);
-    let store = env.run.state.store.clone();
+    env.t.clock.advance_hours(20);
+    let store = env.t.state().store.clone();
     store
         .write(move |ctx| {
             let before = sessions::get_in(ctx, s_wa)?;
@@ -1109,7 +987,7 @@ async fn inactive_sessions_close_by_their_channel_rules() {
         })
         .await
         .unwrap();
-    env.clock.advance_hours(1);
+    env.t.clock.advance_hours(1);
     assert_eq!(status(&env, s_wa).await, SessionStatus::Open);
     assert_eq!(
         env.job("session-closure").await,
@@ -1138,14 +1016,14 @@ async fn history_retention_deletes_old_messages_only() {
     for i in 0..3 {
         old.push(inbound(&env, ch, "+4930222222", &format!("old{i}")).await.1);
     }
-    env.clock.advance_hours(366 * 24);
+    env.t.clock.advance_hours(366 * 24);
     let (_, fresh) = inbound(&env, ch, "+4930222222", "new").await;
     let summary = env.job("history-retention").await;
     assert_eq!(
         summary,
         "deleted 3 customer and 0 internal messages older than 365 days"
     );
-    let store = env.run.state.store.clone();
+    let store = env.t.state().store.clone();
     let (gone, kept, pids) = store
         .read(move |rtx| {
             let mut gone = true;
@@ -1163,6 +1041,6 @@ async fn history_retention_deletes_old_messages_only() {
         .unwrap();
     assert!(gone && kept);
     assert_eq!(pids, vec![b"new".to_vec()]);
-    assert_eq!(env.table_len(tables::MESSAGES).await, 1);
-    assert_eq!(env.table_len(tables::MESSAGE_SESSION).await, 1);
+    assert_eq!(env.t.count(tables::MESSAGES).await, 1);
+    assert_eq!(env.t.count(tables::MESSAGE_SESSION).await, 1);
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::inbox_support::{SseReader, ingest};
-use crate::support::{Client, TestServer};
+use crate::support::customer::{Arrived, writes};
+use crate::support::{Client, EventStream, TestServer};
 
 struct World {
     t: TestServer,
@@ -19,7 +19,7 @@ struct World {
 
 /// Anna is a member of the WhatsApp channel, Bob of the SMS channel.
 async fn world() -> World {
-    let t = TestServer::start_with(long_logins).await;
+    let t = TestServer::builder().long_logins().start().await;
     let (anna_id, anna) = t.user("anna", "agent").await;
     let (bob_id, bob) = t.user("bob", "agent").await;
     let wa = t
@@ -37,12 +37,6 @@ async fn world() -> World {
     }
 }
 
-/// Logins that survive the tests' jumps over the 24-hour reply window.
-pub fn long_logins(c: &mut switchboard::config::Config) {
-    c.auth.session_idle_minutes = 14 * 24 * 60;
-    c.auth.session_max_hours = 30 * 24;
-}
-
 fn ids(page: &serde_json::Value) -> Vec<u64> {
     page["sessions"]
         .as_array()
@@ -55,8 +49,13 @@ fn ids(page: &serde_json::Value) -> Vec<u64> {
 #[tokio::test]
 async fn agents_get_404_for_sessions_of_foreign_channels() {
     let w = world().await;
-    let (sa, _) = ingest(&w.t, w.wa, "491701111111", Some("Alice WA"), "hello A").await;
-    let (sb, mb) = ingest(&w.t, w.sms, "+491702222222", Some("Bert SMS"), "hello B").await;
+    let sa = writes(&w.t, w.wa, "491701111111", Some("Alice WA"), "hello A")
+        .await
+        .session_id;
+    let Arrived {
+        session_id: sb,
+        message_id: mb,
+    } = writes(&w.t, w.sms, "+491702222222", Some("Bert SMS"), "hello B").await;
 
     // Lists: each agent sees their own channel only; the admin sees both.
     for scope in ["all", "unassigned", "mine", "archived", "open"] {
@@ -162,19 +161,22 @@ async fn agents_get_404_for_sessions_of_foreign_channels() {
 #[tokio::test]
 async fn event_streams_carry_only_what_the_user_may_see() {
     let w = world().await;
-    let anna = SseReader::open(&w.anna).await;
-    let bob = SseReader::open(&w.bob).await;
-    let admin = SseReader::open(&w.t.admin).await;
+    let mut anna = EventStream::open(&w.anna).await;
+    let mut bob = EventStream::open(&w.bob).await;
+    let mut admin = EventStream::open(&w.t.admin).await;
 
-    let (sb, _) = ingest(
+    let sb = writes(
         &w.t,
         w.sms,
         "+491703333333",
         Some("Secret Bert"),
         "secret-for-B",
     )
-    .await;
-    let (sa, _) = ingest(&w.t, w.wa, "491704444444", Some("Alice"), "hello-for-A").await;
+    .await
+    .session_id;
+    let sa = writes(&w.t, w.wa, "491704444444", Some("Alice"), "hello-for-A")
+        .await
+        .session_id;
     // Activity on B after A: pickup by Bob, a note, archive.
     assert_eq!(
         w.bob
@@ -193,15 +195,30 @@ async fn event_streams_carry_only_what_the_user_may_see() {
         .post(&format!("/api/v1/sessions/{sb}/archive"), json!({}))
         .await;
     // A marker on A after everything on B: once it arrives, B's events would have, too.
-    ingest(&w.t, w.wa, "491704444444", None, "marker-A").await;
+    writes(&w.t, w.wa, "491704444444", None, "marker-A").await;
 
-    assert!(anna.wait_for("marker-A", 10).await, "anna: {}", anna.text());
-    assert!(anna.text().contains("hello-for-A"));
-    assert!(bob.wait_for("note-for-B", 10).await, "bob: {}", bob.text());
-    assert!(admin.wait_for("marker-A", 10).await);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ten = Duration::from_secs(10);
+    assert!(
+        anna.wait_for_text("marker-A", ten).await,
+        "anna: {}",
+        anna.raw()
+    );
+    assert!(anna.raw().contains("hello-for-A"));
+    assert!(
+        bob.wait_for_text("note-for-B", ten).await,
+        "bob: {}",
+        bob.raw()
+    );
+    assert!(admin.wait_for_text("marker-A", ten).await);
+    // Whatever else was coming has arrived after this.
+    let more = Duration::from_millis(300);
+    tokio::join!(
+        anna.read_for(more),
+        bob.read_for(more),
+        admin.read_for(more)
+    );
 
-    let a = anna.text();
+    let a = anna.raw();
     for leak in [
         "secret-for-B",
         "note-for-B",
@@ -212,13 +229,13 @@ async fn event_streams_carry_only_what_the_user_may_see() {
     ] {
         assert!(!a.contains(leak), "anna's stream leaks {leak:?}: {a}");
     }
-    let b = bob.text();
+    let b = bob.raw();
     assert!(
         !b.contains("hello-for-A") && !b.contains("marker-A"),
         "bob's stream leaks A: {b}"
     );
     assert!(!b.contains(&format!("\"session_id\":{sa}")));
-    let ad = admin.text();
+    let ad = admin.raw();
     assert!(ad.contains("secret-for-B") && ad.contains("hello-for-A") && ad.contains("note-for-B"));
     w.t.stop().await;
 }
@@ -226,8 +243,12 @@ async fn event_streams_carry_only_what_the_user_may_see() {
 #[tokio::test]
 async fn bad_replies_get_clear_4xx_answers() {
     let w = world().await;
-    let (sa, _) = ingest(&w.t, w.wa, "491705555555", None, "hi").await;
-    let (sb, _) = ingest(&w.t, w.sms, "+491706666666", None, "hi").await;
+    let sa = writes(&w.t, w.wa, "491705555555", None, "hi")
+        .await
+        .session_id;
+    let sb = writes(&w.t, w.sms, "+491706666666", None, "hi")
+        .await
+        .session_id;
     let r = w
         .anna
         .post(
@@ -295,14 +316,15 @@ async fn bad_replies_get_clear_4xx_answers() {
 #[tokio::test]
 async fn inbox_pages_render_escaped_content_and_the_event_position() {
     let w = world().await;
-    let (sa, _) = ingest(
+    let sa = writes(
         &w.t,
         w.wa,
         "491707777777",
         Some("<b>Mallory</b>"),
         "<img src=x onerror=alert(1)>",
     )
-    .await;
+    .await
+    .session_id;
     let html = w.anna.get(&format!("/chat/external/{sa}")).await.text();
     assert!(
         html.contains("&#60;img src=x onerror=alert(1)&#62;"),

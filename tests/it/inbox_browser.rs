@@ -4,56 +4,13 @@
 
 use std::time::Duration;
 
-use fantoccini::Locator;
 use serde_json::json;
 use switchboard::domain::messages::Status;
 
+use crate::browser::keys::{ENTER, NULL, SHIFT};
 use crate::browser::{Browser, skip};
-use crate::inbox_support::{ingest, set_status};
+use crate::support::customer::{receipt, writes};
 use crate::support::{PASSWORD, TestServer};
-
-const ENTER: &str = "\u{E007}";
-const SHIFT: &str = "\u{E008}";
-const NULL: &str = "\u{E000}";
-
-async fn count(b: &Browser, css: &str) -> usize {
-    b.client
-        .find_all(Locator::Css(css))
-        .await
-        .map(|v| v.len())
-        .unwrap_or(0)
-}
-
-/// Waits until exactly `n` elements match `css` ([`crate::browser::PATIENCE`]).
-async fn wait_count(b: &Browser, css: &str, n: usize) {
-    let mut last = 0;
-    let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
-    while std::time::Instant::now() < deadline {
-        last = count(b, css).await;
-        if last == n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{css}: wanted {n} elements, have {last}");
-}
-
-async fn js(b: &Browser, script: &str) -> serde_json::Value {
-    b.client.execute(script, vec![]).await.unwrap()
-}
-
-/// Clicks `css`, finding it again if a live update replaced it in between.
-async fn click(b: &Browser, css: &str) {
-    let mut last = None;
-    for _ in 0..20 {
-        match b.el(css).await.click().await {
-            Ok(_) => return,
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("cannot click {css}: {last:?}");
-}
 
 /// The newest outbound message of a session (via the API).
 async fn last_out(t: &TestServer, sid: u64) -> u64 {
@@ -78,7 +35,7 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let t = TestServer::start_with(crate::inbox_access::long_logins).await;
+    let t = TestServer::builder().long_logins().start().await;
     let (agent_id, _) = t.user("anna", "agent").await;
     let wa = t
         .channel(json!({"kind": "whatsapp", "name": "WhatsApp Sales", "business_address": "+49 30 1234567", "members": [agent_id]}))
@@ -102,7 +59,7 @@ async fn inbound_appears_live_reply_ticks_to_read_and_screenshots() {
         .channel(json!({"kind": "livechat", "name": "Website", "members": [agent_id]}))
         .await;
     // Some earlier conversations so the list looks like a working day.
-    ingest(
+    writes(
         &t,
         sms,
         "+4915209876543",
@@ -110,16 +67,19 @@ async fn inbound_appears_live_reply_ticks_to_read_and_screenshots() {
         "Can I move my appointment to Thursday?",
     )
     .await;
-    let (s_fb, _) = ingest(
+    let s_fb = writes(
         &t,
         fb,
         "psid-77812",
         Some("Marco Rossi"),
         "Do you ship to Italy?",
     )
-    .await;
-    ingest(&t, lc, "visitor-19", None, "Hello? Is anyone there?").await;
-    let (s_sms2, _) = ingest(&t, sms, "+4917612312312", None, "Thanks, received!").await;
+    .await
+    .session_id;
+    writes(&t, lc, "visitor-19", None, "Hello? Is anyone there?").await;
+    let s_sms2 = writes(&t, sms, "+4917612312312", None, "Thanks, received!")
+        .await
+        .session_id;
     t.admin
         .post(&format!("/api/v1/sessions/{s_sms2}/read"), json!({}))
         .await;
@@ -136,14 +96,15 @@ async fn inbound_appears_live_reply_ticks_to_read_and_screenshots() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // A customer writes: the session appears on top without a reload, unread and counted.
-    let (sid, _) = ingest(
+    let sid = writes(
         &t,
         wa,
         "4915112345678",
         Some("Jonas Weber"),
         "Hi! Is my order #4411 on its way?",
     )
-    .await;
+    .await
+    .session_id;
     b.wait_text("#session-list li.srow:first-child", "Jonas Weber")
         .await;
     b.el(&format!("li.srow.unread[data-id=\"{sid}\"] .count"))
@@ -154,29 +115,30 @@ async fn inbound_appears_live_reply_ticks_to_read_and_screenshots() {
         title.starts_with('('),
         "unread total in the tab title: {title}"
     );
-    ingest(&t, wa, "4915112345678", None, "It was due yesterday.").await;
+    writes(&t, wa, "4915112345678", None, "It was due yesterday.").await;
     b.wait_text(&format!("li.srow[data-id=\"{sid}\"] .count"), "2")
         .await;
     b.screenshot("inbox").await;
 
     // Open it: history, then reply with Enter.
-    click(&b, &format!("li.srow[data-id=\"{sid}\"] a")).await;
+    b.click(&format!("li.srow[data-id=\"{sid}\"] a")).await;
     b.wait_text("#messages", "It was due yesterday.").await;
     b.wait_for(
         |u| u.ends_with(&format!("/chat/external/{sid}")),
         "pushState to the session URL",
     )
     .await;
-    wait_count(&b, &format!("li.srow.unread[data-id=\"{sid}\"]"), 0).await;
+    b.wait_count(&format!("li.srow.unread[data-id=\"{sid}\"]"), 0)
+        .await;
     let ta = b.el("#composer-text").await;
     ta.send_keys("Yes, it ships today ").await.unwrap();
     // An emoji from the picker, and Shift+Enter for a new line (not a send).
-    click(&b, "#emoji-btn").await;
-    click(&b, "#emoji-pop button:first-child").await;
+    b.click("#emoji-btn").await;
+    b.click("#emoji-pop button:first-child").await;
     ta.send_keys(&format!("{SHIFT}{ENTER}{NULL}ETA Friday"))
         .await
         .unwrap();
-    assert_eq!(count(&b, ".msg.out").await, 0, "Shift+Enter did not send");
+    assert_eq!(b.count(".msg.out").await, 0, "Shift+Enter did not send");
     ta.send_keys(ENTER).await.unwrap();
     b.wait_text(".msg.out .text", "Yes, it ships today 😀\nETA Friday")
         .await;
@@ -191,16 +153,16 @@ async fn inbound_appears_live_reply_ticks_to_read_and_screenshots() {
         Some("")
     );
     let mid = last_out(&t, sid).await;
-    set_status(&t, mid, Status::Sent, None).await;
+    receipt(&t, mid, Status::Sent, None).await;
     b.el(".msg.out .tick.sent").await;
-    set_status(&t, mid, Status::Delivered, None).await;
+    receipt(&t, mid, Status::Delivered, None).await;
     b.el(".msg.out .tick.delivered").await;
-    set_status(&t, mid, Status::Read, None).await;
+    receipt(&t, mid, Status::Read, None).await;
     b.el(&format!(".msg.out[data-id=\"{mid}\"] .tick.read"))
         .await;
 
     // An internal note, and a failed message with its reason and a retry button.
-    click(&b, "[data-action=note]").await;
+    b.click("[data-action=note]").await;
     b.el(".composer-area.mode-note").await;
     let ta = b.el("#composer-text").await;
     ta.send_keys("Customer is a reseller – check discount.")
@@ -208,13 +170,13 @@ async fn inbound_appears_live_reply_ticks_to_read_and_screenshots() {
         .unwrap();
     ta.send_keys(ENTER).await.unwrap();
     b.wait_text(".msg.note .text", "check discount").await;
-    click(&b, ".modes button[data-mode=reply]").await;
+    b.click(".modes button[data-mode=reply]").await;
     let ta = b.el("#composer-text").await;
     ta.send_keys("Tracking: DHL 00340434").await.unwrap();
     ta.send_keys(ENTER).await.unwrap();
     b.wait_text(".msg.out:last-child .text", "Tracking").await;
     let failed = last_out(&t, sid).await;
-    set_status(
+    receipt(
         &t,
         failed,
         Status::Failed,
@@ -223,26 +185,26 @@ async fn inbound_appears_live_reply_ticks_to_read_and_screenshots() {
     .await;
     b.wait_text(&format!(".msg[data-id=\"{failed}\"] .fail"), "131047")
         .await;
-    ingest(&t, wa, "4915112345678", None, "Great, thank you 🙏").await;
+    writes(&t, wa, "4915112345678", None, "Great, thank you 🙏").await;
     b.wait_text("#messages", "Great, thank you").await;
-    click(&b, "[data-action=details]").await;
+    b.click("[data-action=details]").await;
     b.wait_text("#details", "+49 30 1234567").await;
     b.screenshot("session").await;
 
     // Retry puts it back in the queue.
-    click(&b, &format!(".msg[data-id=\"{failed}\"] .retry")).await;
+    b.click(&format!(".msg[data-id=\"{failed}\"] .retry")).await;
     b.el(&format!(".msg[data-id=\"{failed}\"] .tick.queued"))
         .await;
 
     // Phone-sized: list and session are two views with a back button (details panel closed).
     b.client.set_window_size(390, 844).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    click(&b, ".details-x").await;
-    wait_count(&b, ".show-details", 0).await;
+    b.click(".details-x").await;
+    b.wait_count(".show-details", 0).await;
     assert!(b.el("#composer-text").await.is_displayed().await.unwrap());
     assert!(!b.el(".list-pane").await.is_displayed().await.unwrap());
     b.screenshot("session-phone").await;
-    click(&b, "#back").await;
+    b.click("#back").await;
     b.wait_for(|u| u.ends_with("/chat/external"), "back to the list")
         .await;
     assert!(b.el(".list-pane").await.is_displayed().await.unwrap());
@@ -257,36 +219,37 @@ async fn hostile_message_bodies_render_as_text() {
         return;
     }
     let Setup { t, wa, .. } = setup().await;
-    let (sid, _) = ingest(
+    let sid = writes(
         &t,
         wa,
         "4915100000001",
         Some("<b onmouseover=alert(2)>Eve</b>"),
         "first",
     )
-    .await;
+    .await
+    .session_id;
     let b = Browser::start().await;
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
     b.wait_text("#messages", "first").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let evil = "<img src=x onerror=alert(1)>";
-    ingest(&t, wa, "4915100000001", None, evil).await;
+    writes(&t, wa, "4915100000001", None, evil).await;
     b.wait_text("#messages", evil).await;
     b.wait_text("#session-list", evil).await;
     b.wait_text(".s-name", "<b onmouseover=alert(2)>Eve</b>")
         .await;
     assert_eq!(
-        count(&b, "img[src='x']").await,
+        b.count("img[src='x']").await,
         0,
         "no image element from user text"
     );
-    assert_eq!(count(&b, ".s-name b, .srow-name b").await, 0);
+    assert_eq!(b.count(".s-name b, .srow-name b").await, 0);
     assert!(b.client.get_alert_text().await.is_err(), "no alert ran");
     // The server-rendered first paint is escaped too.
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
     b.wait_text("#messages", evil).await;
-    assert_eq!(count(&b, "img[src='x']").await, 0);
+    assert_eq!(b.count("img[src='x']").await, 0);
     assert!(b.client.get_alert_text().await.is_err());
     b.close().await;
     t.stop().await;
@@ -298,29 +261,33 @@ async fn archive_and_unarchive() {
         return;
     }
     let Setup { t, wa, .. } = setup().await;
-    let (sid, _) = ingest(&t, wa, "4915100000002", Some("Archie"), "please file this").await;
+    let sid = writes(&t, wa, "4915100000002", Some("Archie"), "please file this")
+        .await
+        .session_id;
     let b = Browser::start().await;
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
     b.wait_text("#messages", "please file this").await;
-    click(&b, "[data-action=archive]").await;
+    b.click("[data-action=archive]").await;
     b.el("[data-action=unarchive]").await;
-    wait_count(&b, &format!("li.srow[data-id=\"{sid}\"]"), 0).await;
+    b.wait_count(&format!("li.srow[data-id=\"{sid}\"]"), 0)
+        .await;
     let d = t.admin.get(&format!("/api/v1/sessions/{sid}")).await.json();
     assert_eq!(d["session"]["archived"], true);
-    click(&b, "#scope-tabs a[data-scope=archived]").await;
+    b.click("#scope-tabs a[data-scope=archived]").await;
     b.wait_text("#session-list", "Archie").await;
-    click(&b, "[data-action=unarchive]").await;
+    b.click("[data-action=unarchive]").await;
     b.el("[data-action=archive]").await;
-    wait_count(&b, &format!("li.srow[data-id=\"{sid}\"]"), 0).await;
+    b.wait_count(&format!("li.srow[data-id=\"{sid}\"]"), 0)
+        .await;
     let d = t.admin.get(&format!("/api/v1/sessions/{sid}")).await.json();
     assert_eq!(d["session"]["archived"], false);
-    click(&b, "#scope-tabs a[data-scope=all]").await;
+    b.click("#scope-tabs a[data-scope=all]").await;
     b.wait_text("#session-list", "Archie").await;
     // Pick up moves it to "Mine".
-    click(&b, "[data-action=pickup]").await;
-    wait_count(&b, "[data-action=pickup]", 0).await;
-    click(&b, "#scope-tabs a[data-scope=mine]").await;
+    b.click("[data-action=pickup]").await;
+    b.wait_count("[data-action=pickup]", 0).await;
+    b.click("#scope-tabs a[data-scope=mine]").await;
     b.wait_text("#session-list", "Archie").await;
     b.close().await;
     t.stop().await;
@@ -332,7 +299,9 @@ async fn reply_refused_by_the_window_is_explained_inline() {
         return;
     }
     let Setup { t, wa, .. } = setup().await;
-    let (sid, _) = ingest(&t, wa, "4915100000003", Some("Late Larry"), "hello").await;
+    let sid = writes(&t, wa, "4915100000003", Some("Late Larry"), "hello")
+        .await
+        .session_id;
     let b = Browser::start().await;
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
@@ -358,7 +327,7 @@ async fn reply_refused_by_the_window_is_explained_inline() {
     b.wait_text("#window-note", "Send an approved template")
         .await;
     b.el("#templates").await;
-    assert_eq!(count(&b, "#composer-text").await, 0);
+    assert_eq!(b.count("#composer-text").await, 0);
     b.close().await;
     t.stop().await;
 }
@@ -369,32 +338,36 @@ async fn sse_drop_and_reconnect_misses_nothing() {
         return;
     }
     let Setup { t, wa, .. } = setup().await;
-    let (sid, _) = ingest(&t, wa, "4915100000004", Some("Gap Gabi"), "before the drop").await;
+    let sid = writes(&t, wa, "4915100000004", Some("Gap Gabi"), "before the drop")
+        .await
+        .session_id;
     let b = Browser::start().await;
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
     b.wait_text("#messages", "before the drop").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    js(&b, "SB.live.drop(3000)").await;
+    b.js("SB.live.drop(3000)").await;
     assert!(
         b.el("#conn-state").await.is_displayed().await.unwrap(),
         "reconnecting… shown"
     );
     // Meanwhile: messages to the open session and a brand-new session.
     for i in 1..=5 {
-        ingest(&t, wa, "4915100000004", None, &format!("gap-{i}")).await;
+        writes(&t, wa, "4915100000004", None, &format!("gap-{i}")).await;
     }
-    let (other, _) = ingest(&t, wa, "4915100000005", Some("New Nora"), "while offline").await;
+    let other = writes(&t, wa, "4915100000005", Some("New Nora"), "while offline")
+        .await
+        .session_id;
     assert!(b.el("#conn-state").await.is_displayed().await.unwrap());
     b.wait_text("#messages", "gap-5").await;
     for i in 1..=5 {
         b.wait_text("#messages", &format!("gap-{i}")).await;
     }
-    wait_count(&b, ".msg.in", 6).await;
+    b.wait_count(".msg.in", 6).await;
     b.wait_text(&format!("li.srow[data-id=\"{other}\"]"), "New Nora")
         .await;
-    wait_count(&b, "#conn-state[hidden]", 1).await;
-    let seq = js(&b, "return SB.live.seq").await;
+    b.wait_count("#conn-state[hidden]", 1).await;
+    let seq = b.js("return SB.live.seq").await;
     assert!(seq.as_u64().unwrap_or(0) > 0, "seq tracked: {seq}");
     b.close().await;
     t.stop().await;
@@ -408,7 +381,7 @@ async fn long_history_loads_earlier_pages() {
     let Setup { t, wa, .. } = setup().await;
     let mut sid = 0;
     for i in 1..=130 {
-        sid = ingest(
+        sid = writes(
             &t,
             wa,
             "4915100000012",
@@ -416,17 +389,17 @@ async fn long_history_loads_earlier_pages() {
             &format!("line {i}"),
         )
         .await
-        .0;
+        .session_id;
     }
     let b = Browser::start().await;
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
     b.wait_text("#messages", "line 130").await;
-    wait_count(&b, ".msg.in", 100).await;
-    click(&b, "#earlier").await;
-    wait_count(&b, ".msg.in", 130).await;
+    b.wait_count(".msg.in", 100).await;
+    b.click("#earlier").await;
+    b.wait_count(".msg.in", 130).await;
     b.wait_text("#messages", "line 1\n").await;
-    assert_eq!(count(&b, "#earlier").await, 0, "no more pages");
+    assert_eq!(b.count("#earlier").await, 0, "no more pages");
     b.close().await;
     t.stop().await;
 }
@@ -437,7 +410,9 @@ async fn new_unassigned_session_alerts_until_picked_up_and_muted_ones_stay_quiet
         return;
     }
     let Setup { t, wa, .. } = setup().await;
-    let (quiet, _) = ingest(&t, wa, "4915100000010", Some("Quiet Quentin"), "hello").await;
+    let quiet = writes(&t, wa, "4915100000010", Some("Quiet Quentin"), "hello")
+        .await
+        .session_id;
     let b = Browser::start().await;
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/settings", t.base())).await;
@@ -445,37 +420,39 @@ async fn new_unassigned_session_alerts_until_picked_up_and_muted_ones_stay_quiet
     b.goto(&format!("{}/chat/external", t.base())).await;
     b.wait_text("#session-list", "Quiet Quentin").await;
     // Mute one session from its view.
-    click(&b, &format!("li.srow[data-id=\"{quiet}\"] a")).await;
-    click(&b, "[data-action=mute]").await;
+    b.click(&format!("li.srow[data-id=\"{quiet}\"] a")).await;
+    b.click("[data-action=mute]").await;
     b.el("[data-action=mute][title=Unmute]").await;
     b.goto(&format!("{}/chat/external", t.base())).await;
     b.wait_text("#session-list", "Quiet Quentin").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let before = js(&b, "return SB.notify.alerts").await.as_u64().unwrap();
-    ingest(&t, wa, "4915100000010", None, "are you there?").await;
+    let before = b.js("return SB.notify.alerts").await.as_u64().unwrap();
+    writes(&t, wa, "4915100000010", None, "are you there?").await;
     b.el(&format!("li.srow[data-id=\"{quiet}\"] .dot")).await;
     assert_eq!(
-        count(&b, &format!("li.srow[data-id=\"{quiet}\"] .count")).await,
+        b.count(&format!("li.srow[data-id=\"{quiet}\"] .count"))
+            .await,
         0
     );
     assert_eq!(
-        js(&b, "return SB.notify.alerts").await.as_u64().unwrap(),
+        b.js("return SB.notify.alerts").await.as_u64().unwrap(),
         before,
         "a muted session does not alert"
     );
     // A new unassigned session alerts (pop-up) and keeps repeating until someone picks it up.
-    let (new, _) = ingest(
+    let new = writes(
         &t,
         wa,
         "4915100000011",
         Some("Urgent Ursula"),
         "need help now",
     )
-    .await;
+    .await
+    .session_id;
     b.wait_text("#toasts", "Urgent Ursula").await;
     let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
     while std::time::Instant::now() < deadline {
-        let r = js(&b, "return SB.notify.repeatingFor()").await;
+        let r = b.js("return SB.notify.repeatingFor()").await;
         if r.as_array()
             .unwrap()
             .iter()
@@ -485,7 +462,7 @@ async fn new_unassigned_session_alerts_until_picked_up_and_muted_ones_stay_quiet
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let r = js(&b, "return SB.notify.repeatingFor()").await;
+    let r = b.js("return SB.notify.repeatingFor()").await;
     assert!(
         r.as_array()
             .unwrap()
@@ -503,20 +480,22 @@ async fn new_unassigned_session_alerts_until_picked_up_and_muted_ones_stay_quiet
         .await;
     let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
     while std::time::Instant::now() < deadline {
-        let r = js(&b, "return SB.notify.repeatingFor()").await;
+        let r = b.js("return SB.notify.repeatingFor()").await;
         if r.as_array().unwrap().is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(js(&b, "return SB.notify.repeatingFor()").await, json!([]));
+    assert_eq!(b.js("return SB.notify.repeatingFor()").await, json!([]));
     b.close().await;
     t.stop().await;
 }
 
 #[tokio::test]
 async fn fake_whatsapp_webhook_reaches_the_open_inbox_and_reply_is_delivered() {
-    use crate::fakes::whatsapp::{self as wa_fake, self as webhooks, FakeWhatsApp};
+    use crate::fakes::whatsapp::{self as wa_fake, FakeWhatsApp};
+    use crate::support::customer::{self, now_secs, post_wa};
+    use crate::support::read::{message, wait_for};
     if skip() {
         return;
     }
@@ -534,93 +513,34 @@ async fn fake_whatsapp_webhook_reaches_the_open_inbox_and_reply_is_delivered() {
     b.goto(&format!("{}/chat/external", t.base())).await;
     b.el("#session-list").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let now = chrono::Utc::now().timestamp();
-    let body = webhooks::text_webhook(
-        wa_fake::PHONE_NUMBER_ID,
-        "4915112345678",
-        "Jonas",
-        "wamid.IN1",
-        "Hallo from WhatsApp",
-        now,
-    );
-    let r = reqwest::Client::new()
-        .post(format!("{}/hooks/whatsapp/{cid}", t.base()))
-        .header("content-type", "application/json")
-        .header(
-            "x-hub-signature-256",
-            webhooks::sign(wa_fake::APP_SECRET, body.as_bytes()),
-        )
-        .body(body)
-        .send()
+    // The customer writes: a signed webhook from the (fake) Cloud API.
+    let sid = customer::whatsapp(&t, cid, "4915112345678", "Jonas", "Hallo from WhatsApp")
         .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+        .session_id;
     b.wait_text("#session-list", "Jonas").await;
-    click(&b, "#session-list li.srow a").await;
+    b.click("#session-list li.srow a").await;
     b.wait_text("#messages", "Hallo from WhatsApp").await;
     let ta = b.el("#composer-text").await;
     ta.send_keys("Hi Jonas").await.unwrap();
     ta.send_keys(ENTER).await.unwrap();
-    let deadline = std::time::Instant::now() + crate::browser::PATIENCE;
-    while std::time::Instant::now() < deadline {
-        if !fake.accepted().is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let sid0 = t.admin.get("/api/v1/sessions").await.json()["sessions"][0]["id"]
-        .as_u64()
-        .unwrap();
-    let dbg = t
-        .admin
-        .get(&format!("/api/v1/sessions/{sid0}/messages"))
-        .await
-        .text();
-    assert!(
-        !fake.accepted().is_empty(),
-        "the fake received the reply: {dbg} / {:?}",
-        fake.requests()
-            .iter()
-            .map(|r| r.path().to_string())
-            .collect::<Vec<_>>()
-    );
+    let _ = wait_for("the fake to receive the reply", || async {
+        (!fake.accepted().is_empty()).then_some(())
+    })
+    .await;
     b.el(".msg.out .tick.sent").await;
-    let sid = t.admin.get("/api/v1/sessions").await.json()["sessions"][0]["id"]
-        .as_u64()
-        .unwrap();
-    let out = t
-        .admin
-        .get(&format!("/api/v1/sessions/{sid}/messages"))
-        .await
-        .json();
-    let wamid = out
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|m| m["direction"] == "out")
-        .and_then(|m| m["provider_id"].as_str())
+    let wamid = message(&t, last_out(&t, sid).await).await["provider_id"]
+        .as_str()
         .expect("provider id of the reply")
         .to_string();
-    let body = webhooks::status_webhook(
+    let body = wa_fake::status_webhook(
         wa_fake::PHONE_NUMBER_ID,
         &wamid,
         "read",
         "4915112345678",
-        now + 5,
+        now_secs(&t) + 5,
         None,
     );
-    reqwest::Client::new()
-        .post(format!("{}/hooks/whatsapp/{cid}", t.base()))
-        .header("content-type", "application/json")
-        .header(
-            "x-hub-signature-256",
-            webhooks::sign(wa_fake::APP_SECRET, body.as_bytes()),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(post_wa(&t, cid, &body).await.status, 200);
     b.el(".msg.out .tick.read").await;
     b.close().await;
     t.stop().await;
@@ -632,14 +552,15 @@ async fn upload_an_image_with_progress() {
         return;
     }
     let Setup { t, wa, .. } = setup().await;
-    let (sid, _) = ingest(
+    let sid = writes(
         &t,
         wa,
         "4915100000006",
         Some("Ida Image"),
         "send me a photo",
     )
-    .await;
+    .await
+    .session_id;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("photo.png");
     std::fs::write(&path, tiny_png()).unwrap();
@@ -647,14 +568,15 @@ async fn upload_an_image_with_progress() {
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
     b.wait_text("#messages", "send me a photo").await;
-    js(&b, "document.getElementById('attach-input').hidden = false").await;
+    b.js("document.getElementById('attach-input').hidden = false")
+        .await;
     b.el("#attach-input")
         .await
         .send_keys(path.to_str().unwrap())
         .await
         .unwrap();
     b.el(".chip.done[data-progress=\"100\"]").await;
-    click(&b, "#send-btn").await;
+    b.click("#send-btn").await;
     b.el(".msg.out .file.thumb img").await;
     b.close().await;
     t.stop().await;
@@ -689,19 +611,20 @@ async fn transfer_to_a_colleague_who_sees_history_and_note() {
         })
         .await
         .unwrap();
-    let (sid, _) = ingest(
+    let sid = writes(
         &t,
         wa,
         "4915100000007",
         Some("Theo Transfer"),
         "I need the billing team",
     )
-    .await;
+    .await
+    .session_id;
     let b = Browser::start().await;
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
     b.wait_text("#messages", "billing team").await;
-    click(&b, "[data-action=transfer]").await;
+    b.click("[data-action=transfer]").await;
     let sel = b.el("#transfer-to").await;
     sel.select_by_label("ben").await.unwrap();
     b.el("#transfer-note")
@@ -709,8 +632,8 @@ async fn transfer_to_a_colleague_who_sees_history_and_note() {
         .send_keys("VIP customer, invoice 2024-118")
         .await
         .unwrap();
-    click(&b, "dialog.dlg button[type=submit]").await;
-    wait_count(&b, "dialog.dlg", 0).await;
+    b.click("dialog.dlg button[type=submit]").await;
+    b.wait_count("dialog.dlg", 0).await;
     b.close().await;
 
     let b2 = Browser::start().await;
@@ -718,9 +641,9 @@ async fn transfer_to_a_colleague_who_sees_history_and_note() {
     b2.goto(&format!("{}/chat/external?scope=mine", t.base()))
         .await;
     b2.wait_text("#session-list", "Theo Transfer").await;
-    click(&b2, "#session-list li.srow a").await;
+    b2.click("#session-list li.srow a").await;
     b2.wait_text("#messages", "billing team").await;
-    click(&b2, "[data-action=details]").await;
+    b2.click("[data-action=details]").await;
     let all = format!(
         "{} {}",
         b2.el("#messages").await.text().await.unwrap(),
@@ -746,14 +669,15 @@ async fn canned_reply_is_inserted_by_slash_shortcut() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
-    let (sid, _) = ingest(
+    let sid = writes(
         &t,
         wa,
         "4915100000042",
         Some("Carla Canned"),
         "When are you open?",
     )
-    .await;
+    .await
+    .session_id;
     let b = Browser::start().await;
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;

@@ -4,194 +4,15 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use switchboard::store::tables;
 
-use crate::support::{Client, Resp, TestServer};
+use crate::support::read::newest_session;
+use crate::support::setup::{SITE, livechat_channel};
+use crate::support::{Client, Event, EventStream, TestServer, Visitor};
 
-pub const SITE: &str = "https://www.sunnyside.example";
-
-/// A live-chat channel allowing `origins`.
-pub async fn livechat_channel(t: &TestServer, origins: &[&str], prechat: bool) -> u64 {
-    t.channel(json!({
-        "kind": "livechat", "name": "Website",
-        "livechat": {
-            "title": "Chat with us", "greeting": "Hello!", "accent": "#2f6fed",
-            "allowed_origins": origins, "prechat_form": prechat,
-            "offline_message": "We are away.", "uploads": true
-        }
-    }))
-    .await
-}
-
-/// A browser-like caller of the visitor API from one origin.
-pub struct Visitor {
-    pub http: Client,
-    pub ch: u64,
-    pub origin: Option<String>,
-    pub token: Option<String>,
-    pub id: u64,
-}
-
-impl Visitor {
-    pub fn new(t: &TestServer, ch: u64, origin: Option<&str>) -> Self {
-        Visitor {
-            http: Client::anonymous(&t.base()),
-            ch,
-            origin: origin.map(str::to_string),
-            token: None,
-            id: 0,
-        }
-    }
-
-    pub async fn req(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let url = format!("{}/livechat/{}{path}", self.http.base, self.ch);
-        let mut rb = self.http.http.request(method, url);
-        if let Some(o) = &self.origin {
-            rb = rb.header("origin", o);
-        }
-        if let Some(t) = &self.token {
-            rb = rb.header("authorization", format!("Bearer {t}"));
-        }
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        self.http.send(rb).await
-    }
-    pub async fn get(&self, path: &str) -> Resp {
-        self.req(Method::GET, path, None).await
-    }
-    pub async fn post(&self, path: &str, body: Value) -> Resp {
-        self.req(Method::POST, path, Some(body)).await
-    }
-
-    /// Create the visitor (201 expected) and keep its token.
-    pub async fn start(&mut self, name: &str, email: &str) -> Value {
-        let r = self
-            .post("/visitors", json!({"name": name, "email": email}))
-            .await;
-        assert_eq!(r.status, 201, "{}", r.text());
-        let j = r.json();
-        let token = j["visitor_token"].as_str().unwrap().to_string();
-        assert!(
-            token.starts_with("lcv_") && token.len() >= 4 + 32,
-            "{token}"
-        );
-        self.token = Some(token);
-        self.id = j["visitor_id"].as_u64().unwrap();
-        j
-    }
-
-    pub async fn say(&self, text: &str, client_id: &str) -> Resp {
-        self.post("/messages", json!({"text": text, "client_id": client_id}))
-            .await
-    }
-}
-
-pub async fn count(t: &TestServer, table: switchboard::store::tables::Def) -> u64 {
-    t.state()
-        .store
-        .read(move |rtx| {
-            use redb::ReadableTableMetadata;
-            Ok(rtx.open_table(table)?.len()?)
-        })
-        .await
-        .unwrap()
-}
-
-/// The admin's view of the newest session of channel `ch`.
-pub async fn newest_session(t: &TestServer, ch: u64) -> Value {
-    let list = t
-        .admin
-        .get(&format!("/api/v1/sessions?channel_id={ch}"))
-        .await
-        .json();
-    list["sessions"][0].clone()
-}
-
-/// Reads a Server-Sent Events response frame by frame.
-pub struct SseReader {
-    resp: reqwest::Response,
-    buf: String,
-}
-
-impl SseReader {
-    pub async fn open(url: &str, headers: &[(&str, String)]) -> SseReader {
-        let http = crate::support::client_builder().build().unwrap();
-        let mut rb = http.get(url);
-        for (k, v) in headers {
-            rb = rb.header(*k, v);
-        }
-        let resp = rb.send().await.unwrap();
-        assert_eq!(resp.status().as_u16(), 200, "event stream {url}");
-        SseReader {
-            resp,
-            buf: String::new(),
-        }
-    }
-
-    pub async fn visitor(t: &TestServer, v: &Visitor, last: Option<u64>) -> SseReader {
-        let mut h = vec![(
-            "authorization",
-            format!("Bearer {}", v.token.as_deref().unwrap()),
-        )];
-        if let Some(o) = &v.origin {
-            h.push(("origin", o.clone()));
-        }
-        if let Some(l) = last {
-            h.push(("last-event-id", l.to_string()));
-        }
-        SseReader::open(&format!("{}/livechat/{}/events", t.base(), v.ch), &h).await
-    }
-
-    /// The next event (id, JSON data), or None after `wait` without one.
-    pub async fn next(&mut self, wait: Duration) -> Option<(u64, Value)> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            if let Some(i) = self.buf.find("\n\n") {
-                let frame: String = self.buf.drain(..i + 2).collect();
-                let mut id = 0;
-                let mut data = String::new();
-                for line in frame.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        id = v.trim().parse().unwrap_or(0);
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim_start());
-                    }
-                }
-                if data.is_empty() {
-                    continue;
-                }
-                return Some((id, serde_json::from_str(&data).unwrap()));
-            }
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match tokio::time::timeout(left, self.resp.chunk()).await {
-                Ok(Ok(Some(bytes))) => self.buf.push_str(&String::from_utf8_lossy(&bytes)),
-                _ => return None,
-            }
-        }
-    }
-
-    /// Events until one satisfies `stop` (included); panics after 10 s.
-    pub async fn until(&mut self, stop: impl Fn(&Value) -> bool) -> Vec<(u64, Value)> {
-        let mut got = Vec::new();
-        loop {
-            match self.next(Duration::from_secs(10)).await {
-                Some(ev) => {
-                    let done = stop(&ev.1);
-                    got.push(ev);
-                    if done {
-                        return got;
-                    }
-                }
-                None => panic!("stream ended or stalled; got {got:#?}"),
-            }
-        }
-    }
-}
-
-fn text_is(ev: &Value, text: &str) -> bool {
-    ev["kind"] == "message" && ev["data"]["text"] == text
+fn text_is(ev: &Event, text: &str) -> bool {
+    ev.kind() == "message" && ev.data()["text"] == text
 }
 
 #[tokio::test]
@@ -293,11 +114,11 @@ async fn origins_are_enforced_and_refusals_store_nothing() {
         403
     );
 
-    let visitors_before = count(&t, tables::LIVECHAT_VISITORS).await;
+    let visitors_before = t.count(tables::LIVECHAT_VISITORS).await;
     let r = bad.post("/visitors", json!({})).await;
     assert_eq!(r.status, 403, "{}", r.text());
     assert_eq!(r.code(), "forbidden");
-    assert_eq!(count(&t, tables::LIVECHAT_VISITORS).await, visitors_before);
+    assert_eq!(t.count(tables::LIVECHAT_VISITORS).await, visitors_before);
     assert_eq!(bad.get("/config").await.status, 403);
 
     // A valid token does not help from a foreign origin.
@@ -306,8 +127,8 @@ async fn origins_are_enforced_and_refusals_store_nothing() {
     bad.token = good.token.clone();
     assert_eq!(bad.say("hi from evil", "e1").await.status, 403);
     assert_eq!(bad.get("/history").await.status, 403);
-    assert_eq!(count(&t, tables::MESSAGES).await, 0);
-    assert_eq!(count(&t, tables::SESSIONS).await, 0);
+    assert_eq!(t.count(tables::MESSAGES).await, 0);
+    assert_eq!(t.count(tables::SESSIONS).await, 0);
 
     // Without Origin (curl): config only.
     let mut curl = Visitor::new(&t, ch, None);
@@ -315,7 +136,7 @@ async fn origins_are_enforced_and_refusals_store_nothing() {
     assert_eq!(curl.post("/visitors", json!({})).await.status, 403);
     curl.token = good.token.clone();
     assert_eq!(curl.say("hi from curl", "k1").await.status, 403);
-    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+    assert_eq!(t.count(tables::MESSAGES).await, 0);
 
     // Unknown channels and channels of another kind are not live chats.
     let sms = t
@@ -364,7 +185,7 @@ async fn forged_unknown_and_foreign_tokens_are_401_and_other_sessions_404() {
     // A visitor token is no agent credential.
     let as_agent = Client::with_bearer(&t.base(), other.token.as_deref().unwrap());
     assert_eq!(as_agent.get("/api/v1/sessions").await.status, 401);
-    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+    assert_eq!(t.count(tables::MESSAGES).await, 0);
 
     // Another visitor's session id: not found.
     let mut a = Visitor::new(&t, ch, Some(SITE));
@@ -403,8 +224,8 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
                 .starts_with(field)
         );
     }
-    assert_eq!(count(&t, tables::LIVECHAT_VISITORS).await, 0);
-    assert_eq!(count(&t, tables::CONTACTS).await, 0);
+    assert_eq!(t.count(tables::LIVECHAT_VISITORS).await, 0);
+    assert_eq!(t.count(tables::CONTACTS).await, 0);
 
     v.start("Ann", "ann@example.com").await;
     assert_eq!(v.say("   ", "e1").await.status, 422);
@@ -417,7 +238,7 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
         )
         .await;
     assert_eq!(huge.status, 413, "{}", huge.text());
-    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+    assert_eq!(t.count(tables::MESSAGES).await, 0);
     assert_eq!(v.say(&"é".repeat(4000), "max").await.status, 201);
     t.stop().await;
 }
@@ -451,7 +272,7 @@ async fn a_flood_from_one_token_is_throttled() {
     );
     let slack = started.elapsed().as_secs() + 1;
     assert!((10..=10 + slack).contains(&accepted), "{accepted} accepted");
-    assert_eq!(count(&t, tables::MESSAGES).await, accepted);
+    assert_eq!(t.count(tables::MESSAGES).await, accepted);
     // Another visitor is not affected; time refills the bucket.
     let mut w = Visitor::new(&t, ch, Some(SITE));
     w.start("", "").await;
@@ -492,7 +313,7 @@ async fn one_address_is_throttled_across_tokens() {
     assert!(refused.header("retry-after").is_some());
     let slack = started.elapsed().as_secs() + 1;
     assert!((60..=60 + slack).contains(&requests), "{requests} accepted");
-    assert_eq!(count(&t, tables::MESSAGES).await, messages);
+    assert_eq!(t.count(tables::MESSAGES).await, messages);
     t.clock.advance_ms(60_000);
     Visitor::new(&t, ch, Some(SITE)).start("", "").await;
     t.stop().await;
@@ -517,11 +338,7 @@ async fn offline_form_lands_in_the_inbox_and_presence_decides_online() {
         .advance_ms(switchboard::domain::presence::ONLINE_WINDOW_MS + 60_000);
     assert_eq!(v.get("/config").await.json()["online"], false);
     // An open event stream keeps them online.
-    let stream = SseReader::open(
-        &format!("{}/api/v1/events", t.base()),
-        &[("cookie", agent.cookie.clone().unwrap())],
-    )
-    .await;
+    let stream = EventStream::open(&agent).await;
     t.clock.advance_ms(10 * 60_000);
     assert_eq!(v.get("/config").await.json()["online"], true);
     drop(stream);
@@ -532,7 +349,7 @@ async fn offline_form_lands_in_the_inbox_and_presence_decides_online() {
         .post("/offline", json!({"name": "Olga", "text": "Call me back"}))
         .await;
     assert_eq!(r.status, 422);
-    assert_eq!(count(&t, tables::SESSIONS).await, 0);
+    assert_eq!(t.count(tables::SESSIONS).await, 0);
     let r = v
         .post(
             "/offline",
@@ -573,12 +390,8 @@ async fn visitor_stream_shows_replies_typing_and_read_but_never_notes_or_others(
     a.start("Ann", "").await;
     let mut b = Visitor::new(&t, ch, Some(SITE));
     b.start("Bob", "").await;
-    let mut agent_events = SseReader::open(
-        &format!("{}/api/v1/events", t.base()),
-        &[("cookie", t.admin.cookie.clone().unwrap())],
-    )
-    .await;
-    let mut sa = SseReader::visitor(&t, &a, None).await;
+    let mut agent_events = EventStream::open(&t.admin).await;
+    let mut sa = EventStream::visitor(&t, &a, None).await;
 
     let ma = a.say("Hello from Ann", "a1").await.json()["message"].clone();
     let sid_a = ma["session_id"].as_u64().unwrap();
@@ -586,11 +399,11 @@ async fn visitor_stream_shows_replies_typing_and_read_but_never_notes_or_others(
     let sid_b = mb["session_id"].as_u64().unwrap();
     // The agent sees both live, and the visitor's typing.
     agent_events
-        .until(|e| e["kind"] == "message.created" && e["data"]["text"] == "Hello from Bob")
+        .until(|e| e.kind() == "message.created" && e.data()["text"] == "Hello from Bob")
         .await;
     assert_eq!(a.post("/typing", json!({})).await.status, 204);
     agent_events
-        .until(|e| e["kind"] == "livechat.typing" && e["data"]["from"] == "visitor")
+        .until(|e| e.kind() == "livechat.typing" && e.data()["from"] == "visitor")
         .await;
 
     let post = |path: String, text: &'static str| {
@@ -612,25 +425,25 @@ async fn visitor_stream_shows_replies_typing_and_read_but_never_notes_or_others(
         .post(&format!("/api/v1/sessions/{sid_a}/read"), json!({}))
         .await;
 
-    let got = sa.until(|e| e["kind"] == "read").await;
+    let got = sa.until(|e| e.kind() == "read").await;
     let all = serde_json::to_string(&got).unwrap();
     assert!(!all.contains("SECRET"), "{all}");
     assert!(!all.contains("Bob"), "{all}");
     assert!(
         got.iter()
-            .any(|(_, e)| text_is(e, "Hello from Ann") && e["data"]["from"] == "visitor")
+            .any(|e| text_is(e, "Hello from Ann") && e.data()["from"] == "visitor")
     );
     assert!(
         got.iter()
-            .any(|(_, e)| e["kind"] == "typing" && e["data"]["name"] == "Ada")
+            .any(|e| e.kind() == "typing" && e.data()["name"] == "Ada")
     );
     assert!(
         got.iter()
-            .any(|(_, e)| text_is(e, "Reply to Ann") && e["data"]["agent"] == "Ada")
+            .any(|e| text_is(e, "Reply to Ann") && e.data()["agent"] == "Ada")
     );
-    assert!(got.iter().any(|(_, e)| e["kind"] == "session"));
+    assert!(got.iter().any(|e| e.kind() == "session"));
     // Event ids only grow.
-    assert!(got.windows(2).all(|w| w[0].0 < w[1].0));
+    assert!(got.windows(2).all(|w| w[0].id < w[1].id));
 
     // The visitor reads the reply: agents see it as `read`.
     assert_eq!(
@@ -683,7 +496,7 @@ async fn reconnecting_with_last_event_id_receives_what_was_missed() {
         .unwrap();
     let h = a.get("/history").await.json();
     let resume = h["last_event_id"].as_u64().unwrap();
-    let mut s = SseReader::visitor(&t, &a, Some(resume)).await;
+    let mut s = EventStream::visitor(&t, &a, Some(resume)).await;
     t.admin
         .post(
             &format!("/api/v1/sessions/{sid}/messages"),
@@ -691,7 +504,7 @@ async fn reconnecting_with_last_event_id_receives_what_was_missed() {
         )
         .await;
     let got = s.until(|e| text_is(e, "one")).await;
-    let seen = got.last().unwrap().0;
+    let seen = got.last().unwrap().id;
     drop(s);
     // While disconnected: two replies and a note.
     for text in ["missed 1", "missed 2"] {
@@ -714,17 +527,17 @@ async fn reconnecting_with_last_event_id_receives_what_was_missed() {
             json!({"text": "last"}),
         )
         .await;
-    let mut s = SseReader::visitor(&t, &a, Some(seen)).await;
+    let mut s = EventStream::visitor(&t, &a, Some(seen)).await;
     let got = s.until(|e| text_is(e, "last")).await;
     let texts: Vec<&str> = got
         .iter()
-        .filter(|(_, e)| e["kind"] == "message")
-        .filter_map(|(_, e)| e["data"]["text"].as_str())
+        .filter(|e| e.kind() == "message")
+        .filter_map(|e| e.data()["text"].as_str())
         .collect();
     assert_eq!(texts, ["missed 1", "missed 2", "last"]);
     assert!(!serde_json::to_string(&got).unwrap().contains("SECRET"));
     // Without Last-Event-ID the stream starts at "now": nothing old is replayed.
-    let mut fresh = SseReader::visitor(&t, &a, None).await;
+    let mut fresh = EventStream::visitor(&t, &a, None).await;
     assert!(fresh.next(Duration::from_millis(300)).await.is_none());
     t.stop().await;
 }
@@ -758,7 +571,7 @@ async fn uploads_check_switch_size_and_type_before_storing() {
     assert_eq!(send("text/plain", b"hello".to_vec()).await.status, 415);
     let big = send("image/png", vec![0u8; (10 << 20) + 1]).await;
     assert_eq!(big.status, 413, "{}", big.text());
-    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+    assert_eq!(t.count(tables::MESSAGES).await, 0);
     // Uploads switched off for the channel.
     let off = t
         .channel(json!({"kind": "livechat", "name": "NoFiles",
@@ -782,7 +595,7 @@ async fn uploads_check_switch_size_and_type_before_storing() {
         )
         .await;
     assert_eq!(r.status, 422);
-    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+    assert_eq!(t.count(tables::MESSAGES).await, 0);
     t.stop().await;
 }
 

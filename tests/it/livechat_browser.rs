@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 use switchboard::store::tables;
 
 use crate::browser::{Browser, skip};
-use crate::livechat::{SseReader, count, newest_session};
-use crate::support::TestServer;
+use crate::support::read::newest_session;
+use crate::support::setup::{SITE, livechat_channel};
+use crate::support::{EventStream, TestServer, Visitor};
 
 /// A "customer website" on its own port (so its own origin) with the widget snippet and a
 /// hostile stylesheet the widget must be immune to.
@@ -50,11 +51,9 @@ impl HostPage {
 
 const SR: &str = "const sr = document.querySelector('#swb-livechat') && document.querySelector('#swb-livechat').shadowRoot;";
 
+/// Runs `body` in the page with `sr` bound to the widget's shadow root.
 async fn js(b: &Browser, body: &str) -> Value {
-    b.client
-        .execute(&format!("{SR} {body}"), vec![])
-        .await
-        .unwrap_or_else(|e| panic!("script failed: {e}\n{body}"))
+    b.js(&format!("{SR} {body}")).await
 }
 
 /// Polls `cond` (a JS expression using `sr`) until it is true (30 s of wall clock, so a
@@ -130,14 +129,10 @@ async fn widget_round_trip_from_another_origin_with_reload_flood_and_xss() {
     }
     let t = TestServer::start().await;
     let mut host = HostPage::bind().await;
-    let ch = crate::livechat::livechat_channel(&t, &[&host.origin], true).await;
+    let ch = livechat_channel(&t, &[&host.origin], true).await;
     host.serve(&t.base(), ch);
     // The agent (the admin; the channel has no members) is online with an open stream.
-    let mut agent = SseReader::open(
-        &format!("{}/api/v1/events", t.base()),
-        &[("cookie", t.admin.cookie.clone().unwrap())],
-    )
-    .await;
+    let mut agent = EventStream::open(&t.admin).await;
 
     let b = Browser::start().await;
     open_widget(&b, &host.origin).await;
@@ -166,7 +161,7 @@ async fn widget_round_trip_from_another_origin_with_reload_flood_and_xss() {
 
     // The agent sees it live, stored verbatim.
     let got = agent
-        .until(|e| e["kind"] == "message.created" && e["data"]["text"] == XSS_TEXT)
+        .until(|e| e.kind() == "message.created" && e.data()["text"] == XSS_TEXT)
         .await;
     assert!(!got.is_empty());
     let s = newest_session(&t, ch).await;
@@ -265,13 +260,13 @@ async fn widget_round_trip_from_another_origin_with_reload_flood_and_xss() {
     );
 
     // A flood from the widget is throttled: the visitor is told, the inbox gets at most 10.
-    let before = count(&t, tables::MESSAGES).await;
+    let before = t.count(tables::MESSAGES).await;
     for i in 0..14 {
         type_and_enter(&b, &format!("flood {i}")).await;
     }
     wait_js(&b, "sr.querySelector('.err') && !sr.querySelector('.err').hidden && /Too many/.test(sr.querySelector('.err').textContent)", "the throttle message").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let added = count(&t, tables::MESSAGES).await - before;
+    let added = t.count(tables::MESSAGES).await - before;
     assert!((1..14).contains(&added), "{added} flood messages stored");
     assert_eq!(js(&b, "return typeof window.__xss;").await, "undefined");
     b.close().await;
@@ -285,7 +280,7 @@ async fn a_disallowed_origin_is_refused_and_stores_nothing() {
     }
     let t = TestServer::start().await;
     let mut host = HostPage::bind().await;
-    let ch = crate::livechat::livechat_channel(&t, &["https://only-this.example"], false).await;
+    let ch = livechat_channel(&t, &["https://only-this.example"], false).await;
     host.serve(&t.base(), ch);
     let b = Browser::start().await;
     open_widget(&b, &host.origin).await;
@@ -307,8 +302,8 @@ async fn a_disallowed_origin_is_refused_and_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(status, "blocked");
-    assert_eq!(count(&t, tables::LIVECHAT_VISITORS).await, 0);
-    assert_eq!(count(&t, tables::MESSAGES).await, 0);
+    assert_eq!(t.count(tables::LIVECHAT_VISITORS).await, 0);
+    assert_eq!(t.count(tables::MESSAGES).await, 0);
     b.close().await;
     t.stop().await;
 }
@@ -361,7 +356,7 @@ async fn with_no_agent_online_the_offline_form_reaches_the_inbox() {
 async fn visitor_uploads_an_image() {
     let t = TestServer::start().await;
     let mut host = HostPage::bind().await;
-    let ch = crate::livechat::livechat_channel(&t, &[&host.origin], false).await;
+    let ch = livechat_channel(&t, &[&host.origin], false).await;
     host.serve(&t.base(), ch);
     let b = Browser::start().await;
     open_widget(&b, &host.origin).await;
@@ -394,8 +389,8 @@ async fn visitor_uploads_an_image() {
 #[tokio::test]
 async fn agent_inbox_renders_visitor_xss_as_text() {
     let t = TestServer::start().await;
-    let ch = crate::livechat::livechat_channel(&t, &[crate::livechat::SITE], true).await;
-    let mut v = crate::livechat::Visitor::new(&t, ch, Some(crate::livechat::SITE));
+    let ch = livechat_channel(&t, &[SITE], true).await;
+    let mut v = Visitor::new(&t, ch, Some(SITE));
     v.start(XSS_NAME, "eve@example.com").await;
     assert_eq!(v.say(XSS_TEXT, "x1").await.status, 201);
     let b = Browser::start().await;
@@ -435,7 +430,7 @@ async fn demo_page_works_under_our_strict_csp() {
         return;
     }
     let t = TestServer::start().await;
-    let ch = crate::livechat::livechat_channel(&t, &[], false).await;
+    let ch = livechat_channel(&t, &[], false).await;
     let b = Browser::start().await;
     b.login(&t.base(), "admin", crate::support::PASSWORD).await;
     b.goto(&format!("{}/livechat/demo/{ch}", t.base())).await;

@@ -1,5 +1,9 @@
-//! The integration-test binary. Fake providers live in `fakes`; `fakes_selftest` checks them
-//! against the production provider clients in `switchboard::channels`.
+//! The integration-test binary. `support` is what every test stands on (server fixture,
+//! clients, customer helpers, event stream); fake providers live in `fakes`, and
+//! `fakes_selftest` checks them against the production provider clients in
+//! `switchboard::channels`; `browser` drives headless Chromium and `journeys` is the harness for
+//! browser tests that click through a person's journey; `docs` keeps the docs true to the code.
+//! docs/testing.md describes the layout and the helpers.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,6 +14,7 @@ mod chats;
 mod chats_browser;
 mod cli;
 mod crash;
+mod docs;
 mod fakes;
 mod fakes_selftest;
 mod files;
@@ -17,7 +22,7 @@ mod foundation;
 mod fuzz;
 mod inbox_access;
 mod inbox_browser;
-mod inbox_support;
+mod journeys;
 mod livechat;
 mod livechat_browser;
 mod reliability;

@@ -56,11 +56,13 @@ async fn full_disk_answers_503_keeps_data_and_recovers_by_itself() {
     }
     let fs = Tmpfs::mount("6m");
     let data = fs.dir.path().join("data");
-    let t = TestServer::start_with(|c| {
-        c.data_dir = data.clone();
-        c.store.cache_size_mb = 4;
-    })
-    .await;
+    let t = TestServer::builder()
+        .config(move |c| {
+            c.data_dir = data;
+            c.store.cache_size_mb = 4;
+        })
+        .start()
+        .await;
     let (_, _) = t.user("before", "agent").await;
     let junk = fs.dir.path().join("junk");
     let f = fill(&junk);

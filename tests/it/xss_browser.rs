@@ -16,11 +16,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::browser::{Browser, skip};
-use crate::channels::{post_wa, wait_status};
 use crate::fakes::whatsapp;
-use crate::inbox_support::ingest;
-use crate::livechat::{SseReader, Visitor};
-use crate::support::{ADMIN, Client, PASSWORD, Resp, TestServer};
+use crate::support::customer::{now_secs, post_wa, writes};
+use crate::support::read::{newest_session, wait_status};
+use crate::support::{ADMIN, Client, EventStream, PASSWORD, Resp, TestServer, Visitor};
 
 // ---- payload shapes ---------------------------------------------------------------------
 const IMG: &str = r#"<img src=x onerror="window.__xss=1">"#;
@@ -218,6 +217,14 @@ struct Sweep {
     covered: Vec<(String, usize)>,
 }
 
+/// The browser's helpers (`js`, `wait_js`, `click`, …) on the sweep itself.
+impl std::ops::Deref for Sweep {
+    type Target = Browser;
+    fn deref(&self) -> &Browser {
+        &self.b
+    }
+}
+
 impl Sweep {
     /// Waits (up to 15 s) until every `want` string is on the page, then records what is
     /// missing and any injected markup, `window.__xss` or alert.
@@ -299,46 +306,6 @@ impl Sweep {
                     .push(format!("{path}: server HTML contains {m:?} unescaped"));
             }
         }
-    }
-
-    async fn js(&self, script: &str) -> Value {
-        self.b
-            .client
-            .execute(script, vec![])
-            .await
-            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
-    }
-
-    /// Waits (15 s) until the JS expression is true.
-    async fn wait_js(&self, cond: &str, what: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            let v = self
-                .b
-                .client
-                .execute(
-                    &format!("try {{ return !!({cond}); }} catch (e) {{ return false; }}"),
-                    vec![],
-                )
-                .await;
-            if matches!(v, Ok(Value::Bool(true))) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("timed out waiting for {what}");
-    }
-
-    async fn click(&self, css: &str) {
-        let mut last = None;
-        for _ in 0..20 {
-            match self.b.el(css).await.click().await {
-                Ok(_) => return,
-                Err(e) => last = Some(e),
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("cannot click {css}: {last:?}");
     }
 }
 
@@ -527,7 +494,7 @@ async fn hostile_input_in_every_field_renders_as_text_on_every_page() {
 
     // ---- customer sessions ----------------------------------------------------------------
     // S1: WhatsApp, the name comes from the webhook's profile.
-    let now = crate::channels::now_secs(&t);
+    let now = now_secs(&t);
     let hook = whatsapp::text_webhook(
         whatsapp::PHONE_NUMBER_ID,
         "4915100000001",
@@ -537,7 +504,7 @@ async fn hostile_input_in_every_field_renders_as_text_on_every_page() {
         now,
     );
     assert_eq!(post_wa(&t, wa, &hook).await.status, 200);
-    let s1 = crate::livechat::newest_session(&t, wa).await;
+    let s1 = newest_session(&t, wa).await;
     let s1_id = id(&s1);
     assert_eq!(s1["contact_name"], x.c1_profile.as_str());
     let c1_id = s1["contact_id"].as_u64().unwrap();
@@ -618,7 +585,7 @@ async fn hostile_input_in_every_field_renders_as_text_on_every_page() {
     );
 
     // S2: SMS from a hostile sender id, ended with a result and note, then blocked.
-    let (s2_id, _) = ingest(&t, sms, &x.addr2, None, &x.sms_in).await;
+    let s2_id = writes(&t, sms, &x.addr2, None, &x.sms_in).await.session_id;
     ok(
         &admin
             .post(
@@ -657,11 +624,7 @@ async fn hostile_input_in_every_field_renders_as_text_on_every_page() {
     assert!(tpl_text.contains(&x.tpl_param), "{tpl_text}");
 
     // Live chat: the admin is online (an open stream), a visitor writes over the HTTP API.
-    let _online = SseReader::open(
-        &format!("{}/api/v1/events", t.base()),
-        &[("cookie", admin.cookie.clone().unwrap())],
-    )
-    .await;
+    let _online = EventStream::open(&admin).await;
     let mut visitor = Visitor::new(&t, lc, Some(&t.base()));
     visitor.start(&x.visitor_name, "vis@example.org").await;
     ok(&visitor.say(&x.visitor_msg, "vis-1").await, "visitor says");
@@ -761,7 +724,7 @@ async fn hostile_input_in_every_field_renders_as_text_on_every_page() {
         "the event stream",
     )
     .await;
-    ingest(&w.t, wa, "4915100000004", Some(&x.live_name), &x.live_msg).await;
+    writes(&w.t, wa, "4915100000004", Some(&x.live_name), &x.live_msg).await;
     ok(
         &admin
             .patch(
@@ -808,7 +771,7 @@ async fn hostile_input_in_every_field_renders_as_text_on_every_page() {
     w.wait_js("document.querySelector('#composer-text')", "the composer")
         .await;
     // Live: the customer writes, a colleague notes, the contact is renamed again.
-    ingest(&w.t, wa, "4915100000001", None, &x.c1_live_in).await;
+    writes(&w.t, wa, "4915100000001", None, &x.c1_live_in).await;
     ok(
         &mal.post(&sp(s1_id, "/notes"), json!({"text": x.live_note}))
             .await,

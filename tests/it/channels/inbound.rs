@@ -5,6 +5,7 @@ use switchboard::clock::Clock;
 
 use super::*;
 use crate::fakes::{handshake_query, messenger, twilio, whatsapp};
+use crate::support::EventStream;
 
 #[tokio::test]
 async fn meta_handshakes_answer_the_challenge_only_with_the_right_token() {
@@ -542,22 +543,13 @@ async fn a_new_profile_name_renames_the_contact_live() {
         post_meta(&t, &path, b.as_bytes(), Some(&s)).await.status,
         200
     );
-    let sse = crate::inbox_support::SseReader::open(&t.admin).await;
+    let mut sse = EventStream::open(&t.admin).await;
     let (b, s) = send("New Name", "wamid.PN2");
     assert_eq!(
         post_meta(&t, &path, b.as_bytes(), Some(&s)).await.status,
         200
     );
-    assert!(
-        sse.wait_for("contact.updated", 10).await,
-        "no live update: {}",
-        sse.text()
-    );
-    let text = sse.text();
-    let update = text
-        .split("\n\n")
-        .find(|e| e.contains("contact.updated"))
-        .unwrap();
-    assert!(update.contains("New Name"), "{update}");
+    let update = sse.next_of_kind("contact.updated").await;
+    assert!(update.json.to_string().contains("New Name"), "{update:?}");
     t.stop().await;
 }

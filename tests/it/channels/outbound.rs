@@ -179,7 +179,7 @@ async fn whatsapp_window_refuses_free_text_after_24h_and_a_template_goes_out() {
     let r = t.admin.post("/api/v1/templates", json!({"name": "order_update", "language": "en_US", "body": "Your order {{1}} has shipped.", "channel_id": ch})).await;
     assert_eq!(r.status, 201, "{}", r.text());
     t.clock.advance_hours(25);
-    relogin(&mut t).await;
+    t.relogin().await;
     let r = reply(&t, sid, json!({"text": "free text"})).await;
     assert_eq!(r.status, 422, "{}", r.text());
     assert_eq!(r.code(), "rule");
@@ -253,7 +253,7 @@ async fn messenger_uses_the_human_agent_tag_between_24h_and_7_days() {
     assert_eq!(post_fb(&t, ch, &inbound).await.status, 200);
     let sid = sessions(&t).await[0]["id"].as_u64().unwrap();
     t.clock.advance_hours(30);
-    relogin(&mut t).await;
+    t.relogin().await;
     let id = reply(&t, sid, json!({"text": "sorry for the wait"}))
         .await
         .json()["id"]
@@ -264,7 +264,7 @@ async fn messenger_uses_the_human_agent_tag_between_24h_and_7_days() {
     assert_eq!(sent[0]["messaging_type"], "MESSAGE_TAG");
     assert_eq!(sent[0]["tag"], "HUMAN_AGENT");
     t.clock.advance_hours(24 * 7);
-    relogin(&mut t).await;
+    t.relogin().await;
     let r = reply(&t, sid, json!({"text": "too late"})).await;
     assert_eq!(r.status, 422, "{}", r.text());
     // Messenger conversations cannot be started by an agent.

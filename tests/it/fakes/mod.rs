@@ -1,16 +1,26 @@
-//! Fake providers for integration tests: small axum servers on 127.0.0.1:0 that speak the wire
+//! Fake providers for integration tests: small servers on 127.0.0.1:0 that speak the wire
 //! formats of PROVIDERS.md, check our authentication and request shapes exactly, record every
 //! request, and can be scripted to fail. Plus builders for signed webhooks, so a test can act
 //! as the provider.
+//!
+//! | fake | speaks |
+//! |---|---|
+//! | [`whatsapp`] | WhatsApp Cloud API (Graph): send, mark read, media up/down; webhook builders |
+//! | [`messenger`] | Messenger Send API, attachments; webhook builders |
+//! | [`twilio`] | Twilio Messages API, media; form/status webhook builders |
+//! | [`ami`] | Asterisk Manager Interface over TCP: Login, Originate (+ OriginateResponse), Logoff |
+//! | [`yeastar`] | Yeastar P-Series Open API: get_token, call/dial |
 //!
 //! The signing code here deliberately calls hmac/sha1/sha2 directly instead of reusing
 //! `switchboard::channels::signature`, so a bug on one side is caught by the other.
 
 #![allow(dead_code)] // not every test uses every helper
 
+pub mod ami;
 pub mod messenger;
 pub mod twilio;
 pub mod whatsapp;
+pub mod yeastar;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;

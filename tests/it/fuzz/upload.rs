@@ -607,10 +607,7 @@ pub struct Http {
 impl Http {
     pub async fn start() -> Http {
         let t = TestServer::start().await;
-        let (token, _) =
-            switchboard::domain::auth::create_api_token(&t.state().store, t.admin_id, "fuzz", None)
-                .await
-                .unwrap();
+        let token = t.api_token(t.admin_id).await;
         let small = t
             .channel(serde_json::json!({"kind": "sms", "name": "Small", "max_file_mb": 1}))
             .await;

@@ -1,0 +1,246 @@
+//! A fake Asterisk Manager Interface (PROVIDERS.md, "PBX"): TCP on 127.0.0.1, the banner line
+//! `Asterisk Call Manager/…`, packets of `Key: Value\r\n` lines closed by an empty line;
+//! `Login` (refused with `Authentication failed` unless [`USERNAME`] / [`SECRET`]),
+//! `Originate` answered `Originate successfully queued` and later an `OriginateResponse` event
+//! whose `Reason` is the call's outcome, and `Logoff` → `Goodbye`.
+//!
+//! It accepts any number of connections, records every packet each one sent, and notes framing
+//! faults (a line without CRLF, an action without `ActionID`) that [`FakeAmi::sessions`] reports.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::task::JoinSet;
+
+pub const USERNAME: &str = "switchboard";
+pub const SECRET: &str = "amisecret123";
+
+/// How the PBX behaves once logged in (or before).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// The desk phone answers: `Response: Success`, `Reason: 4`.
+    Answered,
+    /// The desk phone is busy: `Response: Failure`, `Reason: 5`.
+    Busy,
+    /// Every login is refused (`Response: Error`, `Message: Authentication failed`).
+    AuthError,
+    /// Accepts the connection and never says a word (not even the banner).
+    Hang,
+    /// Reads the login, then closes the connection without an answer.
+    Drop,
+}
+
+/// The lines of one packet, without the closing empty line.
+pub type Packet = Vec<String>;
+
+#[derive(Default)]
+struct Log {
+    /// Packets of the connections that ended, in the order they ended.
+    finished: Vec<Vec<Packet>>,
+    problems: Vec<String>,
+}
+
+pub struct FakeAmi {
+    pub port: u16,
+    log: Arc<Mutex<Log>>,
+    acceptor: tokio::task::JoinHandle<()>,
+}
+
+impl FakeAmi {
+    pub async fn start(mode: Mode) -> FakeAmi {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = Arc::new(Mutex::new(Log::default()));
+        let l = log.clone();
+        let acceptor = tokio::spawn(async move {
+            // Dropped with the acceptor: aborting it ends every connection too.
+            let mut conns = JoinSet::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                let l = l.clone();
+                conns.spawn(async move {
+                    let (r, w) = sock.into_split();
+                    let mut c = Conn {
+                        r: BufReader::new(r),
+                        w,
+                        seen: Vec::new(),
+                        problems: Vec::new(),
+                    };
+                    c.serve(mode).await;
+                    let mut log = l.lock().unwrap();
+                    log.problems.append(&mut c.problems);
+                    log.finished.push(c.seen);
+                });
+            }
+        });
+        FakeAmi {
+            port,
+            log,
+            acceptor,
+        }
+    }
+
+    /// Waits until `n` connections have ended (30 s at most); returns the packets each sent.
+    /// Panics on a framing fault.
+    pub async fn sessions(&self, n: usize) -> Vec<Vec<Packet>> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            {
+                let log = self.log.lock().unwrap();
+                assert!(log.problems.is_empty(), "AMI framing: {:?}", log.problems);
+                if log.finished.len() >= n {
+                    return log.finished.clone();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "fewer than {n} AMI connections ended"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for FakeAmi {
+    fn drop(&mut self) {
+        self.acceptor.abort();
+    }
+}
+
+/// A packet without its `ActionID` line, and that id.
+pub fn without_action_id(p: &[String]) -> (Vec<String>, String) {
+    let id = p
+        .iter()
+        .find_map(|l| l.strip_prefix("ActionID: "))
+        .unwrap_or_default()
+        .to_string();
+    (
+        p.iter()
+            .filter(|l| !l.starts_with("ActionID:"))
+            .cloned()
+            .collect(),
+        id,
+    )
+}
+
+fn field<'a>(p: &'a [String], key: &str) -> Option<&'a str> {
+    p.iter()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(": "))
+}
+
+struct Conn {
+    r: BufReader<OwnedReadHalf>,
+    w: OwnedWriteHalf,
+    seen: Vec<Packet>,
+    problems: Vec<String>,
+}
+
+impl Conn {
+    /// The next packet, recorded; None when the client closed the connection.
+    async fn packet(&mut self) -> Option<(Packet, String)> {
+        let mut lines = Vec::new();
+        loop {
+            let mut l = String::new();
+            if self.r.read_line(&mut l).await.ok()? == 0 {
+                return None;
+            }
+            if !l.ends_with("\r\n") {
+                self.problems
+                    .push(format!("AMI lines end with CRLF: {l:?}"));
+            }
+            let l = l.trim_end().to_string();
+            if l.is_empty() {
+                break;
+            }
+            lines.push(l);
+        }
+        let id = match field(&lines, "ActionID") {
+            Some(id) => id.to_string(),
+            None => {
+                self.problems
+                    .push(format!("every action carries an ActionID: {lines:?}"));
+                String::new()
+            }
+        };
+        self.seen.push(lines.clone());
+        Some((lines, id))
+    }
+
+    async fn say(&mut self, text: &str) -> bool {
+        self.w.write_all(text.as_bytes()).await.is_ok()
+    }
+
+    async fn serve(&mut self, mode: Mode) {
+        if mode == Mode::Hang {
+            // Say nothing until the client gives up and closes.
+            let mut buf = String::new();
+            while matches!(self.r.read_line(&mut buf).await, Ok(n) if n > 0) {}
+            return;
+        }
+        if !self.say("Asterisk Call Manager/7.0.3\r\n").await {
+            return;
+        }
+        let Some((login, id)) = self.packet().await else {
+            return;
+        };
+        if mode == Mode::Drop {
+            return;
+        }
+        let creds_ok = field(&login, "Action") == Some("Login")
+            && field(&login, "Username") == Some(USERNAME)
+            && field(&login, "Secret") == Some(SECRET);
+        if mode == Mode::AuthError || !creds_ok {
+            self.say(&format!(
+                "Response: Error\r\nActionID: {id}\r\nMessage: Authentication failed\r\n\r\n"
+            ))
+            .await;
+            return;
+        }
+        self.say(&format!(
+            "Response: Success\r\nActionID: {id}\r\nMessage: Authentication accepted\r\n\r\n"
+        ))
+        .await;
+        // An unrelated event must not confuse the client.
+        self.say("Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n")
+            .await;
+        while let Some((p, id)) = self.packet().await {
+            match field(&p, "Action") {
+                Some("Originate") => {
+                    let (channel, exten) = (
+                        field(&p, "Channel").unwrap_or_default().to_string(),
+                        field(&p, "Exten").unwrap_or_default().to_string(),
+                    );
+                    let context = field(&p, "Context").unwrap_or_default().to_string();
+                    self.say(&format!(
+                        "Response: Success\r\nActionID: {id}\r\nMessage: Originate successfully queued\r\n\r\n"
+                    ))
+                    .await;
+                    let (resp, reason) = if mode == Mode::Busy {
+                        ("Failure", "5")
+                    } else {
+                        ("Success", "4")
+                    };
+                    self.say(&format!(
+                        "Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: {id}\r\nResponse: {resp}\r\nChannel: {channel}-00000001\r\nContext: {context}\r\nExten: {exten}\r\nReason: {reason}\r\nUniqueid: 1700000000.1\r\n\r\n"
+                    ))
+                    .await;
+                }
+                Some("Logoff") => {
+                    self.say(&format!(
+                        "Response: Goodbye\r\nActionID: {id}\r\nMessage: Thanks for all the fish.\r\n\r\n"
+                    ))
+                    .await;
+                    return;
+                }
+                _ => {
+                    self.say(&format!(
+                        "Response: Error\r\nActionID: {id}\r\nMessage: Invalid/unknown command\r\n\r\n"
+                    ))
+                    .await;
+                }
+            }
+        }
+    }
+}
