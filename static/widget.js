@@ -70,7 +70,7 @@
   var EMOJI = '😀 😂 😊 😍 🙂 😉 😢 😮 🤔 👍 👌 🙏 👋 🎉 ❤️ ✅'.split(' ');
 
   var cfg = null, token = null, lastId = 0, seenUpTo = 0, unread = 0, stream = null, typedAt = 0, typingTimer = 0, failed = null;
-  try { token = localStorage.getItem(KEY); } catch (e) { /* storage blocked: no returning visitor */ }
+  try { token = localStorage.getItem(KEY); } catch (_e) { /* storage blocked: no returning visitor */ }
 
   function h(tag, cls, text) {
     var e = document.createElement(tag);
@@ -102,7 +102,7 @@
   var accent = sheet(':host{--a:#2f6fed}');
   function sheet(text) {
     if (root.adoptedStyleSheets !== undefined && window.CSSStyleSheet) {
-      try { var s = new CSSStyleSheet(); s.replaceSync(text); root.adoptedStyleSheets = root.adoptedStyleSheets.concat([s]); return s; } catch (e) { /* fall through */ }
+      try { var s = new CSSStyleSheet(); s.replaceSync(text); root.adoptedStyleSheets = root.adoptedStyleSheets.concat([s]); return s; } catch (_e) { /* fall through */ }
     }
     var st = h('style', null, text); root.appendChild(st);
     return { replaceSync: function (t) { st.textContent = t; } };
@@ -149,8 +149,8 @@
     err.textContent = !e ? '' : e.status === 429 ? T.slow : e.status === 403 ? T.unavailable : (e.message || String(e));
     err.hidden = !e;
   }
-  function forget() { token = null; try { localStorage.removeItem(KEY); } catch (e) { /* ignore */ } stop(); list.textContent = ''; lastId = 0; view(); }
-  function keep(t) { token = t; try { localStorage.setItem(KEY, t); } catch (e) { /* ignore */ } }
+  function forget() { token = null; try { localStorage.removeItem(KEY); } catch (_e) { /* ignore */ } stop(); list.textContent = ''; lastId = 0; view(); }
+  function keep(t) { token = t; try { localStorage.setItem(KEY, t); } catch (_e) { /* ignore */ } }
 
   // ---- messages --------------------------------------------------------------------------
   function clock(ms) { return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }); }
@@ -234,7 +234,7 @@
     });
     if (id) lastId = +id;
     if (!data) return;
-    var ev; try { ev = JSON.parse(data); } catch (e) { return; }
+    var ev; try { ev = JSON.parse(data); } catch (_e) { return; }
     var d = ev.data || {};
     if (ev.kind === 'message') render(d);
     else if (ev.kind === 'typing') { typing.textContent = (d.name || T.agent) + T.typing; typing.hidden = false; scroll(); clearTimeout(typingTimer); typingTimer = setTimeout(hideTyping, 6000); }

@@ -17,6 +17,57 @@ async fn open_chat_page(t: &TestServer, user: &str) -> Browser {
     b
 }
 
+/// Counts every `EventSource` the page creates, by URL, in `window.__eventSources` (installed
+/// before the page's scripts run, by the test; nothing of it ships).
+const COUNT_EVENT_SOURCES: &str = "(() => {
+  const Native = window.EventSource;
+  window.__eventSources = [];
+  window.EventSource = class extends Native {
+    constructor(url, init) { super(url, init); window.__eventSources.push(String(url)); }
+  };
+})();";
+
+/// The internal chat page shares the page's one live event stream (core/events.js) instead of
+/// opening its own: exactly one EventSource to /api/v1/events, and it still carries chat events.
+#[tokio::test]
+async fn internal_chat_page_opens_exactly_one_event_stream() {
+    if skip() {
+        return;
+    }
+    let t = TestServer::start().await;
+    let (alice, _) = t.user("alice", "agent").await;
+    let (_, bob) = t.user("bob", "agent").await;
+    let b = Browser::start().await;
+    b.before_page_scripts(COUNT_EVENT_SOURCES).await;
+    b.login(&t.base(), "alice", PASSWORD).await;
+    b.goto(&format!("{}/chat/internal", t.base())).await;
+    b.el("#ic-app[data-ready='1'][data-live='1']").await;
+    // A colleague writes: the one stream delivers it to the chat list.
+    let r = bob.post("/api/v1/chats", json!({ "user_id": alice })).await;
+    let id = r.json()["chat"]["id"].as_u64().unwrap();
+    bob.post(
+        &format!("/api/v1/chats/{id}/messages"),
+        json!({ "text": "one stream is enough" }),
+    )
+    .await;
+    b.wait_text("#ic-list", "one stream is enough").await;
+    let streams = b
+        .client
+        .execute(
+            "return window.__eventSources.filter((u) => u.includes('/api/v1/events'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        streams.as_array().map(|a| a.len()),
+        Some(1),
+        "event streams opened by the page: {streams}"
+    );
+    b.close().await;
+    t.stop().await;
+}
+
 #[tokio::test]
 async fn colleagues_chat_in_real_time_with_groups_mentions_pin_and_mute() {
     if skip() {

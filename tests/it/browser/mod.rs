@@ -192,6 +192,19 @@ impl Browser {
         panic!("timed out waiting to {what}");
     }
 
+    /// Runs `js` in every document this browser opens from now on, before the page's own
+    /// scripts (Chrome DevTools `Page.addScriptToEvaluateOnNewDocument`, sent through
+    /// ChromeDriver): instrumentation that lives in the test, not in the product.
+    pub async fn before_page_scripts(&self, js: &str) {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Page.addScriptToEvaluateOnNewDocument",
+                params: serde_json::json!({ "source": js }),
+            })
+            .await
+            .unwrap();
+    }
+
     /// Saves a PNG as `target/screenshots/<name>.png` for a person to look at (not
     /// committed); `name` may contain `/` for a sub-folder.
     pub async fn screenshot(&self, name: &str) {
@@ -207,6 +220,31 @@ impl Browser {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// A Chrome DevTools Protocol command through ChromeDriver's `goog/cdp/execute` endpoint.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({ "cmd": self.cmd, "params": self.params });
+        (axum::http::Method::POST, Some(body.to_string()))
     }
 }
 

@@ -1,0 +1,104 @@
+// The details panel beside the conversation: the customer (name editable), the session,
+// previous conversations and the timeline.
+import { api } from "../core/api.js";
+import { h } from "../core/dom.js";
+import { t } from "../core/i18n.js";
+import { fmtDateTime } from "../core/time.js";
+import { renderHeader } from "./header.js";
+import { renderList } from "./list.js";
+import { S, kindName, pane, paneEl, root, showError, userName } from "./state.js";
+
+/** `[label, value]` pairs as a definition list (empty values left out). */
+function dl(pairs) {
+  return h(
+    "dl",
+    {},
+    pairs.filter((p) => p[1] !== undefined && p[1] !== "").map(([k, v]) => [h("dt", { text: k }), h("dd", {}, v)]),
+  );
+}
+
+function nameForm(c, s) {
+  const nameIn = h("input", { id: "contact-name", value: c.name || "", maxlength: "100", "aria-label": t("inbox.name") });
+  const err = h("p", { class: "error", role: "alert", hidden: true });
+  const form = h("form", { class: "name-edit" }, nameIn, h("button", { type: "submit", text: t("common.save") }));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    err.hidden = true;
+    try {
+      await api("PATCH", "/api/v1/contacts/" + c.id, { name: nameIn.value });
+      await pane.refresh();
+      const r = S.rows.get(s.id);
+      if (r) r.contact_name = nameIn.value || c.address;
+      renderList();
+    } catch (ex) {
+      showError(err, ex);
+    }
+  });
+  return [form, err];
+}
+
+export function detailsEl() {
+  const d = S.detail;
+  const s = d.session;
+  const c = d.contact || {};
+  const history = (d.history || []).map((x) =>
+    h(
+      "li",
+      {},
+      h("a", { href: "/chat/external/" + x.id, dataset: { id: x.id }, text: fmtDateTime(x.created) + " · " + (x.status === "open" ? t("inbox.open") : t("inbox.closed")) }),
+      h("div", { class: "muted", text: x.last_preview || "" }),
+    ),
+  );
+  const tl = (d.timeline || []).map((e) =>
+    h(
+      "li",
+      {},
+      h("time", { text: fmtDateTime(e.at) }),
+      h("span", { text: " " + t("tl." + e.kind) + (e.actor ? " · " + userName(e.actor) : "") + (e.detail ? " · " + e.detail : "") }),
+    ),
+  );
+  const closeX = h("button", { type: "button", class: "details-x", "aria-label": t("inbox.close"), text: "×" });
+  closeX.addEventListener("click", () => {
+    S.showDetails = false;
+    root.classList.remove("show-details");
+    renderHeader();
+  });
+  const status = s.status === "open" ? t("inbox.open") : t("inbox.closed") + (s.result ? " · " + s.result : "") + (s.close_note ? " · " + s.close_note : "");
+  const panel = h(
+    "aside",
+    { class: "details", id: "details" },
+    closeX,
+    h("h3", { text: t("inbox.customer") }),
+    nameForm(c, s),
+    dl([
+      [t("inbox.number"), c.address || s.contact_address],
+      [t("inbox.channel"), kindName(s.channel_kind)],
+      [t("inbox.blocked"), s.blocked ? "✓" : ""],
+    ]),
+    h("h3", { text: t("inbox.session") }),
+    dl([
+      [t("inbox.channel"), d.channel ? d.channel.name : ""],
+      [t("inbox.business_number"), d.channel ? d.channel.business_address : ""],
+      [t("inbox.arrived"), fmtDateTime(s.created)],
+      [t("inbox.owner"), s.assignee ? userName(s.assignee) : t("inbox.nobody")],
+      [t("inbox.status"), status],
+    ]),
+    h("h3", { text: t("inbox.previous") }),
+    history.length ? h("ul", { class: "history" }, history) : h("p", { class: "muted", text: t("inbox.none") }),
+    h("h3", { text: t("inbox.timeline") }),
+    h("ol", { class: "timeline" }, tl),
+  );
+  panel.addEventListener("click", (e) => {
+    const a = e.target.closest("a[data-id]");
+    if (a) {
+      e.preventDefault();
+      pane.open(Number(a.dataset.id), { push: true });
+    }
+  });
+  return panel;
+}
+
+export function renderDetails() {
+  const old = paneEl.querySelector("#details");
+  if (old && S.detail) old.replaceWith(detailsEl());
+}

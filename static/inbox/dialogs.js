@@ -1,0 +1,95 @@
+// Modal dialogs of the session view: transfer, end chat, the image lightbox.
+import { api } from "../core/api.js";
+import { h } from "../core/dom.js";
+import { t } from "../core/i18n.js";
+import { S, me, pane, showError } from "./state.js";
+
+/** A modal form; `onSubmit` may throw, and its error is shown in the dialog. */
+function dialog(title, fields, submitLabel, onSubmit) {
+  const err = h("p", { class: "error", role: "alert", hidden: true });
+  const submit = h("button", { type: "submit", class: "primary", text: submitLabel });
+  const cancel = h("button", { type: "button", text: t("common.cancel") });
+  const form = h("form", { method: "dialog" }, h("h3", { text: title }), fields, err, h("div", { class: "dlg-actions" }, cancel, submit));
+  const dlg = h("dialog", { class: "dlg" }, form);
+  cancel.addEventListener("click", () => dlg.close());
+  dlg.addEventListener("close", () => dlg.remove());
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    err.hidden = true;
+    submit.disabled = true;
+    try {
+      await onSubmit();
+      dlg.close();
+    } catch (ex) {
+      showError(err, ex);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  document.body.append(dlg);
+  dlg.showModal();
+  return dlg;
+}
+
+/** The colleagues (for names and the transfer list). */
+export async function loadUsers() {
+  try {
+    const list = await api("GET", "/api/v1/users");
+    for (const u of list) S.users.set(u.id, u);
+  } catch {
+    /* names fall back to ids */
+  }
+}
+
+export async function transferDialog() {
+  if (!S.users.size) await loadUsers();
+  const sel = h(
+    "select",
+    { id: "transfer-to", required: true },
+    h("option", { value: "", text: "—" }),
+    Array.from(S.users.values())
+      .filter((u) => u.id !== me && !u.disabled)
+      .map((u) => h("option", { value: u.id, text: u.display_name + (u.extension ? " (" + u.extension + ")" : "") })),
+  );
+  const note = h("textarea", { id: "transfer-note", rows: "3", maxlength: "2000" });
+  const id = S.current;
+  const fields = [h("label", {}, t("inbox.transfer_to"), sel), h("label", {}, t("inbox.transfer_note"), note)];
+  dialog(t("inbox.transfer"), fields, t("inbox.transfer"), async () => {
+    await api("POST", "/api/v1/sessions/" + id + "/transfer", { to_user_id: Number(sel.value), note: note.value });
+    if (S.current === id) await pane.refresh();
+  });
+}
+
+const RESULT_HINTS = ["Resolved", "Answered", "Sale", "No response", "Spam"];
+
+export function endDialog() {
+  const result = h("input", { id: "end-result", maxlength: "100", list: "end-results" });
+  const list = h("datalist", { id: "end-results" }, RESULT_HINTS.map((v) => h("option", { value: v })));
+  // When the admin defined the session results, only those are accepted: offer exactly them.
+  api("GET", "/api/v1/results")
+    .then((r) => {
+      const items = (r && r.items) || [];
+      if (items.length) list.replaceChildren(...items.map((v) => h("option", { value: v })));
+    })
+    .catch(() => {});
+  const note = h("textarea", { id: "end-note", rows: "3", maxlength: "2000" });
+  const id = S.current;
+  const fields = [h("label", {}, t("inbox.result"), result, list), h("label", {}, t("inbox.close_note"), note)];
+  dialog(t("inbox.end"), fields, t("inbox.end"), async () => {
+    await api("POST", "/api/v1/sessions/" + id + "/close", { result: result.value.trim() || null, note: note.value });
+    if (S.current === id) await pane.refresh();
+  });
+}
+
+/** An image at full size; a click anywhere but the download link closes it. */
+export function lightbox(url, name) {
+  const img = h("img", { src: url, alt: name });
+  const bar = h("div", { class: "lb-bar" }, h("a", { href: url, download: name, text: name }), h("button", { type: "button", text: "×", "aria-label": t("inbox.close") }));
+  const dlg = h("dialog", { class: "lightbox" }, img, bar);
+  dlg.addEventListener("click", (e) => {
+    if (e.target.tagName !== "A") dlg.close();
+  });
+  dlg.addEventListener("close", () => dlg.remove());
+  document.body.append(dlg);
+  dlg.showModal();
+}

@@ -1,0 +1,113 @@
+// The session list: rows, loading pages, keeping rows in step with the URL.
+import { api } from "../core/api.js";
+import { $, h } from "../core/dom.js";
+import { t } from "../core/i18n.js";
+import { sessions } from "../core/sessions.js";
+import { fmtRel } from "../core/time.js";
+import { S, iconImg, listEl, matches, showError, userName } from "./state.js";
+
+function rowEl(s) {
+  const badge =
+    s.unread > 0
+      ? s.muted
+        ? h("span", { class: "dot", title: t("inbox.muted") })
+        : h("span", { class: "count", text: s.unread > 99 ? "99+" : s.unread })
+      : null;
+  const cls = ["srow", s.unread > 0 ? "unread" : "", s.id === S.current ? "active" : "", s.status === "closed" ? "closed" : "", s.muted ? "muted" : ""];
+  return h(
+    "li",
+    { class: cls.filter(Boolean).join(" "), dataset: { id: s.id } },
+    h(
+      "a",
+      { href: "/chat/external/" + s.id },
+      iconImg(s.channel_kind, 22),
+      h(
+        "span",
+        { class: "srow-body" },
+        h(
+          "span",
+          { class: "srow-top" },
+          h("span", { class: "srow-name", text: s.contact_name || s.contact_address }),
+          h("time", { dataset: { ts: s.last_activity }, text: fmtRel(s.last_activity) }),
+        ),
+        h(
+          "span",
+          { class: "srow-bottom" },
+          h("span", { class: "srow-preview", text: s.last_preview || "" }),
+          s.assignee && S.scope !== "mine" ? h("span", { class: "owner-chip", text: userName(s.assignee) }) : null,
+          badge,
+        ),
+      ),
+    ),
+  );
+}
+
+let listQueued = false;
+/** Redraws the list on the next frame (many events in a burst draw once). */
+export function renderList() {
+  if (listQueued) return;
+  listQueued = true;
+  requestAnimationFrame(() => {
+    listQueued = false;
+    const key = S.sort === "arrival" ? "created" : "last_activity";
+    const rows = Array.from(S.rows.values()).sort((a, b) => b[key] - a[key] || b.id - a.id);
+    listEl.replaceChildren(...rows.map(rowEl));
+    $("#list-empty").hidden = rows.length > 0;
+    $("#load-more").hidden = !S.next;
+  });
+}
+
+/** Takes in a session view; keeps an unread count that is newer than the view. */
+export function remember(v) {
+  const old = S.rows.get(v.id);
+  if (old && (old.counted || 0) > (v.last_message_id || 0)) v.unread = old.unread;
+  v.counted = Math.max(v.last_message_id || 0, (old && old.counted) || 0);
+  S.rows.set(v.id, v);
+  sessions.remember(v);
+}
+
+export async function loadList(append) {
+  const q = new URLSearchParams({ scope: S.scope, limit: "50" });
+  if (S.channel) q.set("channel_id", S.channel);
+  if (append && S.next) q.set("cursor", S.next);
+  try {
+    const page = await api("GET", "/api/v1/sessions?" + q);
+    if (!append) S.rows.clear();
+    for (const v of page.sessions) remember(v);
+    S.next = page.next_cursor || "";
+    renderList();
+  } catch (e) {
+    showError(null, e);
+  }
+}
+
+/** Fetches one session and adds its row if it belongs in the list. */
+export async function fetchRow(id) {
+  try {
+    const d = await api("GET", "/api/v1/sessions/" + id);
+    if (matches(d.session)) {
+      remember(d.session);
+      renderList();
+    }
+    return d.session;
+  } catch {
+    return null;
+  }
+}
+
+/** Puts the open session, scope and channel filter into the address bar. */
+export function syncUrl(push) {
+  const q = new URLSearchParams();
+  if (S.scope !== "all") q.set("scope", S.scope);
+  if (S.channel) q.set("channel_id", S.channel);
+  const qs = q.toString() ? "?" + q : "";
+  const path = (S.current ? "/chat/external/" + S.current : "/chat/external") + qs;
+  if (path === location.pathname + location.search) return;
+  if (push) history.pushState({ session: S.current }, "", path);
+  else history.replaceState({ session: S.current }, "", path);
+}
+
+/** Relative times in the list ("5 min") move on. */
+export function tickTimes() {
+  for (const el of listEl.querySelectorAll("time[data-ts]")) el.textContent = fmtRel(Number(el.dataset.ts));
+}

@@ -1,0 +1,195 @@
+// The conversation: message bubbles with files, ticks and retry, day separators, paging back.
+import { api } from "../core/api.js";
+import { $, h, icon } from "../core/dom.js";
+import { t } from "../core/i18n.js";
+import { fmtClock, fmtDateTime, fmtDay, fmtSize } from "../core/time.js";
+import { lightbox } from "./dialogs.js";
+import { S, me, showError, userName } from "./state.js";
+
+export const PAGE = 100;
+const TICKS = { queued: "◷", unknown: "?", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "⚠" };
+const senderKey = (m) => m.direction + ":" + (m.author || 0);
+
+function dayOf(ts) {
+  const d = new Date(ts);
+  return d.getFullYear() + "-" + d.getMonth() + "-" + d.getDate();
+}
+
+function fileEl(f) {
+  if (f.error) return h("div", { class: "file bad", text: t("inbox.file_failed") + ": " + f.name });
+  if (!f.attachment_id) return h("div", { class: "file pending", text: t("inbox.file_pending") + " " + f.name });
+  const url = "/api/v1/attachments/" + f.attachment_id;
+  const expired = () => h("div", { class: "file expired", text: t("inbox.file_expired") + " · " + f.name });
+  const mime = f.mime || "";
+  let el;
+  const checkGone = async (node) => {
+    try {
+      const r = await fetch(url, { method: "HEAD", credentials: "same-origin" });
+      if (r.status === 410 || r.status === 404) node.replaceWith(expired());
+    } catch {
+      /* keep as is */
+    }
+  };
+  if (mime.startsWith("image/")) {
+    const img = h("img", { src: url + "/thumbnail", alt: f.name, loading: "lazy" });
+    el = h("a", { class: "file thumb", href: url, title: f.name }, img);
+    let triedFull = false;
+    img.addEventListener("error", () => {
+      if (!triedFull) {
+        triedFull = true;
+        img.src = url;
+      }
+      checkGone(el);
+    });
+    el.addEventListener("click", (e) => {
+      e.preventDefault();
+      lightbox(url, f.name);
+    });
+    return el;
+  }
+  if (mime.startsWith("audio/")) {
+    el = h("audio", { class: "file media", controls: true, preload: "metadata", src: url });
+  } else if (mime.startsWith("video/")) {
+    el = h("video", { class: "file media", controls: true, preload: "metadata", src: url });
+  } else if ((mime.startsWith("text/") || mime === "application/json") && f.size <= 256 * 1024) {
+    const pre = h("pre", { class: "preview", text: "…" });
+    el = h("div", { class: "file textfile" }, h("a", { href: url, download: f.name, text: "📄 " + f.name + " · " + fmtSize(f.size) }), pre);
+    fetch(url, { credentials: "same-origin" })
+      .then(async (r) => {
+        if (r.status === 410 || r.status === 404) return el.replaceWith(expired());
+        const txt = await r.text();
+        pre.textContent = txt.length > 3000 ? txt.slice(0, 3000) + "\n…" : txt;
+      })
+      .catch(() => {});
+    return el;
+  } else {
+    el = h(
+      "a",
+      { class: "file download", href: url, download: f.name },
+      h("span", { class: "file-ico", text: "📄" }),
+      h("span", { class: "file-name", text: f.name }),
+      h("span", { class: "file-size", text: fmtSize(f.size) }),
+    );
+  }
+  checkGone(el);
+  return el;
+}
+
+function msgEl(m, showSender) {
+  const cls = ["msg", m.direction, showSender ? "first" : ""].filter(Boolean).join(" ");
+  let sender = null;
+  if (showSender) {
+    const name = m.direction === "in" ? (S.detail && S.detail.session.contact_name) || "" : userName(m.author);
+    sender = h("div", { class: "sender", text: m.direction === "note" ? t("inbox.internal_note") + " · " + name : name });
+  }
+  const tick = m.direction === "out" ? h("span", { class: "tick " + m.status, title: t("inbox.status_" + m.status) || m.status, text: TICKS[m.status] || "" }) : null;
+  const tpl = m.template
+    ? h("div", {
+        class: "tpl",
+        text: "▤ " + m.template.name + " (" + m.template.language + ")" + (m.template.params && m.template.params.length ? " · " + m.template.params.join(", ") : ""),
+      })
+    : null;
+  const bubble = h(
+    "div",
+    { class: "bubble" },
+    sender,
+    (m.files || []).map(fileEl),
+    tpl,
+    m.text ? h("div", { class: "text", text: m.text }) : null,
+    h("div", { class: "meta" }, h("time", { dataset: { ts: m.created }, title: fmtDateTime(m.created), text: fmtClock(m.created) }), tick),
+  );
+  const out = h("div", { class: cls, dataset: { id: m.id, status: m.status } }, bubble);
+  if (m.status === "failed" || m.status === "unknown") {
+    const err = h("div", { class: "fail" }, h("span", { text: "⚠ " + t("inbox.failed") + (m.error ? ": " + m.error : "") }));
+    const btn = h("button", { type: "button", class: "retry" }, icon("retry"), t("inbox.retry"));
+    btn.addEventListener("click", async () => {
+      btn.disabled = true;
+      try {
+        upsertMessage(await api("POST", "/api/v1/messages/" + m.id + "/retry"));
+      } catch (e) {
+        btn.disabled = false;
+        showError(null, e);
+      }
+    });
+    err.append(btn);
+    out.append(err);
+  }
+  return out;
+}
+
+const daySeparator = (ts) => h("div", { class: "day" }, h("span", { text: fmtDay(ts) }));
+
+export function renderMessages() {
+  const box = $("#messages");
+  if (!box) return;
+  const list = Array.from(S.messages.values()).sort((a, b) => a.id - b.id);
+  const nodes = [];
+  if (S.more && list.length) {
+    const more = h("button", { type: "button", class: "earlier", id: "earlier", text: t("inbox.earlier") });
+    more.addEventListener("click", () => loadEarlier(list[0].id));
+    nodes.push(more);
+  }
+  let day = "";
+  let prev = "";
+  for (const m of list) {
+    const d = dayOf(m.created);
+    if (d !== day) {
+      nodes.push(daySeparator(m.created));
+      day = d;
+      prev = "";
+    }
+    nodes.push(msgEl(m, senderKey(m) !== prev));
+    prev = senderKey(m);
+  }
+  box.replaceChildren(...nodes);
+}
+
+async function loadEarlier(before) {
+  const box = $("#messages");
+  const id = S.current;
+  try {
+    const older = await api("GET", "/api/v1/sessions/" + id + "/messages?limit=" + PAGE + "&before=" + before);
+    if (S.current !== id) return;
+    S.more = older.length === PAGE;
+    const fromBottom = box.scrollHeight - box.scrollTop;
+    for (const m of older) S.messages.set(m.id, m);
+    renderMessages();
+    box.scrollTop = box.scrollHeight - fromBottom;
+  } catch (e) {
+    showError(null, e);
+  }
+}
+
+const nearBottom = (box) => box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+
+// Delivery progress only moves forward: a POST answer ("queued") may arrive after the
+// live event that already says "sent". A retry (failed/unknown -> queued) is a real restart.
+const PROGRESS = { queued: 0, sent: 1, delivered: 2, read: 3 };
+function isStale(prev, m) {
+  if (!prev || !(prev.status in PROGRESS) || !(m.status in PROGRESS)) return false;
+  return PROGRESS[m.status] < PROGRESS[prev.status];
+}
+
+/** A new or changed message of the open session: replaced in place or appended. */
+export function upsertMessage(m) {
+  if (m.session_id !== S.current) return;
+  const box = $("#messages");
+  if (!box) return;
+  if (isStale(S.messages.get(m.id), m)) return;
+  const stick = nearBottom(box) || m.author === me;
+  const known = S.messages.has(m.id);
+  S.messages.set(m.id, m);
+  const old = box.querySelector('.msg[data-id="' + m.id + '"]');
+  if (known && old) {
+    old.replaceWith(msgEl(m, old.classList.contains("first")));
+  } else {
+    const list = Array.from(S.messages.values()).sort((a, b) => a.id - b.id);
+    const last = list[list.length - 1];
+    const before = list[list.length - 2];
+    if (last.id !== m.id) return renderMessages();
+    const newDay = !before || dayOf(before.created) !== dayOf(m.created);
+    if (newDay) box.append(daySeparator(m.created));
+    box.append(msgEl(m, newDay || senderKey(before) !== senderKey(m)));
+  }
+  if (stick) box.scrollTop = box.scrollHeight;
+}

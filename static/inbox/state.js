@@ -1,0 +1,94 @@
+// The inbox page's shared state and small helpers. The page is built from modules that only
+// import downwards (src/http/assets.rs hashes a module together with its imports, so the
+// graph must be acyclic):
+//   state.js → list.js, dialogs.js, uploads.js → messages.js → templates.js → composer.js →
+//   header.js → details.js → pane.js → live.js → inbox.js (wiring and start)
+// The few calls that go up (a button in the header refreshes the pane) go through `pane`
+// below, which pane.js fills in when it loads.
+import { $, h } from "../core/dom.js";
+import { me as signedIn, t } from "../core/i18n.js";
+import { toast } from "../core/toast.js";
+
+export const root = document.getElementById("inbox");
+export const paneEl = $("#session-pane");
+export const listEl = $("#session-list");
+export const me = Number((root && root.dataset.me) || signedIn);
+
+let icons = {};
+try {
+  icons = JSON.parse((root && root.dataset.icons) || "{}");
+} catch {
+  icons = {};
+}
+
+export const S = {
+  scope: (root && root.dataset.scope) || "all",
+  channel: ($("#channel-filter") || {}).value || "",
+  sort: "activity",
+  next: (root && root.dataset.next) || "",
+  rows: new Map(), // session id -> list row (session view + counted)
+  current: null, // the open session's id
+  detail: null, // GET /api/v1/sessions/{id} of the open session
+  messages: new Map(), // its messages by id
+  more: false, // older messages exist
+  users: new Map(),
+  mode: "reply", // composer: "reply" | "note"
+  pending: [], // uploads for the next reply
+  templates: null,
+  showDetails: false,
+};
+
+/** Session pane entry points for the modules below pane.js (filled in by pane.js). */
+export const pane = {
+  /** Re-reads the open session and re-renders what changed; resolves when done. */
+  refresh: async () => {},
+  /** open(id, {push}) shows a session. */
+  open: () => {},
+  /** close(push) goes back to the list. */
+  close: () => {},
+};
+
+export function userName(id) {
+  if (!id) return "";
+  if (id === me) return t("inbox.you");
+  const u = S.users.get(id);
+  return u ? u.display_name : "#" + id;
+}
+
+export const kindName = (k) => t("ch." + k);
+
+export function iconImg(kind, size) {
+  return h("img", { class: "ch-icon", src: icons[kind] || "", alt: kindName(kind), title: kindName(kind), width: size, height: size });
+}
+
+/** Shows `err` in the element `where`, or as an error toast when there is none. */
+export function showError(where, err) {
+  const msg =
+    err && err.status === 404 && err.code === "not_found" && /route/i.test(err.message || "")
+      ? t("inbox.not_available")
+      : (err && err.message) || t("inbox.error");
+  if (where) {
+    where.textContent = msg;
+    where.hidden = false;
+  } else {
+    toast(t("inbox.error"), msg, { kind: "error" });
+  }
+  return msg;
+}
+
+/** Whether a session belongs in the list under the current scope and channel filter. */
+export function matches(s) {
+  if (S.channel && String(s.channel_id) !== S.channel) return false;
+  switch (S.scope) {
+    case "archived":
+      return s.archived;
+    case "mine":
+      return !s.archived && s.assignee === me;
+    case "unassigned":
+      return !s.archived && s.status === "open" && !s.assignee;
+    default:
+      return !s.archived;
+  }
+}
+
+export const visible = () => document.visibilityState === "visible";
