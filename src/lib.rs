@@ -5,6 +5,7 @@
 //! providers' wire formats; `jobs` run on cron schedules; `control` lets the CLI reach a running
 //! server. See docs/architecture.md.
 
+pub mod app;
 pub mod channels;
 pub mod clock;
 pub mod config;
@@ -14,12 +15,14 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod pbx;
+pub mod schedule;
 pub mod search;
 pub mod server;
 pub mod store;
 pub mod tls;
 
-pub use http::{AppState, app};
+pub use app::AppState;
+pub use http::app;
 
 /// Shared by the property tests: `PROPTEST_CASES` (when set) overrides each property's own
 /// default case count, so CI stays bounded and a longer hunt is one variable away.

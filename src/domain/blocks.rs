@@ -8,11 +8,13 @@ use serde::Serialize;
 
 use super::audit;
 use super::contacts::{self, Block, Contact};
+use super::directory::visible_contact;
 use super::sessions;
+use super::users::User;
 use crate::error::{Error, Result};
-use crate::store::WriteCtx;
 use crate::store::codec::{self, k1};
 use crate::store::tables::{BLOCKED_CONTACTS, SESSIONS_BY_CONTACT};
+use crate::store::{Store, WriteCtx};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BlockedContact {
@@ -33,6 +35,25 @@ fn latest_session_in(ctx: &WriteCtx<'_>, contact_id: u64) -> Result<Option<u64>>
 
 fn history_owner(c: &Contact) -> u64 {
     c.merged_into.unwrap_or(c.id)
+}
+
+/// `user` blocks a contact they see, with a reason.
+pub async fn block(store: &Store, user: &User, contact_id: u64, reason: String) -> Result<Contact> {
+    let u = user.clone();
+    store
+        .read(move |rtx| visible_contact(rtx, &u, contact_id))
+        .await?;
+    let actor = user.id;
+    store
+        .write(move |ctx| block_in(ctx, actor, contact_id, &reason))
+        .await
+}
+
+/// An administrator lifts a block (callers check the role).
+pub async fn unblock(store: &Store, actor: u64, contact_id: u64) -> Result<Contact> {
+    store
+        .write(move |ctx| unblock_in(ctx, actor, contact_id))
+        .await
 }
 
 pub fn block_in(

@@ -19,20 +19,20 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redb::ReadableTable;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::channel_health;
 use super::channels::{self, Channel};
-use super::media_bridge::{self, AttachmentBridge};
+use super::delivery_kick::Kick;
+use super::media_bridge::AttachmentBridge;
 use super::messages::{self, Message, OutboxItem, Status};
 use super::outbound::{self, SendCtx};
 use super::{contacts, sessions};
 use crate::channels::SendError;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::store::codec::{self, k1, k2, kcat};
 use crate::store::tables::{OUTBOX, OUTBOX_DUE, PROVIDER_IDS};
 use crate::store::{Store, WriteCtx};
@@ -83,7 +83,7 @@ struct Inner {
     public_url: String,
     bridge: Option<Arc<dyn AttachmentBridge>>,
     shutdown: CancellationToken,
-    wake: Option<Arc<Notify>>,
+    wake: Option<Kick>,
     permits: Mutex<HashMap<u64, Arc<Semaphore>>>,
 }
 
@@ -103,7 +103,7 @@ impl Deliverer {
         public_url: String,
         bridge: Option<Arc<dyn AttachmentBridge>>,
         shutdown: CancellationToken,
-        wake: Option<Arc<Notify>>,
+        wake: Option<Kick>,
     ) -> Result<Self> {
         let client = crate::channels::http_client(SEND_TIMEOUT).map_err(Error::internal)?;
         Ok(Deliverer(Arc::new(Inner {
@@ -176,7 +176,7 @@ impl Deliverer {
                 let outcome = me.deliver(job).await;
                 drop(permit);
                 if let Some(w) = &me.0.wake {
-                    w.notify_one();
+                    w.kick();
                 }
                 outcome
             }));
@@ -439,10 +439,17 @@ pub async fn recover_in_flight(store: &Store) -> Result<usize> {
 }
 
 /// Start the delivery worker (called once from `server::start`): recover interrupted sends,
-/// then loop: a pass, then wait for a kick (`state.delivery`), the next due time (at most 1 s,
-/// so a moved test clock is noticed), or shutdown.
-pub async fn start(state: &AppState) {
-    match recover_in_flight(&state.store).await {
+/// then loop: a pass, then wait for a `kick`, the next due time (at most 1 s, so a moved test
+/// clock is noticed), or shutdown.
+pub async fn start(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    public_url: String,
+    bridge: Option<Arc<dyn AttachmentBridge>>,
+    kick: Kick,
+    shutdown: CancellationToken,
+) {
+    match recover_in_flight(&store).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(
             messages = n,
@@ -450,19 +457,13 @@ pub async fn start(state: &AppState) {
         ),
         Err(e) => tracing::error!(error = %e, "could not recover interrupted sends"),
     }
-    let bridge = media_bridge::installed(
-        &state.store,
-        &state.public_url,
-        &state.config,
-        &state.media_secret,
-    );
     let d = match Deliverer::new(
-        state.store.clone(),
-        state.clock.clone(),
-        state.public_url.clone(),
+        store,
+        clock.clone(),
+        public_url,
         bridge,
-        state.shutdown.clone(),
-        Some(state.delivery.clone()),
+        shutdown.clone(),
+        Some(kick.clone()),
     ) {
         Ok(d) => d,
         Err(e) => {
@@ -470,11 +471,6 @@ pub async fn start(state: &AppState) {
             return;
         }
     };
-    let (wake, shutdown, clock) = (
-        state.delivery.clone(),
-        state.shutdown.clone(),
-        state.clock.clone(),
-    );
     tokio::spawn(async move {
         loop {
             let next = match d.pass().await {
@@ -487,7 +483,7 @@ pub async fn start(state: &AppState) {
             let wait = next.map_or(1000, |t| (t - clock.now_ms()).clamp(50, 1000));
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = wake.notified() => {}
+                _ = kick.kicked() => {}
                 _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
             }
         }

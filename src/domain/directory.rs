@@ -6,14 +6,15 @@
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
 
-use super::access::Visible;
+use super::access::{self, Visible};
 use super::audit;
 use super::contacts::{self, Contact};
 use super::sessions::{self, Session};
+use super::users::User;
 use crate::error::{Error, Result};
-use crate::store::WriteCtx;
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{CONTACT_ALIASES, CONTACTS, SESSIONS_BY_CONTACT};
+use crate::store::{Store, WriteCtx};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DirectoryEntry {
@@ -107,6 +108,49 @@ pub fn search(
         }
     }
     Ok(out)
+}
+
+/// The contact, if `user` sees its channel (or the channel of the person it belongs to); else
+/// `NotFound`, so its existence does not leak.
+pub fn visible_contact(rtx: &ReadTransaction, user: &User, id: u64) -> Result<Contact> {
+    let vis = access::visible_channels(rtx, user)?;
+    let c = contacts::get(rtx, id)?.ok_or(Error::NotFound("contact"))?;
+    if vis.channel(c.channel_id) || entry(rtx, &vis, id)?.is_some() {
+        Ok(c)
+    } else {
+        Err(Error::NotFound("contact"))
+    }
+}
+
+/// `user` renames a contact they see (the directory page and `PATCH /api/v1/contacts/{id}`).
+pub async fn rename(store: &Store, user: &User, id: u64, name: String) -> Result<Contact> {
+    let u = user.clone();
+    store.read(move |rtx| visible_contact(rtx, &u, id)).await?;
+    let actor = user.id;
+    store
+        .write(move |ctx| rename_in(ctx, actor, id, &name))
+        .await
+}
+
+/// `user` merges contact `source` into `into`; both must be visible to them.
+pub async fn merge(store: &Store, user: &User, source: u64, into: u64) -> Result<Contact> {
+    if source == into {
+        return Err(Error::invalid(
+            "into",
+            "a contact cannot be merged with itself",
+        ));
+    }
+    let u = user.clone();
+    store
+        .read(move |rtx| {
+            visible_contact(rtx, &u, source)?;
+            visible_contact(rtx, &u, into)
+        })
+        .await?;
+    let actor = user.id;
+    store
+        .write(move |ctx| merge_in(ctx, actor, source, into))
+        .await
 }
 
 /// An agent edits the name: provider profile names no longer overwrite it.

@@ -12,7 +12,7 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use super::channels::{self, Channel, ChannelKind};
-use super::media_bridge::{self, AttachmentBridge, InboundFile, StoredFile};
+use super::media_bridge::{AttachmentBridge, InboundFile, StoredFile};
 use super::messages::{self, MessageFile};
 use super::outbound;
 use crate::channels::{
@@ -20,7 +20,6 @@ use crate::channels::{
 };
 use crate::clock::Clock;
 use crate::error::Result;
-use crate::http::AppState;
 use crate::store::codec::{self, k1};
 use crate::store::tables::MEDIA_QUEUE;
 use crate::store::{Store, WriteCtx};
@@ -308,18 +307,14 @@ pub async fn run_due(
     Ok(stored)
 }
 
-/// Start the background fetcher when an attachment store is installed (see
-/// [`media_bridge::installed`]); otherwise the queue waits, durably, until one is.
-pub fn start(state: &AppState) {
-    let Some(bridge) = media_bridge::installed(
-        &state.store,
-        &state.public_url,
-        &state.config,
-        &state.media_secret,
-    ) else {
-        tracing::info!("no attachment store wired in: inbound media stays queued");
-        return;
-    };
+/// Start the background fetcher (called once from `server::start`): a pass every second until
+/// shutdown.
+pub fn start(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    bridge: Arc<dyn AttachmentBridge>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
     let client = match crate::channels::http_client(Duration::from_secs(300)) {
         Ok(c) => c,
         Err(e) => {
@@ -327,11 +322,6 @@ pub fn start(state: &AppState) {
             return;
         }
     };
-    let (store, clock, shutdown) = (
-        state.store.clone(),
-        state.clock.clone(),
-        state.shutdown.clone(),
-    );
     tokio::spawn(async move {
         loop {
             if let Err(e) = run_due(&store, clock.as_ref(), &client, bridge.as_ref()).await {

@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::access::Visible;
 use super::messages::{Direction, Message};
 use super::sessions::{Session, SessionStatus};
+use super::users::User;
 use super::{channels, users};
 use crate::clock::DAY_MS;
 use crate::error::{Error, Result};
+use crate::store::Store;
 use crate::store::codec::{self, k2};
 use crate::store::tables::{MESSAGES, SESSIONS, SESSIONS_BY_ACTIVITY};
 
@@ -127,6 +129,17 @@ fn customer_opened(rtx: &ReadTransaction, sid: u64) -> Result<bool> {
         Some((_, v)) => codec::decode::<Message>(v.value())?.direction == Direction::In,
         None => false,
     })
+}
+
+/// The report over the channels `user` sees (the reports page, its JSON and its CSV).
+pub async fn for_user(store: &Store, user: &User, q: ReportQuery, now: i64) -> Result<Report> {
+    let user = user.clone();
+    store
+        .read(move |rtx| {
+            let vis = super::access::visible_channels(rtx, &user)?;
+            build(rtx, &vis, &q, now)
+        })
+        .await
 }
 
 pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) -> Result<Report> {

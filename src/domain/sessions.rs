@@ -72,8 +72,9 @@ pub struct SessionView {
 }
 
 const FLAG_ARCHIVED: u8 = 1;
-/// Flag bit of a closed session in the activity index values (also read by a migration).
-pub(crate) const FLAG_CLOSED: u8 = 2;
+/// Flag bit of a closed session in the activity index values (schema migration 2 keeps its
+/// own frozen copy).
+const FLAG_CLOSED: u8 = 2;
 
 fn index_value(s: &Session) -> [u8; 17] {
     let mut v = [0u8; 17];

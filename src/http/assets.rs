@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
-use super::AppState;
+use super::HttpState;
 
 #[derive(RustEmbed)]
 #[folder = "static/"]
@@ -63,7 +63,7 @@ pub fn content_type(name: &str) -> &'static str {
     }
 }
 
-pub async fn serve(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+pub async fn serve(State(state): State<HttpState>, Path(path): Path<String>) -> Response {
     let Some(name) = state.assets.by_hashed.get(&path) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };

@@ -9,7 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 
-use super::AppState;
+use super::HttpState;
 use super::error::{ApiError, UiError};
 use super::i18n::{self, I18n};
 use crate::domain::auth;
@@ -138,7 +138,7 @@ pub fn check_csrf(method: &Method, headers: &HeaderMap, session_csrf: &str) -> R
     ))
 }
 
-pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authed> {
+pub async fn authenticate(parts: &Parts, state: &HttpState) -> Result<Authed> {
     let headers = &parts.headers;
     if let Some(token) = bearer(headers) {
         let found = state
@@ -184,7 +184,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authed> {
 }
 
 /// Writes `last_seen` at most once a minute per session, in the background.
-fn maybe_touch(state: &AppState, token: &str, last_seen: i64, now: i64) {
+fn maybe_touch(state: &HttpState, token: &str, last_seen: i64, now: i64) {
     if now - last_seen < 60_000 {
         return;
     }
@@ -207,9 +207,9 @@ fn maybe_touch(state: &AppState, token: &str, last_seen: i64, now: i64) {
     });
 }
 
-impl FromRequestParts<AppState> for ApiAuth {
+impl FromRequestParts<HttpState> for ApiAuth {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, ApiError> {
         authenticate(parts, state)
             .await
             .map(ApiAuth)
@@ -217,9 +217,9 @@ impl FromRequestParts<AppState> for ApiAuth {
     }
 }
 
-impl FromRequestParts<AppState> for UiAuth {
+impl FromRequestParts<HttpState> for UiAuth {
     type Rejection = UiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, UiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, UiError> {
         authenticate(parts, state)
             .await
             .map(UiAuth)
@@ -228,22 +228,22 @@ impl FromRequestParts<AppState> for UiAuth {
 }
 
 /// The `Set-Cookie` value for a new login session.
-pub fn session_cookie(state: &AppState, token: &str) -> String {
+pub fn session_cookie(state: &HttpState, token: &str) -> String {
     let max_age = state.config.auth.session_max_hours * 3600;
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
-pub fn clear_cookie(state: &AppState) -> String {
+pub fn clear_cookie(state: &HttpState) -> String {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
 
-impl axum::extract::OptionalFromRequestParts<AppState> for UiAuth {
+impl axum::extract::OptionalFromRequestParts<HttpState> for UiAuth {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &HttpState,
     ) -> Result<Option<Self>, Self::Rejection> {
         Ok(authenticate(parts, state).await.ok().map(UiAuth))
     }

@@ -19,7 +19,7 @@ use switchboard::domain::messages::{self, MessageFile, NewInbound};
 use switchboard::domain::sessions::{self, SessionStatus};
 use switchboard::domain::users::{self, NewUser, Role};
 use switchboard::domain::{auth, passwords::Passwords};
-use switchboard::jobs::{self, JobCtx};
+use switchboard::jobs;
 use switchboard::server::Running;
 use switchboard::store::tables;
 
@@ -175,9 +175,7 @@ impl Env {
     }
 
     async fn job(&self, name: &str) -> String {
-        jobs::run_now(JobCtx::from_state(&self.run.state), name)
-            .await
-            .unwrap()
+        jobs::run_now(self.run.state.job_ctx(), name).await.unwrap()
     }
 }
 

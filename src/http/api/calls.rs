@@ -10,17 +10,17 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
 use crate::domain::channels::ChannelKind;
-use crate::domain::pbx::{self, PbxConfig};
+use crate::domain::pbx;
 use crate::domain::{contacts, sessions, users};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::ApiAuth;
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody, ErrorDetail};
-use crate::pbx::{self as client, CallOutcome, PbxError, Timeouts};
+use crate::pbx::{self as client, CallOutcome, PbxConfig, PbxError, Timeouts};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(get_pbx, put_pbx))
         .routes(routes!(pbx_status))
@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/pbx", tag = "calls", responses((status = 200, body = PbxConfig), (status = 403, body = ErrorBody)))]
 /// The PBX link, secrets masked (admins).
 pub async fn get_pbx(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
 ) -> ApiResult<Json<PbxConfig>> {
     who.require_admin()?;
@@ -42,7 +42,7 @@ pub async fn get_pbx(
     responses((status = 200, body = PbxConfig), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Set the PBX link: `{"kind":"ami",host,port,username,secret,context,caller_id}`, `{"kind":"yeastar",base_url,client_id,client_secret}` or `{"kind":"none"}`. A masked secret sent back keeps the stored one.
 pub async fn put_pbx(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<PbxConfig>,
 ) -> ApiResult<Json<PbxConfig>> {
@@ -67,7 +67,7 @@ pub struct PbxStatus {
 #[utoipa::path(get, path = "/api/v1/pbx/status", tag = "calls", responses((status = 200, body = PbxStatus)))]
 /// Whether the call button dials through the PBX (else it is a `tel:` link).
 pub async fn pbx_status(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
 ) -> ApiResult<Json<PbxStatus>> {
     let c = state.store.read(pbx::get).await?;
@@ -136,7 +136,7 @@ fn no_link(number: &str) -> Error {
         (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 /// Call the customer of an SMS or WhatsApp session: the PBX rings the agent's extension, then dials the customer. The outcome is recorded in the timeline.
 pub async fn call_customer(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Response> {
@@ -209,7 +209,7 @@ pub struct ColleagueCall {
     responses((status = 200, body = CallResult), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 /// Call a colleague's extension from one's own (internal chat).
 pub async fn call_colleague(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<ColleagueCall>,
 ) -> ApiResult<Response> {

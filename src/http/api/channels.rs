@@ -8,17 +8,17 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
 use crate::domain::access;
 use crate::domain::channel_health::{self, ChannelHealth};
 use crate::domain::channels::{self, Channel, ChannelInput, ChannelView, Credentials};
 use crate::domain::users::User;
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::ApiAuth;
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get_one, patch, delete))
@@ -49,7 +49,7 @@ fn info(ch: &Channel, health: ChannelHealth, public_url: &str, admin: bool) -> C
     }
 }
 
-async fn load(state: &AppState, user: &User, id: u64) -> Result<ChannelInfo, Error> {
+async fn load(state: &HttpState, user: &User, id: u64) -> Result<ChannelInfo, Error> {
     let user = user.clone();
     let public_url = state.public_url.clone();
     state
@@ -69,7 +69,7 @@ async fn load(state: &AppState, user: &User, id: u64) -> Result<ChannelInfo, Err
     responses((status = 200, body = Vec<ChannelInfo>), (status = 401, body = ErrorBody)))]
 /// Every channel (admins) or the caller's channels (agents, without credentials).
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
 ) -> ApiResult<Json<Vec<ChannelInfo>>> {
     let user = who.user.clone();
@@ -95,7 +95,7 @@ pub async fn list(
     responses((status = 201, body = ChannelInfo), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Create a channel (admins). `kind` and `name` are required.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(input): JsonBody<ChannelInput>,
 ) -> ApiResult<(StatusCode, Json<ChannelInfo>)> {
@@ -113,7 +113,7 @@ pub async fn create(
     responses((status = 200, body = ChannelInfo), (status = 404, body = ErrorBody)))]
 /// One channel (admins; agents for their own channels, without credentials).
 pub async fn get_one(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<ChannelInfo>> {
@@ -124,7 +124,7 @@ pub async fn get_one(
     responses((status = 200, body = ChannelInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Change a channel (admins). Omitted fields stay; empty or masked secrets keep the stored ones.
 pub async fn patch(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(input): JsonBody<ChannelInput>,
@@ -142,7 +142,7 @@ pub async fn patch(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Delete a channel (admins). Its sessions stay readable; queued messages fail.
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {

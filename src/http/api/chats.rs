@@ -8,17 +8,17 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
 use crate::domain::chats::{
     self, ChatFileEntry, ChatListItem, ChatMessage, ChatView, Colleague, NewChatMessage, SearchPage,
 };
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::ApiAuth;
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::store::Audience;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(detail, rename))
@@ -36,14 +36,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search))
 }
 
-async fn view(state: &AppState, uid: u64, id: u64) -> Result<ChatView, Error> {
+async fn view(state: &HttpState, uid: u64, id: u64) -> Result<ChatView, Error> {
     state.store.read(move |rtx| chats::view(rtx, uid, id)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/chats", tag = "chats", responses((status = 200, body = Vec<ChatListItem>)))]
 /// The caller's chats: pinned first, then newest activity; with unread counts and mute flags.
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
 ) -> ApiResult<Json<Vec<ChatListItem>>> {
     let uid = who.id();
@@ -70,7 +70,7 @@ pub struct NewChat {
 /// Start a 1:1 chat (`{user_id}`; returns the existing one if there is one) or create a group
 /// (`{name, member_ids}`) with the caller as its admin.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<NewChat>,
 ) -> ApiResult<(StatusCode, Json<ChatView>)> {
@@ -114,7 +114,7 @@ pub async fn create(
     responses((status = 200, body = ChatView), (status = 404, body = ErrorBody)))]
 /// One chat with its members, their admin flag and read state.
 pub async fn detail(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<ChatView>> {
@@ -130,7 +130,7 @@ pub struct Rename {
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Rename a group (group admins).
 pub async fn rename(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<Rename>,
@@ -154,7 +154,7 @@ pub struct PageQuery {
     responses((status = 200, body = Vec<ChatMessage>), (status = 404, body = ErrorBody)))]
 /// A page of messages, oldest first (the newest `limit` before `before`).
 pub async fn messages_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     Query(q): Query<PageQuery>,
@@ -177,7 +177,7 @@ pub async fn messages_page(
 /// Send a message. `@username` words naming members mention them (a mention of a colleague
 /// outside the chat is refused); empty or oversize text is refused.
 pub async fn send(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<NewChatMessage>,
@@ -195,7 +195,7 @@ pub async fn send(
     responses((status = 200, body = Vec<ChatFileEntry>), (status = 404, body = ErrorBody)))]
 /// Files posted in the chat, newest first.
 pub async fn files(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     Query(q): Query<PageQuery>,
@@ -228,7 +228,7 @@ pub struct ReadAck {
     responses((status = 200, body = ReadAck), (status = 404, body = ErrorBody)))]
 /// Mark the chat read; the other members see it as "read by", the caller's other browsers update.
 pub async fn mark_read(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<MarkRead>,
@@ -257,7 +257,7 @@ pub struct ChatState {
     responses((status = 200, body = ChatState), (status = 404, body = ErrorBody)))]
 /// Pin / unpin, mute / unmute the chat for the caller (every browser of the caller follows).
 pub async fn set_state(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<StatePatch>,
@@ -278,7 +278,7 @@ pub async fn set_state(
 /// "I am typing": an ephemeral `chat.typing` event to the other members (not stored, not
 /// replayed). Clients send it at most every few seconds while typing.
 pub async fn typing(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
@@ -306,7 +306,7 @@ pub struct AddMembers {
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Add colleagues to a group (group admins; at most 200 members, 100 groups per user).
 pub async fn add_members(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<AddMembers>,
@@ -323,7 +323,7 @@ pub async fn add_members(
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Remove a member from a group (group admins); the last admin cannot be removed.
 pub async fn remove_member(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path((id, user_id)): Path<(u64, u64)>,
 ) -> ApiResult<Json<ChatView>> {
@@ -351,7 +351,7 @@ fn yes() -> bool {
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Hand over admin to a member (or, with `step_down: false`, add an admin).
 pub async fn grant_admin(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<GrantAdmin>,
@@ -368,7 +368,7 @@ pub async fn grant_admin(
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Take admin rights from a member (group admins); refused for the last admin.
 pub async fn revoke_admin(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path((id, user_id)): Path<(u64, u64)>,
 ) -> ApiResult<Json<ChatView>> {
@@ -384,7 +384,7 @@ pub async fn revoke_admin(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Leave a group (the last admin hands over admin first).
 pub async fn leave(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
@@ -407,7 +407,7 @@ pub struct DirectoryQuery {
     responses((status = 200, body = Vec<Colleague>)))]
 /// Colleagues (enabled users other than the caller) by name, extension or email.
 pub async fn directory(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Query(q): Query<DirectoryQuery>,
 ) -> ApiResult<Json<Vec<Colleague>>> {
@@ -436,7 +436,7 @@ pub struct SearchQuery {
 /// Search the caller's internal chats and the customer sessions of the channels they see,
 /// newest first, with context and a link to the message.
 pub async fn search(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<SearchPage>> {

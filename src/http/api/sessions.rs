@@ -8,18 +8,18 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
 use crate::domain::access;
 use crate::domain::channels::{self, ChannelKind};
 use crate::domain::contacts::{self, Contact};
 use crate::domain::messages::{self, Message, NewOutbound, Window};
 use crate::domain::sessions::{self, ListQuery, SessionPage, SessionView, TimelineEntry};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::{ApiAuth, Authed};
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(list, start))
         .routes(routes!(detail))
@@ -37,7 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(ListQuery), responses((status = 200, body = SessionPage)))]
 /// Sessions by last activity, newest first, filtered by channel, scope (all, mine, unassigned, archived, open, closed) and tag.
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<SessionPage>> {
@@ -78,7 +78,7 @@ pub struct SessionDetail {
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = u64, Path)), responses((status = 200, body = SessionDetail), (status = 404, body = ErrorBody)))]
 /// One session with its contact, channel, reply window and timeline.
 pub async fn detail(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<SessionDetail>> {
@@ -128,7 +128,7 @@ pub struct MessagesQuery {
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/messages", tag = "sessions", params(("id" = u64, Path), MessagesQuery), responses((status = 200, body = Vec<Message>), (status = 404, body = ErrorBody)))]
 /// A page of messages, oldest first (the newest `limit` before `before`).
 pub async fn messages_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     Query(q): Query<MessagesQuery>,
@@ -147,7 +147,7 @@ pub async fn messages_page(
 }
 
 async fn check_visible(
-    state: &AppState,
+    state: &HttpState,
     who: &Authed,
     id: u64,
 ) -> Result<(sessions::Session, channels::Channel), Error> {
@@ -168,15 +168,20 @@ async fn check_visible(
     responses((status = 201, body = Message), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Reply to the customer. Stored as `queued` and delivered by the outbox; refused (422) when the channel's reply window does not allow it.
 pub async fn reply(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(out): JsonBody<NewOutbound>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let (_, ch) = check_visible(&state, &who, id).await?;
     let text = messages::check_text(ch.kind, &out.text, state.config.limits.max_message_chars)?;
-    let files =
-        crate::domain::attachments_link::resolve(&state, &who, ch.id, &out.attachment_ids).await?;
+    let files = crate::domain::attachments_link::resolve(
+        &state.store,
+        &who.user,
+        ch.id,
+        &out.attachment_ids,
+    )
+    .await?;
     let author = who.user.clone();
     let m = state
         .store
@@ -184,7 +189,7 @@ pub async fn reply(
             messages::enqueue_in(ctx, &ch, id, &author, &out, files.clone(), text.clone())
         })
         .await?;
-    crate::domain::delivery_kick::kick(&state);
+    state.delivery.kick();
     Ok((StatusCode::CREATED, Json(m)))
 }
 
@@ -208,7 +213,7 @@ pub struct Started {
     responses((status = 201, body = Started), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Start a session with a customer: SMS with free text; WhatsApp only with a template (the contact's open session is reused).
 pub async fn start(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(req): JsonBody<StartSession>,
 ) -> ApiResult<(StatusCode, Json<Started>)> {
@@ -229,9 +234,13 @@ pub async fn start(
         &req.message.text,
         state.config.limits.max_message_chars,
     )?;
-    let files =
-        crate::domain::attachments_link::resolve(&state, &who, ch.id, &req.message.attachment_ids)
-            .await?;
+    let files = crate::domain::attachments_link::resolve(
+        &state.store,
+        &who.user,
+        ch.id,
+        &req.message.attachment_ids,
+    )
+    .await?;
     let author = who.user.clone();
     let m = state
         .store
@@ -248,7 +257,7 @@ pub async fn start(
             )
         })
         .await?;
-    crate::domain::delivery_kick::kick(&state);
+    state.delivery.kick();
     Ok((
         StatusCode::CREATED,
         Json(Started {
@@ -267,7 +276,7 @@ pub struct NoteBody {
     responses((status = 201, body = Message), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// An internal note: visible to colleagues, never sent to the customer.
 pub async fn note(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<NoteBody>,
@@ -287,7 +296,7 @@ pub async fn note(
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/read", tag = "sessions", params(("id" = u64, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
 /// Mark the session read for the caller (all their browsers update).
 pub async fn mark_read(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
@@ -304,7 +313,7 @@ pub async fn mark_read(
     responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Pick up an unassigned session. Of two agents picking at once exactly one wins; the other gets 409.
 pub async fn pickup(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<sessions::Session>> {
@@ -328,7 +337,7 @@ pub struct CloseBody {
     responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// End the chat with an optional result and note. Closed sessions are read-only.
 pub async fn close(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<CloseBody>,
@@ -350,7 +359,7 @@ pub async fn close(
 }
 
 async fn set_archived(
-    state: &AppState,
+    state: &HttpState,
     who: &Authed,
     id: u64,
     archived: bool,
@@ -382,7 +391,7 @@ async fn set_archived(
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/archive", tag = "sessions", params(("id" = u64, Path)), responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody)))]
 /// Archive a session (it leaves the main list; a new customer message brings it back).
 pub async fn archive(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<sessions::Session>> {
@@ -391,7 +400,7 @@ pub async fn archive(
 
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/unarchive", tag = "sessions", params(("id" = u64, Path)), responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody)))]
 pub async fn unarchive(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<sessions::Session>> {
@@ -406,7 +415,7 @@ pub struct MuteBody {
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/mute", tag = "sessions", params(("id" = u64, Path)), request_body = MuteBody, responses((status = 204), (status = 404, body = ErrorBody)))]
 /// Mute or unmute a session for the caller (a red dot instead of the count).
 pub async fn mute(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<MuteBody>,
@@ -424,7 +433,7 @@ pub async fn mute(
     responses((status = 200, body = Message), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Send a failed message again (a new attempt through the outbox).
 pub async fn retry(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<Message>> {
@@ -458,6 +467,6 @@ pub async fn retry(
             Ok(m)
         })
         .await?;
-    crate::domain::delivery_kick::kick(&state);
+    state.delivery.kick();
     Ok(Json(m))
 }

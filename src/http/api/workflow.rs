@@ -6,16 +6,16 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
 use crate::domain::lists::{self, ListKind};
 use crate::domain::sessions::{self, Session, TimelineEntry};
 use crate::domain::{queue, users};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::{ApiAuth, Authed};
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(transfer))
         .routes(routes!(set_tags))
@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_results, put_results))
 }
 
-async fn visible(state: &AppState, who: &Authed, id: u64) -> Result<Session, Error> {
+async fn visible(state: &HttpState, who: &Authed, id: u64) -> Result<Session, Error> {
     let user = who.user.clone();
     state
         .store
@@ -46,7 +46,7 @@ pub struct TransferBody {
     responses((status = 200, body = Session), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Transfer a session to a colleague (a member of its channel, or an admin; enabled) or back to the queue, with an optional note. The receiver gets a `session.transferred` event.
 pub async fn transfer(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<TransferBody>,
@@ -69,7 +69,7 @@ pub struct TagsBody {
     responses((status = 200, body = Session), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Replace a session's tags (each must be on the admin's tag list).
 pub async fn set_tags(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<TagsBody>,
@@ -95,7 +95,7 @@ pub struct TimelineItem {
     responses((status = 200, body = Vec<TimelineItem>), (status = 404, body = ErrorBody)))]
 /// Who picked up, assigned, transferred, noted, tagged, called, closed, archived, blocked — and when; oldest first.
 pub async fn timeline(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<Vec<TimelineItem>>> {
@@ -144,13 +144,13 @@ pub struct ListBody {
     pub items: Vec<String>,
 }
 
-async fn get_list(state: &AppState, kind: ListKind) -> ApiResult<Json<ListBody>> {
+async fn get_list(state: &HttpState, kind: ListKind) -> ApiResult<Json<ListBody>> {
     let items = state.store.read(move |rtx| lists::get(rtx, kind)).await?;
     Ok(Json(ListBody { items }))
 }
 
 async fn put_list(
-    state: &AppState,
+    state: &HttpState,
     who: &Authed,
     kind: ListKind,
     b: ListBody,
@@ -167,7 +167,7 @@ async fn put_list(
 #[utoipa::path(get, path = "/api/v1/tags", tag = "workflow", responses((status = 200, body = ListBody)))]
 /// The tags agents may put on sessions.
 pub async fn get_tags(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(_who): ApiAuth,
 ) -> ApiResult<Json<ListBody>> {
     get_list(&state, ListKind::Tags).await
@@ -176,7 +176,7 @@ pub async fn get_tags(
 #[utoipa::path(put, path = "/api/v1/tags", tag = "workflow", request_body = ListBody, responses((status = 200, body = ListBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Replace the tag list (admins).
 pub async fn put_tags(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<ListBody>,
 ) -> ApiResult<Json<ListBody>> {
@@ -186,7 +186,7 @@ pub async fn put_tags(
 #[utoipa::path(get, path = "/api/v1/results", tag = "workflow", responses((status = 200, body = ListBody)))]
 /// The session results offered when ending a chat.
 pub async fn get_results(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(_who): ApiAuth,
 ) -> ApiResult<Json<ListBody>> {
     get_list(&state, ListKind::Results).await
@@ -195,7 +195,7 @@ pub async fn get_results(
 #[utoipa::path(put, path = "/api/v1/results", tag = "workflow", request_body = ListBody, responses((status = 200, body = ListBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Replace the session result list (admins). An empty list allows any result text.
 pub async fn put_results(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<ListBody>,
 ) -> ApiResult<Json<ListBody>> {

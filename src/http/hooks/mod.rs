@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::AppState;
+use super::HttpState;
 use super::error::json_error;
 use crate::channels::signature::SignatureError;
 use crate::channels::{DeliveryStatus, InboundEvent, ParseError, StatusTarget};
@@ -33,7 +33,7 @@ use crate::store::WriteCtx;
 /// Largest webhook body accepted (real ones are a few KiB).
 pub const MAX_BODY: usize = 1 << 20;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route(
             "/hooks/whatsapp/{channel_id}",
@@ -75,7 +75,7 @@ pub(super) fn parse_refusal(e: &ParseError) -> Response {
 
 /// The channel named in the path, if it exists and is of `kind`.
 pub(super) async fn load_channel(
-    state: &AppState,
+    state: &HttpState,
     raw_id: &str,
     kind: ChannelKind,
 ) -> Result<Arc<Channel>, Error> {
@@ -119,7 +119,7 @@ pub(super) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, 
 
 /// Refuse a bad signature: note it on the channel's health line (at most once a minute per
 /// channel, so a flood of forged requests cannot turn into a flood of disk writes).
-pub(super) async fn signature_refused(state: &AppState, ch: &Channel, e: SignatureError) -> Error {
+pub(super) async fn signature_refused(state: &HttpState, ch: &Channel, e: SignatureError) -> Error {
     let id = ch.id;
     let reason = e.to_string();
     tracing::warn!(channel = id, kind = ch.kind.as_str(), %reason, "webhook signature refused");
@@ -220,7 +220,7 @@ pub fn apply_in(
 
 /// Commit the batch; `Ok` only once it is durable.
 pub(super) async fn commit(
-    state: &AppState,
+    state: &HttpState,
     ch: Arc<Channel>,
     events: Vec<InboundEvent>,
 ) -> Result<Applied, Error> {

@@ -11,11 +11,11 @@ use super::limits::{Key, SIGNAL};
 use crate::domain::channels::ChannelKind;
 use crate::domain::{contacts, livechat, sessions};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::ApiAuth;
 use crate::http::error::{ApiResult, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new().routes(routes!(typing))
 }
 
@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// The agent is typing a reply (live chat: the visitor sees it). Signals closer than 2 s apart are dropped.
 pub async fn typing(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {

@@ -18,9 +18,9 @@ use crate::domain::messages::Message;
 use crate::domain::tokens::{random_token, sha256};
 use crate::domain::users;
 use crate::error::Error;
-use crate::http::AppState;
-use crate::http::api::JsonBody;
+use crate::http::HttpState;
 use crate::http::auth::ClientIp;
+use crate::http::body::JsonBody;
 use crate::http::error::ApiResult;
 
 /// What the widget needs before the visitor writes anything.
@@ -41,7 +41,7 @@ pub struct ConfigView {
 
 /// Online: a member of the channel is online; a channel without members is answered by the
 /// admins (who see every channel), so then any online admin counts.
-async fn anyone_online(state: &AppState, ch: &Channel) -> Result<bool, Error> {
+async fn anyone_online(state: &HttpState, ch: &Channel) -> Result<bool, Error> {
     let now = state.now();
     if !ch.members.is_empty() {
         return Ok(state.presence.any_online(ch.members.iter().copied(), now));
@@ -64,7 +64,7 @@ async fn anyone_online(state: &AppState, ch: &Channel) -> Result<bool, Error> {
 }
 
 pub async fn config(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     LiveChannel(ch): LiveChannel,
 ) -> ApiResult<Response> {
     let l = &ch.livechat;
@@ -99,11 +99,11 @@ pub struct Created {
     pub message: Option<VisitorMessage>,
 }
 
-fn ip_limit(state: &AppState, ip: std::net::IpAddr) -> Result<(), Error> {
+fn ip_limit(state: &HttpState, ip: std::net::IpAddr) -> Result<(), Error> {
     state.livechat.take(Key::Ip(ip), PER_IP, state.now())
 }
 
-fn token_limit(state: &AppState, hash: [u8; 32]) -> Result<(), Error> {
+fn token_limit(state: &HttpState, hash: [u8; 32]) -> Result<(), Error> {
     state
         .livechat
         .take(Key::Token(hash), PER_TOKEN, state.now())
@@ -119,7 +119,7 @@ fn new_token() -> Result<(String, [u8; 32]), Error> {
 /// `POST visitors` {name?, email?} → 201 {visitor_token, visitor_id}. With the pre-chat form on,
 /// both fields are required.
 pub async fn create_visitor(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     LiveChannel(ch): LiveChannel,
     ClientIp(ip): ClientIp,
     JsonBody(b): JsonBody<NewVisitor>,
@@ -152,7 +152,7 @@ pub struct HistoryQuery {
 /// `GET history[?session_id=N]`: the visitor's recent conversation (oldest first) and where to
 /// resume events. Another visitor's session id is 404.
 pub async fn history(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     va: VisitorAuth,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Response> {
@@ -173,14 +173,14 @@ pub struct SendBody {
     pub client_id: Option<String>,
 }
 
-fn own_view(state: &AppState, v: &Visitor, m: &Message) -> Result<VisitorMessage, Error> {
+fn own_view(state: &HttpState, v: &Visitor, m: &Message) -> Result<VisitorMessage, Error> {
     livechat::view(v, m, None, &|f| files::file_url(state, f))
         .ok_or_else(|| Error::Internal("own message not visible".into()))
 }
 
 /// `POST messages` {text, client_id} → 201 {message}. A retried `client_id` is stored once.
 pub async fn send(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     va: VisitorAuth,
     ClientIp(ip): ClientIp,
     JsonBody(b): JsonBody<SendBody>,
@@ -226,7 +226,7 @@ pub struct OfflineBody {
 /// `POST offline` {name, email, text}: when no agent is online. Lands in the inbox as a session;
 /// without a visitor token a visitor is created (its token is returned).
 pub async fn offline(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     LiveChannel(ch): LiveChannel,
     va: Option<VisitorAuth>,
     ClientIp(ip): ClientIp,
@@ -268,7 +268,7 @@ pub async fn offline(
 }
 
 /// `POST typing`: the visitor is typing (stored at most every 2 s; the rest are dropped).
-pub async fn typing(State(state): State<AppState>, va: VisitorAuth) -> ApiResult<StatusCode> {
+pub async fn typing(State(state): State<HttpState>, va: VisitorAuth) -> ApiResult<StatusCode> {
     if state
         .livechat
         .allow(Key::Signal(va.token_hash, "typing"), SIGNAL, state.now())
@@ -290,7 +290,7 @@ pub struct ReadBody {
 
 /// `POST read` {up_to}: the agents' replies up to `up_to` were read (agents see `read`).
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     va: VisitorAuth,
     JsonBody(b): JsonBody<ReadBody>,
 ) -> ApiResult<StatusCode> {
@@ -307,7 +307,7 @@ pub async fn read(
 
 /// `POST uploads` (raw image body, name in `X-Filename`): an image message, ≤ 10 MB.
 pub async fn upload(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     va: VisitorAuth,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,

@@ -9,7 +9,7 @@ use crate::domain::channels::Channel;
 use crate::domain::livechat::Visitor;
 use crate::domain::messages::MessageFile;
 use crate::error::{Error, Result};
-use crate::http::AppState;
+use crate::http::HttpState;
 
 /// Live chat's file cap (product rule: images ≤ 10 MB).
 pub const MAX_IMAGE_BYTES: u64 = 10 << 20;
@@ -19,7 +19,7 @@ const LINK_SECS: i64 = 3600;
 
 /// Stream a visitor's image into the attachment store.
 pub async fn store_visitor_image(
-    state: &AppState,
+    state: &HttpState,
     ch: &Channel,
     v: &Visitor,
     name: &str,
@@ -58,7 +58,7 @@ pub async fn store_visitor_image(
 }
 
 /// A short-lived signed URL the visitor's browser may load `f` from.
-pub fn file_url(state: &AppState, f: &MessageFile) -> Option<String> {
+pub fn file_url(state: &HttpState, f: &MessageFile) -> Option<String> {
     let id = f.attachment_id?;
     let expires = state.now() / 1000 + LINK_SECS;
     Some(attachments::signed_url(

@@ -16,11 +16,11 @@ use crate::domain::channels::{
 };
 use crate::domain::users;
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::{Authed, UiAuth};
 use crate::http::error::UiError;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/admin/channels", get(list).post(create))
         .route("/admin/channels/{id}", post(edit))
@@ -67,7 +67,7 @@ struct ChannelsPage {
     error: String,
 }
 
-async fn page(state: &AppState, who: &Authed, error: String) -> Result<Response, UiError> {
+async fn page(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
     who.require_admin()?;
     let public_url = state.public_url.clone();
     let (rows, users) = state
@@ -124,7 +124,7 @@ async fn page(state: &AppState, who: &Authed, error: String) -> Result<Response,
     Ok(r)
 }
 
-async fn list(State(state): State<AppState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
+async fn list(State(state): State<HttpState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
     page(&state, &who, String::new()).await
 }
 
@@ -220,7 +220,7 @@ fn input_from(body: &[u8], creating: bool) -> Result<ChannelInput, Error> {
 }
 
 async fn create(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     body: Bytes,
 ) -> Result<Response, UiError> {
@@ -241,7 +241,7 @@ async fn create(
 }
 
 async fn edit(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
     body: Bytes,
@@ -263,7 +263,7 @@ async fn edit(
 }
 
 async fn remove(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {

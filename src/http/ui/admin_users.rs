@@ -11,11 +11,11 @@ use super::{Chrome, render};
 use crate::domain::audit::{self, AuditEntry};
 use crate::domain::users::{self, Lang, NewUser, Role, UserPatch, UserView};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::{Authed, UiAuth};
 use crate::http::error::UiError;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::to("/admin/users") }))
         .route("/admin/users", get(list).post(create))
@@ -69,7 +69,7 @@ struct PasswordForm {
     password: String,
 }
 
-async fn page(state: &AppState, who: &Authed, error: String) -> Result<Response, UiError> {
+async fn page(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
     who.require_admin()?;
     let mut users: Vec<UserView> = state
         .store
@@ -93,7 +93,7 @@ async fn page(state: &AppState, who: &Authed, error: String) -> Result<Response,
     Ok(r)
 }
 
-async fn list(State(state): State<AppState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
+async fn list(State(state): State<HttpState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
     page(&state, &who, String::new()).await
 }
 
@@ -105,7 +105,7 @@ fn form_error(e: Error) -> Result<String, UiError> {
 }
 
 async fn create(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Form(f): Form<CreateForm>,
 ) -> Result<Response, UiError> {
@@ -126,7 +126,7 @@ async fn create(
 }
 
 async fn edit(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
     Form(f): Form<EditForm>,
@@ -147,7 +147,7 @@ async fn edit(
 }
 
 async fn reset_password(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
     Form(f): Form<PasswordForm>,
@@ -168,7 +168,7 @@ async fn reset_password(
 }
 
 async fn audit_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
 ) -> Result<Response, UiError> {
     who.require_admin()?;

@@ -11,11 +11,11 @@ use super::{Chrome, render};
 use crate::domain::passwords;
 use crate::domain::users::{self, Lang, NotifySettings, UserPatch};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::UiAuth;
 use crate::http::error::UiError;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/settings", get(page).post(save))
         .route("/settings/password", axum::routing::post(change_password))
@@ -54,7 +54,7 @@ struct PasswordForm {
 }
 
 fn page_for(
-    state: &AppState,
+    state: &HttpState,
     who: &crate::http::auth::Authed,
     u: &users::User,
     message: &str,
@@ -76,13 +76,13 @@ fn page_for(
     })
 }
 
-async fn page(State(state): State<AppState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
+async fn page(State(state): State<HttpState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
     let u = who.user.clone();
     page_for(&state, &who, &u, "", "")
 }
 
 async fn save(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Form(f): Form<SettingsForm>,
 ) -> Result<Response, UiError> {
@@ -122,7 +122,7 @@ async fn save(
 }
 
 async fn change_password(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, UiError> {

@@ -13,14 +13,15 @@ use super::{Chrome, render};
 use crate::domain::blocks::{self, BlockedContact};
 use crate::domain::channels::{self, ChannelKind};
 use crate::domain::lists::{self, ListKind};
-use crate::domain::pbx::{self, AmiConfig, PbxConfig, YeastarConfig};
+use crate::domain::pbx;
 use crate::domain::templates::{self, Canned, CannedInput, Template as WaTemplate, TemplateInput};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::{Authed, UiAuth};
 use crate::http::error::UiError;
+use crate::pbx::{AmiConfig, PbxConfig, YeastarConfig};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route(
             "/admin/templates",
@@ -54,7 +55,7 @@ fn unprocessable(mut r: Response, error: &str) -> Response {
     r
 }
 
-fn chrome(state: &AppState, who: &Authed, title: &str, nav: &'static str) -> Chrome {
+fn chrome(state: &HttpState, who: &Authed, title: &str, nav: &'static str) -> Chrome {
     Chrome::new(state, Some(who), who.lang, title, nav)
 }
 
@@ -71,7 +72,7 @@ struct TemplatesPage {
 }
 
 async fn templates_render(
-    state: &AppState,
+    state: &HttpState,
     who: &Authed,
     error: String,
 ) -> Result<Response, UiError> {
@@ -98,7 +99,7 @@ async fn templates_render(
 }
 
 async fn templates_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
 ) -> Result<Response, UiError> {
     templates_render(&state, &who, String::new()).await
@@ -114,7 +115,7 @@ struct TemplateForm {
 }
 
 async fn template_create(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Form(f): Form<TemplateForm>,
 ) -> Result<Response, UiError> {
@@ -137,7 +138,7 @@ async fn template_create(
 }
 
 async fn template_delete(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
@@ -164,7 +165,7 @@ struct CannedPage {
 }
 
 async fn canned_render(
-    state: &AppState,
+    state: &HttpState,
     who: &Authed,
     shared: bool,
     error: String,
@@ -202,7 +203,7 @@ struct CannedForm {
 }
 
 async fn canned_create(
-    state: AppState,
+    state: HttpState,
     who: Authed,
     shared: bool,
     f: CannedForm,
@@ -224,21 +225,21 @@ async fn canned_create(
 }
 
 async fn shared_canned_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
 ) -> Result<Response, UiError> {
     canned_render(&state, &who, true, String::new()).await
 }
 
 async fn own_canned_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
 ) -> Result<Response, UiError> {
     canned_render(&state, &who, false, String::new()).await
 }
 
 async fn shared_canned_create(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Form(f): Form<CannedForm>,
 ) -> Result<Response, UiError> {
@@ -247,7 +248,7 @@ async fn shared_canned_create(
 }
 
 async fn own_canned_create(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Form(f): Form<CannedForm>,
 ) -> Result<Response, UiError> {
@@ -255,7 +256,7 @@ async fn own_canned_create(
 }
 
 async fn canned_delete(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
@@ -287,7 +288,7 @@ struct ListsPage {
     error: String,
 }
 
-async fn lists_render(state: &AppState, who: &Authed, error: String) -> Result<Response, UiError> {
+async fn lists_render(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
     who.require_admin()?;
     let (tags, results) = state
         .store
@@ -309,7 +310,7 @@ async fn lists_render(state: &AppState, who: &Authed, error: String) -> Result<R
 }
 
 async fn lists_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
 ) -> Result<Response, UiError> {
     lists_render(&state, &who, String::new()).await
@@ -324,7 +325,7 @@ struct ListsForm {
 }
 
 async fn lists_save(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Form(f): Form<ListsForm>,
 ) -> Result<Response, UiError> {
@@ -359,7 +360,7 @@ struct PbxPage {
     error: String,
 }
 
-async fn pbx_render(state: &AppState, who: &Authed, error: String) -> Result<Response, UiError> {
+async fn pbx_render(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
     who.require_admin()?;
     let cfg = state.store.read(pbx::get).await?.masked();
     let mut ami = AmiConfig {
@@ -392,7 +393,10 @@ async fn pbx_render(state: &AppState, who: &Authed, error: String) -> Result<Res
     Ok(unprocessable(r, &error))
 }
 
-async fn pbx_page(State(state): State<AppState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
+async fn pbx_page(
+    State(state): State<HttpState>,
+    UiAuth(who): UiAuth,
+) -> Result<Response, UiError> {
     pbx_render(&state, &who, String::new()).await
 }
 
@@ -422,7 +426,7 @@ struct PbxForm {
 }
 
 async fn pbx_save(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Form(f): Form<PbxForm>,
 ) -> Result<Response, UiError> {
@@ -474,7 +478,7 @@ struct BlocksPage {
 }
 
 async fn blocks_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
 ) -> Result<Response, UiError> {
     who.require_admin()?;
@@ -487,7 +491,7 @@ async fn blocks_page(
 }
 
 async fn block_lift(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
