@@ -42,13 +42,6 @@ impl Authed {
             Via::Token => "",
         }
     }
-    pub fn require_admin(&self) -> Result<()> {
-        if self.user.is_admin() {
-            Ok(())
-        } else {
-            Err(Error::Forbidden("administrators only".into()))
-        }
-    }
     pub fn id(&self) -> u64 {
         self.user.id
     }
@@ -58,6 +51,20 @@ impl Authed {
 pub struct ApiAuth(pub Authed);
 /// Authenticated caller of a page (redirect to /login otherwise).
 pub struct UiAuth(pub Authed);
+/// An authenticated administrator of a JSON endpoint: 401 JSON when not logged in, 403 JSON for
+/// anyone else. Admin handlers take it before any body extractor, so an agent gets 403 whatever
+/// the body, never a 400 that tells them how to shape it.
+pub struct ApiAdmin(pub Authed);
+/// An authenticated administrator of a page: the login redirect, else the 403 page.
+pub struct UiAdmin(pub Authed);
+
+fn admin(who: Authed) -> Result<Authed> {
+    if who.user.is_admin() {
+        Ok(who)
+    } else {
+        Err(Error::Forbidden("administrators only".into()))
+    }
+}
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     for h in headers.get_all(header::COOKIE) {
@@ -224,6 +231,22 @@ impl FromRequestParts<HttpState> for UiAuth {
             .await
             .map(UiAuth)
             .map_err(UiError)
+    }
+}
+
+impl FromRequestParts<HttpState> for ApiAdmin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, ApiError> {
+        let who = authenticate(parts, state).await.map_err(ApiError)?;
+        admin(who).map(ApiAdmin).map_err(ApiError)
+    }
+}
+
+impl FromRequestParts<HttpState> for UiAdmin {
+    type Rejection = UiError;
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, UiError> {
+        let who = authenticate(parts, state).await.map_err(UiError)?;
+        admin(who).map(UiAdmin).map_err(UiError)
     }
 }
 

@@ -15,7 +15,7 @@ use crate::domain::pbx;
 use crate::domain::{contacts, sessions, users};
 use crate::error::Error;
 use crate::http::HttpState;
-use crate::http::auth::ApiAuth;
+use crate::http::auth::{ApiAdmin, ApiAuth};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody, ErrorDetail};
 use crate::pbx::{self as client, CallOutcome, PbxConfig, PbxError, Timeouts};
@@ -32,9 +32,8 @@ pub fn router() -> OpenApiRouter<HttpState> {
 /// The PBX link, secrets masked (admins).
 pub async fn get_pbx(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(_who): ApiAdmin,
 ) -> ApiResult<Json<PbxConfig>> {
-    who.require_admin()?;
     Ok(Json(state.store.read(pbx::get).await?.masked()))
 }
 
@@ -43,10 +42,9 @@ pub async fn get_pbx(
 /// Set the PBX link: `{"kind":"ami",host,port,username,secret,context,caller_id}`, `{"kind":"yeastar",base_url,client_id,client_secret}` or `{"kind":"none"}`. A masked secret sent back keeps the stored one.
 pub async fn put_pbx(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     JsonBody(b): JsonBody<PbxConfig>,
 ) -> ApiResult<Json<PbxConfig>> {
-    who.require_admin()?;
     let uid = who.id();
     let c = state
         .store

@@ -14,7 +14,7 @@ use crate::domain::channels::{self, Channel, ChannelInput, ChannelView, Credenti
 use crate::domain::users::User;
 use crate::error::Error;
 use crate::http::HttpState;
-use crate::http::auth::ApiAuth;
+use crate::http::auth::{ApiAdmin, ApiAuth};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
@@ -96,10 +96,9 @@ pub async fn list(
 /// Create a channel (admins). `kind` and `name` are required.
 pub async fn create(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     JsonBody(input): JsonBody<ChannelInput>,
 ) -> ApiResult<(StatusCode, Json<ChannelInfo>)> {
-    who.require_admin()?;
     let actor = who.id();
     let ch = state
         .store
@@ -125,11 +124,10 @@ pub async fn get_one(
 /// Change a channel (admins). Omitted fields stay; empty or masked secrets keep the stored ones.
 pub async fn patch(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
     JsonBody(input): JsonBody<ChannelInput>,
 ) -> ApiResult<Json<ChannelInfo>> {
-    who.require_admin()?;
     let actor = who.id();
     state
         .store
@@ -143,10 +141,9 @@ pub async fn patch(
 /// Delete a channel (admins). Its sessions stay readable; queued messages fail.
 pub async fn delete(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    who.require_admin()?;
     let actor = who.id();
     state
         .store

@@ -12,7 +12,7 @@ use crate::domain::contacts::Contact;
 use crate::domain::directory::{self, DirectoryEntry};
 use crate::error::Error;
 use crate::http::HttpState;
-use crate::http::auth::ApiAuth;
+use crate::http::auth::{ApiAdmin, ApiAuth};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
@@ -136,10 +136,9 @@ pub async fn block(
 /// Lift a block (admins). Audited.
 pub async fn unblock(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<Contact>> {
-    who.require_admin()?;
     Ok(Json(blocks::unblock(&state.store, who.id(), id).await?))
 }
 
@@ -147,8 +146,7 @@ pub async fn unblock(
 /// Every blocked contact with who blocked it, when and why, newest first (admins).
 pub async fn list_blocks(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(_who): ApiAdmin,
 ) -> ApiResult<Json<Vec<BlockedContact>>> {
-    who.require_admin()?;
     Ok(Json(state.store.read(blocks::list).await?))
 }

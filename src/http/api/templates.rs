@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 
 use crate::domain::templates::{self, Canned, CannedInput, Template, TemplateInput};
 use crate::http::HttpState;
-use crate::http::auth::ApiAuth;
+use crate::http::auth::{ApiAdmin, ApiAuth};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
@@ -50,10 +50,9 @@ pub async fn list_templates(
 /// Register a template exactly as WhatsApp approved it (admins).
 pub async fn create_template(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     JsonBody(b): JsonBody<TemplateInput>,
 ) -> ApiResult<(StatusCode, Json<Template>)> {
-    who.require_admin()?;
     let uid = who.id();
     let t = state
         .store
@@ -67,11 +66,10 @@ pub async fn create_template(
 /// Change a registered template (admins).
 pub async fn update_template(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<TemplateInput>,
 ) -> ApiResult<Json<Template>> {
-    who.require_admin()?;
     let uid = who.id();
     Ok(Json(
         state
@@ -86,10 +84,9 @@ pub async fn update_template(
 /// Remove a template (admins). Messages already sent keep their text.
 pub async fn delete_template(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    who.require_admin()?;
     let uid = who.id();
     state
         .store

@@ -11,7 +11,7 @@ use crate::domain::audit::{self, AuditEntry};
 use crate::domain::auth;
 use crate::domain::users::{self, NewUser, UserPatch, UserView};
 use crate::http::HttpState;
-use crate::http::auth::ApiAuth;
+use crate::http::auth::{ApiAdmin, ApiAuth};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
@@ -50,10 +50,9 @@ pub async fn list_users(
 /// Create a user (admins).
 pub async fn create_user(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     JsonBody(input): JsonBody<NewUser>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
-    who.require_admin()?;
     let u = users::create(&state.store, &state.passwords, Some(who.id()), input, false).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&u))))
 }
@@ -76,11 +75,10 @@ pub async fn get_user(
 /// Edit a user; disabling ends all their sessions at once (admins).
 pub async fn patch_user(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
     JsonBody(patch): JsonBody<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
-    who.require_admin()?;
     let u = users::update(&state.store, who.id(), id, patch, true).await?;
     Ok(Json(UserView::from(&u)))
 }
@@ -95,11 +93,10 @@ pub struct PasswordReset {
 /// Reset a user's password (admins); ends their sessions.
 pub async fn reset_password(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<PasswordReset>,
 ) -> ApiResult<StatusCode> {
-    who.require_admin()?;
     users::set_password(
         &state.store,
         &state.passwords,
@@ -203,10 +200,9 @@ pub struct Page {
 /// The append-only audit log, newest first (admins).
 pub async fn list_audit(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(_who): ApiAdmin,
     Query(p): Query<Page>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
-    who.require_admin()?;
     let limit = p.limit.unwrap_or(100).clamp(1, 500);
     Ok(Json(
         state

@@ -11,7 +11,7 @@ use crate::domain::sessions::{self, Session, TimelineEntry};
 use crate::domain::{queue, users};
 use crate::error::Error;
 use crate::http::HttpState;
-use crate::http::auth::{ApiAuth, Authed};
+use crate::http::auth::{ApiAdmin, ApiAuth, Authed};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
@@ -155,7 +155,6 @@ async fn put_list(
     kind: ListKind,
     b: ListBody,
 ) -> ApiResult<Json<ListBody>> {
-    who.require_admin()?;
     let uid = who.id();
     let items = state
         .store
@@ -177,7 +176,7 @@ pub async fn get_tags(
 /// Replace the tag list (admins).
 pub async fn put_tags(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     JsonBody(b): JsonBody<ListBody>,
 ) -> ApiResult<Json<ListBody>> {
     put_list(&state, &who, ListKind::Tags, b).await
@@ -196,7 +195,7 @@ pub async fn get_results(
 /// Replace the session result list (admins). An empty list allows any result text.
 pub async fn put_results(
     State(state): State<HttpState>,
-    ApiAuth(who): ApiAuth,
+    ApiAdmin(who): ApiAdmin,
     JsonBody(b): JsonBody<ListBody>,
 ) -> ApiResult<Json<ListBody>> {
     put_list(&state, &who, ListKind::Results, b).await

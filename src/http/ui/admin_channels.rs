@@ -17,7 +17,7 @@ use crate::domain::channels::{
 use crate::domain::users;
 use crate::error::Error;
 use crate::http::HttpState;
-use crate::http::auth::{Authed, UiAuth};
+use crate::http::auth::{Authed, UiAdmin};
 use crate::http::error::UiError;
 
 pub fn router() -> Router<HttpState> {
@@ -68,7 +68,6 @@ struct ChannelsPage {
 }
 
 async fn page(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
-    who.require_admin()?;
     let public_url = state.public_url.clone();
     let (rows, users) = state
         .store
@@ -124,7 +123,7 @@ async fn page(state: &HttpState, who: &Authed, error: String) -> Result<Response
     Ok(r)
 }
 
-async fn list(State(state): State<HttpState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
+async fn list(State(state): State<HttpState>, UiAdmin(who): UiAdmin) -> Result<Response, UiError> {
     page(&state, &who, String::new()).await
 }
 
@@ -221,10 +220,9 @@ fn input_from(body: &[u8], creating: bool) -> Result<ChannelInput, Error> {
 
 async fn create(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
     body: Bytes,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let input = match input_from(&body, true) {
         Ok(i) => i,
         Err(e) => return page(&state, &who, form_error(e)?).await,
@@ -242,11 +240,10 @@ async fn create(
 
 async fn edit(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
     body: Bytes,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let input = match input_from(&body, false) {
         Ok(i) => i,
         Err(e) => return page(&state, &who, form_error(e)?).await,
@@ -264,10 +261,9 @@ async fn edit(
 
 async fn remove(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let actor = who.id();
     state
         .store

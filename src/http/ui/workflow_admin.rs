@@ -17,7 +17,7 @@ use crate::domain::pbx;
 use crate::domain::templates::{self, Canned, CannedInput, Template as WaTemplate, TemplateInput};
 use crate::error::Error;
 use crate::http::HttpState;
-use crate::http::auth::{Authed, UiAuth};
+use crate::http::auth::{Authed, UiAdmin, UiAuth};
 use crate::http::error::UiError;
 use crate::pbx::{AmiConfig, PbxConfig, YeastarConfig};
 
@@ -76,7 +76,6 @@ async fn templates_render(
     who: &Authed,
     error: String,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let (templates, channels) = state
         .store
         .read(|rtx| {
@@ -100,7 +99,7 @@ async fn templates_render(
 
 async fn templates_page(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
     templates_render(&state, &who, String::new()).await
 }
@@ -116,10 +115,9 @@ struct TemplateForm {
 
 async fn template_create(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
     Form(f): Form<TemplateForm>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let input = TemplateInput {
         name: f.name,
         language: f.language,
@@ -139,10 +137,9 @@ async fn template_create(
 
 async fn template_delete(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let uid = who.id();
     state
         .store
@@ -170,9 +167,6 @@ async fn canned_render(
     shared: bool,
     error: String,
 ) -> Result<Response, UiError> {
-    if shared {
-        who.require_admin()?;
-    }
     let uid = who.id();
     let replies = state
         .store
@@ -226,7 +220,7 @@ async fn canned_create(
 
 async fn shared_canned_page(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
     canned_render(&state, &who, true, String::new()).await
 }
@@ -240,10 +234,9 @@ async fn own_canned_page(
 
 async fn shared_canned_create(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
     Form(f): Form<CannedForm>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     canned_create(state, who, true, f).await
 }
 
@@ -289,7 +282,6 @@ struct ListsPage {
 }
 
 async fn lists_render(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
-    who.require_admin()?;
     let (tags, results) = state
         .store
         .read(|rtx| {
@@ -311,7 +303,7 @@ async fn lists_render(state: &HttpState, who: &Authed, error: String) -> Result<
 
 async fn lists_page(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
     lists_render(&state, &who, String::new()).await
 }
@@ -326,10 +318,9 @@ struct ListsForm {
 
 async fn lists_save(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
     Form(f): Form<ListsForm>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let split = |s: &str| s.lines().map(str::to_string).collect::<Vec<_>>();
     let (tags, results) = (split(&f.tags), split(&f.results));
     let uid = who.id();
@@ -361,7 +352,6 @@ struct PbxPage {
 }
 
 async fn pbx_render(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
-    who.require_admin()?;
     let cfg = state.store.read(pbx::get).await?.masked();
     let mut ami = AmiConfig {
         host: String::new(),
@@ -395,7 +385,7 @@ async fn pbx_render(state: &HttpState, who: &Authed, error: String) -> Result<Re
 
 async fn pbx_page(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
     pbx_render(&state, &who, String::new()).await
 }
@@ -427,10 +417,9 @@ struct PbxForm {
 
 async fn pbx_save(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
     Form(f): Form<PbxForm>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let cfg = match f.kind.as_str() {
         "ami" => match f.port.trim().parse::<u16>() {
             Ok(port) => Ok(PbxConfig::Ami(AmiConfig {
@@ -479,9 +468,8 @@ struct BlocksPage {
 
 async fn blocks_page(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let blocks = state.store.read(blocks::list).await?;
     render(&BlocksPage {
         chrome: chrome(&state, &who, "Block list", "admin"),
@@ -492,10 +480,9 @@ async fn blocks_page(
 
 async fn block_lift(
     State(state): State<HttpState>,
-    UiAuth(who): UiAuth,
+    UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let uid = who.id();
     state
         .store
