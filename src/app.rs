@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::auth::{Lifetimes, Throttle};
-use crate::domain::delivery_kick::Kick;
+use crate::domain::delivery::Kick;
 use crate::domain::passwords::Passwords;
 use crate::jobs::JobCtx;
 use crate::store::Store;

@@ -211,7 +211,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
 /// The outbound delivery worker and the inbound media fetcher, each with the slice of the
 /// application it uses.
 async fn start_workers(state: &AppState) {
-    let bridge = crate::domain::media_bridge::installed(
+    let bridge = crate::domain::attachments::media::installed(
         &state.store,
         &state.public_url,
         &state.config,
@@ -227,7 +227,7 @@ async fn start_workers(state: &AppState) {
     )
     .await;
     match bridge {
-        Some(b) => crate::domain::media_fetch::start(
+        Some(b) => crate::domain::delivery::media_fetch::start(
             state.store.clone(),
             state.clock.clone(),
             b,

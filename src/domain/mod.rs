@@ -2,23 +2,17 @@
 
 pub mod access;
 pub mod attachments;
-pub mod attachments_link;
 pub mod audit;
 pub mod auth;
 pub mod blocks;
-pub mod channel_health;
 pub mod channels;
 pub mod chats;
 pub mod contacts;
 pub mod delivery;
-pub mod delivery_kick;
 pub mod directory;
 pub mod lists;
 pub mod livechat;
-pub mod media_bridge;
-pub mod media_fetch;
 pub mod messages;
-pub mod outbound;
 pub mod passwords;
 pub mod pbx;
 pub mod presence;

@@ -9,7 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::access;
-use crate::domain::channel_health::{self, ChannelHealth};
+use crate::domain::channels::health::{self, ChannelHealth};
 use crate::domain::channels::{self, Channel, ChannelInput, ChannelView, Credentials};
 use crate::domain::users::User;
 use crate::error::Error;
@@ -59,7 +59,7 @@ async fn load(state: &HttpState, user: &User, id: u64) -> Result<ChannelInfo, Er
             let ch = channels::get(rtx, id)?
                 .filter(|c| vis.channel(c.id))
                 .ok_or(Error::NotFound("channel"))?;
-            let h = channel_health::get(rtx, id)?;
+            let h = health::get(rtx, id)?;
             Ok(info(&ch, h, &public_url, user.is_admin()))
         })
         .await
@@ -81,7 +81,7 @@ pub async fn list(
             let mut out = Vec::new();
             for ch in channels::list(rtx)? {
                 if vis.channel(ch.id) {
-                    let h = channel_health::get(rtx, ch.id)?;
+                    let h = health::get(rtx, ch.id)?;
                     out.push(info(&ch, h, &public_url, user.is_admin()));
                 }
             }

@@ -175,7 +175,7 @@ pub async fn reply(
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let (_, ch) = check_visible(&state, &who, id).await?;
     let text = messages::check_text(ch.kind, &out.text, state.config.limits.max_message_chars)?;
-    let files = crate::domain::attachments_link::resolve(
+    let files = crate::domain::attachments::link::resolve(
         &state.store,
         &who.user,
         ch.id,
@@ -234,7 +234,7 @@ pub async fn start(
         &req.message.text,
         state.config.limits.max_message_chars,
     )?;
-    let files = crate::domain::attachments_link::resolve(
+    let files = crate::domain::attachments::link::resolve(
         &state.store,
         &who.user,
         ch.id,

@@ -23,9 +23,9 @@ use super::HttpState;
 use super::error::json_error;
 use crate::channels::signature::SignatureError;
 use crate::channels::{DeliveryStatus, InboundEvent, ParseError, StatusTarget};
-use crate::domain::channel_health;
+use crate::domain::channels::health;
 use crate::domain::channels::{Channel, ChannelKind};
-use crate::domain::media_fetch;
+use crate::domain::delivery::media_fetch;
 use crate::domain::messages::{self, Ingested, NewInbound, Status};
 use crate::error::Error;
 use crate::store::WriteCtx;
@@ -126,7 +126,7 @@ pub(super) async fn signature_refused(state: &HttpState, ch: &Channel, e: Signat
     let now = state.now();
     let recent = state
         .store
-        .read(move |rtx| channel_health::get(rtx, id))
+        .read(move |rtx| health::get(rtx, id))
         .await
         .ok()
         .and_then(|h| h.last_signature_failure)
@@ -135,7 +135,7 @@ pub(super) async fn signature_refused(state: &HttpState, ch: &Channel, e: Signat
         let r = reason.clone();
         let _ = state
             .store
-            .write(move |ctx| channel_health::signature_failure_in(ctx, id, &r))
+            .write(move |ctx| health::signature_failure_in(ctx, id, &r))
             .await;
     }
     match e {
@@ -171,7 +171,7 @@ pub fn apply_in(
     policy: &crate::domain::presence::AssignPolicy,
 ) -> Result<Applied, Error> {
     let mut a = Applied::default();
-    channel_health::inbound_in(ctx, ch.id)?;
+    health::inbound_in(ctx, ch.id)?;
     for ev in events {
         match ev {
             InboundEvent::Message(m) => {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::{Chrome, render};
-use crate::domain::channel_health;
+use crate::domain::channels::health;
 use crate::domain::channels::{
     self, ChannelInput, ChannelKind, ChannelView, Credentials, QueueMode,
 };
@@ -80,7 +80,7 @@ async fn page(state: &HttpState, who: &Authed, error: String) -> Result<Response
             all_users.sort_by(|a, b| a.1.cmp(&b.1));
             let mut rows = Vec::new();
             for ch in channels::list(rtx)? {
-                let health = channel_health::get(rtx, ch.id)?.line();
+                let health = health::get(rtx, ch.id)?.line();
                 let members = all_users
                     .iter()
                     .map(|(id, name)| MemberBox {

@@ -8,8 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures_util::future::BoxFuture;
 use serde_json::json;
 use switchboard::channels::{MediaDownload, MediaError};
-use switchboard::domain::media_bridge::{AttachmentBridge, InboundFile, OutboundFile, StoredFile};
-use switchboard::domain::{channels as dch, media_fetch, messages, outbound};
+use switchboard::domain::attachments::media::{
+    AttachmentBridge, InboundFile, OutboundFile, StoredFile,
+};
+use switchboard::domain::delivery::{media_fetch, plan as outbound};
+use switchboard::domain::{channels as dch, messages};
 
 use super::*;
 use crate::fakes::{Fault, messenger, twilio, whatsapp};

@@ -23,12 +23,16 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::channel_health;
+pub mod kick;
+pub mod media_fetch;
+pub mod plan;
+
+pub use kick::Kick;
+
+use super::attachments::media::AttachmentBridge;
+use super::channels::health;
 use super::channels::{self, Channel};
-use super::delivery_kick::Kick;
-use super::media_bridge::AttachmentBridge;
 use super::messages::{self, Message, OutboxItem, Status};
-use super::outbound::{self, SendCtx};
 use super::{contacts, sessions};
 use crate::channels::SendError;
 use crate::clock::Clock;
@@ -36,6 +40,7 @@ use crate::error::{Error, Result};
 use crate::store::codec::{self, k1, k2, kcat};
 use crate::store::tables::{OUTBOX, OUTBOX_DUE, PROVIDER_IDS};
 use crate::store::{Store, WriteCtx};
+use plan::SendCtx;
 
 /// Concurrent sends per channel.
 pub const PER_CHANNEL: usize = 4;
@@ -185,7 +190,7 @@ impl Deliverer {
     }
 
     async fn deliver(&self, job: Job) -> Outcome {
-        let parts = outbound::plan(job.channel.kind, &job.message);
+        let parts = plan::plan(job.channel.kind, &job.message);
         let mut done = job.item.parts_done as usize;
         let id = job.message.id;
         let ch_id = job.channel.id;
@@ -196,7 +201,7 @@ impl Deliverer {
                 bridge: self.0.bridge.as_deref(),
                 now_ms: self.0.clock.now_ms(),
             };
-            let send = outbound::send_part(&cx, &job.channel, &job.to, &job.message, part);
+            let send = plan::send_part(&cx, &job.channel, &job.to, &job.message, part);
             let grace = async {
                 self.0.shutdown.cancelled().await;
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
@@ -329,7 +334,7 @@ fn part_sent_in(
         }
     }
     m.provider_at = Some(ctx.now);
-    channel_health::send_ok_in(ctx, channel_id)?;
+    health::send_ok_in(ctx, channel_id)?;
     if !last {
         let mut ob = ctx.txn.open_table(OUTBOX)?;
         if let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(id))? {
@@ -353,7 +358,7 @@ fn failure_in(
     e: &SendError,
     attempts: u32,
 ) -> Result<Outcome> {
-    channel_health::send_error_in(ctx, channel_id, &e.to_string())?;
+    health::send_error_in(ctx, channel_id, &e.to_string())?;
     let mut m = messages::get_in(ctx, id)?;
     match e {
         SendError::Transient {

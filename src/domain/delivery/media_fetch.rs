@@ -11,14 +11,14 @@ use std::time::Duration;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
-use super::channels::{self, Channel, ChannelKind};
-use super::media_bridge::{AttachmentBridge, InboundFile, StoredFile};
-use super::messages::{self, MessageFile};
-use super::outbound;
 use crate::channels::{
     MediaDownload, MediaError, MediaRef, MediaSource, messenger, twilio, whatsapp,
 };
 use crate::clock::Clock;
+use crate::domain::attachments::media::{AttachmentBridge, InboundFile, StoredFile};
+use crate::domain::channels::{self, Channel, ChannelKind};
+use crate::domain::delivery::plan;
+use crate::domain::messages::{self, MessageFile};
 use crate::error::Result;
 use crate::store::codec::{self, k1};
 use crate::store::tables::MEDIA_QUEUE;
@@ -130,10 +130,10 @@ async fn download(
     let max = ch.max_file_bytes();
     match (ch.kind, source) {
         (ChannelKind::Whatsapp, MediaSource::WhatsAppMediaId(id)) => {
-            whatsapp::fetch_media(client, &outbound::whatsapp_cfg(ch), id, max).await
+            whatsapp::fetch_media(client, &plan::whatsapp_cfg(ch), id, max).await
         }
         (ChannelKind::Sms, MediaSource::Url(u)) => {
-            twilio::fetch_media(client, &outbound::twilio_cfg(ch, ""), u, max).await
+            twilio::fetch_media(client, &plan::twilio_cfg(ch, ""), u, max).await
         }
         (ChannelKind::Messenger, MediaSource::Url(u)) => {
             messenger::fetch_attachment(client, u, max).await

@@ -5,6 +5,8 @@
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
+pub mod health;
+
 use super::audit;
 use crate::error::{Error, Result};
 use crate::store::codec::{self, k1, k2};
@@ -592,7 +594,7 @@ pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64) -> Result<()> {
     set_members(ctx, &mut ch, &[])?;
     ctx.channels_changed();
     ctx.txn.open_table(CHANNELS)?.remove(k1(id).as_slice())?;
-    super::channel_health::remove_in(ctx, id)?;
+    health::remove_in(ctx, id)?;
     audit::record(
         ctx,
         Some(actor),

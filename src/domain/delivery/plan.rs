@@ -7,15 +7,15 @@
 
 use std::time::Duration;
 
-use super::channels::{Channel, ChannelKind};
-use super::media_bridge::AttachmentBridge;
-use super::messages::{Message, MessageFile};
 use crate::channels::messenger::{self, MessengerConfig};
 use crate::channels::twilio::{self, TwilioConfig, TwilioSender};
 use crate::channels::whatsapp::{self, WhatsAppConfig};
 use crate::channels::{
     MediaKind, MediaSource, OutboundMedia, OutboundMessage, SendError, SendOk, TemplateSend,
 };
+use crate::domain::attachments::media::AttachmentBridge;
+use crate::domain::channels::{Channel, ChannelKind};
+use crate::domain::messages::{Message, MessageFile};
 
 /// How long signed download links handed to providers stay valid.
 pub const LINK_LIFETIME: Duration = Duration::from_secs(24 * 3600);
