@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{AppInner, AppState};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::attachments::media::MediaStore;
 use crate::domain::{auth::Throttle, passwords::Passwords, tokens, users};
 use crate::http;
 use crate::store::Store;
@@ -211,7 +212,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
 /// The outbound delivery worker and the inbound media fetcher, each with the slice of the
 /// application it uses.
 async fn start_workers(state: &AppState) {
-    let bridge = crate::domain::attachments::media::installed(
+    let media = MediaStore::new(
         &state.store,
         &state.public_url,
         &state.config,
@@ -221,20 +222,17 @@ async fn start_workers(state: &AppState) {
         state.store.clone(),
         state.clock.clone(),
         state.public_url.clone(),
-        bridge.clone(),
+        media.clone(),
         state.delivery.clone(),
         state.shutdown.clone(),
     )
     .await;
-    match bridge {
-        Some(b) => crate::domain::delivery::media_fetch::start(
-            state.store.clone(),
-            state.clock.clone(),
-            b,
-            state.shutdown.clone(),
-        ),
-        None => tracing::info!("no attachment store wired in: inbound media stays queued"),
-    }
+    crate::domain::delivery::media_fetch::start(
+        state.store.clone(),
+        state.clock.clone(),
+        media,
+        state.shutdown.clone(),
+    );
 }
 
 /// Histogram samples wait in the recorder until they are folded into its summaries, which

@@ -1,16 +1,7 @@
-//! The boundary between provider media and the attachment store.
-//!
-//! The attachment store (bytes in redb, signed public download links) lives in
-//! `domain::attachments`, built on another branch. Everything in the channel code that needs
-//! file bytes goes through [`AttachmentBridge`], and [`installed`] is the ONE place that decides
-//! which implementation the running server uses. Until the attachment store is wired in it
-//! returns `None`: inbound media then stays queued as `MessageFile { attachment_id: None,
-//! source: Some(..) }` (the fetch queue survives restarts and drains once a bridge exists), and
-//! outbound messages with files fail with a clear reason instead of being sent without them.
-
-use std::sync::Arc;
-
-use futures_util::future::BoxFuture;
+//! Provider media in the attachment store ([`MediaStore`]): inbound media the fetcher
+//! downloads (`delivery::media_fetch`) and outbound files the delivery worker sends
+//! (`delivery::plan`): a WhatsApp upload streams the bytes, Twilio and Messenger fetch a signed,
+//! expiring link.
 
 use crate::channels::{MediaDownload, MediaError};
 use crate::config::Config;
@@ -45,41 +36,11 @@ pub struct OutboundFile {
     pub body: reqwest::Body,
 }
 
-pub trait AttachmentBridge: Send + Sync + 'static {
-    /// Stream an inbound download into the attachment store. The download already enforces
-    /// the channel's size limit (it yields `MediaError::TooLarge` past it).
-    fn store_inbound(
-        &self,
-        file: InboundFile,
-        body: MediaDownload,
-    ) -> BoxFuture<'_, Result<StoredFile, MediaError>>;
-
-    /// Open a stored attachment for uploading to a provider (WhatsApp media upload).
-    fn open(&self, attachment_id: u64) -> BoxFuture<'_, Result<OutboundFile, Error>>;
-
-    /// A signed, expiring public download link under `public_url` (Twilio `MediaUrl`,
-    /// Messenger attachment URL).
-    fn signed_link(&self, attachment_id: u64, expires_at_ms: i64) -> Result<String, Error>;
-}
-
-/// THE integration point: the attachment store the server uses for provider media.
-pub fn installed(
-    store: &Store,
-    public_url: &str,
-    config: &Config,
-    media_secret: &[u8],
-) -> Option<Arc<dyn AttachmentBridge>> {
-    Some(Arc::new(StoreBridge {
-        store: store.clone(),
-        public_url: public_url.trim_end_matches('/').to_string(),
-        retention_ms: config.retention.attachments_hours as i64 * 3_600_000,
-        secret: media_secret.to_vec(),
-    }))
-}
-
-/// Provider media in `domain::attachments`: chunked bytes in redb, signed links for providers
-/// that fetch by URL, streamed reads for WhatsApp uploads.
-struct StoreBridge {
+/// Provider media in the attachment store: inbound downloads are streamed into chunked bytes
+/// in redb, WhatsApp uploads stream them back out, and providers that fetch by URL (Twilio,
+/// Messenger) get signed, expiring links under `public_url`.
+#[derive(Clone)]
+pub struct MediaStore {
     store: Store,
     public_url: String,
     retention_ms: i64,
@@ -102,77 +63,89 @@ fn to_media_error(e: Error) -> MediaError {
     }
 }
 
-impl AttachmentBridge for StoreBridge {
-    fn store_inbound(
+impl MediaStore {
+    /// Inbound files are kept for `[retention] attachments_hours`; `secret` is the install's
+    /// link key (`attachments::media_secret`).
+    pub fn new(store: &Store, public_url: &str, config: &Config, secret: &[u8]) -> Self {
+        MediaStore {
+            store: store.clone(),
+            public_url: public_url.trim_end_matches('/').to_string(),
+            retention_ms: config.retention.attachments_hours as i64 * 3_600_000,
+            secret: secret.to_vec(),
+        }
+    }
+
+    /// Stream an inbound download into the attachment store. The download already enforces
+    /// the channel's size limit (it yields `MediaError::TooLarge` past it).
+    pub async fn store_inbound(
         &self,
         file: InboundFile,
         body: MediaDownload,
-    ) -> BoxFuture<'_, Result<StoredFile, MediaError>> {
-        Box::pin(async move {
-            use futures_util::StreamExt;
-            // What a customer sent is kept whatever its type: the size cap was enforced by the
-            // download; the type allowlist is for what agents send.
-            let new = attachments::NewAttachment {
-                name: file.name.clone(),
-                scope: attachments::Scope::Channel {
-                    channel_id: file.channel_id,
-                },
-                owner: None,
-                policy: attachments::Policy {
-                    max_bytes: u64::MAX,
-                    allowed: vec!["*".into()],
-                    whatsapp_caps: false,
-                },
-                retention_ms: self.retention_ms,
-            };
-            let mut up = attachments::AttachmentUpload::begin(&self.store, new)
-                .await
-                .map_err(to_media_error)?;
-            let mut body = std::pin::pin!(body);
-            while let Some(item) = body.next().await {
-                match item {
-                    Ok(bytes) => {
-                        if let Err(e) = up.push(bytes).await {
-                            up.abort().await;
-                            return Err(to_media_error(e));
-                        }
-                    }
-                    Err(e) => {
+    ) -> Result<StoredFile, MediaError> {
+        use futures_util::StreamExt;
+        // What a customer sent is kept whatever its type: the size cap was enforced by the
+        // download; the type allowlist is for what agents send.
+        let new = attachments::NewAttachment {
+            name: file.name.clone(),
+            scope: attachments::Scope::Channel {
+                channel_id: file.channel_id,
+            },
+            owner: None,
+            policy: attachments::Policy {
+                max_bytes: u64::MAX,
+                allowed: vec!["*".into()],
+                whatsapp_caps: false,
+            },
+            retention_ms: self.retention_ms,
+        };
+        let mut up = attachments::AttachmentUpload::begin(&self.store, new)
+            .await
+            .map_err(to_media_error)?;
+        let mut body = std::pin::pin!(body);
+        while let Some(item) = body.next().await {
+            match item {
+                Ok(bytes) => {
+                    if let Err(e) = up.push(bytes).await {
                         up.abort().await;
-                        return Err(e);
+                        return Err(to_media_error(e));
                     }
                 }
+                Err(e) => {
+                    up.abort().await;
+                    return Err(e);
+                }
             }
-            let a = up.finish().await.map_err(to_media_error)?;
-            Ok(StoredFile {
-                attachment_id: a.id,
-                size: a.size,
-                mime: a.content_type,
-            })
+        }
+        let a = up.finish().await.map_err(to_media_error)?;
+        Ok(StoredFile {
+            attachment_id: a.id,
+            size: a.size,
+            mime: a.content_type,
         })
     }
 
-    fn open(&self, attachment_id: u64) -> BoxFuture<'_, Result<OutboundFile, Error>> {
-        Box::pin(async move {
-            let a = self
-                .store
-                .read(move |rtx| attachments::get(rtx, attachment_id))
-                .await?
-                .ok_or(Error::NotFound("attachment"))?;
-            if a.state != attachments::State::Ready {
-                return Err(Error::Gone("the file has expired".into()));
-            }
-            let stream = attachments::read::stream(self.store.clone(), &a, 0..a.size);
-            Ok(OutboundFile {
-                name: a.name.clone(),
-                mime: a.content_type.clone(),
-                size: a.size,
-                body: reqwest::Body::wrap_stream(stream),
-            })
+    /// Open a stored attachment for uploading to a provider (WhatsApp media upload).
+    pub async fn open(&self, attachment_id: u64) -> Result<OutboundFile, Error> {
+        let a = self
+            .store
+            .read(move |rtx| attachments::get(rtx, attachment_id))
+            .await?
+            .ok_or(Error::NotFound("attachment"))?;
+        if a.state != attachments::State::Ready {
+            return Err(Error::Gone("the file has expired".into()));
+        }
+        let stream = attachments::read::stream(self.store.clone(), &a, 0..a.size);
+        Ok(OutboundFile {
+            name: a.name.clone(),
+            mime: a.content_type.clone(),
+            size: a.size,
+            body: reqwest::Body::wrap_stream(stream),
         })
     }
 
-    fn signed_link(&self, attachment_id: u64, expires_at_ms: i64) -> Result<String, Error> {
+    /// A signed, expiring public download link under `public_url` (Twilio `MediaUrl`,
+    /// Messenger attachment URL).
+    pub fn signed_link(&self, attachment_id: u64, expires_at_ms: i64) -> Result<String, Error> {
         Ok(attachments::signed_url(
             &self.public_url,
             &self.secret,

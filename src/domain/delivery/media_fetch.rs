@@ -1,6 +1,6 @@
 //! Inbound media: after the intake commit, files are downloaded from the provider (WhatsApp
 //! media id → URL → bytes; Twilio MediaUrl with Basic auth; Messenger payload URL) with the
-//! channel's size limit, stored through the [`AttachmentBridge`], and the message's file entry
+//! channel's size limit, stored through the [`MediaStore`], and the message's file entry
 //! gets its attachment id (or a readable error). The queue is a table written in the same
 //! transaction as the message, so pending downloads survive restarts; transient failures are
 //! retried with backoff.
@@ -15,7 +15,7 @@ use crate::channels::{
     MediaDownload, MediaError, MediaRef, MediaSource, messenger, twilio, whatsapp,
 };
 use crate::clock::Clock;
-use crate::domain::attachments::media::{AttachmentBridge, InboundFile, StoredFile};
+use crate::domain::attachments::media::{InboundFile, MediaStore, StoredFile};
 use crate::domain::channels::{self, Channel, ChannelKind};
 use crate::domain::delivery::plan;
 use crate::domain::messages::{self, MessageFile};
@@ -147,7 +147,7 @@ async fn download(
 
 async fn fetch_file(
     client: &reqwest::Client,
-    bridge: &dyn AttachmentBridge,
+    media: &MediaStore,
     ch: &Channel,
     message_id: u64,
     f: &MessageFile,
@@ -175,7 +175,7 @@ async fn fetch_file(
         name: f.name.clone(),
         mime: dl.mime.clone().unwrap_or_else(|| f.mime.clone()),
     };
-    match bridge.store_inbound(meta, dl).await {
+    match media.store_inbound(meta, dl).await {
         Ok(s) => FileResult::Stored(s),
         Err(e) => classify(e),
     }
@@ -185,7 +185,7 @@ async fn fetch_file(
 async fn fetch_job(
     store: &Store,
     client: &reqwest::Client,
-    bridge: &dyn AttachmentBridge,
+    media: &MediaStore,
     job: MediaJob,
 ) -> Result<usize> {
     let id = job.message_id;
@@ -209,7 +209,7 @@ async fn fetch_job(
     let mut results = Vec::new();
     for (i, f) in m.files.iter().enumerate() {
         if f.attachment_id.is_none() && f.error.is_none() && f.source.is_some() {
-            let r = fetch_file(client, bridge, &ch, id, f).await;
+            let r = fetch_file(client, media, &ch, id, f).await;
             results.push((i, f.source.clone(), r));
         }
     }
@@ -285,7 +285,7 @@ pub async fn run_due(
     store: &Store,
     clock: &dyn Clock,
     client: &reqwest::Client,
-    bridge: &dyn AttachmentBridge,
+    media: &MediaStore,
 ) -> Result<usize> {
     let now = clock.now_ms();
     let due: Vec<MediaJob> = store
@@ -299,7 +299,7 @@ pub async fn run_due(
         .await?;
     let mut stored = 0;
     for job in due {
-        match fetch_job(store, client, bridge, job).await {
+        match fetch_job(store, client, media, job).await {
             Ok(n) => stored += n,
             Err(e) => tracing::warn!(error = %e, "media fetch failed"),
         }
@@ -312,7 +312,7 @@ pub async fn run_due(
 pub fn start(
     store: Store,
     clock: Arc<dyn Clock>,
-    bridge: Arc<dyn AttachmentBridge>,
+    media: MediaStore,
     shutdown: tokio_util::sync::CancellationToken,
 ) {
     let client = match crate::channels::http_client(Duration::from_secs(300)) {
@@ -324,7 +324,7 @@ pub fn start(
     };
     tokio::spawn(async move {
         loop {
-            if let Err(e) = run_due(&store, clock.as_ref(), &client, bridge.as_ref()).await {
+            if let Err(e) = run_due(&store, clock.as_ref(), &client, &media).await {
                 tracing::warn!(error = %e, "media fetch pass failed");
             }
             tokio::select! {

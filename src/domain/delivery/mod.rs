@@ -29,7 +29,7 @@ pub mod plan;
 
 pub use kick::Kick;
 
-use super::attachments::media::AttachmentBridge;
+use super::attachments::media::MediaStore;
 use super::channels::health;
 use super::channels::{self, Channel};
 use super::messages::{self, Message, OutboxItem, Status};
@@ -86,7 +86,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     client: reqwest::Client,
     public_url: String,
-    bridge: Option<Arc<dyn AttachmentBridge>>,
+    media: MediaStore,
     shutdown: CancellationToken,
     wake: Option<Kick>,
     permits: Mutex<HashMap<u64, Arc<Semaphore>>>,
@@ -106,7 +106,7 @@ impl Deliverer {
         store: Store,
         clock: Arc<dyn Clock>,
         public_url: String,
-        bridge: Option<Arc<dyn AttachmentBridge>>,
+        media: MediaStore,
         shutdown: CancellationToken,
         wake: Option<Kick>,
     ) -> Result<Self> {
@@ -116,7 +116,7 @@ impl Deliverer {
             clock,
             client,
             public_url,
-            bridge,
+            media,
             shutdown,
             wake,
             permits: Mutex::new(HashMap::new()),
@@ -198,7 +198,7 @@ impl Deliverer {
             let cx = SendCtx {
                 client: &self.0.client,
                 public_url: &self.0.public_url,
-                bridge: self.0.bridge.as_deref(),
+                media: &self.0.media,
                 now_ms: self.0.clock.now_ms(),
             };
             let send = plan::send_part(&cx, &job.channel, &job.to, &job.message, part);
@@ -450,7 +450,7 @@ pub async fn start(
     store: Store,
     clock: Arc<dyn Clock>,
     public_url: String,
-    bridge: Option<Arc<dyn AttachmentBridge>>,
+    media: MediaStore,
     kick: Kick,
     shutdown: CancellationToken,
 ) {
@@ -466,7 +466,7 @@ pub async fn start(
         store,
         clock.clone(),
         public_url,
-        bridge,
+        media,
         shutdown.clone(),
         Some(kick.clone()),
     ) {
