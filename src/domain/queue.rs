@@ -1,5 +1,5 @@
 //! Queues: who owns a session. Manual pick-up (unassigned until a member picks it up),
-//! auto-on-reply (the first member who replies owns it, in `messages::enqueue_in`) and
+//! auto-on-reply (the first member who replies owns it, in `messages::outbox::enqueue_in`) and
 //! assign-on-arrival (round-robin among online members under their concurrency cap), plus
 //! pick-up and transfer. Every change goes through the single writer, so two agents racing
 //! for one session are serialized: exactly one wins.

@@ -53,7 +53,7 @@ fn delete_batch_in(w: &mut WriteCtx<'_>, cutoff: i64) -> Result<usize> {
                 .open_table(PROVIDER_IDS)?
                 .remove(kcat(&k1(m.channel_id), pid.as_bytes()).as_slice())?;
         }
-        messages::unschedule_in(w, m.id)?;
+        messages::outbox::unschedule_in(w, m.id)?;
         crate::search::remove_message(
             w.txn,
             crate::search::Scope::Channel(m.channel_id),

@@ -56,7 +56,7 @@ pub async fn set_status(t: &TestServer, mid: u64, status: Status, error: Option<
         .store
         .write(move |ctx| {
             let mut m = messages::get_in(ctx, mid)?;
-            messages::set_status_in(ctx, &mut m, status, error.clone())
+            messages::receipts::set_status_in(ctx, &mut m, status, error.clone())
         })
         .await
         .unwrap();

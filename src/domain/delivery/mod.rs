@@ -140,7 +140,7 @@ impl Deliverer {
             .0
             .store
             .read(move |rtx| {
-                let items = messages::due(rtx, now, BATCH)?;
+                let items = messages::outbox::due(rtx, now, BATCH)?;
                 let mut with_channel = Vec::with_capacity(items.len());
                 for it in items {
                     let ch = messages::get(rtx, it.message_id)?.map(|m| m.channel_id);
@@ -278,7 +278,7 @@ fn claim_in(ctx: &mut WriteCtx<'_>, ids: &[u64]) -> Result<Vec<Job>> {
         let mut m = match messages::get_in(ctx, id) {
             Ok(m) => m,
             Err(Error::NotFound(_)) => {
-                messages::unschedule_in(ctx, id)?;
+                messages::outbox::unschedule_in(ctx, id)?;
                 continue;
             }
             Err(e) => return Err(e),
@@ -286,8 +286,8 @@ fn claim_in(ctx: &mut WriteCtx<'_>, ids: &[u64]) -> Result<Vec<Job>> {
         let channel = match channels::get_in(ctx, m.channel_id) {
             Ok(c) => c,
             Err(Error::NotFound(_)) => {
-                messages::unschedule_in(ctx, id)?;
-                messages::set_status_in(
+                messages::outbox::unschedule_in(ctx, id)?;
+                messages::receipts::set_status_in(
                     ctx,
                     &mut m,
                     Status::Failed,
@@ -344,7 +344,7 @@ fn part_sent_in(
         drop(ob);
         return messages::put_in(ctx, &m, false);
     }
-    messages::unschedule_in(ctx, id)?;
+    messages::outbox::unschedule_in(ctx, id)?;
     if m.status == Status::Queued {
         m.status = Status::Sent;
     }
@@ -379,19 +379,19 @@ fn failure_in(
             Ok(Outcome::Retrying)
         }
         SendError::Transient { reason, .. } => {
-            messages::unschedule_in(ctx, id)?;
+            messages::outbox::unschedule_in(ctx, id)?;
             let why = format!("gave up after {attempts} attempts: {reason}");
-            messages::set_status_in(ctx, &mut m, Status::Failed, Some(why))?;
+            messages::receipts::set_status_in(ctx, &mut m, Status::Failed, Some(why))?;
             Ok(Outcome::Failed)
         }
         SendError::Permanent { code, message } => {
-            messages::unschedule_in(ctx, id)?;
+            messages::outbox::unschedule_in(ctx, id)?;
             let why = format!("{message} (provider code {code})");
-            messages::set_status_in(ctx, &mut m, Status::Failed, Some(why))?;
+            messages::receipts::set_status_in(ctx, &mut m, Status::Failed, Some(why))?;
             Ok(Outcome::Failed)
         }
         SendError::Ambiguous { reason } => {
-            messages::unschedule_in(ctx, id)?;
+            messages::outbox::unschedule_in(ctx, id)?;
             mark_unknown_in(
                 ctx,
                 &mut m,
@@ -429,7 +429,7 @@ pub async fn recover_in_flight(store: &Store) -> Result<usize> {
                 v
             };
             for id in &stuck {
-                messages::unschedule_in(ctx, *id)?;
+                messages::outbox::unschedule_in(ctx, *id)?;
                 if let Ok(mut m) = messages::get_in(ctx, *id) {
                     mark_unknown_in(
                         ctx,

@@ -91,7 +91,7 @@ pub async fn detail(
                 let s = sessions::get_visible(rtx, &user, id)?;
                 let ch = channels::get(rtx, s.channel_id)?;
                 let kind = s.channel_kind;
-                let window = messages::reply_window(kind, &s, now);
+                let window = messages::window::reply_window(kind, &s, now);
                 let contact = contacts::get(rtx, s.contact_id)?;
                 // The person's history, across contacts merged into one.
                 let person = contacts::root_id(rtx, s.contact_id)?;
@@ -102,7 +102,7 @@ pub async fn detail(
                 Ok(SessionDetail {
                     timeline: sessions::timeline(rtx, id)?,
                     window,
-                    window_message: messages::window_message(window, kind).to_string(),
+                    window_message: messages::window::window_message(window, kind).to_string(),
                     channel: ch.map(|c| ChannelSummary {
                         id: c.id,
                         kind: c.kind,
@@ -174,7 +174,8 @@ pub async fn reply(
     JsonBody(out): JsonBody<NewOutbound>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let (_, ch) = check_visible(&state, &who, id).await?;
-    let text = messages::check_text(ch.kind, &out.text, state.config.limits.max_message_chars)?;
+    let text =
+        messages::outbox::check_text(ch.kind, &out.text, state.config.limits.max_message_chars)?;
     let files = crate::domain::attachments::link::resolve(
         &state.store,
         &who.user,
@@ -186,7 +187,7 @@ pub async fn reply(
     let m = state
         .store
         .write(move |ctx| {
-            messages::enqueue_in(ctx, &ch, id, &author, &out, files.clone(), text.clone())
+            messages::outbox::enqueue_in(ctx, &ch, id, &author, &out, files.clone(), text.clone())
         })
         .await?;
     state.delivery.kick();
@@ -229,7 +230,7 @@ pub async fn start(
             }
         })
         .await?;
-    let text = messages::check_text(
+    let text = messages::outbox::check_text(
         ch.kind,
         &req.message.text,
         state.config.limits.max_message_chars,
@@ -245,7 +246,7 @@ pub async fn start(
     let m = state
         .store
         .write(move |ctx| {
-            messages::start_in(
+            messages::outbox::start_in(
                 ctx,
                 &ch,
                 &req.to,
@@ -463,7 +464,7 @@ pub async fn retry(
             m.status = messages::Status::Queued;
             m.error = None;
             messages::put_in(ctx, &m, false)?;
-            messages::schedule_in(ctx, id, ctx.now, 0)?;
+            messages::outbox::schedule_in(ctx, id, ctx.now, 0)?;
             Ok(m)
         })
         .await?;

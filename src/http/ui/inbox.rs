@@ -282,7 +282,7 @@ async fn page(
                     let ch = channels::get(rtx, s.channel_id)?;
                     let contact = contacts::get(rtx, s.contact_id)?;
                     let msgs = messages::page(rtx, id, None, 50)?;
-                    let window = messages::reply_window(s.channel_kind, &s, now);
+                    let window = messages::window::reply_window(s.channel_kind, &s, now);
                     Some((s, ch, contact, msgs, window))
                 }
                 None => None,
@@ -331,7 +331,7 @@ async fn page(
                 .unwrap_or_else(|| t.s("inbox.nobody").to_string()),
             closed: s.status == SessionStatus::Closed,
             window: window_str(window),
-            window_message: messages::window_message(window, s.channel_kind).to_string(),
+            window_message: messages::window::window_message(window, s.channel_kind).to_string(),
         }
     });
     let title = match &pane {

@@ -292,7 +292,7 @@ pub fn mark_read_in(ctx: &mut WriteCtx<'_>, v: &Visitor, up_to: u64) -> Result<u
     };
     let mut n = 0;
     for mut m in pending {
-        if messages::set_status_in(ctx, &mut m, Status::Read, None)? {
+        if messages::receipts::set_status_in(ctx, &mut m, Status::Read, None)? {
             n += 1;
         }
     }
