@@ -1,9 +1,10 @@
 //! Switchboard: customer-messaging inbox in one binary.
 //!
-//! Module map: `config` → `server` (lifecycle) → `http` (router, pages, API, SSE) → `domain`
-//! (rules and state changes) → `store` (redb, group-commit writer). `channels` speaks the
-//! providers' wire formats; `jobs` run on cron schedules; `control` lets the CLI reach a running
-//! server. See docs/architecture.md.
+//! Layers, top first (each uses only its own layer and the ones below; `tests/layers.rs`
+//! checks it): `server` (lifecycle) → `http` (router, pages, API, SSE) and `control` (CLI
+//! socket) → `app` (the shared application state) → `jobs` (cron) → `domain` (rules and state
+//! changes) → `store` (redb, group-commit writer), `search`, `channels` (provider wire
+//! formats), `pbx`, `config`, `schedule`, `tls` → `clock`, `error`. See docs/architecture.md.
 
 pub mod app;
 pub mod channels;

@@ -598,3 +598,199 @@ fn the_checker_sees_every_kind_of_path() {
     let tops: BTreeSet<String> = ["a", "b", "c", "d"].into_iter().map(String::from).collect();
     assert_eq!(cycles(&cyc, &tops), vec![vec!["a", "b", "c"]]);
 }
+
+/// Which module owns each redb table: only the owner opens it; everyone else calls the owner.
+/// `store/` itself (the table list, migrations, backup and check) may name any table.
+/// docs/architecture.md carries the same map ("Table owners"); the test below keeps it true.
+const OWNERS: &[(&str, &[&str])] = &[
+    ("src/store/", &["META", "COUNTERS", "EVENTS"]),
+    ("src/search/", &["POSTINGS", "EPOCHS"]),
+    ("src/domain/users.rs", &["USERS", "USERS_BY_NAME"]),
+    (
+        "src/domain/auth/",
+        &["LOGIN_SESSIONS", "LOGIN_SESSIONS_BY_USER", "API_TOKENS"],
+    ),
+    ("src/domain/audit.rs", &["AUDIT"]),
+    (
+        "src/domain/channels/mod.rs",
+        &["CHANNELS", "CHANNEL_MEMBERS", "MEMBER_CHANNELS"],
+    ),
+    ("src/domain/channels/health.rs", &["CHANNEL_HEALTH"]),
+    ("src/domain/contacts.rs", &["CONTACTS", "CONTACTS_BY_ADDR"]),
+    ("src/domain/directory.rs", &["CONTACT_ALIASES"]),
+    ("src/domain/blocks.rs", &["BLOCKED_CONTACTS"]),
+    (
+        "src/domain/sessions/",
+        &[
+            "SESSIONS",
+            "SESSIONS_BY_ACTIVITY",
+            "OPEN_SESSIONS_BY_ACTIVITY",
+            "SESSIONS_BY_CONTACT",
+            "OPEN_SESSIONS",
+            "OPEN_ASSIGNED",
+            "SESSION_READS",
+            "TIMELINE",
+        ],
+    ),
+    (
+        "src/domain/messages/",
+        &[
+            "MESSAGES",
+            "MESSAGE_SESSION",
+            "PROVIDER_IDS",
+            "OUTBOX",
+            "OUTBOX_DUE",
+        ],
+    ),
+    ("src/domain/delivery/media_fetch.rs", &["MEDIA_QUEUE"]),
+    (
+        "src/domain/attachments/",
+        &[
+            "ATTACHMENTS",
+            "ATTACHMENT_CHUNKS",
+            "ATTACHMENTS_BY_CREATED",
+            "ATTACHMENT_UPLOADS",
+            "ATTACHMENT_THUMBS",
+        ],
+    ),
+    ("src/domain/livechat/", &["LIVECHAT_VISITORS"]),
+    ("src/domain/queue.rs", &["QUEUE_CURSOR"]),
+    ("src/domain/templates/", &["TEMPLATES", "CANNED"]),
+    ("src/domain/settings.rs", &["WORKFLOW_SETTINGS"]),
+    (
+        "src/domain/chats/",
+        &[
+            "CHATS",
+            "CHAT_MEMBERS",
+            "CHAT_DIRECT",
+            "CHAT_MESSAGES",
+            "CHAT_MESSAGES_BY_TIME",
+        ],
+    ),
+];
+
+/// The table constants of `store/tables.rs` and `search/mod.rs`.
+fn table_names() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for file in ["store/tables.rs", "search/mod.rs"] {
+        let text = std::fs::read_to_string(src_dir().join(file)).unwrap();
+        let ast = syn::parse_file(&text).unwrap();
+        for item in ast.items {
+            if let syn::Item::Const(c) = item {
+                let ty = quote_type(&c.ty);
+                if ty == "Def" || ty.starts_with("TableDefinition") {
+                    out.insert(c.ident.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn quote_type(ty: &syn::Type) -> String {
+    use quote::ToTokens;
+    ty.to_token_stream().to_string()
+}
+
+#[test]
+fn every_table_is_opened_by_its_owner_only() {
+    let tables = table_names();
+    let owned: BTreeMap<&str, &str> = OWNERS
+        .iter()
+        .flat_map(|(owner, ts)| ts.iter().map(move |t| (*t, *owner)))
+        .collect();
+    let mut broken = Vec::new();
+    for t in &tables {
+        if !owned.contains_key(t.as_str()) {
+            broken.push(format!(
+                "{t} has no owner: add it to OWNERS in tests/layers.rs"
+            ));
+        }
+    }
+    let src = src_dir();
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for path in files {
+        let rel = format!("src/{}", path.strip_prefix(&src).unwrap().display());
+        if rel.starts_with("src/store/") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let tokens: TokenStream = text.parse().unwrap();
+        let used: BTreeSet<String> = flatten(tokens)
+            .iter()
+            .filter_map(ident)
+            .filter(|i| tables.contains(i))
+            .collect();
+        for t in used {
+            match owned.get(t.as_str()) {
+                Some(owner) if rel.starts_with(owner) => {}
+                Some(owner) => broken.push(format!("{rel} opens {t}, which {owner} owns")),
+                None => {}
+            }
+        }
+    }
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md"))
+            .unwrap();
+    for (owner, ts) in OWNERS {
+        let row = format!(
+            "| `{owner}` | {} |",
+            ts.iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if !docs.contains(&row) {
+            broken.push(format!("docs/architecture.md lacks the row {row}"));
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "table ownership:\n  {}",
+        broken.join("\n  ")
+    );
+}
+
+/// Handlers are thin: a state change is one call of a domain entry point, so nothing under
+/// `src/http` opens a write transaction (`store.write`) or touches a `WriteCtx`.
+#[test]
+fn http_handlers_leave_writes_to_the_domain() {
+    struct Writes<'a> {
+        file: &'a str,
+        found: Vec<String>,
+    }
+    impl<'ast> Visit<'ast> for Writes<'_> {
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            if m.method == "write" || m.method == "write_blocking" {
+                self.found.push(format!("{}: .{}(…)", self.file, m.method));
+            }
+            visit::visit_expr_method_call(self, m);
+        }
+        fn visit_path_segment(&mut self, seg: &'ast syn::PathSegment) {
+            if seg.ident == "WriteCtx" {
+                self.found.push(format!("{}: WriteCtx", self.file));
+            }
+            visit::visit_path_segment(self, seg);
+        }
+    }
+    let src = src_dir();
+    let mut files = Vec::new();
+    rust_files(&src.join("http"), &mut files);
+    let mut found = Vec::new();
+    for path in files {
+        let rel = path.strip_prefix(&src).unwrap().display().to_string();
+        let ast = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut w = Writes {
+            file: &rel,
+            found: Vec::new(),
+        };
+        w.visit_file(&ast);
+        found.extend(w.found);
+    }
+    assert!(
+        found.is_empty(),
+        "writes belong in a domain entry point:\n  {}",
+        found.join("\n  ")
+    );
+}

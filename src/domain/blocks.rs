@@ -13,24 +13,13 @@ use super::sessions;
 use super::users::User;
 use crate::error::{Error, Result};
 use crate::store::codec::{self, k1};
-use crate::store::tables::{BLOCKED_CONTACTS, SESSIONS_BY_CONTACT};
+use crate::store::tables::BLOCKED_CONTACTS;
 use crate::store::{Store, WriteCtx};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BlockedContact {
     pub contact: Contact,
     pub block: Block,
-}
-
-/// The newest session in the contact's history (for the timeline entry).
-fn latest_session_in(ctx: &WriteCtx<'_>, contact_id: u64) -> Result<Option<u64>> {
-    let t = ctx.txn.open_table(SESSIONS_BY_CONTACT)?;
-    let (start, end) = (k1(contact_id), k1(contact_id.saturating_add(1)));
-    let last = t
-        .range::<&[u8]>(start.as_slice()..end.as_slice())?
-        .next_back()
-        .transpose()?;
-    last.map(|(k, _)| codec::u64_at(k.value(), 8)).transpose()
 }
 
 fn history_owner(c: &Contact) -> u64 {
@@ -86,7 +75,7 @@ pub fn block_in(
         format!("contact:{}", c.id),
         format!("{}: {reason}", c.address),
     )?;
-    if let Some(sid) = latest_session_in(ctx, history_owner(&c))? {
+    if let Some(sid) = sessions::latest_of_contact_in(ctx, history_owner(&c))? {
         sessions::timeline_in(ctx, sid, Some(actor), "blocked", reason)?;
     }
     contacts::announce_in(ctx, &c)?;
@@ -109,7 +98,7 @@ pub fn unblock_in(ctx: &mut WriteCtx<'_>, actor: u64, contact_id: u64) -> Result
         format!("contact:{}", c.id),
         format!("{} (blocked for: {})", c.address, old.reason),
     )?;
-    if let Some(sid) = latest_session_in(ctx, history_owner(&c))? {
+    if let Some(sid) = sessions::latest_of_contact_in(ctx, history_owner(&c))? {
         sessions::timeline_in(ctx, sid, Some(actor), "unblocked", "")?;
     }
     contacts::announce_in(ctx, &c)?;

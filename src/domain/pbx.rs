@@ -4,13 +4,11 @@
 
 use redb::ReadTransaction;
 
-use super::audit;
 use super::channels::mask;
+use super::{audit, settings};
 use crate::error::{Error, Result};
 use crate::pbx::PbxConfig;
-use crate::store::WriteCtx;
-use crate::store::codec;
-use crate::store::tables::WORKFLOW_SETTINGS;
+use crate::store::{Store, WriteCtx};
 
 const KEY: &[u8] = b"pbx";
 
@@ -84,12 +82,17 @@ fn validate(c: &PbxConfig) -> Result<()> {
 }
 
 pub fn get(rtx: &ReadTransaction) -> Result<PbxConfig> {
-    Ok(codec::get(&rtx.open_table(WORKFLOW_SETTINGS)?, KEY)?.unwrap_or_default())
+    Ok(settings::get(rtx, KEY)?.unwrap_or_default())
+}
+
+/// An administrator sets the PBX link (callers check the role); a masked secret sent back
+/// keeps the stored one.
+pub async fn set(store: &Store, actor: u64, input: PbxConfig) -> Result<PbxConfig> {
+    store.write(move |ctx| set_in(ctx, actor, &input)).await
 }
 
 pub fn set_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &PbxConfig) -> Result<PbxConfig> {
-    let old: PbxConfig =
-        codec::get(&ctx.txn.open_table(WORKFLOW_SETTINGS)?, KEY)?.unwrap_or_default();
+    let old: PbxConfig = settings::get_in(ctx, KEY)?.unwrap_or_default();
     let mut new = input.clone();
     match (&mut new, &old) {
         (PbxConfig::Ami(n), PbxConfig::Ami(o)) => n.secret = keep_secret(&n.secret, &o.secret),
@@ -112,7 +115,7 @@ pub fn set_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &PbxConfig) -> Result<P
         PbxConfig::None => {}
     }
     validate(&new)?;
-    codec::put(&mut ctx.txn.open_table(WORKFLOW_SETTINGS)?, KEY, &new)?;
+    settings::put_in(ctx, KEY, &new)?;
     let detail = match &new {
         PbxConfig::None => "removed".to_string(),
         PbxConfig::Ami(a) => format!("AMI {}:{} as {}", a.host, a.port, a.username),

@@ -215,6 +215,15 @@ pub fn count(rtx: &ReadTransaction) -> Result<u64> {
     Ok(rtx.open_table(USERS)?.len()?)
 }
 
+/// The id of the user named `username`, exactly as the name index keys it (lowercase).
+pub fn id_by_name_in(ctx: &WriteCtx<'_>, username: &str) -> Result<Option<u64>> {
+    ctx.txn
+        .open_table(USERS_BY_NAME)?
+        .get(username.as_bytes())?
+        .map(|v| codec::u64_at(v.value(), 0))
+        .transpose()
+}
+
 pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<User> {
     codec::get(&ctx.txn.open_table(USERS)?, &k1(id))?.ok_or(Error::NotFound("user"))
 }

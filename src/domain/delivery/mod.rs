@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use redb::ReadableTable;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -32,13 +31,11 @@ pub use kick::Kick;
 use super::attachments::media::MediaStore;
 use super::channels::health;
 use super::channels::{self, Channel};
-use super::messages::{self, Message, OutboxItem, Status};
+use super::messages::{self, Message, OutboxItem, Status, outbox, receipts};
 use super::{contacts, sessions};
 use crate::channels::SendError;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::store::codec::{self, k1, k2, kcat};
-use crate::store::tables::{OUTBOX, OUTBOX_DUE, PROVIDER_IDS};
 use crate::store::{Store, WriteCtx};
 use plan::SendCtx;
 
@@ -146,12 +143,7 @@ impl Deliverer {
                     let ch = messages::get(rtx, it.message_id)?.map(|m| m.channel_id);
                     with_channel.push((it.message_id, ch.unwrap_or(0)));
                 }
-                let next = rtx
-                    .open_table(OUTBOX_DUE)?
-                    .first()?
-                    .map(|(k, _)| codec::u64_at(k.value(), 0))
-                    .transpose()?;
-                Ok((with_channel, next.map(|n| n as i64)))
+                Ok((with_channel, outbox::next_due(rtx)?))
             })
             .await?;
         let mut wanted = Vec::new();
@@ -270,8 +262,9 @@ impl Deliverer {
 fn claim_in(ctx: &mut WriteCtx<'_>, ids: &[u64]) -> Result<Vec<Job>> {
     let mut jobs = Vec::new();
     for &id in ids {
-        let item: Option<OutboxItem> = codec::get(&ctx.txn.open_table(OUTBOX)?, &k1(id))?;
-        let Some(mut item) = item else { continue };
+        let Some(item) = outbox::item_in(ctx, id)? else {
+            continue;
+        };
         if item.in_flight_since.is_some() || item.next_at > ctx.now {
             continue;
         }
@@ -299,12 +292,7 @@ fn claim_in(ctx: &mut WriteCtx<'_>, ids: &[u64]) -> Result<Vec<Job>> {
         };
         let session = sessions::get_in(ctx, m.session_id)?;
         let to = contacts::get_in(ctx, session.contact_id)?.address;
-        ctx.txn
-            .open_table(OUTBOX_DUE)?
-            .remove(k2(item.next_at as u64, id).as_slice())?;
-        item.in_flight_since = Some(ctx.now);
-        item.attempts = item.attempts.saturating_add(1);
-        codec::put(&mut ctx.txn.open_table(OUTBOX)?, &k1(id), &item)?;
+        let item = outbox::claim_in(ctx, item)?;
         jobs.push(Job {
             item,
             message: m,
@@ -325,10 +313,7 @@ fn part_sent_in(
 ) -> Result<()> {
     let mut m = messages::get_in(ctx, id)?;
     if !provider_id.is_empty() {
-        ctx.txn.open_table(PROVIDER_IDS)?.insert(
-            kcat(&k1(channel_id), provider_id.as_bytes()).as_slice(),
-            k1(id).as_slice(),
-        )?;
+        receipts::record_provider_id_in(ctx, channel_id, provider_id, id)?;
         if m.provider_id.is_none() {
             m.provider_id = Some(provider_id.to_string());
         }
@@ -336,12 +321,7 @@ fn part_sent_in(
     m.provider_at = Some(ctx.now);
     health::send_ok_in(ctx, channel_id)?;
     if !last {
-        let mut ob = ctx.txn.open_table(OUTBOX)?;
-        if let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(id))? {
-            item.parts_done = parts_done;
-            codec::put(&mut ob, &k1(id), &item)?;
-        }
-        drop(ob);
+        outbox::set_parts_done_in(ctx, id, parts_done)?;
         return messages::put_in(ctx, &m, false);
     }
     messages::outbox::unschedule_in(ctx, id)?;
@@ -365,17 +345,8 @@ fn failure_in(
             reason,
             retry_after,
         } if attempts < MAX_ATTEMPTS => {
-            let mut ob = ctx.txn.open_table(OUTBOX)?;
-            let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(id))? else {
-                return Ok(Outcome::Retrying);
-            };
-            item.in_flight_since = None;
-            item.next_at = ctx.now + backoff_ms(attempts, *retry_after);
-            item.last_error = Some(reason.clone());
-            codec::put(&mut ob, &k1(id), &item)?;
-            ctx.txn
-                .open_table(OUTBOX_DUE)?
-                .insert(k2(item.next_at as u64, id).as_slice(), [].as_slice())?;
+            let next_at = ctx.now + backoff_ms(attempts, *retry_after);
+            outbox::retry_at_in(ctx, id, next_at, reason)?;
             Ok(Outcome::Retrying)
         }
         SendError::Transient { reason, .. } => {
@@ -417,17 +388,7 @@ fn mark_unknown_in(ctx: &mut WriteCtx<'_>, m: &mut Message, why: &str) -> Result
 pub async fn recover_in_flight(store: &Store) -> Result<usize> {
     store
         .write(|ctx| {
-            let stuck: Vec<u64> = {
-                let ob = ctx.txn.open_table(OUTBOX)?;
-                let mut v = Vec::new();
-                for item in ob.iter()? {
-                    let it: OutboxItem = codec::decode(item?.1.value())?;
-                    if it.in_flight_since.is_some() {
-                        v.push(it.message_id);
-                    }
-                }
-                v
-            };
+            let stuck = outbox::in_flight_in(ctx)?;
             for id in &stuck {
                 messages::outbox::unschedule_in(ctx, *id)?;
                 if let Ok(mut m) = messages::get_in(ctx, *id) {

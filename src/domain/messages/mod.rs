@@ -6,10 +6,11 @@
 pub mod intake;
 pub mod outbox;
 pub mod receipts;
+pub mod retention;
 pub mod window;
 
 pub use intake::{Ingested, NewInbound, ingest_in, ingest_with_in};
-pub use outbox::{NewOutbound, OutboxItem};
+pub use outbox::{NewOutbound, OutboxItem, StartSession};
 pub use window::Window;
 
 use redb::{ReadTransaction, ReadableTable};
@@ -20,7 +21,7 @@ use super::users::User;
 use crate::error::{Error, Result};
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{MESSAGE_SESSION, MESSAGES};
-use crate::store::{Audience, WriteCtx};
+use crate::store::{Audience, Store, WriteCtx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -175,6 +176,36 @@ pub fn page(
     Ok(out)
 }
 
+/// The first message of a session (who opened it).
+pub fn first(rtx: &ReadTransaction, session_id: u64) -> Result<Option<Message>> {
+    let t = rtx.open_table(MESSAGES)?;
+    let first = t
+        .range::<&[u8]>(k2(session_id, 0).as_slice()..k2(session_id, u64::MAX).as_slice())?
+        .next()
+        .transpose()?;
+    first.map(|(_, v)| codec::decode(v.value())).transpose()
+}
+
+/// The newest `limit` messages of a session with ids up to `up_to` (inclusive), newest first.
+pub fn newest_in(
+    ctx: &WriteCtx<'_>,
+    session_id: u64,
+    up_to: u64,
+    limit: usize,
+) -> Result<Vec<Message>> {
+    let t = ctx.txn.open_table(MESSAGES)?;
+    let end = k2(session_id, up_to.saturating_add(1));
+    let mut out = Vec::new();
+    for item in t
+        .range::<&[u8]>(k2(session_id, 0).as_slice()..end.as_slice())?
+        .rev()
+        .take(limit)
+    {
+        out.push(codec::decode(item?.1.value())?);
+    }
+    Ok(out)
+}
+
 /// How many inbound messages after `after` (stops counting at `cap`).
 pub fn count_inbound_after(
     rtx: &ReadTransaction,
@@ -209,6 +240,33 @@ pub(super) fn preview(text: &str, files: &[MessageFile]) -> String {
     };
     let one_line: String = base.split_whitespace().collect::<Vec<_>>().join(" ");
     one_line.chars().take(120).collect()
+}
+
+/// `author` writes an internal note on a session they see.
+pub async fn add_note(
+    store: &Store,
+    author: &User,
+    session_id: u64,
+    text: String,
+    max_chars: usize,
+) -> Result<Message> {
+    sessions::actions::workable(store, author, session_id).await?;
+    if text.chars().count() > max_chars {
+        return Err(Error::invalid("text", "is too long"));
+    }
+    let author = author.clone();
+    store
+        .write(move |ctx| add_note_in(ctx, session_id, &author, &text))
+        .await
+}
+
+/// `user` has read a session they see, up to its newest message (all their browsers follow).
+pub async fn mark_read(store: &Store, user: &User, session_id: u64) -> Result<()> {
+    sessions::actions::workable(store, user, session_id).await?;
+    let uid = user.id;
+    store
+        .write(move |ctx| mark_read_in(ctx, uid, session_id))
+        .await
 }
 
 /// An internal note on a session: stored like a message, never sent.

@@ -2,19 +2,22 @@
 //! outbox row in one transaction; the delivery worker (`domain::delivery`) claims due rows and
 //! records the outcome through the functions here.
 
-use redb::ReadTransaction;
+use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
 use super::window::{Window, reply_window, window_message};
 use super::{Direction, Message, MessageFile, Status, TemplateRef, preview, put_in};
-use crate::domain::channels::{Channel, ChannelKind};
+use crate::domain::access;
+use crate::domain::attachments::link;
+use crate::domain::channels::{self, Channel, ChannelKind};
 use crate::domain::contacts;
+use crate::domain::delivery::Kick;
 use crate::domain::sessions::{self, SessionStatus};
 use crate::domain::users::User;
 use crate::error::{Error, Result};
-use crate::store::WriteCtx;
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{OUTBOX, OUTBOX_DUE};
+use crate::store::{Store, WriteCtx};
 
 /// What an agent sends.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -177,6 +180,130 @@ pub fn start_in(
     enqueue_in(ctx, ch, session.id, author, out, files, text)
 }
 
+/// Start a session with a customer (`POST /api/v1/sessions`).
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StartSession {
+    pub channel_id: u64,
+    /// Phone number in international format.
+    pub to: String,
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub message: NewOutbound,
+}
+
+/// `author` replies in a session they see: the text checked for the channel, the files they
+/// uploaded for it resolved, the message queued with its outbox row, the worker woken. Refused
+/// (422) when the channel's reply window does not allow it.
+pub async fn reply(
+    store: &Store,
+    kick: &Kick,
+    author: &User,
+    session_id: u64,
+    out: NewOutbound,
+    max_chars: usize,
+) -> Result<Message> {
+    let user = author.clone();
+    let ch = store
+        .read(move |rtx| {
+            let s = sessions::get_visible(rtx, &user, session_id)?;
+            channels::get(rtx, s.channel_id)?.ok_or(Error::Conflict(
+                "the channel of this session was deleted".into(),
+            ))
+        })
+        .await?;
+    let text = check_text(ch.kind, &out.text, max_chars)?;
+    let files = link::resolve(store, author, ch.id, &out.attachment_ids).await?;
+    let author = author.clone();
+    let m = store
+        .write(move |ctx| {
+            enqueue_in(
+                ctx,
+                &ch,
+                session_id,
+                &author,
+                &out,
+                files.clone(),
+                text.clone(),
+            )
+        })
+        .await?;
+    kick.kick();
+    Ok(m)
+}
+
+/// `author` starts (or continues) a session with a customer on a channel they see: SMS with
+/// free text, WhatsApp only with a template.
+pub async fn start(
+    store: &Store,
+    kick: &Kick,
+    author: &User,
+    req: StartSession,
+    max_chars: usize,
+) -> Result<Message> {
+    let user = author.clone();
+    let cid = req.channel_id;
+    let ch = store
+        .read(move |rtx| {
+            let vis = access::visible_channels(rtx, &user)?;
+            match channels::get(rtx, cid)? {
+                Some(c) if vis.channel(c.id) => Ok(c),
+                _ => Err(Error::NotFound("channel")),
+            }
+        })
+        .await?;
+    let text = check_text(ch.kind, &req.message.text, max_chars)?;
+    let files = link::resolve(store, author, ch.id, &req.message.attachment_ids).await?;
+    let author = author.clone();
+    let m = store
+        .write(move |ctx| {
+            start_in(
+                ctx,
+                &ch,
+                &req.to,
+                req.name.as_deref(),
+                &author,
+                &req.message,
+                files.clone(),
+                text.clone(),
+            )
+        })
+        .await?;
+    kick.kick();
+    Ok(m)
+}
+
+/// `user` sends a failed (or unknown) message of a session they see again: a new attempt
+/// through the outbox.
+pub async fn retry(store: &Store, kick: &Kick, user: &User, message_id: u64) -> Result<Message> {
+    let u = user.clone();
+    store
+        .read(move |rtx| {
+            let m = super::get(rtx, message_id)?.ok_or(Error::NotFound("message"))?;
+            sessions::get_visible(rtx, &u, m.session_id)?;
+            Ok(())
+        })
+        .await?;
+    let m = store
+        .write(move |ctx| {
+            let mut m = super::get_in(ctx, message_id)?;
+            if m.direction != Direction::Out
+                || !matches!(m.status, Status::Failed | Status::Unknown)
+            {
+                return Err(Error::Conflict(
+                    "only failed messages can be retried".into(),
+                ));
+            }
+            m.status = Status::Queued;
+            m.error = None;
+            put_in(ctx, &m, false)?;
+            schedule_in(ctx, message_id, ctx.now, 0)?;
+            Ok(m)
+        })
+        .await?;
+    kick.kick();
+    Ok(m)
+}
+
 /// Phone numbers for SMS / WhatsApp: E.164 for SMS (`+` and digits), digits for WhatsApp ids.
 pub fn normalize_address(kind: ChannelKind, to: &str) -> Result<String> {
     let cleaned: String = to
@@ -245,6 +372,76 @@ pub fn unschedule_in(ctx: &WriteCtx<'_>, message_id: u64) -> Result<Option<Outbo
         ob.remove(k1(message_id).as_slice())?;
     }
     Ok(old)
+}
+
+/// The outbox entry of a message.
+pub fn item_in(ctx: &WriteCtx<'_>, message_id: u64) -> Result<Option<OutboxItem>> {
+    codec::get(&ctx.txn.open_table(OUTBOX)?, &k1(message_id))
+}
+
+/// Claim an entry for a send (the delivery worker, before it calls the provider): out of the
+/// due index, in flight since now, one attempt more.
+pub fn claim_in(ctx: &WriteCtx<'_>, mut item: OutboxItem) -> Result<OutboxItem> {
+    ctx.txn
+        .open_table(OUTBOX_DUE)?
+        .remove(k2(item.next_at as u64, item.message_id).as_slice())?;
+    item.in_flight_since = Some(ctx.now);
+    item.attempts = item.attempts.saturating_add(1);
+    codec::put(
+        &mut ctx.txn.open_table(OUTBOX)?,
+        &k1(item.message_id),
+        &item,
+    )?;
+    Ok(item)
+}
+
+/// `parts_done` parts of a multi-part send were accepted (a resumed send skips them).
+pub fn set_parts_done_in(ctx: &WriteCtx<'_>, message_id: u64, parts_done: u32) -> Result<()> {
+    let mut ob = ctx.txn.open_table(OUTBOX)?;
+    if let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(message_id))? {
+        item.parts_done = parts_done;
+        codec::put(&mut ob, &k1(message_id), &item)?;
+    }
+    Ok(())
+}
+
+/// A transient failure: the entry is due again at `next_at` (nothing happens when it is gone).
+pub fn retry_at_in(ctx: &WriteCtx<'_>, message_id: u64, next_at: i64, reason: &str) -> Result<()> {
+    let mut ob = ctx.txn.open_table(OUTBOX)?;
+    let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(message_id))? else {
+        return Ok(());
+    };
+    item.in_flight_since = None;
+    item.next_at = next_at;
+    item.last_error = Some(reason.to_string());
+    codec::put(&mut ob, &k1(message_id), &item)?;
+    ctx.txn
+        .open_table(OUTBOX_DUE)?
+        .insert(k2(next_at as u64, message_id).as_slice(), [].as_slice())?;
+    Ok(())
+}
+
+/// When the next entry is due (Unix ms), if any.
+pub fn next_due(rtx: &ReadTransaction) -> Result<Option<i64>> {
+    let next = rtx
+        .open_table(OUTBOX_DUE)?
+        .first()?
+        .map(|(k, _)| codec::u64_at(k.value(), 0))
+        .transpose()?;
+    Ok(next.map(|n| n as i64))
+}
+
+/// Messages whose send was under way when the server stopped.
+pub fn in_flight_in(ctx: &WriteCtx<'_>) -> Result<Vec<u64>> {
+    let ob = ctx.txn.open_table(OUTBOX)?;
+    let mut v = Vec::new();
+    for item in ob.iter()? {
+        let it: OutboxItem = codec::decode(item?.1.value())?;
+        if it.in_flight_since.is_some() {
+            v.push(it.message_id);
+        }
+    }
+    Ok(v)
 }
 
 /// Outbox entries due at `now`, oldest first.

@@ -35,6 +35,20 @@ pub fn apply_status_in(
     set_status_in(ctx, &mut m, status, error)
 }
 
+/// The provider accepted message `message_id` under `provider_id`: receipts will find it.
+pub fn record_provider_id_in(
+    ctx: &WriteCtx<'_>,
+    channel_id: u64,
+    provider_id: &str,
+    message_id: u64,
+) -> Result<()> {
+    ctx.txn.open_table(PROVIDER_IDS)?.insert(
+        kcat(&k1(channel_id), provider_id.as_bytes()).as_slice(),
+        k1(message_id).as_slice(),
+    )?;
+    Ok(())
+}
+
 pub fn set_status_in(
     ctx: &mut WriteCtx<'_>,
     m: &mut Message,
@@ -69,13 +83,9 @@ pub fn apply_watermark_in(
     let Some(contact) = contacts::find_in(ctx, channel_id, contact_address)? else {
         return Ok(0);
     };
-    let open = ctx
-        .txn
-        .open_table(crate::store::tables::OPEN_SESSIONS)?
-        .get(k1(contact.id).as_slice())?
-        .map(|v| codec::u64_at(v.value(), 0))
-        .transpose()?;
-    let Some(sid) = open else { return Ok(0) };
+    let Some(sid) = crate::domain::sessions::open_of_contact_in(ctx, contact.id)? else {
+        return Ok(0);
+    };
     let msgs: Vec<Message> = {
         let t = ctx.txn.open_table(MESSAGES)?;
         let mut v = Vec::new();

@@ -10,15 +10,12 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::domain::channels::ChannelKind;
-use crate::domain::pbx;
-use crate::domain::{contacts, sessions, users};
-use crate::error::Error;
+use crate::domain::{calls, pbx};
 use crate::http::HttpState;
 use crate::http::auth::{ApiAdmin, ApiAuth};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody, ErrorDetail};
-use crate::pbx::{self as client, CallOutcome, PbxConfig, PbxError, Timeouts};
+use crate::pbx::{CallOutcome, PbxConfig, PbxError};
 
 pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
@@ -45,12 +42,7 @@ pub async fn put_pbx(
     ApiAdmin(who): ApiAdmin,
     JsonBody(b): JsonBody<PbxConfig>,
 ) -> ApiResult<Json<PbxConfig>> {
-    let uid = who.id();
-    let c = state
-        .store
-        .write(move |ctx| pbx::set_in(ctx, uid, &b))
-        .await?;
-    Ok(Json(c.masked()))
+    Ok(Json(pbx::set(&state.store, who.id(), b).await?.masked()))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -105,28 +97,17 @@ fn pbx_error(e: &PbxError) -> Response {
         .into_response()
 }
 
-fn tel(number: &str) -> String {
-    format!("tel:{number}")
-}
-
-fn own_extension(ext: &str) -> Result<String, Error> {
-    let ext = ext.trim();
-    if ext.is_empty() {
-        return Err(Error::Rule(
-            "you have no phone extension; ask an administrator to set one in your user settings"
-                .into(),
-        ));
+/// The call as the API answers it: 200 with the outcome, or the PBX's failure.
+fn answer(call: calls::Call) -> Response {
+    match call.outcome {
+        Ok(outcome) => Json(CallResult {
+            outcome,
+            number: call.number,
+            extension: call.extension,
+        })
+        .into_response(),
+        Err(e) => pbx_error(&e),
     }
-    if !client::valid_extension(ext) {
-        return Err(Error::Rule(format!(
-            "your extension {ext:?} is not dialable"
-        )));
-    }
-    Ok(ext.to_string())
-}
-
-fn no_link(number: &str) -> Error {
-    Error::Conflict(format!("no PBX link configured; use {}", tel(number)))
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/call", tag = "calls", params(("id" = u64, Path)),
@@ -138,64 +119,8 @@ pub async fn call_customer(
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Response> {
-    let user = who.user.clone();
-    let (session, contact, cfg) = state
-        .store
-        .read(move |rtx| {
-            let s = sessions::get_visible(rtx, &user, id)?;
-            let c = contacts::get(rtx, s.contact_id)?.ok_or(Error::NotFound("contact"))?;
-            Ok((s, c, pbx::get(rtx)?))
-        })
-        .await?;
-    if !matches!(
-        session.channel_kind,
-        ChannelKind::Sms | ChannelKind::Whatsapp
-    ) {
-        return Err(Error::Rule(format!(
-            "{} contacts have no phone number; calls are for SMS and WhatsApp sessions",
-            session.channel_kind.as_str()
-        ))
-        .into());
-    }
-    let raw = if session.channel_kind == ChannelKind::Whatsapp && !contact.address.starts_with('+')
-    {
-        format!("+{}", contact.address)
-    } else {
-        contact.address.clone()
-    };
-    let number = client::dialable(&raw)
-        .ok_or_else(|| Error::Rule(format!("{:?} is not a dialable number", contact.address)))?;
-    if !cfg.is_configured() {
-        return Err(no_link(&number).into());
-    }
-    let ext = own_extension(&who.user.extension)?;
-    let result = client::call(
-        &cfg,
-        &ext,
-        &number,
-        &state.pbx_tokens,
-        state.now(),
-        Timeouts::default(),
-    )
-    .await;
-    let detail = match &result {
-        Ok(o) => format!("{number} from extension {ext}: {}", o.message),
-        Err(e) => format!("{number} from extension {ext} failed: {e}"),
-    };
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| sessions::timeline_in(ctx, id, Some(uid), "call", &detail))
-        .await?;
-    Ok(match result {
-        Ok(outcome) => Json(CallResult {
-            outcome,
-            number,
-            extension: ext,
-        })
-        .into_response(),
-        Err(e) => pbx_error(&e),
-    })
+    let call = calls::call_customer(&state.store, &state.pbx_tokens, &who.user, id, state.now());
+    Ok(answer(call.await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -212,50 +137,6 @@ pub async fn call_colleague(
     JsonBody(b): JsonBody<ColleagueCall>,
 ) -> ApiResult<Response> {
     let to = b.to_user_id;
-    let (target, cfg) = state
-        .store
-        .read(move |rtx| Ok((users::get(rtx, to)?, pbx::get(rtx)?)))
-        .await?;
-    let target = match target {
-        Some(u) if !u.disabled => u,
-        Some(u) => {
-            return Err(Error::invalid("to_user_id", format!("{} is disabled", u.username)).into());
-        }
-        None => {
-            return Err(Error::invalid("to_user_id", format!("user {to} does not exist")).into());
-        }
-    };
-    let number = target.extension.trim().to_string();
-    if !client::valid_extension(&number) {
-        return Err(Error::Rule(format!(
-            "{} has no phone extension",
-            target.display_name_or_username()
-        ))
-        .into());
-    }
-    if target.id == who.id() {
-        return Err(Error::invalid("to_user_id", "you cannot call yourself").into());
-    }
-    if !cfg.is_configured() {
-        return Err(no_link(&number).into());
-    }
-    let ext = own_extension(&who.user.extension)?;
-    match client::call(
-        &cfg,
-        &ext,
-        &number,
-        &state.pbx_tokens,
-        state.now(),
-        Timeouts::default(),
-    )
-    .await
-    {
-        Ok(outcome) => Ok(Json(CallResult {
-            outcome,
-            number,
-            extension: ext,
-        })
-        .into_response()),
-        Err(e) => Ok(pbx_error(&e)),
-    }
+    let call = calls::call_colleague(&state.store, &state.pbx_tokens, &who.user, to, state.now());
+    Ok(answer(call.await?))
 }

@@ -99,11 +99,7 @@ pub async fn create(
     ApiAdmin(who): ApiAdmin,
     JsonBody(input): JsonBody<ChannelInput>,
 ) -> ApiResult<(StatusCode, Json<ChannelInfo>)> {
-    let actor = who.id();
-    let ch = state
-        .store
-        .write(move |ctx| channels::create_in(ctx, actor, &input))
-        .await?;
+    let ch = channels::create(&state.store, who.id(), input).await?;
     let out = info(&ch, ChannelHealth::default(), &state.public_url, true);
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -128,11 +124,7 @@ pub async fn patch(
     Path(id): Path<u64>,
     JsonBody(input): JsonBody<ChannelInput>,
 ) -> ApiResult<Json<ChannelInfo>> {
-    let actor = who.id();
-    state
-        .store
-        .write(move |ctx| channels::update_in(ctx, actor, id, &input))
-        .await?;
+    channels::update(&state.store, who.id(), id, input).await?;
     Ok(Json(load(&state, &who.user, id).await?))
 }
 
@@ -144,10 +136,6 @@ pub async fn delete(
     ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    let actor = who.id();
-    state
-        .store
-        .write(move |ctx| channels::delete_in(ctx, actor, id))
-        .await?;
+    channels::delete(&state.store, who.id(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

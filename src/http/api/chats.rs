@@ -9,14 +9,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::chats::{
-    self, ChatFileEntry, ChatListItem, ChatMessage, ChatView, Colleague, NewChatMessage, SearchPage,
+    self, ChatFileEntry, ChatListItem, ChatMessage, ChatView, Colleague, NewChat, NewChatMessage,
+    SearchPage,
 };
 use crate::error::Error;
 use crate::http::HttpState;
 use crate::http::auth::ApiAuth;
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::store::Audience;
 
 pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
@@ -55,16 +55,6 @@ pub async fn list(
     ))
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-pub struct NewChat {
-    /// Start (or reopen) the 1:1 chat with this colleague.
-    pub user_id: Option<u64>,
-    /// Group name (optional; defaults to the members' names).
-    pub name: Option<String>,
-    /// Group members besides the caller (at most 199).
-    pub member_ids: Option<Vec<u64>>,
-}
-
 #[utoipa::path(post, path = "/api/v1/chats", tag = "chats", request_body = NewChat,
     responses((status = 201, body = ChatView, description = "created"), (status = 200, body = ChatView, description = "the existing 1:1 chat"), (status = 422, body = ErrorBody)))]
 /// Start a 1:1 chat (`{user_id}`; returns the existing one if there is one) or create a group
@@ -74,33 +64,7 @@ pub async fn create(
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<NewChat>,
 ) -> ApiResult<(StatusCode, Json<ChatView>)> {
-    let me = who.user.clone();
-    let (id, created) = match (b.user_id, b.member_ids) {
-        (Some(other), None) => {
-            state
-                .store
-                .write(move |ctx| {
-                    chats::open_direct_in(ctx, &me, other).map(|(c, created)| (c.id, created))
-                })
-                .await?
-        }
-        (None, Some(ids)) => {
-            let name = chats::clean_name(b.name.as_deref().unwrap_or(""))?;
-            state
-                .store
-                .write(move |ctx| {
-                    chats::create_group_in(ctx, &me, &name, &ids).map(|c| (c.id, true))
-                })
-                .await?
-        }
-        _ => {
-            return Err(Error::invalid(
-                "user_id",
-                "give either user_id (1:1 chat) or member_ids (group)",
-            )
-            .into());
-        }
-    };
+    let (id, created) = chats::start(&state.store, &who.user, b).await?;
     let v = view(&state, who.id(), id).await?;
     let status = if created {
         StatusCode::CREATED
@@ -136,10 +100,7 @@ pub async fn rename(
     JsonBody(b): JsonBody<Rename>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::rename_in(ctx, uid, id, &b.name))
-        .await?;
+    chats::rename(&state.store, uid, id, b.name).await?;
     Ok(Json(view(&state, uid, id).await?))
 }
 
@@ -182,12 +143,8 @@ pub async fn send(
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<NewChatMessage>,
 ) -> ApiResult<(StatusCode, Json<ChatMessage>)> {
-    let text = chats::check_text(&b.text, state.config.limits.max_message_chars)?;
-    let author = who.user.clone();
-    let m = state
-        .store
-        .write(move |ctx| chats::send_in(ctx, &author, id, &text, &b))
-        .await?;
+    let max = state.config.limits.max_message_chars;
+    let m = chats::send(&state.store, &who.user, id, b, max).await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
@@ -233,11 +190,7 @@ pub async fn mark_read(
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<MarkRead>,
 ) -> ApiResult<Json<ReadAck>> {
-    let uid = who.id();
-    let last_read = state
-        .store
-        .write(move |ctx| chats::mark_read_in(ctx, uid, id, b.message_id))
-        .await?;
+    let last_read = chats::mark_read(&state.store, who.id(), id, b.message_id).await?;
     Ok(Json(ReadAck { last_read }))
 }
 
@@ -262,11 +215,7 @@ pub async fn set_state(
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<StatePatch>,
 ) -> ApiResult<Json<ChatState>> {
-    let uid = who.id();
-    let st = state
-        .store
-        .write(move |ctx| chats::set_state_in(ctx, uid, id, b.pinned, b.muted))
-        .await?;
+    let st = chats::set_state(&state.store, who.id(), id, b.pinned, b.muted).await?;
     Ok(Json(ChatState {
         pinned: st.pinned,
         muted: st.muted,
@@ -282,18 +231,7 @@ pub async fn typing(
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    let uid = who.id();
-    let chat = state
-        .store
-        .read(move |rtx| chats::get_for_member(rtx, uid, id))
-        .await?;
-    let others: Vec<u64> = chat.members.into_iter().filter(|&m| m != uid).collect();
-    state.store.publish_ephemeral(
-        Audience::Users { user_ids: others },
-        "chat.typing",
-        state.now(),
-        serde_json::json!({ "chat_id": id, "user_id": uid, "name": who.user.display_name }),
-    );
+    chats::typing(&state.store, &who.user, id, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -312,10 +250,7 @@ pub async fn add_members(
     JsonBody(b): JsonBody<AddMembers>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::add_members_in(ctx, uid, id, &b.user_ids))
-        .await?;
+    chats::add_members(&state.store, uid, id, b.user_ids).await?;
     Ok(Json(view(&state, uid, id).await?))
 }
 
@@ -328,10 +263,7 @@ pub async fn remove_member(
     Path((id, user_id)): Path<(u64, u64)>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::remove_member_in(ctx, uid, id, user_id))
-        .await?;
+    chats::remove_member(&state.store, uid, id, user_id).await?;
     Ok(Json(view(&state, uid, id).await?))
 }
 
@@ -357,10 +289,7 @@ pub async fn grant_admin(
     JsonBody(b): JsonBody<GrantAdmin>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::grant_admin_in(ctx, uid, id, b.user_id, b.step_down))
-        .await?;
+    chats::grant_admin(&state.store, uid, id, b.user_id, b.step_down).await?;
     Ok(Json(view(&state, uid, id).await?))
 }
 
@@ -373,10 +302,7 @@ pub async fn revoke_admin(
     Path((id, user_id)): Path<(u64, u64)>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::revoke_admin_in(ctx, uid, id, user_id))
-        .await?;
+    chats::revoke_admin(&state.store, uid, id, user_id).await?;
     Ok(Json(view(&state, uid, id).await?))
 }
 
@@ -388,11 +314,7 @@ pub async fn leave(
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::leave_in(ctx, uid, id))
-        .await?;
+    chats::leave(&state.store, who.id(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

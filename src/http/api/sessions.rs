@@ -8,14 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::domain::access;
 use crate::domain::channels::{self, ChannelKind};
 use crate::domain::contacts::{self, Contact};
-use crate::domain::messages::{self, Message, NewOutbound, Window};
+use crate::domain::messages::{self, Message, NewOutbound, StartSession, Window, outbox};
 use crate::domain::sessions::{self, ListQuery, SessionPage, SessionView, TimelineEntry};
-use crate::error::Error;
+use crate::domain::{access, queue};
 use crate::http::HttpState;
-use crate::http::auth::{ApiAuth, Authed};
+use crate::http::auth::ApiAuth;
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
@@ -146,24 +145,6 @@ pub async fn messages_page(
     ))
 }
 
-async fn check_visible(
-    state: &HttpState,
-    who: &Authed,
-    id: u64,
-) -> Result<(sessions::Session, channels::Channel), Error> {
-    let user = who.user.clone();
-    state
-        .store
-        .read(move |rtx| {
-            let s = sessions::get_visible(rtx, &user, id)?;
-            let ch = channels::get(rtx, s.channel_id)?.ok_or(Error::Conflict(
-                "the channel of this session was deleted".into(),
-            ))?;
-            Ok((s, ch))
-        })
-        .await
-}
-
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/messages", tag = "sessions", params(("id" = u64, Path)), request_body = NewOutbound,
     responses((status = 201, body = Message), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Reply to the customer. Stored as `queued` and delivered by the outbox; refused (422) when the channel's reply window does not allow it.
@@ -173,35 +154,16 @@ pub async fn reply(
     Path(id): Path<u64>,
     JsonBody(out): JsonBody<NewOutbound>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
-    let (_, ch) = check_visible(&state, &who, id).await?;
-    let text =
-        messages::outbox::check_text(ch.kind, &out.text, state.config.limits.max_message_chars)?;
-    let files = crate::domain::attachments::link::resolve(
+    let m = outbox::reply(
         &state.store,
+        &state.delivery,
         &who.user,
-        ch.id,
-        &out.attachment_ids,
+        id,
+        out,
+        state.config.limits.max_message_chars,
     )
     .await?;
-    let author = who.user.clone();
-    let m = state
-        .store
-        .write(move |ctx| {
-            messages::outbox::enqueue_in(ctx, &ch, id, &author, &out, files.clone(), text.clone())
-        })
-        .await?;
-    state.delivery.kick();
     Ok((StatusCode::CREATED, Json(m)))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct StartSession {
-    pub channel_id: u64,
-    /// Phone number in international format.
-    pub to: String,
-    pub name: Option<String>,
-    #[serde(flatten)]
-    pub message: NewOutbound,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -218,47 +180,14 @@ pub async fn start(
     ApiAuth(who): ApiAuth,
     JsonBody(req): JsonBody<StartSession>,
 ) -> ApiResult<(StatusCode, Json<Started>)> {
-    let user = who.user.clone();
-    let cid = req.channel_id;
-    let ch = state
-        .store
-        .read(move |rtx| {
-            let vis = access::visible_channels(rtx, &user)?;
-            match channels::get(rtx, cid)? {
-                Some(c) if vis.channel(c.id) => Ok(c),
-                _ => Err(Error::NotFound("channel")),
-            }
-        })
-        .await?;
-    let text = messages::outbox::check_text(
-        ch.kind,
-        &req.message.text,
-        state.config.limits.max_message_chars,
-    )?;
-    let files = crate::domain::attachments::link::resolve(
+    let m = outbox::start(
         &state.store,
+        &state.delivery,
         &who.user,
-        ch.id,
-        &req.message.attachment_ids,
+        req,
+        state.config.limits.max_message_chars,
     )
     .await?;
-    let author = who.user.clone();
-    let m = state
-        .store
-        .write(move |ctx| {
-            messages::outbox::start_in(
-                ctx,
-                &ch,
-                &req.to,
-                req.name.as_deref(),
-                &author,
-                &req.message,
-                files.clone(),
-                text.clone(),
-            )
-        })
-        .await?;
-    state.delivery.kick();
     Ok((
         StatusCode::CREATED,
         Json(Started {
@@ -282,15 +211,8 @@ pub async fn note(
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<NoteBody>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
-    check_visible(&state, &who, id).await?;
-    if b.text.chars().count() > state.config.limits.max_message_chars {
-        return Err(Error::invalid("text", "is too long").into());
-    }
-    let author = who.user.clone();
-    let m = state
-        .store
-        .write(move |ctx| messages::add_note_in(ctx, id, &author, &b.text))
-        .await?;
+    let max = state.config.limits.max_message_chars;
+    let m = messages::add_note(&state.store, &who.user, id, b.text, max).await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
@@ -301,12 +223,7 @@ pub async fn mark_read(
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    check_visible(&state, &who, id).await?;
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| messages::mark_read_in(ctx, uid, id))
-        .await?;
+    messages::mark_read(&state.store, &who.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -318,13 +235,7 @@ pub async fn pickup(
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<sessions::Session>> {
-    check_visible(&state, &who, id).await?;
-    let uid = who.id();
-    let s = state
-        .store
-        .write(move |ctx| crate::domain::queue::pickup_in(ctx, id, uid))
-        .await?;
-    Ok(Json(s))
+    Ok(Json(queue::pickup(&state.store, &who.user, id).await?))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -343,50 +254,9 @@ pub async fn close(
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<CloseBody>,
 ) -> ApiResult<Json<sessions::Session>> {
-    check_visible(&state, &who, id).await?;
-    if b.note.chars().count() > 2000 || b.result.as_ref().is_some_and(|r| r.chars().count() > 100) {
-        return Err(Error::invalid("note", "result ≤ 100 and note ≤ 2000 characters").into());
-    }
-    let uid = who.id();
-    let s = state
-        .store
-        .write(move |ctx| {
-            // The result must be one of the admin's session results (when a list is defined).
-            let result = crate::domain::lists::check_result_in(ctx, b.result.as_deref())?;
-            sessions::close_in(ctx, id, Some(uid), result, b.note.clone())
-        })
-        .await?;
-    Ok(Json(s))
-}
-
-async fn set_archived(
-    state: &HttpState,
-    who: &Authed,
-    id: u64,
-    archived: bool,
-) -> Result<sessions::Session, Error> {
-    check_visible(state, who, id).await?;
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| {
-            let before = sessions::get_in(ctx, id)?;
-            if before.archived == archived {
-                return Ok(before);
-            }
-            let mut s = before.clone();
-            s.archived = archived;
-            sessions::save_in(ctx, Some(&before), &s)?;
-            sessions::timeline_in(
-                ctx,
-                id,
-                Some(uid),
-                if archived { "archived" } else { "unarchived" },
-                "",
-            )?;
-            Ok(s)
-        })
-        .await
+    Ok(Json(
+        sessions::close(&state.store, &who.user, id, b.result, b.note).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/archive", tag = "sessions", params(("id" = u64, Path)), responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody)))]
@@ -396,7 +266,9 @@ pub async fn archive(
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<sessions::Session>> {
-    Ok(Json(set_archived(&state, &who, id, true).await?))
+    Ok(Json(
+        sessions::set_archived(&state.store, &who.user, id, true).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/unarchive", tag = "sessions", params(("id" = u64, Path)), responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody)))]
@@ -405,7 +277,9 @@ pub async fn unarchive(
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<sessions::Session>> {
-    Ok(Json(set_archived(&state, &who, id, false).await?))
+    Ok(Json(
+        sessions::set_archived(&state.store, &who.user, id, false).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -421,12 +295,7 @@ pub async fn mute(
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<MuteBody>,
 ) -> ApiResult<StatusCode> {
-    check_visible(&state, &who, id).await?;
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| sessions::set_muted_in(ctx, uid, id, b.muted))
-        .await?;
+    sessions::set_muted(&state.store, &who.user, id, b.muted).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -438,36 +307,7 @@ pub async fn retry(
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<Message>> {
-    let user = who.user.clone();
-    state
-        .store
-        .read(move |rtx| {
-            let m = messages::get(rtx, id)?.ok_or(Error::NotFound("message"))?;
-            sessions::get_visible(rtx, &user, m.session_id)?;
-            Ok(())
-        })
-        .await?;
-    let m = state
-        .store
-        .write(move |ctx| {
-            let mut m = messages::get_in(ctx, id)?;
-            if m.direction != messages::Direction::Out
-                || !matches!(
-                    m.status,
-                    messages::Status::Failed | messages::Status::Unknown
-                )
-            {
-                return Err(Error::Conflict(
-                    "only failed messages can be retried".into(),
-                ));
-            }
-            m.status = messages::Status::Queued;
-            m.error = None;
-            messages::put_in(ctx, &m, false)?;
-            messages::outbox::schedule_in(ctx, id, ctx.now, 0)?;
-            Ok(m)
-        })
-        .await?;
-    state.delivery.kick();
-    Ok(Json(m))
+    Ok(Json(
+        outbox::retry(&state.store, &state.delivery, &who.user, id).await?,
+    ))
 }

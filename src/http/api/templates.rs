@@ -53,11 +53,7 @@ pub async fn create_template(
     ApiAdmin(who): ApiAdmin,
     JsonBody(b): JsonBody<TemplateInput>,
 ) -> ApiResult<(StatusCode, Json<Template>)> {
-    let uid = who.id();
-    let t = state
-        .store
-        .write(move |ctx| templates::save_in(ctx, uid, None, &b))
-        .await?;
+    let t = templates::save(&state.store, who.id(), None, b).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -70,12 +66,8 @@ pub async fn update_template(
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<TemplateInput>,
 ) -> ApiResult<Json<Template>> {
-    let uid = who.id();
     Ok(Json(
-        state
-            .store
-            .write(move |ctx| templates::save_in(ctx, uid, Some(id), &b))
-            .await?,
+        templates::save(&state.store, who.id(), Some(id), b).await?,
     ))
 }
 
@@ -87,11 +79,7 @@ pub async fn delete_template(
     ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| templates::delete_in(ctx, uid, id))
-        .await?;
+    templates::delete(&state.store, who.id(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -126,11 +114,7 @@ pub async fn create_canned(
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<CannedInput>,
 ) -> ApiResult<(StatusCode, Json<Canned>)> {
-    let actor = who.user.clone();
-    let c = state
-        .store
-        .write(move |ctx| templates::save_canned_in(ctx, &actor, None, &b))
-        .await?;
+    let c = templates::save_canned(&state.store, &who.user, None, b).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
@@ -143,12 +127,8 @@ pub async fn update_canned(
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<CannedInput>,
 ) -> ApiResult<Json<Canned>> {
-    let actor = who.user.clone();
     Ok(Json(
-        state
-            .store
-            .write(move |ctx| templates::save_canned_in(ctx, &actor, Some(id), &b))
-            .await?,
+        templates::save_canned(&state.store, &who.user, Some(id), b).await?,
     ))
 }
 
@@ -160,10 +140,6 @@ pub async fn delete_canned(
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    let actor = who.user.clone();
-    state
-        .store
-        .write(move |ctx| templates::delete_canned_in(ctx, &actor, id))
-        .await?;
+    templates::delete_canned(&state.store, &who.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,7 +9,6 @@ use utoipa_axum::routes;
 use crate::domain::lists::{self, ListKind};
 use crate::domain::sessions::{self, Session, TimelineEntry};
 use crate::domain::{queue, users};
-use crate::error::Error;
 use crate::http::HttpState;
 use crate::http::auth::{ApiAdmin, ApiAuth, Authed};
 use crate::http::body::JsonBody;
@@ -22,14 +21,6 @@ pub fn router() -> OpenApiRouter<HttpState> {
         .routes(routes!(timeline))
         .routes(routes!(get_tags, put_tags))
         .routes(routes!(get_results, put_results))
-}
-
-async fn visible(state: &HttpState, who: &Authed, id: u64) -> Result<Session, Error> {
-    let user = who.user.clone();
-    state
-        .store
-        .read(move |rtx| sessions::get_visible(rtx, &user, id))
-        .await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -51,13 +42,9 @@ pub async fn transfer(
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<TransferBody>,
 ) -> ApiResult<Json<Session>> {
-    visible(&state, &who, id).await?;
-    let actor = who.user.clone();
-    let s = state
-        .store
-        .write(move |ctx| queue::transfer_in(ctx, id, &actor, b.to_user_id, &b.note))
-        .await?;
-    Ok(Json(s))
+    Ok(Json(
+        queue::transfer(&state.store, &who.user, id, b.to_user_id, b.note).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -74,13 +61,9 @@ pub async fn set_tags(
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<TagsBody>,
 ) -> ApiResult<Json<Session>> {
-    visible(&state, &who, id).await?;
-    let uid = who.id();
-    let s = state
-        .store
-        .write(move |ctx| lists::set_session_tags_in(ctx, uid, id, &b.tags))
-        .await?;
-    Ok(Json(s))
+    Ok(Json(
+        lists::set_session_tags(&state.store, &who.user, id, b.tags).await?,
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -155,11 +138,7 @@ async fn put_list(
     kind: ListKind,
     b: ListBody,
 ) -> ApiResult<Json<ListBody>> {
-    let uid = who.id();
-    let items = state
-        .store
-        .write(move |ctx| lists::set_in(ctx, uid, kind, &b.items))
-        .await?;
+    let items = lists::set(&state.store, who.id(), kind, b.items).await?;
     Ok(Json(ListBody { items }))
 }
 

@@ -10,12 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::limits::{Key, PER_IP, PER_TOKEN, SIGNAL};
 use super::{LiveChannel, VisitorAuth, files};
-use crate::domain::attachments;
 use crate::domain::channels::Channel;
-use crate::domain::contacts;
 use crate::domain::livechat::{self, History, Visitor, VisitorMessage};
 use crate::domain::messages::Message;
-use crate::domain::tokens::{random_token, sha256};
 use crate::domain::users;
 use crate::error::Error;
 use crate::http::HttpState;
@@ -78,7 +75,7 @@ pub async fn config(
         offline_message: l.offline_message.clone(),
         online: anyone_online(&state, &ch).await?,
         max_text: livechat::MAX_TEXT,
-        max_image_bytes: files::MAX_IMAGE_BYTES,
+        max_image_bytes: livechat::MAX_IMAGE_BYTES,
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)).into_response())
 }
@@ -109,13 +106,6 @@ fn token_limit(state: &HttpState, hash: [u8; 32]) -> Result<(), Error> {
         .take(Key::Token(hash), PER_TOKEN, state.now())
 }
 
-/// A new token and its stored hash.
-fn new_token() -> Result<(String, [u8; 32]), Error> {
-    let token = random_token(livechat::TOKEN_PREFIX, 24)?;
-    let hash = sha256(token.as_bytes());
-    Ok((token, hash))
-}
-
 /// `POST visitors` {name?, email?} → 201 {visitor_token, visitor_id}. With the pre-chat form on,
 /// both fields are required.
 pub async fn create_visitor(
@@ -125,14 +115,7 @@ pub async fn create_visitor(
     JsonBody(b): JsonBody<NewVisitor>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     ip_limit(&state, ip)?;
-    let required = ch.livechat.prechat_form;
-    let name = livechat::clean_name(b.name.as_deref(), required)?;
-    let email = livechat::clean_email(b.email.as_deref(), required)?;
-    let (token, hash) = new_token()?;
-    let v = state
-        .store
-        .write(move |ctx| livechat::create_in(ctx, &ch, &hash, &name, &email))
-        .await?;
+    let (token, v) = livechat::create_visitor(&state.store, ch, b.name, b.email).await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -187,24 +170,9 @@ pub async fn send(
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     token_limit(&state, va.token_hash)?;
     ip_limit(&state, ip)?;
-    let text = livechat::clean_text(&b.text)?;
-    let client_id = livechat::clean_client_id(b.client_id.as_deref())?;
-    let (ch, v) = (va.channel.clone(), va.visitor.clone());
     let policy = state.presence.policy(state.now());
-    let m = state
-        .store
-        .write(move |ctx| {
-            livechat::send_in(
-                ctx,
-                &ch,
-                &v,
-                &text,
-                client_id.as_deref(),
-                Vec::new(),
-                &policy,
-            )
-        })
-        .await?;
+    let (ch, v) = (va.channel.clone(), va.visitor.clone());
+    let m = livechat::send(&state.store, ch, v, &b.text, b.client_id.as_deref(), policy).await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -236,27 +204,13 @@ pub async fn offline(
         token_limit(&state, va.token_hash)?;
     }
     ip_limit(&state, ip)?;
-    let name = livechat::clean_name(b.name.as_deref(), true)?;
-    let email = livechat::clean_email(b.email.as_deref(), true)?;
-    let text = livechat::clean_text(&b.text)?;
-    let (token, hash, existing) = match &va {
-        Some(va) => (None, va.token_hash, Some(va.visitor.clone())),
-        None => {
-            let (t, h) = new_token()?;
-            (Some(t), h, None)
-        }
+    let known = va.map(|va| (va.visitor, va.token_hash));
+    let note = livechat::OfflineNote {
+        name: b.name,
+        email: b.email,
+        text: b.text,
     };
-    let (v, m) = state
-        .store
-        .write(move |ctx| {
-            let v = match &existing {
-                Some(v) => livechat::update_contact_in(ctx, &hash, v, &name, &email)?,
-                None => livechat::create_in(ctx, &ch, &hash, &name, &email)?,
-            };
-            let m = livechat::offline_in(ctx, &ch, &v, &text)?;
-            Ok((v, m))
-        })
-        .await?;
+    let (token, v, m) = livechat::offline(&state.store, ch, known, note).await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -273,11 +227,7 @@ pub async fn typing(State(state): State<HttpState>, va: VisitorAuth) -> ApiResul
         .livechat
         .allow(Key::Signal(va.token_hash, "typing"), SIGNAL, state.now())
     {
-        let v = va.visitor.clone();
-        state
-            .store
-            .write(move |ctx| livechat::typing_in(ctx, &v))
-            .await?;
+        livechat::typing(&state.store, va.visitor.clone()).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -297,11 +247,7 @@ pub async fn read(
     state
         .livechat
         .take(Key::Signal(va.token_hash, "read"), PER_TOKEN, state.now())?;
-    let v = va.visitor.clone();
-    state
-        .store
-        .write(move |ctx| livechat::mark_read_in(ctx, &v, b.up_to))
-        .await?;
+    livechat::mark_read(&state.store, va.visitor.clone(), b.up_to).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -313,16 +259,14 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    if !va.channel.livechat.uploads {
-        return Err(Error::Rule("file uploads are turned off for this chat".into()).into());
-    }
+    livechat::check_uploads(&va.channel)?;
     token_limit(&state, va.token_hash)?;
     ip_limit(&state, ip)?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > files::MAX_IMAGE_BYTES) {
+    if declared.is_some_and(|n| n > livechat::MAX_IMAGE_BYTES) {
         return Err(Error::TooLarge("images may be at most 10 MB".into()).into());
     }
     let ctype = headers
@@ -340,35 +284,10 @@ pub async fn upload(
         .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
         .take(200)
         .collect();
-    // A blocked visitor's message would be refused: do not store the file first.
-    let (cid, address) = (va.channel.id, va.visitor.address());
-    if state
-        .store
-        .read(move |rtx| contacts::is_blocked(rtx, cid, &address))
-        .await?
-    {
-        return Err(Error::Rule("this conversation does not accept messages".into()).into());
-    }
-    let file = files::store_visitor_image(&state, &va.channel, &va.visitor, &name, body).await?;
-    let attachment_id = file.attachment_id;
     let (ch, v) = (va.channel.clone(), va.visitor.clone());
     let policy = state.presence.policy(state.now());
-    let sent = state
-        .store
-        .write(move |ctx| livechat::send_in(ctx, &ch, &v, "", None, vec![file.clone()], &policy))
-        .await;
-    let m = match sent {
-        Ok(m) => m,
-        Err(e) => {
-            // Refused after all (blocked meanwhile, store trouble): no orphan file stays behind.
-            if let Some(id) = attachment_id
-                && let Err(d) = attachments::discard(&state.store, id).await
-            {
-                tracing::warn!(id, error = %d, "could not discard the file of a refused message");
-            }
-            return Err(e.into());
-        }
-    };
+    let stream = body.into_data_stream();
+    let m = livechat::send_image(&state.store, &state.config, ch, v, &name, stream, policy).await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {

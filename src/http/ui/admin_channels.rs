@@ -227,12 +227,7 @@ async fn create(
         Ok(i) => i,
         Err(e) => return page(&state, &who, form_error(e)?).await,
     };
-    let actor = who.id();
-    match state
-        .store
-        .write(move |ctx| channels::create_in(ctx, actor, &input))
-        .await
-    {
+    match channels::create(&state.store, who.id(), input).await {
         Ok(_) => Ok(Redirect::to("/admin/channels").into_response()),
         Err(e) => page(&state, &who, form_error(e)?).await,
     }
@@ -248,12 +243,7 @@ async fn edit(
         Ok(i) => i,
         Err(e) => return page(&state, &who, form_error(e)?).await,
     };
-    let actor = who.id();
-    match state
-        .store
-        .write(move |ctx| channels::update_in(ctx, actor, id, &input))
-        .await
-    {
+    match channels::update(&state.store, who.id(), id, input).await {
         Ok(_) => Ok(Redirect::to("/admin/channels").into_response()),
         Err(e) => page(&state, &who, form_error(e)?).await,
     }
@@ -264,10 +254,6 @@ async fn remove(
     UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    let actor = who.id();
-    state
-        .store
-        .write(move |ctx| channels::delete_in(ctx, actor, id))
-        .await?;
+    channels::delete(&state.store, who.id(), id).await?;
     Ok(Redirect::to("/admin/channels").into_response())
 }

@@ -124,12 +124,7 @@ async fn template_create(
         body: f.body,
         channel_id: f.channel_id.trim().parse().ok(),
     };
-    let uid = who.id();
-    match state
-        .store
-        .write(move |ctx| templates::save_in(ctx, uid, None, &input))
-        .await
-    {
+    match templates::save(&state.store, who.id(), None, input).await {
         Ok(_) => Ok(Redirect::to("/admin/templates").into_response()),
         Err(e) => templates_render(&state, &who, form_error(e)?).await,
     }
@@ -140,11 +135,7 @@ async fn template_delete(
     UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| templates::delete_in(ctx, uid, id))
-        .await?;
+    templates::delete(&state.store, who.id(), id).await?;
     Ok(Redirect::to("/admin/templates").into_response())
 }
 
@@ -207,12 +198,7 @@ async fn canned_create(
         text: f.text,
         shared,
     };
-    let actor = who.user.clone();
-    match state
-        .store
-        .write(move |ctx| templates::save_canned_in(ctx, &actor, None, &input))
-        .await
-    {
+    match templates::save_canned(&state.store, &who.user, None, input).await {
         Ok(_) => Ok(Redirect::to(if shared { "/admin/canned" } else { "/canned" }).into_response()),
         Err(e) => canned_render(&state, &who, shared, form_error(e)?).await,
     }
@@ -253,19 +239,8 @@ async fn canned_delete(
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    let actor = who.user.clone();
-    let shared = state
-        .store
-        .write(move |ctx| {
-            let shared = crate::store::codec::get::<Canned>(
-                &ctx.txn.open_table(crate::store::tables::CANNED)?,
-                &crate::store::codec::k1(id),
-            )?
-            .is_some_and(|c| c.owner.is_none());
-            templates::delete_canned_in(ctx, &actor, id)?;
-            Ok(shared)
-        })
-        .await?;
+    let deleted = templates::delete_canned(&state.store, &who.user, id).await?;
+    let shared = deleted.owner.is_none();
     Ok(Redirect::to(if shared { "/admin/canned" } else { "/canned" }).into_response())
 }
 
@@ -323,16 +298,7 @@ async fn lists_save(
 ) -> Result<Response, UiError> {
     let split = |s: &str| s.lines().map(str::to_string).collect::<Vec<_>>();
     let (tags, results) = (split(&f.tags), split(&f.results));
-    let uid = who.id();
-    match state
-        .store
-        .write(move |ctx| {
-            lists::set_in(ctx, uid, ListKind::Tags, &tags)?;
-            lists::set_in(ctx, uid, ListKind::Results, &results)?;
-            Ok(())
-        })
-        .await
-    {
+    match lists::set_both(&state.store, who.id(), tags, results).await {
         Ok(()) => Ok(Redirect::to("/admin/workflow").into_response()),
         Err(e) => lists_render(&state, &who, form_error(e)?).await,
     }
@@ -440,14 +406,8 @@ async fn pbx_save(
         })),
         _ => Ok(PbxConfig::None),
     };
-    let uid = who.id();
     let result = match cfg {
-        Ok(cfg) => {
-            state
-                .store
-                .write(move |ctx| pbx::set_in(ctx, uid, &cfg))
-                .await
-        }
+        Ok(cfg) => pbx::set(&state.store, who.id(), cfg).await,
         Err(e) => Err(e),
     };
     match result {
@@ -483,10 +443,6 @@ async fn block_lift(
     UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| blocks::unblock_in(ctx, uid, id))
-        .await?;
+    blocks::unblock(&state.store, who.id(), id).await?;
     Ok(Redirect::to("/admin/blocks").into_response())
 }
