@@ -6,7 +6,7 @@
 //! changes) → `store` (redb, group-commit writer), `search`, `channels` (provider wire
 //! formats), `pbx`, `config`, `schedule`, `tls` → `clock`, `error`. See docs/architecture.md.
 
-pub mod app;
+pub(crate) mod app;
 pub mod channels;
 pub mod clock;
 pub mod config;
@@ -15,8 +15,8 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
-pub mod pbx;
-pub mod schedule;
+pub(crate) mod pbx;
+pub(crate) mod schedule;
 pub mod search;
 pub mod server;
 pub mod store;

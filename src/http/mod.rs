@@ -1,18 +1,18 @@
 //! HTTP: the router, shared state and cross-cutting layers (security headers, body caps,
 //! metrics, panic guard). Handlers are thin: they parse, call `domain`, render.
 
-pub mod api;
-pub mod assets;
+pub(crate) mod api;
+pub(crate) mod assets;
 pub mod auth;
-pub mod body;
-pub mod error;
-pub mod events;
-pub mod files;
-pub mod hooks;
-pub mod i18n;
-pub mod livechat;
-pub mod ops;
-pub mod ui;
+pub(crate) mod body;
+pub(crate) mod error;
+pub(crate) mod events;
+pub(crate) mod files;
+pub(crate) mod hooks;
+pub(crate) mod i18n;
+pub(crate) mod livechat;
+pub(crate) mod ops;
+pub(crate) mod ui;
 
 use std::collections::HashMap;
 use std::ops::Deref;

@@ -6,7 +6,7 @@
 mod attachment_cleanup;
 mod history_retention;
 mod outbound_retry;
-pub mod session_closure;
+pub(crate) mod session_closure;
 mod sweep;
 
 use std::sync::Arc;

@@ -3,8 +3,8 @@
 //! connect, 10 s for the whole exchange; failures come back as a [`PbxError`] whose text is
 //! shown to the agent.
 
-pub mod ami;
-pub mod yeastar;
+pub(crate) mod ami;
+pub(crate) mod yeastar;
 
 use std::time::Duration;
 

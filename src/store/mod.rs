@@ -5,11 +5,11 @@
 //! never on the async runtime's worker threads.
 
 pub mod codec;
-pub mod events;
-pub mod migrations;
-pub mod slot;
+pub(crate) mod events;
+pub(crate) mod migrations;
+pub(crate) mod slot;
 pub mod tables;
-pub mod writer;
+pub(crate) mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -534,7 +534,7 @@ async fn fake_whatsapp_webhook_reaches_the_open_inbox_and_reply_is_delivered() {
     b.goto(&format!("{}/chat/external", t.base())).await;
     b.el("#session-list").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let now = chrono::Utc::now().timestamp();
+    let now = t.state().now() / 1000;
     let body = webhooks::text_webhook(
         wa_fake::PHONE_NUMBER_ID,
         "4915112345678",

@@ -13,11 +13,8 @@ use crate::store::Store;
 #[derive(Debug, Clone)]
 pub struct InboundFile {
     pub channel_id: u64,
-    pub message_id: u64,
     /// File name to show (provider filename or `image.jpg`-style fallback).
     pub name: String,
-    /// MIME type as the provider announced it (or `application/octet-stream`).
-    pub mime: String,
 }
 
 /// What the attachment store made of an inbound file.

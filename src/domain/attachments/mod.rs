@@ -9,7 +9,7 @@
 //! After the retention the cleanup job deletes the bytes and keeps the record as `Expired`, so
 //! messages still show the file's name and "file expired".
 
-pub mod link;
+pub(crate) mod link;
 pub mod media;
 pub mod policy;
 pub mod read;

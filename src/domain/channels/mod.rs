@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 mod cache;
 mod credentials;
-pub mod health;
+pub(crate) mod health;
 mod input;
 
 pub use cache::Cache;
@@ -37,7 +37,7 @@ impl ChannelKind {
     pub fn max_file_bytes(self) -> u64 {
         match self {
             ChannelKind::Sms | ChannelKind::Whatsapp => 100 << 20,
-            ChannelKind::Messenger => 25 << 20,
+            ChannelKind::Messenger => crate::channels::messenger::MAX_ATTACHMENT_BYTES,
             ChannelKind::Livechat => 10 << 20,
         }
     }
@@ -51,8 +51,9 @@ impl ChannelKind {
     }
     pub fn default_api_base(self) -> &'static str {
         match self {
-            ChannelKind::Sms => "https://api.twilio.com",
-            ChannelKind::Whatsapp | ChannelKind::Messenger => "https://graph.facebook.com/v21.0",
+            ChannelKind::Sms => crate::channels::twilio::DEFAULT_BASE_URL,
+            ChannelKind::Whatsapp => crate::channels::whatsapp::DEFAULT_BASE_URL,
+            ChannelKind::Messenger => crate::channels::messenger::DEFAULT_BASE_URL,
             ChannelKind::Livechat => "",
         }
     }
@@ -378,14 +379,7 @@ pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64) -> Result<()> {
     Ok(())
 }
 
-pub fn is_member(rtx: &ReadTransaction, channel_id: u64, user_id: u64) -> Result<bool> {
-    Ok(rtx
-        .open_table(CHANNEL_MEMBERS)?
-        .get(k2(channel_id, user_id).as_slice())?
-        .is_some())
-}
-
-/// The same inside a write.
+/// Is `user_id` a member of `channel_id`?
 pub fn is_member_in(ctx: &WriteCtx<'_>, channel_id: u64, user_id: u64) -> Result<bool> {
     Ok(ctx
         .txn

@@ -149,7 +149,6 @@ async fn fetch_file(
     client: &reqwest::Client,
     media: &MediaStore,
     ch: &Channel,
-    message_id: u64,
     f: &MessageFile,
 ) -> FileResult {
     let Some(source) = f.source.as_deref().and_then(parse_source) else {
@@ -171,9 +170,7 @@ async fn fetch_file(
     };
     let meta = InboundFile {
         channel_id: ch.id,
-        message_id,
         name: f.name.clone(),
-        mime: dl.mime.clone().unwrap_or_else(|| f.mime.clone()),
     };
     match media.store_inbound(meta, dl).await {
         Ok(s) => FileResult::Stored(s),
@@ -209,7 +206,7 @@ async fn fetch_job(
     let mut results = Vec::new();
     for (i, f) in m.files.iter().enumerate() {
         if f.attachment_id.is_none() && f.error.is_none() && f.source.is_some() {
-            let r = fetch_file(client, media, &ch, id, f).await;
+            let r = fetch_file(client, media, &ch, f).await;
             results.push((i, f.source.clone(), r));
         }
     }

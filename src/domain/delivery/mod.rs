@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub mod kick;
+pub(crate) mod kick;
 pub mod media_fetch;
 pub mod plan;
 

@@ -3,11 +3,11 @@
 //! (agents' replies out through the durable outbox), [`receipts`] (delivery status back) and
 //! [`window`] (the reply-window rules the server enforces).
 
-pub mod intake;
+pub(crate) mod intake;
 pub mod outbox;
 pub mod receipts;
-pub mod retention;
-pub mod window;
+pub(crate) mod retention;
+pub(crate) mod window;
 
 pub use intake::{Ingested, NewInbound, ingest_in, ingest_with_in};
 pub use outbox::{NewOutbound, OutboxItem, StartSession};

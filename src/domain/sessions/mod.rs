@@ -17,7 +17,7 @@ use crate::store::tables::{
 };
 use crate::store::{Audience, WriteCtx};
 
-pub mod actions;
+pub(crate) mod actions;
 mod list;
 mod reads;
 mod timeline;

@@ -1,17 +1,17 @@
 //! The JSON API under `/api/v1`. Every route is registered through `OpenApiRouter` so the
 //! OpenAPI document at `/api/v1/openapi.json` always lists exactly what is served.
 
-pub mod attachments;
-pub mod calls;
-pub mod channels;
-pub mod chats;
-pub mod contacts;
-pub mod reports;
-pub mod session;
-pub mod sessions;
-pub mod templates;
-pub mod users;
-pub mod workflow;
+pub(crate) mod attachments;
+pub(crate) mod calls;
+pub(crate) mod channels;
+pub(crate) mod chats;
+pub(crate) mod contacts;
+pub(crate) mod reports;
+pub(crate) mod session;
+pub(crate) mod sessions;
+pub(crate) mod templates;
+pub(crate) mod users;
+pub(crate) mod workflow;
 
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;

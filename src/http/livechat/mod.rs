@@ -15,12 +15,12 @@
 //!   security boundary — a script can send any Origin it likes; the rate limits
 //!   ([`limits`]) are what stop floods.
 
-pub mod agent;
-pub mod api;
-pub mod files;
-pub mod limits;
-pub mod pages;
-pub mod stream;
+pub(crate) mod agent;
+pub(crate) mod api;
+pub(crate) mod files;
+pub(crate) mod limits;
+pub(crate) mod pages;
+pub(crate) mod stream;
 
 use std::sync::Arc;
 
