@@ -32,17 +32,8 @@ pub async fn list_users(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
 ) -> ApiResult<Json<Vec<UserView>>> {
-    let admin = who.user.is_admin();
-    let mut all: Vec<UserView> = state
-        .store
-        .read(users::list)
-        .await?
-        .iter()
-        .filter(|u| admin || !u.disabled)
-        .map(UserView::from)
-        .collect();
-    all.sort_by_key(|u| u.id);
-    Ok(Json(all))
+    let all = users::list_for(&state.store, &who.user).await?;
+    Ok(Json(all.iter().map(UserView::from).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
@@ -63,11 +54,8 @@ pub async fn get_user(
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<UserView>> {
-    let u = state.store.read(move |rtx| users::get(rtx, id)).await?;
-    match u {
-        Some(u) if who.user.is_admin() || !u.disabled => Ok(Json(UserView::from(&u))),
-        _ => Err(crate::error::Error::NotFound("user").into()),
-    }
+    let u = users::get_for(&state.store, &who.user, id).await?;
+    Ok(Json(UserView::from(&u)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = u64, Path)), request_body = UserPatch,
@@ -139,18 +127,11 @@ pub async fn change_my_password(
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    if !state
-        .passwords
-        .verify(&b.current, Some(&who.user.password_hash))
-        .await?
-    {
-        return Err(crate::error::Error::invalid("current", "is wrong").into());
-    }
-    users::set_password(
+    users::change_own_password(
         &state.store,
         &state.passwords,
-        Some(who.id()),
-        who.id(),
+        &who.user,
+        &b.current,
         &b.new_password,
     )
     .await?;

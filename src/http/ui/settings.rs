@@ -8,7 +8,6 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::{Chrome, render};
-use crate::domain::passwords;
 use crate::domain::users::{self, Lang, NotifySettings, UserPatch};
 use crate::error::Error;
 use crate::http::HttpState;
@@ -126,28 +125,23 @@ async fn change_password(
     UiAuth(who): UiAuth,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, UiError> {
-    let ok = state
-        .passwords
-        .verify(&f.current, Some(&who.user.password_hash))
-        .await?;
-    let u = who.user.clone();
-    if !ok {
-        let mut r = page_for(&state, &who, &u, "", "current password is wrong")?;
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(r);
-    }
-    if let Err(e) = passwords::validate(&f.new_password) {
-        let mut r = page_for(&state, &who, &u, "", &e.public_message())?;
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(r);
-    }
-    users::set_password(
+    let changed = users::change_own_password(
         &state.store,
         &state.passwords,
-        Some(who.id()),
-        who.id(),
+        &who.user,
+        &f.current,
         &f.new_password,
-    )
-    .await?;
-    Ok(Redirect::to("/login").into_response())
+    );
+    let error = match changed.await {
+        Ok(()) => return Ok(Redirect::to("/login").into_response()),
+        Err(Error::Invalid { field, .. }) if field == "current" => {
+            "current password is wrong".to_string()
+        }
+        Err(e @ Error::Invalid { .. }) => e.public_message(),
+        Err(e) => return Err(e.into()),
+    };
+    let u = who.user.clone();
+    let mut r = page_for(&state, &who, &u, "", &error)?;
+    *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
 }
