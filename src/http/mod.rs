@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -29,7 +29,7 @@ use crate::app::AppState;
 
 /// The router's state: the application plus what only the web layer keeps. It derefs to
 /// [`HttpInner`] and on to [`AppState`], so a handler writes `state.store` or `state.assets`
-/// alike; a handler that needs only the application may extract `State<AppState>`.
+/// alike.
 #[derive(Clone)]
 pub struct HttpState(Arc<HttpInner>);
 
@@ -67,12 +67,6 @@ impl Deref for HttpInner {
     type Target = AppState;
     fn deref(&self) -> &AppState {
         &self.app
-    }
-}
-
-impl FromRef<HttpState> for AppState {
-    fn from_ref(s: &HttpState) -> AppState {
-        s.app.clone()
     }
 }
 
