@@ -27,7 +27,7 @@ use switchboard::config::Config;
 use switchboard::domain::attachments::{self, NewAttachment, Policy, Scope};
 use switchboard::domain::users::{self, NewUser, Role};
 use switchboard::domain::{auth, passwords::Passwords};
-use switchboard::jobs::{self, JobCtx};
+use switchboard::jobs;
 
 const MIB: u64 = 1 << 20;
 /// 100 MiB (8 MiB with `BENCH_SMOKE=1`, the CI run that only keeps the tool working).
@@ -247,7 +247,7 @@ async fn run() {
     println!("\n== space reuse ==");
     println!("db after upload:             {:7.1} MB", file_mb(&db));
     clock.advance_hours(73);
-    let ctx = JobCtx::from_state(&run.state);
+    let ctx = run.state.job_ctx();
     let summary = jobs::run_now(ctx.clone(), "attachment-cleanup")
         .await
         .unwrap();

@@ -13,7 +13,7 @@
 //!
 //! Seeding writes the database through the library, not over HTTP: 10 WhatsApp channels,
 //! sessions spread over 200 days, each a run of customer messages (`messages::ingest_in`),
-//! agent replies (`messages::enqueue_in`, then taken out of the outbox and marked delivered)
+//! agent replies (`messages::outbox::enqueue_in`, then taken out of the outbox and marked delivered)
 //! and internal notes (`messages::add_note_in`), many sessions per write transaction. Sessions
 //! whose customer went quiet more than 24 h ago are closed (as the closure job would), read
 //! by the admin and the agents who see them; events older than 7 days are dropped (as the sweep
@@ -233,9 +233,10 @@ fn write_session(
                     text: text.clone(),
                     ..Default::default()
                 };
-                let mut m = messages::enqueue_in(ctx, ch, sid, author, &out, vec![], text.clone())?;
-                messages::unschedule_in(ctx, m.id)?;
-                messages::set_status_in(ctx, &mut m, Status::Delivered, None)?;
+                let mut m =
+                    messages::outbox::enqueue_in(ctx, ch, sid, author, &out, vec![], text.clone())?;
+                messages::outbox::unschedule_in(ctx, m.id)?;
+                messages::receipts::set_status_in(ctx, &mut m, Status::Delivered, None)?;
                 ids.push(m.id);
             }
             Kind::Note => {

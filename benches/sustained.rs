@@ -198,10 +198,7 @@ async fn check(r: Result<reqwest::Response, reqwest::Error>, what: &str) -> Resu
 }
 
 fn status_webhook(wamid: &str, to: &str) -> (String, String) {
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let ts = switchboard::clock::Clock::now_ms(&switchboard::clock::SystemClock) / 1000;
     let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{
         "field": "messages", "value": {"messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550001111", "phone_number_id": PHONE_NUMBER_ID},

@@ -261,7 +261,7 @@ impl Config {
             ));
         }
         for (name, expr) in self.jobs.entries() {
-            crate::jobs::parse_schedule(expr)
+            crate::schedule::parse(expr)
                 .map_err(|e| ConfigError::Invalid(format!("jobs.{name}: {e}")))?;
         }
         Ok(())

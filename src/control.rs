@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+use crate::app::AppState;
 use crate::domain::auth;
 use crate::domain::passwords::Passwords;
 use crate::domain::users::{self, NewUser, Role, UserPatch, UserView};
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::jobs::{self, JobCtx};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -215,7 +215,7 @@ pub fn spawn(state: AppState) {
                     return;
                 }
                 let resp = match serde_json::from_str::<Request>(&line) {
-                    Ok(req) => match execute(&JobCtx::from_state(&st), &st.passwords, req).await {
+                    Ok(req) => match execute(&st.job_ctx(), &st.passwords, req).await {
                         Ok(message) => Response { ok: true, message },
                         Err(e) => Response {
                             ok: false,

@@ -1,10 +1,12 @@
 //! Switchboard: customer-messaging inbox in one binary.
 //!
-//! Module map: `config` → `server` (lifecycle) → `http` (router, pages, API, SSE) → `domain`
-//! (rules and state changes) → `store` (redb, group-commit writer). `channels` speaks the
-//! providers' wire formats; `jobs` run on cron schedules; `control` lets the CLI reach a running
-//! server. See docs/architecture.md.
+//! Layers, top first (each uses only its own layer and the ones below; `tests/layers.rs`
+//! checks it): `server` (lifecycle) → `http` (router, pages, API, SSE) and `control` (CLI
+//! socket) → `app` (the shared application state) → `jobs` (cron) → `domain` (rules and state
+//! changes) → `store` (redb, group-commit writer), `search`, `channels` (provider wire
+//! formats), `pbx`, `config`, `schedule`, `tls` → `clock`, `error`. See docs/architecture.md.
 
+pub(crate) mod app;
 pub mod channels;
 pub mod clock;
 pub mod config;
@@ -13,13 +15,15 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
-pub mod pbx;
+pub(crate) mod pbx;
+pub(crate) mod schedule;
 pub mod search;
 pub mod server;
 pub mod store;
 pub mod tls;
 
-pub use http::{AppState, app};
+pub use app::AppState;
+pub use http::app;
 
 /// Shared by the property tests: `PROPTEST_CASES` (when set) overrides each property's own
 /// default case count, so CI stays bounded and a longer hunt is one variable away.

@@ -9,10 +9,12 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio_util::sync::CancellationToken;
 
+use crate::app::{AppInner, AppState};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::attachments::media::MediaStore;
 use crate::domain::{auth::Throttle, passwords::Passwords, tokens, users};
-use crate::http::{self, AppInner, AppState, assets::Assets};
+use crate::http;
 use crate::store::Store;
 
 pub struct Running {
@@ -135,16 +137,12 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         public_url: public_url.clone(),
         secure_cookies: tls.is_some() || public_url.starts_with("https://"),
         tls_fingerprint: tls.as_ref().map(|t| t.fingerprint.clone()),
-        assets: Assets::load(),
         http: http_client,
         metrics: prometheus(),
         shutdown: shutdown.clone(),
-        touched: Mutex::new(Default::default()),
-        delivery: Arc::new(tokio::sync::Notify::new()),
-        sse_bodies: Default::default(),
+        delivery: Default::default(),
         presence: Default::default(),
         media_secret,
-        livechat: Default::default(),
         pbx_tokens: Default::default(),
         channels: Default::default(),
     });
@@ -152,9 +150,8 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let router = http::app(state.clone());
     let make = router.into_make_service_with_connect_info::<SocketAddr>();
 
-    crate::domain::delivery::start(&state).await;
-    crate::domain::media_fetch::start(&state);
-    crate::jobs::spawn_all(state.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    start_workers(&state).await;
+    crate::jobs::spawn_all(state.job_ctx()).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::control::spawn(state.clone());
 
     let stop = shutdown.clone();
@@ -210,6 +207,32 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         setup_url,
         join,
     })
+}
+
+/// The outbound delivery worker and the inbound media fetcher, each with the slice of the
+/// application it uses.
+async fn start_workers(state: &AppState) {
+    let media = MediaStore::new(
+        &state.store,
+        &state.public_url,
+        &state.config,
+        &state.media_secret,
+    );
+    crate::domain::delivery::start(
+        state.store.clone(),
+        state.clock.clone(),
+        state.public_url.clone(),
+        media.clone(),
+        state.delivery.clone(),
+        state.shutdown.clone(),
+    )
+    .await;
+    crate::domain::delivery::media_fetch::start(
+        state.store.clone(),
+        state.clock.clone(),
+        media,
+        state.shutdown.clone(),
+    );
 }
 
 /// Histogram samples wait in the recorder until they are folded into its summaries, which

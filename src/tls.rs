@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use axum_server::tls_rustls::RustlsConfig;
 
 use crate::config::{Config, Tls};
-use crate::domain::tokens::sha256;
 
 pub struct TlsMaterial {
     pub config: RustlsConfig,
@@ -58,8 +57,9 @@ fn fingerprint_pem(pem: &[u8]) -> Option<String> {
         .collect();
     use base64::Engine;
     let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    use sha2::Digest;
     Some(
-        sha256(&der)
+        sha2::Sha256::digest(&der)
             .iter()
             .map(|b| format!("{b:02X}"))
             .collect::<Vec<_>>()

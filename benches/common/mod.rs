@@ -419,10 +419,7 @@ pub fn whatsapp_webhook(
     wamid: &str,
     text: &str,
 ) -> (String, String) {
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let ts = switchboard::clock::Clock::now_ms(&switchboard::clock::SystemClock) / 1000;
     let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{
         "field": "messages", "value": {"messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "15550001111", "phone_number_id": phone_number_id},

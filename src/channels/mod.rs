@@ -145,17 +145,6 @@ pub enum DeliveryStatus {
     Failed,
 }
 
-impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Sent => "sent",
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Read => "read",
-            DeliveryStatus::Failed => "failed",
-        }
-    }
-}
-
 /// An error reported by the provider (code as the provider spells it, e.g. `131047`, `30003`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderError {
@@ -271,9 +260,6 @@ impl SendError {
             reason: reason.into(),
             retry_after: None,
         }
-    }
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, SendError::Transient { .. })
     }
 }
 

@@ -10,8 +10,6 @@ use redb::ReadTransaction;
 use super::users::User;
 use crate::error::Result;
 use crate::store::Audience;
-use crate::store::codec::{self, k1};
-use crate::store::tables::MEMBER_CHANNELS;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Visible {
@@ -28,22 +26,13 @@ impl Visible {
     }
 }
 
-/// The channel ids `user` is a member of.
-pub fn member_channels(rtx: &ReadTransaction, user_id: u64) -> Result<HashSet<u64>> {
-    let t = rtx.open_table(MEMBER_CHANNELS)?;
-    let (start, end) = (k1(user_id), k1(user_id.saturating_add(1)));
-    let mut out = HashSet::new();
-    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
-        out.insert(codec::u64_at(item?.0.value(), 8)?);
-    }
-    Ok(out)
-}
-
 pub fn visible_channels(rtx: &ReadTransaction, user: &User) -> Result<Visible> {
     if user.is_admin() {
         return Ok(Visible::All);
     }
-    Ok(Visible::Channels(member_channels(rtx, user.id)?))
+    Ok(Visible::Channels(super::channels::member_channels(
+        rtx, user.id,
+    )?))
 }
 
 /// May `user` (with channel visibility `vis`) receive an event for `aud`?

@@ -8,11 +8,13 @@ use serde::Serialize;
 
 use super::audit;
 use super::contacts::{self, Block, Contact};
+use super::directory::visible_contact;
 use super::sessions;
+use super::users::User;
 use crate::error::{Error, Result};
-use crate::store::WriteCtx;
 use crate::store::codec::{self, k1};
-use crate::store::tables::{BLOCKED_CONTACTS, SESSIONS_BY_CONTACT};
+use crate::store::tables::BLOCKED_CONTACTS;
+use crate::store::{Store, WriteCtx};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BlockedContact {
@@ -20,19 +22,27 @@ pub struct BlockedContact {
     pub block: Block,
 }
 
-/// The newest session in the contact's history (for the timeline entry).
-fn latest_session_in(ctx: &WriteCtx<'_>, contact_id: u64) -> Result<Option<u64>> {
-    let t = ctx.txn.open_table(SESSIONS_BY_CONTACT)?;
-    let (start, end) = (k1(contact_id), k1(contact_id.saturating_add(1)));
-    let last = t
-        .range::<&[u8]>(start.as_slice()..end.as_slice())?
-        .next_back()
-        .transpose()?;
-    last.map(|(k, _)| codec::u64_at(k.value(), 8)).transpose()
-}
-
 fn history_owner(c: &Contact) -> u64 {
     c.merged_into.unwrap_or(c.id)
+}
+
+/// `user` blocks a contact they see, with a reason.
+pub async fn block(store: &Store, user: &User, contact_id: u64, reason: String) -> Result<Contact> {
+    let u = user.clone();
+    store
+        .read(move |rtx| visible_contact(rtx, &u, contact_id))
+        .await?;
+    let actor = user.id;
+    store
+        .write(move |ctx| block_in(ctx, actor, contact_id, &reason))
+        .await
+}
+
+/// An administrator lifts a block (callers check the role).
+pub async fn unblock(store: &Store, actor: u64, contact_id: u64) -> Result<Contact> {
+    store
+        .write(move |ctx| unblock_in(ctx, actor, contact_id))
+        .await
 }
 
 pub fn block_in(
@@ -65,7 +75,7 @@ pub fn block_in(
         format!("contact:{}", c.id),
         format!("{}: {reason}", c.address),
     )?;
-    if let Some(sid) = latest_session_in(ctx, history_owner(&c))? {
+    if let Some(sid) = sessions::latest_of_contact_in(ctx, history_owner(&c))? {
         sessions::timeline_in(ctx, sid, Some(actor), "blocked", reason)?;
     }
     contacts::announce_in(ctx, &c)?;
@@ -88,7 +98,7 @@ pub fn unblock_in(ctx: &mut WriteCtx<'_>, actor: u64, contact_id: u64) -> Result
         format!("contact:{}", c.id),
         format!("{} (blocked for: {})", c.address, old.reason),
     )?;
-    if let Some(sid) = latest_session_in(ctx, history_owner(&c))? {
+    if let Some(sid) = sessions::latest_of_contact_in(ctx, history_owner(&c))? {
         sessions::timeline_in(ctx, sid, Some(actor), "unblocked", "")?;
     }
     contacts::announce_in(ctx, &c)?;

@@ -55,6 +55,20 @@ pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Contact>> {
     codec::get(&rtx.open_table(CONTACTS)?, &k1(id))
 }
 
+/// Visit contacts newest first until `f` answers `false` (the directory search).
+pub fn each_newest_first(
+    rtx: &ReadTransaction,
+    mut f: impl FnMut(Contact) -> Result<bool>,
+) -> Result<()> {
+    let t = rtx.open_table(CONTACTS)?;
+    for item in t.iter()?.rev() {
+        if !f(codec::decode(item?.1.value())?)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
 pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Contact> {
     codec::get(&ctx.txn.open_table(CONTACTS)?, &k1(id))?.ok_or(Error::NotFound("contact"))
 }

@@ -6,14 +6,15 @@
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
 
-use super::access::Visible;
+use super::access::{self, Visible};
 use super::audit;
 use super::contacts::{self, Contact};
 use super::sessions::{self, Session};
+use super::users::User;
 use crate::error::{Error, Result};
-use crate::store::WriteCtx;
 use crate::store::codec::{self, k1, k2};
-use crate::store::tables::{CONTACT_ALIASES, CONTACTS, SESSIONS_BY_CONTACT};
+use crate::store::tables::CONTACT_ALIASES;
+use crate::store::{Store, WriteCtx};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DirectoryEntry {
@@ -88,25 +89,64 @@ pub fn search(
     } else {
         String::new()
     };
-    let t = rtx.open_table(CONTACTS)?;
     let mut out = Vec::new();
-    for item in t.iter()?.rev() {
+    contacts::each_newest_first(rtx, |c| {
         if out.len() >= limit {
-            break;
+            return Ok(false);
         }
-        let c: Contact = codec::decode(item?.1.value())?;
         if c.merged_into.is_some() {
-            continue; // listed under the contact it was merged into
+            return Ok(true); // listed under the contact it was merged into
         }
         let hit = matches(&c, &q, &qd) || aliases(rtx, c.id)?.iter().any(|a| matches(a, &q, &qd));
-        if !hit {
-            continue;
-        }
-        if let Some(e) = entry(rtx, vis, c.id)? {
+        if hit && let Some(e) = entry(rtx, vis, c.id)? {
             out.push(e);
         }
-    }
+        Ok(true)
+    })?;
     Ok(out)
+}
+
+/// The contact, if `user` sees its channel (or the channel of the person it belongs to); else
+/// `NotFound`, so its existence does not leak.
+pub fn visible_contact(rtx: &ReadTransaction, user: &User, id: u64) -> Result<Contact> {
+    let vis = access::visible_channels(rtx, user)?;
+    let c = contacts::get(rtx, id)?.ok_or(Error::NotFound("contact"))?;
+    if vis.channel(c.channel_id) || entry(rtx, &vis, id)?.is_some() {
+        Ok(c)
+    } else {
+        Err(Error::NotFound("contact"))
+    }
+}
+
+/// `user` renames a contact they see (the directory page and `PATCH /api/v1/contacts/{id}`).
+pub async fn rename(store: &Store, user: &User, id: u64, name: String) -> Result<Contact> {
+    let u = user.clone();
+    store.read(move |rtx| visible_contact(rtx, &u, id)).await?;
+    let actor = user.id;
+    store
+        .write(move |ctx| rename_in(ctx, actor, id, &name))
+        .await
+}
+
+/// `user` merges contact `source` into `into`; both must be visible to them.
+pub async fn merge(store: &Store, user: &User, source: u64, into: u64) -> Result<Contact> {
+    if source == into {
+        return Err(Error::invalid(
+            "into",
+            "a contact cannot be merged with itself",
+        ));
+    }
+    let u = user.clone();
+    store
+        .read(move |rtx| {
+            visible_contact(rtx, &u, source)?;
+            visible_contact(rtx, &u, into)
+        })
+        .await?;
+    let actor = user.id;
+    store
+        .write(move |ctx| merge_in(ctx, actor, source, into))
+        .await
 }
 
 /// An agent edits the name: provider profile names no longer overwrite it.
@@ -128,20 +168,6 @@ pub fn rename_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64, name: &str) -> Res
     )?;
     contacts::announce_in(ctx, &c)?;
     Ok(c)
-}
-
-fn move_history(ctx: &WriteCtx<'_>, from: u64, to: u64) -> Result<Vec<u64>> {
-    let mut t = ctx.txn.open_table(SESSIONS_BY_CONTACT)?;
-    let (start, end) = (k1(from), k1(from.saturating_add(1)));
-    let mut ids = Vec::new();
-    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
-        ids.push(codec::u64_at(item?.0.value(), 8)?);
-    }
-    for sid in &ids {
-        t.remove(k2(from, *sid).as_slice())?;
-        t.insert(k2(to, *sid).as_slice(), [].as_slice())?;
-    }
-    Ok(ids)
 }
 
 /// Merge contact `source` into `into` (the same person): source's sessions join the target's
@@ -166,7 +192,7 @@ pub fn merge_in(ctx: &mut WriteCtx<'_>, actor: u64, source: u64, into: u64) -> R
             "these contacts are already the same person",
         ));
     }
-    let moved = move_history(ctx, source, target.id)?;
+    let moved = sessions::move_history_in(ctx, source, target.id)?;
     // Earlier aliases of the source now belong to the target (chains stay one level deep).
     let old_aliases: Vec<u64> = {
         let t = ctx.txn.open_table(CONTACT_ALIASES)?;

@@ -5,10 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::audit;
 use super::sessions::{self, Session};
+use super::settings;
 use crate::error::{Error, Result};
-use crate::store::WriteCtx;
-use crate::store::codec;
-use crate::store::tables::WORKFLOW_SETTINGS;
+use crate::store::{Store, WriteCtx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -33,11 +32,11 @@ impl ListKind {
 }
 
 pub fn get(rtx: &ReadTransaction, kind: ListKind) -> Result<Vec<String>> {
-    Ok(codec::get(&rtx.open_table(WORKFLOW_SETTINGS)?, kind.key())?.unwrap_or_default())
+    Ok(settings::get(rtx, kind.key())?.unwrap_or_default())
 }
 
 pub fn get_in(ctx: &WriteCtx<'_>, kind: ListKind) -> Result<Vec<String>> {
-    Ok(codec::get(&ctx.txn.open_table(WORKFLOW_SETTINGS)?, kind.key())?.unwrap_or_default())
+    Ok(settings::get_in(ctx, kind.key())?.unwrap_or_default())
 }
 
 /// Trims, drops empties and duplicates (keeping order), checks sizes.
@@ -64,6 +63,48 @@ pub fn normalize(items: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// An administrator replaces one list (callers check the role); returns it as stored.
+pub async fn set(
+    store: &Store,
+    actor: u64,
+    kind: ListKind,
+    items: Vec<String>,
+) -> Result<Vec<String>> {
+    store
+        .write(move |ctx| set_in(ctx, actor, kind, &items))
+        .await
+}
+
+/// An administrator replaces both lists at once (the workflow settings page).
+pub async fn set_both(
+    store: &Store,
+    actor: u64,
+    tags: Vec<String>,
+    results: Vec<String>,
+) -> Result<()> {
+    store
+        .write(move |ctx| {
+            set_in(ctx, actor, ListKind::Tags, &tags)?;
+            set_in(ctx, actor, ListKind::Results, &results)?;
+            Ok(())
+        })
+        .await
+}
+
+/// `user` replaces the tags of a session they see (each must be on the tag list).
+pub async fn set_session_tags(
+    store: &Store,
+    user: &super::users::User,
+    session_id: u64,
+    tags: Vec<String>,
+) -> Result<Session> {
+    sessions::actions::visible(store, user, session_id).await?;
+    let uid = user.id;
+    store
+        .write(move |ctx| set_session_tags_in(ctx, uid, session_id, &tags))
+        .await
+}
+
 pub fn set_in(
     ctx: &mut WriteCtx<'_>,
     actor: u64,
@@ -71,11 +112,7 @@ pub fn set_in(
     items: &[String],
 ) -> Result<Vec<String>> {
     let items = normalize(items)?;
-    codec::put(
-        &mut ctx.txn.open_table(WORKFLOW_SETTINGS)?,
-        kind.key(),
-        &items,
-    )?;
+    settings::put_in(ctx, kind.key(), &items)?;
     audit::record(
         ctx,
         Some(actor),

@@ -1,59 +1,16 @@
-//! The PBX link an admin configures for "escalate to a call": Asterisk AMI or the Yeastar
+//! The PBX link an admin configures (the types live with the clients in `crate::pbx`) for "escalate to a call": Asterisk AMI or the Yeastar
 //! P-Series Open API. Secrets are stored in full and never shown back (`masked`); a masked
 //! value sent back unchanged keeps the stored secret.
 
 use redb::ReadTransaction;
-use serde::{Deserialize, Serialize};
 
-use super::audit;
 use super::channels::mask;
+use super::{audit, settings};
 use crate::error::{Error, Result};
-use crate::store::WriteCtx;
-use crate::store::codec;
-use crate::store::tables::WORKFLOW_SETTINGS;
+use crate::pbx::PbxConfig;
+use crate::store::{Store, WriteCtx};
 
 const KEY: &[u8] = b"pbx";
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct AmiConfig {
-    pub host: String,
-    #[serde(default = "default_ami_port")]
-    pub port: u16,
-    pub username: String,
-    #[serde(default)]
-    pub secret: String,
-    /// Dialplan context the customer's number is dialled in, e.g. `from-internal`.
-    pub context: String,
-    /// Caller id shown on the agent's phone, e.g. `Switchboard <100>`.
-    #[serde(default)]
-    pub caller_id: String,
-}
-
-fn default_ami_port() -> u16 {
-    5038
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct YeastarConfig {
-    /// e.g. `https://pbx.example.lan:8088/openapi/v1.0`.
-    pub base_url: String,
-    pub client_id: String,
-    #[serde(default)]
-    pub client_secret: String,
-    /// Accept the PBX's self-signed certificate (LAN appliances often have one).
-    #[serde(default)]
-    pub accept_invalid_certs: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, Default)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum PbxConfig {
-    /// No PBX link: the call button is a `tel:` link.
-    #[default]
-    None,
-    Ami(AmiConfig),
-    Yeastar(YeastarConfig),
-}
 
 impl PbxConfig {
     pub fn masked(&self) -> Self {
@@ -68,16 +25,6 @@ impl PbxConfig {
                 PbxConfig::Yeastar(y)
             }
         }
-    }
-    pub fn kind(&self) -> &'static str {
-        match self {
-            PbxConfig::None => "none",
-            PbxConfig::Ami(_) => "ami",
-            PbxConfig::Yeastar(_) => "yeastar",
-        }
-    }
-    pub fn is_configured(&self) -> bool {
-        !matches!(self, PbxConfig::None)
     }
 }
 
@@ -135,12 +82,17 @@ fn validate(c: &PbxConfig) -> Result<()> {
 }
 
 pub fn get(rtx: &ReadTransaction) -> Result<PbxConfig> {
-    Ok(codec::get(&rtx.open_table(WORKFLOW_SETTINGS)?, KEY)?.unwrap_or_default())
+    Ok(settings::get(rtx, KEY)?.unwrap_or_default())
+}
+
+/// An administrator sets the PBX link (callers check the role); a masked secret sent back
+/// keeps the stored one.
+pub async fn set(store: &Store, actor: u64, input: PbxConfig) -> Result<PbxConfig> {
+    store.write(move |ctx| set_in(ctx, actor, &input)).await
 }
 
 pub fn set_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &PbxConfig) -> Result<PbxConfig> {
-    let old: PbxConfig =
-        codec::get(&ctx.txn.open_table(WORKFLOW_SETTINGS)?, KEY)?.unwrap_or_default();
+    let old: PbxConfig = settings::get_in(ctx, KEY)?.unwrap_or_default();
     let mut new = input.clone();
     match (&mut new, &old) {
         (PbxConfig::Ami(n), PbxConfig::Ami(o)) => n.secret = keep_secret(&n.secret, &o.secret),
@@ -163,7 +115,7 @@ pub fn set_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &PbxConfig) -> Result<P
         PbxConfig::None => {}
     }
     validate(&new)?;
-    codec::put(&mut ctx.txn.open_table(WORKFLOW_SETTINGS)?, KEY, &new)?;
+    settings::put_in(ctx, KEY, &new)?;
     let detail = match &new {
         PbxConfig::None => "removed".to_string(),
         PbxConfig::Ami(a) => format!("AMI {}:{} as {}", a.host, a.port, a.username),
@@ -176,6 +128,7 @@ pub fn set_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &PbxConfig) -> Result<P
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pbx::AmiConfig;
 
     #[test]
     fn secrets_are_masked() {

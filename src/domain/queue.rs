@@ -1,5 +1,5 @@
 //! Queues: who owns a session. Manual pick-up (unassigned until a member picks it up),
-//! auto-on-reply (the first member who replies owns it, in `messages::enqueue_in`) and
+//! auto-on-reply (the first member who replies owns it, in `messages::outbox::enqueue_in`) and
 //! assign-on-arrival (round-robin among online members under their concurrency cap), plus
 //! pick-up and transfer. Every change goes through the single writer, so two agents racing
 //! for one session are serialized: exactly one wins.
@@ -8,30 +8,14 @@ use std::collections::HashSet;
 
 use redb::ReadableTable;
 
-use super::channels::{Channel, QueueMode};
+use super::channels::{self, Channel, QueueMode};
 use super::presence::AssignPolicy;
 use super::sessions::{self, Session, SessionStatus};
 use super::users;
 use crate::error::{Error, Result};
-use crate::store::codec::{self, k1, k2};
-use crate::store::tables::{OPEN_ASSIGNED, QUEUE_CURSOR};
-use crate::store::{Audience, WriteCtx};
-
-/// Open sessions assigned to `user_id` on `channel_id` (stops counting at `cap`).
-pub fn open_count_in(ctx: &WriteCtx<'_>, user_id: u64, channel_id: u64, cap: u64) -> Result<u64> {
-    let t = ctx.txn.open_table(OPEN_ASSIGNED)?;
-    let (start, end) = (k1(user_id), k1(user_id.saturating_add(1)));
-    let mut n = 0;
-    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
-        if codec::u64_at(item?.1.value(), 0)? == channel_id {
-            n += 1;
-            if n >= cap {
-                break;
-            }
-        }
-    }
-    Ok(n)
-}
+use crate::store::codec::{self, k1};
+use crate::store::tables::QUEUE_CURSOR;
+use crate::store::{Audience, Store, WriteCtx};
 
 /// The member who gets the next session, or None (everyone offline or at the cap).
 pub fn next_assignee_in(
@@ -67,7 +51,7 @@ pub fn next_assignee_in(
             Ok(u) if !u.disabled => {}
             _ => continue,
         }
-        if cap > 0 && open_count_in(ctx, uid, ch.id, cap)? >= cap {
+        if cap > 0 && sessions::open_count_in(ctx, uid, ch.id, cap)? >= cap {
             continue;
         }
         return Ok(Some(uid));
@@ -107,6 +91,32 @@ pub fn assign_on_arrival_in(
         serde_json::json!({ "session_id": session_id, "assignee": uid, "by": "arrival" }),
     )?;
     Ok(Some(uid))
+}
+
+/// `user` picks up an unassigned session they see. Of two agents picking at once exactly one
+/// wins; the other gets a conflict.
+pub async fn pickup(store: &Store, user: &users::User, session_id: u64) -> Result<Session> {
+    sessions::actions::workable(store, user, session_id).await?;
+    let uid = user.id;
+    store
+        .write(move |ctx| pickup_in(ctx, session_id, uid))
+        .await
+}
+
+/// `user` transfers a session they see to a colleague (`to`) or back to the queue (`None`),
+/// with a note for the timeline and the receiver.
+pub async fn transfer(
+    store: &Store,
+    user: &users::User,
+    session_id: u64,
+    to: Option<u64>,
+    note: String,
+) -> Result<Session> {
+    sessions::actions::visible(store, user, session_id).await?;
+    let actor = user.clone();
+    store
+        .write(move |ctx| transfer_in(ctx, session_id, &actor, to, &note))
+        .await
 }
 
 /// Pick up an unassigned session. Already mine: no change. Someone else's: 409.
@@ -168,11 +178,7 @@ pub fn transfer_in(
                     format!("{} is disabled and cannot receive sessions", u.username),
                 ));
             }
-            let member = ctx
-                .txn
-                .open_table(crate::store::tables::CHANNEL_MEMBERS)?
-                .get(k2(before.channel_id, uid).as_slice())?
-                .is_some();
+            let member = channels::is_member_in(ctx, before.channel_id, uid)?;
             if !member && !u.is_admin() {
                 return Err(Error::invalid(
                     "to_user_id",

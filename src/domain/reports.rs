@@ -10,13 +10,13 @@ use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
 use super::access::Visible;
-use super::messages::{Direction, Message};
-use super::sessions::{Session, SessionStatus};
+use super::messages::{self, Direction};
+use super::sessions::{self, SessionStatus};
+use super::users::User;
 use super::{channels, users};
 use crate::clock::DAY_MS;
 use crate::error::{Error, Result};
-use crate::store::codec::{self, k2};
-use crate::store::tables::{MESSAGES, SESSIONS, SESSIONS_BY_ACTIVITY};
+use crate::store::Store;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct ReportQuery {
@@ -118,15 +118,18 @@ pub fn range(q: &ReportQuery, now: i64) -> Result<(NaiveDate, NaiveDate)> {
 
 /// Did the customer write first (the session was not started by an agent)?
 fn customer_opened(rtx: &ReadTransaction, sid: u64) -> Result<bool> {
-    let t = rtx.open_table(MESSAGES)?;
-    let first = t
-        .range::<&[u8]>(k2(sid, 0).as_slice()..k2(sid, u64::MAX).as_slice())?
-        .next()
-        .transpose()?;
-    Ok(match first {
-        Some((_, v)) => codec::decode::<Message>(v.value())?.direction == Direction::In,
-        None => false,
-    })
+    Ok(messages::first(rtx, sid)?.is_some_and(|m| m.direction == Direction::In))
+}
+
+/// The report over the channels `user` sees (the reports page, its JSON and its CSV).
+pub async fn for_user(store: &Store, user: &User, q: ReportQuery, now: i64) -> Result<Report> {
+    let user = user.clone();
+    store
+        .read(move |rtx| {
+            let vis = super::access::visible_channels(rtx, &user)?;
+            build(rtx, &vis, &q, now)
+        })
+        .await
 }
 
 pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) -> Result<Report> {
@@ -143,52 +146,46 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
         .collect();
 
     // A session created in the range was last active at or after the range start.
-    let idx = rtx.open_table(SESSIONS_BY_ACTIVITY)?;
-    let stbl = rtx.open_table(SESSIONS)?;
-    let start = k2(from_ms.max(0) as u64, 0);
     let mut per_channel: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
     let mut frt_all = Vec::new();
     let mut res_all = Vec::new();
     let mut agents: HashMap<u64, (u64, Vec<i64>, Vec<i64>)> = HashMap::new();
     let mut total = 0u64;
-    for item in idx.range::<&[u8]>(start.as_slice()..)? {
-        let (k, v) = item?;
-        let channel = codec::u64_at(v.value(), 0)?;
-        if !vis.channel(channel) {
-            continue;
-        }
-        let sid = codec::u64_at(k.value(), 8)?;
-        let Some(s) = codec::get::<Session>(&stbl, &codec::k1(sid))? else {
-            continue;
-        };
-        if s.created < from_ms || s.created >= to_ms {
-            continue;
-        }
-        total += 1;
-        let day = ((s.created - from_ms) / DAY_MS) as usize;
-        let row = per_channel
-            .entry(s.channel_id)
-            .or_insert_with(|| vec![0; ndays]);
-        if let Some(c) = row.get_mut(day) {
-            *c += 1;
-        }
-        let frt = match s.first_response_at {
-            Some(t) if customer_opened(rtx, s.id)? => Some((t - s.created).max(0)),
-            _ => None,
-        };
-        let res = match (s.status, s.closed_at) {
-            (SessionStatus::Closed, Some(t)) => Some((t - s.created).max(0)),
-            _ => None,
-        };
-        frt_all.extend(frt);
-        res_all.extend(res);
-        if let Some(a) = s.assignee {
-            let e = agents.entry(a).or_default();
-            e.0 += 1;
-            e.1.extend(frt);
-            e.2.extend(res);
-        }
-    }
+    sessions::each_active_since(
+        rtx,
+        from_ms,
+        |ch| vis.channel(ch),
+        |s| {
+            if s.created < from_ms || s.created >= to_ms {
+                return Ok(());
+            }
+            total += 1;
+            let day = ((s.created - from_ms) / DAY_MS) as usize;
+            let row = per_channel
+                .entry(s.channel_id)
+                .or_insert_with(|| vec![0; ndays]);
+            if let Some(c) = row.get_mut(day) {
+                *c += 1;
+            }
+            let frt = match s.first_response_at {
+                Some(t) if customer_opened(rtx, s.id)? => Some((t - s.created).max(0)),
+                _ => None,
+            };
+            let res = match (s.status, s.closed_at) {
+                (SessionStatus::Closed, Some(t)) => Some((t - s.created).max(0)),
+                _ => None,
+            };
+            frt_all.extend(frt);
+            res_all.extend(res);
+            if let Some(a) = s.assignee {
+                let e = agents.entry(a).or_default();
+                e.0 += 1;
+                e.1.extend(frt);
+                e.2.extend(res);
+            }
+            Ok(())
+        },
+    )?;
 
     let mut per_day_total = vec![0u64; ndays];
     let mut channels_out = Vec::new();

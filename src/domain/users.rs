@@ -215,6 +215,15 @@ pub fn count(rtx: &ReadTransaction) -> Result<u64> {
     Ok(rtx.open_table(USERS)?.len()?)
 }
 
+/// The id of the user named `username`, exactly as the name index keys it (lowercase).
+pub fn id_by_name_in(ctx: &WriteCtx<'_>, username: &str) -> Result<Option<u64>> {
+    ctx.txn
+        .open_table(USERS_BY_NAME)?
+        .get(username.as_bytes())?
+        .map(|v| codec::u64_at(v.value(), 0))
+        .transpose()
+}
+
 pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<User> {
     codec::get(&ctx.txn.open_table(USERS)?, &k1(id))?.ok_or(Error::NotFound("user"))
 }
@@ -389,6 +398,43 @@ fn count_active_admins(ctx: &WriteCtx<'_>) -> Result<usize> {
 }
 
 /// Set a new password (reset by an admin or changed by the user); ends the user's other sessions.
+/// A user changes their own password: the current one must be right (else `current` is
+/// invalid); all their sessions end.
+pub async fn change_own_password(
+    store: &Store,
+    passwords: &Passwords,
+    user: &User,
+    current: &str,
+    new: &str,
+) -> Result<()> {
+    if !passwords.verify(current, Some(&user.password_hash)).await? {
+        return Err(Error::invalid("current", "is wrong"));
+    }
+    set_password(store, passwords, Some(user.id), user.id, new).await
+}
+
+/// The users `viewer` may list: everyone for an administrator, the enabled colleagues for an
+/// agent; by id.
+pub async fn list_for(store: &Store, viewer: &User) -> Result<Vec<User>> {
+    let admin = viewer.is_admin();
+    let mut all: Vec<User> = store
+        .read(list)
+        .await?
+        .into_iter()
+        .filter(|u| admin || !u.disabled)
+        .collect();
+    all.sort_by_key(|u| u.id);
+    Ok(all)
+}
+
+/// One user as `viewer` may see them (a disabled user only for an administrator).
+pub async fn get_for(store: &Store, viewer: &User, id: u64) -> Result<User> {
+    match store.read(move |rtx| get(rtx, id)).await? {
+        Some(u) if viewer.is_admin() || !u.disabled => Ok(u),
+        _ => Err(Error::NotFound("user")),
+    }
+}
+
 pub async fn set_password(
     store: &Store,
     passwords: &Passwords,

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 use sha2::{Digest, Sha256};
 
-use super::AppState;
+use super::HttpState;
 
 #[derive(RustEmbed)]
 #[folder = "static/"]
@@ -227,7 +227,7 @@ pub fn content_type(name: &str) -> &'static str {
     }
 }
 
-pub async fn serve(State(state): State<AppState>, Path(path): Path<String>) -> Response {
+pub async fn serve(State(state): State<HttpState>, Path(path): Path<String>) -> Response {
     let Some((name, body)) = state.assets.by_hashed.get(&path) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };

@@ -9,7 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 
-use super::AppState;
+use super::HttpState;
 use super::error::{ApiError, UiError};
 use super::i18n::{self, I18n};
 use crate::domain::auth;
@@ -42,13 +42,6 @@ impl Authed {
             Via::Token => "",
         }
     }
-    pub fn require_admin(&self) -> Result<()> {
-        if self.user.is_admin() {
-            Ok(())
-        } else {
-            Err(Error::Forbidden("administrators only".into()))
-        }
-    }
     pub fn id(&self) -> u64 {
         self.user.id
     }
@@ -58,6 +51,20 @@ impl Authed {
 pub struct ApiAuth(pub Authed);
 /// Authenticated caller of a page (redirect to /login otherwise).
 pub struct UiAuth(pub Authed);
+/// An authenticated administrator of a JSON endpoint: 401 JSON when not logged in, 403 JSON for
+/// anyone else. Admin handlers take it before any body extractor, so an agent gets 403 whatever
+/// the body, never a 400 that tells them how to shape it.
+pub struct ApiAdmin(pub Authed);
+/// An authenticated administrator of a page: the login redirect, else the 403 page.
+pub struct UiAdmin(pub Authed);
+
+fn admin(who: Authed) -> Result<Authed> {
+    if who.user.is_admin() {
+        Ok(who)
+    } else {
+        Err(Error::Forbidden("administrators only".into()))
+    }
+}
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     for h in headers.get_all(header::COOKIE) {
@@ -138,7 +145,7 @@ pub fn check_csrf(method: &Method, headers: &HeaderMap, session_csrf: &str) -> R
     ))
 }
 
-pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authed> {
+pub async fn authenticate(parts: &Parts, state: &HttpState) -> Result<Authed> {
     let headers = &parts.headers;
     if let Some(token) = bearer(headers) {
         let found = state
@@ -184,7 +191,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authed> {
 }
 
 /// Writes `last_seen` at most once a minute per session, in the background.
-fn maybe_touch(state: &AppState, token: &str, last_seen: i64, now: i64) {
+fn maybe_touch(state: &HttpState, token: &str, last_seen: i64, now: i64) {
     if now - last_seen < 60_000 {
         return;
     }
@@ -207,9 +214,9 @@ fn maybe_touch(state: &AppState, token: &str, last_seen: i64, now: i64) {
     });
 }
 
-impl FromRequestParts<AppState> for ApiAuth {
+impl FromRequestParts<HttpState> for ApiAuth {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, ApiError> {
         authenticate(parts, state)
             .await
             .map(ApiAuth)
@@ -217,9 +224,9 @@ impl FromRequestParts<AppState> for ApiAuth {
     }
 }
 
-impl FromRequestParts<AppState> for UiAuth {
+impl FromRequestParts<HttpState> for UiAuth {
     type Rejection = UiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, UiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, UiError> {
         authenticate(parts, state)
             .await
             .map(UiAuth)
@@ -227,23 +234,39 @@ impl FromRequestParts<AppState> for UiAuth {
     }
 }
 
+impl FromRequestParts<HttpState> for ApiAdmin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, ApiError> {
+        let who = authenticate(parts, state).await.map_err(ApiError)?;
+        admin(who).map(ApiAdmin).map_err(ApiError)
+    }
+}
+
+impl FromRequestParts<HttpState> for UiAdmin {
+    type Rejection = UiError;
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, UiError> {
+        let who = authenticate(parts, state).await.map_err(UiError)?;
+        admin(who).map(UiAdmin).map_err(UiError)
+    }
+}
+
 /// The `Set-Cookie` value for a new login session.
-pub fn session_cookie(state: &AppState, token: &str) -> String {
+pub fn session_cookie(state: &HttpState, token: &str) -> String {
     let max_age = state.config.auth.session_max_hours * 3600;
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
-pub fn clear_cookie(state: &AppState) -> String {
+pub fn clear_cookie(state: &HttpState) -> String {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }
 
-impl axum::extract::OptionalFromRequestParts<AppState> for UiAuth {
+impl axum::extract::OptionalFromRequestParts<HttpState> for UiAuth {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &HttpState,
     ) -> Result<Option<Self>, Self::Rejection> {
         Ok(authenticate(parts, state).await.ok().map(UiAuth))
     }

@@ -28,7 +28,6 @@ impl<E: Into<Error>> From<E> for UiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
-pub type UiResult<T> = Result<T, UiError>;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {

@@ -18,14 +18,14 @@ use tokio::sync::{broadcast, mpsc};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::AppState;
+use super::HttpState;
 use super::auth::ApiAuth;
 use super::error::ApiResult;
 use crate::domain::access::{self, Visible};
 use crate::domain::users::User;
 use crate::store::{Event, events};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new().routes(routes!(stream))
 }
 
@@ -41,7 +41,7 @@ const PAGE: usize = 500;
     responses((status = 200, description = "text/event-stream; each event's data is `{seq, at, kind, data}`")))]
 /// Real-time events the caller may see: new messages, status changes, assignments, typing.
 pub async fn stream(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     headers: HeaderMap,
     Query(p): Query<StreamParams>,
@@ -87,12 +87,12 @@ pub async fn stream(
 
 /// Marks a user online from stream open until drop.
 struct PresenceGuard {
-    state: AppState,
+    state: HttpState,
     user_id: u64,
 }
 
 impl PresenceGuard {
-    fn open(state: AppState, user_id: u64) -> Self {
+    fn open(state: HttpState, user_id: u64) -> Self {
         state.presence.stream_opened(user_id, state.now());
         Self { state, user_id }
     }
@@ -158,7 +158,7 @@ impl BodyCache {
     }
 }
 
-fn to_sse(st: &AppState, ev: &Event) -> SseEvent {
+fn to_sse(st: &HttpState, ev: &Event) -> SseEvent {
     if ev.seq == 0 {
         // Ephemeral events (typing) carry no id, so the browser's Last-Event-ID stays put,
         // and they bypass the body cache, which is keyed by sequence number.
@@ -180,7 +180,7 @@ impl Cursor {
     /// Sends `ev` if visible; returns false when the client is gone or must stop.
     async fn deliver(
         &mut self,
-        st: &AppState,
+        st: &HttpState,
         ev: &Event,
         tx: &mpsc::Sender<Result<SseEvent, Infallible>>,
     ) -> bool {
@@ -221,7 +221,7 @@ impl Cursor {
     /// Replays the persisted log after `self.last`.
     async fn catch_up(
         &mut self,
-        st: &AppState,
+        st: &HttpState,
         tx: &mpsc::Sender<Result<SseEvent, Infallible>>,
     ) -> crate::error::Result<bool> {
         loop {
@@ -255,7 +255,7 @@ impl Cursor {
 }
 
 async fn pump(
-    st: AppState,
+    st: HttpState,
     user: User,
     vis: Visible,
     after: u64,

@@ -1,17 +1,18 @@
 //! HTTP: the router, shared state and cross-cutting layers (security headers, body caps,
 //! metrics, panic guard). Handlers are thin: they parse, call `domain`, render.
 
-pub mod api;
-pub mod assets;
+pub(crate) mod api;
+pub(crate) mod assets;
 pub mod auth;
-pub mod error;
-pub mod events;
-pub mod files;
-pub mod hooks;
-pub mod i18n;
-pub mod livechat;
-pub mod ops;
-pub mod ui;
+pub(crate) mod body;
+pub(crate) mod error;
+pub(crate) mod events;
+pub(crate) mod files;
+pub(crate) mod hooks;
+pub(crate) mod i18n;
+pub(crate) mod livechat;
+pub(crate) mod ops;
+pub(crate) mod ui;
 
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -23,79 +24,55 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use metrics_exporter_prometheus::PrometheusHandle;
-use tokio_util::sync::CancellationToken;
 
-use crate::clock::Clock;
-use crate::config::Config;
-use crate::domain::auth::{Lifetimes, Throttle};
-use crate::domain::passwords::Passwords;
-use crate::store::Store;
+use crate::app::AppState;
 
+/// The router's state: the application plus what only the web layer keeps. It derefs to
+/// [`HttpInner`] and on to [`AppState`], so a handler writes `state.store` or `state.assets`
+/// alike.
 #[derive(Clone)]
-pub struct AppState(Arc<AppInner>);
+pub struct HttpState(Arc<HttpInner>);
 
-pub struct AppInner {
-    pub store: Store,
-    pub config: Arc<Config>,
-    pub clock: Arc<dyn Clock>,
-    pub passwords: Passwords,
-    pub throttle: Throttle,
-    /// The one-time setup token while no user exists.
-    pub setup_token: Mutex<Option<String>>,
-    /// `public_url` without trailing slash.
-    pub public_url: String,
-    /// Cookies get `Secure` when the box is reached over HTTPS.
-    pub secure_cookies: bool,
-    /// SHA-256 fingerprint of the TLS certificate, shown on the setup page.
-    pub tls_fingerprint: Option<String>,
+pub struct HttpInner {
+    pub app: AppState,
     pub assets: assets::Assets,
-    pub http: reqwest::Client,
-    pub metrics: Option<PrometheusHandle>,
-    pub shutdown: CancellationToken,
-    /// When each login session's `last_seen` was last written (sha256 -> ms).
-    pub touched: Mutex<HashMap<[u8; 32], i64>>,
-    /// Wakes the outbound delivery worker.
-    pub delivery: Arc<tokio::sync::Notify>,
-    /// Which agents are online (open event stream or a recent browser request): live-chat
-    /// availability and assign-on-arrival.
-    pub presence: crate::domain::presence::Presence,
     /// Serialized SSE event bodies shared by all streams (see `events::BodyCache`).
     pub sse_bodies: events::BodyCache,
-    /// Per-install key for signed, expiring media links (`/media/{id}/{expires}/{sig}`).
-    pub media_secret: Vec<u8>,
     /// Live-chat visitor rate limits and signal throttles.
     pub livechat: livechat::limits::Limits,
-    /// Yeastar API access tokens, reused until they expire.
-    pub pbx_tokens: crate::pbx::TokenCache,
-    /// Channel records for the webhook and live-chat intake paths.
-    pub channels: crate::domain::channels::Cache,
+    /// When each login session's `last_seen` was last written (sha256 -> ms).
+    pub touched: Mutex<HashMap<[u8; 32], i64>>,
 }
 
-impl Deref for AppState {
-    type Target = AppInner;
-    fn deref(&self) -> &AppInner {
+impl HttpState {
+    pub fn new(app: AppState) -> Self {
+        Self(Arc::new(HttpInner {
+            app,
+            assets: assets::Assets::load(),
+            sse_bodies: Default::default(),
+            livechat: Default::default(),
+            touched: Mutex::new(HashMap::new()),
+        }))
+    }
+}
+
+impl Deref for HttpState {
+    type Target = HttpInner;
+    fn deref(&self) -> &HttpInner {
         &self.0
     }
 }
 
-impl AppState {
-    pub fn new(inner: AppInner) -> Self {
-        Self(Arc::new(inner))
-    }
-    pub fn now(&self) -> i64 {
-        self.clock.now_ms()
-    }
-    pub fn lifetimes(&self) -> Lifetimes {
-        Lifetimes {
-            idle_ms: self.config.auth.session_idle_minutes as i64 * 60_000,
-            max_ms: self.config.auth.session_max_hours as i64 * 3_600_000,
-        }
+impl Deref for HttpInner {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.app
     }
 }
 
 /// The whole application as a router (tests drive it without a socket too).
-pub fn app(state: AppState) -> Router {
+pub fn app(app: AppState) -> Router {
+    let state = HttpState::new(app);
     let body_cap = state
         .config
         .limits
@@ -207,7 +184,7 @@ async fn json_rejections(req: Request, next: Next) -> Response {
     out
 }
 
-async fn track(State(_state): State<AppState>, req: Request, next: Next) -> Response {
+async fn track(State(_state): State<HttpState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = req
         .extensions()

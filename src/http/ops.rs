@@ -8,18 +8,18 @@ use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::AppState;
+use super::HttpState;
 use super::error::{ApiError, UiError, json_error};
 use crate::error::Error;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
 }
 
 /// 200 "ok" when the store answers a read; 503 otherwise.
-pub async fn healthz(State(state): State<AppState>) -> Response {
+pub async fn healthz(State(state): State<HttpState>) -> Response {
     match state.store.read(crate::store::events::last_seq).await {
         Ok(_) => (StatusCode::OK, "ok").into_response(),
         Err(e) => (
@@ -31,7 +31,7 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus text format.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(State(state): State<HttpState>) -> Response {
     let s = state.store.stats();
     use std::sync::atomic::Ordering::Relaxed;
     metrics::gauge!("store_write_queue_depth").set(s.queued.load(Relaxed) as f64);

@@ -6,19 +6,17 @@
 mod attachment_cleanup;
 mod history_retention;
 mod outbound_retry;
-pub mod session_closure;
+pub(crate) mod session_closure;
 mod sweep;
 
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::future::BoxFuture;
 
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::AppState;
 use crate::store::Store;
 
 /// What a job may use.
@@ -33,20 +31,6 @@ pub struct JobCtx {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// Key for signed media links.
     pub media_secret: Vec<u8>,
-}
-
-impl JobCtx {
-    pub fn from_state(s: &AppState) -> Self {
-        Self {
-            store: s.store.clone(),
-            config: s.config.clone(),
-            clock: s.clock.clone(),
-            http: s.http.clone(),
-            public_url: s.public_url.clone(),
-            shutdown: s.shutdown.clone(),
-            media_secret: s.media_secret.clone(),
-        }
-    }
 }
 
 type JobFn = fn(JobCtx) -> BoxFuture<'static, Result<String>>;
@@ -87,17 +71,6 @@ pub const JOBS: &[Job] = &[
     },
 ];
 
-/// Parse a cron expression (with seconds field). An empty string disables the job.
-pub fn parse_schedule(expr: &str) -> std::result::Result<Option<cron::Schedule>, String> {
-    let expr = expr.trim();
-    if expr.is_empty() {
-        return Ok(None);
-    }
-    cron::Schedule::from_str(expr).map(Some).map_err(|e| {
-        format!("{expr:?} is not a cron expression (sec min hour day month weekday): {e}")
-    })
-}
-
 /// Run one job now by name.
 pub async fn run_now(ctx: JobCtx, name: &str) -> Result<String> {
     let job = JOBS.iter().find(|j| j.name == name).ok_or_else(|| {
@@ -132,30 +105,26 @@ async fn run_logged(job: &Job, ctx: JobCtx) -> Result<String> {
     result
 }
 
-/// Start one task per enabled job; they stop with the server.
-pub fn spawn_all(state: AppState) -> Result<()> {
+/// Start one task per enabled job; they stop with the server (`ctx.shutdown`).
+pub fn spawn_all(ctx: JobCtx) -> Result<()> {
     for job in JOBS {
         let Some(schedule) =
-            parse_schedule((job.schedule)(&state.config)).map_err(Error::BadRequest)?
+            crate::schedule::parse((job.schedule)(&ctx.config)).map_err(Error::BadRequest)?
         else {
             tracing::info!(job = job.name, "job disabled");
             continue;
         };
-        let st = state.clone();
+        let ctx = ctx.clone();
         tokio::spawn(async move {
             loop {
-                // Cron times follow the wall clock; the injected clock drives what jobs do.
-                let Some(next) = schedule.upcoming(chrono::Utc).next() else {
+                let Some(wait) = crate::schedule::until_next(&schedule) else {
                     return;
                 };
-                let wait = (next - chrono::Utc::now())
-                    .to_std()
-                    .unwrap_or(Duration::from_millis(100));
                 tokio::select! {
-                    _ = st.shutdown.cancelled() => return,
+                    _ = ctx.shutdown.cancelled() => return,
                     _ = tokio::time::sleep(wait) => {}
                 }
-                let _ = run_logged(job, JobCtx::from_state(&st)).await;
+                let _ = run_logged(job, ctx.clone()).await;
             }
         });
     }
@@ -167,37 +136,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cron_expressions_parse_or_are_refused() {
-        assert!(parse_schedule("").unwrap().is_none());
-        assert!(parse_schedule("   ").unwrap().is_none());
-        for ok in [
-            "0 */15 * * * *",
-            "0 * * * * *",
-            "0 30 3 * * *",
-            "*/5 * * * * *",
-            "0 0 12 * * Mon-Fri",
-        ] {
-            assert!(parse_schedule(ok).unwrap().is_some(), "{ok}");
-        }
-        for bad in [
-            "every hour",
-            "61 * * * * *",
-            "0 0 25 * * *",
-            "* * * *",
-            "0 */0 * * * *",
-        ] {
-            let err = parse_schedule(bad).unwrap_err();
-            assert!(err.contains("not a cron expression"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
     fn every_job_has_a_default_schedule_and_a_unique_name() {
         let cfg = Config::default();
         let mut names = names();
         for job in JOBS {
             assert!(
-                parse_schedule((job.schedule)(&cfg)).unwrap().is_some(),
+                crate::schedule::parse((job.schedule)(&cfg))
+                    .unwrap()
+                    .is_some(),
                 "{}",
                 job.name
             );

@@ -3,18 +3,17 @@
 //! writer, so this job and the worker never send one item twice.
 
 use super::JobCtx;
+use crate::domain::attachments::media::MediaStore;
 use crate::domain::delivery::{Deliverer, Outcome};
-use crate::domain::media_bridge;
 use crate::error::Result;
 
 pub async fn run(ctx: JobCtx) -> Result<String> {
-    let bridge =
-        media_bridge::installed(&ctx.store, &ctx.public_url, &ctx.config, &ctx.media_secret);
+    let media = MediaStore::new(&ctx.store, &ctx.public_url, &ctx.config, &ctx.media_secret);
     let d = Deliverer::new(
         ctx.store.clone(),
         ctx.clock.clone(),
         ctx.public_url.clone(),
-        bridge,
+        media,
         ctx.shutdown.clone(),
         None,
     )?;

@@ -5,15 +5,11 @@
 
 use std::collections::HashMap;
 
-use redb::ReadableTable;
-
 use super::JobCtx;
 use crate::clock::HOUR_MS;
 use crate::domain::channels::{self, ChannelKind};
 use crate::domain::sessions::{self, Session, SessionStatus};
 use crate::error::Result;
-use crate::store::codec;
-use crate::store::tables::OPEN_SESSIONS;
 
 pub const BATCH: usize = 500;
 
@@ -41,8 +37,7 @@ pub async fn run(ctx: JobCtx) -> Result<String> {
                 rules.insert(ch.id, (ch.kind, ch.closes_after_hours()));
             }
             let mut out = Vec::new();
-            for item in rtx.open_table(OPEN_SESSIONS)?.iter()? {
-                let sid = codec::u64_at(item?.1.value(), 0)?;
+            for sid in sessions::open_ids(rtx)? {
                 let Some(s) = sessions::get(rtx, sid)? else {
                     continue;
                 };

@@ -1,12 +1,8 @@
 //! `login-session-sweep`: deletes expired login sessions and prunes the event log.
 
-use redb::ReadableTable;
-
 use super::JobCtx;
 use crate::domain::auth::{self, Lifetimes};
 use crate::error::Result;
-use crate::store::codec;
-use crate::store::tables::EVENTS;
 
 const BATCH: usize = 1000;
 
@@ -30,20 +26,7 @@ pub async fn run(ctx: JobCtx) -> Result<String> {
             .store
             .write(move |w| {
                 let cutoff = w.now - keep_ms;
-                let mut t = w.txn.open_table(EVENTS)?;
-                let mut old = Vec::new();
-                for item in t.iter()? {
-                    let (k, v) = item?;
-                    let ev: crate::store::Event = codec::decode(v.value())?;
-                    if ev.at >= cutoff || old.len() >= BATCH {
-                        break;
-                    }
-                    old.push(k.value().to_vec());
-                }
-                for k in &old {
-                    t.remove(k.as_slice())?;
-                }
-                Ok(old.len())
+                crate::store::events::prune_in(w, cutoff, BATCH)
             })
             .await?;
         events += n;

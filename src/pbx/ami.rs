@@ -12,8 +12,8 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufRead
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
 
+use super::AmiConfig;
 use super::{CallOutcome, CallStatus, PbxError, Timeouts};
-use crate::domain::pbx::AmiConfig;
 
 /// How long the agent's phone rings before Asterisk gives up (ms).
 pub const RING_TIMEOUT_MS: u32 = 30_000;

@@ -3,16 +3,69 @@
 //! connect, 10 s for the whole exchange; failures come back as a [`PbxError`] whose text is
 //! shown to the agent.
 
-pub mod ami;
-pub mod yeastar;
+pub(crate) mod ami;
+pub(crate) mod yeastar;
 
 use std::time::Duration;
 
-use serde::Serialize;
-
-use crate::domain::pbx::PbxConfig;
+use serde::{Deserialize, Serialize};
 
 pub use yeastar::TokenCache;
+
+/// The configured link (stored and validated by `domain::pbx`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AmiConfig {
+    pub host: String,
+    #[serde(default = "default_ami_port")]
+    pub port: u16,
+    pub username: String,
+    #[serde(default)]
+    pub secret: String,
+    /// Dialplan context the customer's number is dialled in, e.g. `from-internal`.
+    pub context: String,
+    /// Caller id shown on the agent's phone, e.g. `Switchboard <100>`.
+    #[serde(default)]
+    pub caller_id: String,
+}
+
+fn default_ami_port() -> u16 {
+    5038
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct YeastarConfig {
+    /// e.g. `https://pbx.example.lan:8088/openapi/v1.0`.
+    pub base_url: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: String,
+    /// Accept the PBX's self-signed certificate (LAN appliances often have one).
+    #[serde(default)]
+    pub accept_invalid_certs: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema, Default)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum PbxConfig {
+    /// No PBX link: the call button is a `tel:` link.
+    #[default]
+    None,
+    Ami(AmiConfig),
+    Yeastar(YeastarConfig),
+}
+
+impl PbxConfig {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PbxConfig::None => "none",
+            PbxConfig::Ami(_) => "ami",
+            PbxConfig::Yeastar(_) => "yeastar",
+        }
+    }
+    pub fn is_configured(&self) -> bool {
+        !matches!(self, PbxConfig::None)
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {

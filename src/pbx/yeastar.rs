@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::YeastarConfig;
 use super::{CallOutcome, CallStatus, PbxError, Timeouts};
-use crate::domain::pbx::YeastarConfig;
 
 pub const USER_AGENT: &str = concat!("Switchboard/", env!("CARGO_PKG_VERSION"));
 

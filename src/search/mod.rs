@@ -90,6 +90,7 @@ pub struct Hit {
     pub msg_id: u64,
 }
 
+#[cfg(test)]
 /// Adds `text` of message `msg_id` in `scope` to the index. Idempotent.
 ///
 /// Opens the index tables for this one message; to index a batch in one transaction,
@@ -130,7 +131,7 @@ impl<'txn> Indexer<'txn> {
         })
     }
 
-    /// Same as [`index_message`].
+    /// Index one message (the tests' `index_message` does the same in its own transaction).
     pub fn index(&mut self, scope: Scope, msg_id: u64, text: &str) -> Result<(), redb::Error> {
         let terms = distinct_terms(text);
         if terms.is_empty() {
@@ -174,10 +175,6 @@ pub struct Pending {
 impl Pending {
     pub fn push(&mut self, scope: Scope, msg_id: u64, text: &str) {
         self.items.push((scope, msg_id, text.to_string()));
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 
     /// Writes the postings of every pending message (in the order they were added, so epochs

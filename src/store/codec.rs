@@ -43,14 +43,6 @@ pub fn k2(a: u64, b: u64) -> [u8; 16] {
     k
 }
 
-pub fn k3(a: u64, b: u64, c: u64) -> [u8; 24] {
-    let mut k = [0u8; 24];
-    k[..8].copy_from_slice(&a.to_be_bytes());
-    k[8..16].copy_from_slice(&b.to_be_bytes());
-    k[16..].copy_from_slice(&c.to_be_bytes());
-    k
-}
-
 /// `prefix ++ rest`.
 pub fn kcat(prefix: &[u8], rest: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(prefix.len() + rest.len());

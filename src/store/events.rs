@@ -7,6 +7,7 @@
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
+use super::WriteCtx;
 use super::codec::{self, k1};
 use super::tables::EVENTS;
 use crate::error::Result;
@@ -67,4 +68,23 @@ pub fn first_seq(rtx: &ReadTransaction) -> Result<Option<u64>> {
         Some((k, _)) => codec::u64_at(k.value(), 0).map(Some),
         None => Ok(None),
     }
+}
+
+/// Delete up to `limit` events older than `cutoff` (Unix ms), oldest first; returns how many.
+/// (Clients further behind than the log reaches reload instead of resuming.)
+pub fn prune_in(ctx: &mut WriteCtx<'_>, cutoff: i64, limit: usize) -> Result<usize> {
+    let mut t = ctx.txn.open_table(EVENTS)?;
+    let mut old = Vec::new();
+    for item in t.iter()? {
+        let (k, v) = item?;
+        let ev: Event = codec::decode(v.value())?;
+        if ev.at >= cutoff || old.len() >= limit {
+            break;
+        }
+        old.push(k.value().to_vec());
+    }
+    for k in &old {
+        t.remove(k.as_slice())?;
+    }
+    Ok(old.len())
 }

@@ -22,11 +22,16 @@ fn create_base_tables(txn: &WriteTransaction) -> Result<()> {
 
 /// 2: `OPEN_SESSIONS_BY_ACTIVITY`, filled from the activity index.
 fn index_open_sessions(txn: &WriteTransaction) -> Result<()> {
+    // The activity index value as this migration shipped: the flags byte at offset 16, bit 2 =
+    // closed. Frozen here on purpose: a later change of the live layout (in
+    // `domain::sessions`) must not change what an old database is migrated from.
+    const FLAGS_AT: usize = 16;
+    const CLOSED: u8 = 2;
     let all = txn.open_table(SESSIONS_BY_ACTIVITY)?;
     let mut open = txn.open_table(OPEN_SESSIONS_BY_ACTIVITY)?;
     for item in all.iter()? {
         let (k, v) = item?;
-        if v.value().get(16).copied().unwrap_or(0) & crate::domain::sessions::FLAG_CLOSED == 0 {
+        if v.value().get(FLAGS_AT).copied().unwrap_or(0) & CLOSED == 0 {
             open.insert(k.value(), v.value())?;
         }
     }

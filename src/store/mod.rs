@@ -5,11 +5,11 @@
 //! never on the async runtime's worker threads.
 
 pub mod codec;
-pub mod events;
-pub mod migrations;
-pub mod slot;
+pub(crate) mod events;
+pub(crate) mod migrations;
+pub(crate) mod slot;
 pub mod tables;
-pub mod writer;
+pub(crate) mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -155,6 +155,33 @@ impl Store {
     pub fn read_blocking<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T>) -> Result<T> {
         let rtx = self.inner.slot.get()?.begin_read()?;
         f(&rtx)
+    }
+
+    /// A per-install random secret (32 bytes) kept in `META` under `name`, made on first use
+    /// (e.g. the key of signed media links).
+    pub async fn install_secret(&self, name: &'static [u8]) -> Result<Vec<u8>> {
+        let found = self
+            .read(move |rtx| {
+                Ok(rtx
+                    .open_table(tables::META)?
+                    .get(name)?
+                    .map(|v| v.value().to_vec()))
+            })
+            .await?;
+        if let Some(s) = found {
+            return Ok(s);
+        }
+        let mut fresh = vec![0u8; 32];
+        getrandom::fill(&mut fresh).map_err(Error::internal)?;
+        self.write(move |ctx| {
+            let mut t = ctx.txn.open_table(tables::META)?;
+            if let Some(v) = t.get(name)? {
+                return Ok(v.value().to_vec());
+            }
+            t.insert(name, fresh.as_slice())?;
+            Ok(fresh.clone())
+        })
+        .await
     }
 
     /// Broadcast an event that is NOT written to the log (sequence number 0): for signals that

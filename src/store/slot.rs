@@ -40,10 +40,6 @@ impl DbSlot {
         })
     }
 
-    pub fn is_open(&self) -> bool {
-        self.db.read().map(|g| g.is_some()).unwrap_or(false)
-    }
-
     /// Close the database (waiting up to 5 s for readers) and open it again.
     pub fn reopen(&self) -> Result<()> {
         let old = self

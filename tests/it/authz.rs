@@ -158,3 +158,51 @@ async fn admin_routes_are_403_for_agents() {
     }
     t.stop().await;
 }
+
+#[tokio::test]
+async fn an_agent_gets_403_not_400_for_a_malformed_body_on_admin_routes() {
+    let t = TestServer::start().await;
+    let (_, agent) = t.user("shaper", "agent").await;
+    let admin_only = [
+        ("POST", "/api/v1/users".to_string()),
+        ("PATCH", format!("/api/v1/users/{}", t.admin_id)),
+        ("POST", "/api/v1/channels".to_string()),
+        ("PUT", "/api/v1/tags".to_string()),
+        ("PUT", "/api/v1/pbx".to_string()),
+        ("POST", "/api/v1/templates".to_string()),
+    ];
+    for (method, path) in &admin_only {
+        for body in ["{not json", r#"{"items": 5, "kind": []}"#] {
+            let r = agent
+                .send(
+                    agent
+                        .http
+                        .request(method.parse().unwrap(), agent.url(path))
+                        .headers(agent.headers(true))
+                        .header("content-type", "application/json")
+                        .body(body),
+                )
+                .await;
+            assert_eq!(r.status, 403, "{method} {path} with {body:?}: {}", r.text());
+            assert_eq!(r.code(), "forbidden", "{method} {path}");
+        }
+        // The same malformed body from an admin is the body's fault: 400/422, not 403.
+        let r = t
+            .admin
+            .send(
+                t.admin
+                    .http
+                    .request(method.parse().unwrap(), t.admin.url(path))
+                    .headers(t.admin.headers(true))
+                    .header("content-type", "application/json")
+                    .body("{not json"),
+            )
+            .await;
+        assert!(
+            r.status == 400 || r.status == 422,
+            "{method} {path} as admin: {}",
+            r.status
+        );
+    }
+    t.stop().await;
+}

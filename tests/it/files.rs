@@ -15,7 +15,7 @@ use switchboard::domain::attachments::{self, CHUNK};
 use switchboard::domain::channels::{ChannelInput, ChannelKind};
 use switchboard::domain::messages::{self, MessageFile, NewInbound};
 use switchboard::domain::sessions::{self, SessionStatus};
-use switchboard::jobs::{self, JobCtx};
+use switchboard::jobs;
 use switchboard::store::tables;
 
 use crate::support::TestServer;
@@ -109,9 +109,7 @@ impl Env {
     }
 
     async fn job(&self, name: &str) -> String {
-        jobs::run_now(JobCtx::from_state(self.t.state()), name)
-            .await
-            .unwrap()
+        jobs::run_now(self.t.state().job_ctx(), name).await.unwrap()
     }
 }
 

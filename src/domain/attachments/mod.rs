@@ -9,6 +9,8 @@
 //! After the retention the cleanup job deletes the bytes and keeps the record as `Expired`, so
 //! messages still show the file's name and "file expired".
 
+pub(crate) mod link;
+pub mod media;
 pub mod policy;
 pub mod read;
 mod thumb;

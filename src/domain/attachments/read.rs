@@ -8,14 +8,14 @@ use std::ops::Range;
 use bytes::Bytes;
 use futures_util::Stream;
 use hmac::{Hmac, Mac};
-use redb::{ReadOnlyTable, ReadTransaction, ReadableTable};
+use redb::{ReadOnlyTable, ReadTransaction};
 use sha2::Sha256;
 
 use super::{Attachment, CHUNK};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::store::codec::k2;
-use crate::store::tables::{ATTACHMENT_CHUNKS, META};
+use crate::store::tables::ATTACHMENT_CHUNKS;
 
 /// One chunk's bytes (None when the bytes are gone).
 pub fn chunk(rtx: &ReadTransaction, id: u64, n: u64) -> Result<Option<Bytes>> {
@@ -131,31 +131,9 @@ impl Seek for ChunkReader {
 
 const SECRET_KEY: &[u8] = b"media_url_secret";
 
-/// The per-install secret for signed media links (generated on first use, kept in META).
+/// The per-install secret for signed media links (generated on first use).
 pub async fn media_secret(store: &Store) -> Result<Vec<u8>> {
-    let found = store
-        .read(|rtx| {
-            Ok(rtx
-                .open_table(META)?
-                .get(SECRET_KEY)?
-                .map(|v| v.value().to_vec()))
-        })
-        .await?;
-    if let Some(s) = found {
-        return Ok(s);
-    }
-    let mut fresh = vec![0u8; 32];
-    getrandom::fill(&mut fresh).map_err(Error::internal)?;
-    store
-        .write(move |ctx| {
-            let mut t = ctx.txn.open_table(META)?;
-            if let Some(v) = t.get(SECRET_KEY)? {
-                return Ok(v.value().to_vec());
-            }
-            t.insert(SECRET_KEY, fresh.as_slice())?;
-            Ok(fresh.clone())
-        })
-        .await
+    store.install_secret(SECRET_KEY).await
 }
 
 fn signature(secret: &[u8], id: u64, expires: i64) -> Option<Hmac<Sha256>> {

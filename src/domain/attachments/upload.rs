@@ -99,11 +99,6 @@ impl AttachmentUpload {
         self.id
     }
 
-    /// Bytes accepted so far.
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
     /// Add bytes. On any error the upload is reclaimed and must not be used further.
     pub async fn push(&mut self, data: Bytes) -> Result<()> {
         match self.push_inner(data).await {

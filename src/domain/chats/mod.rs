@@ -19,10 +19,12 @@
 //! | `chat.state`    | the user only     | `{chat_id, pinned, muted}`                        |
 //! | `chat.typing`   | members but typer | `{chat_id, user_id, name}` — ephemeral, not logged |
 
+mod actions;
 mod groups;
 mod search;
 mod send;
 
+pub use actions::*;
 pub use groups::*;
 pub use search::*;
 pub use send::*;

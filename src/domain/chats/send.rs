@@ -5,11 +5,11 @@ use serde::Deserialize;
 
 use super::groups::{put_state_in, save_in, state_in};
 use super::{ChatFile, ChatMessage, get_member_in};
-use crate::domain::users::User;
+use crate::domain::users::{self, User};
 use crate::error::{Error, Result};
 use crate::search::{self, Scope};
 use crate::store::codec::{self, k1, k2};
-use crate::store::tables::{CHAT_MESSAGES, CHAT_MESSAGES_BY_TIME, USERS_BY_NAME};
+use crate::store::tables::{CHAT_MESSAGES, CHAT_MESSAGES_BY_TIME};
 use crate::store::{Audience, WriteCtx};
 
 /// At most this many files per message.
@@ -182,25 +182,18 @@ pub fn send_in(
             mentions.push(id);
         }
     }
-    {
-        let names = ctx.txn.open_table(USERS_BY_NAME)?;
-        for word in mention_words(text) {
-            let Some(id) = names
-                .get(word.as_bytes())?
-                .map(|v| codec::u64_at(v.value(), 0))
-                .transpose()?
-            else {
-                continue;
-            };
-            if !chat.is_member(id) {
-                return Err(Error::invalid(
-                    "text",
-                    format!("@{word} is not a member of this chat; add them first"),
-                ));
-            }
-            if id != author.id && !mentions.contains(&id) {
-                mentions.push(id);
-            }
+    for word in mention_words(text) {
+        let Some(id) = users::id_by_name_in(ctx, &word)? else {
+            continue;
+        };
+        if !chat.is_member(id) {
+            return Err(Error::invalid(
+                "text",
+                format!("@{word} is not a member of this chat; add them first"),
+            ));
+        }
+        if id != author.id && !mentions.contains(&id) {
+            mentions.push(id);
         }
     }
     let files = resolve_attachments_in(ctx, author, chat_id, &input.attachment_ids)?;

@@ -18,12 +18,12 @@ use crate::domain::attachments::{
 };
 use crate::domain::{access, channels};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::{ApiAuth, Authed};
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::files;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     // The global body cap is lifted for the upload only: it enforces the file's own limit
     // while streaming.
     let upload_routes = OpenApiRouter::new()
@@ -52,7 +52,7 @@ pub struct UploadQuery {
 
 /// Which rules and scope an upload gets. Internal chat adds `chat_id` here.
 async fn purpose(
-    state: &AppState,
+    state: &HttpState,
     who: &Authed,
     q: &UploadQuery,
 ) -> Result<(Scope, Policy), Error> {
@@ -109,7 +109,7 @@ fn percent_decode(s: &str) -> String {
 /// Upload a file, streamed: the size limit and type (sniffed from the content) are checked as
 /// the bytes arrive. Empty files are refused (422).
 pub async fn upload(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Query(q): Query<UploadQuery>,
     req: Request,
@@ -252,7 +252,7 @@ impl HeadBudget {
     }
 }
 
-async fn visible(state: &AppState, who: &Authed, id: u64) -> Result<Attachment, Error> {
+async fn visible(state: &HttpState, who: &Authed, id: u64) -> Result<Attachment, Error> {
     let user = who.user.clone();
     state
         .store
@@ -265,7 +265,7 @@ async fn visible(state: &AppState, who: &Authed, id: u64) -> Result<Attachment, 
         (status = 404, body = ErrorBody), (status = 410, body = ErrorBody, description = "file expired"), (status = 416)))]
 /// Download a file (also `HEAD`); supports one `Range`, `If-None-Match` and `If-Range`.
 pub async fn download(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     method: Method,
@@ -279,7 +279,7 @@ pub async fn download(
     responses((status = 200, body = Attachment), (status = 404, body = ErrorBody)))]
 /// A file's metadata (name, size, type, state).
 pub async fn info(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<Attachment>> {
@@ -290,7 +290,7 @@ pub async fn info(
     responses((status = 200, description = "A small JPEG", content_type = "image/jpeg"), (status = 404, body = ErrorBody)))]
 /// The thumbnail of an image (404 for other files, or when none could be made).
 pub async fn thumbnail(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Response> {
@@ -312,7 +312,7 @@ pub async fn thumbnail(
 
 /// `GET /media/{id}/{expires}/{sig}`: no login; the signature and expiry are the credential.
 pub async fn public_download(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path((id, expires, sig)): Path<(u64, i64, String)>,
     method: Method,
     headers: HeaderMap,

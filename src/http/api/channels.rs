@@ -8,17 +8,17 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
 use crate::domain::access;
-use crate::domain::channel_health::{self, ChannelHealth};
+use crate::domain::channels::health::{self, ChannelHealth};
 use crate::domain::channels::{self, Channel, ChannelInput, ChannelView, Credentials};
 use crate::domain::users::User;
 use crate::error::Error;
-use crate::http::AppState;
-use crate::http::auth::ApiAuth;
+use crate::http::HttpState;
+use crate::http::auth::{ApiAdmin, ApiAuth};
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get_one, patch, delete))
@@ -49,7 +49,7 @@ fn info(ch: &Channel, health: ChannelHealth, public_url: &str, admin: bool) -> C
     }
 }
 
-async fn load(state: &AppState, user: &User, id: u64) -> Result<ChannelInfo, Error> {
+async fn load(state: &HttpState, user: &User, id: u64) -> Result<ChannelInfo, Error> {
     let user = user.clone();
     let public_url = state.public_url.clone();
     state
@@ -59,7 +59,7 @@ async fn load(state: &AppState, user: &User, id: u64) -> Result<ChannelInfo, Err
             let ch = channels::get(rtx, id)?
                 .filter(|c| vis.channel(c.id))
                 .ok_or(Error::NotFound("channel"))?;
-            let h = channel_health::get(rtx, id)?;
+            let h = health::get(rtx, id)?;
             Ok(info(&ch, h, &public_url, user.is_admin()))
         })
         .await
@@ -69,7 +69,7 @@ async fn load(state: &AppState, user: &User, id: u64) -> Result<ChannelInfo, Err
     responses((status = 200, body = Vec<ChannelInfo>), (status = 401, body = ErrorBody)))]
 /// Every channel (admins) or the caller's channels (agents, without credentials).
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
 ) -> ApiResult<Json<Vec<ChannelInfo>>> {
     let user = who.user.clone();
@@ -81,7 +81,7 @@ pub async fn list(
             let mut out = Vec::new();
             for ch in channels::list(rtx)? {
                 if vis.channel(ch.id) {
-                    let h = channel_health::get(rtx, ch.id)?;
+                    let h = health::get(rtx, ch.id)?;
                     out.push(info(&ch, h, &public_url, user.is_admin()));
                 }
             }
@@ -95,16 +95,11 @@ pub async fn list(
     responses((status = 201, body = ChannelInfo), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Create a channel (admins). `kind` and `name` are required.
 pub async fn create(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     JsonBody(input): JsonBody<ChannelInput>,
 ) -> ApiResult<(StatusCode, Json<ChannelInfo>)> {
-    who.require_admin()?;
-    let actor = who.id();
-    let ch = state
-        .store
-        .write(move |ctx| channels::create_in(ctx, actor, &input))
-        .await?;
+    let ch = channels::create(&state.store, who.id(), input).await?;
     let out = info(&ch, ChannelHealth::default(), &state.public_url, true);
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -113,7 +108,7 @@ pub async fn create(
     responses((status = 200, body = ChannelInfo), (status = 404, body = ErrorBody)))]
 /// One channel (admins; agents for their own channels, without credentials).
 pub async fn get_one(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<ChannelInfo>> {
@@ -124,17 +119,12 @@ pub async fn get_one(
     responses((status = 200, body = ChannelInfo), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Change a channel (admins). Omitted fields stay; empty or masked secrets keep the stored ones.
 pub async fn patch(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
     JsonBody(input): JsonBody<ChannelInput>,
 ) -> ApiResult<Json<ChannelInfo>> {
-    who.require_admin()?;
-    let actor = who.id();
-    state
-        .store
-        .write(move |ctx| channels::update_in(ctx, actor, id, &input))
-        .await?;
+    channels::update(&state.store, who.id(), id, input).await?;
     Ok(Json(load(&state, &who.user, id).await?))
 }
 
@@ -142,15 +132,10 @@ pub async fn patch(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Delete a channel (admins). Its sessions stay readable; queued messages fail.
 pub async fn delete(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    who.require_admin()?;
-    let actor = who.id();
-    state
-        .store
-        .write(move |ctx| channels::delete_in(ctx, actor, id))
-        .await?;
+    channels::delete(&state.store, who.id(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

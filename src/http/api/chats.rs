@@ -8,17 +8,17 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
 use crate::domain::chats::{
-    self, ChatFileEntry, ChatListItem, ChatMessage, ChatView, Colleague, NewChatMessage, SearchPage,
+    self, ChatFileEntry, ChatListItem, ChatMessage, ChatView, Colleague, NewChat, NewChatMessage,
+    SearchPage,
 };
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::ApiAuth;
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
-use crate::store::Audience;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(detail, rename))
@@ -36,14 +36,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search))
 }
 
-async fn view(state: &AppState, uid: u64, id: u64) -> Result<ChatView, Error> {
+async fn view(state: &HttpState, uid: u64, id: u64) -> Result<ChatView, Error> {
     state.store.read(move |rtx| chats::view(rtx, uid, id)).await
 }
 
 #[utoipa::path(get, path = "/api/v1/chats", tag = "chats", responses((status = 200, body = Vec<ChatListItem>)))]
 /// The caller's chats: pinned first, then newest activity; with unread counts and mute flags.
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
 ) -> ApiResult<Json<Vec<ChatListItem>>> {
     let uid = who.id();
@@ -55,52 +55,16 @@ pub async fn list(
     ))
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-pub struct NewChat {
-    /// Start (or reopen) the 1:1 chat with this colleague.
-    pub user_id: Option<u64>,
-    /// Group name (optional; defaults to the members' names).
-    pub name: Option<String>,
-    /// Group members besides the caller (at most 199).
-    pub member_ids: Option<Vec<u64>>,
-}
-
 #[utoipa::path(post, path = "/api/v1/chats", tag = "chats", request_body = NewChat,
     responses((status = 201, body = ChatView, description = "created"), (status = 200, body = ChatView, description = "the existing 1:1 chat"), (status = 422, body = ErrorBody)))]
 /// Start a 1:1 chat (`{user_id}`; returns the existing one if there is one) or create a group
 /// (`{name, member_ids}`) with the caller as its admin.
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<NewChat>,
 ) -> ApiResult<(StatusCode, Json<ChatView>)> {
-    let me = who.user.clone();
-    let (id, created) = match (b.user_id, b.member_ids) {
-        (Some(other), None) => {
-            state
-                .store
-                .write(move |ctx| {
-                    chats::open_direct_in(ctx, &me, other).map(|(c, created)| (c.id, created))
-                })
-                .await?
-        }
-        (None, Some(ids)) => {
-            let name = chats::clean_name(b.name.as_deref().unwrap_or(""))?;
-            state
-                .store
-                .write(move |ctx| {
-                    chats::create_group_in(ctx, &me, &name, &ids).map(|c| (c.id, true))
-                })
-                .await?
-        }
-        _ => {
-            return Err(Error::invalid(
-                "user_id",
-                "give either user_id (1:1 chat) or member_ids (group)",
-            )
-            .into());
-        }
-    };
+    let (id, created) = chats::start(&state.store, &who.user, b).await?;
     let v = view(&state, who.id(), id).await?;
     let status = if created {
         StatusCode::CREATED
@@ -114,7 +78,7 @@ pub async fn create(
     responses((status = 200, body = ChatView), (status = 404, body = ErrorBody)))]
 /// One chat with its members, their admin flag and read state.
 pub async fn detail(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<ChatView>> {
@@ -130,16 +94,13 @@ pub struct Rename {
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Rename a group (group admins).
 pub async fn rename(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<Rename>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::rename_in(ctx, uid, id, &b.name))
-        .await?;
+    chats::rename(&state.store, uid, id, b.name).await?;
     Ok(Json(view(&state, uid, id).await?))
 }
 
@@ -154,7 +115,7 @@ pub struct PageQuery {
     responses((status = 200, body = Vec<ChatMessage>), (status = 404, body = ErrorBody)))]
 /// A page of messages, oldest first (the newest `limit` before `before`).
 pub async fn messages_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     Query(q): Query<PageQuery>,
@@ -177,17 +138,13 @@ pub async fn messages_page(
 /// Send a message. `@username` words naming members mention them (a mention of a colleague
 /// outside the chat is refused); empty or oversize text is refused.
 pub async fn send(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<NewChatMessage>,
 ) -> ApiResult<(StatusCode, Json<ChatMessage>)> {
-    let text = chats::check_text(&b.text, state.config.limits.max_message_chars)?;
-    let author = who.user.clone();
-    let m = state
-        .store
-        .write(move |ctx| chats::send_in(ctx, &author, id, &text, &b))
-        .await?;
+    let max = state.config.limits.max_message_chars;
+    let m = chats::send(&state.store, &who.user, id, b, max).await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
@@ -195,7 +152,7 @@ pub async fn send(
     responses((status = 200, body = Vec<ChatFileEntry>), (status = 404, body = ErrorBody)))]
 /// Files posted in the chat, newest first.
 pub async fn files(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     Query(q): Query<PageQuery>,
@@ -228,16 +185,12 @@ pub struct ReadAck {
     responses((status = 200, body = ReadAck), (status = 404, body = ErrorBody)))]
 /// Mark the chat read; the other members see it as "read by", the caller's other browsers update.
 pub async fn mark_read(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<MarkRead>,
 ) -> ApiResult<Json<ReadAck>> {
-    let uid = who.id();
-    let last_read = state
-        .store
-        .write(move |ctx| chats::mark_read_in(ctx, uid, id, b.message_id))
-        .await?;
+    let last_read = chats::mark_read(&state.store, who.id(), id, b.message_id).await?;
     Ok(Json(ReadAck { last_read }))
 }
 
@@ -257,16 +210,12 @@ pub struct ChatState {
     responses((status = 200, body = ChatState), (status = 404, body = ErrorBody)))]
 /// Pin / unpin, mute / unmute the chat for the caller (every browser of the caller follows).
 pub async fn set_state(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<StatePatch>,
 ) -> ApiResult<Json<ChatState>> {
-    let uid = who.id();
-    let st = state
-        .store
-        .write(move |ctx| chats::set_state_in(ctx, uid, id, b.pinned, b.muted))
-        .await?;
+    let st = chats::set_state(&state.store, who.id(), id, b.pinned, b.muted).await?;
     Ok(Json(ChatState {
         pinned: st.pinned,
         muted: st.muted,
@@ -278,22 +227,11 @@ pub async fn set_state(
 /// "I am typing": an ephemeral `chat.typing` event to the other members (not stored, not
 /// replayed). Clients send it at most every few seconds while typing.
 pub async fn typing(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    let uid = who.id();
-    let chat = state
-        .store
-        .read(move |rtx| chats::get_for_member(rtx, uid, id))
-        .await?;
-    let others: Vec<u64> = chat.members.into_iter().filter(|&m| m != uid).collect();
-    state.store.publish_ephemeral(
-        Audience::Users { user_ids: others },
-        "chat.typing",
-        state.now(),
-        serde_json::json!({ "chat_id": id, "user_id": uid, "name": who.user.display_name }),
-    );
+    chats::typing(&state.store, &who.user, id, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -306,16 +244,13 @@ pub struct AddMembers {
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Add colleagues to a group (group admins; at most 200 members, 100 groups per user).
 pub async fn add_members(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<AddMembers>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::add_members_in(ctx, uid, id, &b.user_ids))
-        .await?;
+    chats::add_members(&state.store, uid, id, b.user_ids).await?;
     Ok(Json(view(&state, uid, id).await?))
 }
 
@@ -323,15 +258,12 @@ pub async fn add_members(
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Remove a member from a group (group admins); the last admin cannot be removed.
 pub async fn remove_member(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path((id, user_id)): Path<(u64, u64)>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::remove_member_in(ctx, uid, id, user_id))
-        .await?;
+    chats::remove_member(&state.store, uid, id, user_id).await?;
     Ok(Json(view(&state, uid, id).await?))
 }
 
@@ -351,16 +283,13 @@ fn yes() -> bool {
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Hand over admin to a member (or, with `step_down: false`, add an admin).
 pub async fn grant_admin(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<GrantAdmin>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::grant_admin_in(ctx, uid, id, b.user_id, b.step_down))
-        .await?;
+    chats::grant_admin(&state.store, uid, id, b.user_id, b.step_down).await?;
     Ok(Json(view(&state, uid, id).await?))
 }
 
@@ -368,15 +297,12 @@ pub async fn grant_admin(
     responses((status = 200, body = ChatView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Take admin rights from a member (group admins); refused for the last admin.
 pub async fn revoke_admin(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path((id, user_id)): Path<(u64, u64)>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::revoke_admin_in(ctx, uid, id, user_id))
-        .await?;
+    chats::revoke_admin(&state.store, uid, id, user_id).await?;
     Ok(Json(view(&state, uid, id).await?))
 }
 
@@ -384,15 +310,11 @@ pub async fn revoke_admin(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Leave a group (the last admin hands over admin first).
 pub async fn leave(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| chats::leave_in(ctx, uid, id))
-        .await?;
+    chats::leave(&state.store, who.id(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -407,7 +329,7 @@ pub struct DirectoryQuery {
     responses((status = 200, body = Vec<Colleague>)))]
 /// Colleagues (enabled users other than the caller) by name, extension or email.
 pub async fn directory(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Query(q): Query<DirectoryQuery>,
 ) -> ApiResult<Json<Vec<Colleague>>> {
@@ -436,7 +358,7 @@ pub struct SearchQuery {
 /// Search the caller's internal chats and the customer sessions of the channels they see,
 /// newest first, with context and a link to the message.
 pub async fn search(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<SearchPage>> {

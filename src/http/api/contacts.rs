@@ -6,40 +6,23 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
 use crate::domain::access;
 use crate::domain::blocks::{self, BlockedContact};
-use crate::domain::contacts::{self, Contact};
+use crate::domain::contacts::Contact;
 use crate::domain::directory::{self, DirectoryEntry};
 use crate::error::Error;
-use crate::http::AppState;
-use crate::http::auth::{ApiAuth, Authed};
+use crate::http::HttpState;
+use crate::http::auth::{ApiAdmin, ApiAuth};
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(search))
         .routes(routes!(detail, rename))
         .routes(routes!(merge))
         .routes(routes!(block, unblock))
         .routes(routes!(list_blocks))
-}
-
-/// The contact, if the caller sees its channel (or the channel of the person it belongs to).
-pub async fn visible_contact(state: &AppState, who: &Authed, id: u64) -> Result<Contact, Error> {
-    let user = who.user.clone();
-    state
-        .store
-        .read(move |rtx| {
-            let vis = access::visible_channels(rtx, &user)?;
-            let c = contacts::get(rtx, id)?.ok_or(Error::NotFound("contact"))?;
-            if vis.channel(c.channel_id) || directory::entry(rtx, &vis, id)?.is_some() {
-                Ok(c)
-            } else {
-                Err(Error::NotFound("contact"))
-            }
-        })
-        .await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -52,7 +35,7 @@ pub struct SearchQuery {
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(SearchQuery), responses((status = 200, body = Vec<DirectoryEntry>)))]
 /// Search contacts across channels, each with its merged addresses and sessions.
 pub async fn search(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<Vec<DirectoryEntry>>> {
@@ -74,7 +57,7 @@ pub async fn search(
     responses((status = 200, body = DirectoryEntry), (status = 404, body = ErrorBody)))]
 /// One person: the contact (or the one it was merged into), its addresses and sessions.
 pub async fn detail(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<DirectoryEntry>> {
@@ -99,18 +82,13 @@ pub struct RenameBody {
     responses((status = 200, body = Contact), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Edit the contact's name; provider profile names no longer overwrite it.
 pub async fn rename(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<RenameBody>,
 ) -> ApiResult<Json<Contact>> {
-    visible_contact(&state, &who, id).await?;
-    let uid = who.id();
     Ok(Json(
-        state
-            .store
-            .write(move |ctx| directory::rename_in(ctx, uid, id, &b.name))
-            .await?,
+        directory::rename(&state.store, &who.user, id, b.name).await?,
     ))
 }
 
@@ -124,22 +102,13 @@ pub struct MergeBody {
     responses((status = 200, body = Contact), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Merge this contact into another one that is the same person; returns the surviving contact.
 pub async fn merge(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<MergeBody>,
 ) -> ApiResult<Json<Contact>> {
-    if b.into == id {
-        return Err(Error::invalid("into", "a contact cannot be merged with itself").into());
-    }
-    visible_contact(&state, &who, id).await?;
-    visible_contact(&state, &who, b.into).await?;
-    let uid = who.id();
     Ok(Json(
-        state
-            .store
-            .write(move |ctx| directory::merge_in(ctx, uid, id, b.into))
-            .await?,
+        directory::merge(&state.store, &who.user, id, b.into).await?,
     ))
 }
 
@@ -152,18 +121,13 @@ pub struct BlockBody {
     responses((status = 200, body = Contact), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Block a contact: their later messages are acknowledged and dropped before storage. Audited.
 pub async fn block(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<BlockBody>,
 ) -> ApiResult<Json<Contact>> {
-    visible_contact(&state, &who, id).await?;
-    let uid = who.id();
     Ok(Json(
-        state
-            .store
-            .write(move |ctx| blocks::block_in(ctx, uid, id, &b.reason))
-            .await?,
+        blocks::block(&state.store, &who.user, id, b.reason).await?,
     ))
 }
 
@@ -171,26 +135,18 @@ pub async fn block(
     responses((status = 200, body = Contact), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Lift a block (admins). Audited.
 pub async fn unblock(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<Contact>> {
-    who.require_admin()?;
-    let uid = who.id();
-    Ok(Json(
-        state
-            .store
-            .write(move |ctx| blocks::unblock_in(ctx, uid, id))
-            .await?,
-    ))
+    Ok(Json(blocks::unblock(&state.store, who.id(), id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/blocks", tag = "contacts", responses((status = 200, body = Vec<BlockedContact>), (status = 403, body = ErrorBody)))]
 /// Every blocked contact with who blocked it, when and why, newest first (admins).
 pub async fn list_blocks(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(_who): ApiAdmin,
 ) -> ApiResult<Json<Vec<BlockedContact>>> {
-    who.require_admin()?;
     Ok(Json(state.store.read(blocks::list).await?))
 }

@@ -1,27 +1,23 @@
 //! The JSON API under `/api/v1`. Every route is registered through `OpenApiRouter` so the
 //! OpenAPI document at `/api/v1/openapi.json` always lists exactly what is served.
 
-pub mod attachments;
-pub mod calls;
-pub mod channels;
-pub mod chats;
-pub mod contacts;
-pub mod reports;
-pub mod sessions;
-pub mod templates;
-pub mod users;
-pub mod workflow;
+pub(crate) mod attachments;
+pub(crate) mod calls;
+pub(crate) mod channels;
+pub(crate) mod chats;
+pub(crate) mod contacts;
+pub(crate) mod reports;
+pub(crate) mod session;
+pub(crate) mod sessions;
+pub(crate) mod templates;
+pub(crate) mod users;
+pub(crate) mod workflow;
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
-use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::AppState;
-use super::error::ApiError;
-use crate::error::Error;
+use super::HttpState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -76,12 +72,9 @@ impl utoipa::Modify for CommonResponses {
     }
 }
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(
-            super::ui::login::login_json,
-            super::ui::login::logout_json
-        ))
+        .routes(routes!(session::login_json, session::logout_json))
         .merge(users::router())
         .merge(channels::router())
         .merge(sessions::router())
@@ -94,35 +87,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(chats::router())
         .merge(super::events::router())
         .merge(super::livechat::agent::router())
-}
-
-/// A JSON body whose rejections use the API error shape (400 malformed, 415 wrong type, 413 too big).
-pub struct JsonBody<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
-    type Rejection = ApiError;
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(JsonBody(v)),
-            Err(rej) => Err(ApiError(match rej {
-                JsonRejection::MissingJsonContentType(_) => {
-                    Error::Unsupported("expected Content-Type: application/json".into())
-                }
-                JsonRejection::JsonDataError(e) => {
-                    Error::BadRequest(format!("invalid JSON body: {}", e.body_text()))
-                }
-                JsonRejection::JsonSyntaxError(e) => {
-                    Error::BadRequest(format!("malformed JSON: {}", e.body_text()))
-                }
-                JsonRejection::BytesRejection(e) => {
-                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                        Error::TooLarge("request body too large".into())
-                    } else {
-                        Error::BadRequest(e.body_text())
-                    }
-                }
-                other => Error::BadRequest(other.body_text()),
-            })),
-        }
-    }
 }

@@ -7,50 +7,39 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::domain::access;
 use crate::domain::reports::{self, Report, ReportQuery};
-use crate::http::AppState;
-use crate::http::auth::{ApiAuth, Authed};
+use crate::http::HttpState;
+use crate::http::auth::ApiAuth;
 use crate::http::error::{ApiResult, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(report))
         .routes(routes!(report_csv))
-}
-
-pub async fn build(state: &AppState, who: &Authed, q: ReportQuery) -> crate::error::Result<Report> {
-    let user = who.user.clone();
-    let now = state.now();
-    state
-        .store
-        .read(move |rtx| {
-            let vis = access::visible_channels(rtx, &user)?;
-            reports::build(rtx, &vis, &q, now)
-        })
-        .await
 }
 
 #[utoipa::path(get, path = "/api/v1/reports", tag = "reports", params(ReportQuery),
     responses((status = 200, body = Report), (status = 422, body = ErrorBody)))]
 /// Sessions per channel per day, first-response and resolution times (median, p90; seconds) overall and per agent, for sessions created from `from` to `to` (UTC days, inclusive). Agents see their channels only.
 pub async fn report(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Query(q): Query<ReportQuery>,
 ) -> ApiResult<Json<Report>> {
-    Ok(Json(build(&state, &who, q).await?))
+    Ok(Json(
+        reports::for_user(&state.store, &who.user, q, state.now()).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/reports.csv", tag = "reports", params(ReportQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = ErrorBody)))]
 /// The same report as CSV (one table; `row` = day, agent or overall).
 pub async fn report_csv(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Query(q): Query<ReportQuery>,
 ) -> ApiResult<Response> {
-    let r = build(&state, &who, q).await?;
+    let r = reports::for_user(&state.store, &who.user, q, state.now()).await?;
     let name = format!(
         "attachment; filename=\"switchboard-report-{}-{}.csv\"",
         r.from, r.to

@@ -8,18 +8,17 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
-use crate::domain::access;
 use crate::domain::channels::{self, ChannelKind};
 use crate::domain::contacts::{self, Contact};
-use crate::domain::messages::{self, Message, NewOutbound, Window};
+use crate::domain::messages::{self, Message, NewOutbound, StartSession, Window, outbox};
 use crate::domain::sessions::{self, ListQuery, SessionPage, SessionView, TimelineEntry};
-use crate::error::Error;
-use crate::http::AppState;
-use crate::http::auth::{ApiAuth, Authed};
+use crate::domain::{access, queue};
+use crate::http::HttpState;
+use crate::http::auth::ApiAuth;
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(list, start))
         .routes(routes!(detail))
@@ -37,7 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "sessions", params(ListQuery), responses((status = 200, body = SessionPage)))]
 /// Sessions by last activity, newest first, filtered by channel, scope (all, mine, unassigned, archived, open, closed) and tag.
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<SessionPage>> {
@@ -78,7 +77,7 @@ pub struct SessionDetail {
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "sessions", params(("id" = u64, Path)), responses((status = 200, body = SessionDetail), (status = 404, body = ErrorBody)))]
 /// One session with its contact, channel, reply window and timeline.
 pub async fn detail(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<SessionDetail>> {
@@ -91,7 +90,7 @@ pub async fn detail(
                 let s = sessions::get_visible(rtx, &user, id)?;
                 let ch = channels::get(rtx, s.channel_id)?;
                 let kind = s.channel_kind;
-                let window = messages::reply_window(kind, &s, now);
+                let window = messages::window::reply_window(kind, &s, now);
                 let contact = contacts::get(rtx, s.contact_id)?;
                 // The person's history, across contacts merged into one.
                 let person = contacts::root_id(rtx, s.contact_id)?;
@@ -102,7 +101,7 @@ pub async fn detail(
                 Ok(SessionDetail {
                     timeline: sessions::timeline(rtx, id)?,
                     window,
-                    window_message: messages::window_message(window, kind).to_string(),
+                    window_message: messages::window::window_message(window, kind).to_string(),
                     channel: ch.map(|c| ChannelSummary {
                         id: c.id,
                         kind: c.kind,
@@ -128,7 +127,7 @@ pub struct MessagesQuery {
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/messages", tag = "sessions", params(("id" = u64, Path), MessagesQuery), responses((status = 200, body = Vec<Message>), (status = 404, body = ErrorBody)))]
 /// A page of messages, oldest first (the newest `limit` before `before`).
 pub async fn messages_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     Query(q): Query<MessagesQuery>,
@@ -146,56 +145,25 @@ pub async fn messages_page(
     ))
 }
 
-async fn check_visible(
-    state: &AppState,
-    who: &Authed,
-    id: u64,
-) -> Result<(sessions::Session, channels::Channel), Error> {
-    let user = who.user.clone();
-    state
-        .store
-        .read(move |rtx| {
-            let s = sessions::get_visible(rtx, &user, id)?;
-            let ch = channels::get(rtx, s.channel_id)?.ok_or(Error::Conflict(
-                "the channel of this session was deleted".into(),
-            ))?;
-            Ok((s, ch))
-        })
-        .await
-}
-
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/messages", tag = "sessions", params(("id" = u64, Path)), request_body = NewOutbound,
     responses((status = 201, body = Message), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Reply to the customer. Stored as `queued` and delivered by the outbox; refused (422) when the channel's reply window does not allow it.
 pub async fn reply(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(out): JsonBody<NewOutbound>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
-    let (_, ch) = check_visible(&state, &who, id).await?;
-    let text = messages::check_text(ch.kind, &out.text, state.config.limits.max_message_chars)?;
-    let files =
-        crate::domain::attachments_link::resolve(&state, &who, ch.id, &out.attachment_ids).await?;
-    let author = who.user.clone();
-    let m = state
-        .store
-        .write(move |ctx| {
-            messages::enqueue_in(ctx, &ch, id, &author, &out, files.clone(), text.clone())
-        })
-        .await?;
-    crate::domain::delivery_kick::kick(&state);
+    let m = outbox::reply(
+        &state.store,
+        &state.delivery,
+        &who.user,
+        id,
+        out,
+        state.config.limits.max_message_chars,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(m)))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct StartSession {
-    pub channel_id: u64,
-    /// Phone number in international format.
-    pub to: String,
-    pub name: Option<String>,
-    #[serde(flatten)]
-    pub message: NewOutbound,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -208,47 +176,18 @@ pub struct Started {
     responses((status = 201, body = Started), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Start a session with a customer: SMS with free text; WhatsApp only with a template (the contact's open session is reused).
 pub async fn start(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(req): JsonBody<StartSession>,
 ) -> ApiResult<(StatusCode, Json<Started>)> {
-    let user = who.user.clone();
-    let cid = req.channel_id;
-    let ch = state
-        .store
-        .read(move |rtx| {
-            let vis = access::visible_channels(rtx, &user)?;
-            match channels::get(rtx, cid)? {
-                Some(c) if vis.channel(c.id) => Ok(c),
-                _ => Err(Error::NotFound("channel")),
-            }
-        })
-        .await?;
-    let text = messages::check_text(
-        ch.kind,
-        &req.message.text,
+    let m = outbox::start(
+        &state.store,
+        &state.delivery,
+        &who.user,
+        req,
         state.config.limits.max_message_chars,
-    )?;
-    let files =
-        crate::domain::attachments_link::resolve(&state, &who, ch.id, &req.message.attachment_ids)
-            .await?;
-    let author = who.user.clone();
-    let m = state
-        .store
-        .write(move |ctx| {
-            messages::start_in(
-                ctx,
-                &ch,
-                &req.to,
-                req.name.as_deref(),
-                &author,
-                &req.message,
-                files.clone(),
-                text.clone(),
-            )
-        })
-        .await?;
-    crate::domain::delivery_kick::kick(&state);
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(Started {
@@ -267,36 +206,24 @@ pub struct NoteBody {
     responses((status = 201, body = Message), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// An internal note: visible to colleagues, never sent to the customer.
 pub async fn note(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<NoteBody>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
-    check_visible(&state, &who, id).await?;
-    if b.text.chars().count() > state.config.limits.max_message_chars {
-        return Err(Error::invalid("text", "is too long").into());
-    }
-    let author = who.user.clone();
-    let m = state
-        .store
-        .write(move |ctx| messages::add_note_in(ctx, id, &author, &b.text))
-        .await?;
+    let max = state.config.limits.max_message_chars;
+    let m = messages::add_note(&state.store, &who.user, id, b.text, max).await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/read", tag = "sessions", params(("id" = u64, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
 /// Mark the session read for the caller (all their browsers update).
 pub async fn mark_read(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    check_visible(&state, &who, id).await?;
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| messages::mark_read_in(ctx, uid, id))
-        .await?;
+    messages::mark_read(&state.store, &who.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -304,17 +231,11 @@ pub async fn mark_read(
     responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Pick up an unassigned session. Of two agents picking at once exactly one wins; the other gets 409.
 pub async fn pickup(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<sessions::Session>> {
-    check_visible(&state, &who, id).await?;
-    let uid = who.id();
-    let s = state
-        .store
-        .write(move |ctx| crate::domain::queue::pickup_in(ctx, id, uid))
-        .await?;
-    Ok(Json(s))
+    Ok(Json(queue::pickup(&state.store, &who.user, id).await?))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -328,74 +249,37 @@ pub struct CloseBody {
     responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// End the chat with an optional result and note. Closed sessions are read-only.
 pub async fn close(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<CloseBody>,
 ) -> ApiResult<Json<sessions::Session>> {
-    check_visible(&state, &who, id).await?;
-    if b.note.chars().count() > 2000 || b.result.as_ref().is_some_and(|r| r.chars().count() > 100) {
-        return Err(Error::invalid("note", "result ≤ 100 and note ≤ 2000 characters").into());
-    }
-    let uid = who.id();
-    let s = state
-        .store
-        .write(move |ctx| {
-            // The result must be one of the admin's session results (when a list is defined).
-            let result = crate::domain::lists::check_result_in(ctx, b.result.as_deref())?;
-            sessions::close_in(ctx, id, Some(uid), result, b.note.clone())
-        })
-        .await?;
-    Ok(Json(s))
-}
-
-async fn set_archived(
-    state: &AppState,
-    who: &Authed,
-    id: u64,
-    archived: bool,
-) -> Result<sessions::Session, Error> {
-    check_visible(state, who, id).await?;
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| {
-            let before = sessions::get_in(ctx, id)?;
-            if before.archived == archived {
-                return Ok(before);
-            }
-            let mut s = before.clone();
-            s.archived = archived;
-            sessions::save_in(ctx, Some(&before), &s)?;
-            sessions::timeline_in(
-                ctx,
-                id,
-                Some(uid),
-                if archived { "archived" } else { "unarchived" },
-                "",
-            )?;
-            Ok(s)
-        })
-        .await
+    Ok(Json(
+        sessions::close(&state.store, &who.user, id, b.result, b.note).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/archive", tag = "sessions", params(("id" = u64, Path)), responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody)))]
 /// Archive a session (it leaves the main list; a new customer message brings it back).
 pub async fn archive(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<sessions::Session>> {
-    Ok(Json(set_archived(&state, &who, id, true).await?))
+    Ok(Json(
+        sessions::set_archived(&state.store, &who.user, id, true).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/unarchive", tag = "sessions", params(("id" = u64, Path)), responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody)))]
 pub async fn unarchive(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<sessions::Session>> {
-    Ok(Json(set_archived(&state, &who, id, false).await?))
+    Ok(Json(
+        sessions::set_archived(&state.store, &who.user, id, false).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -406,17 +290,12 @@ pub struct MuteBody {
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/mute", tag = "sessions", params(("id" = u64, Path)), request_body = MuteBody, responses((status = 204), (status = 404, body = ErrorBody)))]
 /// Mute or unmute a session for the caller (a red dot instead of the count).
 pub async fn mute(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<MuteBody>,
 ) -> ApiResult<StatusCode> {
-    check_visible(&state, &who, id).await?;
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| sessions::set_muted_in(ctx, uid, id, b.muted))
-        .await?;
+    sessions::set_muted(&state.store, &who.user, id, b.muted).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -424,40 +303,11 @@ pub async fn mute(
     responses((status = 200, body = Message), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 /// Send a failed message again (a new attempt through the outbox).
 pub async fn retry(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<Message>> {
-    let user = who.user.clone();
-    state
-        .store
-        .read(move |rtx| {
-            let m = messages::get(rtx, id)?.ok_or(Error::NotFound("message"))?;
-            sessions::get_visible(rtx, &user, m.session_id)?;
-            Ok(())
-        })
-        .await?;
-    let m = state
-        .store
-        .write(move |ctx| {
-            let mut m = messages::get_in(ctx, id)?;
-            if m.direction != messages::Direction::Out
-                || !matches!(
-                    m.status,
-                    messages::Status::Failed | messages::Status::Unknown
-                )
-            {
-                return Err(Error::Conflict(
-                    "only failed messages can be retried".into(),
-                ));
-            }
-            m.status = messages::Status::Queued;
-            m.error = None;
-            messages::put_in(ctx, &m, false)?;
-            messages::schedule_in(ctx, id, ctx.now, 0)?;
-            Ok(m)
-        })
-        .await?;
-    crate::domain::delivery_kick::kick(&state);
-    Ok(Json(m))
+    Ok(Json(
+        outbox::retry(&state.store, &state.delivery, &who.user, id).await?,
+    ))
 }

@@ -7,13 +7,13 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
 use crate::domain::templates::{self, Canned, CannedInput, Template, TemplateInput};
-use crate::http::AppState;
-use crate::http::auth::ApiAuth;
+use crate::http::HttpState;
+use crate::http::auth::{ApiAdmin, ApiAuth};
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(list_templates, create_template))
         .routes(routes!(update_template, delete_template))
@@ -30,7 +30,7 @@ pub struct TemplateQuery {
 #[utoipa::path(get, path = "/api/v1/templates", tag = "templates", params(TemplateQuery), responses((status = 200, body = Vec<Template>)))]
 /// Registered WhatsApp templates (name, language, body with `{{1}}`… parameters), for the composer's template picker.
 pub async fn list_templates(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(_who): ApiAuth,
     Query(q): Query<TemplateQuery>,
 ) -> ApiResult<Json<Vec<Template>>> {
@@ -49,16 +49,11 @@ pub async fn list_templates(
     responses((status = 201, body = Template), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Register a template exactly as WhatsApp approved it (admins).
 pub async fn create_template(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     JsonBody(b): JsonBody<TemplateInput>,
 ) -> ApiResult<(StatusCode, Json<Template>)> {
-    who.require_admin()?;
-    let uid = who.id();
-    let t = state
-        .store
-        .write(move |ctx| templates::save_in(ctx, uid, None, &b))
-        .await?;
+    let t = templates::save(&state.store, who.id(), None, b).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -66,18 +61,13 @@ pub async fn create_template(
     responses((status = 200, body = Template), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Change a registered template (admins).
 pub async fn update_template(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<TemplateInput>,
 ) -> ApiResult<Json<Template>> {
-    who.require_admin()?;
-    let uid = who.id();
     Ok(Json(
-        state
-            .store
-            .write(move |ctx| templates::save_in(ctx, uid, Some(id), &b))
-            .await?,
+        templates::save(&state.store, who.id(), Some(id), b).await?,
     ))
 }
 
@@ -85,16 +75,11 @@ pub async fn update_template(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Remove a template (admins). Messages already sent keep their text.
 pub async fn delete_template(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    who.require_admin()?;
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| templates::delete_in(ctx, uid, id))
-        .await?;
+    templates::delete(&state.store, who.id(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -107,7 +92,7 @@ pub struct CannedQuery {
 #[utoipa::path(get, path = "/api/v1/canned", tag = "templates", params(CannedQuery), responses((status = 200, body = Vec<Canned>)))]
 /// The caller's personal and the shared canned replies matching `q` (at most 50; prefix matches first).
 pub async fn list_canned(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Query(q): Query<CannedQuery>,
 ) -> ApiResult<Json<Vec<Canned>>> {
@@ -125,15 +110,11 @@ pub async fn list_canned(
     responses((status = 201, body = Canned), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Create a personal canned reply, or a shared one (`shared: true`, admins).
 pub async fn create_canned(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<CannedInput>,
 ) -> ApiResult<(StatusCode, Json<Canned>)> {
-    let actor = who.user.clone();
-    let c = state
-        .store
-        .write(move |ctx| templates::save_canned_in(ctx, &actor, None, &b))
-        .await?;
+    let c = templates::save_canned(&state.store, &who.user, None, b).await?;
     Ok((StatusCode::CREATED, Json(c)))
 }
 
@@ -141,17 +122,13 @@ pub async fn create_canned(
     responses((status = 200, body = Canned), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Change a canned reply (own personal ones; shared ones for admins).
 pub async fn update_canned(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<CannedInput>,
 ) -> ApiResult<Json<Canned>> {
-    let actor = who.user.clone();
     Ok(Json(
-        state
-            .store
-            .write(move |ctx| templates::save_canned_in(ctx, &actor, Some(id), &b))
-            .await?,
+        templates::save_canned(&state.store, &who.user, Some(id), b).await?,
     ))
 }
 
@@ -159,14 +136,10 @@ pub async fn update_canned(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Delete a canned reply (own personal ones; shared ones for admins).
 pub async fn delete_canned(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    let actor = who.user.clone();
-    state
-        .store
-        .write(move |ctx| templates::delete_canned_in(ctx, &actor, id))
-        .await?;
+    templates::delete_canned(&state.store, &who.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

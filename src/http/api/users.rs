@@ -7,15 +7,15 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
 use crate::domain::audit::{self, AuditEntry};
 use crate::domain::auth;
 use crate::domain::users::{self, NewUser, UserPatch, UserView};
-use crate::http::AppState;
-use crate::http::auth::ApiAuth;
+use crate::http::HttpState;
+use crate::http::auth::{ApiAdmin, ApiAuth};
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, patch_user))
@@ -29,58 +29,44 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<UserView>), (status = 403, body = ErrorBody)))]
 /// All users (admins), or the colleague directory (agents: enabled users only).
 pub async fn list_users(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
 ) -> ApiResult<Json<Vec<UserView>>> {
-    let admin = who.user.is_admin();
-    let mut all: Vec<UserView> = state
-        .store
-        .read(users::list)
-        .await?
-        .iter()
-        .filter(|u| admin || !u.disabled)
-        .map(UserView::from)
-        .collect();
-    all.sort_by_key(|u| u.id);
-    Ok(Json(all))
+    let all = users::list_for(&state.store, &who.user).await?;
+    Ok(Json(all.iter().map(UserView::from).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
     responses((status = 201, body = UserView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Create a user (admins).
 pub async fn create_user(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     JsonBody(input): JsonBody<NewUser>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
-    who.require_admin()?;
     let u = users::create(&state.store, &state.passwords, Some(who.id()), input, false).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&u))))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = u64, Path)), responses((status = 200, body = UserView), (status = 404, body = ErrorBody)))]
 pub async fn get_user(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<UserView>> {
-    let u = state.store.read(move |rtx| users::get(rtx, id)).await?;
-    match u {
-        Some(u) if who.user.is_admin() || !u.disabled => Ok(Json(UserView::from(&u))),
-        _ => Err(crate::error::Error::NotFound("user").into()),
-    }
+    let u = users::get_for(&state.store, &who.user, id).await?;
+    Ok(Json(UserView::from(&u)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = u64, Path)), request_body = UserPatch,
     responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 /// Edit a user; disabling ends all their sessions at once (admins).
 pub async fn patch_user(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
     JsonBody(patch): JsonBody<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
-    who.require_admin()?;
     let u = users::update(&state.store, who.id(), id, patch, true).await?;
     Ok(Json(UserView::from(&u)))
 }
@@ -94,12 +80,11 @@ pub struct PasswordReset {
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Reset a user's password (admins); ends their sessions.
 pub async fn reset_password(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<PasswordReset>,
 ) -> ApiResult<StatusCode> {
-    who.require_admin()?;
     users::set_password(
         &state.store,
         &state.passwords,
@@ -120,7 +105,7 @@ pub async fn me(ApiAuth(who): ApiAuth) -> Json<UserView> {
 #[utoipa::path(patch, path = "/api/v1/me", tag = "users", request_body = UserPatch, responses((status = 200, body = UserView), (status = 403, body = ErrorBody)))]
 /// Change one's own profile, language and notification settings.
 pub async fn patch_me(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(patch): JsonBody<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
@@ -138,22 +123,15 @@ pub struct PasswordChange {
     responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Change one's own password; all sessions end.
 pub async fn change_my_password(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    if !state
-        .passwords
-        .verify(&b.current, Some(&who.user.password_hash))
-        .await?
-    {
-        return Err(crate::error::Error::invalid("current", "is wrong").into());
-    }
-    users::set_password(
+    users::change_own_password(
         &state.store,
         &state.passwords,
-        Some(who.id()),
-        who.id(),
+        &who.user,
+        &b.current,
         &b.new_password,
     )
     .await?;
@@ -176,7 +154,7 @@ pub struct CreatedToken {
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "users", request_body = NewToken, responses((status = 201, body = CreatedToken)))]
 /// Create an API token for scripts acting as the caller.
 pub async fn create_token(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
@@ -202,11 +180,10 @@ pub struct Page {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(Page), responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody)))]
 /// The append-only audit log, newest first (admins).
 pub async fn list_audit(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(_who): ApiAdmin,
     Query(p): Query<Page>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
-    who.require_admin()?;
     let limit = p.limit.unwrap_or(100).clamp(1, 500);
     Ok(Json(
         state

@@ -6,30 +6,21 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::JsonBody;
 use crate::domain::lists::{self, ListKind};
 use crate::domain::sessions::{self, Session, TimelineEntry};
 use crate::domain::{queue, users};
-use crate::error::Error;
-use crate::http::AppState;
-use crate::http::auth::{ApiAuth, Authed};
+use crate::http::HttpState;
+use crate::http::auth::{ApiAdmin, ApiAuth, Authed};
+use crate::http::body::JsonBody;
 use crate::http::error::{ApiResult, ErrorBody};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(transfer))
         .routes(routes!(set_tags))
         .routes(routes!(timeline))
         .routes(routes!(get_tags, put_tags))
         .routes(routes!(get_results, put_results))
-}
-
-async fn visible(state: &AppState, who: &Authed, id: u64) -> Result<Session, Error> {
-    let user = who.user.clone();
-    state
-        .store
-        .read(move |rtx| sessions::get_visible(rtx, &user, id))
-        .await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -46,18 +37,14 @@ pub struct TransferBody {
     responses((status = 200, body = Session), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Transfer a session to a colleague (a member of its channel, or an admin; enabled) or back to the queue, with an optional note. The receiver gets a `session.transferred` event.
 pub async fn transfer(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<TransferBody>,
 ) -> ApiResult<Json<Session>> {
-    visible(&state, &who, id).await?;
-    let actor = who.user.clone();
-    let s = state
-        .store
-        .write(move |ctx| queue::transfer_in(ctx, id, &actor, b.to_user_id, &b.note))
-        .await?;
-    Ok(Json(s))
+    Ok(Json(
+        queue::transfer(&state.store, &who.user, id, b.to_user_id, b.note).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -69,18 +56,14 @@ pub struct TagsBody {
     responses((status = 200, body = Session), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Replace a session's tags (each must be on the admin's tag list).
 pub async fn set_tags(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
     JsonBody(b): JsonBody<TagsBody>,
 ) -> ApiResult<Json<Session>> {
-    visible(&state, &who, id).await?;
-    let uid = who.id();
-    let s = state
-        .store
-        .write(move |ctx| lists::set_session_tags_in(ctx, uid, id, &b.tags))
-        .await?;
-    Ok(Json(s))
+    Ok(Json(
+        lists::set_session_tags(&state.store, &who.user, id, b.tags).await?,
+    ))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -95,7 +78,7 @@ pub struct TimelineItem {
     responses((status = 200, body = Vec<TimelineItem>), (status = 404, body = ErrorBody)))]
 /// Who picked up, assigned, transferred, noted, tagged, called, closed, archived, blocked — and when; oldest first.
 pub async fn timeline(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<u64>,
 ) -> ApiResult<Json<Vec<TimelineItem>>> {
@@ -144,30 +127,25 @@ pub struct ListBody {
     pub items: Vec<String>,
 }
 
-async fn get_list(state: &AppState, kind: ListKind) -> ApiResult<Json<ListBody>> {
+async fn get_list(state: &HttpState, kind: ListKind) -> ApiResult<Json<ListBody>> {
     let items = state.store.read(move |rtx| lists::get(rtx, kind)).await?;
     Ok(Json(ListBody { items }))
 }
 
 async fn put_list(
-    state: &AppState,
+    state: &HttpState,
     who: &Authed,
     kind: ListKind,
     b: ListBody,
 ) -> ApiResult<Json<ListBody>> {
-    who.require_admin()?;
-    let uid = who.id();
-    let items = state
-        .store
-        .write(move |ctx| lists::set_in(ctx, uid, kind, &b.items))
-        .await?;
+    let items = lists::set(&state.store, who.id(), kind, b.items).await?;
     Ok(Json(ListBody { items }))
 }
 
 #[utoipa::path(get, path = "/api/v1/tags", tag = "workflow", responses((status = 200, body = ListBody)))]
 /// The tags agents may put on sessions.
 pub async fn get_tags(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(_who): ApiAuth,
 ) -> ApiResult<Json<ListBody>> {
     get_list(&state, ListKind::Tags).await
@@ -176,8 +154,8 @@ pub async fn get_tags(
 #[utoipa::path(put, path = "/api/v1/tags", tag = "workflow", request_body = ListBody, responses((status = 200, body = ListBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Replace the tag list (admins).
 pub async fn put_tags(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     JsonBody(b): JsonBody<ListBody>,
 ) -> ApiResult<Json<ListBody>> {
     put_list(&state, &who, ListKind::Tags, b).await
@@ -186,7 +164,7 @@ pub async fn put_tags(
 #[utoipa::path(get, path = "/api/v1/results", tag = "workflow", responses((status = 200, body = ListBody)))]
 /// The session results offered when ending a chat.
 pub async fn get_results(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     ApiAuth(_who): ApiAuth,
 ) -> ApiResult<Json<ListBody>> {
     get_list(&state, ListKind::Results).await
@@ -195,8 +173,8 @@ pub async fn get_results(
 #[utoipa::path(put, path = "/api/v1/results", tag = "workflow", request_body = ListBody, responses((status = 200, body = ListBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 /// Replace the session result list (admins). An empty list allows any result text.
 pub async fn put_results(
-    State(state): State<AppState>,
-    ApiAuth(who): ApiAuth,
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
     JsonBody(b): JsonBody<ListBody>,
 ) -> ApiResult<Json<ListBody>> {
     put_list(&state, &who, ListKind::Results, b).await

@@ -10,10 +10,10 @@ use super::whatsapp::{handshake, receive_meta};
 use super::{HookError, load_channel};
 use crate::channels::messenger;
 use crate::domain::channels::ChannelKind;
-use crate::http::AppState;
+use crate::http::HttpState;
 
 pub(super) async fn verify(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, HookError> {
@@ -22,7 +22,7 @@ pub(super) async fn verify(
 }
 
 pub(super) async fn receive(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,

@@ -19,21 +19,19 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::AppState;
+use super::HttpState;
 use super::error::json_error;
 use crate::channels::signature::SignatureError;
-use crate::channels::{DeliveryStatus, InboundEvent, ParseError, StatusTarget};
-use crate::domain::channel_health;
+use crate::channels::{InboundEvent, ParseError};
+use crate::domain::channels::health;
 use crate::domain::channels::{Channel, ChannelKind};
-use crate::domain::media_fetch;
-use crate::domain::messages::{self, Ingested, NewInbound, Status};
+use crate::domain::messages::intake;
 use crate::error::Error;
-use crate::store::WriteCtx;
 
 /// Largest webhook body accepted (real ones are a few KiB).
 pub const MAX_BODY: usize = 1 << 20;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route(
             "/hooks/whatsapp/{channel_id}",
@@ -75,7 +73,7 @@ pub(super) fn parse_refusal(e: &ParseError) -> Response {
 
 /// The channel named in the path, if it exists and is of `kind`.
 pub(super) async fn load_channel(
-    state: &AppState,
+    state: &HttpState,
     raw_id: &str,
     kind: ChannelKind,
 ) -> Result<Arc<Channel>, Error> {
@@ -119,117 +117,26 @@ pub(super) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, 
 
 /// Refuse a bad signature: note it on the channel's health line (at most once a minute per
 /// channel, so a flood of forged requests cannot turn into a flood of disk writes).
-pub(super) async fn signature_refused(state: &AppState, ch: &Channel, e: SignatureError) -> Error {
+pub(super) async fn signature_refused(state: &HttpState, ch: &Channel, e: SignatureError) -> Error {
     let id = ch.id;
     let reason = e.to_string();
     tracing::warn!(channel = id, kind = ch.kind.as_str(), %reason, "webhook signature refused");
-    let now = state.now();
-    let recent = state
-        .store
-        .read(move |rtx| channel_health::get(rtx, id))
-        .await
-        .ok()
-        .and_then(|h| h.last_signature_failure)
-        .is_some_and(|f| now - f.at < 60_000 && f.reason == reason);
-    if !recent {
-        let r = reason.clone();
-        let _ = state
-            .store
-            .write(move |ctx| channel_health::signature_failure_in(ctx, id, &r))
-            .await;
-    }
+    let _ = health::note_signature_failure(&state.store, id, &reason, state.now()).await;
     match e {
         SignatureError::Missing => Error::Unauthorized(format!("{reason}; nothing was stored")),
         _ => Error::Forbidden(format!("{reason}; nothing was stored")),
     }
 }
 
-/// What one webhook changed.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Applied {
-    pub stored: usize,
-    pub duplicates: usize,
-    pub blocked: usize,
-    pub statuses: usize,
-    pub with_media: usize,
-}
-
-fn status_of(s: DeliveryStatus) -> Status {
-    match s {
-        DeliveryStatus::Sent => Status::Sent,
-        DeliveryStatus::Delivered => Status::Delivered,
-        DeliveryStatus::Read => Status::Read,
-        DeliveryStatus::Failed => Status::Failed,
-    }
-}
-
-/// Apply a whole parsed batch inside one transaction.
-pub fn apply_in(
-    ctx: &mut WriteCtx<'_>,
-    ch: &Channel,
-    events: &[InboundEvent],
-    policy: &crate::domain::presence::AssignPolicy,
-) -> Result<Applied, Error> {
-    let mut a = Applied::default();
-    channel_health::inbound_in(ctx, ch.id)?;
-    for ev in events {
-        match ev {
-            InboundEvent::Message(m) => {
-                let files: Vec<_> = m.media.iter().map(media_fetch::file_entry).collect();
-                let has_files = !files.is_empty();
-                let n = NewInbound {
-                    provider_id: Some(m.provider_id.clone()),
-                    from: m.from.clone(),
-                    contact_name: m.contact_name.clone(),
-                    text: m.text.clone(),
-                    files,
-                    at: Some(m.timestamp_ms),
-                };
-                match messages::ingest_with_in(ctx, ch, &n, policy)? {
-                    Ingested::Stored { message_id, .. } => {
-                        a.stored += 1;
-                        if has_files {
-                            a.with_media += 1;
-                            media_fetch::enqueue_in(ctx, message_id)?;
-                        }
-                    }
-                    Ingested::Duplicate { .. } => a.duplicates += 1,
-                    Ingested::Blocked => a.blocked += 1,
-                }
-            }
-            InboundEvent::Status(s) => {
-                a.statuses += 1;
-                let status = status_of(s.status);
-                match &s.target {
-                    StatusTarget::ProviderId(pid) => {
-                        let error = s
-                            .error
-                            .as_ref()
-                            .map(|e| format!("{} (provider code {})", e.message, e.code));
-                        messages::apply_status_in(ctx, ch.id, pid, status, error)?;
-                    }
-                    StatusTarget::Watermark { contact, up_to_ms } => {
-                        messages::apply_watermark_in(ctx, ch.id, contact, *up_to_ms, status)?;
-                    }
-                }
-            }
-        }
-    }
-    Ok(a)
-}
-
 /// Commit the batch; `Ok` only once it is durable.
 pub(super) async fn commit(
-    state: &AppState,
+    state: &HttpState,
     ch: Arc<Channel>,
     events: Vec<InboundEvent>,
-) -> Result<Applied, Error> {
-    let events = Arc::new(events);
+) -> Result<intake::Applied, Error> {
     // Who is online decides assign-on-arrival for sessions this batch opens.
     let policy = state.presence.policy(state.now());
-    let applied = state
-        .store
-        .write(move |ctx| apply_in(ctx, &ch, &events, &policy))
+    let applied = intake::apply_batch(&state.store, ch, events, policy)
         .await
         .map_err(|e| match e {
             // Bad items are the sender's problem; storage trouble is retryable.

@@ -12,7 +12,7 @@ use crate::channels::signature;
 use crate::channels::twilio;
 use crate::domain::channels::ChannelKind;
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 
 fn twiml() -> Response {
     (
@@ -24,7 +24,7 @@ fn twiml() -> Response {
 }
 
 pub(super) async fn receive(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,

@@ -11,7 +11,7 @@ use crate::channels::whatsapp;
 use crate::channels::{InboundEvent, ParseError};
 use crate::domain::channels::{Channel, ChannelKind};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 
 /// GET: answer the challenge (exactly, as plain text) when the verify token matches; else 403.
 pub(super) fn handshake(ch: &Channel, query: Option<&str>) -> Response {
@@ -31,7 +31,7 @@ pub(super) fn handshake(ch: &Channel, query: Option<&str>) -> Response {
 }
 
 pub(super) async fn verify(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, HookError> {
@@ -41,7 +41,7 @@ pub(super) async fn verify(
 
 /// Verify `X-Hub-Signature-256` (or the legacy SHA-1 header) over the raw body.
 pub(super) async fn check_meta_signature(
-    state: &AppState,
+    state: &HttpState,
     ch: &Channel,
     headers: &HeaderMap,
     body: &[u8],
@@ -76,7 +76,7 @@ pub(super) fn event_received() -> Response {
 }
 
 pub(super) async fn receive(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -95,7 +95,7 @@ pub(super) async fn receive(
 /// A signed Meta batch (WhatsApp or Messenger): channel, capped body, signature, parse with
 /// `parse`, one group-committed write, then `EVENT_RECEIVED`.
 pub(super) async fn receive_meta(
-    state: &AppState,
+    state: &HttpState,
     id: &str,
     kind: ChannelKind,
     headers: HeaderMap,

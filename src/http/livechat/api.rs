@@ -10,17 +10,14 @@ use serde::{Deserialize, Serialize};
 
 use super::limits::{Key, PER_IP, PER_TOKEN, SIGNAL};
 use super::{LiveChannel, VisitorAuth, files};
-use crate::domain::attachments;
 use crate::domain::channels::Channel;
-use crate::domain::contacts;
 use crate::domain::livechat::{self, History, Visitor, VisitorMessage};
 use crate::domain::messages::Message;
-use crate::domain::tokens::{random_token, sha256};
 use crate::domain::users;
 use crate::error::Error;
-use crate::http::AppState;
-use crate::http::api::JsonBody;
+use crate::http::HttpState;
 use crate::http::auth::ClientIp;
+use crate::http::body::JsonBody;
 use crate::http::error::ApiResult;
 
 /// What the widget needs before the visitor writes anything.
@@ -41,7 +38,7 @@ pub struct ConfigView {
 
 /// Online: a member of the channel is online; a channel without members is answered by the
 /// admins (who see every channel), so then any online admin counts.
-async fn anyone_online(state: &AppState, ch: &Channel) -> Result<bool, Error> {
+async fn anyone_online(state: &HttpState, ch: &Channel) -> Result<bool, Error> {
     let now = state.now();
     if !ch.members.is_empty() {
         return Ok(state.presence.any_online(ch.members.iter().copied(), now));
@@ -64,7 +61,7 @@ async fn anyone_online(state: &AppState, ch: &Channel) -> Result<bool, Error> {
 }
 
 pub async fn config(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     LiveChannel(ch): LiveChannel,
 ) -> ApiResult<Response> {
     let l = &ch.livechat;
@@ -78,7 +75,7 @@ pub async fn config(
         offline_message: l.offline_message.clone(),
         online: anyone_online(&state, &ch).await?,
         max_text: livechat::MAX_TEXT,
-        max_image_bytes: files::MAX_IMAGE_BYTES,
+        max_image_bytes: livechat::MAX_IMAGE_BYTES,
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)).into_response())
 }
@@ -99,40 +96,26 @@ pub struct Created {
     pub message: Option<VisitorMessage>,
 }
 
-fn ip_limit(state: &AppState, ip: std::net::IpAddr) -> Result<(), Error> {
+fn ip_limit(state: &HttpState, ip: std::net::IpAddr) -> Result<(), Error> {
     state.livechat.take(Key::Ip(ip), PER_IP, state.now())
 }
 
-fn token_limit(state: &AppState, hash: [u8; 32]) -> Result<(), Error> {
+fn token_limit(state: &HttpState, hash: [u8; 32]) -> Result<(), Error> {
     state
         .livechat
         .take(Key::Token(hash), PER_TOKEN, state.now())
 }
 
-/// A new token and its stored hash.
-fn new_token() -> Result<(String, [u8; 32]), Error> {
-    let token = random_token(livechat::TOKEN_PREFIX, 24)?;
-    let hash = sha256(token.as_bytes());
-    Ok((token, hash))
-}
-
 /// `POST visitors` {name?, email?} → 201 {visitor_token, visitor_id}. With the pre-chat form on,
 /// both fields are required.
 pub async fn create_visitor(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     LiveChannel(ch): LiveChannel,
     ClientIp(ip): ClientIp,
     JsonBody(b): JsonBody<NewVisitor>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     ip_limit(&state, ip)?;
-    let required = ch.livechat.prechat_form;
-    let name = livechat::clean_name(b.name.as_deref(), required)?;
-    let email = livechat::clean_email(b.email.as_deref(), required)?;
-    let (token, hash) = new_token()?;
-    let v = state
-        .store
-        .write(move |ctx| livechat::create_in(ctx, &ch, &hash, &name, &email))
-        .await?;
+    let (token, v) = livechat::create_visitor(&state.store, ch, b.name, b.email).await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -152,7 +135,7 @@ pub struct HistoryQuery {
 /// `GET history[?session_id=N]`: the visitor's recent conversation (oldest first) and where to
 /// resume events. Another visitor's session id is 404.
 pub async fn history(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     va: VisitorAuth,
     Query(q): Query<HistoryQuery>,
 ) -> ApiResult<Response> {
@@ -173,38 +156,23 @@ pub struct SendBody {
     pub client_id: Option<String>,
 }
 
-fn own_view(state: &AppState, v: &Visitor, m: &Message) -> Result<VisitorMessage, Error> {
+fn own_view(state: &HttpState, v: &Visitor, m: &Message) -> Result<VisitorMessage, Error> {
     livechat::view(v, m, None, &|f| files::file_url(state, f))
         .ok_or_else(|| Error::Internal("own message not visible".into()))
 }
 
 /// `POST messages` {text, client_id} → 201 {message}. A retried `client_id` is stored once.
 pub async fn send(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     va: VisitorAuth,
     ClientIp(ip): ClientIp,
     JsonBody(b): JsonBody<SendBody>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     token_limit(&state, va.token_hash)?;
     ip_limit(&state, ip)?;
-    let text = livechat::clean_text(&b.text)?;
-    let client_id = livechat::clean_client_id(b.client_id.as_deref())?;
-    let (ch, v) = (va.channel.clone(), va.visitor.clone());
     let policy = state.presence.policy(state.now());
-    let m = state
-        .store
-        .write(move |ctx| {
-            livechat::send_in(
-                ctx,
-                &ch,
-                &v,
-                &text,
-                client_id.as_deref(),
-                Vec::new(),
-                &policy,
-            )
-        })
-        .await?;
+    let (ch, v) = (va.channel.clone(), va.visitor.clone());
+    let m = livechat::send(&state.store, ch, v, &b.text, b.client_id.as_deref(), policy).await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -226,7 +194,7 @@ pub struct OfflineBody {
 /// `POST offline` {name, email, text}: when no agent is online. Lands in the inbox as a session;
 /// without a visitor token a visitor is created (its token is returned).
 pub async fn offline(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     LiveChannel(ch): LiveChannel,
     va: Option<VisitorAuth>,
     ClientIp(ip): ClientIp,
@@ -236,27 +204,13 @@ pub async fn offline(
         token_limit(&state, va.token_hash)?;
     }
     ip_limit(&state, ip)?;
-    let name = livechat::clean_name(b.name.as_deref(), true)?;
-    let email = livechat::clean_email(b.email.as_deref(), true)?;
-    let text = livechat::clean_text(&b.text)?;
-    let (token, hash, existing) = match &va {
-        Some(va) => (None, va.token_hash, Some(va.visitor.clone())),
-        None => {
-            let (t, h) = new_token()?;
-            (Some(t), h, None)
-        }
+    let known = va.map(|va| (va.visitor, va.token_hash));
+    let note = livechat::OfflineNote {
+        name: b.name,
+        email: b.email,
+        text: b.text,
     };
-    let (v, m) = state
-        .store
-        .write(move |ctx| {
-            let v = match &existing {
-                Some(v) => livechat::update_contact_in(ctx, &hash, v, &name, &email)?,
-                None => livechat::create_in(ctx, &ch, &hash, &name, &email)?,
-            };
-            let m = livechat::offline_in(ctx, &ch, &v, &text)?;
-            Ok((v, m))
-        })
-        .await?;
+    let (token, v, m) = livechat::offline(&state.store, ch, known, note).await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -268,16 +222,12 @@ pub async fn offline(
 }
 
 /// `POST typing`: the visitor is typing (stored at most every 2 s; the rest are dropped).
-pub async fn typing(State(state): State<AppState>, va: VisitorAuth) -> ApiResult<StatusCode> {
+pub async fn typing(State(state): State<HttpState>, va: VisitorAuth) -> ApiResult<StatusCode> {
     if state
         .livechat
         .allow(Key::Signal(va.token_hash, "typing"), SIGNAL, state.now())
     {
-        let v = va.visitor.clone();
-        state
-            .store
-            .write(move |ctx| livechat::typing_in(ctx, &v))
-            .await?;
+        livechat::typing(&state.store, va.visitor.clone()).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -290,39 +240,33 @@ pub struct ReadBody {
 
 /// `POST read` {up_to}: the agents' replies up to `up_to` were read (agents see `read`).
 pub async fn read(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     va: VisitorAuth,
     JsonBody(b): JsonBody<ReadBody>,
 ) -> ApiResult<StatusCode> {
     state
         .livechat
         .take(Key::Signal(va.token_hash, "read"), PER_TOKEN, state.now())?;
-    let v = va.visitor.clone();
-    state
-        .store
-        .write(move |ctx| livechat::mark_read_in(ctx, &v, b.up_to))
-        .await?;
+    livechat::mark_read(&state.store, va.visitor.clone(), b.up_to).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST uploads` (raw image body, name in `X-Filename`): an image message, ≤ 10 MB.
 pub async fn upload(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     va: VisitorAuth,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    if !va.channel.livechat.uploads {
-        return Err(Error::Rule("file uploads are turned off for this chat".into()).into());
-    }
+    livechat::check_uploads(&va.channel)?;
     token_limit(&state, va.token_hash)?;
     ip_limit(&state, ip)?;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > files::MAX_IMAGE_BYTES) {
+    if declared.is_some_and(|n| n > livechat::MAX_IMAGE_BYTES) {
         return Err(Error::TooLarge("images may be at most 10 MB".into()).into());
     }
     let ctype = headers
@@ -340,35 +284,10 @@ pub async fn upload(
         .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
         .take(200)
         .collect();
-    // A blocked visitor's message would be refused: do not store the file first.
-    let (cid, address) = (va.channel.id, va.visitor.address());
-    if state
-        .store
-        .read(move |rtx| contacts::is_blocked(rtx, cid, &address))
-        .await?
-    {
-        return Err(Error::Rule("this conversation does not accept messages".into()).into());
-    }
-    let file = files::store_visitor_image(&state, &va.channel, &va.visitor, &name, body).await?;
-    let attachment_id = file.attachment_id;
     let (ch, v) = (va.channel.clone(), va.visitor.clone());
     let policy = state.presence.policy(state.now());
-    let sent = state
-        .store
-        .write(move |ctx| livechat::send_in(ctx, &ch, &v, "", None, vec![file.clone()], &policy))
-        .await;
-    let m = match sent {
-        Ok(m) => m,
-        Err(e) => {
-            // Refused after all (blocked meanwhile, store trouble): no orphan file stays behind.
-            if let Some(id) = attachment_id
-                && let Err(d) = attachments::discard(&state.store, id).await
-            {
-                tracing::warn!(id, error = %d, "could not discard the file of a refused message");
-            }
-            return Err(e.into());
-        }
-    };
+    let stream = body.into_data_stream();
+    let m = livechat::send_image(&state.store, &state.config, ch, v, &name, stream, policy).await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {

@@ -15,12 +15,12 @@
 //!   security boundary — a script can send any Origin it likes; the rate limits
 //!   ([`limits`]) are what stop floods.
 
-pub mod agent;
-pub mod api;
-pub mod files;
-pub mod limits;
-pub mod pages;
-pub mod stream;
+pub(crate) mod agent;
+pub(crate) mod api;
+pub(crate) mod files;
+pub(crate) mod limits;
+pub(crate) mod pages;
+pub(crate) mod stream;
 
 use std::sync::Arc;
 
@@ -32,7 +32,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::AppState;
+use super::HttpState;
 use super::auth::{bearer, same_origin};
 use super::error::{ApiError, json_error};
 use crate::domain::channels::{Channel, ChannelKind};
@@ -40,7 +40,7 @@ use crate::domain::livechat::{self, TOKEN_PREFIX, Visitor};
 use crate::domain::tokens::sha256;
 use crate::error::Error;
 
-pub fn router(state: AppState) -> Router<AppState> {
+pub fn router(state: HttpState) -> Router<HttpState> {
     let visitor_api = Router::new()
         .route("/livechat/{channel_id}/config", get(api::config))
         .route("/livechat/{channel_id}/visitors", post(api::create_visitor))
@@ -81,7 +81,7 @@ pub struct VisitorAuth {
     pub channel: Arc<Channel>,
 }
 
-async fn visitor_of(parts: &Parts, state: &AppState) -> Result<Option<VisitorAuth>, Error> {
+async fn visitor_of(parts: &Parts, state: &HttpState) -> Result<Option<VisitorAuth>, Error> {
     let Some(token) = bearer(&parts.headers) else {
         return Ok(None);
     };
@@ -110,9 +110,9 @@ async fn visitor_of(parts: &Parts, state: &AppState) -> Result<Option<VisitorAut
     }
 }
 
-impl FromRequestParts<AppState> for VisitorAuth {
+impl FromRequestParts<HttpState> for VisitorAuth {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &HttpState) -> Result<Self, ApiError> {
         visitor_of(parts, state).await?.ok_or_else(|| {
             ApiError(Error::Unauthorized(
                 "missing visitor token (Authorization: Bearer lcv_…)".into(),
@@ -122,11 +122,11 @@ impl FromRequestParts<AppState> for VisitorAuth {
 }
 
 /// No `Authorization` header: None; a bad token is still 401.
-impl OptionalFromRequestParts<AppState> for VisitorAuth {
+impl OptionalFromRequestParts<HttpState> for VisitorAuth {
     type Rejection = ApiError;
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        state: &HttpState,
     ) -> Result<Option<Self>, ApiError> {
         Ok(visitor_of(parts, state).await?)
     }
@@ -140,7 +140,7 @@ fn origin_of(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Is `origin` Switchboard's own (the demo page)?
-fn own_origin(state: &AppState, headers: &HeaderMap, origin: &str) -> bool {
+fn own_origin(state: &HttpState, headers: &HeaderMap, origin: &str) -> bool {
     let public = url::Url::parse(&state.public_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
@@ -149,7 +149,7 @@ fn own_origin(state: &AppState, headers: &HeaderMap, origin: &str) -> bool {
 
 /// The origin rule of the module docs.
 pub fn check_origin(
-    state: &AppState,
+    state: &HttpState,
     ch: &Channel,
     headers: &HeaderMap,
     method: &Method,
@@ -198,7 +198,7 @@ fn add_cors(resp: &mut Response, origin: Option<&str>) {
 }
 
 /// Channel lookup, origin check, CORS headers and preflight for every visitor route.
-async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+async fn guard(State(state): State<HttpState>, mut req: Request, next: Next) -> Response {
     let origin = origin_of(req.headers());
     let path = req.uri().path().to_string();
     let cid = path

@@ -9,12 +9,12 @@ use axum::routing::get;
 
 use crate::domain::channels::{self, Channel, ChannelKind};
 use crate::error::Error;
-use crate::http::AppState;
-use crate::http::auth::{Authed, UiAuth};
+use crate::http::HttpState;
+use crate::http::auth::UiAdmin;
 use crate::http::error::UiError;
 use crate::http::ui::{Chrome, render};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/widget.js", get(widget_js))
         .route("/admin/livechat/{channel_id}", get(admin_page))
@@ -36,8 +36,7 @@ pub fn snippet(public_url: &str, channel_id: u64) -> String {
     format!(r#"<script src="{public_url}/widget.js" data-channel="{channel_id}" async></script>"#)
 }
 
-async fn livechat_channel(state: &AppState, who: &Authed, id: u64) -> Result<Channel, UiError> {
-    who.require_admin()?;
+async fn livechat_channel(state: &HttpState, id: u64) -> Result<Channel, UiError> {
     let ch = state
         .store
         .read(move |rtx| channels::get(rtx, id))
@@ -56,11 +55,11 @@ struct AdminPage {
 }
 
 async fn admin_page(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    let channel = livechat_channel(&state, &who, id).await?;
+    let channel = livechat_channel(&state, id).await?;
     let chrome = Chrome::new(&state, Some(&who), who.lang, "Live chat", "admin");
     render(&AdminPage {
         chrome,
@@ -79,11 +78,11 @@ struct DemoPage {
 /// A stand-in "office website" with the widget on it (admins only): play the customer here
 /// and the agent in the inbox in another tab.
 async fn demo_page(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(_who): UiAdmin,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    let channel = livechat_channel(&state, &who, id).await?;
+    let channel = livechat_channel(&state, id).await?;
     let mut r = render(&DemoPage {
         channel,
         css: state.assets.url("livechat-demo.css"),

@@ -30,7 +30,7 @@ use super::{VisitorAuth, files};
 use crate::domain::livechat::{self, TYPING_EVENT, Visitor};
 use crate::domain::messages::Message;
 use crate::domain::sessions;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::error::ApiResult;
 use crate::store::{Audience, Event, events};
 
@@ -45,7 +45,7 @@ pub struct StreamParams {
 type Tx = mpsc::Sender<Result<SseEvent, Infallible>>;
 
 pub async fn events(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     va: VisitorAuth,
     headers: HeaderMap,
     Query(p): Query<StreamParams>,
@@ -84,7 +84,7 @@ pub async fn events(
 }
 
 struct Cursor {
-    st: AppState,
+    st: HttpState,
     visitor: Visitor,
     sessions: HashSet<u64>,
     names: HashMap<u64, String>,

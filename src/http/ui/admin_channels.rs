@@ -10,17 +10,17 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::{Chrome, render};
-use crate::domain::channel_health;
+use crate::domain::channels::health;
 use crate::domain::channels::{
     self, ChannelInput, ChannelKind, ChannelView, Credentials, QueueMode,
 };
 use crate::domain::users;
 use crate::error::Error;
-use crate::http::AppState;
-use crate::http::auth::{Authed, UiAuth};
+use crate::http::HttpState;
+use crate::http::auth::{Authed, UiAdmin};
 use crate::http::error::UiError;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/admin/channels", get(list).post(create))
         .route("/admin/channels/{id}", post(edit))
@@ -67,8 +67,7 @@ struct ChannelsPage {
     error: String,
 }
 
-async fn page(state: &AppState, who: &Authed, error: String) -> Result<Response, UiError> {
-    who.require_admin()?;
+async fn page(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
     let public_url = state.public_url.clone();
     let (rows, users) = state
         .store
@@ -81,7 +80,7 @@ async fn page(state: &AppState, who: &Authed, error: String) -> Result<Response,
             all_users.sort_by(|a, b| a.1.cmp(&b.1));
             let mut rows = Vec::new();
             for ch in channels::list(rtx)? {
-                let health = channel_health::get(rtx, ch.id)?.line();
+                let health = health::get(rtx, ch.id)?.line();
                 let members = all_users
                     .iter()
                     .map(|(id, name)| MemberBox {
@@ -124,7 +123,7 @@ async fn page(state: &AppState, who: &Authed, error: String) -> Result<Response,
     Ok(r)
 }
 
-async fn list(State(state): State<AppState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
+async fn list(State(state): State<HttpState>, UiAdmin(who): UiAdmin) -> Result<Response, UiError> {
     page(&state, &who, String::new()).await
 }
 
@@ -220,58 +219,41 @@ fn input_from(body: &[u8], creating: bool) -> Result<ChannelInput, Error> {
 }
 
 async fn create(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     body: Bytes,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let input = match input_from(&body, true) {
         Ok(i) => i,
         Err(e) => return page(&state, &who, form_error(e)?).await,
     };
-    let actor = who.id();
-    match state
-        .store
-        .write(move |ctx| channels::create_in(ctx, actor, &input))
-        .await
-    {
+    match channels::create(&state.store, who.id(), input).await {
         Ok(_) => Ok(Redirect::to("/admin/channels").into_response()),
         Err(e) => page(&state, &who, form_error(e)?).await,
     }
 }
 
 async fn edit(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
     body: Bytes,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let input = match input_from(&body, false) {
         Ok(i) => i,
         Err(e) => return page(&state, &who, form_error(e)?).await,
     };
-    let actor = who.id();
-    match state
-        .store
-        .write(move |ctx| channels::update_in(ctx, actor, id, &input))
-        .await
-    {
+    match channels::update(&state.store, who.id(), id, input).await {
         Ok(_) => Ok(Redirect::to("/admin/channels").into_response()),
         Err(e) => page(&state, &who, form_error(e)?).await,
     }
 }
 
 async fn remove(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
-    let actor = who.id();
-    state
-        .store
-        .write(move |ctx| channels::delete_in(ctx, actor, id))
-        .await?;
+    channels::delete(&state.store, who.id(), id).await?;
     Ok(Redirect::to("/admin/channels").into_response())
 }

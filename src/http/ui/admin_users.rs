@@ -11,11 +11,11 @@ use super::{Chrome, render};
 use crate::domain::audit::{self, AuditEntry};
 use crate::domain::users::{self, Lang, NewUser, Role, UserPatch, UserView};
 use crate::error::Error;
-use crate::http::AppState;
-use crate::http::auth::{Authed, UiAuth};
+use crate::http::HttpState;
+use crate::http::auth::{Authed, UiAdmin};
 use crate::http::error::UiError;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/admin", get(|| async { Redirect::to("/admin/users") }))
         .route("/admin/users", get(list).post(create))
@@ -69,8 +69,7 @@ struct PasswordForm {
     password: String,
 }
 
-async fn page(state: &AppState, who: &Authed, error: String) -> Result<Response, UiError> {
-    who.require_admin()?;
+async fn page(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
     let mut users: Vec<UserView> = state
         .store
         .read(users::list)
@@ -93,7 +92,7 @@ async fn page(state: &AppState, who: &Authed, error: String) -> Result<Response,
     Ok(r)
 }
 
-async fn list(State(state): State<AppState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
+async fn list(State(state): State<HttpState>, UiAdmin(who): UiAdmin) -> Result<Response, UiError> {
     page(&state, &who, String::new()).await
 }
 
@@ -105,11 +104,10 @@ fn form_error(e: Error) -> Result<String, UiError> {
 }
 
 async fn create(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Form(f): Form<CreateForm>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let input = NewUser {
         username: f.username,
         password: f.password,
@@ -126,12 +124,11 @@ async fn create(
 }
 
 async fn edit(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
     Form(f): Form<EditForm>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let patch = UserPatch {
         display_name: Some(f.display_name),
         email: Some(f.email),
@@ -147,12 +144,11 @@ async fn edit(
 }
 
 async fn reset_password(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     match users::set_password(
         &state.store,
         &state.passwords,
@@ -168,10 +164,9 @@ async fn reset_password(
 }
 
 async fn audit_page(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let entries = state.store.read(|rtx| audit::list(rtx, None, 500)).await?;
     let chrome = Chrome::new(&state, Some(&who), who.lang, "Audit", "admin");
     render(&AuditPage { chrome, entries })

@@ -9,11 +9,11 @@ use axum::routing::get;
 
 use super::{Chrome, render};
 use crate::domain::chats;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::{Authed, UiAuth};
 use crate::http::error::UiError;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/chat/internal", get(index))
         .route("/chat/internal/{id}", get(open))
@@ -33,7 +33,7 @@ struct ChatPage {
     max_chars: usize,
 }
 
-fn page(state: &AppState, who: &Authed, chat_id: u64) -> Result<Response, UiError> {
+fn page(state: &HttpState, who: &Authed, chat_id: u64) -> Result<Response, UiError> {
     let t = who.t();
     let strings: serde_json::Map<String, serde_json::Value> = t
         .with_prefix("chat.")
@@ -51,12 +51,12 @@ fn page(state: &AppState, who: &Authed, chat_id: u64) -> Result<Response, UiErro
     })
 }
 
-async fn index(State(state): State<AppState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
+async fn index(State(state): State<HttpState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
     page(&state, &who, 0)
 }
 
 async fn open(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {

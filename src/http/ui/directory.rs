@@ -10,14 +10,13 @@ use serde::Deserialize;
 use super::{Chrome, render};
 use crate::domain::access;
 use crate::domain::directory::{self, DirectoryEntry};
-use crate::domain::reports::{Report, ReportQuery, Timing};
+use crate::domain::reports::{self, Report, ReportQuery, Timing};
 use crate::error::Error;
-use crate::http::AppState;
-use crate::http::api::contacts::visible_contact;
+use crate::http::HttpState;
 use crate::http::auth::{Authed, UiAuth};
 use crate::http::error::UiError;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/contacts", get(contacts_page))
         .route("/contacts/{id}/name", post(rename))
@@ -42,7 +41,7 @@ struct SearchForm {
 }
 
 async fn contacts_render(
-    state: &AppState,
+    state: &HttpState,
     who: &Authed,
     q: String,
     error: String,
@@ -70,7 +69,7 @@ async fn contacts_render(
 }
 
 async fn contacts_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Query(f): Query<SearchForm>,
 ) -> Result<Response, UiError> {
@@ -90,18 +89,12 @@ struct NameForm {
 }
 
 async fn rename(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
     Form(f): Form<NameForm>,
 ) -> Result<Response, UiError> {
-    visible_contact(&state, &who, id).await?;
-    let uid = who.id();
-    match state
-        .store
-        .write(move |ctx| directory::rename_in(ctx, uid, id, &f.name))
-        .await
-    {
+    match directory::rename(&state.store, &who.user, id, f.name).await {
         Ok(_) => Ok(Redirect::to("/contacts").into_response()),
         Err(e) => contacts_render(&state, &who, String::new(), form_error(e)?).await,
     }
@@ -113,7 +106,7 @@ struct MergeForm {
 }
 
 async fn merge(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
     Form(f): Form<MergeForm>,
@@ -123,19 +116,7 @@ async fn merge(
             f.into.trim().parse().map_err(|_| {
                 Error::invalid("into", "enter the number of the contact to merge into")
             })?;
-        if into == id {
-            return Err(Error::invalid(
-                "into",
-                "a contact cannot be merged with itself",
-            ));
-        }
-        visible_contact(&state, &who, id).await?;
-        visible_contact(&state, &who, into).await?;
-        let uid = who.id();
-        state
-            .store
-            .write(move |ctx| directory::merge_in(ctx, uid, id, into))
-            .await
+        directory::merge(&state.store, &who.user, id, into).await
     }
     .await;
     match result {
@@ -221,14 +202,15 @@ impl ReportsPage {
 }
 
 async fn reports_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, UiError> {
-    let (r, error) = match crate::http::api::reports::build(&state, &who, q.clone()).await {
+    let now = state.now();
+    let (r, error) = match reports::for_user(&state.store, &who.user, q, now).await {
         Ok(r) => (r, String::new()),
         Err(e @ Error::Invalid { .. }) => (
-            crate::http::api::reports::build(&state, &who, ReportQuery::default()).await?,
+            reports::for_user(&state.store, &who.user, ReportQuery::default(), now).await?,
             e.public_message(),
         ),
         Err(e) => return Err(e.into()),

@@ -19,12 +19,12 @@ use crate::domain::messages::{self, Direction, Message, Status, Window};
 use crate::domain::sessions::{self, ListQuery, Scope, SessionStatus, SessionView};
 use crate::domain::{access, contacts, users};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::UiAuth;
 use crate::http::error::UiError;
 use crate::http::i18n::I18n;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/chat/external", get(list_page))
         .route("/chat/external/{id}", get(session_page))
@@ -167,7 +167,7 @@ fn window_str(w: Window) -> &'static str {
     }
 }
 
-fn icon_urls(state: &AppState) -> HashMap<&'static str, String> {
+fn icon_urls(state: &HttpState) -> HashMap<&'static str, String> {
     ["sms", "whatsapp", "messenger", "livechat"]
         .into_iter()
         .map(|k| (k, state.assets.url(&format!("icons/{k}.svg"))))
@@ -243,7 +243,7 @@ fn msg_rows(msgs: &[Message], names: &HashMap<u64, String>, contact: &str, t: I1
 }
 
 async fn list_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     who: UiAuth,
     Query(q): Query<InboxQuery>,
 ) -> Result<Response, UiError> {
@@ -251,7 +251,7 @@ async fn list_page(
 }
 
 async fn session_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     who: UiAuth,
     Path(id): Path<String>,
     Query(q): Query<InboxQuery>,
@@ -261,7 +261,7 @@ async fn session_page(
 }
 
 async fn page(
-    state: AppState,
+    state: HttpState,
     UiAuth(who): UiAuth,
     q: InboxQuery,
     open: Option<u64>,
@@ -282,7 +282,7 @@ async fn page(
                     let ch = channels::get(rtx, s.channel_id)?;
                     let contact = contacts::get(rtx, s.contact_id)?;
                     let msgs = messages::page(rtx, id, None, 50)?;
-                    let window = messages::reply_window(s.channel_kind, &s, now);
+                    let window = messages::window::reply_window(s.channel_kind, &s, now);
                     Some((s, ch, contact, msgs, window))
                 }
                 None => None,
@@ -331,7 +331,7 @@ async fn page(
                 .unwrap_or_else(|| t.s("inbox.nobody").to_string()),
             closed: s.status == SessionStatus::Closed,
             window: window_str(window),
-            window_message: messages::window_message(window, s.channel_kind).to_string(),
+            window_message: messages::window::window_message(window, s.channel_kind).to_string(),
         }
     });
     let title = match &pane {

@@ -5,7 +5,7 @@ mod admin_users;
 mod chat;
 mod directory;
 mod inbox;
-pub mod login;
+mod login;
 mod settings;
 mod setup;
 mod workflow_admin;
@@ -15,13 +15,13 @@ use axum::Router;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use super::AppState;
+use super::HttpState;
 use super::auth::{Authed, UiAuth};
 use super::error::UiError;
 use super::i18n::I18n;
 use crate::domain::users::{Lang, UserView};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/", get(home))
         .merge(login::router())
@@ -56,7 +56,7 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn new(
-        state: &AppState,
+        state: &HttpState,
         who: Option<&Authed>,
         lang: Lang,
         title: &str,

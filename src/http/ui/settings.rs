@@ -8,14 +8,13 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::{Chrome, render};
-use crate::domain::passwords;
 use crate::domain::users::{self, Lang, NotifySettings, UserPatch};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::UiAuth;
 use crate::http::error::UiError;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/settings", get(page).post(save))
         .route("/settings/password", axum::routing::post(change_password))
@@ -54,7 +53,7 @@ struct PasswordForm {
 }
 
 fn page_for(
-    state: &AppState,
+    state: &HttpState,
     who: &crate::http::auth::Authed,
     u: &users::User,
     message: &str,
@@ -76,13 +75,13 @@ fn page_for(
     })
 }
 
-async fn page(State(state): State<AppState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
+async fn page(State(state): State<HttpState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
     let u = who.user.clone();
     page_for(&state, &who, &u, "", "")
 }
 
 async fn save(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Form(f): Form<SettingsForm>,
 ) -> Result<Response, UiError> {
@@ -122,32 +121,27 @@ async fn save(
 }
 
 async fn change_password(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, UiError> {
-    let ok = state
-        .passwords
-        .verify(&f.current, Some(&who.user.password_hash))
-        .await?;
-    let u = who.user.clone();
-    if !ok {
-        let mut r = page_for(&state, &who, &u, "", "current password is wrong")?;
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(r);
-    }
-    if let Err(e) = passwords::validate(&f.new_password) {
-        let mut r = page_for(&state, &who, &u, "", &e.public_message())?;
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(r);
-    }
-    users::set_password(
+    let changed = users::change_own_password(
         &state.store,
         &state.passwords,
-        Some(who.id()),
-        who.id(),
+        &who.user,
+        &f.current,
         &f.new_password,
-    )
-    .await?;
-    Ok(Redirect::to("/login").into_response())
+    );
+    let error = match changed.await {
+        Ok(()) => return Ok(Redirect::to("/login").into_response()),
+        Err(Error::Invalid { field, .. }) if field == "current" => {
+            "current password is wrong".to_string()
+        }
+        Err(e @ Error::Invalid { .. }) => e.public_message(),
+        Err(e) => return Err(e.into()),
+    };
+    let u = who.user.clone();
+    let mut r = page_for(&state, &who, &u, "", &error)?;
+    *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(r)
 }

@@ -13,11 +13,11 @@ use crate::domain::auth;
 use crate::domain::tokens::ct_eq;
 use crate::domain::users::{self, NewUser, Role};
 use crate::error::Error;
-use crate::http::AppState;
+use crate::http::HttpState;
 use crate::http::auth::{request_lang, same_origin, session_cookie};
 use crate::http::error::UiError;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new().route("/setup", get(page).post(submit))
 }
 
@@ -46,7 +46,7 @@ struct SetupForm {
     password: String,
 }
 
-fn token_ok(state: &AppState, token: &str) -> bool {
+fn token_ok(state: &HttpState, token: &str) -> bool {
     state
         .setup_token
         .lock()
@@ -56,7 +56,7 @@ fn token_ok(state: &AppState, token: &str) -> bool {
 }
 
 async fn page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     headers: HeaderMap,
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, UiError> {
@@ -77,7 +77,7 @@ async fn page(
 }
 
 async fn submit(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     headers: HeaderMap,
     Form(f): Form<SetupForm>,
 ) -> Result<Response, UiError> {

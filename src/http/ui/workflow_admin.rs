@@ -13,14 +13,15 @@ use super::{Chrome, render};
 use crate::domain::blocks::{self, BlockedContact};
 use crate::domain::channels::{self, ChannelKind};
 use crate::domain::lists::{self, ListKind};
-use crate::domain::pbx::{self, AmiConfig, PbxConfig, YeastarConfig};
+use crate::domain::pbx;
 use crate::domain::templates::{self, Canned, CannedInput, Template as WaTemplate, TemplateInput};
 use crate::error::Error;
-use crate::http::AppState;
-use crate::http::auth::{Authed, UiAuth};
+use crate::http::HttpState;
+use crate::http::auth::{Authed, UiAdmin, UiAuth};
 use crate::http::error::UiError;
+use crate::pbx::{AmiConfig, PbxConfig, YeastarConfig};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<HttpState> {
     Router::new()
         .route(
             "/admin/templates",
@@ -54,7 +55,7 @@ fn unprocessable(mut r: Response, error: &str) -> Response {
     r
 }
 
-fn chrome(state: &AppState, who: &Authed, title: &str, nav: &'static str) -> Chrome {
+fn chrome(state: &HttpState, who: &Authed, title: &str, nav: &'static str) -> Chrome {
     Chrome::new(state, Some(who), who.lang, title, nav)
 }
 
@@ -71,11 +72,10 @@ struct TemplatesPage {
 }
 
 async fn templates_render(
-    state: &AppState,
+    state: &HttpState,
     who: &Authed,
     error: String,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let (templates, channels) = state
         .store
         .read(|rtx| {
@@ -98,8 +98,8 @@ async fn templates_render(
 }
 
 async fn templates_page(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
     templates_render(&state, &who, String::new()).await
 }
@@ -114,39 +114,28 @@ struct TemplateForm {
 }
 
 async fn template_create(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Form(f): Form<TemplateForm>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let input = TemplateInput {
         name: f.name,
         language: f.language,
         body: f.body,
         channel_id: f.channel_id.trim().parse().ok(),
     };
-    let uid = who.id();
-    match state
-        .store
-        .write(move |ctx| templates::save_in(ctx, uid, None, &input))
-        .await
-    {
+    match templates::save(&state.store, who.id(), None, input).await {
         Ok(_) => Ok(Redirect::to("/admin/templates").into_response()),
         Err(e) => templates_render(&state, &who, form_error(e)?).await,
     }
 }
 
 async fn template_delete(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| templates::delete_in(ctx, uid, id))
-        .await?;
+    templates::delete(&state.store, who.id(), id).await?;
     Ok(Redirect::to("/admin/templates").into_response())
 }
 
@@ -164,14 +153,11 @@ struct CannedPage {
 }
 
 async fn canned_render(
-    state: &AppState,
+    state: &HttpState,
     who: &Authed,
     shared: bool,
     error: String,
 ) -> Result<Response, UiError> {
-    if shared {
-        who.require_admin()?;
-    }
     let uid = who.id();
     let replies = state
         .store
@@ -202,7 +188,7 @@ struct CannedForm {
 }
 
 async fn canned_create(
-    state: AppState,
+    state: HttpState,
     who: Authed,
     shared: bool,
     f: CannedForm,
@@ -212,42 +198,36 @@ async fn canned_create(
         text: f.text,
         shared,
     };
-    let actor = who.user.clone();
-    match state
-        .store
-        .write(move |ctx| templates::save_canned_in(ctx, &actor, None, &input))
-        .await
-    {
+    match templates::save_canned(&state.store, &who.user, None, input).await {
         Ok(_) => Ok(Redirect::to(if shared { "/admin/canned" } else { "/canned" }).into_response()),
         Err(e) => canned_render(&state, &who, shared, form_error(e)?).await,
     }
 }
 
 async fn shared_canned_page(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
     canned_render(&state, &who, true, String::new()).await
 }
 
 async fn own_canned_page(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
 ) -> Result<Response, UiError> {
     canned_render(&state, &who, false, String::new()).await
 }
 
 async fn shared_canned_create(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Form(f): Form<CannedForm>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     canned_create(state, who, true, f).await
 }
 
 async fn own_canned_create(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Form(f): Form<CannedForm>,
 ) -> Result<Response, UiError> {
@@ -255,23 +235,12 @@ async fn own_canned_create(
 }
 
 async fn canned_delete(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     UiAuth(who): UiAuth,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    let actor = who.user.clone();
-    let shared = state
-        .store
-        .write(move |ctx| {
-            let shared = crate::store::codec::get::<Canned>(
-                &ctx.txn.open_table(crate::store::tables::CANNED)?,
-                &crate::store::codec::k1(id),
-            )?
-            .is_some_and(|c| c.owner.is_none());
-            templates::delete_canned_in(ctx, &actor, id)?;
-            Ok(shared)
-        })
-        .await?;
+    let deleted = templates::delete_canned(&state.store, &who.user, id).await?;
+    let shared = deleted.owner.is_none();
     Ok(Redirect::to(if shared { "/admin/canned" } else { "/canned" }).into_response())
 }
 
@@ -287,8 +256,7 @@ struct ListsPage {
     error: String,
 }
 
-async fn lists_render(state: &AppState, who: &Authed, error: String) -> Result<Response, UiError> {
-    who.require_admin()?;
+async fn lists_render(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
     let (tags, results) = state
         .store
         .read(|rtx| {
@@ -309,8 +277,8 @@ async fn lists_render(state: &AppState, who: &Authed, error: String) -> Result<R
 }
 
 async fn lists_page(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
     lists_render(&state, &who, String::new()).await
 }
@@ -324,23 +292,13 @@ struct ListsForm {
 }
 
 async fn lists_save(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Form(f): Form<ListsForm>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let split = |s: &str| s.lines().map(str::to_string).collect::<Vec<_>>();
     let (tags, results) = (split(&f.tags), split(&f.results));
-    let uid = who.id();
-    match state
-        .store
-        .write(move |ctx| {
-            lists::set_in(ctx, uid, ListKind::Tags, &tags)?;
-            lists::set_in(ctx, uid, ListKind::Results, &results)?;
-            Ok(())
-        })
-        .await
-    {
+    match lists::set_both(&state.store, who.id(), tags, results).await {
         Ok(()) => Ok(Redirect::to("/admin/workflow").into_response()),
         Err(e) => lists_render(&state, &who, form_error(e)?).await,
     }
@@ -359,8 +317,7 @@ struct PbxPage {
     error: String,
 }
 
-async fn pbx_render(state: &AppState, who: &Authed, error: String) -> Result<Response, UiError> {
-    who.require_admin()?;
+async fn pbx_render(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
     let cfg = state.store.read(pbx::get).await?.masked();
     let mut ami = AmiConfig {
         host: String::new(),
@@ -392,7 +349,10 @@ async fn pbx_render(state: &AppState, who: &Authed, error: String) -> Result<Res
     Ok(unprocessable(r, &error))
 }
 
-async fn pbx_page(State(state): State<AppState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
+async fn pbx_page(
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
+) -> Result<Response, UiError> {
     pbx_render(&state, &who, String::new()).await
 }
 
@@ -422,11 +382,10 @@ struct PbxForm {
 }
 
 async fn pbx_save(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Form(f): Form<PbxForm>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let cfg = match f.kind.as_str() {
         "ami" => match f.port.trim().parse::<u16>() {
             Ok(port) => Ok(PbxConfig::Ami(AmiConfig {
@@ -447,14 +406,8 @@ async fn pbx_save(
         })),
         _ => Ok(PbxConfig::None),
     };
-    let uid = who.id();
     let result = match cfg {
-        Ok(cfg) => {
-            state
-                .store
-                .write(move |ctx| pbx::set_in(ctx, uid, &cfg))
-                .await
-        }
+        Ok(cfg) => pbx::set(&state.store, who.id(), cfg).await,
         Err(e) => Err(e),
     };
     match result {
@@ -474,10 +427,9 @@ struct BlocksPage {
 }
 
 async fn blocks_page(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
     let blocks = state.store.read(blocks::list).await?;
     render(&BlocksPage {
         chrome: chrome(&state, &who, "Block list", "admin"),
@@ -487,15 +439,10 @@ async fn blocks_page(
 }
 
 async fn block_lift(
-    State(state): State<AppState>,
-    UiAuth(who): UiAuth,
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
-    who.require_admin()?;
-    let uid = who.id();
-    state
-        .store
-        .write(move |ctx| blocks::unblock_in(ctx, uid, id))
-        .await?;
+    blocks::unblock(&state.store, who.id(), id).await?;
     Ok(Redirect::to("/admin/blocks").into_response())
 }

@@ -1,77 +1,55 @@
-//! Inbound media (every type becomes a file entry; the queue fetches through the attachment
-//! bridge) and outbound files (WhatsApp upload then send by id; Twilio signed link).
+//! Inbound media (every type becomes a file entry; the queue fetches into the attachment
+//! store) and outbound files (WhatsApp upload then send by id; Twilio signed link).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
 use serde_json::json;
-use switchboard::channels::{MediaDownload, MediaError};
-use switchboard::domain::media_bridge::{AttachmentBridge, InboundFile, OutboundFile, StoredFile};
-use switchboard::domain::{channels as dch, media_fetch, messages, outbound};
+use switchboard::domain::attachments::{self, media::MediaStore};
+use switchboard::domain::delivery::{media_fetch, plan};
+use switchboard::domain::{channels as dch, messages};
 
 use super::*;
 use crate::fakes::{Fault, messenger, twilio, whatsapp};
 
-/// An in-memory stand-in for the attachment store.
-#[derive(Default)]
-pub struct MemBridge {
-    pub files: Mutex<HashMap<u64, (InboundFile, Vec<u8>)>>,
-    next: AtomicU64,
+/// The server's own attachment store for provider media.
+fn media_store(t: &TestServer) -> MediaStore {
+    let s = t.state();
+    MediaStore::new(&s.store, &s.public_url, &s.config, &s.media_secret)
 }
 
-impl MemBridge {
-    pub fn put(&self, name: &str, mime: &str, bytes: &[u8]) -> u64 {
-        let id = self.next.fetch_add(1, Ordering::SeqCst) + 1;
-        let f = InboundFile {
-            channel_id: 0,
-            message_id: 0,
-            name: name.into(),
-            mime: mime.into(),
-        };
-        self.files.lock().unwrap().insert(id, (f, bytes.to_vec()));
-        id
+/// The bytes of a stored attachment.
+async fn stored_bytes(t: &TestServer, id: u64) -> Vec<u8> {
+    let store = t.state().store.clone();
+    let a = store
+        .read(move |rtx| attachments::get(rtx, id))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut body = std::pin::pin!(attachments::read::stream(store, &a, 0..a.size));
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        out.extend_from_slice(&chunk.unwrap());
     }
+    out
 }
 
-impl AttachmentBridge for MemBridge {
-    fn store_inbound(
-        &self,
-        file: InboundFile,
-        body: MediaDownload,
-    ) -> BoxFuture<'_, Result<StoredFile, MediaError>> {
-        Box::pin(async move {
-            let bytes = body.bytes().await?;
-            let id = self.next.fetch_add(1, Ordering::SeqCst) + 1;
-            let mime = file.mime.clone();
-            self.files
-                .lock()
-                .unwrap()
-                .insert(id, (file, bytes.to_vec()));
-            Ok(StoredFile {
-                attachment_id: id,
-                size: bytes.len() as u64,
-                mime,
-            })
-        })
-    }
-    fn open(&self, id: u64) -> BoxFuture<'_, Result<OutboundFile, switchboard::error::Error>> {
-        Box::pin(async move {
-            let (f, bytes) = self.files.lock().unwrap().get(&id).cloned().unwrap();
-            Ok(OutboundFile {
-                name: f.name,
-                mime: f.mime,
-                size: bytes.len() as u64,
-                body: bytes.into(),
-            })
-        })
-    }
-    fn signed_link(&self, id: u64, expires: i64) -> Result<String, switchboard::error::Error> {
-        Ok(format!(
-            "https://box.example/files/{id}?expires={expires}&sig=abc"
-        ))
-    }
+/// A file in the attachment store, as an agent's upload for `channel_id` would be.
+async fn put_file(t: &TestServer, channel_id: u64, name: &str, bytes: &[u8]) -> u64 {
+    let new = attachments::NewAttachment {
+        name: name.into(),
+        scope: attachments::Scope::Channel { channel_id },
+        owner: None,
+        policy: attachments::Policy {
+            max_bytes: u64::MAX,
+            allowed: vec!["*".into()],
+            whatsapp_caps: false,
+        },
+        retention_ms: 3_600_000,
+    };
+    let mut up = attachments::AttachmentUpload::begin(&t.state().store, new)
+        .await
+        .unwrap();
+    up.push(bytes::Bytes::copy_from_slice(bytes)).await.unwrap();
+    up.finish().await.unwrap().id
 }
 
 async fn all_files(t: &TestServer) -> Vec<Value> {
@@ -86,9 +64,9 @@ async fn all_files(t: &TestServer) -> Vec<Value> {
     out
 }
 
-async fn fetch_now(t: &TestServer, bridge: &MemBridge) -> usize {
+async fn fetch_now(t: &TestServer, media: &MediaStore) -> usize {
     let client = switchboard::channels::http_client(std::time::Duration::from_secs(10)).unwrap();
-    media_fetch::run_due(&t.state().store, &t.clock, &client, bridge)
+    media_fetch::run_due(&t.state().store, &t.clock, &client, media)
         .await
         .unwrap()
 }
@@ -170,21 +148,16 @@ async fn every_media_type_becomes_a_file_entry_and_is_fetched_into_the_store() {
     let pending = t.state().store.read(media_fetch::pending).await.unwrap();
     assert_eq!(pending.len(), 5 + 1 + 1);
 
-    // With an attachment store wired in, the queue drains into it.
-    let bridge = MemBridge::default();
-    assert_eq!(fetch_now(&t, &bridge).await, 9);
+    // The queue drains into the attachment store.
+    let media = media_store(&t);
+    assert_eq!(fetch_now(&t, &media).await, 9);
+    let mut stored = Vec::new();
     for f in all_files(&t).await {
-        assert!(f["attachment_id"].as_u64().is_some(), "{f}");
+        let id = f["attachment_id"].as_u64().unwrap_or_else(|| panic!("{f}"));
         assert!(f["source"].is_null());
         assert!(f["size"].as_u64().unwrap() > 0);
+        stored.push(stored_bytes(&t, id).await);
     }
-    let stored: Vec<Vec<u8>> = bridge
-        .files
-        .lock()
-        .unwrap()
-        .values()
-        .map(|(_, b)| b.clone())
-        .collect();
     assert!(
         stored.contains(&b"mms one".to_vec()),
         "Twilio media fetched with Basic auth"
@@ -229,8 +202,8 @@ async fn media_fetch_retries_transient_failures_and_refuses_oversized_files() {
     let body = whatsapp::webhook(whatsapp::PHONE_NUMBER_ID, &[], msgs, vec![]);
     assert_eq!(post_wa(&t, ch, &body).await.status, 200);
     wa.fail_next_on("/cdn/", 1, Fault::ServerError);
-    let bridge = MemBridge::default();
-    fetch_now(&t, &bridge).await;
+    let media = media_store(&t);
+    fetch_now(&t, &media).await;
     let files = all_files(&t).await;
     let big_f = files.iter().find(|f| f["mime"] == "video/mp4").unwrap();
     assert!(
@@ -238,16 +211,17 @@ async fn media_fetch_retries_transient_failures_and_refuses_oversized_files() {
         "{big_f}"
     );
     let pending = t.state().store.read(media_fetch::pending).await.unwrap();
-    let small_f = files.iter().find(|f| f["mime"] == "image/png").unwrap();
+    // Found by name: once stored, the entry's type is what the store made of the bytes.
+    let small_f = files.iter().find(|f| f["name"] == "image.png").unwrap();
     if small_f["attachment_id"].is_null() {
         // The 500 hit the small file: it stays queued with a backoff.
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].attempts, 1);
         t.clock.advance_ms(60_000);
-        fetch_now(&t, &bridge).await;
+        fetch_now(&t, &media).await;
     }
     let files = all_files(&t).await;
-    let small_f = files.iter().find(|f| f["mime"] == "image/png").unwrap();
+    let small_f = files.iter().find(|f| f["name"] == "image.png").unwrap();
     assert!(small_f["attachment_id"].as_u64().is_some(), "{small_f}");
     assert!(
         t.state()
@@ -286,8 +260,8 @@ async fn outbound_files_upload_to_whatsapp_and_go_as_signed_links_to_twilio() {
     let tw = twilio::FakeTwilio::start().await;
     let wa_ch = whatsapp_channel(&t, &wa).await;
     let tw_ch = twilio_channel(&t, &tw).await;
-    let bridge = MemBridge::default();
-    let aid = bridge.put("photo.png", "image/png", b"\x89PNG fake");
+    let media = media_store(&t);
+    let aid = put_file(&t, wa_ch, "photo.png", b"\x89PNG fake").await;
     let file = messages::MessageFile {
         attachment_id: Some(aid),
         name: "photo.png".into(),
@@ -299,10 +273,10 @@ async fn outbound_files_upload_to_whatsapp_and_go_as_signed_links_to_twilio() {
     let m = out_message(vec![file], "see attached");
     let client = switchboard::channels::http_client(std::time::Duration::from_secs(10)).unwrap();
     let base = t.base();
-    let cx = outbound::SendCtx {
+    let cx = plan::SendCtx {
         client: &client,
         public_url: &base,
-        bridge: Some(&bridge),
+        media: &media,
         now_ms: 0,
     };
     let load = |id: u64| {
@@ -316,9 +290,9 @@ async fn outbound_files_upload_to_whatsapp_and_go_as_signed_links_to_twilio() {
         }
     };
     let wa_channel = load(wa_ch).await;
-    let parts = outbound::plan(wa_channel.kind, &m);
+    let parts = plan::plan(wa_channel.kind, &m);
     assert_eq!(parts.len(), 1, "the text rides as the caption");
-    outbound::send_part(&cx, &wa_channel, CUSTOMER, &m, &parts[0])
+    plan::send_part(&cx, &wa_channel, CUSTOMER, &m, &parts[0])
         .await
         .unwrap();
     let sent = &wa.accepted()[0];
@@ -328,8 +302,8 @@ async fn outbound_files_upload_to_whatsapp_and_go_as_signed_links_to_twilio() {
     assert_eq!(&wa.uploaded(media_id).unwrap().bytes[..], b"\x89PNG fake");
 
     let tw_channel = load(tw_ch).await;
-    let parts = outbound::plan(tw_channel.kind, &m);
-    outbound::send_part(&cx, &tw_channel, "+14155550100", &m, &parts[0])
+    let parts = plan::plan(tw_channel.kind, &m);
+    plan::send_part(&cx, &tw_channel, "+14155550100", &m, &parts[0])
         .await
         .unwrap();
     let form = &tw.accepted()[0];
@@ -337,21 +311,9 @@ async fn outbound_files_upload_to_whatsapp_and_go_as_signed_links_to_twilio() {
         .iter()
         .find(|(k, _)| k == "MediaUrl")
         .map(|(_, v)| v.as_str());
-    assert_eq!(
-        media_url,
-        Some(format!("https://box.example/files/{aid}?expires=86400000&sig=abc").as_str())
-    );
+    let signed =
+        attachments::signed_url(&t.state().public_url, &t.state().media_secret, aid, 86_400);
+    assert_eq!(media_url, Some(signed.as_str()));
 
-    // Without an attachment store a file message fails permanently instead of going without it.
-    let cx = outbound::SendCtx {
-        client: &client,
-        public_url: &base,
-        bridge: None,
-        now_ms: 0,
-    };
-    let e = outbound::send_part(&cx, &tw_channel, "+14155550100", &m, &parts[0])
-        .await
-        .unwrap_err();
-    assert!(!e.is_retryable(), "{e}");
     t.stop().await;
 }

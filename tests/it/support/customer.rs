@@ -106,7 +106,7 @@ pub async fn receipt(t: &TestServer, message_id: u64, status: Status, error: Opt
         .store
         .write(move |ctx| {
             let mut m = messages::get_in(ctx, message_id)?;
-            messages::set_status_in(ctx, &mut m, status, error.clone())
+            messages::receipts::set_status_in(ctx, &mut m, status, error.clone())
         })
         .await
         .unwrap();

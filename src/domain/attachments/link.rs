@@ -3,16 +3,16 @@
 
 use crate::domain::attachments::{self, Scope, State};
 use crate::domain::messages::MessageFile;
+use crate::domain::users::User;
 use crate::error::{Error, Result};
-use crate::http::AppState;
-use crate::http::auth::Authed;
+use crate::store::Store;
 
 /// Most files one message may carry (Twilio's MediaUrl limit).
 pub const MAX_FILES: usize = 10;
 
 pub async fn resolve(
-    state: &AppState,
-    who: &Authed,
+    store: &Store,
+    user: &User,
     channel_id: u64,
     ids: &[u64],
 ) -> Result<Vec<MessageFile>> {
@@ -34,10 +34,9 @@ pub async fn resolve(
             "the same file is listed twice",
         ));
     }
-    let user = who.user.clone();
+    let user = user.clone();
     let ids = ids.to_vec();
-    state
-        .store
+    store
         .read(move |rtx| {
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {

@@ -7,15 +7,15 @@
 
 use std::time::Duration;
 
-use super::channels::{Channel, ChannelKind};
-use super::media_bridge::AttachmentBridge;
-use super::messages::{Message, MessageFile};
 use crate::channels::messenger::{self, MessengerConfig};
 use crate::channels::twilio::{self, TwilioConfig, TwilioSender};
 use crate::channels::whatsapp::{self, WhatsAppConfig};
 use crate::channels::{
     MediaKind, MediaSource, OutboundMedia, OutboundMessage, SendError, SendOk, TemplateSend,
 };
+use crate::domain::attachments::media::MediaStore;
+use crate::domain::channels::{Channel, ChannelKind};
+use crate::domain::messages::{Message, MessageFile};
 
 /// How long signed download links handed to providers stay valid.
 pub const LINK_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -107,29 +107,21 @@ pub fn plan(kind: ChannelKind, m: &Message) -> Vec<Part> {
     parts
 }
 
-fn no_files() -> SendError {
-    SendError::Permanent {
-        code: "attachments_unavailable".into(),
-        message: "file attachments are not available in this build; send the text alone".into(),
-    }
-}
-
 async fn media_for(
     client: &reqwest::Client,
     ch: &Channel,
-    bridge: Option<&dyn AttachmentBridge>,
+    media: &MediaStore,
     file: &MessageFile,
     caption: Option<String>,
     now_ms: i64,
 ) -> Result<OutboundMedia, SendError> {
-    let bridge = bridge.ok_or_else(no_files)?;
     let id = file.attachment_id.ok_or_else(|| SendError::Permanent {
         code: "attachment_missing".into(),
         message: format!("{} has no stored bytes", file.name),
     })?;
     let source = if ch.kind == ChannelKind::Whatsapp {
         // The box is not publicly reachable for downloads: upload, then send by media id.
-        let f = bridge.open(id).await.map_err(|e| SendError::Permanent {
+        let f = media.open(id).await.map_err(|e| SendError::Permanent {
             code: "attachment_unreadable".into(),
             message: e.public_message(),
         })?;
@@ -153,7 +145,7 @@ async fn media_for(
         MediaSource::WhatsAppMediaId(media_id)
     } else {
         let expires = now_ms.saturating_add(LINK_LIFETIME.as_millis() as i64);
-        let url = bridge
+        let url = media
             .signed_link(id, expires)
             .map_err(|e| SendError::Permanent {
                 code: "attachment_link".into(),
@@ -173,7 +165,7 @@ async fn media_for(
 pub struct SendCtx<'a> {
     pub client: &'a reqwest::Client,
     pub public_url: &'a str,
-    pub bridge: Option<&'a dyn AttachmentBridge>,
+    pub media: &'a MediaStore,
     pub now_ms: i64,
 }
 
@@ -201,7 +193,7 @@ pub async fn send_part(
             } else {
                 None
             };
-            Some(media_for(cx.client, ch, cx.bridge, f, caption, cx.now_ms).await?)
+            Some(media_for(cx.client, ch, cx.media, f, caption, cx.now_ms).await?)
         }
         None => None,
     };

@@ -7,9 +7,13 @@ use serde::{Deserialize, Serialize};
 use super::audit;
 use super::messages::TemplateRef;
 use crate::error::{Error, Result};
-use crate::store::WriteCtx;
 use crate::store::codec::{self, k1};
-use crate::store::tables::{CANNED, TEMPLATES};
+use crate::store::tables::TEMPLATES;
+use crate::store::{Store, WriteCtx};
+
+mod canned;
+
+pub use canned::*;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Template {
@@ -152,6 +156,23 @@ pub fn for_channel(rtx: &ReadTransaction, channel_id: u64) -> Result<Vec<Templat
         .into_iter()
         .filter(|t| t.channel_id.is_none_or(|c| c == channel_id))
         .collect())
+}
+
+/// An administrator registers (`id` None) or changes a template (callers check the role).
+pub async fn save(
+    store: &Store,
+    actor: u64,
+    id: Option<u64>,
+    input: TemplateInput,
+) -> Result<Template> {
+    store
+        .write(move |ctx| save_in(ctx, actor, id, &input))
+        .await
+}
+
+/// An administrator removes a template; messages already sent keep their text.
+pub async fn delete(store: &Store, actor: u64, id: u64) -> Result<()> {
+    store.write(move |ctx| delete_in(ctx, actor, id)).await
 }
 
 pub fn save_in(
@@ -297,173 +318,6 @@ pub fn check_send_in(
             params,
         },
     ))
-}
-
-// --- canned replies ------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Canned {
-    pub id: u64,
-    /// None = shared with everyone (admins manage these); Some(user) = personal.
-    pub owner: Option<u64>,
-    /// Typed after `/` in the composer, e.g. `hours`.
-    pub shortcut: String,
-    pub text: String,
-    pub created: i64,
-}
-
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
-pub struct CannedInput {
-    pub shortcut: String,
-    pub text: String,
-    /// Shared with everyone (admins only); default personal.
-    #[serde(default)]
-    pub shared: bool,
-}
-
-fn all_canned(t: &impl ReadableTable<&'static [u8], &'static [u8]>) -> Result<Vec<Canned>> {
-    let mut out = Vec::new();
-    for item in t.iter()? {
-        out.push(codec::decode::<Canned>(item?.1.value())?);
-    }
-    Ok(out)
-}
-
-/// The caller's personal and the shared canned replies whose shortcut starts with `q` (or
-/// whose text contains it), shortcut order; personal ones first on equal shortcuts.
-pub fn search_canned(rtx: &ReadTransaction, user_id: u64, q: &str) -> Result<Vec<Canned>> {
-    let q = q.trim().trim_start_matches('/').to_lowercase();
-    let mut out: Vec<Canned> = all_canned(&rtx.open_table(CANNED)?)?
-        .into_iter()
-        .filter(|c| c.owner.is_none_or(|o| o == user_id))
-        .filter(|c| {
-            q.is_empty() || c.shortcut.starts_with(&q) || c.text.to_lowercase().contains(&q)
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        let pa = !a.shortcut.starts_with(&q);
-        let pb = !b.shortcut.starts_with(&q);
-        (pa, &a.shortcut, a.owner.is_none()).cmp(&(pb, &b.shortcut, b.owner.is_none()))
-    });
-    out.truncate(50);
-    Ok(out)
-}
-
-fn validate_canned(input: &CannedInput) -> Result<(String, String)> {
-    let s = input.shortcut.trim().trim_start_matches('/').to_lowercase();
-    if s.is_empty()
-        || s.len() > 32
-        || !s
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(Error::invalid(
-            "shortcut",
-            "must be 1 to 32 letters, digits, _ or -",
-        ));
-    }
-    let text = input.text.trim();
-    if text.is_empty() || text.chars().count() > 4096 {
-        return Err(Error::invalid("text", "must be 1 to 4096 characters"));
-    }
-    Ok((s, text.to_string()))
-}
-
-/// Create (id None) or change a canned reply. Shared ones need an admin; personal ones their owner.
-pub fn save_canned_in(
-    ctx: &mut WriteCtx<'_>,
-    actor: &super::users::User,
-    id: Option<u64>,
-    input: &CannedInput,
-) -> Result<Canned> {
-    let (shortcut, text) = validate_canned(input)?;
-    let owner = if input.shared {
-        if !actor.is_admin() {
-            return Err(Error::Forbidden(
-                "only administrators manage shared canned replies".into(),
-            ));
-        }
-        None
-    } else {
-        Some(actor.id)
-    };
-    let mut tbl = ctx.txn.open_table(CANNED)?;
-    let existing = all_canned(&tbl)?;
-    let created = match id {
-        Some(id) => {
-            let old = existing
-                .iter()
-                .find(|c| c.id == id)
-                .ok_or(Error::NotFound("canned reply"))?;
-            may_edit(actor, old)?;
-            old.created
-        }
-        None => ctx.now,
-    };
-    if existing
-        .iter()
-        .any(|c| Some(c.id) != id && c.owner == owner && c.shortcut == shortcut)
-    {
-        return Err(Error::Conflict(format!("/{shortcut} already exists")));
-    }
-    let cid = match id {
-        Some(id) => id,
-        None => ctx.next_id("canned")?,
-    };
-    let c = Canned {
-        id: cid,
-        owner,
-        shortcut,
-        text,
-        created,
-    };
-    codec::put(&mut tbl, &k1(cid), &c)?;
-    drop(tbl);
-    if owner.is_none() {
-        audit::record(
-            ctx,
-            Some(actor.id),
-            if id.is_some() {
-                "canned.update"
-            } else {
-                "canned.create"
-            },
-            format!("canned:{cid}"),
-            format!("/{}", c.shortcut),
-        )?;
-    }
-    Ok(c)
-}
-
-fn may_edit(actor: &super::users::User, c: &Canned) -> Result<()> {
-    match c.owner {
-        None if actor.is_admin() => Ok(()),
-        None => Err(Error::Forbidden(
-            "only administrators manage shared canned replies".into(),
-        )),
-        Some(o) if o == actor.id => Ok(()),
-        Some(_) => Err(Error::NotFound("canned reply")),
-    }
-}
-
-pub fn delete_canned_in(ctx: &mut WriteCtx<'_>, actor: &super::users::User, id: u64) -> Result<()> {
-    let old: Canned = {
-        let mut tbl = ctx.txn.open_table(CANNED)?;
-        let old: Canned = codec::get(&tbl, &k1(id))?.ok_or(Error::NotFound("canned reply"))?;
-        may_edit(actor, &old)?;
-        tbl.remove(k1(id).as_slice())?;
-        old
-    };
-    if old.owner.is_none() {
-        audit::record(
-            ctx,
-            Some(actor.id),
-            "canned.delete",
-            format!("canned:{id}"),
-            format!("/{}", old.shortcut),
-        )?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

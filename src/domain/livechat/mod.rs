@@ -9,7 +9,7 @@
 //! What a visitor may see is computed here too ([`view`]): their own messages and the agents'
 //! replies — never internal notes, never another visitor's sessions.
 
-use redb::{ReadTransaction, ReadableTable};
+use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
 use super::channels::Channel;
@@ -17,9 +17,15 @@ use super::contacts::{self, Contact};
 use super::messages::{self, Direction, Ingested, Message, MessageFile, NewInbound, Status};
 use super::sessions::{self, SessionStatus};
 use crate::error::{Error, Result};
-use crate::store::codec::{self, k2};
-use crate::store::tables::{LIVECHAT_VISITORS, MESSAGES, OPEN_SESSIONS};
+use crate::store::codec;
+use crate::store::tables::LIVECHAT_VISITORS;
 use crate::store::{Audience, WriteCtx};
+
+mod actions;
+mod view;
+
+pub use actions::*;
+pub use view::{History, VisitorFile, VisitorMessage, agent_name, history, view};
 
 /// Longest visitor message (characters).
 pub const MAX_TEXT: usize = 4000;
@@ -257,11 +263,7 @@ pub fn offline_in(
 
 /// The visitor's open session, if any.
 pub fn open_session_in(ctx: &WriteCtx<'_>, v: &Visitor) -> Result<Option<u64>> {
-    ctx.txn
-        .open_table(OPEN_SESSIONS)?
-        .get(crate::store::codec::k1(v.contact_id).as_slice())?
-        .map(|x| codec::u64_at(x.value(), 0))
-        .transpose()
+    sessions::open_of_contact_in(ctx, v.contact_id)
 }
 
 /// The visitor read the agents' replies up to `up_to` (a message id): they move to `read`,
@@ -274,25 +276,13 @@ pub fn mark_read_in(ctx: &mut WriteCtx<'_>, v: &Visitor, up_to: u64) -> Result<u
     if s.status != SessionStatus::Open || s.contact_id != v.contact_id {
         return Ok(0);
     }
-    let pending: Vec<Message> = {
-        let t = ctx.txn.open_table(MESSAGES)?;
-        let mut out = Vec::new();
-        let end = k2(sid, up_to.saturating_add(1));
-        for item in t
-            .range::<&[u8]>(k2(sid, 0).as_slice()..end.as_slice())?
-            .rev()
-            .take(200)
-        {
-            let m: Message = codec::decode(item?.1.value())?;
-            if m.direction == Direction::Out && m.status == Status::Sent {
-                out.push(m);
-            }
-        }
-        out
-    };
+    let pending: Vec<Message> = messages::newest_in(ctx, sid, up_to, 200)?
+        .into_iter()
+        .filter(|m| m.direction == Direction::Out && m.status == Status::Sent)
+        .collect();
     let mut n = 0;
     for mut m in pending {
-        if messages::set_status_in(ctx, &mut m, Status::Read, None)? {
+        if messages::receipts::set_status_in(ctx, &mut m, Status::Read, None)? {
             n += 1;
         }
     }
@@ -334,169 +324,6 @@ pub fn agent_typing_in(
         TYPING_EVENT,
         serde_json::json!({ "session_id": session_id, "from": "agent", "user_id": user_id, "name": name }),
     )
-}
-
-/// A file as the visitor sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VisitorFile {
-    pub name: String,
-    pub mime: String,
-    pub size: u64,
-    /// Where the widget may load it from (None until the attachment store provides links).
-    pub url: Option<String>,
-}
-
-/// A message as the visitor sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VisitorMessage {
-    pub id: u64,
-    pub session_id: u64,
-    /// `visitor` or `agent`.
-    pub from: String,
-    pub text: String,
-    pub files: Vec<VisitorFile>,
-    /// `received` (the visitor's own), `sent` or `read` (the agents' replies).
-    pub status: Status,
-    pub created: i64,
-    /// The widget's id for the visitor's own messages.
-    pub client_id: Option<String>,
-    /// The replying agent's display name.
-    pub agent: Option<String>,
-}
-
-/// What the visitor may see of `m`: None for internal notes and other visitors' messages.
-pub fn view(
-    v: &Visitor,
-    m: &Message,
-    agent: Option<String>,
-    file_url: &dyn Fn(&MessageFile) -> Option<String>,
-) -> Option<VisitorMessage> {
-    if m.channel_id != v.channel_id {
-        return None;
-    }
-    let from = match m.direction {
-        Direction::In => "visitor",
-        Direction::Out => "agent",
-        Direction::Note => return None,
-    };
-    let prefix = format!("lc:{}:", v.id);
-    Some(VisitorMessage {
-        id: m.id,
-        session_id: m.session_id,
-        from: from.into(),
-        text: m.text.clone(),
-        files: m
-            .files
-            .iter()
-            .map(|f| VisitorFile {
-                name: f.name.clone(),
-                mime: f.mime.clone(),
-                size: f.size,
-                url: file_url(f),
-            })
-            .collect(),
-        status: m.status,
-        created: m.created,
-        client_id: m
-            .provider_id
-            .as_deref()
-            .and_then(|p| p.strip_prefix(&prefix))
-            .map(str::to_string),
-        agent: if m.direction == Direction::Out {
-            agent
-        } else {
-            None
-        },
-    })
-}
-
-/// What a returning visitor is shown.
-#[derive(Debug, Clone, Serialize)]
-pub struct History {
-    pub visitor_id: u64,
-    pub name: String,
-    /// The newest session: its id and status (`open` / `closed`).
-    pub session_id: Option<u64>,
-    pub session_status: Option<SessionStatus>,
-    /// Oldest first, at most [`HISTORY`], across the visitor's recent sessions.
-    pub messages: Vec<VisitorMessage>,
-    /// Resume the event stream after this sequence number (consistent with `messages`).
-    pub last_event_id: u64,
-}
-
-/// The visitor's recent conversation, from one read snapshot; with `only`, just that one of
-/// the visitor's sessions (another visitor's session is "not found").
-pub fn history(
-    rtx: &ReadTransaction,
-    v: &Visitor,
-    only: Option<u64>,
-    file_url: &dyn Fn(&MessageFile) -> Option<String>,
-) -> Result<History> {
-    let mut sessions = sessions::for_contact(rtx, v.contact_id)?;
-    if let Some(id) = only {
-        sessions.retain(|s| s.id == id);
-        if sessions.is_empty() {
-            return Err(Error::NotFound("session"));
-        }
-    }
-    let mut msgs: Vec<VisitorMessage> = Vec::new();
-    let mut names = std::collections::HashMap::new();
-    for s in &sessions {
-        if s.channel_id != v.channel_id {
-            continue;
-        }
-        let page = messages::page(rtx, s.id, None, HISTORY * 2)?;
-        for m in page.iter().rev() {
-            if msgs.len() >= HISTORY {
-                break;
-            }
-            let agent = agent_name(rtx, &mut names, m.author)?;
-            if let Some(vm) = view(v, m, agent, file_url) {
-                msgs.push(vm);
-            }
-        }
-        if msgs.len() >= HISTORY {
-            break;
-        }
-    }
-    msgs.reverse();
-    let newest = sessions.first();
-    Ok(History {
-        visitor_id: v.id,
-        name: v.name.clone(),
-        session_id: newest.map(|s| s.id),
-        session_status: newest.map(|s| s.status),
-        messages: msgs,
-        last_event_id: crate::store::events::last_seq(rtx)?,
-    })
-}
-
-/// The display name of an agent (cached in `names`).
-pub fn agent_name(
-    rtx: &ReadTransaction,
-    names: &mut std::collections::HashMap<u64, String>,
-    author: Option<u64>,
-) -> Result<Option<String>> {
-    let Some(uid) = author else { return Ok(None) };
-    if let Some(n) = names.get(&uid) {
-        return Ok(Some(n.clone()));
-    }
-    let name = super::users::get(rtx, uid)?
-        .map(|u| first_name(&u.display_name, &u.username))
-        .unwrap_or_default();
-    names.insert(uid, name.clone());
-    Ok(Some(name))
-}
-
-/// Visitors see an agent's first name only.
-fn first_name(display: &str, username: &str) -> String {
-    display
-        .split_whitespace()
-        .next()
-        .unwrap_or(username)
-        .chars()
-        .take(40)
-        .collect()
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@ use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::store::WriteCtx;
 use crate::store::codec::{self, k1};
 use crate::store::tables::CHANNEL_HEALTH;
+use crate::store::{Store, WriteCtx};
 
 /// Something that went wrong, and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -91,6 +91,30 @@ pub fn signature_failure_in(ctx: &WriteCtx<'_>, channel_id: u64, reason: &str) -
         reason: reason.chars().take(300).collect(),
     };
     update_in(ctx, channel_id, |h| h.last_signature_failure = Some(inc))
+}
+
+/// Note a refused webhook signature, at most once a minute per channel and reason, so a flood
+/// of forged requests cannot turn into a flood of disk writes.
+pub async fn note_signature_failure(
+    store: &Store,
+    channel_id: u64,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    let same = reason.to_string();
+    let recent = store
+        .read(move |rtx| get(rtx, channel_id))
+        .await
+        .ok()
+        .and_then(|h| h.last_signature_failure)
+        .is_some_and(|f| now - f.at < 60_000 && f.reason == same);
+    if recent {
+        return Ok(());
+    }
+    let reason = reason.to_string();
+    store
+        .write(move |ctx| signature_failure_in(ctx, channel_id, &reason))
+        .await
 }
 
 pub fn send_error_in(ctx: &WriteCtx<'_>, channel_id: u64, reason: &str) -> Result<()> {

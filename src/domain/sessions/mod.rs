@@ -6,17 +6,26 @@
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
-use super::access::Visible;
 use super::channels::ChannelKind;
-use super::contacts::{self, Contact};
+use super::contacts::Contact;
 use super::users::User;
 use crate::error::{Error, Result};
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{
-    OPEN_ASSIGNED, OPEN_SESSIONS, OPEN_SESSIONS_BY_ACTIVITY, SESSION_READS, SESSIONS,
-    SESSIONS_BY_ACTIVITY, SESSIONS_BY_CONTACT, TIMELINE,
+    OPEN_ASSIGNED, OPEN_SESSIONS, OPEN_SESSIONS_BY_ACTIVITY, SESSIONS, SESSIONS_BY_ACTIVITY,
+    SESSIONS_BY_CONTACT,
 };
 use crate::store::{Audience, WriteCtx};
+
+pub(crate) mod actions;
+mod list;
+mod reads;
+mod timeline;
+
+pub use actions::{close, set_archived, set_muted};
+pub use list::{ListQuery, Scope, SessionPage, list, view};
+pub use reads::{read_state, read_state_in, set_muted_in, set_read_state_in};
+pub use timeline::{TimelineEntry, timeline, timeline_in};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -72,8 +81,9 @@ pub struct SessionView {
 }
 
 const FLAG_ARCHIVED: u8 = 1;
-/// Flag bit of a closed session in the activity index values (also read by a migration).
-pub(crate) const FLAG_CLOSED: u8 = 2;
+/// Flag bit of a closed session in the activity index values (schema migration 2 keeps its
+/// own frozen copy).
+const FLAG_CLOSED: u8 = 2;
 
 fn index_value(s: &Session) -> [u8; 17] {
     let mut v = [0u8; 17];
@@ -162,6 +172,90 @@ pub fn save_in(ctx: &mut WriteCtx<'_>, before: Option<&Session>, s: &Session) ->
     )
 }
 
+/// Open sessions assigned to `user_id` on `channel_id` (stops counting at `cap`).
+pub fn open_count_in(ctx: &WriteCtx<'_>, user_id: u64, channel_id: u64, cap: u64) -> Result<u64> {
+    let t = ctx.txn.open_table(OPEN_ASSIGNED)?;
+    let (start, end) = (k1(user_id), k1(user_id.saturating_add(1)));
+    let mut n = 0;
+    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
+        if codec::u64_at(item?.1.value(), 0)? == channel_id {
+            n += 1;
+            if n >= cap {
+                break;
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// The newest session in a contact's history.
+pub fn latest_of_contact_in(ctx: &WriteCtx<'_>, contact_id: u64) -> Result<Option<u64>> {
+    let t = ctx.txn.open_table(SESSIONS_BY_CONTACT)?;
+    let (start, end) = (k1(contact_id), k1(contact_id.saturating_add(1)));
+    let last = t
+        .range::<&[u8]>(start.as_slice()..end.as_slice())?
+        .next_back()
+        .transpose()?;
+    last.map(|(k, _)| codec::u64_at(k.value(), 8)).transpose()
+}
+
+/// Move a contact's session history to another contact (a merge); returns the sessions moved.
+pub fn move_history_in(ctx: &WriteCtx<'_>, from: u64, to: u64) -> Result<Vec<u64>> {
+    let mut t = ctx.txn.open_table(SESSIONS_BY_CONTACT)?;
+    let (start, end) = (k1(from), k1(from.saturating_add(1)));
+    let mut ids = Vec::new();
+    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
+        ids.push(codec::u64_at(item?.0.value(), 8)?);
+    }
+    for sid in &ids {
+        t.remove(k2(from, *sid).as_slice())?;
+        t.insert(k2(to, *sid).as_slice(), [].as_slice())?;
+    }
+    Ok(ids)
+}
+
+/// Visit the sessions active at or after `since` (Unix ms) on the channels `wanted` accepts,
+/// in order of last activity (reports).
+pub fn each_active_since(
+    rtx: &ReadTransaction,
+    since: i64,
+    wanted: impl Fn(u64) -> bool,
+    mut f: impl FnMut(Session) -> Result<()>,
+) -> Result<()> {
+    let idx = rtx.open_table(SESSIONS_BY_ACTIVITY)?;
+    let all = rtx.open_table(SESSIONS)?;
+    let start = k2(since.max(0) as u64, 0);
+    for item in idx.range::<&[u8]>(start.as_slice()..)? {
+        let (k, v) = item?;
+        if !wanted(codec::u64_at(v.value(), 0)?) {
+            continue;
+        }
+        let sid = codec::u64_at(k.value(), 8)?;
+        if let Some(s) = codec::get::<Session>(&all, &k1(sid))? {
+            f(s)?;
+        }
+    }
+    Ok(())
+}
+
+/// The open session of a contact, if any.
+pub fn open_of_contact_in(ctx: &WriteCtx<'_>, contact_id: u64) -> Result<Option<u64>> {
+    ctx.txn
+        .open_table(OPEN_SESSIONS)?
+        .get(k1(contact_id).as_slice())?
+        .map(|v| codec::u64_at(v.value(), 0))
+        .transpose()
+}
+
+/// Every open session (the closure job walks them).
+pub fn open_ids(rtx: &ReadTransaction) -> Result<Vec<u64>> {
+    let mut out = Vec::new();
+    for item in rtx.open_table(OPEN_SESSIONS)?.iter()? {
+        out.push(codec::u64_at(item?.1.value(), 0)?);
+    }
+    Ok(out)
+}
+
 /// The open session of a contact, or a new one.
 pub fn open_for_contact_in(
     ctx: &mut WriteCtx<'_>,
@@ -169,13 +263,7 @@ pub fn open_for_contact_in(
     kind: ChannelKind,
     contact: &Contact,
 ) -> Result<(Session, bool)> {
-    let open = ctx
-        .txn
-        .open_table(OPEN_SESSIONS)?
-        .get(k1(contact.id).as_slice())?
-        .map(|v| codec::u64_at(v.value(), 0))
-        .transpose()?;
-    if let Some(id) = open {
+    if let Some(id) = open_of_contact_in(ctx, contact.id)? {
         let s = get_in(ctx, id)?;
         if s.status == SessionStatus::Open {
             return Ok((s, false));
@@ -253,244 +341,6 @@ pub fn close_in(
         &detail,
     )?;
     Ok(s)
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct TimelineEntry {
-    pub id: u64,
-    pub at: i64,
-    pub actor: Option<u64>,
-    /// opened, picked_up, assigned, transferred, note, closed, closed_inactive, archived, unarchived, blocked, call, …
-    pub kind: String,
-    pub detail: String,
-}
-
-pub fn timeline_in(
-    ctx: &mut WriteCtx<'_>,
-    session_id: u64,
-    actor: Option<u64>,
-    kind: &str,
-    detail: &str,
-) -> Result<()> {
-    let id = ctx.next_id("timeline")?;
-    let e = TimelineEntry {
-        id,
-        at: ctx.now,
-        actor,
-        kind: kind.into(),
-        detail: detail.into(),
-    };
-    codec::put(&mut ctx.txn.open_table(TIMELINE)?, &k2(session_id, id), &e)?;
-    Ok(())
-}
-
-pub fn timeline(rtx: &ReadTransaction, session_id: u64) -> Result<Vec<TimelineEntry>> {
-    Ok(
-        codec::scan_prefix(&rtx.open_table(TIMELINE)?, &k1(session_id), 10_000)?
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect(),
-    )
-}
-
-pub fn read_state(rtx: &ReadTransaction, user_id: u64, session_id: u64) -> Result<ReadState> {
-    Ok(codec::get(&rtx.open_table(SESSION_READS)?, &k2(user_id, session_id))?.unwrap_or_default())
-}
-
-/// The same, inside a write.
-pub fn read_state_in(ctx: &WriteCtx<'_>, user_id: u64, session_id: u64) -> Result<ReadState> {
-    Ok(codec::get(
-        &ctx.txn.open_table(SESSION_READS)?,
-        &k2(user_id, session_id),
-    )?
-    .unwrap_or_default())
-}
-
-/// Mute or unmute a session for one user; all their browsers follow the event.
-pub fn set_muted_in(
-    ctx: &mut WriteCtx<'_>,
-    user_id: u64,
-    session_id: u64,
-    muted: bool,
-) -> Result<()> {
-    let mut st = read_state_in(ctx, user_id, session_id)?;
-    st.muted = muted;
-    set_read_state_in(ctx, user_id, session_id, &st)?;
-    ctx.emit(
-        Audience::Users {
-            user_ids: vec![user_id],
-        },
-        "session.muted",
-        serde_json::json!({ "session_id": session_id, "muted": muted }),
-    )
-}
-
-pub fn set_read_state_in(
-    ctx: &WriteCtx<'_>,
-    user_id: u64,
-    session_id: u64,
-    st: &ReadState,
-) -> Result<()> {
-    codec::put(
-        &mut ctx.txn.open_table(SESSION_READS)?,
-        &k2(user_id, session_id),
-        st,
-    )
-}
-
-/// Which sessions a list shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// Not archived (open and closed).
-    #[default]
-    All,
-    Mine,
-    Unassigned,
-    Archived,
-    /// Open only.
-    Open,
-    /// Closed only.
-    Closed,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
-pub struct ListQuery {
-    pub channel_id: Option<u64>,
-    #[param(inline)]
-    pub scope: Option<Scope>,
-    pub assignee: Option<u64>,
-    /// Only sessions carrying this tag.
-    pub tag: Option<String>,
-    /// Opaque cursor from the previous page (`next_cursor`).
-    pub cursor: Option<String>,
-    pub limit: Option<usize>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SessionPage {
-    pub sessions: Vec<SessionView>,
-    pub next_cursor: Option<String>,
-}
-
-fn parse_cursor(c: &str) -> Result<(u64, u64)> {
-    let (a, b) = c
-        .split_once('-')
-        .ok_or_else(|| Error::invalid("cursor", "malformed"))?;
-    Ok((
-        a.parse()
-            .map_err(|_| Error::invalid("cursor", "malformed"))?,
-        b.parse()
-            .map_err(|_| Error::invalid("cursor", "malformed"))?,
-    ))
-}
-
-/// Sessions by last activity, newest first, filtered by what `user` may see.
-pub fn list(
-    rtx: &ReadTransaction,
-    user: &User,
-    vis: &Visible,
-    q: &ListQuery,
-) -> Result<SessionPage> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let scope = q.scope.unwrap_or_default();
-    // Open sessions are a small share of all (closed ones pile up over the years): lists of
-    // open sessions walk their own index instead of skipping every closed one.
-    let idx = match scope {
-        Scope::Open | Scope::Unassigned => rtx.open_table(OPEN_SESSIONS_BY_ACTIVITY)?,
-        _ => rtx.open_table(SESSIONS_BY_ACTIVITY)?,
-    };
-    let end = match &q.cursor {
-        Some(c) => {
-            let (a, b) = parse_cursor(c)?;
-            k2(a, b).to_vec()
-        }
-        None => vec![0xff; 17],
-    };
-    let mut hits: Vec<(u64, u64, u64)> = Vec::with_capacity(limit + 1);
-    for item in idx.range::<&[u8]>(..end.as_slice())?.rev() {
-        let (k, v) = item?;
-        let v = v.value();
-        let (channel, assignee, flags) = (
-            codec::u64_at(v, 0)?,
-            codec::u64_at(v, 8)?,
-            v.get(16).copied().unwrap_or(0),
-        );
-        let assignee = (assignee != 0).then_some(assignee);
-        if !(vis.channel(channel) || assignee == Some(user.id)) {
-            continue;
-        }
-        if q.channel_id.is_some_and(|c| c != channel)
-            || q.assignee.is_some_and(|a| Some(a) != assignee)
-        {
-            continue;
-        }
-        let archived = flags & FLAG_ARCHIVED != 0;
-        let closed = flags & FLAG_CLOSED != 0;
-        let keep = match scope {
-            Scope::All => !archived,
-            Scope::Archived => archived,
-            Scope::Mine => !archived && assignee == Some(user.id),
-            Scope::Unassigned => !archived && !closed && assignee.is_none(),
-            Scope::Open => !archived && !closed,
-            Scope::Closed => !archived && closed,
-        };
-        if !keep {
-            continue;
-        }
-        let key = k.value();
-        let sid = codec::u64_at(key, 8)?;
-        if let Some(tag) = q.tag.as_deref().filter(|t| !t.is_empty()) {
-            // Tags live in the record, not the index: decode only the sessions that pass
-            // every cheaper filter first.
-            let tagged = get(rtx, sid)?.is_some_and(|s| s.tags.iter().any(|t| t == tag));
-            if !tagged {
-                continue;
-            }
-        }
-        hits.push((codec::u64_at(key, 0)?, sid, channel));
-        if hits.len() > limit {
-            break;
-        }
-    }
-    let next_cursor = if hits.len() > limit {
-        hits.truncate(limit);
-        hits.last().map(|(a, b, _)| format!("{a}-{b}"))
-    } else {
-        None
-    };
-    let mut sessions = Vec::with_capacity(hits.len());
-    for (_, id, _) in hits {
-        if let Some(s) = get(rtx, id)? {
-            sessions.push(view(rtx, user.id, s)?);
-        }
-    }
-    Ok(SessionPage {
-        sessions,
-        next_cursor,
-    })
-}
-
-/// Decorate a session for one user: contact, unread count (capped at 99), muted.
-pub fn view(rtx: &ReadTransaction, user_id: u64, s: Session) -> Result<SessionView> {
-    let c = contacts::get(rtx, s.contact_id)?;
-    let rs = read_state(rtx, user_id, s.id)?;
-    let unread = if s.last_message_id > rs.last_read {
-        super::messages::count_inbound_after(rtx, s.id, rs.last_read, 99)?
-    } else {
-        0
-    };
-    Ok(SessionView {
-        contact_name: c
-            .as_ref()
-            .map(|c| c.label().to_string())
-            .unwrap_or_default(),
-        contact_address: c.as_ref().map(|c| c.address.clone()).unwrap_or_default(),
-        blocked: c.as_ref().is_some_and(|c| c.blocked.is_some()),
-        unread,
-        muted: rs.muted,
-        session: s,
-    })
 }
 
 /// A contact's sessions, newest first.

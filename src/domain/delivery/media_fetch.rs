@@ -1,6 +1,6 @@
 //! Inbound media: after the intake commit, files are downloaded from the provider (WhatsApp
 //! media id → URL → bytes; Twilio MediaUrl with Basic auth; Messenger payload URL) with the
-//! channel's size limit, stored through the [`AttachmentBridge`], and the message's file entry
+//! channel's size limit, stored through the [`MediaStore`], and the message's file entry
 //! gets its attachment id (or a readable error). The queue is a table written in the same
 //! transaction as the message, so pending downloads survive restarts; transient failures are
 //! retried with backoff.
@@ -11,16 +11,15 @@ use std::time::Duration;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
-use super::channels::{self, Channel, ChannelKind};
-use super::media_bridge::{self, AttachmentBridge, InboundFile, StoredFile};
-use super::messages::{self, MessageFile};
-use super::outbound;
 use crate::channels::{
     MediaDownload, MediaError, MediaRef, MediaSource, messenger, twilio, whatsapp,
 };
 use crate::clock::Clock;
+use crate::domain::attachments::media::{InboundFile, MediaStore, StoredFile};
+use crate::domain::channels::{self, Channel, ChannelKind};
+use crate::domain::delivery::plan;
+use crate::domain::messages::{self, MessageFile};
 use crate::error::Result;
-use crate::http::AppState;
 use crate::store::codec::{self, k1};
 use crate::store::tables::MEDIA_QUEUE;
 use crate::store::{Store, WriteCtx};
@@ -131,10 +130,10 @@ async fn download(
     let max = ch.max_file_bytes();
     match (ch.kind, source) {
         (ChannelKind::Whatsapp, MediaSource::WhatsAppMediaId(id)) => {
-            whatsapp::fetch_media(client, &outbound::whatsapp_cfg(ch), id, max).await
+            whatsapp::fetch_media(client, &plan::whatsapp_cfg(ch), id, max).await
         }
         (ChannelKind::Sms, MediaSource::Url(u)) => {
-            twilio::fetch_media(client, &outbound::twilio_cfg(ch, ""), u, max).await
+            twilio::fetch_media(client, &plan::twilio_cfg(ch, ""), u, max).await
         }
         (ChannelKind::Messenger, MediaSource::Url(u)) => {
             messenger::fetch_attachment(client, u, max).await
@@ -148,9 +147,8 @@ async fn download(
 
 async fn fetch_file(
     client: &reqwest::Client,
-    bridge: &dyn AttachmentBridge,
+    media: &MediaStore,
     ch: &Channel,
-    message_id: u64,
     f: &MessageFile,
 ) -> FileResult {
     let Some(source) = f.source.as_deref().and_then(parse_source) else {
@@ -172,11 +170,9 @@ async fn fetch_file(
     };
     let meta = InboundFile {
         channel_id: ch.id,
-        message_id,
         name: f.name.clone(),
-        mime: dl.mime.clone().unwrap_or_else(|| f.mime.clone()),
     };
-    match bridge.store_inbound(meta, dl).await {
+    match media.store_inbound(meta, dl).await {
         Ok(s) => FileResult::Stored(s),
         Err(e) => classify(e),
     }
@@ -186,7 +182,7 @@ async fn fetch_file(
 async fn fetch_job(
     store: &Store,
     client: &reqwest::Client,
-    bridge: &dyn AttachmentBridge,
+    media: &MediaStore,
     job: MediaJob,
 ) -> Result<usize> {
     let id = job.message_id;
@@ -210,7 +206,7 @@ async fn fetch_job(
     let mut results = Vec::new();
     for (i, f) in m.files.iter().enumerate() {
         if f.attachment_id.is_none() && f.error.is_none() && f.source.is_some() {
-            let r = fetch_file(client, bridge, &ch, id, f).await;
+            let r = fetch_file(client, media, &ch, f).await;
             results.push((i, f.source.clone(), r));
         }
     }
@@ -286,7 +282,7 @@ pub async fn run_due(
     store: &Store,
     clock: &dyn Clock,
     client: &reqwest::Client,
-    bridge: &dyn AttachmentBridge,
+    media: &MediaStore,
 ) -> Result<usize> {
     let now = clock.now_ms();
     let due: Vec<MediaJob> = store
@@ -300,7 +296,7 @@ pub async fn run_due(
         .await?;
     let mut stored = 0;
     for job in due {
-        match fetch_job(store, client, bridge, job).await {
+        match fetch_job(store, client, media, job).await {
             Ok(n) => stored += n,
             Err(e) => tracing::warn!(error = %e, "media fetch failed"),
         }
@@ -308,18 +304,14 @@ pub async fn run_due(
     Ok(stored)
 }
 
-/// Start the background fetcher when an attachment store is installed (see
-/// [`media_bridge::installed`]); otherwise the queue waits, durably, until one is.
-pub fn start(state: &AppState) {
-    let Some(bridge) = media_bridge::installed(
-        &state.store,
-        &state.public_url,
-        &state.config,
-        &state.media_secret,
-    ) else {
-        tracing::info!("no attachment store wired in: inbound media stays queued");
-        return;
-    };
+/// Start the background fetcher (called once from `server::start`): a pass every second until
+/// shutdown.
+pub fn start(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    media: MediaStore,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
     let client = match crate::channels::http_client(Duration::from_secs(300)) {
         Ok(c) => c,
         Err(e) => {
@@ -327,14 +319,9 @@ pub fn start(state: &AppState) {
             return;
         }
     };
-    let (store, clock, shutdown) = (
-        state.store.clone(),
-        state.clock.clone(),
-        state.shutdown.clone(),
-    );
     tokio::spawn(async move {
         loop {
-            if let Err(e) = run_due(&store, clock.as_ref(), &client, bridge.as_ref()).await {
+            if let Err(e) = run_due(&store, clock.as_ref(), &client, &media).await {
                 tracing::warn!(error = %e, "media fetch pass failed");
             }
             tokio::select! {

@@ -2,14 +2,26 @@
 //! with credentials, members (agents who receive its sessions), queue mode, closure and file rules.
 //! Secrets are stored in full but never shown back: `ChannelView` masks them.
 
+use std::collections::HashSet;
+
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
+
+mod cache;
+mod credentials;
+pub(crate) mod health;
+mod input;
+
+pub use cache::Cache;
+pub use credentials::{Credentials, mask};
+pub use input::ChannelInput;
+use input::apply;
 
 use super::audit;
 use crate::error::{Error, Result};
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{CHANNEL_MEMBERS, CHANNELS, MEMBER_CHANNELS};
-use crate::store::{Audience, WriteCtx};
+use crate::store::{Audience, Store, WriteCtx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -25,7 +37,7 @@ impl ChannelKind {
     pub fn max_file_bytes(self) -> u64 {
         match self {
             ChannelKind::Sms | ChannelKind::Whatsapp => 100 << 20,
-            ChannelKind::Messenger => 25 << 20,
+            ChannelKind::Messenger => crate::channels::messenger::MAX_ATTACHMENT_BYTES,
             ChannelKind::Livechat => 10 << 20,
         }
     }
@@ -39,8 +51,9 @@ impl ChannelKind {
     }
     pub fn default_api_base(self) -> &'static str {
         match self {
-            ChannelKind::Sms => "https://api.twilio.com",
-            ChannelKind::Whatsapp | ChannelKind::Messenger => "https://graph.facebook.com/v21.0",
+            ChannelKind::Sms => crate::channels::twilio::DEFAULT_BASE_URL,
+            ChannelKind::Whatsapp => crate::channels::whatsapp::DEFAULT_BASE_URL,
+            ChannelKind::Messenger => crate::channels::messenger::DEFAULT_BASE_URL,
             ChannelKind::Livechat => "",
         }
     }
@@ -56,91 +69,6 @@ pub enum QueueMode {
     AutoOnReply,
     /// Round-robin among online members on arrival.
     AssignOnArrival,
-}
-
-/// Provider credentials. Field names follow the providers' own terms.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Credentials {
-    /// Twilio Account SID.
-    #[serde(default)]
-    pub account_sid: String,
-    /// Twilio auth token (secret).
-    #[serde(default)]
-    pub auth_token: String,
-    /// Twilio sending number (E.164) or Messaging Service SID.
-    #[serde(default)]
-    pub from_number: String,
-    /// WhatsApp phone-number id.
-    #[serde(default)]
-    pub phone_number_id: String,
-    /// WhatsApp access token (secret).
-    #[serde(default)]
-    pub access_token: String,
-    /// Messenger page id.
-    #[serde(default)]
-    pub page_id: String,
-    /// Messenger page access token (secret).
-    #[serde(default)]
-    pub page_token: String,
-    /// Meta app secret for webhook signatures (secret).
-    #[serde(default)]
-    pub app_secret: String,
-    /// Meta webhook verify token (secret).
-    #[serde(default)]
-    pub verify_token: String,
-}
-
-impl Credentials {
-    fn masked(&self) -> Self {
-        Self {
-            account_sid: self.account_sid.clone(),
-            auth_token: mask(&self.auth_token),
-            from_number: self.from_number.clone(),
-            phone_number_id: self.phone_number_id.clone(),
-            access_token: mask(&self.access_token),
-            page_id: self.page_id.clone(),
-            page_token: mask(&self.page_token),
-            app_secret: mask(&self.app_secret),
-            verify_token: mask(&self.verify_token),
-        }
-    }
-    /// Applies a patch: empty strings and masked values ("••••…") keep the stored secret.
-    fn merge(&mut self, p: &Credentials) {
-        fn set(dst: &mut String, v: &str) {
-            if !v.is_empty() && !v.starts_with('•') {
-                *dst = v.trim().to_string();
-            }
-        }
-        set(&mut self.account_sid, &p.account_sid);
-        set(&mut self.auth_token, &p.auth_token);
-        set(&mut self.from_number, &p.from_number);
-        set(&mut self.phone_number_id, &p.phone_number_id);
-        set(&mut self.access_token, &p.access_token);
-        set(&mut self.page_id, &p.page_id);
-        set(&mut self.page_token, &p.page_token);
-        set(&mut self.app_secret, &p.app_secret);
-        set(&mut self.verify_token, &p.verify_token);
-    }
-}
-
-/// "••••abcd": enough to recognise a secret, not to use it.
-pub fn mask(secret: &str) -> String {
-    if secret.is_empty() {
-        return String::new();
-    }
-    let tail: String = secret
-        .chars()
-        .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    if secret.chars().count() <= 8 {
-        "••••".into()
-    } else {
-        format!("••••{tail}")
-    }
 }
 
 /// Live-chat widget settings.
@@ -287,64 +215,8 @@ impl Channel {
     }
 }
 
-/// Create or change a channel. On create `kind` and `name` are required.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-pub struct ChannelInput {
-    pub kind: Option<ChannelKind>,
-    pub name: Option<String>,
-    pub business_address: Option<String>,
-    pub credentials: Option<Credentials>,
-    pub api_base: Option<String>,
-    pub members: Option<Vec<u64>>,
-    pub queue_mode: Option<QueueMode>,
-    pub auto_close_hours: Option<u32>,
-    pub max_file_mb: Option<Option<u32>>,
-    pub allowed_types: Option<Option<Vec<String>>>,
-    pub max_sessions_per_agent: Option<u32>,
-    pub livechat: Option<LivechatSettings>,
-}
-
 pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Channel>> {
     codec::get(&rtx.open_table(CHANNELS)?, &k1(id))
-}
-
-/// Channels by id for the intake paths (every webhook names its channel): saves each request
-/// a blocking-pool hop and a read transaction. An entry remembers the store's channel
-/// generation it was read at; every committed channel change bumps the generation (after the
-/// commit, before anyone is answered), so a stale entry is never served.
-#[derive(Default)]
-pub struct Cache {
-    map: std::sync::Mutex<std::collections::HashMap<u64, (u64, std::sync::Arc<Channel>)>>,
-}
-
-impl Cache {
-    const MAX_ENTRIES: usize = 1024;
-
-    pub async fn get(
-        &self,
-        store: &crate::store::Store,
-        id: u64,
-    ) -> Result<Option<std::sync::Arc<Channel>>> {
-        // Read the generation BEFORE the record: a change committed after this read bumps it.
-        let generation = store.channels_generation();
-        if let Ok(map) = self.map.lock()
-            && let Some((g, ch)) = map.get(&id)
-            && *g == generation
-        {
-            return Ok(Some(ch.clone()));
-        }
-        let Some(ch) = store.read(move |rtx| get(rtx, id)).await? else {
-            return Ok(None);
-        };
-        let ch = std::sync::Arc::new(ch);
-        if let Ok(mut map) = self.map.lock() {
-            if map.len() >= Self::MAX_ENTRIES {
-                map.clear();
-            }
-            map.insert(id, (generation, ch.clone()));
-        }
-        Ok(Some(ch))
-    }
 }
 
 pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Channel> {
@@ -358,119 +230,6 @@ pub fn list(rtx: &ReadTransaction) -> Result<Vec<Channel>> {
         out.push(codec::decode(item?.1.value())?);
     }
     Ok(out)
-}
-
-fn validate_api_base(v: &str) -> Result<String> {
-    let v = v.trim();
-    if v.is_empty() {
-        return Ok(String::new());
-    }
-    let u = url::Url::parse(v).map_err(|e| Error::invalid("api_base", e.to_string()))?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return Err(Error::invalid("api_base", "must be an http(s) URL"));
-    }
-    Ok(v.trim_end_matches('/').to_string())
-}
-
-fn is_hex_colour(v: &str) -> bool {
-    v.len() <= 9
-        && v.strip_prefix('#')
-            .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
-}
-
-fn validate_origin(v: &str) -> Result<String> {
-    let u = url::Url::parse(v.trim()).map_err(|_| {
-        Error::invalid(
-            "livechat.allowed_origins",
-            format!("{v:?} is not an origin like https://www.example.com"),
-        )
-    })?;
-    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-        return Err(Error::invalid(
-            "livechat.allowed_origins",
-            format!("{v:?} is not an http(s) origin"),
-        ));
-    }
-    Ok(u.origin().ascii_serialization())
-}
-
-/// Validates `input` against `ch` (in place). Member ids are checked by the caller's txn.
-fn apply(ch: &mut Channel, input: &ChannelInput) -> Result<()> {
-    if let Some(n) = &input.name {
-        let n = n.trim();
-        if n.is_empty() || n.chars().count() > 100 {
-            return Err(Error::invalid("name", "must be 1 to 100 characters"));
-        }
-        ch.name = n.to_string();
-    }
-    if let Some(v) = &input.business_address {
-        ch.business_address = v.trim().chars().take(100).collect();
-    }
-    if let Some(c) = &input.credentials {
-        ch.credentials.merge(c);
-    }
-    if let Some(v) = &input.api_base {
-        ch.api_base = validate_api_base(v)?;
-    }
-    if let Some(v) = input.queue_mode {
-        ch.queue_mode = v;
-    }
-    if let Some(v) = input.auto_close_hours {
-        if v > 24 * 365 {
-            return Err(Error::invalid("auto_close_hours", "must be at most 8760"));
-        }
-        ch.auto_close_hours = v;
-    }
-    if let Some(v) = input.max_file_mb {
-        if let Some(mb) = v
-            && (mb == 0 || u64::from(mb) << 20 > ch.kind.max_file_bytes())
-        {
-            return Err(Error::invalid(
-                "max_file_mb",
-                format!(
-                    "must be between 1 and the provider's limit of {} MB",
-                    ch.kind.max_file_bytes() >> 20
-                ),
-            ));
-        }
-        ch.max_file_mb = v;
-    }
-    if let Some(v) = &input.allowed_types {
-        ch.allowed_types = v.as_ref().map(|list| {
-            list.iter()
-                .map(|t| t.trim().trim_start_matches('.').to_ascii_lowercase())
-                .filter(|t| !t.is_empty())
-                .collect()
-        });
-    }
-    if let Some(v) = input.max_sessions_per_agent {
-        ch.max_sessions_per_agent = v;
-    }
-    if let Some(l) = &input.livechat {
-        let mut l = l.clone();
-        l.allowed_origins = l
-            .allowed_origins
-            .iter()
-            .map(|o| validate_origin(o))
-            .collect::<Result<_>>()?;
-        if l.title.chars().count() > 100
-            || l.greeting.chars().count() > 500
-            || l.offline_message.chars().count() > 500
-        {
-            return Err(Error::invalid(
-                "livechat",
-                "title ≤ 100, greeting and offline message ≤ 500 characters",
-            ));
-        }
-        if !l.accent.is_empty() && !is_hex_colour(&l.accent) {
-            return Err(Error::invalid(
-                "livechat.accent",
-                "must be a hex colour like #2f6fed",
-            ));
-        }
-        ch.livechat = l;
-    }
-    Ok(())
 }
 
 fn set_members(ctx: &mut WriteCtx<'_>, ch: &mut Channel, members: &[u64]) -> Result<()> {
@@ -511,6 +270,23 @@ fn set_members(ctx: &mut WriteCtx<'_>, ch: &mut Channel, members: &[u64]) -> Res
 fn put(ctx: &mut WriteCtx<'_>, ch: &Channel) -> Result<()> {
     ctx.channels_changed();
     codec::put(&mut ctx.txn.open_table(CHANNELS)?, &k1(ch.id), ch)
+}
+
+/// An administrator creates a channel (callers check the role).
+pub async fn create(store: &Store, actor: u64, input: ChannelInput) -> Result<Channel> {
+    store.write(move |ctx| create_in(ctx, actor, &input)).await
+}
+
+/// An administrator changes a channel; fields left out stay as they are.
+pub async fn update(store: &Store, actor: u64, id: u64, input: ChannelInput) -> Result<Channel> {
+    store
+        .write(move |ctx| update_in(ctx, actor, id, &input))
+        .await
+}
+
+/// An administrator deletes a channel: its sessions stay readable, queued messages fail.
+pub async fn delete(store: &Store, actor: u64, id: u64) -> Result<()> {
+    store.write(move |ctx| delete_in(ctx, actor, id)).await
 }
 
 pub fn create_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &ChannelInput) -> Result<Channel> {
@@ -592,7 +368,7 @@ pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64) -> Result<()> {
     set_members(ctx, &mut ch, &[])?;
     ctx.channels_changed();
     ctx.txn.open_table(CHANNELS)?.remove(k1(id).as_slice())?;
-    super::channel_health::remove_in(ctx, id)?;
+    health::remove_in(ctx, id)?;
     audit::record(
         ctx,
         Some(actor),
@@ -603,11 +379,24 @@ pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64) -> Result<()> {
     Ok(())
 }
 
-pub fn is_member(rtx: &ReadTransaction, channel_id: u64, user_id: u64) -> Result<bool> {
-    Ok(rtx
+/// Is `user_id` a member of `channel_id`?
+pub fn is_member_in(ctx: &WriteCtx<'_>, channel_id: u64, user_id: u64) -> Result<bool> {
+    Ok(ctx
+        .txn
         .open_table(CHANNEL_MEMBERS)?
         .get(k2(channel_id, user_id).as_slice())?
         .is_some())
+}
+
+/// The channel ids `user_id` is a member of.
+pub fn member_channels(rtx: &ReadTransaction, user_id: u64) -> Result<HashSet<u64>> {
+    let t = rtx.open_table(MEMBER_CHANNELS)?;
+    let (start, end) = (k1(user_id), k1(user_id.saturating_add(1)));
+    let mut out = HashSet::new();
+    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
+        out.insert(codec::u64_at(item?.0.value(), 8)?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

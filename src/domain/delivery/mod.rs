@@ -18,24 +18,26 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use redb::ReadableTable;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::channel_health;
+pub(crate) mod kick;
+pub mod media_fetch;
+pub mod plan;
+
+pub use kick::Kick;
+
+use super::attachments::media::MediaStore;
+use super::channels::health;
 use super::channels::{self, Channel};
-use super::media_bridge::{self, AttachmentBridge};
-use super::messages::{self, Message, OutboxItem, Status};
-use super::outbound::{self, SendCtx};
+use super::messages::{self, Message, OutboxItem, Status, outbox, receipts};
 use super::{contacts, sessions};
 use crate::channels::SendError;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::http::AppState;
-use crate::store::codec::{self, k1, k2, kcat};
-use crate::store::tables::{OUTBOX, OUTBOX_DUE, PROVIDER_IDS};
 use crate::store::{Store, WriteCtx};
+use plan::SendCtx;
 
 /// Concurrent sends per channel.
 pub const PER_CHANNEL: usize = 4;
@@ -81,9 +83,9 @@ struct Inner {
     clock: Arc<dyn Clock>,
     client: reqwest::Client,
     public_url: String,
-    bridge: Option<Arc<dyn AttachmentBridge>>,
+    media: MediaStore,
     shutdown: CancellationToken,
-    wake: Option<Arc<Notify>>,
+    wake: Option<Kick>,
     permits: Mutex<HashMap<u64, Arc<Semaphore>>>,
 }
 
@@ -101,9 +103,9 @@ impl Deliverer {
         store: Store,
         clock: Arc<dyn Clock>,
         public_url: String,
-        bridge: Option<Arc<dyn AttachmentBridge>>,
+        media: MediaStore,
         shutdown: CancellationToken,
-        wake: Option<Arc<Notify>>,
+        wake: Option<Kick>,
     ) -> Result<Self> {
         let client = crate::channels::http_client(SEND_TIMEOUT).map_err(Error::internal)?;
         Ok(Deliverer(Arc::new(Inner {
@@ -111,7 +113,7 @@ impl Deliverer {
             clock,
             client,
             public_url,
-            bridge,
+            media,
             shutdown,
             wake,
             permits: Mutex::new(HashMap::new()),
@@ -135,18 +137,13 @@ impl Deliverer {
             .0
             .store
             .read(move |rtx| {
-                let items = messages::due(rtx, now, BATCH)?;
+                let items = messages::outbox::due(rtx, now, BATCH)?;
                 let mut with_channel = Vec::with_capacity(items.len());
                 for it in items {
                     let ch = messages::get(rtx, it.message_id)?.map(|m| m.channel_id);
                     with_channel.push((it.message_id, ch.unwrap_or(0)));
                 }
-                let next = rtx
-                    .open_table(OUTBOX_DUE)?
-                    .first()?
-                    .map(|(k, _)| codec::u64_at(k.value(), 0))
-                    .transpose()?;
-                Ok((with_channel, next.map(|n| n as i64)))
+                Ok((with_channel, outbox::next_due(rtx)?))
             })
             .await?;
         let mut wanted = Vec::new();
@@ -176,7 +173,7 @@ impl Deliverer {
                 let outcome = me.deliver(job).await;
                 drop(permit);
                 if let Some(w) = &me.0.wake {
-                    w.notify_one();
+                    w.kick();
                 }
                 outcome
             }));
@@ -185,7 +182,7 @@ impl Deliverer {
     }
 
     async fn deliver(&self, job: Job) -> Outcome {
-        let parts = outbound::plan(job.channel.kind, &job.message);
+        let parts = plan::plan(job.channel.kind, &job.message);
         let mut done = job.item.parts_done as usize;
         let id = job.message.id;
         let ch_id = job.channel.id;
@@ -193,10 +190,10 @@ impl Deliverer {
             let cx = SendCtx {
                 client: &self.0.client,
                 public_url: &self.0.public_url,
-                bridge: self.0.bridge.as_deref(),
+                media: &self.0.media,
                 now_ms: self.0.clock.now_ms(),
             };
-            let send = outbound::send_part(&cx, &job.channel, &job.to, &job.message, part);
+            let send = plan::send_part(&cx, &job.channel, &job.to, &job.message, part);
             let grace = async {
                 self.0.shutdown.cancelled().await;
                 tokio::time::sleep(SHUTDOWN_GRACE).await;
@@ -265,15 +262,16 @@ impl Deliverer {
 fn claim_in(ctx: &mut WriteCtx<'_>, ids: &[u64]) -> Result<Vec<Job>> {
     let mut jobs = Vec::new();
     for &id in ids {
-        let item: Option<OutboxItem> = codec::get(&ctx.txn.open_table(OUTBOX)?, &k1(id))?;
-        let Some(mut item) = item else { continue };
+        let Some(item) = outbox::item_in(ctx, id)? else {
+            continue;
+        };
         if item.in_flight_since.is_some() || item.next_at > ctx.now {
             continue;
         }
         let mut m = match messages::get_in(ctx, id) {
             Ok(m) => m,
             Err(Error::NotFound(_)) => {
-                messages::unschedule_in(ctx, id)?;
+                messages::outbox::unschedule_in(ctx, id)?;
                 continue;
             }
             Err(e) => return Err(e),
@@ -281,8 +279,8 @@ fn claim_in(ctx: &mut WriteCtx<'_>, ids: &[u64]) -> Result<Vec<Job>> {
         let channel = match channels::get_in(ctx, m.channel_id) {
             Ok(c) => c,
             Err(Error::NotFound(_)) => {
-                messages::unschedule_in(ctx, id)?;
-                messages::set_status_in(
+                messages::outbox::unschedule_in(ctx, id)?;
+                messages::receipts::set_status_in(
                     ctx,
                     &mut m,
                     Status::Failed,
@@ -294,12 +292,7 @@ fn claim_in(ctx: &mut WriteCtx<'_>, ids: &[u64]) -> Result<Vec<Job>> {
         };
         let session = sessions::get_in(ctx, m.session_id)?;
         let to = contacts::get_in(ctx, session.contact_id)?.address;
-        ctx.txn
-            .open_table(OUTBOX_DUE)?
-            .remove(k2(item.next_at as u64, id).as_slice())?;
-        item.in_flight_since = Some(ctx.now);
-        item.attempts = item.attempts.saturating_add(1);
-        codec::put(&mut ctx.txn.open_table(OUTBOX)?, &k1(id), &item)?;
+        let item = outbox::claim_in(ctx, item)?;
         jobs.push(Job {
             item,
             message: m,
@@ -320,26 +313,18 @@ fn part_sent_in(
 ) -> Result<()> {
     let mut m = messages::get_in(ctx, id)?;
     if !provider_id.is_empty() {
-        ctx.txn.open_table(PROVIDER_IDS)?.insert(
-            kcat(&k1(channel_id), provider_id.as_bytes()).as_slice(),
-            k1(id).as_slice(),
-        )?;
+        receipts::record_provider_id_in(ctx, channel_id, provider_id, id)?;
         if m.provider_id.is_none() {
             m.provider_id = Some(provider_id.to_string());
         }
     }
     m.provider_at = Some(ctx.now);
-    channel_health::send_ok_in(ctx, channel_id)?;
+    health::send_ok_in(ctx, channel_id)?;
     if !last {
-        let mut ob = ctx.txn.open_table(OUTBOX)?;
-        if let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(id))? {
-            item.parts_done = parts_done;
-            codec::put(&mut ob, &k1(id), &item)?;
-        }
-        drop(ob);
+        outbox::set_parts_done_in(ctx, id, parts_done)?;
         return messages::put_in(ctx, &m, false);
     }
-    messages::unschedule_in(ctx, id)?;
+    messages::outbox::unschedule_in(ctx, id)?;
     if m.status == Status::Queued {
         m.status = Status::Sent;
     }
@@ -353,40 +338,31 @@ fn failure_in(
     e: &SendError,
     attempts: u32,
 ) -> Result<Outcome> {
-    channel_health::send_error_in(ctx, channel_id, &e.to_string())?;
+    health::send_error_in(ctx, channel_id, &e.to_string())?;
     let mut m = messages::get_in(ctx, id)?;
     match e {
         SendError::Transient {
             reason,
             retry_after,
         } if attempts < MAX_ATTEMPTS => {
-            let mut ob = ctx.txn.open_table(OUTBOX)?;
-            let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(id))? else {
-                return Ok(Outcome::Retrying);
-            };
-            item.in_flight_since = None;
-            item.next_at = ctx.now + backoff_ms(attempts, *retry_after);
-            item.last_error = Some(reason.clone());
-            codec::put(&mut ob, &k1(id), &item)?;
-            ctx.txn
-                .open_table(OUTBOX_DUE)?
-                .insert(k2(item.next_at as u64, id).as_slice(), [].as_slice())?;
+            let next_at = ctx.now + backoff_ms(attempts, *retry_after);
+            outbox::retry_at_in(ctx, id, next_at, reason)?;
             Ok(Outcome::Retrying)
         }
         SendError::Transient { reason, .. } => {
-            messages::unschedule_in(ctx, id)?;
+            messages::outbox::unschedule_in(ctx, id)?;
             let why = format!("gave up after {attempts} attempts: {reason}");
-            messages::set_status_in(ctx, &mut m, Status::Failed, Some(why))?;
+            messages::receipts::set_status_in(ctx, &mut m, Status::Failed, Some(why))?;
             Ok(Outcome::Failed)
         }
         SendError::Permanent { code, message } => {
-            messages::unschedule_in(ctx, id)?;
+            messages::outbox::unschedule_in(ctx, id)?;
             let why = format!("{message} (provider code {code})");
-            messages::set_status_in(ctx, &mut m, Status::Failed, Some(why))?;
+            messages::receipts::set_status_in(ctx, &mut m, Status::Failed, Some(why))?;
             Ok(Outcome::Failed)
         }
         SendError::Ambiguous { reason } => {
-            messages::unschedule_in(ctx, id)?;
+            messages::outbox::unschedule_in(ctx, id)?;
             mark_unknown_in(
                 ctx,
                 &mut m,
@@ -412,19 +388,9 @@ fn mark_unknown_in(ctx: &mut WriteCtx<'_>, m: &mut Message, why: &str) -> Result
 pub async fn recover_in_flight(store: &Store) -> Result<usize> {
     store
         .write(|ctx| {
-            let stuck: Vec<u64> = {
-                let ob = ctx.txn.open_table(OUTBOX)?;
-                let mut v = Vec::new();
-                for item in ob.iter()? {
-                    let it: OutboxItem = codec::decode(item?.1.value())?;
-                    if it.in_flight_since.is_some() {
-                        v.push(it.message_id);
-                    }
-                }
-                v
-            };
+            let stuck = outbox::in_flight_in(ctx)?;
             for id in &stuck {
-                messages::unschedule_in(ctx, *id)?;
+                messages::outbox::unschedule_in(ctx, *id)?;
                 if let Ok(mut m) = messages::get_in(ctx, *id) {
                     mark_unknown_in(
                         ctx,
@@ -439,10 +405,17 @@ pub async fn recover_in_flight(store: &Store) -> Result<usize> {
 }
 
 /// Start the delivery worker (called once from `server::start`): recover interrupted sends,
-/// then loop: a pass, then wait for a kick (`state.delivery`), the next due time (at most 1 s,
-/// so a moved test clock is noticed), or shutdown.
-pub async fn start(state: &AppState) {
-    match recover_in_flight(&state.store).await {
+/// then loop: a pass, then wait for a `kick`, the next due time (at most 1 s, so a moved test
+/// clock is noticed), or shutdown.
+pub async fn start(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    public_url: String,
+    media: MediaStore,
+    kick: Kick,
+    shutdown: CancellationToken,
+) {
+    match recover_in_flight(&store).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(
             messages = n,
@@ -450,19 +423,13 @@ pub async fn start(state: &AppState) {
         ),
         Err(e) => tracing::error!(error = %e, "could not recover interrupted sends"),
     }
-    let bridge = media_bridge::installed(
-        &state.store,
-        &state.public_url,
-        &state.config,
-        &state.media_secret,
-    );
     let d = match Deliverer::new(
-        state.store.clone(),
-        state.clock.clone(),
-        state.public_url.clone(),
-        bridge,
-        state.shutdown.clone(),
-        Some(state.delivery.clone()),
+        store,
+        clock.clone(),
+        public_url,
+        media,
+        shutdown.clone(),
+        Some(kick.clone()),
     ) {
         Ok(d) => d,
         Err(e) => {
@@ -470,11 +437,6 @@ pub async fn start(state: &AppState) {
             return;
         }
     };
-    let (wake, shutdown, clock) = (
-        state.delivery.clone(),
-        state.shutdown.clone(),
-        state.clock.clone(),
-    );
     tokio::spawn(async move {
         loop {
             let next = match d.pass().await {
@@ -487,7 +449,7 @@ pub async fn start(state: &AppState) {
             let wait = next.map_or(1000, |t| (t - clock.now_ms()).clamp(50, 1000));
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = wake.notified() => {}
+                _ = kick.kicked() => {}
                 _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
             }
         }

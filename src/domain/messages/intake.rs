@@ -1,0 +1,217 @@
+//! Intake of customer messages: deduplicated by the provider's message id, blocked senders
+//! dropped before storage, a new session opened (and assigned on arrival) when the contact has
+//! none open. A webhook batch is applied in one transaction (`apply_batch`).
+
+use std::sync::Arc;
+
+use redb::ReadableTable;
+
+use super::{Direction, Message, MessageFile, Status, preview, put_in};
+use crate::channels::{DeliveryStatus, InboundEvent, StatusTarget};
+use crate::domain::channels::Channel;
+use crate::domain::contacts;
+use crate::domain::delivery::media_fetch;
+use crate::domain::presence::AssignPolicy;
+use crate::domain::sessions;
+use crate::error::{Error, Result};
+use crate::store::codec::{self, k1, kcat};
+use crate::store::tables::PROVIDER_IDS;
+use crate::store::{Store, WriteCtx};
+
+/// One inbound message as the intake path hands it over (already verified and parsed).
+#[derive(Debug, Clone)]
+pub struct NewInbound {
+    pub provider_id: Option<String>,
+    pub from: String,
+    pub contact_name: Option<String>,
+    pub text: String,
+    pub files: Vec<MessageFile>,
+    /// The provider's timestamp (ms).
+    pub at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ingested {
+    Stored {
+        session_id: u64,
+        message_id: u64,
+        new_session: bool,
+    },
+    Duplicate {
+        message_id: u64,
+    },
+    Blocked,
+}
+
+/// Intake of one customer message inside the caller's (group-committed) transaction, without
+/// presence information: on an assign-on-arrival channel a new session stays in the queue.
+/// Webhook handlers should call [`ingest_with_in`] with `state.presence.policy(now)`.
+pub fn ingest_in(ctx: &mut WriteCtx<'_>, ch: &Channel, m: &NewInbound) -> Result<Ingested> {
+    ingest_with_in(ctx, ch, m, &AssignPolicy::unknown())
+}
+
+/// Intake of one customer message; a new session on an assign-on-arrival channel goes
+/// round-robin to an online member under their cap (`policy` is the presence snapshot).
+pub fn ingest_with_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    m: &NewInbound,
+    policy: &AssignPolicy,
+) -> Result<Ingested> {
+    if let Some(pid) = &m.provider_id {
+        if pid.is_empty() || pid.len() > 256 {
+            return Err(Error::invalid(
+                "id",
+                "provider message id is empty or too long",
+            ));
+        }
+        if let Some(v) = ctx
+            .txn
+            .open_table(PROVIDER_IDS)?
+            .get(kcat(&k1(ch.id), pid.as_bytes()).as_slice())?
+        {
+            return Ok(Ingested::Duplicate {
+                message_id: codec::u64_at(v.value(), 0)?,
+            });
+        }
+    }
+    if let Some(c) = contacts::find_in(ctx, ch.id, m.from.trim())?
+        && contacts::blocked_in(ctx, &c)?
+    {
+        return Ok(Ingested::Blocked);
+    }
+    let (contact, _) = contacts::upsert_in(ctx, ch.id, &m.from, m.contact_name.as_deref())?;
+    let (session, new_session) = sessions::open_for_contact_in(ctx, ch.id, ch.kind, &contact)?;
+    let id = ctx.next_id("message")?;
+    let text: String = m.text.chars().take(64 * 1024).collect();
+    let msg = Message {
+        id,
+        session_id: session.id,
+        channel_id: ch.id,
+        direction: Direction::In,
+        author: None,
+        text,
+        files: m.files.clone(),
+        template: None,
+        provider_id: m.provider_id.clone(),
+        status: Status::Received,
+        error: None,
+        created: ctx.now,
+        provider_at: m.at,
+        human_agent_tag: false,
+    };
+    if let Some(pid) = &m.provider_id {
+        ctx.txn.open_table(PROVIDER_IDS)?.insert(
+            kcat(&k1(ch.id), pid.as_bytes()).as_slice(),
+            k1(id).as_slice(),
+        )?;
+    }
+    put_in(ctx, &msg, true)?;
+    let mut s = session.clone();
+    s.last_activity = ctx.now;
+    s.last_inbound = Some(ctx.now);
+    s.last_preview = preview(&msg.text, &msg.files);
+    s.last_message_id = id;
+    s.message_count += 1;
+    s.archived = false;
+    sessions::save_in(ctx, Some(&session), &s)?;
+    if new_session {
+        crate::domain::queue::assign_on_arrival_in(ctx, ch, s.id, policy)?;
+    }
+    Ok(Ingested::Stored {
+        session_id: s.id,
+        message_id: id,
+        new_session,
+    })
+}
+
+/// What one webhook changed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub stored: usize,
+    pub duplicates: usize,
+    pub blocked: usize,
+    pub statuses: usize,
+    pub with_media: usize,
+}
+
+fn status_of(s: DeliveryStatus) -> Status {
+    match s {
+        DeliveryStatus::Sent => Status::Sent,
+        DeliveryStatus::Delivered => Status::Delivered,
+        DeliveryStatus::Read => Status::Read,
+        DeliveryStatus::Failed => Status::Failed,
+    }
+}
+
+/// Apply a whole parsed batch inside one transaction.
+pub fn apply_batch_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    events: &[InboundEvent],
+    policy: &AssignPolicy,
+) -> Result<Applied> {
+    let mut a = Applied::default();
+    crate::domain::channels::health::inbound_in(ctx, ch.id)?;
+    for ev in events {
+        match ev {
+            InboundEvent::Message(m) => {
+                let files: Vec<_> = m.media.iter().map(media_fetch::file_entry).collect();
+                let has_files = !files.is_empty();
+                let n = NewInbound {
+                    provider_id: Some(m.provider_id.clone()),
+                    from: m.from.clone(),
+                    contact_name: m.contact_name.clone(),
+                    text: m.text.clone(),
+                    files,
+                    at: Some(m.timestamp_ms),
+                };
+                match ingest_with_in(ctx, ch, &n, policy)? {
+                    Ingested::Stored { message_id, .. } => {
+                        a.stored += 1;
+                        if has_files {
+                            a.with_media += 1;
+                            media_fetch::enqueue_in(ctx, message_id)?;
+                        }
+                    }
+                    Ingested::Duplicate { .. } => a.duplicates += 1,
+                    Ingested::Blocked => a.blocked += 1,
+                }
+            }
+            InboundEvent::Status(s) => {
+                a.statuses += 1;
+                let status = status_of(s.status);
+                match &s.target {
+                    StatusTarget::ProviderId(pid) => {
+                        let error = s
+                            .error
+                            .as_ref()
+                            .map(|e| format!("{} (provider code {})", e.message, e.code));
+                        super::receipts::apply_status_in(ctx, ch.id, pid, status, error)?;
+                    }
+                    StatusTarget::Watermark { contact, up_to_ms } => {
+                        super::receipts::apply_watermark_in(
+                            ctx, ch.id, contact, *up_to_ms, status,
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(a)
+}
+
+/// Store a verified, parsed webhook batch (messages and receipts) in ONE group-committed
+/// transaction: all of it or nothing. `Ok` only once it is durable; `policy` is the presence
+/// snapshot for assign-on-arrival.
+pub async fn apply_batch(
+    store: &Store,
+    ch: Arc<Channel>,
+    events: Vec<InboundEvent>,
+    policy: AssignPolicy,
+) -> Result<Applied> {
+    let events = Arc::new(events);
+    store
+        .write(move |ctx| apply_batch_in(ctx, &ch, &events, &policy))
+        .await
+}

@@ -1,0 +1,322 @@
+//! Messages of customer sessions: the record (this file: read, page, store and publish, notes,
+//! read marks) and its flows, one file each: [`intake`] (customer messages in), [`outbox`]
+//! (agents' replies out through the durable outbox), [`receipts`] (delivery status back) and
+//! [`window`] (the reply-window rules the server enforces).
+
+pub(crate) mod intake;
+pub mod outbox;
+pub mod receipts;
+pub(crate) mod retention;
+pub(crate) mod window;
+
+pub use intake::{Ingested, NewInbound, ingest_in, ingest_with_in};
+pub use outbox::{NewOutbound, OutboxItem, StartSession};
+pub use window::Window;
+
+use redb::{ReadTransaction, ReadableTable};
+use serde::{Deserialize, Serialize};
+
+use super::sessions;
+use super::users::User;
+use crate::error::{Error, Result};
+use crate::store::codec::{self, k1, k2};
+use crate::store::tables::{MESSAGE_SESSION, MESSAGES};
+use crate::store::{Audience, Store, WriteCtx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// From the customer.
+    In,
+    /// From an agent to the customer.
+    Out,
+    /// Internal note: colleagues only, never sent.
+    Note,
+}
+
+/// Delivery status of an outbound message. Order matters: a receipt never moves a message back.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Inbound messages and notes.
+    Received,
+    Queued,
+    /// A send attempt started but its outcome is unknown (crash mid-send); never resent blindly.
+    Unknown,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MessageFile {
+    /// Attachment id once the bytes are stored (None while an inbound download is pending).
+    pub attachment_id: Option<u64>,
+    pub name: String,
+    pub mime: String,
+    pub size: u64,
+    /// Where to fetch inbound media from (provider media id or URL), until fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Set when the download failed for good.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TemplateRef {
+    pub name: String,
+    pub language: String,
+    #[serde(default)]
+    pub params: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Message {
+    pub id: u64,
+    pub session_id: u64,
+    pub channel_id: u64,
+    pub direction: Direction,
+    /// The agent who wrote it (outbound and notes).
+    pub author: Option<u64>,
+    pub text: String,
+    #[serde(default)]
+    pub files: Vec<MessageFile>,
+    #[serde(default)]
+    pub template: Option<TemplateRef>,
+    /// The provider's message id (inbound, and outbound once sent).
+    #[serde(default)]
+    pub provider_id: Option<String>,
+    pub status: Status,
+    /// Provider error code and text when failed.
+    #[serde(default)]
+    pub error: Option<String>,
+    pub created: i64,
+    /// When the provider says it was sent (inbound: the customer's timestamp).
+    #[serde(default)]
+    pub provider_at: Option<i64>,
+    /// Send through Messenger's HUMAN_AGENT tag (24 h – 7 d after the customer's last message).
+    #[serde(default)]
+    pub human_agent_tag: bool,
+}
+
+pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Message> {
+    let sid = ctx
+        .txn
+        .open_table(MESSAGE_SESSION)?
+        .get(k1(id).as_slice())?
+        .map(|v| codec::u64_at(v.value(), 0))
+        .transpose()?
+        .ok_or(Error::NotFound("message"))?;
+    codec::get(&ctx.txn.open_table(MESSAGES)?, &k2(sid, id))?.ok_or(Error::NotFound("message"))
+}
+
+pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Message>> {
+    let Some(sid) = rtx
+        .open_table(MESSAGE_SESSION)?
+        .get(k1(id).as_slice())?
+        .map(|v| codec::u64_at(v.value(), 0))
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    codec::get(&rtx.open_table(MESSAGES)?, &k2(sid, id))
+}
+
+/// Store a new or changed message and publish it.
+pub fn put_in(ctx: &mut WriteCtx<'_>, m: &Message, created: bool) -> Result<()> {
+    codec::put(
+        &mut ctx.txn.open_table(MESSAGES)?,
+        &k2(m.session_id, m.id),
+        m,
+    )?;
+    if created {
+        ctx.txn
+            .open_table(MESSAGE_SESSION)?
+            .insert(k1(m.id).as_slice(), k1(m.session_id).as_slice())?;
+        // Every new customer message, reply and note (ingest_in, enqueue_in, add_note_in) is
+        // searchable by the members of its channel.
+        ctx.index_later(crate::search::Scope::Channel(m.channel_id), m.id, &m.text);
+    }
+    let kind = if created {
+        "message.created"
+    } else {
+        "message.updated"
+    };
+    ctx.emit(
+        Audience::Channel {
+            channel_id: m.channel_id,
+        },
+        kind,
+        serde_json::to_value(m).unwrap_or_default(),
+    )
+}
+
+/// Messages of a session, oldest first, the newest `limit` before `before` (exclusive).
+pub fn page(
+    rtx: &ReadTransaction,
+    session_id: u64,
+    before: Option<u64>,
+    limit: usize,
+) -> Result<Vec<Message>> {
+    let t = rtx.open_table(MESSAGES)?;
+    let start = k2(session_id, 0);
+    let end = k2(session_id, before.unwrap_or(u64::MAX));
+    let mut out = Vec::with_capacity(limit.min(256));
+    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())?.rev() {
+        if out.len() >= limit {
+            break;
+        }
+        out.push(codec::decode::<Message>(item?.1.value())?);
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// The first message of a session (who opened it).
+pub fn first(rtx: &ReadTransaction, session_id: u64) -> Result<Option<Message>> {
+    let t = rtx.open_table(MESSAGES)?;
+    let first = t
+        .range::<&[u8]>(k2(session_id, 0).as_slice()..k2(session_id, u64::MAX).as_slice())?
+        .next()
+        .transpose()?;
+    first.map(|(_, v)| codec::decode(v.value())).transpose()
+}
+
+/// The newest `limit` messages of a session with ids up to `up_to` (inclusive), newest first.
+pub fn newest_in(
+    ctx: &WriteCtx<'_>,
+    session_id: u64,
+    up_to: u64,
+    limit: usize,
+) -> Result<Vec<Message>> {
+    let t = ctx.txn.open_table(MESSAGES)?;
+    let end = k2(session_id, up_to.saturating_add(1));
+    let mut out = Vec::new();
+    for item in t
+        .range::<&[u8]>(k2(session_id, 0).as_slice()..end.as_slice())?
+        .rev()
+        .take(limit)
+    {
+        out.push(codec::decode(item?.1.value())?);
+    }
+    Ok(out)
+}
+
+/// How many inbound messages after `after` (stops counting at `cap`).
+pub fn count_inbound_after(
+    rtx: &ReadTransaction,
+    session_id: u64,
+    after: u64,
+    cap: u64,
+) -> Result<u64> {
+    let t = rtx.open_table(MESSAGES)?;
+    let start = k2(session_id, after.saturating_add(1));
+    let end = k2(session_id, u64::MAX);
+    let mut n = 0;
+    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
+        let m: Message = codec::decode(item?.1.value())?;
+        if m.direction == Direction::In {
+            n += 1;
+            if n >= cap {
+                break;
+            }
+        }
+    }
+    Ok(n)
+}
+
+pub(super) fn preview(text: &str, files: &[MessageFile]) -> String {
+    let base = if text.trim().is_empty() {
+        files
+            .first()
+            .map(|f| format!("📎 {}", f.name))
+            .unwrap_or_default()
+    } else {
+        text.to_string()
+    };
+    let one_line: String = base.split_whitespace().collect::<Vec<_>>().join(" ");
+    one_line.chars().take(120).collect()
+}
+
+/// `author` writes an internal note on a session they see.
+pub async fn add_note(
+    store: &Store,
+    author: &User,
+    session_id: u64,
+    text: String,
+    max_chars: usize,
+) -> Result<Message> {
+    sessions::actions::workable(store, author, session_id).await?;
+    if text.chars().count() > max_chars {
+        return Err(Error::invalid("text", "is too long"));
+    }
+    let author = author.clone();
+    store
+        .write(move |ctx| add_note_in(ctx, session_id, &author, &text))
+        .await
+}
+
+/// `user` has read a session they see, up to its newest message (all their browsers follow).
+pub async fn mark_read(store: &Store, user: &User, session_id: u64) -> Result<()> {
+    sessions::actions::workable(store, user, session_id).await?;
+    let uid = user.id;
+    store
+        .write(move |ctx| mark_read_in(ctx, uid, session_id))
+        .await
+}
+
+/// An internal note on a session: stored like a message, never sent.
+pub fn add_note_in(
+    ctx: &mut WriteCtx<'_>,
+    session_id: u64,
+    author: &User,
+    text: &str,
+) -> Result<Message> {
+    let s = sessions::get_in(ctx, session_id)?;
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(Error::invalid("text", "the note is empty"));
+    }
+    let id = ctx.next_id("message")?;
+    let m = Message {
+        id,
+        session_id,
+        channel_id: s.channel_id,
+        direction: Direction::Note,
+        author: Some(author.id),
+        text,
+        files: Vec::new(),
+        template: None,
+        provider_id: None,
+        status: Status::Received,
+        error: None,
+        created: ctx.now,
+        provider_at: None,
+        human_agent_tag: false,
+    };
+    put_in(ctx, &m, true)?;
+    sessions::timeline_in(ctx, session_id, Some(author.id), "note", "")?;
+    Ok(m)
+}
+
+/// Mark everything up to the session's newest message read for `user`.
+pub fn mark_read_in(ctx: &mut WriteCtx<'_>, user_id: u64, session_id: u64) -> Result<()> {
+    let s = sessions::get_in(ctx, session_id)?;
+    let mut st = sessions::read_state_in(ctx, user_id, session_id)?;
+    if st.last_read >= s.last_message_id {
+        return Ok(());
+    }
+    st.last_read = s.last_message_id;
+    sessions::set_read_state_in(ctx, user_id, session_id, &st)?;
+    ctx.emit(
+        Audience::Users {
+            user_ids: vec![user_id],
+        },
+        "session.read",
+        serde_json::json!({ "session_id": session_id, "last_read": st.last_read }),
+    )
+}

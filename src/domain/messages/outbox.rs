@@ -1,0 +1,475 @@
+//! Agents' replies through the durable outbox: a reply is stored `queued` together with its
+//! outbox row in one transaction; the delivery worker (`domain::delivery`) claims due rows and
+//! records the outcome through the functions here.
+
+use redb::{ReadTransaction, ReadableTable};
+use serde::{Deserialize, Serialize};
+
+use super::window::{Window, reply_window, window_message};
+use super::{Direction, Message, MessageFile, Status, TemplateRef, preview, put_in};
+use crate::domain::access;
+use crate::domain::attachments::link;
+use crate::domain::channels::{self, Channel, ChannelKind};
+use crate::domain::contacts;
+use crate::domain::delivery::Kick;
+use crate::domain::sessions::{self, SessionStatus};
+use crate::domain::users::User;
+use crate::error::{Error, Result};
+use crate::store::codec::{self, k1, k2};
+use crate::store::tables::{OUTBOX, OUTBOX_DUE};
+use crate::store::{Store, WriteCtx};
+
+/// What an agent sends.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct NewOutbound {
+    #[serde(default)]
+    pub text: String,
+    /// Attachment ids uploaded before (`POST /api/v1/attachments`).
+    #[serde(default)]
+    pub attachment_ids: Vec<u64>,
+    #[serde(default)]
+    pub template: Option<TemplateRef>,
+}
+
+pub const SMS_MAX_CHARS: usize = 1600;
+
+/// Validates text length for the channel; returns the trimmed text.
+pub fn check_text(kind: ChannelKind, text: &str, max_chars: usize) -> Result<String> {
+    let t = text.trim_end().to_string();
+    let n = t.chars().count();
+    let cap = if kind == ChannelKind::Sms {
+        max_chars.min(SMS_MAX_CHARS)
+    } else {
+        max_chars
+    };
+    if n > cap {
+        return Err(Error::invalid(
+            "text",
+            format!("is {n} characters; at most {cap} fit this channel"),
+        ));
+    }
+    Ok(t)
+}
+
+/// Queue an agent's message: stored as `queued` with an outbox entry, in one transaction.
+pub fn enqueue_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    session_id: u64,
+    author: &User,
+    out: &NewOutbound,
+    files: Vec<MessageFile>,
+    text: String,
+) -> Result<Message> {
+    let before = sessions::get_in(ctx, session_id)?;
+    let window = reply_window(ch.kind, &before, ctx.now);
+    if before.status == SessionStatus::Closed {
+        return Err(Error::Conflict(match ch.kind {
+            ChannelKind::Sms | ChannelKind::Whatsapp => {
+                "this session is closed; start a new session with the customer".into()
+            }
+            _ => "this conversation is closed; the next customer message opens a new one".into(),
+        }));
+    }
+    if text.is_empty() && files.is_empty() && out.template.is_none() {
+        return Err(Error::invalid("text", "the message is empty"));
+    }
+    let human_agent_tag = match (window, out.template.is_some()) {
+        (Window::Open, _) => false,
+        (Window::TemplateOnly, true) => false,
+        (Window::HumanAgent, false) => true,
+        (w, _) => return Err(Error::Rule(window_message(w, ch.kind).into())),
+    };
+    if out.template.is_some() && ch.kind != ChannelKind::Whatsapp {
+        return Err(Error::invalid(
+            "template",
+            "templates are for WhatsApp channels",
+        ));
+    }
+    // A template must be registered and get every parameter; its rendered body is the
+    // message text the history shows (the provider receives name, language and params).
+    let (text, template) = match &out.template {
+        Some(t) => {
+            let (rendered, t) = crate::domain::templates::check_send_in(ctx, ch.id, t)?;
+            (rendered, Some(t))
+        }
+        None => (text, None),
+    };
+    let id = ctx.next_id("message")?;
+    let msg = Message {
+        id,
+        session_id,
+        channel_id: ch.id,
+        direction: Direction::Out,
+        author: Some(author.id),
+        text,
+        files,
+        template,
+        provider_id: None,
+        status: if ch.kind == ChannelKind::Livechat {
+            Status::Sent
+        } else {
+            Status::Queued
+        },
+        error: None,
+        created: ctx.now,
+        provider_at: None,
+        human_agent_tag,
+    };
+    put_in(ctx, &msg, true)?;
+    if ch.kind != ChannelKind::Livechat {
+        schedule_in(ctx, id, ctx.now, 0)?;
+    }
+    let mut s = before.clone();
+    s.last_activity = ctx.now;
+    s.last_preview = preview(&msg.text, &msg.files);
+    s.last_message_id = id;
+    s.message_count += 1;
+    s.first_response_at = s.first_response_at.or(Some(ctx.now));
+    if s.assignee.is_none() && ch.queue_mode == crate::domain::channels::QueueMode::AutoOnReply {
+        s.assignee = Some(author.id);
+        sessions::timeline_in(ctx, session_id, Some(author.id), "picked_up", "by replying")?;
+    }
+    sessions::save_in(ctx, Some(&before), &s)?;
+    Ok(msg)
+}
+
+/// Start (or continue) a session with a customer: SMS with free text, WhatsApp only with a
+/// template (reusing the contact's open session). Messenger and Live Chat cannot be started.
+// The prepared text and files travel with the request they belong to; bundling them would
+// only move the same fields into a struct callers build right here.
+#[allow(clippy::too_many_arguments)]
+pub fn start_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    to: &str,
+    name: Option<&str>,
+    author: &User,
+    out: &NewOutbound,
+    files: Vec<MessageFile>,
+    text: String,
+) -> Result<Message> {
+    match ch.kind {
+        ChannelKind::Sms => {}
+        ChannelKind::Whatsapp if out.template.is_some() => {}
+        ChannelKind::Whatsapp => {
+            return Err(Error::Rule(
+                "WhatsApp conversations can only be started with an approved template message"
+                    .into(),
+            ));
+        }
+        ChannelKind::Messenger | ChannelKind::Livechat => {
+            return Err(Error::Rule(format!(
+                "{} conversations can only be started by the customer",
+                ch.kind.as_str()
+            )));
+        }
+    }
+    let to = normalize_address(ch.kind, to)?;
+    let (contact, _) = contacts::upsert_in(ctx, ch.id, &to, name)?;
+    if contacts::blocked_in(ctx, &contact)? {
+        return Err(Error::Conflict("this contact is blocked".into()));
+    }
+    let (session, new_session) = sessions::open_for_contact_in(ctx, ch.id, ch.kind, &contact)?;
+    if new_session {
+        let mut s = session.clone();
+        s.assignee = Some(author.id);
+        sessions::save_in(ctx, Some(&session), &s)?;
+        sessions::timeline_in(ctx, s.id, Some(author.id), "started", &to)?;
+    }
+    enqueue_in(ctx, ch, session.id, author, out, files, text)
+}
+
+/// Start a session with a customer (`POST /api/v1/sessions`).
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct StartSession {
+    pub channel_id: u64,
+    /// Phone number in international format.
+    pub to: String,
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub message: NewOutbound,
+}
+
+/// `author` replies in a session they see: the text checked for the channel, the files they
+/// uploaded for it resolved, the message queued with its outbox row, the worker woken. Refused
+/// (422) when the channel's reply window does not allow it.
+pub async fn reply(
+    store: &Store,
+    kick: &Kick,
+    author: &User,
+    session_id: u64,
+    out: NewOutbound,
+    max_chars: usize,
+) -> Result<Message> {
+    let user = author.clone();
+    let ch = store
+        .read(move |rtx| {
+            let s = sessions::get_visible(rtx, &user, session_id)?;
+            channels::get(rtx, s.channel_id)?.ok_or(Error::Conflict(
+                "the channel of this session was deleted".into(),
+            ))
+        })
+        .await?;
+    let text = check_text(ch.kind, &out.text, max_chars)?;
+    let files = link::resolve(store, author, ch.id, &out.attachment_ids).await?;
+    let author = author.clone();
+    let m = store
+        .write(move |ctx| {
+            enqueue_in(
+                ctx,
+                &ch,
+                session_id,
+                &author,
+                &out,
+                files.clone(),
+                text.clone(),
+            )
+        })
+        .await?;
+    kick.kick();
+    Ok(m)
+}
+
+/// `author` starts (or continues) a session with a customer on a channel they see: SMS with
+/// free text, WhatsApp only with a template.
+pub async fn start(
+    store: &Store,
+    kick: &Kick,
+    author: &User,
+    req: StartSession,
+    max_chars: usize,
+) -> Result<Message> {
+    let user = author.clone();
+    let cid = req.channel_id;
+    let ch = store
+        .read(move |rtx| {
+            let vis = access::visible_channels(rtx, &user)?;
+            match channels::get(rtx, cid)? {
+                Some(c) if vis.channel(c.id) => Ok(c),
+                _ => Err(Error::NotFound("channel")),
+            }
+        })
+        .await?;
+    let text = check_text(ch.kind, &req.message.text, max_chars)?;
+    let files = link::resolve(store, author, ch.id, &req.message.attachment_ids).await?;
+    let author = author.clone();
+    let m = store
+        .write(move |ctx| {
+            start_in(
+                ctx,
+                &ch,
+                &req.to,
+                req.name.as_deref(),
+                &author,
+                &req.message,
+                files.clone(),
+                text.clone(),
+            )
+        })
+        .await?;
+    kick.kick();
+    Ok(m)
+}
+
+/// `user` sends a failed (or unknown) message of a session they see again: a new attempt
+/// through the outbox.
+pub async fn retry(store: &Store, kick: &Kick, user: &User, message_id: u64) -> Result<Message> {
+    let u = user.clone();
+    store
+        .read(move |rtx| {
+            let m = super::get(rtx, message_id)?.ok_or(Error::NotFound("message"))?;
+            sessions::get_visible(rtx, &u, m.session_id)?;
+            Ok(())
+        })
+        .await?;
+    let m = store
+        .write(move |ctx| {
+            let mut m = super::get_in(ctx, message_id)?;
+            if m.direction != Direction::Out
+                || !matches!(m.status, Status::Failed | Status::Unknown)
+            {
+                return Err(Error::Conflict(
+                    "only failed messages can be retried".into(),
+                ));
+            }
+            m.status = Status::Queued;
+            m.error = None;
+            put_in(ctx, &m, false)?;
+            schedule_in(ctx, message_id, ctx.now, 0)?;
+            Ok(m)
+        })
+        .await?;
+    kick.kick();
+    Ok(m)
+}
+
+/// Phone numbers for SMS / WhatsApp: E.164 for SMS (`+` and digits), digits for WhatsApp ids.
+pub fn normalize_address(kind: ChannelKind, to: &str) -> Result<String> {
+    let cleaned: String = to
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect();
+    let digits = cleaned.trim_start_matches('+');
+    if digits.len() < 5 || digits.len() > 15 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Error::invalid(
+            "to",
+            "must be a phone number in international format, e.g. +4930123456",
+        ));
+    }
+    Ok(match kind {
+        ChannelKind::Whatsapp => digits.to_string(),
+        _ => format!("+{digits}"),
+    })
+}
+
+/// The outbox entry of a queued message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub message_id: u64,
+    pub attempts: u32,
+    pub next_at: i64,
+    /// Set while an attempt is under way; found set after a crash = outcome unknown.
+    pub in_flight_since: Option<i64>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// How many parts of a multi-part send (e.g. text, then a file) the provider accepted.
+    #[serde(default)]
+    pub parts_done: u32,
+}
+
+/// (Re)schedule a message for delivery at `at`.
+pub fn schedule_in(ctx: &WriteCtx<'_>, message_id: u64, at: i64, attempts: u32) -> Result<()> {
+    let mut ob = ctx.txn.open_table(OUTBOX)?;
+    if let Some(old) = codec::get::<OutboxItem>(&ob, &k1(message_id))? {
+        ctx.txn
+            .open_table(OUTBOX_DUE)?
+            .remove(k2(old.next_at as u64, message_id).as_slice())?;
+    }
+    let item = OutboxItem {
+        message_id,
+        attempts,
+        next_at: at,
+        in_flight_since: None,
+        last_error: None,
+        parts_done: 0,
+    };
+    codec::put(&mut ob, &k1(message_id), &item)?;
+    ctx.txn
+        .open_table(OUTBOX_DUE)?
+        .insert(k2(at as u64, message_id).as_slice(), [].as_slice())?;
+    Ok(())
+}
+
+/// Remove a message from the outbox (sent, failed for good, or unknown).
+pub fn unschedule_in(ctx: &WriteCtx<'_>, message_id: u64) -> Result<Option<OutboxItem>> {
+    let mut ob = ctx.txn.open_table(OUTBOX)?;
+    let old = codec::get::<OutboxItem>(&ob, &k1(message_id))?;
+    if let Some(o) = &old {
+        ctx.txn
+            .open_table(OUTBOX_DUE)?
+            .remove(k2(o.next_at as u64, message_id).as_slice())?;
+        ob.remove(k1(message_id).as_slice())?;
+    }
+    Ok(old)
+}
+
+/// The outbox entry of a message.
+pub fn item_in(ctx: &WriteCtx<'_>, message_id: u64) -> Result<Option<OutboxItem>> {
+    codec::get(&ctx.txn.open_table(OUTBOX)?, &k1(message_id))
+}
+
+/// Claim an entry for a send (the delivery worker, before it calls the provider): out of the
+/// due index, in flight since now, one attempt more.
+pub fn claim_in(ctx: &WriteCtx<'_>, mut item: OutboxItem) -> Result<OutboxItem> {
+    ctx.txn
+        .open_table(OUTBOX_DUE)?
+        .remove(k2(item.next_at as u64, item.message_id).as_slice())?;
+    item.in_flight_since = Some(ctx.now);
+    item.attempts = item.attempts.saturating_add(1);
+    codec::put(
+        &mut ctx.txn.open_table(OUTBOX)?,
+        &k1(item.message_id),
+        &item,
+    )?;
+    Ok(item)
+}
+
+/// `parts_done` parts of a multi-part send were accepted (a resumed send skips them).
+pub fn set_parts_done_in(ctx: &WriteCtx<'_>, message_id: u64, parts_done: u32) -> Result<()> {
+    let mut ob = ctx.txn.open_table(OUTBOX)?;
+    if let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(message_id))? {
+        item.parts_done = parts_done;
+        codec::put(&mut ob, &k1(message_id), &item)?;
+    }
+    Ok(())
+}
+
+/// A transient failure: the entry is due again at `next_at` (nothing happens when it is gone).
+pub fn retry_at_in(ctx: &WriteCtx<'_>, message_id: u64, next_at: i64, reason: &str) -> Result<()> {
+    let mut ob = ctx.txn.open_table(OUTBOX)?;
+    let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(message_id))? else {
+        return Ok(());
+    };
+    item.in_flight_since = None;
+    item.next_at = next_at;
+    item.last_error = Some(reason.to_string());
+    codec::put(&mut ob, &k1(message_id), &item)?;
+    ctx.txn
+        .open_table(OUTBOX_DUE)?
+        .insert(k2(next_at as u64, message_id).as_slice(), [].as_slice())?;
+    Ok(())
+}
+
+/// When the next entry is due (Unix ms), if any.
+pub fn next_due(rtx: &ReadTransaction) -> Result<Option<i64>> {
+    let next = rtx
+        .open_table(OUTBOX_DUE)?
+        .first()?
+        .map(|(k, _)| codec::u64_at(k.value(), 0))
+        .transpose()?;
+    Ok(next.map(|n| n as i64))
+}
+
+/// Messages whose send was under way when the server stopped.
+pub fn in_flight_in(ctx: &WriteCtx<'_>) -> Result<Vec<u64>> {
+    let ob = ctx.txn.open_table(OUTBOX)?;
+    let mut v = Vec::new();
+    for item in ob.iter()? {
+        let it: OutboxItem = codec::decode(item?.1.value())?;
+        if it.in_flight_since.is_some() {
+            v.push(it.message_id);
+        }
+    }
+    Ok(v)
+}
+
+/// Outbox entries due at `now`, oldest first.
+pub fn due(rtx: &ReadTransaction, now: i64, limit: usize) -> Result<Vec<OutboxItem>> {
+    let due = rtx.open_table(OUTBOX_DUE)?;
+    let ob = rtx.open_table(OUTBOX)?;
+    let end = k2(now as u64, u64::MAX);
+    let mut out = Vec::new();
+    for item in due.range::<&[u8]>(..end.as_slice())? {
+        if out.len() >= limit {
+            break;
+        }
+        let id = codec::u64_at(item?.0.value(), 8)?;
+        if let Some(o) = codec::get::<OutboxItem>(&ob, &k1(id))? {
+            out.push(o);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sms_text_is_capped_at_1600() {
+        assert!(check_text(ChannelKind::Sms, &"a".repeat(1600), 4096).is_ok());
+        assert!(check_text(ChannelKind::Sms, &"a".repeat(1601), 4096).is_err());
+        assert!(check_text(ChannelKind::Whatsapp, &"a".repeat(4096), 4096).is_ok());
+    }
+}

@@ -1,0 +1,84 @@
+//! What a user does to a session they see, each one write: close it (end chat), archive or
+//! unarchive it, mute it for themselves. The HTML pages and the JSON API call these.
+
+use super::{Session, get_in, get_visible, save_in, timeline_in};
+use crate::domain::users::User;
+use crate::domain::{channels, lists};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// `user` ends the chat with an optional result (one of the admin's session results, when a
+/// list is defined) and note. Closed sessions are read-only.
+pub async fn close(
+    store: &Store,
+    user: &User,
+    id: u64,
+    result: Option<String>,
+    note: String,
+) -> Result<Session> {
+    workable(store, user, id).await?;
+    if note.chars().count() > 2000 || result.as_ref().is_some_and(|r| r.chars().count() > 100) {
+        return Err(Error::invalid(
+            "note",
+            "result ≤ 100 and note ≤ 2000 characters",
+        ));
+    }
+    let uid = user.id;
+    store
+        .write(move |ctx| {
+            let result = lists::check_result_in(ctx, result.as_deref())?;
+            super::close_in(ctx, id, Some(uid), result, note.clone())
+        })
+        .await
+}
+
+/// `user` archives a session (it leaves the main list; a new customer message brings it
+/// back) or unarchives it. Unchanged when it already is.
+pub async fn set_archived(store: &Store, user: &User, id: u64, archived: bool) -> Result<Session> {
+    workable(store, user, id).await?;
+    let uid = user.id;
+    store
+        .write(move |ctx| {
+            let before = get_in(ctx, id)?;
+            if before.archived == archived {
+                return Ok(before);
+            }
+            let mut s = before.clone();
+            s.archived = archived;
+            save_in(ctx, Some(&before), &s)?;
+            let kind = if archived { "archived" } else { "unarchived" };
+            timeline_in(ctx, id, Some(uid), kind, "")?;
+            Ok(s)
+        })
+        .await
+}
+
+/// `user` mutes or unmutes a session for themselves (a red dot instead of the count).
+pub async fn set_muted(store: &Store, user: &User, id: u64, muted: bool) -> Result<()> {
+    workable(store, user, id).await?;
+    let uid = user.id;
+    store
+        .write(move |ctx| super::set_muted_in(ctx, uid, id, muted))
+        .await
+}
+
+/// The session if `user` may see it (else `NotFound`).
+pub async fn visible(store: &Store, user: &User, id: u64) -> Result<Session> {
+    let user = user.clone();
+    store.read(move |rtx| get_visible(rtx, &user, id)).await
+}
+
+/// The session if `user` may see it and its channel still exists (else `NotFound`, or a
+/// conflict when the channel was deleted): what working on a session needs.
+pub async fn workable(store: &Store, user: &User, id: u64) -> Result<Session> {
+    let user = user.clone();
+    store
+        .read(move |rtx| {
+            let s = get_visible(rtx, &user, id)?;
+            channels::get(rtx, s.channel_id)?.ok_or(Error::Conflict(
+                "the channel of this session was deleted".into(),
+            ))?;
+            Ok(s)
+        })
+        .await
+}
