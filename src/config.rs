@@ -83,6 +83,16 @@ pub struct LimitsConfig {
     pub max_body_kb: usize,
     /// Longest text message an agent may send.
     pub max_message_chars: usize,
+    /// Open connections at once, all clients together; more are closed at once.
+    pub max_connections: usize,
+    /// Open connections at once from one client address.
+    pub max_connections_per_address: usize,
+    /// Seconds a client has for the TLS handshake and for a request's line and headers (also
+    /// how long an idle HTTP/1 keep-alive connection stays open).
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may take, plus one second per KiB received: a body must keep up
+    /// at least 1 KiB/s on average after this grace (long uploads that keep moving are fine).
+    pub body_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -151,6 +161,10 @@ impl Default for LimitsConfig {
         Self {
             max_body_kb: 1024,
             max_message_chars: 4096,
+            max_connections: 1024,
+            max_connections_per_address: 128,
+            header_timeout_secs: 10,
+            body_timeout_secs: 20,
         }
     }
 }
@@ -258,6 +272,20 @@ impl Config {
         if self.retention.attachments_hours == 0 || self.retention.history_days == 0 {
             return Err(ConfigError::Invalid(
                 "retention periods must be positive".into(),
+            ));
+        }
+        if self.limits.max_connections == 0 || self.limits.max_connections_per_address == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.max_connections and limits.max_connections_per_address must be at least 1"
+                    .into(),
+            ));
+        }
+        if !(1..=3600).contains(&self.limits.header_timeout_secs)
+            || !(1..=3600).contains(&self.limits.body_timeout_secs)
+        {
+            return Err(ConfigError::Invalid(
+                "limits.header_timeout_secs and limits.body_timeout_secs must be between 1 and 3600"
+                    .into(),
             ));
         }
         for (name, expr) in self.jobs.entries() {

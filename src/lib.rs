@@ -8,12 +8,14 @@
 pub mod channels;
 pub mod clock;
 pub mod config;
+pub mod conn;
 pub mod control;
 pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod pbx;
+pub mod ratelog;
 pub mod search;
 pub mod server;
 pub mod store;

@@ -1,7 +1,6 @@
 //! Starting and stopping the server: open the store, bind, serve (HTTP or HTTPS), run jobs and
 //! the control socket, tell systemd we are ready, and stop cleanly on shutdown.
 
-use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -20,6 +19,8 @@ pub struct Running {
     pub state: AppState,
     pub shutdown: CancellationToken,
     pub setup_url: Option<String>,
+    /// Open client connections.
+    pub connections: Arc<crate::conn::Counts>,
     join: tokio::task::JoinHandle<()>,
 }
 
@@ -150,57 +151,25 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     });
     spawn_metrics_upkeep(&state);
     let router = http::app(state.clone());
-    let make = router.into_make_service_with_connect_info::<SocketAddr>();
 
     crate::domain::delivery::start(&state).await;
     crate::domain::media_fetch::start(&state);
     crate::jobs::spawn_all(state.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::control::spawn(state.clone());
 
-    let stop = shutdown.clone();
-    let join = match tls {
-        None => {
-            // TCP_NODELAY: event streams write many small frames; with Nagle's algorithm a
-            // frame waits for the ACK of the previous one, which the browser delays up to 40 ms.
-            let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|tcp| {
-                if let Err(e) = tcp.set_nodelay(true) {
-                    tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-                }
-            });
-            tokio::spawn(async move {
-                let graceful = axum::serve(listener, make)
-                    .with_graceful_shutdown(stop.clone().cancelled_owned());
-                // Bound the graceful phase: long-lived event streams end on their own when
-                // `stop` fires, but never wait more than 5 s for stragglers.
-                tokio::select! {
-                    r = graceful => if let Err(e) = r { tracing::error!(error = %e, "server error") },
-                    _ = async { stop.cancelled().await; tokio::time::sleep(Duration::from_secs(5)).await } => {}
-                }
-            })
-        }
-        Some(t) => {
-            let handle = axum_server::Handle::new();
-            let h2 = handle.clone();
-            let cfg = t.config.clone();
-            let (cert, key) = (t.cert_path.clone(), t.key_path.clone());
-            let stop2 = stop.clone();
-            tokio::spawn(async move {
-                stop2.cancelled().await;
-                h2.graceful_shutdown(Some(Duration::from_secs(5)));
-            });
-            spawn_sighup_reload(cfg.clone(), cert, key, stop.clone());
-            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(cfg)
-                .acceptor(axum_server::accept::NoDelayAcceptor::new());
-            let server = axum_server::from_tcp(listener)
-                .acceptor(acceptor)
-                .handle(handle);
-            tokio::spawn(async move {
-                if let Err(e) = server.serve(make).await {
-                    tracing::error!(error = %e, "server error");
-                }
-            })
-        }
-    };
+    let rustls = tls.map(|t| {
+        spawn_sighup_reload(
+            t.config.clone(),
+            t.cert_path.clone(),
+            t.key_path.clone(),
+            shutdown.clone(),
+        );
+        t.config
+    });
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let settings = crate::conn::Settings::from_config(&config.limits);
+    let (connections, join) =
+        crate::conn::spawn(listener, rustls, router, settings, shutdown.clone());
     tracing::info!(%addr, %public_url, db = %store.path().display(), "switchboard ready");
     notify_ready(&state);
     Ok(Running {
@@ -208,6 +177,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         state,
         shutdown,
         setup_url,
+        connections,
         join,
     })
 }

@@ -15,6 +15,7 @@ mod fakes_selftest;
 mod files;
 mod foundation;
 mod fuzz;
+mod hostile;
 mod inbox_access;
 mod inbox_browser;
 mod inbox_support;
