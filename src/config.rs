@@ -49,6 +49,10 @@ pub struct StoreConfig {
     pub cache_size_mb: u64,
     /// Most writes folded into one durable transaction.
     pub max_batch: usize,
+    /// Verify every page's checksum when the server starts (refuse a damaged file).
+    pub verify_on_start: bool,
+    /// Refuse writes (503) while the data directory has less free space than this, in MiB.
+    pub min_free_mb: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,6 +68,8 @@ pub struct RetentionConfig {
     pub attachments_hours: u64,
     pub history_days: u64,
     pub events_days: u64,
+    /// Automatic backups kept in `<data_dir>/backups/` (the oldest beyond are deleted).
+    pub backups: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,6 +80,8 @@ pub struct JobsConfig {
     pub history_retention: String,
     pub outbound_retry: String,
     pub login_session_sweep: String,
+    /// Consistent copy of the database into `<data_dir>/backups/`.
+    pub backup: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,6 +133,8 @@ impl Default for StoreConfig {
         Self {
             cache_size_mb: 8,
             max_batch: 1024,
+            verify_on_start: true,
+            min_free_mb: 64,
         }
     }
 }
@@ -142,6 +152,7 @@ impl Default for RetentionConfig {
             attachments_hours: 72,
             history_days: 365,
             events_days: 7,
+            backups: 7,
         }
     }
 }
@@ -153,6 +164,7 @@ impl Default for JobsConfig {
             history_retention: "0 30 3 * * *".into(),
             outbound_retry: "*/5 * * * * *".into(),
             login_session_sweep: "0 */10 * * * *".into(),
+            backup: "0 15 2 * * *".into(),
         }
     }
 }
@@ -269,7 +281,10 @@ impl Config {
                 "auth session lifetimes must be positive".into(),
             ));
         }
-        if self.retention.attachments_hours == 0 || self.retention.history_days == 0 {
+        if self.retention.attachments_hours == 0
+            || self.retention.history_days == 0
+            || self.retention.backups == 0
+        {
             return Err(ConfigError::Invalid(
                 "retention periods must be positive".into(),
             ));
@@ -345,8 +360,9 @@ impl Config {
 }
 
 impl JobsConfig {
-    pub fn entries(&self) -> [(&'static str, &str); 5] {
+    pub fn entries(&self) -> [(&'static str, &str); 6] {
         [
+            ("backup", &self.backup),
             ("attachment_cleanup", &self.attachment_cleanup),
             ("session_closure", &self.session_closure),
             ("history_retention", &self.history_retention),

@@ -65,7 +65,13 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let db_path = config.db_path();
     let (c, cl) = (config.clone(), clock.clone());
     let store = tokio::task::spawn_blocking(move || {
-        Store::open(&db_path, c.store.cache_size_mb, c.store.max_batch, cl)
+        let opts = crate::store::OpenOptions {
+            cache_mb: c.store.cache_size_mb,
+            max_batch: c.store.max_batch,
+            verify: c.store.verify_on_start,
+            min_free_mb: c.store.min_free_mb,
+        };
+        Store::open_with(&db_path, &opts, cl)
     })
     .await?
     .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;

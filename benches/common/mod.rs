@@ -197,6 +197,13 @@ impl Server {
         }
     }
 
+    /// Whether the process has ended (crashed, or refused to start).
+    pub fn exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_none_or(|c| !matches!(c.try_wait(), Ok(None)))
+    }
+
     pub fn rss_kb(&self) -> u64 {
         status_kb(self.pid, "VmRSS:")
     }
@@ -255,6 +262,28 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop_inner();
     }
+}
+
+/// One raw `GET path` with an optional Bearer token on a new connection: the status and body
+/// (None when nothing came back, e.g. the server went away).
+pub fn raw_get(base: &str, path: &str, token: Option<&str>) -> Option<(u16, String)> {
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{auth}Connection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).ok()?;
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text.get(9..12)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
 }
 
 /// One raw `GET /healthz` (no client library: start-up timing should not include one).

@@ -18,10 +18,11 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-/// 200 "ok" when the store answers a read; 503 otherwise.
+/// 200 when the store answers a read: "ok", or "degraded: …" (disk full: writes refused; or
+/// damage met by a read) with what to do; 503 when it does not answer.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.read(crate::store::events::last_seq).await {
-        Ok(_) => (StatusCode::OK, "ok").into_response(),
+        Ok(_) => (StatusCode::OK, state.store.health().state().text()).into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("store: {}", e.public_message()),

@@ -6,7 +6,7 @@
 
 use redb::ReadableTable;
 
-use super::JobCtx;
+use super::{JobCtx, Report};
 use crate::domain::attachments;
 use crate::domain::messages::{self, Message};
 use crate::error::Result;
@@ -88,7 +88,7 @@ fn placeholder() -> Message {
     }
 }
 
-pub async fn run(ctx: JobCtx) -> Result<String> {
+pub async fn run(ctx: JobCtx) -> Result<Report> {
     let keep_ms = ctx.config.retention.history_days as i64 * 86_400_000;
     let mut deleted = 0;
     loop {
@@ -119,8 +119,11 @@ pub async fn run(ctx: JobCtx) -> Result<String> {
             break;
         }
     }
-    Ok(format!(
-        "deleted {deleted} customer and {internal} internal messages older than {} days",
-        ctx.config.retention.history_days
+    Ok(Report::new(
+        format!(
+            "deleted {deleted} customer and {internal} internal messages older than {} days",
+            ctx.config.retention.history_days
+        ),
+        deleted + internal == 0,
     ))
 }

@@ -2,12 +2,12 @@
 //! The server's delivery worker does the same continuously; claims go through the single
 //! writer, so this job and the worker never send one item twice.
 
-use super::JobCtx;
+use super::{JobCtx, Report};
 use crate::domain::delivery::{Deliverer, Outcome};
 use crate::domain::media_bridge;
 use crate::error::Result;
 
-pub async fn run(ctx: JobCtx) -> Result<String> {
+pub async fn run(ctx: JobCtx) -> Result<Report> {
     let bridge =
         media_bridge::installed(&ctx.store, &ctx.public_url, &ctx.config, &ctx.media_secret);
     let d = Deliverer::new(
@@ -28,7 +28,8 @@ pub async fn run(ctx: JobCtx) -> Result<String> {
             Ok(Outcome::Unknown | Outcome::Abandoned) | Err(_) => unknown += 1,
         }
     }
-    Ok(format!(
-        "sent {sent}, will retry {retrying}, failed {failed}, outcome unknown {unknown}"
+    Ok(Report::new(
+        format!("sent {sent}, will retry {retrying}, failed {failed}, outcome unknown {unknown}"),
+        sent + retrying + failed + unknown == 0,
     ))
 }

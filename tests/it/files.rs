@@ -46,6 +46,7 @@ fn config(dir: &std::path::Path) -> Config {
             history_retention: String::new(),
             outbound_retry: String::new(),
             login_session_sweep: String::new(),
+            backup: String::new(),
         },
         ..Default::default()
     }

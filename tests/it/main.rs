@@ -4,12 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod authz;
+mod binary;
 mod browser;
 mod channels;
 mod chats;
 mod chats_browser;
 mod cli;
 mod crash;
+mod damage;
 mod fakes;
 mod fakes_selftest;
 mod files;

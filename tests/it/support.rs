@@ -52,6 +52,7 @@ impl TestServer {
             &mut config.jobs.session_closure,
             &mut config.jobs.history_retention,
             &mut config.jobs.login_session_sweep,
+            &mut config.jobs.backup,
         ] {
             j.clear();
         }
