@@ -72,7 +72,7 @@ fn main() {
     rt.block_on(async {
         big_heads(&bin, &env, conns, header_kb << 10, sources, hold).await;
         slowloris(&bin, &env, slow, slow_posts, sources, hold).await;
-        one_address(&bin, &env, hold.min(Duration::from_secs(10))).await;
+        one_address(&bin, &env, hold.min(Duration::from_secs(15))).await;
         tls(&bin, &env, tls_conns, sources, hold).await;
     });
 }

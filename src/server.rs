@@ -81,16 +81,15 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         Ok((n, chunks)) => tracing::info!(uploads = n, chunks, "reclaimed unfinished uploads"),
         Err(e) => tracing::warn!(error = %e, "could not reclaim unfinished uploads"),
     }
-    let tls = crate::tls::load(&config).await?;
-    let listener = std::net::TcpListener::bind(listen)
+    let tls = crate::tls::load(&config, clock.now_ms()).await?;
+    let listener = bind(listen, config.limits.max_connections)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let public_url = if config.public_url.trim().is_empty() {
         let scheme = if tls.is_some() { "https" } else { "http" };
         // A wildcard listen address is no use in a link: name the box instead.
         let host = if addr.ip().is_unspecified() {
-            hostname().unwrap_or_else(|| "localhost".into())
+            crate::tls::hostname().unwrap_or_else(|| "localhost".into())
         } else {
             addr.ip().to_string()
         };
@@ -104,12 +103,13 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         public_url
     };
 
-    let no_users = store
-        .read(users::count)
+    // Setup (the first administrator) is offered until an administrator exists, whether made
+    // there or on the command line.
+    let no_admin = !store
+        .read(users::admin_exists)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        == 0;
-    let setup_token = if no_users {
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let setup_token = if no_admin {
         Some(tokens::random_token("", 24).map_err(|e| anyhow::anyhow!("{e}"))?)
     } else {
         None
@@ -118,7 +118,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         .as_ref()
         .map(|t| format!("{public_url}/setup?token={t}"));
     if let Some(url) = &setup_url {
-        tracing::warn!(%url, "no users yet: open this one-time setup link to create the first administrator");
+        tracing::warn!(%url, "no administrator yet: open this one-time setup link to create the first one");
     }
     if let Some(t) = &tls {
         tracing::info!(fingerprint = %t.fingerprint, "TLS certificate SHA-256 fingerprint");
@@ -172,7 +172,6 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         );
         t.config
     });
-    let listener = tokio::net::TcpListener::from_std(listener)?;
     let settings = crate::conn::Settings::from_config(&config.limits);
     let (connections, join) =
         crate::conn::spawn(listener, rustls, router, settings, shutdown.clone());
@@ -186,6 +185,19 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         connections,
         join,
     })
+}
+
+/// The listening socket, with room in the kernel's accept queue for a burst of connections
+/// (std's 128 left a flood's surplus half-open: established for the client, never accepted).
+fn bind(addr: SocketAddr, backlog: usize) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog.clamp(128, 4096) as u32)
 }
 
 /// Histogram samples wait in the recorder until they are folded into its summaries, which
@@ -204,14 +216,6 @@ fn spawn_metrics_upkeep(state: &AppState) {
             }
         }
     });
-}
-
-fn hostname() -> Option<String> {
-    let h = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .ok()?;
-    let h = h.trim();
-    (!h.is_empty()).then(|| h.to_string())
 }
 
 #[cfg(unix)]
