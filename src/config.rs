@@ -25,6 +25,23 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub jobs: JobsConfig,
     pub limits: LimitsConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Who may read `/metrics`: `"local"` (this machine, or an administrator), `"admin"`
+    /// (administrators: login or API token) or `"open"` (anyone who reaches the port).
+    pub access: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            access: "local".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +133,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             jobs: JobsConfig::default(),
             limits: LimitsConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -270,6 +288,12 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "store.cache_size_mb must be between 1 and 4096".into(),
             ));
+        }
+        if !matches!(self.metrics.access.as_str(), "local" | "admin" | "open") {
+            return Err(ConfigError::Invalid(format!(
+                "metrics.access must be \"local\", \"admin\" or \"open\", not {:?}",
+                self.metrics.access
+            )));
         }
         if self.store.max_batch == 0 {
             return Err(ConfigError::Invalid(

@@ -161,12 +161,19 @@ async fn security_headers(mut req: Request, next: Next) -> Response {
     resp
 }
 
+/// Paths whose callers are programs (API, provider webhooks and media fetches, the live-chat
+/// widget): every error in the JSON shape.
+pub fn is_machine_path(path: &str) -> bool {
+    ["/api/", "/hooks/", "/livechat/", "/media/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
 /// axum's own extractor rejections (bad path ids, bad query strings) are plain text; machine
 /// endpoints answer every error in the one JSON shape instead.
 async fn json_rejections(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let machine =
-        path.starts_with("/api/") || path.starts_with("/hooks/") || path.starts_with("/livechat/");
+    let machine = is_machine_path(path);
     let resp = next.run(req).await;
     let status = resp.status();
     let plain = resp

@@ -12,6 +12,7 @@ mod chats_browser;
 mod cli;
 mod crash;
 mod damage;
+mod edges;
 mod fakes;
 mod fakes_selftest;
 mod files;

@@ -111,7 +111,7 @@ async fn login_form(
     headers: HeaderMap,
     Form(form): Form<LoginRequest>,
 ) -> Result<Response, UiError> {
-    if headers.contains_key(header::ORIGIN) && !same_origin(&headers) {
+    if headers.contains_key(header::ORIGIN) && !same_origin(&headers, state.secure_cookies) {
         return Err(Error::Forbidden("cross-site login refused".into()).into());
     }
     let lang = request_lang(&headers);
@@ -146,7 +146,7 @@ pub async fn login_json(
     headers: HeaderMap,
     body: crate::http::api::JsonBody<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if headers.contains_key(header::ORIGIN) && !same_origin(&headers) {
+    if headers.contains_key(header::ORIGIN) && !same_origin(&headers, state.secure_cookies) {
         return Err(Error::Forbidden("cross-site login refused".into()).into());
     }
     let req = body.0;
