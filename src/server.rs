@@ -242,7 +242,8 @@ fn spawn_sighup_reload(
     });
 }
 
-/// sd_notify READY, then watchdog pings only while the store answers.
+/// sd_notify READY, then watchdog pings only while the store answers reads, with a STATUS line
+/// when its health changes.
 fn notify_ready(state: &AppState) {
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     let mut usec = 0u64;
@@ -252,6 +253,7 @@ fn notify_ready(state: &AppState) {
     let every = Duration::from_micros(usec / 2);
     let st = state.clone();
     tokio::spawn(async move {
+        let mut last_status = String::from("ok");
         loop {
             tokio::select! {
                 _ = st.shutdown.cancelled() => return,
@@ -260,7 +262,14 @@ fn notify_ready(state: &AppState) {
             let healthy =
                 tokio::time::timeout(every, st.store.read(crate::store::events::last_seq)).await;
             if matches!(healthy, Ok(Ok(_))) {
+                // Reads answer: alive, even when degraded (a full disk, damage met by a read);
+                // `systemctl status` shows which.
                 let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+                let status = st.store.health().state().text();
+                if status != last_status {
+                    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Status(&status)]);
+                    last_status = status;
+                }
             } else {
                 tracing::error!("store did not answer; withholding the watchdog ping");
             }

@@ -111,6 +111,7 @@ pub struct Server {
     pub pid: u32,
     pub spawned: Instant,
     log: Arc<Mutex<VecDeque<String>>>,
+    lines: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Server {
@@ -146,6 +147,7 @@ impl Server {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
         let log = Arc::new(Mutex::new(VecDeque::new()));
+        let lines = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let streams: [Option<Box<dyn Read + Send>>; 2] = [
             child
                 .stdout
@@ -158,9 +160,11 @@ impl Server {
         ];
         for s in streams.into_iter().flatten() {
             let log = log.clone();
+            let lines = lines.clone();
             // Keep draining so the child never blocks on a full pipe; keep the tail for errors.
             std::thread::spawn(move || {
                 for line in BufReader::new(s).lines().map_while(Result::ok) {
+                    lines.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let mut l = log.lock().unwrap();
                     if l.len() >= 50 {
                         l.pop_front();
@@ -175,7 +179,13 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
             spawned,
             log,
+            lines,
         }
+    }
+
+    /// Lines the server has written to stdout and stderr so far.
+    pub fn log_lines(&self) -> u64 {
+        self.lines.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Polls `/healthz` every millisecond until it answers 200; returns the time since spawn.
