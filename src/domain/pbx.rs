@@ -18,6 +18,7 @@ const KEY: &[u8] = b"pbx";
 pub struct AmiConfig {
     pub host: String,
     #[serde(default = "default_ami_port")]
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: u16,
     pub username: String,
     #[serde(default)]

@@ -11,6 +11,7 @@ pub mod hooks;
 pub mod i18n;
 pub mod livechat;
 pub mod ops;
+pub mod strict;
 pub mod ui;
 
 use std::collections::HashMap;
@@ -104,6 +105,9 @@ pub fn app(state: AppState) -> Router {
         .max(1024);
     let (api_router, mut openapi) = api::router().split_for_parts();
     utoipa::Modify::modify(&api::CommonResponses, &mut openapi);
+    let rules = Arc::new(strict::Rules::from_doc(
+        &serde_json::to_value(&openapi).unwrap_or_default(),
+    ));
     let openapi = Arc::new(openapi);
     Router::new()
         .merge(ui::router())
@@ -120,6 +124,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/static/{*path}", axum::routing::get(assets::serve))
         .fallback(ops::not_found)
+        .layer(middleware::from_fn_with_state(rules, strict::guard))
         .layer(DefaultBodyLimit::max(body_cap))
         .layer(middleware::from_fn(json_rejections))
         .layer(middleware::from_fn(security_headers))

@@ -46,6 +46,7 @@ pub async fn visible_contact(state: &AppState, who: &Authed, id: u64) -> Result<
 pub struct SearchQuery {
     /// Name, number (ignoring `+`, spaces, dashes) or email; empty = newest contacts.
     pub q: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 
