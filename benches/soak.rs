@@ -6,7 +6,8 @@
 //! BENCH_SMOKE=1 cargo bench --profile dev --bench soak                # 2 × 8 s (CI)
 //! ```
 //! Knobs: `BENCH_BIN`, `SOAK_SECS` (per phase, 240), `SOAK_SAMPLE_SECS` (5), `SOAK_RATE`
-//! (webhooks per second under load, 5), `SOAK_NO_BACKUP=1` (binaries without the backup job).
+//! (webhooks per second under load, 5), `SOAK_NO_BACKUP=1` (binaries without the backup job),
+//! `SOAK_ONLY=idle|load` (one phase).
 //!
 //! Jobs: session-closure and login-session-sweep every 2 s, outbound-retry every second,
 //! attachment-cleanup every 3 s, history-retention every 5 s, backup every 20 s (keeping 2).
@@ -66,7 +67,12 @@ fn main() {
         .into_iter()
         .filter(|(k, _)| std::env::var("SOAK_NO_BACKUP").is_err() || !k.contains("BACKUP"))
         .collect();
+    // SOAK_ONLY=idle or SOAK_ONLY=load: one phase only (for bisecting).
+    let only = std::env::var("SOAK_ONLY").unwrap_or_default();
     for (phase, load) in [("idle", false), ("light load", true)] {
+        if (only == "idle" && load) || (only == "load" && !load) {
+            continue;
+        }
         let dir = tempfile::tempdir().unwrap();
         let (token, channel) = rt.block_on(seed(dir.path()));
         let mut srv = Server::spawn(&bin, dir.path(), &jobs);
