@@ -67,6 +67,26 @@ impl Bin {
         self.command().args(args).output().unwrap()
     }
 
+    /// Adds administrator `name` on the command line and returns an API token for it.
+    pub fn admin_token(&self, name: &str, password: &str) -> String {
+        let out = self.run(&[
+            "user",
+            "add",
+            name,
+            "--role",
+            "admin",
+            "--password",
+            password,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = self.run(&["token", "create", "--user", name]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     pub fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }

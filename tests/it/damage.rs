@@ -46,22 +46,7 @@ struct Seeded {
 /// so a damaged page is mostly structure), an automatic backup of it, then a compaction so the
 /// file holds little but live data.
 async fn seed(bin: &Bin) -> Seeded {
-    let out = bin.run(&[
-        "user",
-        "add",
-        "ada",
-        "--role",
-        "admin",
-        "--password",
-        "ada-password-1",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = bin.run(&["token", "create", "--user", "ada"]);
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let token = bin.admin_token("ada", "ada-password-1");
     let srv = bin.serve().await.unwrap();
     let http = crate::support::client_builder().build().unwrap();
     let mut rng = Rng(0x5eed);

@@ -143,23 +143,7 @@ async fn full_disk_refuses_writes_serves_reads_and_logs_once() {
         ],
     )
     .logs_in(logs.path());
-    let out = bin.run(&[
-        "user",
-        "add",
-        "ada",
-        "--role",
-        "admin",
-        "--password",
-        PASSWORD,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8_lossy(&bin.run(&["token", "create", "--user", "ada"]).stdout)
-        .trim()
-        .to_string();
+    let token = bin.admin_token("ada", PASSWORD);
     let mut srv = bin.serve().await.unwrap();
     let http = client_builder().build().unwrap();
     let base = srv.base.clone();
