@@ -71,7 +71,15 @@ fn main() {
         r
     };
 
-    let mut srv = Server::spawn(&bin, dir.path(), &[]);
+    // Every stream comes from 127.0.0.1: lift the per-address cap (128 by default) above them.
+    let mut srv = Server::spawn(
+        &bin,
+        dir.path(),
+        &[
+            ("SWITCHBOARD_LIMITS__MAX_CONNECTIONS", "4096"),
+            ("SWITCHBOARD_LIMITS__MAX_CONNECTIONS_PER_ADDRESS", "4096"),
+        ],
+    );
     let ready = srv.wait_ready(Duration::from_secs(30));
     std::thread::sleep(Duration::from_secs(2));
     let rss_idle = srv.rss_kb();

@@ -25,6 +25,23 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub jobs: JobsConfig,
     pub limits: LimitsConfig,
+    pub metrics: MetricsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Who may read `/metrics`: `"local"` (this machine, or an administrator), `"admin"`
+    /// (administrators: login or API token) or `"open"` (anyone who reaches the port).
+    pub access: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            access: "local".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +66,10 @@ pub struct StoreConfig {
     pub cache_size_mb: u64,
     /// Most writes folded into one durable transaction.
     pub max_batch: usize,
+    /// Verify every page's checksum when the server starts (refuse a damaged file).
+    pub verify_on_start: bool,
+    /// Refuse writes (503) while the data directory has less free space than this, in MiB.
+    pub min_free_mb: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,6 +85,8 @@ pub struct RetentionConfig {
     pub attachments_hours: u64,
     pub history_days: u64,
     pub events_days: u64,
+    /// Automatic backups kept in `<data_dir>/backups/` (the oldest beyond are deleted).
+    pub backups: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,6 +97,8 @@ pub struct JobsConfig {
     pub history_retention: String,
     pub outbound_retry: String,
     pub login_session_sweep: String,
+    /// Consistent copy of the database into `<data_dir>/backups/`.
+    pub backup: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +108,16 @@ pub struct LimitsConfig {
     pub max_body_kb: usize,
     /// Longest text message an agent may send.
     pub max_message_chars: usize,
+    /// Open connections at once, all clients together; more are closed at once.
+    pub max_connections: usize,
+    /// Open connections at once from one client address.
+    pub max_connections_per_address: usize,
+    /// Seconds a client has for the TLS handshake and for a request's line and headers (also
+    /// how long an idle HTTP/1 keep-alive connection stays open).
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may take, plus one second per KiB received: a body must keep up
+    /// at least 1 KiB/s on average after this grace (long uploads that keep moving are fine).
+    pub body_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -98,6 +133,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             jobs: JobsConfig::default(),
             limits: LimitsConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -115,6 +151,8 @@ impl Default for StoreConfig {
         Self {
             cache_size_mb: 8,
             max_batch: 1024,
+            verify_on_start: true,
+            min_free_mb: 64,
         }
     }
 }
@@ -132,6 +170,7 @@ impl Default for RetentionConfig {
             attachments_hours: 72,
             history_days: 365,
             events_days: 7,
+            backups: 7,
         }
     }
 }
@@ -143,6 +182,7 @@ impl Default for JobsConfig {
             history_retention: "0 30 3 * * *".into(),
             outbound_retry: "*/5 * * * * *".into(),
             login_session_sweep: "0 */10 * * * *".into(),
+            backup: "0 15 2 * * *".into(),
         }
     }
 }
@@ -151,6 +191,10 @@ impl Default for LimitsConfig {
         Self {
             max_body_kb: 1024,
             max_message_chars: 4096,
+            max_connections: 1024,
+            max_connections_per_address: 128,
+            header_timeout_secs: 10,
+            body_timeout_secs: 20,
         }
     }
 }
@@ -245,6 +289,12 @@ impl Config {
                 "store.cache_size_mb must be between 1 and 4096".into(),
             ));
         }
+        if !matches!(self.metrics.access.as_str(), "local" | "admin" | "open") {
+            return Err(ConfigError::Invalid(format!(
+                "metrics.access must be \"local\", \"admin\" or \"open\", not {:?}",
+                self.metrics.access
+            )));
+        }
         if self.store.max_batch == 0 {
             return Err(ConfigError::Invalid(
                 "store.max_batch must be at least 1".into(),
@@ -255,9 +305,26 @@ impl Config {
                 "auth session lifetimes must be positive".into(),
             ));
         }
-        if self.retention.attachments_hours == 0 || self.retention.history_days == 0 {
+        if self.retention.attachments_hours == 0
+            || self.retention.history_days == 0
+            || self.retention.backups == 0
+        {
             return Err(ConfigError::Invalid(
                 "retention periods must be positive".into(),
+            ));
+        }
+        if self.limits.max_connections == 0 || self.limits.max_connections_per_address == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.max_connections and limits.max_connections_per_address must be at least 1"
+                    .into(),
+            ));
+        }
+        if !(1..=3600).contains(&self.limits.header_timeout_secs)
+            || !(1..=3600).contains(&self.limits.body_timeout_secs)
+        {
+            return Err(ConfigError::Invalid(
+                "limits.header_timeout_secs and limits.body_timeout_secs must be between 1 and 3600"
+                    .into(),
             ));
         }
         for (name, expr) in self.jobs.entries() {
@@ -317,8 +384,9 @@ impl Config {
 }
 
 impl JobsConfig {
-    pub fn entries(&self) -> [(&'static str, &str); 5] {
+    pub fn entries(&self) -> [(&'static str, &str); 6] {
         [
+            ("backup", &self.backup),
             ("attachment_cleanup", &self.attachment_cleanup),
             ("session_closure", &self.session_closure),
             ("history_retention", &self.history_retention),

@@ -157,14 +157,17 @@ pub async fn execute(ctx: &JobCtx, passwords: &Passwords, req: Request) -> Resul
 
 pub fn report_text(r: &crate::store::CheckReport) -> Result<String> {
     let mut out = format!(
-        "{}: {}\nschema version {}, {} records, {} bytes of live data in a {} byte file\n",
+        "{}: {}\n",
         r.path,
-        if r.ok { "OK" } else { "PROBLEMS FOUND" },
-        r.schema_version,
-        r.records,
-        r.live_bytes,
-        r.file_bytes
+        if r.ok { "OK" } else { "PROBLEMS FOUND" }
     );
+    for p in &r.problems {
+        out.push_str(&format!("  damaged: {p}\n"));
+    }
+    out.push_str(&format!(
+        "schema version {}, {} records, {} bytes of live data in a {} byte file\n",
+        r.schema_version, r.records, r.live_bytes, r.file_bytes
+    ));
     for (t, n) in &r.tables {
         out.push_str(&format!("  {t}: {n}\n"));
     }
@@ -172,6 +175,11 @@ pub fn report_text(r: &crate::store::CheckReport) -> Result<String> {
         out.push_str(&format!("{} undecodable records\n", r.undecodable));
     }
     if !r.ok {
+        out.push_str(
+            "To recover: stop the server, then `switchboard restore --latest` (the newest sound \
+             backup in <data_dir>/backups/; the damaged file is kept beside it). See \
+             docs/operations.md, \"Recovering a damaged database\".\n",
+        );
         return Err(Error::Conflict(out));
     }
     Ok(out)

@@ -58,7 +58,12 @@ enum Cmd {
     /// Write a consistent copy of the database to FILE (works while the server runs).
     Backup { file: PathBuf },
     /// Replace the database with a backup (stop the server first). The old file is kept beside it.
-    Restore { file: PathBuf },
+    /// `--latest`: the newest backup in <data_dir>/backups/ that passes `check`.
+    Restore {
+        file: Option<PathBuf>,
+        #[arg(long, conflicts_with = "file")]
+        latest: bool,
+    },
     /// Check the database: integrity, schema version, every record readable, file size vs live data.
     Check,
     /// Give free space in the database file back to the file system (stop the server first).
@@ -119,7 +124,7 @@ enum ConfigCmd {
 
 #[derive(Subcommand)]
 enum JobsCmd {
-    /// Run one job now (attachment-cleanup, session-closure, history-retention, outbound-retry, login-session-sweep).
+    /// Run one job now (attachment-cleanup, session-closure, history-retention, outbound-retry, login-session-sweep, backup).
     Run { name: String },
     /// List the jobs and their schedules.
     List,
@@ -152,6 +157,25 @@ fn init_logging(cfg: &Config) {
     }
 }
 
+/// A panic is caught where it can be (one request, one read, one write batch, one table of
+/// `check`) and reported there; the hook only records one line (the log when serving, stderr
+/// for a command) instead of the default multi-line dump, which made a damaged page look like a
+/// crash in front of `check`'s report.
+fn quiet_panics(serving: bool) {
+    std::panic::set_hook(Box::new(move |info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let msg = switchboard::store::health::panic_text(info.payload());
+        if serving {
+            tracing::error!(%at, panic = %msg, "panic (the request, read or write it happened in fails)");
+        } else {
+            eprintln!("switchboard: panic at {at}: {msg}");
+        }
+    }));
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     switchboard::tls::install_crypto_provider();
@@ -178,6 +202,7 @@ fn main() -> ExitCode {
     if matches!(cmd, Cmd::Serve) {
         init_logging(&cfg);
     }
+    quiet_panics(matches!(cmd, Cmd::Serve));
     match rt.block_on(run(cmd, cfg)) {
         Ok(out) => {
             if !out.is_empty() {
@@ -266,7 +291,14 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<String, String> {
                 cfg.db_path().display()
             ))
         }
-        Cmd::Restore { file } => restore(&cfg, &file),
+        Cmd::Restore { file, latest } => {
+            let file = match (file, latest) {
+                (Some(f), _) => f,
+                (None, true) => latest_backup(&cfg)?,
+                (None, false) => return Err(backups_hint(&cfg)),
+            };
+            restore(&cfg, &file)
+        }
         Cmd::Jobs {
             cmd: JobsCmd::Run { name },
         } => dispatch(&cfg, Request::JobRun { name }).await,
@@ -315,13 +347,14 @@ async fn dispatch(cfg: &Config, req: Request) -> Result<String, String> {
     }
     let path = cfg.db_path();
     let clock = Arc::new(SystemClock);
-    let (p, cache, batch) = (
-        path.clone(),
-        cfg.store.cache_size_mb.min(16),
-        cfg.store.max_batch,
-    );
+    let opts = switchboard::store::OpenOptions {
+        cache_mb: cfg.store.cache_size_mb.min(16),
+        max_batch: cfg.store.max_batch,
+        verify: false,
+        min_free_mb: cfg.store.min_free_mb,
+    };
     let store = tokio::task::spawn_blocking(move || {
-        switchboard::store::Store::open(&p, cache, batch, clock)
+        switchboard::store::Store::open_with(&path, &opts, clock)
     })
     .await
     .map_err(|e| e.to_string())?
@@ -342,6 +375,35 @@ async fn dispatch(cfg: &Config, req: Request) -> Result<String, String> {
     control::execute(&ctx, &passwords, req)
         .await
         .map_err(|e| e.public_message())
+}
+
+/// The newest backup that passes `check`; says which ones it passed over and why.
+fn latest_backup(cfg: &Config) -> Result<PathBuf, String> {
+    let dir = switchboard::jobs::backup::dir(&cfg.data_dir);
+    for (path, _) in switchboard::jobs::backup::list(&dir) {
+        match switchboard::store::check_offline(&path) {
+            Ok(r) if r.ok => return Ok(path),
+            Ok(r) => eprintln!(
+                "skipping {}: {}",
+                path.display(),
+                r.problems.first().cloned().unwrap_or_default()
+            ),
+            Err(e) => eprintln!("skipping {}: {}", path.display(), e.public_message()),
+        }
+    }
+    Err(format!("no sound backup in {}", dir.display()))
+}
+
+fn backups_hint(cfg: &Config) -> String {
+    let dir = switchboard::jobs::backup::dir(&cfg.data_dir);
+    let mut out = format!(
+        "name a backup FILE, or use --latest; backups in {}, newest first:",
+        dir.display()
+    );
+    for (path, _) in switchboard::jobs::backup::list(&dir) {
+        out.push_str(&format!("\n  {}", path.display()));
+    }
+    out
 }
 
 fn restore(cfg: &Config, file: &std::path::Path) -> Result<String, String> {

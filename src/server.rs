@@ -1,7 +1,6 @@
 //! Starting and stopping the server: open the store, bind, serve (HTTP or HTTPS), run jobs and
 //! the control socket, tell systemd we are ready, and stop cleanly on shutdown.
 
-use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -22,6 +21,8 @@ pub struct Running {
     pub state: AppState,
     pub shutdown: CancellationToken,
     pub setup_url: Option<String>,
+    /// Open client connections.
+    pub connections: Arc<crate::conn::Counts>,
     join: tokio::task::JoinHandle<()>,
 }
 
@@ -66,7 +67,13 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let db_path = config.db_path();
     let (c, cl) = (config.clone(), clock.clone());
     let store = tokio::task::spawn_blocking(move || {
-        Store::open(&db_path, c.store.cache_size_mb, c.store.max_batch, cl)
+        let opts = crate::store::OpenOptions {
+            cache_mb: c.store.cache_size_mb,
+            max_batch: c.store.max_batch,
+            verify: c.store.verify_on_start,
+            min_free_mb: c.store.min_free_mb,
+        };
+        Store::open_with(&db_path, &opts, cl)
     })
     .await?
     .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
@@ -76,16 +83,15 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         Ok((n, chunks)) => tracing::info!(uploads = n, chunks, "reclaimed unfinished uploads"),
         Err(e) => tracing::warn!(error = %e, "could not reclaim unfinished uploads"),
     }
-    let tls = crate::tls::load(&config).await?;
-    let listener = std::net::TcpListener::bind(listen)
+    let tls = crate::tls::load(&config, clock.now_ms()).await?;
+    let listener = bind(listen, config.limits.max_connections)
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let public_url = if config.public_url.trim().is_empty() {
         let scheme = if tls.is_some() { "https" } else { "http" };
         // A wildcard listen address is no use in a link: name the box instead.
         let host = if addr.ip().is_unspecified() {
-            hostname().unwrap_or_else(|| "localhost".into())
+            crate::tls::hostname().unwrap_or_else(|| "localhost".into())
         } else {
             addr.ip().to_string()
         };
@@ -99,12 +105,13 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         public_url
     };
 
-    let no_users = store
-        .read(users::count)
+    // Setup (the first administrator) is offered until an administrator exists, whether made
+    // there or on the command line.
+    let no_admin = !store
+        .read(users::admin_exists)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        == 0;
-    let setup_token = if no_users {
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let setup_token = if no_admin {
         Some(tokens::random_token("", 24).map_err(|e| anyhow::anyhow!("{e}"))?)
     } else {
         None
@@ -113,7 +120,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         .as_ref()
         .map(|t| format!("{public_url}/setup?token={t}"));
     if let Some(url) = &setup_url {
-        tracing::warn!(%url, "no users yet: open this one-time setup link to create the first administrator");
+        tracing::warn!(%url, "no administrator yet: open this one-time setup link to create the first one");
     }
     if let Some(t) = &tls {
         tracing::info!(fingerprint = %t.fingerprint, "TLS certificate SHA-256 fingerprint");
@@ -148,56 +155,23 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     });
     spawn_metrics_upkeep(&state);
     let router = http::app(state.clone());
-    let make = router.into_make_service_with_connect_info::<SocketAddr>();
 
     start_workers(&state).await;
     crate::jobs::spawn_all(state.job_ctx()).map_err(|e| anyhow::anyhow!("{e}"))?;
     crate::control::spawn(state.clone());
 
-    let stop = shutdown.clone();
-    let join = match tls {
-        None => {
-            // TCP_NODELAY: event streams write many small frames; with Nagle's algorithm a
-            // frame waits for the ACK of the previous one, which the browser delays up to 40 ms.
-            let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|tcp| {
-                if let Err(e) = tcp.set_nodelay(true) {
-                    tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-                }
-            });
-            tokio::spawn(async move {
-                let graceful = axum::serve(listener, make)
-                    .with_graceful_shutdown(stop.clone().cancelled_owned());
-                // Bound the graceful phase: long-lived event streams end on their own when
-                // `stop` fires, but never wait more than 5 s for stragglers.
-                tokio::select! {
-                    r = graceful => if let Err(e) = r { tracing::error!(error = %e, "server error") },
-                    _ = async { stop.cancelled().await; tokio::time::sleep(Duration::from_secs(5)).await } => {}
-                }
-            })
-        }
-        Some(t) => {
-            let handle = axum_server::Handle::new();
-            let h2 = handle.clone();
-            let cfg = t.config.clone();
-            let (cert, key) = (t.cert_path.clone(), t.key_path.clone());
-            let stop2 = stop.clone();
-            tokio::spawn(async move {
-                stop2.cancelled().await;
-                h2.graceful_shutdown(Some(Duration::from_secs(5)));
-            });
-            spawn_sighup_reload(cfg.clone(), cert, key, stop.clone());
-            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(cfg)
-                .acceptor(axum_server::accept::NoDelayAcceptor::new());
-            let server = axum_server::from_tcp(listener)
-                .acceptor(acceptor)
-                .handle(handle);
-            tokio::spawn(async move {
-                if let Err(e) = server.serve(make).await {
-                    tracing::error!(error = %e, "server error");
-                }
-            })
-        }
-    };
+    let rustls = tls.map(|t| {
+        spawn_sighup_reload(
+            t.config.clone(),
+            t.cert_path.clone(),
+            t.key_path.clone(),
+            shutdown.clone(),
+        );
+        t.config
+    });
+    let settings = crate::conn::Settings::from_config(&config.limits);
+    let (connections, join) =
+        crate::conn::spawn(listener, rustls, router, settings, shutdown.clone());
     tracing::info!(%addr, %public_url, db = %store.path().display(), "switchboard ready");
     notify_ready(&state);
     Ok(Running {
@@ -205,6 +179,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         state,
         shutdown,
         setup_url,
+        connections,
         join,
     })
 }
@@ -235,6 +210,19 @@ async fn start_workers(state: &AppState) {
     );
 }
 
+/// The listening socket, with room in the kernel's accept queue for a burst of connections
+/// (std's 128 left a flood's surplus half-open: established for the client, never accepted).
+fn bind(addr: SocketAddr, backlog: usize) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog.clamp(128, 4096) as u32)
+}
+
 /// Histogram samples wait in the recorder until they are folded into its summaries, which
 /// `render` does on a `/metrics` scrape; without a scraper they would pile up for as long as the
 /// server runs (about 8 bytes per request and per commit). Fold them every 5 s instead.
@@ -251,14 +239,6 @@ fn spawn_metrics_upkeep(state: &AppState) {
             }
         }
     });
-}
-
-fn hostname() -> Option<String> {
-    let h = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .ok()?;
-    let h = h.trim();
-    (!h.is_empty()).then(|| h.to_string())
 }
 
 #[cfg(unix)]
@@ -285,7 +265,8 @@ fn spawn_sighup_reload(
     });
 }
 
-/// sd_notify READY, then watchdog pings only while the store answers.
+/// sd_notify READY, then watchdog pings only while the store answers reads, with a STATUS line
+/// when its health changes.
 fn notify_ready(state: &AppState) {
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     let mut usec = 0u64;
@@ -295,6 +276,7 @@ fn notify_ready(state: &AppState) {
     let every = Duration::from_micros(usec / 2);
     let st = state.clone();
     tokio::spawn(async move {
+        let mut last_status = String::from("ok");
         loop {
             tokio::select! {
                 _ = st.shutdown.cancelled() => return,
@@ -303,7 +285,14 @@ fn notify_ready(state: &AppState) {
             let healthy =
                 tokio::time::timeout(every, st.store.read(crate::store::events::last_seq)).await;
             if matches!(healthy, Ok(Ok(_))) {
+                // Reads answer: alive, even when degraded (a full disk, damage met by a read);
+                // `systemctl status` shows which.
                 let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Watchdog]);
+                let status = st.store.health().state().text();
+                if status != last_status {
+                    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Status(&status)]);
+                    last_status = status;
+                }
             } else {
                 tracing::error!("store did not answer; withholding the watchdog ping");
             }

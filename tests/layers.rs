@@ -24,7 +24,7 @@ use syn::visit::{self, Visit};
 /// above; a new top-level module must be placed here (the test names it otherwise).
 const LAYERS: &[(&str, &[&str])] = &[
     ("lifecycle", &["server"]),
-    ("entry points", &["http", "control"]),
+    ("entry points", &["http", "control", "conn"]),
     ("application state", &["app"]),
     ("background jobs", &["jobs"]),
     ("domain", &["domain"]),
@@ -34,7 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "store", "search", "channels", "pbx", "config", "schedule", "tls",
         ],
     ),
-    ("leaves", &["clock", "error"]),
+    ("leaves", &["clock", "error", "ratelog"]),
 ];
 
 /// How high a module sits (0 = the bottom layer).

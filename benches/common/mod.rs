@@ -111,6 +111,7 @@ pub struct Server {
     pub pid: u32,
     pub spawned: Instant,
     log: Arc<Mutex<VecDeque<String>>>,
+    lines: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Server {
@@ -146,6 +147,7 @@ impl Server {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
         let log = Arc::new(Mutex::new(VecDeque::new()));
+        let lines = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let streams: [Option<Box<dyn Read + Send>>; 2] = [
             child
                 .stdout
@@ -158,9 +160,11 @@ impl Server {
         ];
         for s in streams.into_iter().flatten() {
             let log = log.clone();
+            let lines = lines.clone();
             // Keep draining so the child never blocks on a full pipe; keep the tail for errors.
             std::thread::spawn(move || {
                 for line in BufReader::new(s).lines().map_while(Result::ok) {
+                    lines.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let mut l = log.lock().unwrap();
                     if l.len() >= 50 {
                         l.pop_front();
@@ -175,7 +179,13 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
             spawned,
             log,
+            lines,
         }
+    }
+
+    /// Lines the server has written to stdout and stderr so far.
+    pub fn log_lines(&self) -> u64 {
+        self.lines.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Polls `/healthz` every millisecond until it answers 200; returns the time since spawn.
@@ -195,6 +205,13 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+
+    /// Whether the process has ended (crashed, or refused to start).
+    pub fn exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_none_or(|c| !matches!(c.try_wait(), Ok(None)))
     }
 
     pub fn rss_kb(&self) -> u64 {
@@ -255,6 +272,28 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop_inner();
     }
+}
+
+/// One raw `GET path` with an optional Bearer token on a new connection: the status and body
+/// (None when nothing came back, e.g. the server went away).
+pub fn raw_get(base: &str, path: &str, token: Option<&str>) -> Option<(u16, String)> {
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n{auth}Connection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).ok()?;
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text.get(9..12)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
 }
 
 /// One raw `GET /healthz` (no client library: start-up timing should not include one).

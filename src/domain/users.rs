@@ -224,6 +224,11 @@ pub fn id_by_name_in(ctx: &WriteCtx<'_>, username: &str) -> Result<Option<u64>> 
         .transpose()
 }
 
+/// Whether any administrator exists (setup is over once one does, however it was made).
+pub fn admin_exists(rtx: &ReadTransaction) -> Result<bool> {
+    Ok(list(rtx)?.iter().any(User::is_admin))
+}
+
 pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<User> {
     codec::get(&ctx.txn.open_table(USERS)?, &k1(id))?.ok_or(Error::NotFound("user"))
 }
@@ -245,7 +250,7 @@ pub async fn create(
     passwords: &Passwords,
     actor: Option<u64>,
     input: NewUser,
-    only_if_no_users: bool,
+    only_if_no_admin: bool,
 ) -> Result<User> {
     let username = validate_username(&input.username)?;
     let display_name = match clean_text("display_name", &input.display_name, 100)? {
@@ -265,8 +270,14 @@ pub async fn create(
                     return Err(Error::Conflict(format!("the username {username} is taken")));
                 }
             }
-            if only_if_no_users && ctx.txn.open_table(USERS)?.len()? > 0 {
-                return Err(Error::Conflict("setup is already complete".into()));
+            if only_if_no_admin {
+                let t = ctx.txn.open_table(USERS)?;
+                for item in t.iter()? {
+                    let u: User = codec::decode(item?.1.value())?;
+                    if u.is_admin() {
+                        return Err(Error::Conflict("setup is already complete".into()));
+                    }
+                }
             }
             let id = ctx.next_id("user")?;
             let user = User {

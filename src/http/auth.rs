@@ -100,8 +100,11 @@ fn is_unsafe(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// True when the request visibly comes from a page of this very site.
-pub fn same_origin(headers: &HeaderMap) -> bool {
+/// True when the request visibly comes from a page of this very site: the `Origin` has the
+/// scheme the browser uses for us (`secure`: HTTPS, directly or through a TLS proxy), the host
+/// it addressed and the same port, a missing port counting as its scheme's default on both
+/// sides (`https://box` is `box:443`, not `box:8443`); and `Sec-Fetch-Site` is not cross-site.
+pub fn same_origin(headers: &HeaderMap, secure: bool) -> bool {
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return false;
     }
@@ -111,21 +114,29 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    match url::Url::parse(origin) {
-        Ok(u) => {
-            let h = u.host_str().unwrap_or("");
-            let with_port = match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            };
-            with_port.eq_ignore_ascii_case(host) || h.eq_ignore_ascii_case(host)
-        }
-        Err(_) => false,
-    }
+    let scheme = if secure { "https" } else { "http" };
+    let (Ok(o), Ok(h)) = (
+        url::Url::parse(origin),
+        url::Url::parse(&format!("{scheme}://{host}")),
+    ) else {
+        return false;
+    };
+    o.scheme() == scheme
+        && o.host_str().is_some()
+        && o.host_str()
+            .zip(h.host_str())
+            .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+        && o.port_or_known_default() == h.port_or_known_default()
+        && h.path() == "/"
 }
 
 /// CSRF rule for cookie-authenticated, state-changing requests.
-pub fn check_csrf(method: &Method, headers: &HeaderMap, session_csrf: &str) -> Result<()> {
+pub fn check_csrf(
+    method: &Method,
+    headers: &HeaderMap,
+    session_csrf: &str,
+    secure: bool,
+) -> Result<()> {
     if !is_unsafe(method) {
         return Ok(());
     }
@@ -137,7 +148,7 @@ pub fn check_csrf(method: &Method, headers: &HeaderMap, session_csrf: &str) -> R
             "CSRF token mismatch; reload the page".into(),
         ));
     }
-    if same_origin(headers) {
+    if same_origin(headers, secure) {
         return Ok(());
     }
     Err(Error::Forbidden(
@@ -175,7 +186,7 @@ pub async fn authenticate(parts: &Parts, state: &HttpState) -> Result<Authed> {
     let Some((session, user)) = found else {
         return Err(Error::Unauthorized("session expired; log in again".into()));
     };
-    check_csrf(&parts.method, headers, &session.csrf)?;
+    check_csrf(&parts.method, headers, &session.csrf, state.secure_cookies)?;
     maybe_touch(state, &token, session.last_seen, now);
     // A browser request: the agent is at their desk (assign-on-arrival presence).
     state.presence.touch(user.id, now);

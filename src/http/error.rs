@@ -45,7 +45,9 @@ fn log(e: &Error) {
     match e {
         Error::Internal(cause) => tracing::error!(%cause, "internal error"),
         Error::Storage(cause) => tracing::error!(%cause, "storage error"),
-        Error::Unavailable(cause) => tracing::warn!(%cause, "unavailable"),
+        // The store logs why it refuses (a full disk: once a minute with a count); a line per
+        // refused request would fill the journal as fast as providers retry.
+        Error::Unavailable(cause) => tracing::debug!(%cause, "unavailable"),
         _ => tracing::debug!(error = %e, "request refused"),
     }
 }

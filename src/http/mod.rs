@@ -12,6 +12,7 @@ pub(crate) mod hooks;
 pub(crate) mod i18n;
 pub(crate) mod livechat;
 pub(crate) mod ops;
+pub(crate) mod strict;
 pub(crate) mod ui;
 
 use std::collections::HashMap;
@@ -81,6 +82,9 @@ pub fn app(app: AppState) -> Router {
         .max(1024);
     let (api_router, mut openapi) = api::router().split_for_parts();
     utoipa::Modify::modify(&api::CommonResponses, &mut openapi);
+    let rules = Arc::new(strict::Rules::from_doc(
+        &serde_json::to_value(&openapi).unwrap_or_default(),
+    ));
     let openapi = Arc::new(openapi);
     Router::new()
         .merge(ui::router())
@@ -97,6 +101,7 @@ pub fn app(app: AppState) -> Router {
         )
         .route("/static/{*path}", axum::routing::get(assets::serve))
         .fallback(ops::not_found)
+        .layer(middleware::from_fn_with_state(rules, strict::guard))
         .layer(DefaultBodyLimit::max(body_cap))
         .layer(middleware::from_fn(json_rejections))
         .layer(middleware::from_fn(security_headers))
@@ -138,12 +143,19 @@ async fn security_headers(mut req: Request, next: Next) -> Response {
     resp
 }
 
+/// Paths whose callers are programs (API, provider webhooks and media fetches, the live-chat
+/// widget): every error in the JSON shape.
+pub fn is_machine_path(path: &str) -> bool {
+    ["/api/", "/hooks/", "/livechat/", "/media/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
 /// axum's own extractor rejections (bad path ids, bad query strings) are plain text; machine
 /// endpoints answer every error in the one JSON shape instead.
 async fn json_rejections(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let machine =
-        path.starts_with("/api/") || path.starts_with("/hooks/") || path.starts_with("/livechat/");
+    let machine = is_machine_path(path);
     let resp = next.run(req).await;
     let status = resp.status();
     let plain = resp

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::HttpState;
+use super::auth::{ClientIp, UiAuth};
 use super::error::{ApiError, UiError, json_error};
 use crate::error::Error;
 
@@ -18,10 +19,11 @@ pub fn router() -> Router<HttpState> {
         .route("/metrics", get(metrics))
 }
 
-/// 200 "ok" when the store answers a read; 503 otherwise.
+/// 200 when the store answers a read: "ok", or "degraded: …" (disk full: writes refused; or
+/// damage met by a read) with what to do; 503 when it does not answer.
 pub async fn healthz(State(state): State<HttpState>) -> Response {
     match state.store.read(crate::store::events::last_seq).await {
-        Ok(_) => (StatusCode::OK, "ok").into_response(),
+        Ok(_) => (StatusCode::OK, state.store.health().state().text()).into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("store: {}", e.public_message()),
@@ -30,8 +32,25 @@ pub async fn healthz(State(state): State<HttpState>) -> Response {
     }
 }
 
-/// Prometheus text format.
-pub async fn metrics(State(state): State<HttpState>) -> Response {
+/// Prometheus text format, for `metrics.access`: this machine or an administrator (`local`, the
+/// default), administrators only (`admin`: a login or an API token), or anyone (`open`).
+pub async fn metrics(
+    State(state): State<HttpState>,
+    ClientIp(ip): ClientIp,
+    who: Option<UiAuth>,
+) -> Response {
+    let admin = who.is_some_and(|w| w.0.user.is_admin());
+    let allowed = match state.config.metrics.access.as_str() {
+        "open" => true,
+        "admin" => admin,
+        _ => admin || ip.to_canonical().is_loopback(),
+    };
+    if !allowed {
+        return ApiError(Error::Forbidden(
+            "metrics are for administrators (an API token) or, by default, this machine; see metrics.access".into(),
+        ))
+        .into_response();
+    }
     let s = state.store.stats();
     use std::sync::atomic::Ordering::Relaxed;
     metrics::gauge!("store_write_queue_depth").set(s.queued.load(Relaxed) as f64);
@@ -49,7 +68,7 @@ pub async fn not_found(uri: Uri) -> Response {
     let e = Error::NotFound("page");
     // The machine prefixes (as in `json_rejections`): the live-chat widget gets JSON too.
     let p = uri.path();
-    if p.starts_with("/api/") || p.starts_with("/hooks/") || p.starts_with("/livechat/") {
+    if super::is_machine_path(p) {
         ApiError(Error::NotFound("route")).into_response()
     } else {
         UiError(e).into_response()

@@ -3,13 +3,13 @@
 //! and reclaims uploads abandoned for over an hour. Every write touches at most `BATCH` chunks,
 //! so webhooks never wait long behind it.
 
-use super::JobCtx;
+use super::{JobCtx, Report};
 use crate::domain::attachments::{self, STALE_UPLOAD_MS};
 use crate::error::Result;
 
 pub const BATCH: usize = 500;
 
-pub async fn run(ctx: JobCtx) -> Result<String> {
+pub async fn run(ctx: JobCtx) -> Result<Report> {
     let now = ctx.clock.now_ms();
     let cutoff = now - ctx.config.retention.attachments_hours as i64 * 3_600_000;
     let (mut files, mut chunks) = (0usize, 0usize);
@@ -38,7 +38,10 @@ pub async fn run(ctx: JobCtx) -> Result<String> {
     }
     let (uploads, upload_chunks) =
         attachments::reclaim_uploads(&ctx.store, Some(now - STALE_UPLOAD_MS)).await?;
-    Ok(format!(
-        "expired {files} files ({chunks} chunks); reclaimed {uploads} abandoned uploads ({upload_chunks} chunks)"
+    Ok(Report::new(
+        format!(
+            "expired {files} files ({chunks} chunks); reclaimed {uploads} abandoned uploads ({upload_chunks} chunks)"
+        ),
+        files + uploads == 0,
     ))
 }

@@ -1,13 +1,13 @@
 //! `history-retention`: deletes customer-session messages (`messages::retention`) and internal
 //! chat messages older than `retention.history_days`, oldest first, at most `BATCH` per write.
 
-use super::JobCtx;
+use super::{JobCtx, Report};
 use crate::domain::messages;
 use crate::error::Result;
 
 pub const BATCH: usize = 500;
 
-pub async fn run(ctx: JobCtx) -> Result<String> {
+pub async fn run(ctx: JobCtx) -> Result<Report> {
     let keep_ms = ctx.config.retention.history_days as i64 * 86_400_000;
     let mut deleted = 0;
     loop {
@@ -38,8 +38,11 @@ pub async fn run(ctx: JobCtx) -> Result<String> {
             break;
         }
     }
-    Ok(format!(
-        "deleted {deleted} customer and {internal} internal messages older than {} days",
-        ctx.config.retention.history_days
+    Ok(Report::new(
+        format!(
+            "deleted {deleted} customer and {internal} internal messages older than {} days",
+            ctx.config.retention.history_days
+        ),
+        deleted + internal == 0,
     ))
 }

@@ -4,6 +4,7 @@
 //! large cleanup never holds the writer for long.
 
 mod attachment_cleanup;
+pub mod backup;
 mod history_retention;
 mod outbound_retry;
 pub(crate) mod session_closure;
@@ -33,7 +34,20 @@ pub struct JobCtx {
     pub media_secret: Vec<u8>,
 }
 
-type JobFn = fn(JobCtx) -> BoxFuture<'static, Result<String>>;
+/// What one run did. A run that found nothing to do is logged at debug level only, so a job
+/// every 5 s does not write a line every 5 s; one that did something is logged at info.
+pub struct Report {
+    pub summary: String,
+    pub idle: bool,
+}
+
+impl Report {
+    pub fn new(summary: String, idle: bool) -> Self {
+        Self { summary, idle }
+    }
+}
+
+type JobFn = fn(JobCtx) -> BoxFuture<'static, Result<Report>>;
 
 pub struct Job {
     /// The CLI name, e.g. `attachment-cleanup`.
@@ -69,6 +83,11 @@ pub const JOBS: &[Job] = &[
         schedule: |c| &c.jobs.outbound_retry,
         run: |ctx| Box::pin(outbound_retry::run(ctx)),
     },
+    Job {
+        name: "backup",
+        schedule: |c| &c.jobs.backup,
+        run: |ctx| Box::pin(backup::run(ctx)),
+    },
 ];
 
 /// Run one job now by name.
@@ -79,19 +98,26 @@ pub async fn run_now(ctx: JobCtx, name: &str) -> Result<String> {
             format!("unknown job {name:?}; known: {}", names().join(", ")),
         )
     })?;
-    run_logged(job, ctx).await
+    run_logged(job, ctx).await.map(|r| r.summary)
 }
 
 pub fn names() -> Vec<&'static str> {
     JOBS.iter().map(|j| j.name).collect()
 }
 
-async fn run_logged(job: &Job, ctx: JobCtx) -> Result<String> {
+async fn run_logged(job: &Job, ctx: JobCtx) -> Result<Report> {
     let started = Instant::now();
     let result = (job.run)(ctx).await;
     let secs = started.elapsed().as_secs_f64();
     match &result {
-        Ok(summary) => {
+        Ok(Report {
+            summary,
+            idle: true,
+        }) => {
+            tracing::debug!(job = job.name, seconds = secs, %summary, "job finished");
+            metrics::counter!("job_runs_total", "job" => job.name, "outcome" => "ok").increment(1);
+        }
+        Ok(Report { summary, .. }) => {
             tracing::info!(job = job.name, seconds = secs, %summary, "job finished");
             metrics::counter!("job_runs_total", "job" => job.name, "outcome" => "ok").increment(1);
         }
@@ -151,7 +177,12 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), JOBS.len());
-        for n in ["attachment-cleanup", "session-closure", "history-retention"] {
+        for n in [
+            "attachment-cleanup",
+            "session-closure",
+            "history-retention",
+            "backup",
+        ] {
             assert!(names.contains(&n), "{n}");
         }
     }

@@ -2,12 +2,12 @@
 //! The server's delivery worker does the same continuously; claims go through the single
 //! writer, so this job and the worker never send one item twice.
 
-use super::JobCtx;
+use super::{JobCtx, Report};
 use crate::domain::attachments::media::MediaStore;
 use crate::domain::delivery::{Deliverer, Outcome};
 use crate::error::Result;
 
-pub async fn run(ctx: JobCtx) -> Result<String> {
+pub async fn run(ctx: JobCtx) -> Result<Report> {
     let media = MediaStore::new(&ctx.store, &ctx.public_url, &ctx.config, &ctx.media_secret);
     let d = Deliverer::new(
         ctx.store.clone(),
@@ -27,7 +27,8 @@ pub async fn run(ctx: JobCtx) -> Result<String> {
             Ok(Outcome::Unknown | Outcome::Abandoned) | Err(_) => unknown += 1,
         }
     }
-    Ok(format!(
-        "sent {sent}, will retry {retrying}, failed {failed}, outcome unknown {unknown}"
+    Ok(Report::new(
+        format!("sent {sent}, will retry {retrying}, failed {failed}, outcome unknown {unknown}"),
+        sent + retrying + failed + unknown == 0,
     ))
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::JobCtx;
+use super::{JobCtx, Report};
 use crate::clock::HOUR_MS;
 use crate::domain::channels::{self, ChannelKind};
 use crate::domain::sessions::{self, Session, SessionStatus};
@@ -27,7 +27,7 @@ pub fn due(kind: ChannelKind, hours: Option<u32>, s: &Session, now: i64) -> bool
         && hours.is_some_and(|h| now - idle_since(kind, s) >= i64::from(h) * HOUR_MS)
 }
 
-pub async fn run(ctx: JobCtx) -> Result<String> {
+pub async fn run(ctx: JobCtx) -> Result<Report> {
     let now = ctx.clock.now_ms();
     let candidates: Vec<u64> = ctx
         .store
@@ -70,7 +70,10 @@ pub async fn run(ctx: JobCtx) -> Result<String> {
             })
             .await?;
     }
-    Ok(format!("closed {closed} inactive sessions"))
+    Ok(Report::new(
+        format!("closed {closed} inactive sessions"),
+        closed == 0,
+    ))
 }
 
 #[cfg(test)]

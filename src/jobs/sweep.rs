@@ -1,12 +1,12 @@
 //! `login-session-sweep`: deletes expired login sessions and prunes the event log.
 
-use super::JobCtx;
+use super::{JobCtx, Report};
 use crate::domain::auth::{self, Lifetimes};
 use crate::error::Result;
 
 const BATCH: usize = 1000;
 
-pub async fn run(ctx: JobCtx) -> Result<String> {
+pub async fn run(ctx: JobCtx) -> Result<Report> {
     let life = Lifetimes {
         idle_ms: ctx.config.auth.session_idle_minutes as i64 * 60_000,
         max_ms: ctx.config.auth.session_max_hours as i64 * 3_600_000,
@@ -34,7 +34,8 @@ pub async fn run(ctx: JobCtx) -> Result<String> {
             break;
         }
     }
-    Ok(format!(
-        "removed {sessions} expired login sessions and {events} old events"
+    Ok(Report::new(
+        format!("removed {sessions} expired login sessions and {events} old events"),
+        sessions + events == 0,
     ))
 }

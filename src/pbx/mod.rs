@@ -17,6 +17,7 @@ pub use yeastar::TokenCache;
 pub struct AmiConfig {
     pub host: String,
     #[serde(default = "default_ami_port")]
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: u16,
     pub username: String,
     #[serde(default)]

@@ -4,8 +4,10 @@
 //! durably committed. `Store::read` runs a closure on a read transaction on the blocking pool,
 //! never on the async runtime's worker threads.
 
+pub mod check;
 pub mod codec;
 pub(crate) mod events;
+pub mod health;
 pub(crate) mod migrations;
 pub(crate) mod slot;
 pub mod tables;
@@ -16,11 +18,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableHandle};
+
+use check::guarded;
 use tokio::sync::broadcast;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+pub use check::{CheckReport, check_offline, compact_offline};
 pub use events::{Audience, Event};
+pub use health::Health;
 pub use writer::{WriteCtx, WriterStats};
 
 #[derive(Clone)]
@@ -36,6 +42,31 @@ struct Inner {
     writer: Option<writer::WriterHandle>,
     join: Option<std::thread::JoinHandle<()>>,
     events: broadcast::Sender<Arc<Event>>,
+    health: Arc<Health>,
+}
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// redb page cache, MiB.
+    pub cache_mb: u64,
+    /// Most writes folded into one durable transaction.
+    pub max_batch: usize,
+    /// Verify the checksum of every page before serving (redb's integrity check).
+    pub verify: bool,
+    /// Writes are refused (503) while the file system has less free space than this.
+    pub min_free_mb: u64,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            cache_mb: 8,
+            max_batch: 1024,
+            verify: false,
+            min_free_mb: 64,
+        }
+    }
 }
 
 impl Drop for Inner {
@@ -47,19 +78,6 @@ impl Drop for Inner {
     }
 }
 
-/// What `check` found.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct CheckReport {
-    pub path: String,
-    pub schema_version: u64,
-    pub tables: Vec<(String, u64)>,
-    pub records: u64,
-    pub live_bytes: u64,
-    pub file_bytes: u64,
-    pub undecodable: u64,
-    pub ok: bool,
-}
-
 impl Store {
     /// Open (or create) the database at `path`, migrate it and start the writer.
     pub fn open(
@@ -68,6 +86,21 @@ impl Store {
         max_batch: usize,
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
+        Self::open_with(
+            path,
+            &OpenOptions {
+                cache_mb,
+                max_batch,
+                ..Default::default()
+            },
+            clock,
+        )
+    }
+
+    /// [`open`](Self::open) with every option. A file that exists but is empty, fails the
+    /// integrity check (`verify`) or makes redb panic is refused with a message naming the
+    /// file, the cause and the way back (`switchboard restore`).
+    pub fn open_with(path: &Path, opts: &OpenOptions, clock: Arc<dyn Clock>) -> Result<Self> {
         let shown = path.display().to_string();
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
@@ -79,19 +112,50 @@ impl Store {
                 ))
             })?;
         }
-        let db = Database::builder()
-            .set_cache_size((cache_mb as usize) << 20)
-            .create(path)
-            .map_err(|e| open_error(&shown, e))?;
+        if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+            return Err(Error::Unavailable(format!(
+                "{shown} is empty (0 bytes): it holds no database, and Switchboard will not start \
+                 a new one in its place. Restore a backup (`switchboard restore --latest`), or \
+                 delete the file to start with an empty database."
+            )));
+        }
+        let cache_bytes = (opts.cache_mb as usize) << 20;
+        let started = std::time::Instant::now();
+        let db = guarded("opening the database", || {
+            Database::builder()
+                .set_cache_size(cache_bytes)
+                .set_check_integrity_on_open(opts.verify)
+                .create(path)
+                .map_err(|e| open_error(&shown, e))
+        })
+        .map_err(|e| damaged_file(&shown, e))?;
+        if opts.verify {
+            tracing::info!(
+                file = %shown,
+                millis = started.elapsed().as_millis() as u64,
+                "integrity check passed"
+            );
+        }
         migrations::migrate(&db, &shown)?;
         let last = {
             let rtx = db.begin_read()?;
             events::last_seq(&rtx)?
         };
-        let slot = Arc::new(slot::DbSlot::new(path, (cache_mb as usize) << 20, db));
+        let slot = Arc::new(slot::DbSlot::new(path, cache_bytes, db));
         let (events_tx, _) = broadcast::channel(4096);
-        let (writer, join) =
-            writer::spawn(slot.clone(), clock, events_tx.clone(), last + 1, max_batch)?;
+        let health = Arc::new(Health::default());
+        let (writer, join) = writer::spawn(
+            slot.clone(),
+            clock,
+            events_tx.clone(),
+            last + 1,
+            writer::Limits {
+                max_batch: opts.max_batch,
+                min_free_bytes: opts.min_free_mb << 20,
+                dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            },
+            health.clone(),
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 slot,
@@ -99,8 +163,14 @@ impl Store {
                 writer: Some(writer),
                 join: Some(join),
                 events: events_tx,
+                health,
             }),
         })
+    }
+
+    /// Full disk, damage seen: what `/healthz` reports.
+    pub fn health(&self) -> &Health {
+        &self.inner.health
     }
 
     fn writer(&self) -> Result<&writer::WriterHandle> {
@@ -144,17 +214,39 @@ impl Store {
         F: FnOnce(&ReadTransaction) -> Result<T> + Send + 'static,
     {
         let slot = self.inner.slot.clone();
-        tokio::task::spawn_blocking(move || {
+        let result = tokio::task::spawn_blocking(move || {
             let rtx = slot.get()?.begin_read()?;
             f(&rtx)
         })
-        .await
-        .map_err(|e| Error::Internal(format!("read task: {e}")))?
+        .await;
+        // A damaged page can make redb panic: that read fails, the server carries on.
+        let result = match result {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => Err(Error::Storage(format!(
+                "a read panicked inside the storage engine: {}",
+                health::panic_text(e.into_panic().as_ref())
+            ))),
+            Err(e) => Err(Error::Internal(format!("read task: {e}"))),
+        };
+        if let Err(e) = &result
+            && health::is_damage(e)
+        {
+            self.inner.health.damaged(&e.to_string());
+        }
+        result
     }
 
     pub fn read_blocking<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T>) -> Result<T> {
-        let rtx = self.inner.slot.get()?.begin_read()?;
-        f(&rtx)
+        let result = guarded("a read", || {
+            let rtx = self.inner.slot.get()?.begin_read()?;
+            f(&rtx)
+        });
+        if let Err(e) = &result
+            && health::is_damage(e)
+        {
+            self.inner.health.damaged(&e.to_string());
+        }
+        result
     }
 
     /// A per-install random secret (32 bytes) kept in `META` under `name`, made on first use
@@ -262,87 +354,23 @@ impl Store {
     /// Logical check of the running database: every table readable, every record decodable.
     pub fn check(&self) -> Result<CheckReport> {
         let rtx = self.inner.slot.get()?.begin_read()?;
-        logical_check(&rtx, &self.inner.path)
+        Ok(check::logical_check(&rtx, &self.inner.path))
     }
-}
-
-fn logical_check(rtx: &ReadTransaction, path: &Path) -> Result<CheckReport> {
-    let mut report = CheckReport {
-        path: path.display().to_string(),
-        schema_version: 0,
-        tables: Vec::new(),
-        records: 0,
-        live_bytes: 0,
-        file_bytes: std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-        undecodable: 0,
-        ok: true,
-    };
-    for handle in rtx.list_tables()? {
-        let name = handle.name().to_string();
-        let t = rtx.open_table(tables::by_name(&name))?;
-        let mut n = 0u64;
-        for item in t.iter()? {
-            let (k, v) = item?;
-            n += 1;
-            report.live_bytes += (k.value().len() + v.value().len()) as u64;
-            let raw = v.value();
-            // Records carry a version byte; index tables hold raw values.
-            if raw.first() == Some(&codec::RECORD_VERSION)
-                && raw.get(1) == Some(&b'{')
-                && serde_json::from_slice::<serde_json::Value>(&raw[1..]).is_err()
-            {
-                report.undecodable += 1;
-            }
-        }
-        if name == tables::META.name()
-            && let Some(v) = t.get(b"schema_version".as_slice())?
-        {
-            report.schema_version = codec::u64_at(v.value(), 0)?;
-        }
-        report.records += n;
-        report.tables.push((name, n));
-    }
-    report.ok = report.undecodable == 0 && report.schema_version == migrations::SCHEMA_VERSION;
-    Ok(report)
-}
-
-/// Offline check (server stopped): redb's own integrity check, then the logical check.
-pub fn check_offline(path: &Path) -> Result<CheckReport> {
-    let shown = path.display().to_string();
-    if !path.exists() {
-        return Err(Error::NotFound("database file"));
-    }
-    let mut db = Database::builder()
-        .set_cache_size(16 << 20)
-        .open(path)
-        .map_err(|e| open_error(&shown, e))?;
-    let intact = db
-        .check_integrity()
-        .map_err(|e| Error::Internal(format!("{shown}: integrity check failed: {e}")))?;
-    let rtx = db.begin_read()?;
-    let mut report = logical_check(&rtx, path)?;
-    report.ok &= intact;
-    Ok(report)
-}
-
-/// Offline compaction: gives free pages back to the file system.
-pub fn compact_offline(path: &Path) -> Result<(u64, u64)> {
-    let shown = path.display().to_string();
-    let before = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let mut db = Database::builder()
-        .open(path)
-        .map_err(|e| open_error(&shown, e))?;
-    while db
-        .compact()
-        .map_err(|e| Error::Internal(format!("{shown}: compaction failed: {e}")))?
-    {}
-    drop(db);
-    let after = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    Ok((before, after))
 }
 
 pub fn is_locked(e: &Error) -> bool {
     matches!(e, Error::Conflict(m) if m.contains("is in use"))
+}
+
+/// An open that failed for damage: say so, and how to recover.
+fn damaged_file(shown: &str, e: Error) -> Error {
+    match e {
+        Error::Storage(cause) => Error::Unavailable(format!(
+            "{shown} is damaged: {cause}. Run `switchboard check` for details; recover with \
+             `switchboard restore --latest` (docs/operations.md, \"Recovering a damaged database\")."
+        )),
+        other => other,
+    }
 }
 
 fn open_error(path: &str, e: redb::DatabaseError) -> Error {
@@ -353,6 +381,9 @@ fn open_error(path: &str, e: redb::DatabaseError) -> Error {
         redb::DatabaseError::UpgradeRequired(v) => Error::Conflict(format!(
             "{path} uses redb file format {v}, which this binary cannot open"
         )),
+        redb::DatabaseError::Storage(redb::StorageError::Corrupted(cause)) => {
+            Error::Storage(format!("corrupted: {cause}"))
+        }
         other => Error::Unavailable(format!(
             "{path} cannot be opened as a Switchboard database: {other}"
         )),

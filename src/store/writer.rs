@@ -11,9 +11,11 @@
 //! before it (ops are deterministic functions of the state), reports the failure to that caller
 //! alone and carries on with the rest of the batch.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use redb::{Database, Durability, ReadableTable, WriteTransaction};
 
@@ -22,9 +24,11 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::codec::{self, k1};
 use super::events::{Audience, Event};
+use super::health::{Health, panic_text};
 use super::tables::{COUNTERS, EVENTS};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::ratelog::RateLimitedLog;
 
 /// What a write op sees: the open transaction, the time, and a place to emit events.
 pub struct WriteCtx<'a> {
@@ -177,87 +181,225 @@ impl WriterHandle {
     }
 }
 
+/// What the writer needs to know besides the database.
+pub struct Limits {
+    pub max_batch: usize,
+    /// Refuse writes while the data directory's file system has less free space (0 = never).
+    pub min_free_bytes: u64,
+    /// The data directory (where free space is probed).
+    pub dir: PathBuf,
+}
+
 pub fn spawn(
     db: Arc<DbSlot>,
     clock: Arc<dyn Clock>,
     events: broadcast::Sender<Arc<Event>>,
     first_seq: u64,
-    max_batch: usize,
+    limits: Limits,
+    health: Arc<Health>,
 ) -> Result<(WriterHandle, std::thread::JoinHandle<()>)> {
     let (tx, rx) = mpsc::channel::<Box<dyn Op>>(8192);
     let stats = Arc::new(WriterStats::default());
     let st = stats.clone();
+    let mut w = Writer {
+        slot: db,
+        clock,
+        events,
+        next_seq: first_seq,
+        limits,
+        health,
+        stats: st,
+        needs_reopen: false,
+        last_reopen: None,
+        refused_log: RateLimitedLog::new(Duration::from_secs(60)),
+        failed_log: RateLimitedLog::new(Duration::from_secs(60)),
+    };
     let join = std::thread::Builder::new()
         .name("store-writer".into())
-        .spawn(move || run(db, clock, events, first_seq, max_batch.max(1), rx, st))
+        .spawn(move || w.run(rx))
         .map_err(Error::internal)?;
     Ok((WriterHandle { tx, stats }, join))
 }
 
-fn run(
+/// After a storage failure, reopening (which repairs the file) is tried at most this often.
+const REOPEN_EVERY: Duration = Duration::from_secs(5);
+
+struct Writer {
     slot: Arc<DbSlot>,
     clock: Arc<dyn Clock>,
     events: broadcast::Sender<Arc<Event>>,
-    mut next_seq: u64,
-    max_batch: usize,
-    mut rx: mpsc::Receiver<Box<dyn Op>>,
+    next_seq: u64,
+    limits: Limits,
+    health: Arc<Health>,
     stats: Arc<WriterStats>,
-) {
-    let mut batch: Vec<Box<dyn Op>> = Vec::with_capacity(max_batch);
-    while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
-            }
-        }
-        stats
-            .queued
-            .fetch_sub(batch.len() as u64, Ordering::Relaxed);
-        let started = Instant::now();
-        let n = batch.len();
-        let (outcomes, published, channels_changed) = match slot
-            .get()
-            .or_else(|_| slot.reopen().and_then(|_| slot.get()))
-        {
-            Ok(db) => {
-                let r = commit_batch(&db, clock.now_ms(), &mut next_seq, &mut batch);
-                drop(db);
-                if r.2 {
-                    // redb latches after an I/O error: reopen now so the next batch can succeed
-                    // (or, if the disk is still full, so readers see 503 until it can).
-                    if let Err(e) = slot.reopen() {
-                        tracing::error!(error = %e, "database reopen failed; will retry with the next write");
-                    }
+    /// A commit failed (redb latched): reopen before the next commit.
+    needs_reopen: bool,
+    last_reopen: Option<Instant>,
+    refused_log: RateLimitedLog,
+    failed_log: RateLimitedLog,
+}
+
+impl Writer {
+    fn run(&mut self, mut rx: mpsc::Receiver<Box<dyn Op>>) {
+        let max_batch = self.limits.max_batch.max(1);
+        let mut batch: Vec<Box<dyn Op>> = Vec::with_capacity(max_batch);
+        while let Some(first) = rx.blocking_recv() {
+            batch.push(first);
+            while batch.len() < max_batch {
+                match rx.try_recv() {
+                    Ok(op) => batch.push(op),
+                    Err(_) => break,
                 }
-                (r.0, r.1, r.3)
             }
-            Err(e) => (
-                batch.iter().map(|_| Err(e.clone())).collect(),
-                Vec::new(),
-                false,
-            ),
+            self.stats
+                .queued
+                .fetch_sub(batch.len() as u64, Ordering::Relaxed);
+            let started = Instant::now();
+            let n = batch.len();
+            let (outcomes, published, channels_changed) = match self.refusal() {
+                Some(e) => (
+                    batch.iter().map(|_| Err(e.clone())).collect(),
+                    Vec::new(),
+                    false,
+                ),
+                None => self.commit(&mut batch),
+            };
+            if channels_changed {
+                // Before anyone is told "done", so a caller's next read cannot hit a stale cache.
+                self.stats
+                    .channels_generation
+                    .fetch_add(1, Ordering::AcqRel);
+            }
+            let micros = started.elapsed().as_micros() as u64;
+            let stats = &self.stats;
+            stats.commits.fetch_add(1, Ordering::Relaxed);
+            stats.ops.fetch_add(n as u64, Ordering::Relaxed);
+            stats.largest_batch.fetch_max(n as u64, Ordering::Relaxed);
+            stats
+                .commit_micros_total
+                .fetch_add(micros, Ordering::Relaxed);
+            metrics::histogram!("store_batch_size").record(n as f64);
+            metrics::histogram!("store_commit_seconds").record(micros as f64 / 1e6);
+            for (op, outcome) in batch.drain(..).zip(outcomes) {
+                op.finish(outcome);
+            }
+            for ev in published {
+                let _ = self.events.send(Arc::new(ev));
+            }
+        }
+    }
+
+    /// Why this batch must not even be tried: the disk is (still) full, or the database is
+    /// waiting to be reopened after a failure and it is not time to try again. Refusing here
+    /// touches neither the file nor the readers.
+    fn refusal(&mut self) -> Option<Error> {
+        if self.needs_reopen {
+            if self.last_reopen.is_some_and(|t| t.elapsed() < REOPEN_EVERY) {
+                return Some(Error::Unavailable(
+                    "storage failed; recovery is retried shortly".into(),
+                ));
+            }
+            self.last_reopen = Some(Instant::now());
+            match self.slot.reopen() {
+                Ok(()) => self.needs_reopen = false,
+                Err(e) => {
+                    tracing::error!(error = %e, "database reopen failed; retrying in 5 s");
+                    return Some(e);
+                }
+            }
+        }
+        if self.limits.min_free_bytes == 0 {
+            return None;
+        }
+        let Ok(st) = rustix::fs::statvfs(&self.limits.dir) else {
+            return None;
         };
-        if channels_changed {
-            // Before anyone is told "done", so a caller's next read cannot hit a stale cache.
-            stats.channels_generation.fetch_add(1, Ordering::AcqRel);
+        let free = st.f_bavail.saturating_mul(st.f_frsize);
+        if self.health.set_space(free, self.limits.min_free_bytes) {
+            if self.health.is_disk_full() {
+                tracing::error!(
+                    free_mib = free >> 20,
+                    reserve_mib = self.limits.min_free_bytes >> 20,
+                    dir = %self.limits.dir.display(),
+                    "disk full: refusing writes (503) until space is freed; reads go on"
+                );
+            } else {
+                self.refused_log.reset();
+                tracing::warn!(
+                    free_mib = free >> 20,
+                    "disk space freed: writes accepted again"
+                );
+            }
         }
-        let micros = started.elapsed().as_micros() as u64;
-        stats.commits.fetch_add(1, Ordering::Relaxed);
-        stats.ops.fetch_add(n as u64, Ordering::Relaxed);
-        stats.largest_batch.fetch_max(n as u64, Ordering::Relaxed);
-        stats
-            .commit_micros_total
-            .fetch_add(micros, Ordering::Relaxed);
-        metrics::histogram!("store_batch_size").record(n as f64);
-        metrics::histogram!("store_commit_seconds").record(micros as f64 / 1e6);
-        for (op, outcome) in batch.drain(..).zip(outcomes) {
-            op.finish(outcome);
+        if !self.health.is_disk_full() {
+            return None;
         }
-        for ev in published {
-            let _ = events.send(Arc::new(ev));
+        if let Some(n) = self.refused_log.hit() {
+            tracing::warn!(
+                refused = n,
+                free_mib = free >> 20,
+                "disk full: writes refused"
+            );
         }
+        Some(Error::Unavailable(format!(
+            "the disk is full ({} MiB free); writes are refused until space is freed",
+            free >> 20
+        )))
+    }
+
+    /// Runs the batch in one transaction; a storage failure or a panic inside redb fails the
+    /// batch and schedules a reopen (redb latches after an I/O error).
+    fn commit(&mut self, batch: &mut [Box<dyn Op>]) -> (Vec<Result<()>>, Vec<Event>, bool) {
+        let db = match self.slot.get() {
+            Ok(db) => db,
+            Err(e) => {
+                return (
+                    batch.iter().map(|_| Err(e.clone())).collect(),
+                    Vec::new(),
+                    false,
+                );
+            }
+        };
+        let now = self.clock.now_ms();
+        let mut next_seq = self.next_seq;
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            commit_batch(&db, now, &mut next_seq, batch)
+        }));
+        drop(db);
+        let (outcomes, events, storage_failed, channels_changed) = match r {
+            Ok(r) => r,
+            Err(p) => {
+                let e = Error::Storage(format!(
+                    "a write panicked inside the storage engine: {}",
+                    panic_text(p.as_ref())
+                ));
+                self.health.damaged(&e.to_string());
+                (
+                    batch.iter().map(|_| Err(e.clone())).collect(),
+                    Vec::new(),
+                    true,
+                    false,
+                )
+            }
+        };
+        self.next_seq = next_seq;
+        if storage_failed {
+            if let Some(n) = self.failed_log.hit() {
+                tracing::error!(
+                    failed_batches = n,
+                    "store commit failed; reopening the database"
+                );
+            }
+            // Reopen now so readers get the file back; while the disk stays full the probe then
+            // refuses writes without touching the file.
+            self.needs_reopen = true;
+            self.last_reopen = Some(Instant::now());
+            match self.slot.reopen() {
+                Ok(()) => self.needs_reopen = false,
+                Err(e) => tracing::error!(error = %e, "database reopen failed; retrying in 5 s"),
+            }
+        }
+        (outcomes, events, channels_changed)
     }
 }
 
@@ -281,7 +423,7 @@ fn commit_batch(
             }
             Err(Attempt::OpFailed(i, e)) => failed[i] = Some(e),
             Err(Attempt::Store(e)) => {
-                tracing::error!(error = %e, ops = batch.len(), "store commit failed");
+                tracing::debug!(error = %e, ops = batch.len(), "store commit failed");
                 let outcomes = failed
                     .into_iter()
                     .map(|f| Err(f.unwrap_or_else(|| e.clone())))

@@ -8,18 +8,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod authz;
+mod binary;
 mod browser;
 mod channels;
 mod chats;
 mod chats_browser;
 mod cli;
 mod crash;
+mod damage;
 mod docs;
+mod edges;
 mod fakes;
 mod fakes_selftest;
 mod files;
 mod foundation;
 mod fuzz;
+mod hostile;
 mod inbox_access;
 mod inbox_browser;
 mod journeys;

@@ -38,6 +38,7 @@ pub struct ListQuery {
     pub tag: Option<String>,
     /// Opaque cursor from the previous page (`next_cursor`).
     pub cursor: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 

@@ -108,6 +108,7 @@ pub async fn rename(
 pub struct PageQuery {
     /// Older than this message id.
     pub before: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 
@@ -322,6 +323,7 @@ pub async fn leave(
 pub struct DirectoryQuery {
     /// Part of a name, username, extension or email.
     pub q: Option<String>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 
@@ -350,6 +352,7 @@ pub struct SearchQuery {
     pub q: String,
     /// Older than this message id (`next_before` of the previous page).
     pub before: Option<u64>,
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 

@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
 pub struct SearchQuery {
     /// Name, number (ignoring `+`, spaces, dashes) or email; empty = newest contacts.
     pub q: Option<String>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 

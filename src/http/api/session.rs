@@ -39,7 +39,7 @@ pub async fn login_json(
     headers: HeaderMap,
     body: JsonBody<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    if headers.contains_key(header::ORIGIN) && !same_origin(&headers) {
+    if headers.contains_key(header::ORIGIN) && !same_origin(&headers, state.secure_cookies) {
         return Err(Error::Forbidden("cross-site login refused".into()).into());
     }
     let req = body.0;

@@ -121,6 +121,7 @@ pub async fn detail(
 pub struct MessagesQuery {
     /// Messages older than this id.
     pub before: Option<u64>,
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 

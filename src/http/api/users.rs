@@ -174,6 +174,7 @@ pub async fn create_token(
 pub struct Page {
     /// Return entries older than this id.
     pub before: Option<u64>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
 }
 

@@ -144,7 +144,7 @@ fn own_origin(state: &HttpState, headers: &HeaderMap, origin: &str) -> bool {
     let public = url::Url::parse(&state.public_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
-    public.eq_ignore_ascii_case(origin) || same_origin(headers)
+    public.eq_ignore_ascii_case(origin) || same_origin(headers, state.secure_cookies)
 }
 
 /// The origin rule of the module docs.

@@ -70,7 +70,7 @@ async fn login_form(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, UiError> {
-    if headers.contains_key(header::ORIGIN) && !same_origin(&headers) {
+    if headers.contains_key(header::ORIGIN) && !same_origin(&headers, state.secure_cookies) {
         return Err(Error::Forbidden("cross-site login refused".into()).into());
     }
     let lang = request_lang(&headers);

@@ -46,13 +46,28 @@ struct SetupForm {
     password: String,
 }
 
-fn token_ok(state: &HttpState, token: &str) -> bool {
-    state
+/// The link is valid while no administrator exists: one made on the command line (through the
+/// control socket) ends setup as surely as one made here.
+async fn token_ok(state: &HttpState, token: &str) -> bool {
+    let matches = state
         .setup_token
         .lock()
         .ok()
         .and_then(|g| g.as_ref().map(|t| ct_eq(t.as_bytes(), token.as_bytes())))
-        .unwrap_or(false)
+        .unwrap_or(false);
+    if !matches {
+        return false;
+    }
+    match state.store.read(users::admin_exists).await {
+        Ok(false) => true,
+        Ok(true) => {
+            if let Ok(mut t) = state.setup_token.lock() {
+                *t = None;
+            }
+            false
+        }
+        Err(_) => false,
+    }
 }
 
 async fn page(
@@ -62,7 +77,7 @@ async fn page(
 ) -> Result<Response, UiError> {
     let lang = request_lang(&headers);
     let chrome = Chrome::new(&state, None, lang, "Setup", "setup");
-    let valid = token_ok(&state, &q.token);
+    let valid = token_ok(&state, &q.token).await;
     let mut resp = render(&SetupPage {
         chrome,
         token: q.token,
@@ -81,10 +96,10 @@ async fn submit(
     headers: HeaderMap,
     Form(f): Form<SetupForm>,
 ) -> Result<Response, UiError> {
-    if headers.contains_key(header::ORIGIN) && !same_origin(&headers) {
+    if headers.contains_key(header::ORIGIN) && !same_origin(&headers, state.secure_cookies) {
         return Err(Error::Forbidden("cross-site request refused".into()).into());
     }
-    if !token_ok(&state, &f.token) {
+    if !token_ok(&state, &f.token).await {
         return Err(Error::NotFound("setup link").into());
     }
     let input = NewUser {

@@ -24,7 +24,7 @@ pub mod server;
 pub mod setup;
 pub mod visitor;
 
-pub use client::{Client, Resp};
+pub use client::{Client, Resp, client_builder};
 pub use events::{Event, EventStream};
 pub use read::PATIENCE;
 pub use server::{ADMIN, PASSWORD, TestServer, test_config};

@@ -84,6 +84,7 @@ impl TestServerBuilder {
             &mut jobs.session_closure,
             &mut jobs.history_retention,
             &mut jobs.login_session_sweep,
+            &mut jobs.backup,
         ];
         if self.all_jobs_off {
             off.push(&mut jobs.outbound_retry);
@@ -108,6 +109,11 @@ impl TestServer {
 
     pub async fn start() -> Self {
         Self::builder().start().await
+    }
+
+    /// The same with one config edit: `TestServer::start_with(|c| c.x = y)`.
+    pub async fn start_with(edit: impl FnOnce(&mut Config) + 'static) -> Self {
+        Self::builder().config(edit).start().await
     }
 
     async fn boot(dir: TempDir, config: Config) -> Self {
