@@ -67,7 +67,7 @@ async fn run() {
         listen: "127.0.0.1:0".into(),
         log: switchboard::config::LogConfig {
             level: "error".into(),
-            format: "text".into(),
+            format: switchboard::config::LogFormat::Text,
         },
         ..Default::default()
     };

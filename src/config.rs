@@ -57,7 +57,16 @@ pub enum TlsSetting {
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     pub level: String,
-    pub format: String,
+    pub format: LogFormat,
+}
+
+/// How log lines are written: `text` for people reading the journal, `json` for collectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -142,7 +151,7 @@ impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: "info".into(),
-            format: "text".into(),
+            format: LogFormat::Text,
         }
     }
 }
@@ -278,12 +287,6 @@ impl Config {
         self.listen_addr()?;
         self.tls_mode()?;
         self.public_url()?;
-        if !matches!(self.log.format.as_str(), "text" | "json") {
-            return Err(ConfigError::Invalid(format!(
-                "log.format must be \"text\" or \"json\", not {:?}",
-                self.log.format
-            )));
-        }
         if self.store.cache_size_mb == 0 || self.store.cache_size_mb > 4096 {
             return Err(ConfigError::Invalid(
                 "store.cache_size_mb must be between 1 and 4096".into(),

@@ -150,7 +150,7 @@ fn init_logging(cfg: &Config) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if cfg.log.format == "json" {
+    if cfg.log.format == switchboard::config::LogFormat::Json {
         builder.json().init();
     } else {
         builder.init();

@@ -40,8 +40,7 @@ pub fn record(
     drop(t);
     ctx.emit(
         Audience::Admins,
-        "audit.created",
-        serde_json::to_value(&entry).unwrap_or_default(),
+        &super::events::Event::AuditCreated(&entry),
     )
 }
 

@@ -3,6 +3,7 @@
 //! webhook path checks `contacts::is_blocked` before any media download). Admins see and lift
 //! blocks. Both are audited and appear on the contact's latest session timeline.
 
+use crate::domain::sessions::TimelineKind;
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
 
@@ -76,7 +77,7 @@ pub fn block_in(
         format!("{}: {reason}", c.address),
     )?;
     if let Some(sid) = sessions::latest_of_contact_in(ctx, history_owner(&c))? {
-        sessions::timeline_in(ctx, sid, Some(actor), "blocked", reason)?;
+        sessions::timeline_in(ctx, sid, Some(actor), TimelineKind::Blocked, reason)?;
     }
     contacts::announce_in(ctx, &c)?;
     Ok(c)
@@ -99,7 +100,7 @@ pub fn unblock_in(ctx: &mut WriteCtx<'_>, actor: u64, contact_id: u64) -> Result
         format!("{} (blocked for: {})", c.address, old.reason),
     )?;
     if let Some(sid) = sessions::latest_of_contact_in(ctx, history_owner(&c))? {
-        sessions::timeline_in(ctx, sid, Some(actor), "unblocked", "")?;
+        sessions::timeline_in(ctx, sid, Some(actor), TimelineKind::Unblocked, "")?;
     }
     contacts::announce_in(ctx, &c)?;
     Ok(c)

@@ -5,6 +5,7 @@
 use super::channels::ChannelKind;
 use super::users::User;
 use super::{contacts, pbx, sessions, users};
+use crate::domain::sessions::TimelineKind;
 use crate::error::{Error, Result};
 use crate::pbx::{self as client, CallOutcome, PbxError, Timeouts, TokenCache};
 use crate::store::Store;
@@ -81,7 +82,9 @@ pub async fn call_customer(
     };
     let uid = user.id;
     store
-        .write(move |ctx| sessions::timeline_in(ctx, session_id, Some(uid), "call", &detail))
+        .write(move |ctx| {
+            sessions::timeline_in(ctx, session_id, Some(uid), TimelineKind::Call, &detail)
+        })
         .await?;
     Ok(Call {
         outcome,

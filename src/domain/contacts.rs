@@ -83,8 +83,7 @@ pub fn announce_in(ctx: &mut WriteCtx<'_>, c: &Contact) -> Result<()> {
         crate::store::Audience::Channel {
             channel_id: c.channel_id,
         },
-        "contact.updated",
-        serde_json::to_value(c).unwrap_or_default(),
+        &super::events::Event::ContactUpdated(c),
     )
 }
 

@@ -3,6 +3,7 @@
 //! the customer wrote from) but its sessions join the surviving contact's history, and it is
 //! listed as one of that person's addresses.
 
+use crate::domain::sessions::TimelineKind;
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
 
@@ -234,7 +235,7 @@ pub fn merge_in(ctx: &mut WriteCtx<'_>, actor: u64, source: u64, into: u64) -> R
         detail.clone(),
     )?;
     for sid in &moved {
-        sessions::timeline_in(ctx, *sid, Some(actor), "merged", &detail)?;
+        sessions::timeline_in(ctx, *sid, Some(actor), TimelineKind::Merged, &detail)?;
     }
     for c in [&src, &target] {
         contacts::announce_in(ctx, c)?;

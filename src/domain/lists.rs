@@ -1,5 +1,6 @@
 //! Admin-defined lists: session tags and session results (used when ending a chat).
 
+use crate::domain::sessions::TimelineKind;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -145,7 +146,13 @@ pub fn set_session_tags_in(
     let mut s = before.clone();
     s.tags = wanted;
     sessions::save_in(ctx, Some(&before), &s)?;
-    sessions::timeline_in(ctx, session_id, Some(actor), "tagged", &s.tags.join(", "))?;
+    sessions::timeline_in(
+        ctx,
+        session_id,
+        Some(actor),
+        TimelineKind::Tagged,
+        &s.tags.join(", "),
+    )?;
     Ok(s)
 }
 

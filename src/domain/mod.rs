@@ -11,6 +11,7 @@ pub mod chats;
 pub mod contacts;
 pub mod delivery;
 pub(crate) mod directory;
+pub mod events;
 pub(crate) mod lists;
 pub mod livechat;
 pub mod messages;

@@ -4,6 +4,8 @@
 //! pick-up and transfer. Every change goes through the single writer, so two agents racing
 //! for one session are serialized: exactly one wins.
 
+use crate::domain::events::{AssignedBy, Event};
+use crate::domain::sessions::TimelineKind;
 use std::collections::HashSet;
 
 use redb::ReadableTable;
@@ -82,13 +84,22 @@ pub fn assign_on_arrival_in(
     let mut s = before.clone();
     s.assignee = Some(uid);
     sessions::save_in(ctx, Some(&before), &s)?;
-    sessions::timeline_in(ctx, session_id, None, "assigned", &format!("user:{uid}"))?;
+    sessions::timeline_in(
+        ctx,
+        session_id,
+        None,
+        TimelineKind::Assigned,
+        &format!("user:{uid}"),
+    )?;
     ctx.emit(
         Audience::Users {
             user_ids: vec![uid],
         },
-        "session.assigned",
-        serde_json::json!({ "session_id": session_id, "assignee": uid, "by": "arrival" }),
+        &Event::SessionAssigned {
+            session_id,
+            assignee: uid,
+            by: AssignedBy::Arrival,
+        },
     )?;
     Ok(Some(uid))
 }
@@ -137,7 +148,7 @@ pub fn pickup_in(ctx: &mut WriteCtx<'_>, session_id: u64, uid: u64) -> Result<Se
     let mut s = before.clone();
     s.assignee = Some(uid);
     sessions::save_in(ctx, Some(&before), &s)?;
-    sessions::timeline_in(ctx, session_id, Some(uid), "picked_up", "")?;
+    sessions::timeline_in(ctx, session_id, Some(uid), TimelineKind::PickedUp, "")?;
     Ok(s)
 }
 
@@ -217,21 +228,26 @@ pub fn transfer_in(
     } else {
         format!("{target}: {note}")
     };
-    sessions::timeline_in(ctx, session_id, Some(actor.id), "transferred", &detail)?;
+    sessions::timeline_in(
+        ctx,
+        session_id,
+        Some(actor.id),
+        TimelineKind::Transferred,
+        &detail,
+    )?;
     if let Some(u) = &receiver {
         ctx.emit(
             Audience::Users {
                 user_ids: vec![u.id],
             },
-            "session.transferred",
-            serde_json::json!({
-                "session_id": session_id,
-                "channel_id": s.channel_id,
-                "from_user_id": actor.id,
-                "from": actor.display_name_or_username(),
-                "to_user_id": u.id,
-                "note": note,
-            }),
+            &Event::SessionTransferred {
+                session_id,
+                channel_id: s.channel_id,
+                from_user_id: actor.id,
+                from: actor.display_name_or_username(),
+                to_user_id: u.id,
+                note,
+            },
         )?;
     }
     Ok(s)

@@ -239,8 +239,7 @@ pub fn put_in(ctx: &mut WriteCtx<'_>, user: &User) -> Result<()> {
     drop(t);
     ctx.emit(
         Audience::Admins,
-        "user.updated",
-        serde_json::to_value(UserView::from(user)).unwrap_or_default(),
+        &super::events::Event::UserUpdated(UserView::from(user)),
     )
 }
 

@@ -337,6 +337,15 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("tl.unarchived", "Unarchived", "Wiederhergestellt"),
     ("tl.blocked", "Contact blocked", "Kontakt gesperrt"),
     ("tl.call", "Call", "Anruf"),
+    ("tl.unblocked", "Contact unblocked", "Kontakt entsperrt"),
+    ("tl.tagged", "Tags", "Schlagwörter"),
+    ("tl.merged", "Contact merged", "Kontakt zusammengeführt"),
+    (
+        "tl.offline_message",
+        "Message left while nobody was online",
+        "Nachricht hinterlassen, während niemand online war",
+    ),
+    ("tl.other", "Other", "Sonstiges"),
     ("ch.sms", "SMS", "SMS"),
     ("ch.whatsapp", "WhatsApp", "WhatsApp"),
     ("ch.messenger", "Messenger", "Messenger"),
@@ -449,5 +458,16 @@ mod tests {
         assert_eq!(from_accept_language(None), Lang::En);
         assert_eq!(I18n(Lang::De).s("nav.settings"), "Einstellungen");
         assert_eq!(I18n(Lang::De).s("no.such.key"), "no.such.key");
+    }
+
+    #[test]
+    fn every_timeline_kind_has_a_label_in_both_languages() {
+        use crate::domain::sessions::TimelineKind;
+        for k in TimelineKind::ALL {
+            let key = format!("tl.{}", k.as_str());
+            for lang in [Lang::En, Lang::De] {
+                assert_ne!(I18n(lang).s(&key), key, "{key} has no {lang:?} label");
+            }
+        }
     }
 }

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 pub use check::{CheckReport, check_offline, compact_offline};
 pub use events::{Audience, Event};
 pub use health::Health;
-pub use writer::{WriteCtx, WriterStats};
+pub use writer::{EventBody, WriteCtx, WriterStats};
 
 #[derive(Clone)]
 pub struct Store {

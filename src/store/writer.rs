@@ -42,6 +42,13 @@ pub struct WriteCtx<'a> {
     channels_changed: bool,
 }
 
+/// What an event says: its kind (the stream's event name) and its payload. The domain's one
+/// event enum (`domain::events::Event`) implements it; the store never builds an event from a
+/// kind string.
+pub trait EventBody: serde::Serialize {
+    fn kind(&self) -> &'static str;
+}
+
 impl WriteCtx<'_> {
     /// Make message `msg_id` searchable in `scope`; its postings are written with the rest of
     /// the batch's just before the commit (same transaction, so just as durable).
@@ -63,11 +70,13 @@ impl WriteCtx<'_> {
     }
 
     /// Record an event in this transaction; it is broadcast after the commit.
-    pub fn emit(&mut self, audience: Audience, kind: &str, data: serde_json::Value) -> Result<()> {
+    pub fn emit(&mut self, audience: Audience, body: &impl EventBody) -> Result<()> {
+        let data = serde_json::to_value(body)
+            .map_err(|e| crate::error::Error::Internal(format!("event {}: {e}", body.kind())))?;
         let ev = Event {
             seq: self.next_seq,
             at: self.now,
-            kind: kind.to_string(),
+            kind: body.kind().to_string(),
             audience,
             data,
         };

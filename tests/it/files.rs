@@ -996,7 +996,7 @@ async fn inactive_sessions_close_by_their_channel_rules() {
         .read(move |rtx| sessions::timeline(rtx, s_wa))
         .await
         .unwrap();
-    assert_eq!(tl.last().unwrap().kind, "closed_inactive");
+    assert_eq!(tl.last().unwrap().kind.as_str(), "closed_inactive");
     assert_eq!(status(&env, s_fb).await, SessionStatus::Open);
 
     // The next customer message opens a new session.

@@ -2,6 +2,7 @@
 //! with credentials, members (agents who receive its sessions), queue mode, closure and file rules.
 //! Secrets are stored in full but never shown back: `ChannelView` masks them.
 
+use crate::domain::events::Event;
 use std::collections::HashSet;
 
 use redb::{ReadTransaction, ReadableTable};
@@ -261,8 +262,7 @@ fn set_members(ctx: &mut WriteCtx<'_>, ch: &mut Channel, members: &[u64]) -> Res
     ch.members = wanted;
     ctx.emit(
         Audience::Channel { channel_id: ch.id },
-        "channel.members",
-        serde_json::json!({ "id": ch.id }),
+        &Event::ChannelMembers { id: ch.id },
     )?;
     Ok(())
 }
@@ -355,8 +355,7 @@ pub fn update_in(
     )?;
     ctx.emit(
         Audience::Channel { channel_id: id },
-        "channel.updated",
-        serde_json::json!({ "id": id }),
+        &Event::ChannelUpdated { id },
     )?;
     Ok(ch)
 }

@@ -1,6 +1,7 @@
 //! Creating chats and changing group membership. Every check runs inside the write, so a
 //! refused change leaves nothing behind.
 
+use crate::domain::events::Event;
 use std::collections::HashSet;
 
 use redb::ReadableTable;
@@ -110,8 +111,7 @@ fn emit_updated(ctx: &mut WriteCtx<'_>, chat: &Chat) -> Result<()> {
         Audience::Users {
             user_ids: chat.members.clone(),
         },
-        "chat.updated",
-        serde_json::json!({ "chat_id": chat.id }),
+        &Event::ChatUpdated { chat_id: chat.id },
     )
 }
 
@@ -324,8 +324,7 @@ fn drop_member_in(ctx: &mut WriteCtx<'_>, chat: &mut Chat, uid: u64) -> Result<(
         Audience::Users {
             user_ids: vec![uid],
         },
-        "chat.removed",
-        serde_json::json!({ "chat_id": chat.id }),
+        &Event::ChatRemoved { chat_id: chat.id },
     )?;
     emit_updated(ctx, chat)
 }

@@ -1,5 +1,6 @@
 //! Chat messages (text, mentions, files), read state, pin/mute, and the retention purge.
 
+use crate::domain::events::Event;
 use redb::ReadableTable;
 use serde::Deserialize;
 
@@ -240,8 +241,10 @@ pub fn send_in(
         Audience::Users {
             user_ids: chat.members.clone(),
         },
-        "chat.message",
-        serde_json::json!({ "chat_id": chat_id, "message": msg }),
+        &Event::ChatMessage {
+            chat_id,
+            message: &msg,
+        },
     )?;
     Ok(msg)
 }
@@ -267,8 +270,11 @@ pub fn mark_read_in(
         Audience::Users {
             user_ids: chat.members.clone(),
         },
-        "chat.read",
-        serde_json::json!({ "chat_id": chat_id, "user_id": user_id, "last_read": target }),
+        &Event::ChatRead {
+            chat_id,
+            user_id,
+            last_read: target,
+        },
     )?;
     Ok(target)
 }
@@ -294,8 +300,11 @@ pub fn set_state_in(
         Audience::Users {
             user_ids: vec![user_id],
         },
-        "chat.state",
-        serde_json::json!({ "chat_id": chat_id, "pinned": st.pinned, "muted": st.muted }),
+        &Event::ChatState {
+            chat_id,
+            pinned: st.pinned,
+            muted: st.muted,
+        },
     )?;
     Ok(st)
 }

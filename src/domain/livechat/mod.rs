@@ -9,6 +9,8 @@
 //! What a visitor may see is computed here too ([`view`]): their own messages and the agents'
 //! replies — never internal notes, never another visitor's sessions.
 
+use crate::domain::events::{Event, Typing};
+use crate::domain::sessions::TimelineKind;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -257,7 +259,13 @@ pub fn offline_in(
     } else {
         format!("left while no agent was online; reply to {}", v.email)
     };
-    sessions::timeline_in(ctx, m.session_id, None, "offline_message", &detail)?;
+    sessions::timeline_in(
+        ctx,
+        m.session_id,
+        None,
+        TimelineKind::OfflineMessage,
+        &detail,
+    )?;
     Ok(m)
 }
 
@@ -299,13 +307,15 @@ pub fn typing_in(ctx: &mut WriteCtx<'_>, v: &Visitor) -> Result<()> {
             channel_id: v.channel_id,
             visitor_id: v.id,
         },
-        TYPING_EVENT,
-        serde_json::json!({ "session_id": sid, "from": "visitor", "visitor_id": v.id }),
+        &Event::Typing(Typing::Visitor {
+            session_id: sid,
+            visitor_id: v.id,
+        }),
     )
 }
 
 /// Kind of the typing events of both sides (audience: the visitor and the channel's agents).
-pub const TYPING_EVENT: &str = "livechat.typing";
+pub const TYPING_EVENT: &str = crate::domain::events::TYPING;
 
 /// A typing signal from an agent, for the visitor of a live-chat session.
 pub fn agent_typing_in(
@@ -321,8 +331,11 @@ pub fn agent_typing_in(
             channel_id,
             visitor_id,
         },
-        TYPING_EVENT,
-        serde_json::json!({ "session_id": session_id, "from": "agent", "user_id": user_id, "name": name }),
+        &Event::Typing(Typing::Agent {
+            session_id,
+            user_id,
+            name,
+        }),
     )
 }
 

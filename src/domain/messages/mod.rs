@@ -13,6 +13,8 @@ pub use intake::{Ingested, NewInbound, ingest_in, ingest_with_in};
 pub use outbox::{NewOutbound, OutboxItem, StartSession};
 pub use window::Window;
 
+use crate::domain::events::Event;
+use crate::domain::sessions::TimelineKind;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -141,17 +143,16 @@ pub fn put_in(ctx: &mut WriteCtx<'_>, m: &Message, created: bool) -> Result<()> 
         // searchable by the members of its channel.
         ctx.index_later(crate::search::Scope::Channel(m.channel_id), m.id, &m.text);
     }
-    let kind = if created {
-        "message.created"
+    let event = if created {
+        Event::MessageCreated(m)
     } else {
-        "message.updated"
+        Event::MessageUpdated(m)
     };
     ctx.emit(
         Audience::Channel {
             channel_id: m.channel_id,
         },
-        kind,
-        serde_json::to_value(m).unwrap_or_default(),
+        &event,
     )
 }
 
@@ -299,7 +300,7 @@ pub fn add_note_in(
         human_agent_tag: false,
     };
     put_in(ctx, &m, true)?;
-    sessions::timeline_in(ctx, session_id, Some(author.id), "note", "")?;
+    sessions::timeline_in(ctx, session_id, Some(author.id), TimelineKind::Note, "")?;
     Ok(m)
 }
 
@@ -316,7 +317,9 @@ pub fn mark_read_in(ctx: &mut WriteCtx<'_>, user_id: u64, session_id: u64) -> Re
         Audience::Users {
             user_ids: vec![user_id],
         },
-        "session.read",
-        serde_json::json!({ "session_id": session_id, "last_read": st.last_read }),
+        &Event::SessionRead {
+            session_id,
+            last_read: st.last_read,
+        },
     )
 }

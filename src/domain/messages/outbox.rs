@@ -2,6 +2,7 @@
 //! outbox row in one transaction; the delivery worker (`domain::delivery`) claims due rows and
 //! records the outcome through the functions here.
 
+use crate::domain::sessions::TimelineKind;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -128,7 +129,13 @@ pub fn enqueue_in(
     s.first_response_at = s.first_response_at.or(Some(ctx.now));
     if s.assignee.is_none() && ch.queue_mode == crate::domain::channels::QueueMode::AutoOnReply {
         s.assignee = Some(author.id);
-        sessions::timeline_in(ctx, session_id, Some(author.id), "picked_up", "by replying")?;
+        sessions::timeline_in(
+            ctx,
+            session_id,
+            Some(author.id),
+            TimelineKind::PickedUp,
+            "by replying",
+        )?;
     }
     sessions::save_in(ctx, Some(&before), &s)?;
     Ok(msg)
@@ -175,7 +182,7 @@ pub fn start_in(
         let mut s = session.clone();
         s.assignee = Some(author.id);
         sessions::save_in(ctx, Some(&session), &s)?;
-        sessions::timeline_in(ctx, s.id, Some(author.id), "started", &to)?;
+        sessions::timeline_in(ctx, s.id, Some(author.id), TimelineKind::Started, &to)?;
     }
     enqueue_in(ctx, ch, session.id, author, out, files, text)
 }

@@ -2,6 +2,7 @@
 //! unarchive it, mute it for themselves. The HTML pages and the JSON API call these.
 
 use super::{Session, get_in, get_visible, save_in, timeline_in};
+use crate::domain::sessions::TimelineKind;
 use crate::domain::users::User;
 use crate::domain::{channels, lists};
 use crate::error::{Error, Result};
@@ -46,7 +47,11 @@ pub async fn set_archived(store: &Store, user: &User, id: u64, archived: bool) -
             let mut s = before.clone();
             s.archived = archived;
             save_in(ctx, Some(&before), &s)?;
-            let kind = if archived { "archived" } else { "unarchived" };
+            let kind = if archived {
+                TimelineKind::Archived
+            } else {
+                TimelineKind::Unarchived
+            };
             timeline_in(ctx, id, Some(uid), kind, "")?;
             Ok(s)
         })

@@ -3,6 +3,7 @@
 //! customer message opens a new one. The inbox order lives in `SESSIONS_BY_ACTIVITY`, whose
 //! values carry channel, assignee and flags so lists filter without decoding sessions.
 
+use crate::domain::events::Event;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +26,7 @@ mod timeline;
 pub use actions::{close, set_archived, set_muted};
 pub use list::{ListQuery, Scope, SessionPage, list, view};
 pub use reads::{read_state, read_state_in, set_muted_in, set_read_state_in};
-pub use timeline::{TimelineEntry, timeline, timeline_in};
+pub use timeline::{TimelineEntry, TimelineKind, timeline, timeline_in};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -158,17 +159,16 @@ pub fn save_in(ctx: &mut WriteCtx<'_>, before: Option<&Session>, s: &Session) ->
         }
     }
     codec::put(&mut ctx.txn.open_table(SESSIONS)?, &k1(s.id), s)?;
-    let kind = if before.is_some() {
-        "session.updated"
+    let event = if before.is_some() {
+        Event::SessionUpdated(s)
     } else {
-        "session.created"
+        Event::SessionCreated(s)
     };
     ctx.emit(
         Audience::Channel {
             channel_id: s.channel_id,
         },
-        kind,
-        serde_json::to_value(s).unwrap_or_default(),
+        &event,
     )
 }
 
@@ -299,7 +299,7 @@ pub fn open_for_contact_in(
         .open_table(SESSIONS_BY_CONTACT)?
         .insert(k2(history_owner, id).as_slice(), [].as_slice())?;
     save_in(ctx, None, &s)?;
-    timeline_in(ctx, id, None, "opened", "")?;
+    timeline_in(ctx, id, None, TimelineKind::Opened, "")?;
     Ok((s, true))
 }
 
@@ -334,9 +334,9 @@ pub fn close_in(
         id,
         actor,
         if actor.is_some() {
-            "closed"
+            TimelineKind::Closed
         } else {
-            "closed_inactive"
+            TimelineKind::ClosedInactive
         },
         &detail,
     )?;

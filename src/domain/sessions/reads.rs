@@ -1,5 +1,6 @@
 //! Per-user read state of a session: the newest message read and the mute flag.
 
+use crate::domain::events::Event;
 use redb::ReadTransaction;
 
 use super::ReadState;
@@ -35,8 +36,7 @@ pub fn set_muted_in(
         Audience::Users {
             user_ids: vec![user_id],
         },
-        "session.muted",
-        serde_json::json!({ "session_id": session_id, "muted": muted }),
+        &Event::SessionMuted { session_id, muted },
     )
 }
 

@@ -14,16 +14,94 @@ pub struct TimelineEntry {
     pub id: u64,
     pub at: i64,
     pub actor: Option<u64>,
-    /// opened, picked_up, assigned, transferred, note, closed, closed_inactive, archived, unarchived, blocked, call, …
-    pub kind: String,
+    pub kind: TimelineKind,
     pub detail: String,
+}
+
+/// What happened to a session. Stored by name (`picked_up`, …), which is also the key of its
+/// label (`tl.picked_up`); a name this version does not know reads as `other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    /// The customer wrote first.
+    Opened,
+    /// An agent started the conversation (detail: the address).
+    Started,
+    PickedUp,
+    /// Auto-assign gave it to an agent.
+    Assigned,
+    /// Handed to a colleague or the queue (detail: the receiver and the note).
+    Transferred,
+    Note,
+    Tagged,
+    Call,
+    Blocked,
+    Unblocked,
+    /// Its contact was merged into another (detail: which).
+    Merged,
+    /// A live-chat visitor left a message while no agent was online.
+    OfflineMessage,
+    /// Ended by an agent (detail: result and note).
+    Closed,
+    /// Ended by the inactivity job.
+    ClosedInactive,
+    Archived,
+    Unarchived,
+    /// Written by a later version.
+    #[serde(other)]
+    Other,
+}
+
+impl TimelineKind {
+    pub const ALL: &[TimelineKind] = &[
+        Self::Opened,
+        Self::Started,
+        Self::PickedUp,
+        Self::Assigned,
+        Self::Transferred,
+        Self::Note,
+        Self::Tagged,
+        Self::Call,
+        Self::Blocked,
+        Self::Unblocked,
+        Self::Merged,
+        Self::OfflineMessage,
+        Self::Closed,
+        Self::ClosedInactive,
+        Self::Archived,
+        Self::Unarchived,
+        Self::Other,
+    ];
+
+    /// The stored name, e.g. `picked_up`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opened => "opened",
+            Self::Started => "started",
+            Self::PickedUp => "picked_up",
+            Self::Assigned => "assigned",
+            Self::Transferred => "transferred",
+            Self::Note => "note",
+            Self::Tagged => "tagged",
+            Self::Call => "call",
+            Self::Blocked => "blocked",
+            Self::Unblocked => "unblocked",
+            Self::Merged => "merged",
+            Self::OfflineMessage => "offline_message",
+            Self::Closed => "closed",
+            Self::ClosedInactive => "closed_inactive",
+            Self::Archived => "archived",
+            Self::Unarchived => "unarchived",
+            Self::Other => "other",
+        }
+    }
 }
 
 pub fn timeline_in(
     ctx: &mut WriteCtx<'_>,
     session_id: u64,
     actor: Option<u64>,
-    kind: &str,
+    kind: TimelineKind,
     detail: &str,
 ) -> Result<()> {
     let id = ctx.next_id("timeline")?;
@@ -31,7 +109,7 @@ pub fn timeline_in(
         id,
         at: ctx.now,
         actor,
-        kind: kind.into(),
+        kind,
         detail: detail.into(),
     };
     codec::put(&mut ctx.txn.open_table(TIMELINE)?, &k2(session_id, id), &e)?;
@@ -45,4 +123,20 @@ pub fn timeline(rtx: &ReadTransaction, session_id: u64) -> Result<Vec<TimelineEn
             .map(|(_, v)| v)
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_stored_by_their_names_and_unknown_ones_read_as_other() {
+        for k in TimelineKind::ALL {
+            let json = serde_json::to_string(k).unwrap();
+            assert_eq!(json, format!("\"{}\"", k.as_str()));
+            assert_eq!(serde_json::from_str::<TimelineKind>(&json).unwrap(), *k);
+        }
+        let later: TimelineKind = serde_json::from_str("\"snoozed\"").unwrap();
+        assert_eq!(later, TimelineKind::Other);
+    }
 }

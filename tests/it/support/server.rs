@@ -37,7 +37,7 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         listen: "127.0.0.1:0".into(),
         log: switchboard::config::LogConfig {
             level: "warn".into(),
-            format: "text".into(),
+            format: switchboard::config::LogFormat::Text,
         },
         ..Default::default()
     }
