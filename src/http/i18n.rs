@@ -256,6 +256,17 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Choose a template",
         "Vorlage wählen",
     ),
+    ("inbox.param", "Parameter", "Parameter"),
+    (
+        "inbox.param_missing",
+        "Parameter {n} is missing: fill in every field.",
+        "Parameter {n} fehlt: bitte jedes Feld ausfüllen.",
+    ),
+    (
+        "inbox.param_too_long",
+        "Parameter {n} is too long (at most {max} characters).",
+        "Parameter {n} ist zu lang (höchstens {max} Zeichen).",
+    ),
     ("inbox.transfer_to", "Transfer to", "Weiterleiten an"),
     (
         "inbox.transfer_note",
