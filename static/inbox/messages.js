@@ -158,7 +158,7 @@ export function renderMessages() {
   const acts = activities();
   let ai = 0;
   for (const m of list) {
-    while (ai < acts.length && acts[ai].at < m.created) {
+    while (ai < acts.length && acts[ai].at <= m.created) {
       nodes.push(activityEl(acts[ai++]));
       prev = "";
     }

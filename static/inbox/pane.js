@@ -36,8 +36,12 @@ function acceptDrops() {
 function renderPane() {
   const s = S.detail.session;
   const box = h("div", { class: "messages", id: "messages" });
+  // Follow the newest message unless the agent scrolled up themselves (a re-render or an
+  // image still loading also moves the scroll position: those do not count).
+  let userAt = 0;
+  for (const k of ["wheel", "touchstart", "keydown", "pointerdown"]) box.addEventListener(k, () => (userAt = Date.now()), { passive: true });
   box.addEventListener("scroll", () => {
-    S.stick = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+    if (Date.now() - userAt < 1500) S.stick = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
   });
   // "… is typing" from a live-chat visitor (live.js fills it).
   const typing = h("div", { class: "typing-line", id: "typing-line", "aria-live": "polite" });

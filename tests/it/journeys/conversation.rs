@@ -253,15 +253,25 @@ async fn journey_b3_reply_richly() {
     );
     admin.click_text("Send").await;
     admin.el(".msg.out .file.thumb img").await;
-    admin
-        .wait_js(
-            "(() => { const i = document.querySelector('.msg.out:last-of-type .file.thumb img'); \
-             const b = document.getElementById('messages'); \
-             return i && i.complete && i.naturalWidth > 0 && \
-               b.scrollHeight - b.scrollTop - b.clientHeight < 4; })()",
-            "the image loaded and scrolled into view",
-        )
-        .await;
+    // The newest message is the image; once it has loaded it is in view.
+    let state = "const all = document.querySelectorAll('#messages .msg'); \
+         const last = all[all.length - 1]; const i = last && last.querySelector('.file.thumb img'); \
+         const b = document.getElementById('messages'); \
+         return { img: !!i, loaded: !!(i && i.complete && i.naturalWidth > 0), \
+                  gap: b.scrollHeight - b.scrollTop - b.clientHeight };";
+    let mut seen = json!(null);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(45);
+    while std::time::Instant::now() < deadline {
+        seen = admin.js(state).await;
+        if seen["loaded"] == true && seen["gap"].as_f64().is_some_and(|g| g < 4.0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(
+        seen["loaded"] == true && seen["gap"].as_f64().is_some_and(|g| g < 4.0),
+        "the newest message (the image) is loaded and in view: {seen}"
+    );
     wait_for("the image at the fake", || {
         let sent = wa.accepted().into_iter().find(|b| b["type"] == "image");
         async move { sent }
@@ -352,7 +362,8 @@ async fn journey_b2_two_agents_one_customer() {
     let wa = FakeWhatsApp::start().await;
     let (_, sid, anna_id) = two_agents(&j, &wa).await;
     let anna = j.login("anna").await;
-    let ben = j.login("ben").await;
+    // Ben works on his phone.
+    let ben = j.browser().phone().login("ben").await;
     let url = format!("/chat/external/{sid}");
 
     anna.open(&url).await;
@@ -382,6 +393,12 @@ async fn journey_b2_two_agents_one_customer() {
         ben.count(".msg.out").await,
         1,
         "nothing sent before confirming"
+    );
+    let fits = "document.documentElement.scrollWidth <= window.innerWidth";
+    assert_eq!(
+        ben.js(&format!("return {fits}")).await,
+        json!(true),
+        "no sideways scrolling"
     );
     ben.click_text("Send anyway").await;
     ben.wait_text("#messages", "I can help too.").await;
