@@ -5,6 +5,7 @@
 import { $ } from "./core/dom.js";
 import { t } from "./core/i18n.js";
 import { sessions } from "./core/sessions.js";
+import { alertsPrompt } from "./inbox/alerts.js";
 import { loadUsers } from "./inbox/dialogs.js";
 import { follow } from "./inbox/live.js";
 import { loadList, renderList, syncUrl, tickTimes } from "./inbox/list.js";
@@ -69,5 +70,6 @@ if (root) {
   sessions.open = openSession;
   follow();
   wire();
+  alertsPrompt();
   boot();
 }

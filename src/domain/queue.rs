@@ -167,10 +167,7 @@ pub fn transfer_in(
             "the session is closed; closed sessions cannot be transferred".into(),
         ));
     }
-    if let Some(owner) = before.assignee
-        && owner != actor.id
-        && !actor.is_admin()
-    {
+    if !sessions::may_manage(actor, &before) {
         return Err(Error::Conflict(
             "this session belongs to a colleague; only they or an admin can transfer it".into(),
         ));
@@ -220,7 +217,7 @@ pub fn transfer_in(
     s.assignee = to;
     sessions::save_in(ctx, Some(&before), &s)?;
     let target = match &receiver {
-        Some(u) => format!("to {} (user:{})", u.display_name_or_username(), u.id),
+        Some(u) => format!("to {}", u.display_name_or_username()),
         None => "to the queue".to_string(),
     };
     let detail = if note.is_empty() {

@@ -32,7 +32,7 @@ const ICONS = {
   check: "M5 12l5 5L20 7",
   transfer: "M4 12h15M13 6l6 6-6 6",
   note: "M4 20h4L19 9l-4-4L4 16v4zM13.5 6.5l4 4",
-  end: "M6 6l12 12M18 6L6 18",
+  end: "M5 21V4M5 4h11l-2 4 2 4H5",
   archive: "M3 4h18v5H3zM5 9v11h14V9M10 13h4",
   unarchive: "M3 4h18v5H3zM5 9v11h14V9M12 18v-6M9 15l3-3 3 3",
   bell: "M6 9a6 6 0 0 1 12 0c0 6 3 8 3 8H3s3-2 3-8M10 20a2 2 0 0 0 4 0",

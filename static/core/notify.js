@@ -35,6 +35,46 @@ document.addEventListener(
   { once: true },
 );
 
+/** Whether sound can play now (the browser allowed audio after a click on this page). */
+export const soundReady = () => !!audio && audio.state === "running";
+
+/** Whether the browser still has to be asked for desktop notifications. */
+export const desktopAsk = () => "Notification" in window && Notification.permission === "default";
+
+/** Whether the one-click "turn on alerts" prompt is needed: sound or desktop notifications
+ * are off in the settings, audio is still locked, or the browser was not asked yet. */
+export const alertsNeedClick = () => !prefs.sound || !prefs.desktop || !soundReady() || desktopAsk();
+
+/**
+ * One click turns alerts on: unlocks audio (a short tone confirms it), asks the browser for
+ * desktop notifications, and saves sound + desktop in the user's settings. Resolves to the
+ * browser's answer for notifications ("granted", "denied", "default" or "unsupported").
+ */
+export async function enableAlerts(save) {
+  try {
+    if (AudioCtx && !audio) audio = new AudioCtx();
+    if (audio && audio.state === "suspended") await audio.resume();
+  } catch {
+    /* no audio available */
+  }
+  let permission = "unsupported";
+  if ("Notification" in window) {
+    permission = Notification.permission;
+    if (permission === "default") {
+      try {
+        permission = await Notification.requestPermission();
+      } catch {
+        permission = Notification.permission;
+      }
+    }
+  }
+  prefs.sound = true;
+  prefs.desktop = permission === "granted" || prefs.desktop;
+  await save({ sound: true, popups: prefs.popups, desktop: prefs.desktop });
+  beep();
+  return permission;
+}
+
 /** Two short tones (WebAudio, no audio file). */
 export function beep() {
   try {

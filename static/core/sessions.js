@@ -3,8 +3,9 @@
 // someone picks it up, it is closed, archived or muted, except while the agent looks at it).
 import { api } from "./api.js";
 import { live } from "./events.js";
-import { t } from "./i18n.js";
-import { alertUser } from "./notify.js";
+import { me, t } from "./i18n.js";
+import { alertUser, beep, prefs } from "./notify.js";
+import { toast } from "./toast.js";
 
 const REPEAT_MS = 30000;
 
@@ -63,12 +64,14 @@ sessions.repeatingFor = () => Array.from(sessions.repeats.keys());
 sessions.render = function () {
   let total = 0;
   for (const s of sessions.known.values()) if (!s.muted) total += s.unread || 0;
+  // The badge and the tab title say the same: "99+" beyond 99.
+  const shown = total > 99 ? "99+" : String(total);
   const b = document.getElementById("unread-external");
   if (b) {
-    b.textContent = total > 99 ? "99+" : String(total);
+    b.textContent = shown;
     b.hidden = total === 0;
   }
-  document.title = (total > 0 ? "(" + total + ") " : "") + sessions.baseTitle;
+  document.title = (total > 0 ? "(" + shown + ") " : "") + sessions.baseTitle;
 };
 
 sessions.setTitle = function (title) {
@@ -162,6 +165,17 @@ live.on(async (ev) => {
         s.preview = d.last_preview;
       }
       if (d.assignee || d.status !== "open" || d.archived) stopRepeat(d.id);
+      break;
+    }
+    case "session.transferred": {
+      // A colleague handed a conversation to me: say who, which customer, and their note.
+      if (d.to_user_id !== me) break;
+      const s = (await learn(d.session_id)) || sessions.known.get(d.session_id) || {};
+      const title = t("inbox.transferred_to_you")
+        .replace("{from}", d.from || "")
+        .replace("{name}", s.name || "#" + d.session_id);
+      if (prefs.sound) beep();
+      toast(title, d.note || "", { ms: 15000, cls: "transfer-toast", onclick: () => sessions.open(d.session_id, { push: true }) });
       break;
     }
     case "session.read": {

@@ -4,7 +4,7 @@ import { api } from "../core/api.js";
 import { $, h, icon } from "../core/dom.js";
 import { t } from "../core/i18n.js";
 import { upsertMessage } from "./messages.js";
-import { S, pane, paneEl, showError } from "./state.js";
+import { S, pane, paneEl, showError, userName } from "./state.js";
 import { templatePicker } from "./templates.js";
 import { attach, renderChips } from "./uploads.js";
 
@@ -113,6 +113,31 @@ function fileTools(disabled) {
   return [attachBtn, camera];
 }
 
+/** The colleague who owns the open session when it is not the signed-in agent, else 0. */
+const otherOwner = () => (S.detail && S.detail.allowed && S.detail.allowed.owned_by_other ? S.detail.session.assignee : 0);
+
+function ownerNoteEl() {
+  const other = otherOwner();
+  const show = other && S.mode === "reply" && S.detail.session.status === "open";
+  return h("p", { class: "window-note owner-note", id: "owner-note", role: "note", hidden: !show, text: show ? t("inbox.owned_by").replace("{name}", userName(other)) : "" });
+}
+
+/** Updates the "a colleague owns this" note in place (typed text stays). */
+export function renderOwnerNote() {
+  const old = paneEl.querySelector("#owner-note");
+  if (old && S.detail) old.replaceWith(ownerNoteEl());
+}
+
+// Live chat: the visitor sees "… is typing" while the agent types (at most every 2.5 s).
+let typedAt = 0;
+function typingSignal() {
+  if (S.mode !== "reply" || !S.detail || S.detail.session.channel_kind !== "livechat") return;
+  const now = Date.now();
+  if (now - typedAt < 2500) return;
+  typedAt = now;
+  api("POST", "/api/v1/sessions/" + S.current + "/typing").catch(() => {});
+}
+
 export function composerEl() {
   const w = windowState();
   const area = h("div", { class: "composer-area mode-" + S.mode, id: "composer-area", dataset: { window: w } });
@@ -128,7 +153,7 @@ export function composerEl() {
     const b = e.target.closest("button[data-mode]");
     if (b) setMode(b.dataset.mode);
   });
-  area.append(modes);
+  area.append(ownerNoteEl(), modes);
   const err = h("p", { class: "composer-error", id: "composer-error", role: "alert", hidden: true });
   if (S.mode === "reply" && w === "template_only") {
     area.append(templatePicker(err), err);
@@ -145,7 +170,10 @@ export function composerEl() {
       send();
     }
   });
-  ta.addEventListener("input", () => autosize(ta));
+  ta.addEventListener("input", () => {
+    autosize(ta);
+    if (ta.value.trim()) typingSignal();
+  });
   ta.addEventListener("paste", (e) => {
     const files = Array.from((e.clipboardData && e.clipboardData.files) || []);
     if (files.length && S.mode === "reply") {
@@ -170,7 +198,7 @@ export function composerEl() {
     e.preventDefault();
     send();
   });
-  area.append(h("div", { class: "chips", id: "chips" }), form, err);
+  area.append(h("div", { class: "confirm-slot", id: "confirm-slot" }), h("div", { class: "chips", id: "chips" }), form, err);
   setTimeout(renderChips, 0);
   return area;
 }
@@ -186,6 +214,26 @@ export function setMode(mode) {
   renderComposer();
   const ta = $("#composer-text");
   if (ta) ta.focus();
+}
+
+function confirmForeign(other) {
+  const slot = $("#confirm-slot");
+  if (!slot) return;
+  const yes = h("button", { type: "button", class: "primary", id: "confirm-send", text: t("inbox.send_anyway") });
+  const no = h("button", { type: "button", text: t("common.cancel") });
+  const bar = h("div", { class: "confirm-bar", role: "alert" }, h("span", { text: t("inbox.confirm_other").replace("{name}", userName(other)) }), no, yes);
+  yes.addEventListener("click", () => {
+    S.confirmedOther = S.current;
+    slot.replaceChildren();
+    send();
+  });
+  no.addEventListener("click", () => {
+    slot.replaceChildren();
+    const ta = $("#composer-text");
+    if (ta) ta.focus();
+  });
+  slot.replaceChildren(bar);
+  yes.focus();
 }
 
 async function send() {
@@ -214,6 +262,9 @@ async function send() {
   }
   const ids = S.pending.filter((p) => p.id).map((p) => p.id);
   if (!text.trim() && !ids.length) return;
+  // A colleague owns it: reply only after saying so (once per conversation and owner).
+  const other = otherOwner();
+  if (other && S.confirmedOther !== S.current) return confirmForeign(other);
   const btn = $("#send-btn");
   btn.disabled = true;
   try {

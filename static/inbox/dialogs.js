@@ -43,40 +43,42 @@ export async function loadUsers() {
 
 export async function transferDialog() {
   if (!S.users.size) await loadUsers();
+  const owner = S.detail && S.detail.session.assignee;
   const sel = h(
     "select",
     { id: "transfer-to", required: true },
     h("option", { value: "", text: "—" }),
+    // Back to the queue: every member sees it as unassigned again.
+    owner ? h("option", { value: "queue", text: t("inbox.to_queue") }) : null,
     Array.from(S.users.values())
-      .filter((u) => u.id !== me && !u.disabled)
+      .filter((u) => u.id !== me && u.id !== owner && !u.disabled)
       .map((u) => h("option", { value: u.id, text: u.display_name + (u.extension ? " (" + u.extension + ")" : "") })),
   );
   const note = h("textarea", { id: "transfer-note", rows: "3", maxlength: "2000" });
   const id = S.current;
   const fields = [h("label", {}, t("inbox.transfer_to"), sel), h("label", {}, t("inbox.transfer_note"), note)];
   dialog(t("inbox.transfer"), fields, t("inbox.transfer"), async () => {
-    await api("POST", "/api/v1/sessions/" + id + "/transfer", { to_user_id: Number(sel.value), note: note.value });
+    const to = sel.value === "queue" ? null : Number(sel.value);
+    await api("POST", "/api/v1/sessions/" + id + "/transfer", { to_user_id: to, note: note.value });
     if (S.current === id) await pane.refresh();
   });
 }
 
-const RESULT_HINTS = ["Resolved", "Answered", "Sale", "No response", "Spam"];
-
-export function endDialog() {
-  const result = h("input", { id: "end-result", maxlength: "100", list: "end-results" });
-  const list = h("datalist", { id: "end-results" }, RESULT_HINTS.map((v) => h("option", { value: v })));
-  // When the admin defined the session results, only those are accepted: offer exactly them.
-  api("GET", "/api/v1/results")
-    .then((r) => {
-      const items = (r && r.items) || [];
-      if (items.length) list.replaceChildren(...items.map((v) => h("option", { value: v })));
-    })
-    .catch(() => {});
+export async function endDialog() {
+  // The result is picked from the admin's list (Admin → Lists); without a list, none is asked.
+  let items = [];
+  try {
+    const r = await api("GET", "/api/v1/results");
+    items = (r && r.items) || [];
+  } catch {
+    /* no list: no result asked */
+  }
+  const result = h("select", { id: "end-result" }, h("option", { value: "", text: t("inbox.no_result") }), items.map((v) => h("option", { value: v, text: v })));
   const note = h("textarea", { id: "end-note", rows: "3", maxlength: "2000" });
   const id = S.current;
-  const fields = [h("label", {}, t("inbox.result"), result, list), h("label", {}, t("inbox.close_note"), note)];
+  const fields = [items.length ? h("label", {}, t("inbox.result"), result) : null, h("label", {}, t("inbox.close_note"), note)];
   dialog(t("inbox.end"), fields, t("inbox.end"), async () => {
-    await api("POST", "/api/v1/sessions/" + id + "/close", { result: result.value.trim() || null, note: note.value });
+    await api("POST", "/api/v1/sessions/" + id + "/close", { result: result.value || null, note: note.value });
     if (S.current === id) await pane.refresh();
   });
 }

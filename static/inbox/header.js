@@ -8,10 +8,10 @@ import { endDialog, transferDialog } from "./dialogs.js";
 import { renderList } from "./list.js";
 import { S, iconImg, kindName, pane, paneEl, root, showError, userName } from "./state.js";
 
-function actionBtn(action, iconName, label, onclick, primary) {
+function actionBtn(action, iconName, label, onclick, primary, labelled) {
   const b = h(
     "button",
-    { type: "button", class: "act" + (primary ? " primary" : ""), dataset: { action }, title: label, "aria-label": label },
+    { type: "button", class: "act" + (primary ? " primary" : "") + (labelled ? " labelled" : ""), dataset: { action }, title: label, "aria-label": label },
     icon(iconName),
     h("span", { class: "act-label", text: label }),
   );
@@ -69,14 +69,16 @@ export function headerEl() {
   });
   const ignore = () => {}; // act() already showed the error
   const actions = h("div", { class: "s-actions", id: "s-actions" });
-  if (open && !s.assignee) actions.append(actionBtn("pickup", "check", t("inbox.pickup"), () => act("/pickup").catch(ignore), true));
-  if (open) actions.append(actionBtn("transfer", "transfer", t("inbox.transfer"), transferDialog));
+  // Only what this agent may do (the server computes it: docs/inbox.md, "Two agents").
+  const may = d.allowed || { pickup: open && !s.assignee, transfer: open, end: open };
+  if (may.pickup) actions.append(actionBtn("pickup", "check", t("inbox.pickup"), () => act("/pickup").catch(ignore), true));
+  if (may.transfer) actions.append(actionBtn("transfer", "transfer", t("inbox.transfer"), transferDialog, false, true));
   actions.append(actionBtn("note", "note", t("inbox.note"), () => setMode("note")));
   if (phone && addr) actions.append(callLink(s.channel_kind, addr));
   actions.append(actionBtn("mute", s.muted ? "bell" : "belloff", s.muted ? t("inbox.unmute") : t("inbox.mute"), () => muteToggle(!s.muted)));
   if (s.archived) actions.append(actionBtn("unarchive", "unarchive", t("inbox.unarchive"), () => act("/unarchive").catch(ignore)));
   else actions.append(actionBtn("archive", "archive", t("inbox.archive"), () => act("/archive").catch(ignore)));
-  if (open) actions.append(actionBtn("end", "end", t("inbox.end"), endDialog));
+  if (may.end) actions.append(actionBtn("end", "end", t("inbox.end"), endDialog, false, true));
   const det = actionBtn("details", "info", t("inbox.details"), () => {
     S.showDetails = !S.showDetails;
     root.classList.toggle("show-details", S.showDetails);

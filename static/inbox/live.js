@@ -1,5 +1,6 @@
 // Live events for the inbox: rows move, counts change, the open conversation updates in place.
 import { live } from "../core/events.js";
+import { t } from "../core/i18n.js";
 import { sessions } from "../core/sessions.js";
 import { renderHeader } from "./header.js";
 import { fetchRow, loadList, renderList } from "./list.js";
@@ -18,8 +19,29 @@ function onMessage(ev, d) {
     if (viewing) markRead();
   }
   if (!row && ev.kind === "message.created" && d.direction !== "note") fetchRow(d.session_id);
-  if (S.current === d.session_id) upsertMessage(d);
+  if (S.current === d.session_id) {
+    if (ev.kind === "message.created" && d.direction === "in") clearTyping();
+    upsertMessage(d);
+  }
   renderList();
+}
+
+// "… is typing" from a live-chat visitor, under the conversation; gone after 6 s or when their
+// message arrives.
+let typingTimer = null;
+function clearTyping() {
+  clearTimeout(typingTimer);
+  const el = document.getElementById("typing-line");
+  if (el) el.textContent = "";
+}
+function onTyping(d) {
+  if (d.from !== "visitor" || d.session_id !== S.current) return;
+  const el = document.getElementById("typing-line");
+  if (!el) return;
+  const name = (S.detail && (S.detail.session.contact_name || S.detail.session.contact_address)) || "";
+  el.textContent = name + " " + t("inbox.typing");
+  clearTimeout(typingTimer);
+  typingTimer = setTimeout(clearTyping, 6000);
 }
 
 function onSession(d) {
@@ -69,6 +91,9 @@ export function follow() {
         }
         break;
       }
+      case "livechat.typing":
+        onTyping(d);
+        break;
       case "contact.updated":
         onContact(d);
         break;

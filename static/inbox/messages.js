@@ -31,7 +31,9 @@ function fileEl(f) {
     }
   };
   if (mime.startsWith("image/")) {
-    const img = h("img", { src: url + "/thumbnail", alt: f.name, loading: "lazy" });
+    const img = h("img", { src: url + "/thumbnail", alt: f.name });
+    // The picture gets its height only when it loads: keep the newest message in view.
+    img.addEventListener("load", keepBottom);
     el = h("a", { class: "file thumb", href: url, title: f.name }, img);
     let triedFull = false;
     img.addEventListener("error", () => {
@@ -99,6 +101,11 @@ function msgEl(m, showSender) {
     h("div", { class: "meta" }, h("time", { dataset: { ts: m.created }, title: fmtDateTime(m.created), text: fmtClock(m.created) }), tick),
   );
   const out = h("div", { class: cls, dataset: { id: m.id, status: m.status } }, bubble);
+  if (m.status === "queued" && m.retry) {
+    // The provider refused for a passing reason: say so, with when it is tried again.
+    const why = t("inbox.retrying").replace("{n}", String(m.retry.attempt)).replace("{at}", fmtClock(m.retry.next_at));
+    out.append(h("div", { class: "retrying", role: "status", text: "⟳ " + why + (m.error ? " · " + m.error : "") }));
+  }
   if (m.status === "failed" || m.status === "unknown") {
     const err = h("div", { class: "fail" }, h("span", { text: "⚠ " + t("inbox.failed") + (m.error ? ": " + m.error : "") }));
     const btn = h("button", { type: "button", class: "retry" }, icon("retry"), t("inbox.retry"));
@@ -119,6 +126,23 @@ function msgEl(m, showSender) {
 
 const daySeparator = (ts) => h("div", { class: "day" }, h("span", { text: fmtDay(ts) }));
 
+// What happened to the conversation, shown in it (as Chatwoot does): pick-up, transfers with
+// their note, the end. The full list stays in Details → Timeline.
+const ACTIVITY = ["picked_up", "transferred", "closed", "closed_inactive"];
+function activities() {
+  return ((S.detail && S.detail.timeline) || []).filter((e) => ACTIVITY.includes(e.kind));
+}
+function activityEl(e) {
+  const who = e.actor ? userName(e.actor) + " · " : "";
+  return h("div", { class: "activity", dataset: { tl: e.id, kind: e.kind } }, h("time", { title: fmtDateTime(e.at), text: fmtClock(e.at) + " " }), who + t("tl." + e.kind) + (e.detail ? " " + e.detail : ""));
+}
+
+/** Keeps the newest message in view while the agent is at the bottom (S.stick). */
+export function keepBottom() {
+  const box = $("#messages");
+  if (box && S.stick) box.scrollTop = box.scrollHeight;
+}
+
 export function renderMessages() {
   const box = $("#messages");
   if (!box) return;
@@ -131,7 +155,13 @@ export function renderMessages() {
   }
   let day = "";
   let prev = "";
+  const acts = activities();
+  let ai = 0;
   for (const m of list) {
+    while (ai < acts.length && acts[ai].at <= m.created) {
+      nodes.push(activityEl(acts[ai++]));
+      prev = "";
+    }
     const d = dayOf(m.created);
     if (d !== day) {
       nodes.push(daySeparator(m.created));
@@ -141,7 +171,9 @@ export function renderMessages() {
     nodes.push(msgEl(m, senderKey(m) !== prev));
     prev = senderKey(m);
   }
+  while (ai < acts.length) nodes.push(activityEl(acts[ai++]));
   box.replaceChildren(...nodes);
+  S.timelineSeen = ((S.detail && S.detail.timeline) || []).length;
 }
 
 async function loadEarlier(before) {
@@ -167,6 +199,8 @@ const nearBottom = (box) => box.scrollHeight - box.scrollTop - box.clientHeight 
 const PROGRESS = { queued: 0, sent: 1, delivered: 2, read: 3 };
 function isStale(prev, m) {
   if (!prev || !(prev.status in PROGRESS) || !(m.status in PROGRESS)) return false;
+  // The POST answer ("queued") after the live event that says it is being retried.
+  if (prev.status === "queued" && m.status === "queued" && prev.retry && !m.retry) return true;
   return PROGRESS[m.status] < PROGRESS[prev.status];
 }
 
@@ -191,5 +225,8 @@ export function upsertMessage(m) {
     if (newDay) box.append(daySeparator(m.created));
     box.append(msgEl(m, newDay || senderKey(before) !== senderKey(m)));
   }
-  if (stick) box.scrollTop = box.scrollHeight;
+  if (stick) {
+    S.stick = true;
+    box.scrollTop = box.scrollHeight;
+  }
 }

@@ -3,11 +3,11 @@ import { api } from "../core/api.js";
 import { h } from "../core/dom.js";
 import { t } from "../core/i18n.js";
 import { sessions } from "../core/sessions.js";
-import { composerEl, renderComposer, windowState } from "./composer.js";
+import { composerEl, renderComposer, renderOwnerNote, windowState } from "./composer.js";
 import { detailsEl, renderDetails } from "./details.js";
 import { headerEl, renderHeader } from "./header.js";
 import { remember, renderList, syncUrl } from "./list.js";
-import { PAGE, renderMessages } from "./messages.js";
+import { PAGE, keepBottom, renderMessages } from "./messages.js";
 import { S, matches, pane, paneEl, root, visible } from "./state.js";
 import { attach } from "./uploads.js";
 
@@ -36,9 +36,19 @@ function acceptDrops() {
 function renderPane() {
   const s = S.detail.session;
   const box = h("div", { class: "messages", id: "messages" });
-  const main = h("div", { class: "s-main" }, headerEl(), box, composerEl());
+  // Follow the newest message unless the agent scrolled up themselves (a re-render or an
+  // image still loading also moves the scroll position: those do not count).
+  let userAt = 0;
+  for (const k of ["wheel", "touchstart", "keydown", "pointerdown"]) box.addEventListener(k, () => (userAt = Date.now()), { passive: true });
+  box.addEventListener("scroll", () => {
+    if (Date.now() - userAt < 1500) S.stick = box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+  });
+  // "… is typing" from a live-chat visitor (live.js fills it).
+  const typing = h("div", { class: "typing-line", id: "typing-line", "aria-live": "polite" });
+  const main = h("div", { class: "s-main" }, headerEl(), box, typing, composerEl());
   paneEl.replaceChildren(main, detailsEl());
   renderMessages();
+  S.stick = true;
   box.scrollTop = box.scrollHeight;
   sessions.setTitle(s.contact_name || s.contact_address);
   acceptDrops();
@@ -121,6 +131,14 @@ export function refreshDetail() {
         renderList();
         renderHeader();
         renderDetails();
+        if ((d.timeline || []).length !== S.timelineSeen) {
+          renderMessages();
+          keepBottom();
+        }
+        if (!before || before.session.assignee !== d.session.assignee) {
+          S.confirmedOther = 0;
+          renderOwnerNote();
+        }
         if (!before || before.window !== d.window || before.session.status !== d.session.status) renderComposer();
       } catch {
         /* keep the last view */

@@ -2,7 +2,8 @@
 // import downwards (src/http/assets.rs hashes a module together with its imports, so the
 // graph must be acyclic):
 //   state.js → list.js, dialogs.js, uploads.js → messages.js → templates.js → composer.js →
-//   header.js → details.js → pane.js → live.js → inbox.js (wiring and start)
+//   header.js → details.js → pane.js → live.js → inbox.js (wiring and start); alerts.js (the
+//   "turn on alerts" prompt) only imports core/.
 // The few calls that go up (a button in the header refreshes the pane) go through `pane`
 // below, which pane.js fills in when it loads.
 import { $, h } from "../core/dom.js";
@@ -36,6 +37,9 @@ export const S = {
   pending: [], // uploads for the next reply
   templates: null,
   showDetails: false,
+  stick: true, // the conversation is scrolled to its newest message (keep it there)
+  timelineSeen: 0, // timeline entries shown in the conversation
+  confirmedOther: 0, // the session whose owner's colleague confirmed replying into it
 };
 
 /** Session pane entry points for the modules below pane.js (filled in by pane.js). */

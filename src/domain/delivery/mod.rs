@@ -347,6 +347,15 @@ fn failure_in(
         } if attempts < MAX_ATTEMPTS => {
             let next_at = ctx.now + backoff_ms(attempts, *retry_after);
             outbox::retry_at_in(ctx, id, next_at, reason)?;
+            // The agent sees it: "retrying (attempt n, next at …)" with the provider's reason.
+            if m.status == Status::Queued {
+                m.error = Some(reason.clone());
+                m.retry = Some(messages::Retrying {
+                    attempt: attempts,
+                    next_at,
+                });
+                messages::put_in(ctx, &m, false)?;
+            }
             Ok(Outcome::Retrying)
         }
         SendError::Transient { reason, .. } => {
@@ -381,6 +390,7 @@ fn mark_unknown_in(ctx: &mut WriteCtx<'_>, m: &mut Message, why: &str) -> Result
     }
     m.status = Status::Unknown;
     m.error = Some(why.to_string());
+    m.retry = None;
     messages::put_in(ctx, m, false)
 }
 

@@ -254,6 +254,7 @@ mod tests {
             created: 0,
             provider_at: None,
             human_agent_tag: false,
+            retry: None,
         }
     }
 

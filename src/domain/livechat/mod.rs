@@ -395,6 +395,7 @@ mod tests {
             created: 0,
             provider_at: None,
             human_agent_tag: false,
+            retry: None,
         };
         let no_url = |_: &MessageFile| None;
         assert!(view(&v, &m, None, &no_url).is_none());

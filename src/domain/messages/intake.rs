@@ -99,6 +99,7 @@ pub fn ingest_with_in(
         created: ctx.now,
         provider_at: m.at,
         human_agent_tag: false,
+        retry: None,
     };
     if let Some(pid) = &m.provider_id {
         ctx.txn.open_table(PROVIDER_IDS)?.insert(

@@ -103,6 +103,19 @@ pub struct Message {
     /// Send through Messenger's HUMAN_AGENT tag (24 h – 7 d after the customer's last message).
     #[serde(default)]
     pub human_agent_tag: bool,
+    /// While a queued reply waits for another attempt after the provider refused it for a
+    /// passing reason (`error` says why): which attempt failed and when the next one is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Retrying>,
+}
+
+/// A reply between attempts (see [`Message::retry`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Retrying {
+    /// How many attempts failed so far.
+    pub attempt: u32,
+    /// When the next attempt is due (Unix ms).
+    pub next_at: i64,
 }
 
 pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Message> {
@@ -298,6 +311,7 @@ pub fn add_note_in(
         created: ctx.now,
         provider_at: None,
         human_agent_tag: false,
+        retry: None,
     };
     put_in(ctx, &m, true)?;
     sessions::timeline_in(ctx, session_id, Some(author.id), TimelineKind::Note, "")?;

@@ -116,6 +116,7 @@ pub fn enqueue_in(
         created: ctx.now,
         provider_at: None,
         human_agent_tag,
+        retry: None,
     };
     put_in(ctx, &msg, true)?;
     if ch.kind != ChannelKind::Livechat {
@@ -127,7 +128,9 @@ pub fn enqueue_in(
     s.last_message_id = id;
     s.message_count += 1;
     s.first_response_at = s.first_response_at.or(Some(ctx.now));
-    if s.assignee.is_none() && ch.queue_mode == crate::domain::channels::QueueMode::AutoOnReply {
+    // Whoever answers an unassigned conversation owns it, in every queue mode (as in
+    // Chatwoot): the queue shows who is on it and the Pick-up button goes.
+    if s.assignee.is_none() {
         s.assignee = Some(author.id);
         sessions::timeline_in(
             ctx,

@@ -64,6 +64,10 @@ pub fn set_status_in(
         return Ok(false);
     }
     m.status = status;
+    m.retry = None;
+    if status != Status::Failed && status != Status::Unknown {
+        m.error = None;
+    }
     if status == Status::Failed {
         m.error = error.or_else(|| Some("failed".into()));
     }

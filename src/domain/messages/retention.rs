@@ -82,5 +82,6 @@ fn placeholder() -> Message {
         created: 0,
         provider_at: None,
         human_agent_tag: false,
+        retry: None,
     }
 }

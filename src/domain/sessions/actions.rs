@@ -17,7 +17,12 @@ pub async fn close(
     result: Option<String>,
     note: String,
 ) -> Result<Session> {
-    workable(store, user, id).await?;
+    let s = workable(store, user, id).await?;
+    if !super::may_manage(user, &s) {
+        return Err(Error::Conflict(
+            "this conversation belongs to a colleague; only they or an admin can end it".into(),
+        ));
+    }
     if note.chars().count() > 2000 || result.as_ref().is_some_and(|r| r.chars().count() > 100) {
         return Err(Error::invalid(
             "note",

@@ -99,6 +99,36 @@ fn index_value(s: &Session) -> [u8; 17] {
     v
 }
 
+/// Whether `user` may transfer or end session `s`: its owner, anyone while it is unassigned,
+/// and admins always. Colleagues of the owner may read and reply (after a warning in the
+/// inbox), but handing over or finishing is the owner's call (docs/inbox.md).
+pub fn may_manage(user: &User, s: &Session) -> bool {
+    user.is_admin() || s.assignee.is_none_or(|a| a == user.id)
+}
+
+/// What the inbox offers `user` on session `s` (the API refuses the rest).
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct Allowed {
+    /// Pick up: open and unassigned.
+    pub pickup: bool,
+    /// Transfer to a colleague or back to the queue: open, and [`may_manage`].
+    pub transfer: bool,
+    /// End chat: open, and [`may_manage`].
+    pub end: bool,
+    /// A colleague owns it: a reply from `user` is sent only after a confirmation.
+    pub owned_by_other: bool,
+}
+
+pub fn allowed(user: &User, s: &Session) -> Allowed {
+    let open = s.status == SessionStatus::Open;
+    Allowed {
+        pickup: open && s.assignee.is_none(),
+        transfer: open && may_manage(user, s),
+        end: open && may_manage(user, s),
+        owned_by_other: s.assignee.is_some_and(|a| a != user.id),
+    }
+}
+
 pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Session>> {
     codec::get(&rtx.open_table(SESSIONS)?, &k1(id))
 }

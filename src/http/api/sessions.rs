@@ -70,6 +70,8 @@ pub struct SessionDetail {
     /// Why the window is limited, in words for the agent.
     pub window_message: String,
     pub timeline: Vec<TimelineEntry>,
+    /// Which actions the caller may take on it (the inbox shows only these).
+    pub allowed: sessions::Allowed,
     /// The contact's other sessions, newest first.
     pub history: Vec<sessions::Session>,
 }
@@ -99,6 +101,7 @@ pub async fn detail(
                     .filter(|h| h.id != id)
                     .collect();
                 Ok(SessionDetail {
+                    allowed: sessions::allowed(&user, &s),
                     timeline: sessions::timeline(rtx, id)?,
                     window,
                     window_message: messages::window::window_message(window, kind).to_string(),

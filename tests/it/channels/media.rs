@@ -250,6 +250,7 @@ fn out_message(files: Vec<messages::MessageFile>, text: &str) -> messages::Messa
         created: 0,
         provider_at: None,
         human_agent_tag: false,
+        retry: None,
     }
 }
 

@@ -120,7 +120,7 @@ async fn manual_and_auto_on_reply_queue_modes() {
     assert!(session(&ca, sid).await["assignee"].is_null());
     let unassigned = ca.get("/api/v1/sessions?scope=unassigned").await.json();
     assert_eq!(unassigned["sessions"][0]["id"], sid);
-    // A reply on a manual channel does not take the session.
+    // A reply on a manual channel takes the session too (docs/inbox.md): whoever answers owns it.
     let r = ca
         .post(
             &format!("/api/v1/sessions/{sid}/messages"),
@@ -128,7 +128,7 @@ async fn manual_and_auto_on_reply_queue_modes() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
-    assert!(session(&ca, sid).await["assignee"].is_null());
+    assert_eq!(session(&ca, sid).await["assignee"], a);
 
     let auto = t
         .channel(json!({"kind":"sms","name":"SMS2","members":[a,b],"queue_mode":"auto_on_reply"}))
