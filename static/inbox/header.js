@@ -4,6 +4,7 @@ import { api } from "../core/api.js";
 import { h, icon } from "../core/dom.js";
 import { t } from "../core/i18n.js";
 import { setMode } from "./composer.js";
+import { blockDialog } from "./block.js";
 import { endDialog, transferDialog } from "./dialogs.js";
 import { renderList } from "./list.js";
 import { S, iconImg, kindName, pane, paneEl, root, showError, userName } from "./state.js";
@@ -70,6 +71,7 @@ export function headerEl() {
   const ignore = () => {}; // act() already showed the error
   const actions = h("div", { class: "s-actions", id: "s-actions" });
   if (open && !s.assignee) actions.append(actionBtn("pickup", "check", t("inbox.pickup"), () => act("/pickup").catch(ignore), true));
+  if (!open) actions.append(actionBtn("reopen", "unarchive", t("inbox.reopen"), () => act("/reopen").catch(ignore), true));
   if (open) actions.append(actionBtn("transfer", "transfer", t("inbox.transfer"), transferDialog));
   actions.append(actionBtn("note", "note", t("inbox.note"), () => setMode("note")));
   if (phone && addr) actions.append(callLink(s.channel_kind, addr));
@@ -77,6 +79,7 @@ export function headerEl() {
   if (s.archived) actions.append(actionBtn("unarchive", "unarchive", t("inbox.unarchive"), () => act("/unarchive").catch(ignore)));
   else actions.append(actionBtn("archive", "archive", t("inbox.archive"), () => act("/archive").catch(ignore)));
   if (open) actions.append(actionBtn("end", "end", t("inbox.end"), endDialog));
+  if (d.contact && !s.blocked) actions.append(actionBtn("block", "block", t("inbox.block"), blockDialog));
   const det = actionBtn("details", "info", t("inbox.details"), () => {
     S.showDetails = !S.showDetails;
     root.classList.toggle("show-details", S.showDetails);

@@ -24,6 +24,10 @@ try {
 export const S = {
   scope: (root && root.dataset.scope) || "all",
   channel: ($("#channel-filter") || {}).value || "",
+  tag: "", // only sessions with this tag
+  status: "", // "" | "open" | "closed"
+  q: "", // search: name, number or message text (the server searches)
+  selected: new Set(), // session ids ticked for a bulk action
   sort: "activity",
   next: (root && root.dataset.next) || "",
   rows: new Map(), // session id -> list row (session view + counted)
@@ -79,6 +83,10 @@ export function showError(where, err) {
 /** Whether a session belongs in the list under the current scope and channel filter. */
 export function matches(s) {
   if (S.channel && String(s.channel_id) !== S.channel) return false;
+  if (S.tag && !(s.tags || []).includes(S.tag)) return false;
+  if (S.status && s.status !== S.status) return false;
+  // A search is answered by the server; a live update keeps only rows it already found.
+  if (S.q && !S.rows.has(s.id)) return false;
   switch (S.scope) {
     case "archived":
       return s.archived;

@@ -30,6 +30,8 @@
 #![allow(dead_code)]
 
 mod example;
+mod organise;
+mod start;
 
 use std::ops::Deref;
 
