@@ -9,6 +9,8 @@ import { sessions } from "./core/sessions.js";
 import { loadUsers } from "./inbox/dialogs.js";
 import { follow } from "./inbox/live.js";
 import { bulkAction } from "./inbox/bulk.js";
+import { loadPbx } from "./inbox/call.js";
+import { renderHeader } from "./inbox/header.js";
 import { loadList, renderBulk, renderList, syncUrl, tickTimes } from "./inbox/list.js";
 import { closeSession, markRead, openSession } from "./inbox/pane.js";
 import { startDialog } from "./inbox/start.js";
@@ -96,8 +98,8 @@ function wire() {
   setInterval(tickTimes, 30000);
 }
 
-/** Filters from the address bar, and the admin's tags for the tag filter. */
-async function filters() {
+/** Filters from the address bar; the admin's tags fill the tag filter when they arrive. */
+function filters() {
   const p = new URLSearchParams(location.search);
   S.tag = p.get("tag") || "";
   S.status = p.get("status") === "open" || p.get("status") === "closed" ? p.get("status") : "";
@@ -105,19 +107,23 @@ async function filters() {
   $("#status-filter").value = S.status;
   $("#inbox-search").value = S.q;
   const sel = $("#tag-filter");
-  try {
-    const r = await api("GET", "/api/v1/tags");
-    const items = (r && r.items) || [];
-    if (S.tag && !items.includes(S.tag)) items.push(S.tag);
-    sel.append(...items.map((x) => h("option", { value: x, text: x })));
-  } catch {
-    /* no tag filter then */
-  }
+  const fallback = S.tag ? [h("option", { value: S.tag, text: S.tag })] : [];
+  sel.append(...fallback);
   sel.value = S.tag;
+  api("GET", "/api/v1/tags")
+    .then((r) => {
+      const items = (r && r.items) || [];
+      sel.replaceChildren(sel.options[0], ...items.map((x) => h("option", { value: x, text: x })), ...(S.tag && !items.includes(S.tag) ? fallback : []));
+      sel.value = S.tag;
+    })
+    .catch(() => {});
 }
 
 async function boot() {
-  await Promise.all([loadUsers(), filters()]);
+  filters();
+  // With a PBX linked the Call button dials through it: redraw the header when that is known.
+  loadPbx().then(() => S.detail && renderHeader());
+  await loadUsers();
   await loadList(false);
   const id = Number(root.dataset.session || 0);
   if (id) openSession(id, { push: false });

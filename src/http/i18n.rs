@@ -387,6 +387,17 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "{name} ist gesperrt",
     ),
     ("inbox.calling", "Calling…", "Anruf wird aufgebaut…"),
+    ("chat.calling", "Calling…", "Anruf wird aufgebaut…"),
+    (
+        "chat.call_ringing",
+        "Your phone {ext} rings; pick up to be connected.",
+        "Ihr Telefon {ext} klingelt; abheben, um verbunden zu werden.",
+    ),
+    (
+        "chat.call_failed",
+        "The call failed",
+        "Der Anruf ist fehlgeschlagen",
+    ),
     (
         "inbox.call_ringing",
         "Your phone {ext} rings; pick up to be connected.",

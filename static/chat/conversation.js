@@ -3,6 +3,7 @@
 import { api } from "../core/api.js";
 import { h } from "../core/dom.js";
 import { debounce, fmtStamp } from "../core/time.js";
+import { toast } from "../core/toast.js";
 import { renderPending } from "./files.js";
 import { renderList, setState } from "./list.js";
 import { $, isOpen, me, memberName, showError, st, tc, ui } from "./state.js";
@@ -218,10 +219,12 @@ export function wireConversation() {
   $("ic-call").addEventListener("click", async (e) => {
     if (!st.features.calls || !st.current || !st.current.chat.other) return; // plain tel: link
     e.preventDefault();
+    toast(tc("calling"), "", {});
     try {
-      await api("POST", "/api/v1/calls", { to_user_id: st.current.chat.other.id });
-    } catch {
-      location.href = $("ic-call").href;
+      const r = await api("POST", "/api/v1/calls", { to_user_id: st.current.chat.other.id });
+      toast(tc("calling"), tc("call_ringing").replace("{ext}", r.extension), {});
+    } catch (ex) {
+      toast(tc("call_failed"), ex.message || "", { kind: "error" });
     }
   });
   setInterval(renderTyping, 1000);

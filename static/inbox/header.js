@@ -5,6 +5,7 @@ import { h, icon } from "../core/dom.js";
 import { t } from "../core/i18n.js";
 import { setMode } from "./composer.js";
 import { blockDialog } from "./block.js";
+import { callCustomer } from "./call.js";
 import { endDialog, transferDialog } from "./dialogs.js";
 import { renderList } from "./list.js";
 import { S, iconImg, kindName, pane, paneEl, root, showError, userName } from "./state.js";
@@ -46,6 +47,7 @@ async function muteToggle(muted) {
 }
 
 function callLink(kind, addr) {
+  if (S.pbx && S.pbx.configured) return actionBtn("call", "phone", t("inbox.call"), callCustomer);
   const tel = kind === "whatsapp" && !addr.startsWith("+") ? "+" + addr : addr;
   const label = t("inbox.call");
   return h("a", { class: "act", href: "tel:" + tel, dataset: { action: "call" }, title: label, "aria-label": label }, icon("phone"), h("span", { class: "act-label", text: label }));

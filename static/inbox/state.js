@@ -40,6 +40,7 @@ export const S = {
   pending: [], // uploads for the next reply
   templates: null,
   showDetails: false,
+  pbx: null, // GET /api/v1/pbx/status: {configured, kind, extension}
 };
 
 /** Session pane entry points for the modules below pane.js (filled in by pane.js). */

@@ -29,6 +29,7 @@
 
 #![allow(dead_code)]
 
+mod call;
 mod example;
 mod organise;
 mod start;
