@@ -109,6 +109,7 @@ export function detailsEl() {
     nameForm(c, s),
     dl([
       [t("inbox.number"), c.address || s.contact_address],
+      [t("inbox.email"), c.email || ""],
       [t("inbox.channel"), kindName(s.channel_kind)],
       [t("inbox.blocked"), s.blocked ? "✓" : ""],
     ]),

@@ -30,6 +30,7 @@
 #![allow(dead_code)]
 
 mod call;
+mod contacts;
 mod example;
 mod organise;
 mod start;
