@@ -318,6 +318,66 @@ fn chart(items: &[(String, f64, String)]) -> Chart {
     }
 }
 
+/// One row of a horizontal bar chart: the label on the left (right-aligned, never over its
+/// neighbours), the bar, the value after it.
+pub struct HBar {
+    pub text_y: u32,
+    pub bar_y: u32,
+    pub w: u32,
+    pub value_x: u32,
+    pub label: String,
+    pub value: String,
+    pub title: String,
+}
+
+pub struct HChart {
+    pub width: u32,
+    pub height: u32,
+    pub label_x: u32,
+    pub bar_x: u32,
+    pub bars: Vec<HBar>,
+}
+
+const ROW_H: u32 = 24;
+const HLABEL_W: u32 = 170;
+const HBAR_MAX: u32 = 320;
+const HLABEL_CHARS: usize = 26;
+
+fn hchart(items: &[(String, f64, String)]) -> HChart {
+    let max = items.iter().map(|i| i.1).fold(0.0_f64, f64::max).max(1.0);
+    let bars = items
+        .iter()
+        .enumerate()
+        .map(|(i, (label, v, shown))| {
+            let w = ((v / max) * f64::from(HBAR_MAX)).round() as u32;
+            let y = i as u32 * ROW_H;
+            let short = if label.chars().count() > HLABEL_CHARS {
+                let mut s: String = label.chars().take(HLABEL_CHARS - 1).collect();
+                s.push('…');
+                s
+            } else {
+                label.clone()
+            };
+            HBar {
+                text_y: y + 16,
+                bar_y: y + 5,
+                w,
+                value_x: HLABEL_W + w + 6,
+                label: short,
+                value: shown.clone(),
+                title: format!("{label}: {shown}"),
+            }
+        })
+        .collect();
+    HChart {
+        width: HLABEL_W + HBAR_MAX + 90,
+        height: (items.len().max(1) as u32) * ROW_H,
+        label_x: HLABEL_W - 8,
+        bar_x: HLABEL_W,
+        bars,
+    }
+}
+
 pub fn duration(s: Option<i64>) -> String {
     match s {
         None => "–".into(),
@@ -334,7 +394,9 @@ struct ReportsPage {
     wf_css: String,
     r: Report,
     per_day: Chart,
-    frt_agents: Chart,
+    frt_agents: HChart,
+    results: HChart,
+    tags: HChart,
     csv_url: String,
     error: String,
 }
@@ -372,9 +434,19 @@ async fn reports_page(
             })
             .collect::<Vec<_>>(),
     );
-    let frt_agents = chart(
+    let counted = |v: &[reports::Count]| {
+        hchart(
+            &v.iter()
+                .map(|c| (c.name.clone(), c.sessions as f64, c.sessions.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let results = counted(&r.results);
+    let tags = counted(&r.tags);
+    let frt_agents = hchart(
         &r.agents
             .iter()
+            .filter(|a| a.first_response.median_s.is_some())
             .map(|a| {
                 let v = a.first_response.median_s.unwrap_or(0);
                 (
@@ -386,12 +458,15 @@ async fn reports_page(
             .collect::<Vec<_>>(),
     );
     let csv_url = format!("/api/v1/reports.csv?from={}&to={}", r.from, r.to);
+    let title = who.t().s("reports.title");
     render(&ReportsPage {
-        chrome: Chrome::new(&state, Some(&who), who.lang, "Reports", "reports"),
+        chrome: Chrome::new(&state, Some(&who), who.lang, title, "reports"),
         wf_css: state.assets.url("workflow.css"),
         r,
         per_day,
         frt_agents,
+        results,
+        tags,
         csv_url,
         error,
     })

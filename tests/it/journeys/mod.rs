@@ -33,6 +33,7 @@ mod call;
 mod contacts;
 mod example;
 mod organise;
+mod reports;
 mod start;
 
 use std::ops::Deref;
