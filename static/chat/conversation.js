@@ -104,13 +104,26 @@ function messageText(m) {
 function renderMessage(m) {
   const mine = m.author === me;
   const group = st.current.chat.kind === "group";
-  const file = (f) =>
-    h(
+  const file = (f) => {
+    const url = "/api/v1/attachments/" + f.attachment_id;
+    if ((f.mime || "").startsWith("image/")) {
+      // Images show inline (the thumbnail; the full image if there is none), a click opens it.
+      const img = h("img", { src: url + "/thumbnail", alt: f.name, loading: "lazy" });
+      img.addEventListener("error", () => {
+        if (!img.dataset.full) {
+          img.dataset.full = "1";
+          img.src = url;
+        }
+      });
+      return h("li", {}, h("a", { class: "ic-thumb", href: url, target: "_blank", rel: "noopener", title: f.name }, img));
+    }
+    return h(
       "li",
       {},
-      h("a", { href: "/api/v1/attachments/" + f.attachment_id, target: "_blank", rel: "noopener", text: "📎 " + f.name }),
+      h("a", { href: url, target: "_blank", rel: "noopener", text: "📎 " + f.name }),
       h("span", { class: "ic-meta", text: " " + Math.max(1, Math.round(f.size / 1024)) + " KB" }),
     );
+  };
   const files = m.files && m.files.length ? h("ul", { class: "ic-files" }, ...m.files.map(file)) : null;
   return h(
     "li",

@@ -35,6 +35,7 @@ mod example;
 mod organise;
 mod reports;
 mod start;
+mod talk;
 
 use std::ops::Deref;
 
