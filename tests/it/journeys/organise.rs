@@ -141,7 +141,18 @@ async fn journey_b7_organise() {
     // An unknown tag in the address bar: a clear message above the list, not a broken page.
     anna.open("/chat/external?tag=nosuchtag").await;
     anna.wait_text("#list-error", "not on the tag list").await;
-    j.finish([anna]).await;
+
+    // The same list on a phone in German: filters and search fit, no sideways scrolling.
+    let phone = j.browser().phone().german().login("admin").await;
+    phone.open("/chat/external?tag=order").await;
+    phone.wait_count("li.srow", 1).await;
+    phone.field("Name, Nummer oder Text suchen").await;
+    let wide = phone
+        .js("return document.documentElement.scrollWidth > window.innerWidth")
+        .await;
+    assert_eq!(wide, json!(false), "sideways scrolling on a phone");
+    phone.screenshot().await;
+    j.finish([anna, phone]).await;
 }
 
 #[tokio::test]
