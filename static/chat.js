@@ -2,6 +2,7 @@
 // chat/ (state, list, conversation, composer, files, find, group, live), the shared client
 // code in core/. Live updates come from the page's one event stream (core/events.js, opened
 // by app.js). Everything a user typed goes in as text nodes (core/dom.js h()).
+import { api } from "./core/api.js";
 import { wireComposer } from "./chat/composer.js";
 import { closeChat, openChat, wireConversation } from "./chat/conversation.js";
 import { wireFiles } from "./chat/files.js";
@@ -11,15 +12,21 @@ import { loadList, wireList } from "./chat/list.js";
 import { follow } from "./chat/live.js";
 import { app, st } from "./chat/state.js";
 
-// Features (PBX calls, attachments) are detected from the OpenAPI document.
+// Features: PBX calls when an admin linked a PBX (else the phone icon is a tel: link),
+// attachments when the server offers them (the OpenAPI document).
 async function detectFeatures() {
+  try {
+    const pbx = await api("GET", "/api/v1/pbx/status");
+    st.features.calls = !!(pbx && pbx.configured);
+  } catch {
+    st.features.calls = false;
+  }
   try {
     const doc = await fetch("/api/v1/openapi.json", { credentials: "same-origin" }).then((r) => r.json());
     const paths = (doc && doc.paths) || {};
-    st.features.calls = !!paths["/api/v1/calls"];
     st.features.attachments = !!paths["/api/v1/attachments"];
   } catch {
-    /* keep the defaults: tel: links, no files */
+    /* keep the default: no files */
   }
 }
 

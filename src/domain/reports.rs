@@ -1,7 +1,9 @@
 //! Reports: sessions per channel per day (UTC), first-response time and resolution time
 //! (median and 90th percentile, nearest-rank) overall and per agent, for sessions created in a
 //! date range. First response counts only sessions the customer opened (an agent-started
-//! session's first message is the agent's own); resolution counts closed sessions.
+//! session's first message is the agent's own) and is credited to the agent who sent the
+//! first reply (not the final owner after a transfer); resolution counts closed sessions, per
+//! owner. Plus how often each end-chat result and each tag was used.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -68,8 +70,25 @@ pub struct AgentStats {
     pub name: String,
     /// Sessions assigned to the agent (created in the range).
     pub sessions: u64,
+    /// First responses: of the sessions the agent answered first.
     pub first_response: Timing,
     pub resolution: Timing,
+}
+
+/// How many sessions of the range carry one result or tag.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Count {
+    pub name: String,
+    pub sessions: u64,
+}
+
+fn counts(m: HashMap<String, u64>) -> Vec<Count> {
+    let mut v: Vec<Count> = m
+        .into_iter()
+        .map(|(name, sessions)| Count { name, sessions })
+        .collect();
+    v.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.name.cmp(&b.name)));
+    v
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -83,6 +102,10 @@ pub struct Report {
     pub first_response: Timing,
     pub resolution: Timing,
     pub agents: Vec<AgentStats>,
+    /// End-chat results of the closed sessions (most used first).
+    pub results: Vec<Count>,
+    /// Tags of the sessions (most used first).
+    pub tags: Vec<Count>,
 }
 
 fn day_start_ms(d: NaiveDate) -> i64 {
@@ -151,6 +174,8 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
     let mut res_all = Vec::new();
     let mut agents: HashMap<u64, (u64, Vec<i64>, Vec<i64>)> = HashMap::new();
     let mut total = 0u64;
+    let mut results: HashMap<String, u64> = HashMap::new();
+    let mut tags: HashMap<String, u64> = HashMap::new();
     sessions::each_active_since(
         rtx,
         from_ms,
@@ -177,10 +202,29 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
             };
             frt_all.extend(frt);
             res_all.extend(res);
+            if let Some(r) = s
+                .result
+                .as_ref()
+                .filter(|_| s.status == SessionStatus::Closed)
+            {
+                *results.entry(r.clone()).or_default() += 1;
+            }
+            for t in &s.tags {
+                *tags.entry(t.clone()).or_default() += 1;
+            }
+            // The first response belongs to whoever sent the first reply.
+            let responder = match frt {
+                Some(_) => messages::first_reply(rtx, s.id)?
+                    .and_then(|m| m.author)
+                    .or(s.assignee),
+                None => None,
+            };
+            if let (Some(who), Some(t)) = (responder, frt) {
+                agents.entry(who).or_default().1.push(t);
+            }
             if let Some(a) = s.assignee {
                 let e = agents.entry(a).or_default();
                 e.0 += 1;
-                e.1.extend(frt);
                 e.2.extend(res);
             }
             Ok(())
@@ -227,6 +271,8 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
         first_response: Timing::of(frt_all),
         resolution: Timing::of(res_all),
         agents: agents_out,
+        results: counts(results),
+        tags: counts(tags),
     })
 }
 

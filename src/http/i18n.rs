@@ -14,6 +14,9 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("nav.internal", "Internal", "Intern"),
     ("nav.settings", "Settings", "Einstellungen"),
     ("nav.admin", "Admin", "Verwaltung"),
+    ("nav.contacts", "Contacts", "Kontakte"),
+    ("nav.reports", "Reports", "Berichte"),
+    ("nav.canned", "My canned replies", "Meine Textbausteine"),
     ("nav.logout", "Log out", "Abmelden"),
     ("login.title", "Sign in", "Anmelden"),
     ("login.username", "Username", "Benutzername"),
@@ -326,6 +329,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("inbox.customer", "Customer", "Kunde"),
     ("inbox.name", "Name", "Name"),
     ("inbox.number", "Number", "Nummer"),
+    ("inbox.email", "Email", "E-Mail"),
     ("inbox.channel", "Channel", "Kanal"),
     (
         "inbox.business_number",
@@ -394,10 +398,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
     ("tl.archived", "Archived", "Archiviert"),
     ("tl.unarchived", "Unarchived", "Wiederhergestellt"),
+    ("tl.reopened", "Reopened", "Wieder geöffnet"),
+    ("tl.tagged", "Tagged", "Verschlagwortet"),
     ("tl.blocked", "Contact blocked", "Kontakt gesperrt"),
     ("tl.call", "Call", "Anruf"),
     ("tl.merged", "Contacts merged", "Kontakte zusammengeführt"),
-    ("tl.tagged", "Tags changed", "Tags geändert"),
     ("tl.unblocked", "Contact unblocked", "Kontakt entsperrt"),
     (
         "tl.offline_message",
@@ -409,6 +414,169 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("ch.whatsapp", "WhatsApp", "WhatsApp"),
     ("ch.messenger", "Messenger", "Messenger"),
     ("ch.livechat", "Live Chat", "Live-Chat"),
+    // Starting, organising and finding conversations (inbox list, contacts, reports).
+    ("inbox.start_new", "New conversation", "Neue Unterhaltung"),
+    ("inbox.reopen", "Reopen", "Wieder öffnen"),
+    (
+        "inbox.search",
+        "Search name, number or text",
+        "Name, Nummer oder Text suchen",
+    ),
+    ("inbox.any_status", "Any state", "Jeder Status"),
+    ("inbox.tag", "Tag", "Schlagwort"),
+    ("inbox.tags", "Tags", "Schlagwörter"),
+    ("inbox.all_tags", "All tags", "Alle Schlagwörter"),
+    ("inbox.add_tag", "Add tag", "Schlagwort hinzufügen"),
+    ("inbox.remove_tag", "Remove tag", "Schlagwort entfernen"),
+    ("inbox.sort", "Sort", "Sortierung"),
+    ("inbox.select", "Select", "Auswählen"),
+    ("inbox.selected", "{n} selected", "{n} ausgewählt"),
+    (
+        "inbox.bulk_archived",
+        "{n} conversations archived",
+        "{n} Unterhaltungen archiviert",
+    ),
+    (
+        "inbox.bulk_closed",
+        "{n} conversations ended",
+        "{n} Unterhaltungen beendet",
+    ),
+    ("inbox.block", "Block", "Sperren"),
+    ("inbox.block_reason", "Reason", "Grund"),
+    ("inbox.block_spam", "Spam", "Spam"),
+    (
+        "inbox.block_explain",
+        "Messages from {name} will be dropped from now on. An admin can lift the block.",
+        "Nachrichten von {name} werden ab jetzt verworfen. Eine Verwaltung kann die Sperre aufheben.",
+    ),
+    (
+        "inbox.blocked_done",
+        "{name} is blocked",
+        "{name} ist gesperrt",
+    ),
+    ("inbox.calling", "Calling…", "Anruf wird aufgebaut…"),
+    ("chat.calling", "Calling…", "Anruf wird aufgebaut…"),
+    (
+        "chat.call_ringing",
+        "Your phone {ext} rings; pick up to be connected.",
+        "Ihr Telefon {ext} klingelt; abheben, um verbunden zu werden.",
+    ),
+    (
+        "chat.call_failed",
+        "The call failed",
+        "Der Anruf ist fehlgeschlagen",
+    ),
+    ("contacts.title", "Contacts", "Kontakte"),
+    (
+        "contacts.search_placeholder",
+        "Name, number or email",
+        "Name, Nummer oder E-Mail",
+    ),
+    ("contacts.search", "Search", "Suchen"),
+    ("contacts.email", "Email", "E-Mail"),
+    ("contacts.conversations", "Conversations", "Unterhaltungen"),
+    (
+        "contacts.no_conversations",
+        "No conversations you can see.",
+        "Keine sichtbaren Unterhaltungen.",
+    ),
+    ("contacts.open", "Open", "Offen"),
+    ("contacts.closed", "Closed", "Beendet"),
+    ("contacts.name", "Name", "Name"),
+    ("contacts.rename", "Rename", "Umbenennen"),
+    (
+        "contacts.merge_into",
+        "Same person as",
+        "Dieselbe Person wie",
+    ),
+    (
+        "contacts.merge_choose",
+        "Choose a contact…",
+        "Kontakt wählen…",
+    ),
+    ("contacts.merge", "Merge", "Zusammenführen"),
+    ("contacts.block_reason", "Reason", "Grund"),
+    ("contacts.block", "Block", "Sperren"),
+    ("contacts.blocked", "blocked", "gesperrt"),
+    (
+        "contacts.none",
+        "No contacts found.",
+        "Keine Kontakte gefunden.",
+    ),
+    ("reports.title", "Reports", "Berichte"),
+    ("reports.from", "From", "Von"),
+    ("reports.to", "To", "Bis"),
+    ("reports.show", "Show", "Anzeigen"),
+    ("reports.sessions", "Conversations", "Unterhaltungen"),
+    (
+        "reports.frt_median",
+        "First response, median",
+        "Erste Antwort, Median",
+    ),
+    (
+        "reports.frt_p90",
+        "First response, 90th percentile",
+        "Erste Antwort, 90. Perzentil",
+    ),
+    (
+        "reports.res_median",
+        "Resolution, median",
+        "Erledigung, Median",
+    ),
+    (
+        "reports.res_p90",
+        "Resolution, 90th percentile",
+        "Erledigung, 90. Perzentil",
+    ),
+    ("reports.p90", "90th percentile", "90. Perzentil"),
+    (
+        "reports.per_day",
+        "Conversations per day",
+        "Unterhaltungen pro Tag",
+    ),
+    ("reports.channel", "Channel", "Kanal"),
+    ("reports.total", "Total", "Summe"),
+    ("reports.agents", "Agents", "Mitarbeitende"),
+    ("reports.agent", "Agent", "Mitarbeiter/in"),
+    (
+        "reports.frt_chart",
+        "Median first response by the agent who answered first",
+        "Median der ersten Antwort, je zuerst antwortender Person",
+    ),
+    ("reports.results", "Results", "Ergebnisse"),
+    ("reports.tags", "Tags", "Schlagwörter"),
+    (
+        "reports.none",
+        "Nothing in this period.",
+        "Nichts in diesem Zeitraum.",
+    ),
+    (
+        "inbox.call_ringing",
+        "Your phone {ext} rings; pick up to be connected.",
+        "Ihr Telefon {ext} klingelt; abheben, um verbunden zu werden.",
+    ),
+    (
+        "inbox.start_title",
+        "Start a conversation",
+        "Unterhaltung beginnen",
+    ),
+    ("inbox.start_channel", "Channel", "Kanal"),
+    ("inbox.start_to", "Number or contact", "Nummer oder Kontakt"),
+    ("inbox.start_name", "Name (optional)", "Name (optional)"),
+    ("inbox.start_message", "Message", "Nachricht"),
+    ("inbox.start_template", "Template", "Vorlage"),
+    ("inbox.start_param", "Parameter", "Parameter"),
+    ("inbox.start_send", "Send", "Senden"),
+    (
+        "inbox.start_pick_template",
+        "Choose a template first.",
+        "Bitte zuerst eine Vorlage wählen.",
+    ),
+    (
+        "inbox.start_no_channel",
+        "No SMS or WhatsApp channel you may use.",
+        "Kein SMS- oder WhatsApp-Kanal verfügbar.",
+    ),
 ];
 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
@@ -517,6 +685,17 @@ mod tests {
         assert_eq!(from_accept_language(None), Lang::En);
         assert_eq!(I18n(Lang::De).s("nav.settings"), "Einstellungen");
         assert_eq!(I18n(Lang::De).s("no.such.key"), "no.such.key");
+    }
+
+    #[test]
+    fn every_key_is_defined_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, _, _) in STRINGS {
+            assert!(
+                seen.insert(k),
+                "{k} is defined twice: the later one silently wins"
+            );
+        }
     }
 
     #[test]

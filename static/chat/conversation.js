@@ -3,6 +3,7 @@
 import { api } from "../core/api.js";
 import { h } from "../core/dom.js";
 import { debounce, fmtStamp } from "../core/time.js";
+import { toast } from "../core/toast.js";
 import { renderPending } from "./files.js";
 import { renderList, setState } from "./list.js";
 import { $, isOpen, me, memberName, showError, st, tc, ui } from "./state.js";
@@ -103,13 +104,26 @@ function messageText(m) {
 function renderMessage(m) {
   const mine = m.author === me;
   const group = st.current.chat.kind === "group";
-  const file = (f) =>
-    h(
+  const file = (f) => {
+    const url = "/api/v1/attachments/" + f.attachment_id;
+    if ((f.mime || "").startsWith("image/")) {
+      // Images show inline (the thumbnail; the full image if there is none), a click opens it.
+      const img = h("img", { src: url + "/thumbnail", alt: f.name, loading: "lazy" });
+      img.addEventListener("error", () => {
+        if (!img.dataset.full) {
+          img.dataset.full = "1";
+          img.src = url;
+        }
+      });
+      return h("li", {}, h("a", { class: "ic-thumb", href: url, target: "_blank", rel: "noopener", title: f.name }, img));
+    }
+    return h(
       "li",
       {},
-      h("a", { href: "/api/v1/attachments/" + f.attachment_id, target: "_blank", rel: "noopener", text: "📎 " + f.name }),
+      h("a", { href: url, target: "_blank", rel: "noopener", text: "📎 " + f.name }),
       h("span", { class: "ic-meta", text: " " + Math.max(1, Math.round(f.size / 1024)) + " KB" }),
     );
+  };
   const files = m.files && m.files.length ? h("ul", { class: "ic-files" }, ...m.files.map(file)) : null;
   return h(
     "li",
@@ -218,10 +232,12 @@ export function wireConversation() {
   $("ic-call").addEventListener("click", async (e) => {
     if (!st.features.calls || !st.current || !st.current.chat.other) return; // plain tel: link
     e.preventDefault();
+    toast(tc("calling"), "", {});
     try {
-      await api("POST", "/api/v1/calls", { to_user_id: st.current.chat.other.id });
-    } catch {
-      location.href = $("ic-call").href;
+      const r = await api("POST", "/api/v1/calls", { to_user_id: st.current.chat.other.id });
+      toast(tc("calling"), tc("call_ringing").replace("{ext}", r.extension), {});
+    } catch (ex) {
+      toast(tc("call_failed"), ex.message || "", { kind: "error" });
     }
   });
   setInterval(renderTyping, 1000);

@@ -33,12 +33,18 @@ function itemEl(c) {
       "data-muted": String(c.muted),
       tabindex: 0,
       onclick: () => ui.openChat(c.id, true),
+      "aria-haspopup": "menu",
       onkeydown: (e) => {
         if (e.key === "Enter") ui.openChat(c.id, true);
+        if (e.key === "ContextMenu" || (e.shiftKey && e.key === "F10")) {
+          e.preventDefault();
+          const r = e.currentTarget.getBoundingClientRect();
+          contextMenu(r.left + 24, r.bottom - 8, c);
+        }
       },
       oncontextmenu: (e) => {
         e.preventDefault();
-        contextMenu(e, c);
+        contextMenu(e.clientX, e.clientY, c);
       },
     },
     h("span", { class: "ic-avatar" + (c.kind === "group" ? " ic-group" : ""), text: (c.name || "?").trim().charAt(0).toUpperCase() }),
@@ -69,7 +75,9 @@ export function renderList() {
       if (c.muted && !c.mentioned) dot = true;
       else total += c.unread;
     }
-    ul.append(itemEl(c));
+    const li = itemEl(c);
+    longPress(li, c);
+    ul.append(li);
   }
   const nav = document.getElementById("unread-internal");
   if (nav) {
@@ -79,15 +87,68 @@ export function renderList() {
   document.title = (total ? "(" + total + ") " : "") + document.title.replace(/^\(\d+\) /, "");
 }
 
-function contextMenu(e, c) {
+/**
+ * The chat's menu (pin, mute) at (x, y): right-click, a long press or the context-menu key.
+ * Placed through CSS custom properties set with the CSSOM (the CSP forbids style
+ * attributes), kept inside the window.
+ */
+function contextMenu(x, y, c) {
   closeMenus();
+  const item = (text, act) =>
+    h("li", {
+      role: "menuitem",
+      tabindex: -1,
+      text,
+      onclick: act,
+      onkeydown: (ev) => {
+        if (ev.key === "Enter" || ev.key === " ") {
+          ev.preventDefault();
+          act();
+          closeMenus();
+        }
+      },
+    });
   const m = h(
     "ul",
-    { class: "ic-menu", role: "menu", style: "left:" + e.clientX + "px;top:" + e.clientY + "px" },
-    h("li", { role: "menuitem", tabindex: 0, text: c.pinned ? tc("unpin") : tc("pin"), onclick: () => setState(c.id, { pinned: !c.pinned }) }),
-    h("li", { role: "menuitem", tabindex: 0, text: c.muted ? tc("unmute") : tc("mute"), onclick: () => setState(c.id, { muted: !c.muted }) }),
+    { class: "ic-menu", role: "menu", "aria-label": c.name },
+    item(c.pinned ? tc("unpin") : tc("pin"), () => setState(c.id, { pinned: !c.pinned })),
+    item(c.muted ? tc("unmute") : tc("mute"), () => setState(c.id, { muted: !c.muted })),
   );
+  m.addEventListener("keydown", (ev) => {
+    const items = [...m.querySelectorAll("[role=menuitem]")];
+    const i = items.indexOf(document.activeElement);
+    if (ev.key === "Escape") closeMenus();
+    else if (ev.key === "ArrowDown") items[(i + 1) % items.length].focus();
+    else if (ev.key === "ArrowUp") items[(i - 1 + items.length) % items.length].focus();
+  });
   document.body.append(m);
+  const r = m.getBoundingClientRect();
+  const left = Math.max(4, Math.min(x, window.innerWidth - r.width - 4));
+  const top = Math.max(4, Math.min(y, window.innerHeight - r.height - 4));
+  m.style.setProperty("--menu-x", left + "px");
+  m.style.setProperty("--menu-y", top + "px");
+  m.classList.add("ic-menu-placed");
+  m.querySelector("[role=menuitem]").focus();
+}
+
+/** Long press on touch screens opens the menu (a short tap still opens the chat). */
+function longPress(li, c) {
+  let timer = 0;
+  let fired = false;
+  li.addEventListener("touchstart", (e) => {
+    fired = false;
+    const t = e.touches[0];
+    timer = setTimeout(() => {
+      fired = true;
+      contextMenu(t.clientX, t.clientY, c);
+    }, 550);
+  });
+  const cancel = () => clearTimeout(timer);
+  li.addEventListener("touchend", (e) => {
+    cancel();
+    if (fired) e.preventDefault();
+  });
+  li.addEventListener("touchmove", cancel);
 }
 
 function closeMenus() {
@@ -113,5 +174,8 @@ export async function setState(id, patch) {
 }
 
 export function wireList() {
-  document.addEventListener("click", closeMenus);
+  document.addEventListener("click", (e) => {
+    if (!e.target.closest(".ic-menu")) closeMenus();
+    else setTimeout(closeMenus, 0);
+  });
 }

@@ -45,6 +45,8 @@ const ICONS = {
   camera: "M4 7h3l2-3h6l2 3h3v12H4zM12 16.5a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z",
   back: "M15 5l-7 7 7 7",
   retry: "M4 12a8 8 0 1 0 2.5-5.8M4 4v5h5",
+  block: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM5.6 5.6l12.8 12.8",
+  tag: "M3 12V4h8l10 10-8 8zM7.5 8.5h.01",
 };
 
 /** An inline SVG icon (decorative: aria-hidden) drawn with the current text colour. */

@@ -37,6 +37,43 @@ function nameForm(c, s) {
   return [form, err];
 }
 
+/** The session's tags: chips with a remove button, and a field to add one of the admin's. */
+function tagsEl(s) {
+  const err = h("p", { class: "error", role: "alert", id: "tag-error", hidden: true });
+  const save = async (tags) => {
+    err.hidden = true;
+    try {
+      await api("PUT", "/api/v1/sessions/" + s.id + "/tags", { tags });
+      await pane.refresh();
+      const r = S.rows.get(s.id);
+      if (r) r.tags = tags;
+      renderList();
+      return true;
+    } catch (ex) {
+      showError(err, ex);
+      return false;
+    }
+  };
+  const chips = (s.tags || []).map((x) => {
+    const rm = h("button", { type: "button", class: "tag-x", "aria-label": t("inbox.remove_tag") + " " + x, title: t("inbox.remove_tag"), text: "×" });
+    rm.addEventListener("click", () => save((s.tags || []).filter((y) => y !== x)));
+    return h("span", { class: "tag-chip", dataset: { tag: x } }, x, rm);
+  });
+  const list = h("datalist", { id: "tag-options" });
+  api("GET", "/api/v1/tags")
+    .then((r) => list.replaceChildren(...((r && r.items) || []).map((x) => h("option", { value: x }))))
+    .catch(() => {});
+  const input = h("input", { id: "tag-input", list: "tag-options", maxlength: "50", autocomplete: "off", "aria-label": t("inbox.add_tag") });
+  const form = h("form", { class: "tag-add" }, input, list, h("button", { type: "submit", text: t("inbox.add_tag") }));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const v = input.value.trim();
+    if (!v) return;
+    if (await save([...(s.tags || []), v])) input.value = "";
+  });
+  return [h("div", { class: "tags", id: "session-tags" }, chips), form, err];
+}
+
 export function detailsEl() {
   const d = S.detail;
   const s = d.session;
@@ -72,6 +109,7 @@ export function detailsEl() {
     nameForm(c, s),
     dl([
       [t("inbox.number"), c.address || s.contact_address],
+      [t("inbox.email"), c.email || ""],
       [t("inbox.channel"), kindName(s.channel_kind)],
       [t("inbox.blocked"), s.blocked ? "✓" : ""],
     ]),
@@ -83,6 +121,8 @@ export function detailsEl() {
       [t("inbox.owner"), s.assignee ? userName(s.assignee) : t("inbox.nobody")],
       [t("inbox.status"), status],
     ]),
+    h("h3", { text: t("inbox.tags") }),
+    tagsEl(s),
     h("h3", { text: t("inbox.previous") }),
     history.length ? h("ul", { class: "history" }, history) : h("p", { class: "muted", text: t("inbox.none") }),
     h("h3", { text: t("inbox.timeline") }),

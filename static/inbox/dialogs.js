@@ -5,7 +5,7 @@ import { t } from "../core/i18n.js";
 import { S, me, pane, showError } from "./state.js";
 
 /** A modal form; `onSubmit` may throw, and its error is shown in the dialog. */
-function dialog(title, fields, submitLabel, onSubmit) {
+export function dialog(title, fields, submitLabel, onSubmit) {
   const err = h("p", { class: "error", role: "alert", hidden: true });
   const submit = h("button", { type: "submit", class: "primary", text: submitLabel });
   const cancel = h("button", { type: "button", text: t("common.cancel") });

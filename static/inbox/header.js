@@ -4,6 +4,8 @@ import { api } from "../core/api.js";
 import { h, icon } from "../core/dom.js";
 import { t } from "../core/i18n.js";
 import { setMode } from "./composer.js";
+import { blockDialog } from "./block.js";
+import { callCustomer } from "./call.js";
 import { endDialog, transferDialog } from "./dialogs.js";
 import { renderList } from "./list.js";
 import { S, iconImg, kindName, pane, paneEl, root, showError, userName } from "./state.js";
@@ -45,6 +47,7 @@ async function muteToggle(muted) {
 }
 
 function callLink(kind, addr) {
+  if (S.pbx && S.pbx.configured) return actionBtn("call", "phone", t("inbox.call"), callCustomer);
   const tel = kind === "whatsapp" && !addr.startsWith("+") ? "+" + addr : addr;
   const label = t("inbox.call");
   return h("a", { class: "act", href: "tel:" + tel, dataset: { action: "call" }, title: label, "aria-label": label }, icon("phone"), h("span", { class: "act-label", text: label }));
@@ -72,6 +75,7 @@ export function headerEl() {
   // Only what this agent may do (the server computes it: docs/inbox.md, "Two agents").
   const may = d.allowed || { pickup: open && !s.assignee, transfer: open, end: open };
   if (may.pickup) actions.append(actionBtn("pickup", "check", t("inbox.pickup"), () => act("/pickup").catch(ignore), true));
+  if (!open) actions.append(actionBtn("reopen", "unarchive", t("inbox.reopen"), () => act("/reopen").catch(ignore), true));
   if (may.transfer) actions.append(actionBtn("transfer", "transfer", t("inbox.transfer"), transferDialog, false, true));
   actions.append(actionBtn("note", "note", t("inbox.note"), () => setMode("note")));
   if (phone && addr) actions.append(callLink(s.channel_kind, addr));
@@ -79,6 +83,7 @@ export function headerEl() {
   if (s.archived) actions.append(actionBtn("unarchive", "unarchive", t("inbox.unarchive"), () => act("/unarchive").catch(ignore)));
   else actions.append(actionBtn("archive", "archive", t("inbox.archive"), () => act("/archive").catch(ignore)));
   if (may.end) actions.append(actionBtn("end", "end", t("inbox.end"), endDialog, false, true));
+  if (d.contact && !s.blocked) actions.append(actionBtn("block", "block", t("inbox.block"), blockDialog));
   const det = actionBtn("details", "info", t("inbox.details"), () => {
     S.showDetails = !S.showDetails;
     root.classList.toggle("show-details", S.showDetails);

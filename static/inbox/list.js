@@ -14,9 +14,13 @@ function rowEl(s) {
         : h("span", { class: "count", text: s.unread > 99 ? "99+" : s.unread })
       : null;
   const cls = ["srow", s.unread > 0 ? "unread" : "", s.id === S.current ? "active" : "", s.status === "closed" ? "closed" : "", s.muted ? "muted" : ""];
+  const name = s.contact_name || s.contact_address;
+  const tick = h("input", { type: "checkbox", class: "srow-sel", checked: S.selected.has(s.id), "aria-label": t("inbox.select") + " " + name, dataset: { id: s.id } });
+  const tags = (s.tags || []).map((x) => h("span", { class: "tag-chip", text: x }));
   return h(
     "li",
     { class: cls.filter(Boolean).join(" "), dataset: { id: s.id } },
+    tick,
     h(
       "a",
       { href: "/chat/external/" + s.id },
@@ -27,13 +31,14 @@ function rowEl(s) {
         h(
           "span",
           { class: "srow-top" },
-          h("span", { class: "srow-name", text: s.contact_name || s.contact_address }),
+          h("span", { class: "srow-name", text: name }),
           h("time", { dataset: { ts: s.last_activity }, text: fmtRel(s.last_activity) }),
         ),
         h(
           "span",
           { class: "srow-bottom" },
           h("span", { class: "srow-preview", text: s.last_preview || "" }),
+          tags,
           s.assignee && S.scope !== "mine" ? h("span", { class: "owner-chip", text: userName(s.assignee) }) : null,
           badge,
         ),
@@ -54,7 +59,17 @@ export function renderList() {
     listEl.replaceChildren(...rows.map(rowEl));
     $("#list-empty").hidden = rows.length > 0;
     $("#load-more").hidden = !S.next;
+    renderBulk();
   });
+}
+
+/** The bulk bar: shown while conversations are ticked. */
+export function renderBulk() {
+  for (const id of S.selected) if (!S.rows.has(id)) S.selected.delete(id);
+  const bar = $("#bulk-bar");
+  if (!bar) return;
+  bar.hidden = S.selected.size === 0;
+  $("#bulk-count").textContent = t("inbox.selected").replace("{n}", S.selected.size);
 }
 
 /** Takes in a session view; keeps an unread count that is newer than the view. */
@@ -69,15 +84,22 @@ export function remember(v) {
 export async function loadList(append) {
   const q = new URLSearchParams({ scope: S.scope, limit: "50" });
   if (S.channel) q.set("channel_id", S.channel);
+  if (S.tag) q.set("tag", S.tag);
+  if (S.status) q.set("status", S.status);
+  if (S.q) q.set("q", S.q);
+  const err = $("#list-error");
   if (append && S.next) q.set("cursor", S.next);
   try {
     const page = await api("GET", "/api/v1/sessions?" + q);
     if (!append) S.rows.clear();
     for (const v of page.sessions) remember(v);
     S.next = page.next_cursor || "";
+    if (err) err.hidden = true;
     renderList();
   } catch (e) {
-    showError(null, e);
+    if (!append) S.rows.clear();
+    renderList();
+    showError(err, e);
   }
 }
 
@@ -100,6 +122,9 @@ export function syncUrl(push) {
   const q = new URLSearchParams();
   if (S.scope !== "all") q.set("scope", S.scope);
   if (S.channel) q.set("channel_id", S.channel);
+  if (S.tag) q.set("tag", S.tag);
+  if (S.status) q.set("status", S.status);
+  if (S.q) q.set("q", S.q);
   const qs = q.toString() ? "?" + q : "";
   const path = (S.current ? "/chat/external/" + S.current : "/chat/external") + qs;
   if (path === location.pathname + location.search) return;

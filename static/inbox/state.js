@@ -1,9 +1,9 @@
 // The inbox page's shared state and small helpers. The page is built from modules that only
 // import downwards (src/http/assets.rs hashes a module together with its imports, so the
 // graph must be acyclic):
-//   state.js → list.js, dialogs.js, uploads.js → messages.js → templates.js → composer.js →
-//   header.js → details.js → pane.js → live.js → inbox.js (wiring and start); alerts.js (the
-//   "turn on alerts" prompt) only imports core/.
+//   state.js → list.js, dialogs.js, uploads.js, call.js → block.js, bulk.js, start.js →
+//   messages.js → templates.js → composer.js → header.js → details.js → pane.js → live.js →
+//   inbox.js (wiring and start); alerts.js (the "turn on alerts" prompt) only imports core/.
 // The few calls that go up (a button in the header refreshes the pane) go through `pane`
 // below, which pane.js fills in when it loads.
 import { $, h } from "../core/dom.js";
@@ -25,6 +25,10 @@ try {
 export const S = {
   scope: (root && root.dataset.scope) || "all",
   channel: ($("#channel-filter") || {}).value || "",
+  tag: "", // only sessions with this tag
+  status: "", // "" | "open" | "closed"
+  q: "", // search: name, number or message text (the server searches)
+  selected: new Set(), // session ids ticked for a bulk action
   sort: "activity",
   next: (root && root.dataset.next) || "",
   rows: new Map(), // session id -> list row (session view + counted)
@@ -40,6 +44,7 @@ export const S = {
   stick: true, // the conversation is scrolled to its newest message (keep it there)
   timelineSeen: 0, // timeline entries shown in the conversation
   confirmedOther: 0, // the session whose owner's colleague confirmed replying into it
+  pbx: null, // GET /api/v1/pbx/status: {configured, kind, extension}
 };
 
 /** Session pane entry points for the modules below pane.js (filled in by pane.js). */
@@ -83,6 +88,10 @@ export function showError(where, err) {
 /** Whether a session belongs in the list under the current scope and channel filter. */
 export function matches(s) {
   if (S.channel && String(s.channel_id) !== S.channel) return false;
+  if (S.tag && !(s.tags || []).includes(S.tag)) return false;
+  if (S.status && s.status !== S.status) return false;
+  // A search is answered by the server; a live update keeps only rows it already found.
+  if (S.q && !S.rows.has(s.id)) return false;
   switch (S.scope) {
     case "archived":
       return s.archived;

@@ -200,6 +200,20 @@ pub fn first(rtx: &ReadTransaction, session_id: u64) -> Result<Option<Message>> 
     first.map(|(_, v)| codec::decode(v.value())).transpose()
 }
 
+/// The first reply (outbound message) of a session, if any: who really answered first.
+pub fn first_reply(rtx: &ReadTransaction, session_id: u64) -> Result<Option<Message>> {
+    let t = rtx.open_table(MESSAGES)?;
+    for item in
+        t.range::<&[u8]>(k2(session_id, 0).as_slice()..k2(session_id, u64::MAX).as_slice())?
+    {
+        let m: Message = codec::decode(item?.1.value())?;
+        if m.direction == Direction::Out {
+            return Ok(Some(m));
+        }
+    }
+    Ok(None)
+}
+
 /// The newest `limit` messages of a session with ids up to `up_to` (inclusive), newest first.
 pub fn newest_in(
     ctx: &WriteCtx<'_>,

@@ -1,14 +1,19 @@
-//! The inbox list: sessions by last activity, filtered by scope, channel and tag, paged by a
-//! cursor, each with what the list shows for one user.
+//! The inbox list: sessions by last activity, filtered by scope, channel, state, tag and a
+//! search (the contact's name or number, or words of a message), paged by a cursor, each
+//! with what the list shows for one user.
+
+use std::collections::HashSet;
 
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
-use super::{FLAG_ARCHIVED, FLAG_CLOSED, Session, SessionView, get, read_state};
+use super::{FLAG_ARCHIVED, FLAG_CLOSED, Session, SessionStatus, SessionView, get, read_state};
 use crate::domain::access::Visible;
-use crate::domain::contacts;
+use crate::domain::lists::{self, ListKind};
 use crate::domain::users::User;
+use crate::domain::{channels, contacts, messages};
 use crate::error::{Error, Result};
+use crate::search;
 use crate::store::codec::{self, k2};
 use crate::store::tables::{OPEN_SESSIONS_BY_ACTIVITY, SESSIONS_BY_ACTIVITY};
 
@@ -34,8 +39,13 @@ pub struct ListQuery {
     #[param(inline)]
     pub scope: Option<Scope>,
     pub assignee: Option<u64>,
-    /// Only sessions carrying this tag.
+    /// Only sessions carrying this tag (one of the admin's tags).
     pub tag: Option<String>,
+    /// Only open or only closed sessions (within the scope).
+    #[param(inline)]
+    pub status: Option<SessionStatus>,
+    /// The contact's name or number, or words of a message.
+    pub q: Option<String>,
     /// Opaque cursor from the previous page (`next_cursor`).
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
@@ -82,6 +92,23 @@ pub fn list(
         }
         None => vec![0xff; 17],
     };
+    let tag = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    if let Some(tag) = tag
+        && !lists::get(rtx, ListKind::Tags)?.iter().any(|t| t == tag)
+    {
+        return Err(Error::invalid(
+            "tag",
+            format!("{tag:?} is not on the tag list; an admin defines the tags"),
+        ));
+    }
+    let needle = q.q.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if needle.is_some_and(|n| n.chars().count() > 200) {
+        return Err(Error::invalid("q", "at most 200 characters"));
+    }
+    let text_hits = match needle {
+        Some(n) => sessions_with_text(rtx, vis, n)?,
+        None => HashSet::new(),
+    };
     let mut hits: Vec<(u64, u64, u64)> = Vec::with_capacity(limit + 1);
     for item in idx.range::<&[u8]>(..end.as_slice())?.rev() {
         let (k, v) = item?;
@@ -110,12 +137,21 @@ pub fn list(
             Scope::Open => !archived && !closed,
             Scope::Closed => !archived && closed,
         };
-        if !keep {
+        if !keep
+            || q.status
+                .is_some_and(|st| (st == SessionStatus::Closed) != closed)
+        {
             continue;
         }
         let key = k.value();
         let sid = codec::u64_at(key, 8)?;
-        if let Some(tag) = q.tag.as_deref().filter(|t| !t.is_empty()) {
+        if let Some(n) = needle
+            && !text_hits.contains(&sid)
+            && !contact_matches(rtx, sid, n)?
+        {
+            continue;
+        }
+        if let Some(tag) = tag {
             // Tags live in the record, not the index: decode only the sessions that pass
             // every cheaper filter first.
             let tagged = get(rtx, sid)?.is_some_and(|s| s.tags.iter().any(|t| t == tag));
@@ -144,6 +180,41 @@ pub fn list(
         sessions,
         next_cursor,
     })
+}
+
+/// The sessions (of channels in `vis`) with a message containing the words of `needle`.
+fn sessions_with_text(rtx: &ReadTransaction, vis: &Visible, needle: &str) -> Result<HashSet<u64>> {
+    let scopes: Vec<search::Scope> = channels::list(rtx)?
+        .into_iter()
+        .filter(|c| vis.channel(c.id))
+        .map(|c| search::Scope::Channel(c.id))
+        .collect();
+    let mut out = HashSet::new();
+    for h in search::search(rtx, &scopes, needle, 500, None)? {
+        if let Some(m) = messages::get(rtx, h.msg_id)? {
+            out.insert(m.session_id);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the contact of session `sid` has `needle` in its name, or its digits in the number.
+fn contact_matches(rtx: &ReadTransaction, sid: u64, needle: &str) -> Result<bool> {
+    let Some(c) = get(rtx, sid)?.and_then(|s| contacts::get(rtx, s.contact_id).transpose()) else {
+        return Ok(false);
+    };
+    let c = c?;
+    let lower = needle.to_lowercase();
+    if c.label().to_lowercase().contains(&lower) {
+        return Ok(true);
+    }
+    let digits: String = needle.chars().filter(char::is_ascii_digit).collect();
+    Ok(digits.len() >= 3
+        && c.address
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .contains(&digits))
 }
 
 /// Decorate a session for one user: contact, unread count (capped at 99), muted.

@@ -23,7 +23,7 @@ mod list;
 mod reads;
 mod timeline;
 
-pub use actions::{close, set_archived, set_muted};
+pub use actions::{BULK_MAX, BulkAction, bulk, close, reopen, set_archived, set_muted};
 pub use list::{ListQuery, Scope, SessionPage, list, view};
 pub use reads::{read_state, read_state_in, set_muted_in, set_read_state_in};
 pub use timeline::{TimelineEntry, TimelineKind, timeline, timeline_in};
@@ -331,6 +331,36 @@ pub fn open_for_contact_in(
     save_in(ctx, None, &s)?;
     timeline_in(ctx, id, None, TimelineKind::Opened, "")?;
     Ok((s, true))
+}
+
+/// Opens a closed (or archived) session again for `actor`, who becomes its owner. Refused
+/// when the customer already has another open conversation (continue that one instead).
+pub fn reopen_in(ctx: &mut WriteCtx<'_>, id: u64, actor: u64) -> Result<Session> {
+    let before = get_in(ctx, id)?;
+    if before.status == SessionStatus::Open && !before.archived {
+        return Ok(before);
+    }
+    let mut s = before.clone();
+    if before.status == SessionStatus::Closed {
+        if let Some(other) = open_of_contact_in(ctx, before.contact_id)?
+            && other != id
+            && get_in(ctx, other)?.status == SessionStatus::Open
+        {
+            return Err(Error::Conflict(format!(
+                "this customer already has an open conversation (#{other}); continue that one"
+            )));
+        }
+        s.status = SessionStatus::Open;
+        s.closed_at = None;
+        s.assignee = Some(actor);
+        ctx.txn
+            .open_table(OPEN_SESSIONS)?
+            .insert(k1(s.contact_id).as_slice(), k1(id).as_slice())?;
+    }
+    s.archived = false;
+    save_in(ctx, Some(&before), &s)?;
+    timeline_in(ctx, id, Some(actor), TimelineKind::Reopened, "")?;
+    Ok(s)
 }
 
 /// Close a session (end chat or the closure job). `actor` None = the system.

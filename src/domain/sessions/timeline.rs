@@ -45,6 +45,8 @@ pub enum TimelineKind {
     Closed,
     /// Ended by the inactivity job.
     ClosedInactive,
+    /// An agent reopened a closed or archived conversation.
+    Reopened,
     Archived,
     Unarchived,
     /// Written by a later version.
@@ -68,6 +70,7 @@ impl TimelineKind {
         Self::OfflineMessage,
         Self::Closed,
         Self::ClosedInactive,
+        Self::Reopened,
         Self::Archived,
         Self::Unarchived,
         Self::Other,
@@ -90,6 +93,7 @@ impl TimelineKind {
             Self::OfflineMessage => "offline_message",
             Self::Closed => "closed",
             Self::ClosedInactive => "closed_inactive",
+            Self::Reopened => "reopened",
             Self::Archived => "archived",
             Self::Unarchived => "unarchived",
             Self::Other => "other",

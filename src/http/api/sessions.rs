@@ -29,6 +29,8 @@ pub fn router() -> OpenApiRouter<HttpState> {
         .routes(routes!(close))
         .routes(routes!(archive))
         .routes(routes!(unarchive))
+        .routes(routes!(reopen))
+        .routes(routes!(bulk))
         .routes(routes!(mute))
         .routes(routes!(retry))
 }
@@ -284,6 +286,42 @@ pub async fn unarchive(
     Ok(Json(
         sessions::set_archived(&state.store, &who.user, id, false).await?,
     ))
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/reopen", tag = "sessions", params(("id" = u64, Path)),
+    responses((status = 200, body = sessions::Session), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+/// Reopen a closed or archived session to continue it; the caller becomes its owner (409 when the customer has another open session).
+pub async fn reopen(
+    State(state): State<HttpState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<sessions::Session>> {
+    Ok(Json(sessions::reopen(&state.store, &who.user, id).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct BulkBody {
+    /// The selected sessions (at most 200).
+    pub ids: Vec<u64>,
+    pub action: sessions::BulkAction,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BulkDone {
+    /// How many sessions changed (already archived or closed ones are left as they are).
+    pub changed: usize,
+}
+
+#[utoipa::path(post, path = "/api/v1/sessions/bulk", tag = "sessions", request_body = BulkBody,
+    responses((status = 200, body = BulkDone), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Archive or end many sessions at once, all or nothing: 409 with nothing changed when any is not the caller's to act on (a colleague's, or unseen).
+pub async fn bulk(
+    State(state): State<HttpState>,
+    ApiAuth(who): ApiAuth,
+    JsonBody(b): JsonBody<BulkBody>,
+) -> ApiResult<Json<BulkDone>> {
+    let changed = sessions::bulk(&state.store, &who.user, b.ids, b.action).await?;
+    Ok(Json(BulkDone { changed }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

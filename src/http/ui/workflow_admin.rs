@@ -169,7 +169,7 @@ async fn canned_render(
     let (title, nav) = if shared {
         ("Shared canned replies", "admin")
     } else {
-        ("My canned replies", "settings")
+        ("My canned replies", "canned")
     };
     let r = render(&CannedPage {
         chrome: chrome(state, who, title, nav),

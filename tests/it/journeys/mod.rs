@@ -29,8 +29,14 @@
 
 #![allow(dead_code)]
 
+mod call;
+mod contacts;
 mod conversation;
 mod example;
+mod organise;
+mod reports;
+mod start;
+mod talk;
 
 use std::ops::Deref;
 
