@@ -268,6 +268,17 @@ pub fn session_cookie(state: &HttpState, token: &str) -> String {
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
+/// The known-device cookie (`auth::DEVICE_COOKIE`): kept across logouts and restarts, so the
+/// login throttle recognises this browser as one its user logged in from.
+pub fn device_cookie(state: &HttpState, value: &str) -> String {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let max_age = crate::domain::auth::DEVICE_MAX_AGE_SECS;
+    format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+        crate::domain::auth::DEVICE_COOKIE
+    )
+}
+
 pub fn clear_cookie(state: &HttpState) -> String {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}")

@@ -29,6 +29,7 @@ mod inbox_browser;
 mod journeys;
 mod livechat;
 mod livechat_browser;
+mod login_flood;
 mod reliability;
 mod sse;
 mod support;

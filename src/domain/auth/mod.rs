@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 mod throttle;
 
-pub use throttle::Throttle;
+pub use throttle::{DEVICE_COOKIE, DEVICE_MAX_AGE_SECS, Throttle};
 
 use super::passwords::Passwords;
 use super::tokens::{random_token, sha256};
@@ -67,39 +67,64 @@ pub async fn login(store: &Store, user_id: u64) -> Result<(String, LoginSession)
     Ok((token, s))
 }
 
-/// A login with username and password (the login form and `POST /api/v1/session`): throttled
-/// per account and address; a wrong password, an unknown name and a disabled user all fail
-/// alike. Returns the new session's cookie token, the session and the user.
+/// A login with username and password (the login form and `POST /api/v1/session`): the
+/// attempt is counted by the throttle before the password is checked (per account, address
+/// and known device), then waits in the bounded queue of password checks; a wrong password, an
+/// unknown name and a disabled user all fail alike. `device` is the known-device cookie the
+/// browser sent. Returns the new session's cookie token, the session, the user and a fresh
+/// known-device cookie to set.
+#[allow(clippy::too_many_arguments)] // one login's inputs, each from a different place
 pub async fn password_login(
     store: &Store,
     passwords: &Passwords,
     throttle: &Throttle,
     ip: IpAddr,
+    device: Option<&str>,
     username: &str,
     password: &str,
     now: i64,
-) -> Result<(String, LoginSession, User)> {
-    throttle.check(username, ip, now)?;
+) -> Result<Login> {
+    let attempt = throttle.begin(username, ip, device, now)?;
     let name = username.to_string();
     let user = store
         .read(move |rtx| users::get_by_name(rtx, &name))
         .await?;
     let ok = passwords
-        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .verify_login(
+            password,
+            user.as_ref().map(|u| u.password_hash.as_str()),
+            attempt.known_device,
+        )
         .await?;
     match user {
         Some(u) if ok && !u.disabled => {
-            throttle.succeeded(username, ip);
+            attempt.succeeded();
             let (token, session) = login(store, u.id).await?;
+            let device = throttle.device_cookie(&u.username)?;
             tracing::info!(user = %u.username, %ip, "login");
-            Ok((token, session, u))
+            Ok(Login {
+                token,
+                session,
+                user: u,
+                device,
+            })
         }
         _ => {
-            throttle.failed(username, ip, now);
+            drop(attempt);
             tracing::info!(username = %username, %ip, "login failed");
             Err(Error::Unauthorized("wrong username or password".into()))
         }
     }
+}
+
+/// A successful password login.
+pub struct Login {
+    /// The session cookie's token (the only time it exists in clear).
+    pub token: String,
+    pub session: LoginSession,
+    pub user: User,
+    /// The known-device cookie's new value.
+    pub device: String,
 }
 
 /// Resolves a cookie token to its live session and enabled user.
