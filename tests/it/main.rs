@@ -33,6 +33,7 @@ mod login_flood;
 mod reliability;
 mod sse;
 mod support;
+mod tokens;
 mod ui_basics;
 mod workflow;
 mod xss_browser;
