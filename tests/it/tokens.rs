@@ -283,6 +283,8 @@ async fn settings_lists_api_tokens_and_revokes_one_by_clicking() {
     anna.see("report export").await;
     assert!(!works(&j.t, &old).await);
     assert!(works(&j.t, &keep).await);
+    anna.js("document.getElementById('api-tokens').scrollIntoView()")
+        .await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     anna.screenshot().await;
     j.finish([anna]).await;
