@@ -155,7 +155,7 @@ async fn run() {
     )
     .await
     .unwrap();
-    let (token, _) = auth::create_api_token(&store, u.id, "bench", None)
+    let (token, _) = auth::create_api_token(&store, u.id, "bench", None, None)
         .await
         .unwrap();
     let http = reqwest::Client::new();

@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use crate::app::AppState;
 use crate::domain::auth;
 use crate::domain::passwords::Passwords;
-use crate::domain::users::{self, NewUser, Role, UserPatch, UserView};
+use crate::domain::users::{self, NewUser, Role, User, UserPatch, UserView};
 use crate::error::{Error, Result};
 use crate::jobs::{self, JobCtx};
 
@@ -41,6 +41,15 @@ pub enum Request {
     TokenCreate {
         username: String,
         name: String,
+        #[serde(default)]
+        expires_in_days: Option<u32>,
+    },
+    /// The API tokens of one user, or of everyone.
+    TokenList {
+        username: Option<String>,
+    },
+    TokenRevoke {
+        id: u64,
     },
     JobRun {
         name: String,
@@ -109,9 +118,10 @@ pub async fn execute(ctx: &JobCtx, passwords: &Passwords, req: Request) -> Resul
         }
         Request::UserPasswd { username, password } => {
             let u = find(ctx, &username).await?;
-            users::set_password(store, passwords, None, u.id, &password).await?;
+            let revoked =
+                users::set_password(store, passwords, None, u.id, &password, false).await?;
             Ok(format!(
-                "password of {username} changed; their sessions ended"
+                "password of {username} changed; their sessions ended and {revoked} API tokens were revoked"
             ))
         }
         Request::UserDisable { username } => {
@@ -146,13 +156,73 @@ pub async fn execute(ctx: &JobCtx, passwords: &Passwords, req: Request) -> Resul
             }
             Ok(out)
         }
-        Request::TokenCreate { username, name } => {
+        Request::TokenCreate {
+            username,
+            name,
+            expires_in_days,
+        } => {
             let u = find(ctx, &username).await?;
-            let (token, _) = auth::create_api_token(store, u.id, &name, None).await?;
+            let (token, _) =
+                auth::create_api_token(store, u.id, &name, expires_in_days, None).await?;
             Ok(token)
+        }
+        Request::TokenList { username } => {
+            let mut who: Vec<User> = match username {
+                Some(n) => vec![find(ctx, &n).await?],
+                None => store.read(users::list).await?,
+            };
+            who.sort_by_key(|u| u.id);
+            let now = ctx.clock.now_ms();
+            let mut out = String::from("id\tuser\tname\tcreated\tlast used\texpires\n");
+            for u in who {
+                for t in auth::list_api_tokens(store, u.id).await? {
+                    let expires = match t.expires {
+                        Some(e) if e <= now => format!("{} (expired)", utc(e)),
+                        Some(e) => utc(e),
+                        None => "never".into(),
+                    };
+                    out.push_str(&format!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\n",
+                        t.id,
+                        u.username,
+                        t.name,
+                        utc(t.created),
+                        t.last_used.map_or_else(|| "never".into(), utc),
+                        expires
+                    ));
+                }
+            }
+            Ok(out)
+        }
+        Request::TokenRevoke { id } => {
+            let owner = store
+                .read(users::list)
+                .await?
+                .into_iter()
+                .map(|u| u.id)
+                .collect::<Vec<_>>();
+            for uid in owner {
+                if auth::list_api_tokens(store, uid)
+                    .await?
+                    .iter()
+                    .any(|t| t.id == id)
+                {
+                    let t = auth::revoke_api_token(store, None, uid, id).await?;
+                    return Ok(format!("token {id} ({}) revoked", t.name));
+                }
+            }
+            Err(Error::NotFound("token"))
         }
         Request::JobRun { name } => jobs::run_now(ctx.clone(), &name).await,
     }
+}
+
+/// A Unix-ms time as `YYYY-MM-DD HH:MM UTC` for the command line.
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |d| d.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
 }
 
 pub fn report_text(r: &crate::store::CheckReport) -> Result<String> {

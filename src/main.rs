@@ -111,7 +111,17 @@ enum TokenCmd {
         user: String,
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Refuse the token after this many days (default: valid until revoked).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
     },
+    /// List API tokens (name, created, last used, expiry) of one user or of everyone.
+    List {
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke an API token by its id (see `token list`); it is refused from now on.
+    Revoke { id: u64 },
 }
 
 #[derive(Subcommand)]
@@ -259,17 +269,21 @@ async fn run(cmd: Cmd, cfg: Config) -> Result<String, String> {
             };
             dispatch(&cfg, req).await
         }
-        Cmd::Token {
-            cmd: TokenCmd::Create { user, name },
-        } => {
-            dispatch(
-                &cfg,
-                Request::TokenCreate {
+        Cmd::Token { cmd } => {
+            let req = match cmd {
+                TokenCmd::Create {
+                    user,
+                    name,
+                    expires_in_days,
+                } => Request::TokenCreate {
                     username: user,
                     name,
+                    expires_in_days,
                 },
-            )
-            .await
+                TokenCmd::List { user } => Request::TokenList { username: user },
+                TokenCmd::Revoke { id } => Request::TokenRevoke { id },
+            };
+            dispatch(&cfg, req).await
         }
         Cmd::Backup { file } => {
             let file = std::path::absolute(&file).map_err(|e| e.to_string())?;

@@ -133,13 +133,17 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let media_secret = crate::domain::attachments::media_secret(&store)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let device_secret = store
+        .install_secret(b"login_device_secret")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let shutdown = CancellationToken::new();
     let state = AppState::new(AppInner {
         store: store.clone(),
         config: config.clone(),
         clock: clock.clone(),
         passwords: Passwords::default(),
-        throttle: Throttle::default(),
+        throttle: Throttle::new(device_secret),
         setup_token: Mutex::new(setup_token),
         public_url: public_url.clone(),
         secure_cookies: tls.is_some() || public_url.starts_with("https://"),

@@ -13,12 +13,17 @@ import { h } from "./core/dom.js";
 import { live } from "./core/events.js";
 import { me, t } from "./core/i18n.js";
 import { sessions } from "./core/sessions.js";
+import { fmtDateTime } from "./core/time.js";
 
 // A handle for the browser tests and the console; page code imports the modules instead.
 window.SB = { live, notify: sessions };
 
 // ---- Settings page: desktop notifications need the browser's permission, asked on a click.
 function settingsPage() {
+  // API token times: the page paints them in UTC; show them in the browser's zone and locale.
+  for (const el of document.querySelectorAll("#api-tokens time[data-ms]")) {
+    el.textContent = fmtDateTime(Number(el.getAttribute("data-ms")));
+  }
   const toggle = document.getElementById("desktop-toggle");
   if (!toggle) return;
   toggle.addEventListener("change", async () => {

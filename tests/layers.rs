@@ -608,7 +608,12 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("src/domain/users.rs", &["USERS", "USERS_BY_NAME"]),
     (
         "src/domain/auth/",
-        &["LOGIN_SESSIONS", "LOGIN_SESSIONS_BY_USER", "API_TOKENS"],
+        &[
+            "LOGIN_SESSIONS",
+            "LOGIN_SESSIONS_BY_USER",
+            "API_TOKENS",
+            "API_TOKENS_BY_USER",
+        ],
     ),
     ("src/domain/audit.rs", &["AUDIT"]),
     (

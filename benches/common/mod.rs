@@ -21,8 +21,8 @@ use switchboard::domain::channels::{
 };
 use switchboard::domain::tokens::{random_token, sha256};
 use switchboard::domain::users::{self, NotifySettings, Role, User};
-use switchboard::store::codec::{self, k1};
-use switchboard::store::tables::{API_TOKENS, USERS_BY_NAME};
+use switchboard::store::codec::{self, k1, k2};
+use switchboard::store::tables::{API_TOKENS, API_TOKENS_BY_USER, USERS_BY_NAME};
 use switchboard::store::{Store, WriteCtx};
 
 pub const APP_SECRET: &str = "bench-app-secret";
@@ -405,12 +405,14 @@ pub fn api_token_in(ctx: &mut WriteCtx<'_>, user_id: u64) -> switchboard::error:
         user_id,
         name: "bench".into(),
         created: ctx.now,
+        last_used: None,
+        expires: None,
     };
-    codec::put(
-        &mut ctx.txn.open_table(API_TOKENS)?,
-        &sha256(token.as_bytes()),
-        &t,
-    )?;
+    let hash = sha256(token.as_bytes());
+    codec::put(&mut ctx.txn.open_table(API_TOKENS)?, &hash, &t)?;
+    ctx.txn
+        .open_table(API_TOKENS_BY_USER)?
+        .insert(k2(user_id, id).as_slice(), hash.as_slice())?;
     Ok(token)
 }
 

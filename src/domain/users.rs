@@ -379,7 +379,10 @@ pub async fn update(
                 });
                 u.disabled = d;
                 if d {
+                    // Sessions and API tokens end for good: enabling the user again later
+                    // does not revive them.
                     super::auth::end_all_sessions_in(ctx, id)?;
+                    super::auth::revoke_all_api_tokens_in(ctx, id)?;
                 }
             }
             put_in(ctx, &u)?;
@@ -407,20 +410,22 @@ fn count_active_admins(ctx: &WriteCtx<'_>) -> Result<usize> {
     Ok(n)
 }
 
-/// Set a new password (reset by an admin or changed by the user); ends the user's other sessions.
 /// A user changes their own password: the current one must be right (else `current` is
-/// invalid); all their sessions end.
+/// invalid); all their sessions end, and their API tokens unless `keep_tokens`.
 pub async fn change_own_password(
     store: &Store,
     passwords: &Passwords,
     user: &User,
     current: &str,
     new: &str,
+    keep_tokens: bool,
 ) -> Result<()> {
     if !passwords.verify(current, Some(&user.password_hash)).await? {
         return Err(Error::invalid("current", "is wrong"));
     }
-    set_password(store, passwords, Some(user.id), user.id, new).await
+    set_password(store, passwords, Some(user.id), user.id, new, keep_tokens)
+        .await
+        .map(|_| ())
 }
 
 /// The users `viewer` may list: everyone for an administrator, the enabled colleagues for an
@@ -445,13 +450,17 @@ pub async fn get_for(store: &Store, viewer: &User, id: u64) -> Result<User> {
     }
 }
 
+/// Set a new password (reset by an admin or changed by the user): all the user's sessions end,
+/// and their API tokens too unless `keep_tokens` (an explicit choice: a leaked password often
+/// means leaked scripts). Returns how many tokens were revoked.
 pub async fn set_password(
     store: &Store,
     passwords: &Passwords,
     actor: Option<u64>,
     id: u64,
     password: &str,
-) -> Result<()> {
+    keep_tokens: bool,
+) -> Result<usize> {
     let hash = passwords.hash(password).await?;
     store
         .write(move |ctx| {
@@ -459,8 +468,18 @@ pub async fn set_password(
             u.password_hash = hash.clone();
             put_in(ctx, &u)?;
             super::auth::end_all_sessions_in(ctx, id)?;
-            audit::record(ctx, actor, "user.password", format!("user:{id}"), "")?;
-            Ok(())
+            let revoked = if keep_tokens {
+                0
+            } else {
+                super::auth::revoke_all_api_tokens_in(ctx, id)?
+            };
+            let detail = if keep_tokens {
+                "API tokens kept".to_string()
+            } else {
+                format!("{revoked} API tokens revoked")
+            };
+            audit::record(ctx, actor, "user.password", format!("user:{id}"), detail)?;
+            Ok(revoked)
         })
         .await
 }

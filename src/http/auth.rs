@@ -159,13 +159,25 @@ pub fn check_csrf(
 pub async fn authenticate(parts: &Parts, state: &HttpState) -> Result<Authed> {
     let headers = &parts.headers;
     if let Some(token) = bearer(headers) {
+        let now = state.now();
+        let t = token.clone();
         let found = state
             .store
-            .read(move |rtx| auth::lookup_api_token(rtx, &token))
+            .read(move |rtx| auth::lookup_api_token(rtx, &t, now))
             .await?;
-        let Some((_, user)) = found else {
-            return Err(Error::Unauthorized("invalid API token".into()));
+        let Some((api, user)) = found else {
+            return Err(Error::Unauthorized(
+                "invalid, expired or revoked API token".into(),
+            ));
         };
+        if auth::api_token_needs_touch(&api, now) {
+            let store = state.store.clone();
+            tokio::spawn(async move {
+                if let Err(e) = auth::touch_api_token(&store, &token).await {
+                    tracing::debug!(error = %e, "token touch failed");
+                }
+            });
+        }
         let lang = user.language.unwrap_or_else(|| request_lang(headers));
         return Ok(Authed {
             user,
@@ -266,6 +278,17 @@ pub fn session_cookie(state: &HttpState, token: &str) -> String {
     let max_age = state.config.auth.session_max_hours * 3600;
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// The known-device cookie (`auth::DEVICE_COOKIE`): kept across logouts and restarts, so the
+/// login throttle recognises this browser as one its user logged in from.
+pub fn device_cookie(state: &HttpState, value: &str) -> String {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let max_age = crate::domain::auth::DEVICE_MAX_AGE_SECS;
+    format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+        crate::domain::auth::DEVICE_COOKIE
+    )
 }
 
 pub fn clear_cookie(state: &HttpState) -> String {

@@ -1,7 +1,7 @@
 //! Ordered schema migrations. The schema version is the number of migrations applied; each runs
 //! in its own durable transaction. A database written by a newer binary is refused.
 
-use redb::{Database, ReadableTable, WriteTransaction};
+use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 
 use super::tables::{ALL, META, OPEN_SESSIONS_BY_ACTIVITY, SESSIONS_BY_ACTIVITY};
 use crate::error::{Error, Result};
@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 type Migration = fn(&WriteTransaction) -> Result<()>;
 
 /// Append only; never edit or reorder a migration that has shipped.
-const MIGRATIONS: &[Migration] = &[create_base_tables, index_open_sessions];
+const MIGRATIONS: &[Migration] = &[create_base_tables, index_open_sessions, index_api_tokens];
 
 pub const SCHEMA_VERSION: u64 = MIGRATIONS.len() as u64;
 
@@ -34,6 +34,60 @@ fn index_open_sessions(txn: &WriteTransaction) -> Result<()> {
         if v.value().get(FLAGS_AT).copied().unwrap_or(0) & CLOSED == 0 {
             open.insert(k.value(), v.value())?;
         }
+    }
+    Ok(())
+}
+
+/// 3: `api_tokens_by_user` (a user's tokens, for listing and revoking), filled from
+/// `api_tokens`; tokens of users who are disabled now are removed (they used to come back when
+/// the user was enabled again). Existing tokens keep no expiry and get `last_used` on their
+/// next use (the fields default when absent).
+fn index_api_tokens(txn: &WriteTransaction) -> Result<()> {
+    // Frozen as this migration shipped: table names, the record encoding (version byte 1 +
+    // JSON), the fields read, and the key layouts (big-endian ids).
+    const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("api_tokens");
+    const BY_USER: TableDefinition<&[u8], &[u8]> = TableDefinition::new("api_tokens_by_user");
+    const USERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("users");
+    const RECORD_V1: u8 = 1;
+    #[derive(serde::Deserialize)]
+    struct Token {
+        id: u64,
+        user_id: u64,
+    }
+    #[derive(serde::Deserialize)]
+    struct UserRec {
+        #[serde(default)]
+        disabled: bool,
+    }
+    fn json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+        match bytes.split_first() {
+            Some((&RECORD_V1, rest)) => serde_json::from_slice(rest)
+                .map_err(|e| Error::Internal(format!("undecodable record: {e}"))),
+            _ => Err(Error::Internal("unexpected record version".into())),
+        }
+    }
+    let mut tokens = txn.open_table(TOKENS)?;
+    let users = txn.open_table(USERS)?;
+    let mut by_user = txn.open_table(BY_USER)?;
+    let mut dead = Vec::new();
+    for item in tokens.iter()? {
+        let (k, v) = item?;
+        let t: Token = json(v.value())?;
+        let disabled = match users.get(t.user_id.to_be_bytes().as_slice())? {
+            Some(u) => json::<UserRec>(u.value())?.disabled,
+            None => true,
+        };
+        if disabled {
+            dead.push(k.value().to_vec());
+            continue;
+        }
+        let mut key = [0u8; 16];
+        key[..8].copy_from_slice(&t.user_id.to_be_bytes());
+        key[8..].copy_from_slice(&t.id.to_be_bytes());
+        by_user.insert(key.as_slice(), k.value())?;
+    }
+    for k in dead {
+        tokens.remove(k.as_slice())?;
     }
     Ok(())
 }

@@ -22,6 +22,8 @@ pub const LOGIN_SESSIONS: Def = TableDefinition::new("login_sessions");
 pub const LOGIN_SESSIONS_BY_USER: Def = TableDefinition::new("login_sessions_by_user");
 /// sha256(api token) -> `ApiToken`.
 pub const API_TOKENS: Def = TableDefinition::new("api_tokens");
+/// (user id, token id) -> sha256(api token): a user's tokens, for listing and revoking.
+pub const API_TOKENS_BY_USER: Def = TableDefinition::new("api_tokens_by_user");
 
 /// seq -> `Event` (the persisted real-time log that SSE clients resume from).
 pub const EVENTS: Def = TableDefinition::new("events");
@@ -116,6 +118,7 @@ pub const ALL: &[Def] = &[
     LOGIN_SESSIONS,
     LOGIN_SESSIONS_BY_USER,
     API_TOKENS,
+    API_TOKENS_BY_USER,
     EVENTS,
     AUDIT,
     CHANNELS,

@@ -78,7 +78,7 @@ async fn unfinished_requests_are_closed_in_time_while_the_server_keeps_answering
     let addr = t.running().addr;
     let me = t.admin.clone();
     let token =
-        switchboard::domain::auth::create_api_token(&t.state().store, t.admin_id, "t", None)
+        switchboard::domain::auth::create_api_token(&t.state().store, t.admin_id, "t", None, None)
             .await
             .unwrap()
             .0;
@@ -181,7 +181,7 @@ async fn uploads_that_keep_moving_and_event_streams_outlive_the_timeouts() {
     .await;
     let addr = t.running().addr;
     let token =
-        switchboard::domain::auth::create_api_token(&t.state().store, t.admin_id, "t", None)
+        switchboard::domain::auth::create_api_token(&t.state().store, t.admin_id, "t", None, None)
             .await
             .unwrap()
             .0;

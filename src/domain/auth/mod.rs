@@ -2,23 +2,30 @@
 //!
 //! Tokens are 256-bit random values; only their sha256 is stored. A login session has an idle
 //! timeout and an absolute lifetime; `last_seen` is written at most once a minute to keep reads
-//! cheap. Disabling a user or changing their password deletes all their sessions.
+//! cheap. Disabling a user or changing their password deletes all their sessions, and their
+//! API tokens (a password change or reset may keep the tokens when asked to explicitly).
 
 use std::net::IpAddr;
 
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
+mod api_tokens;
 mod throttle;
 
-pub use throttle::Throttle;
+pub use api_tokens::{
+    ApiToken, MAX_EXPIRY_DAYS, create_api_token, list_api_tokens, lookup_api_token,
+    needs_touch as api_token_needs_touch, revoke_all_api_tokens_in, revoke_api_token,
+    touch_api_token,
+};
+pub use throttle::{DEVICE_COOKIE, DEVICE_MAX_AGE_SECS, Throttle};
 
 use super::passwords::Passwords;
 use super::tokens::{random_token, sha256};
 use super::users::{self, User};
 use crate::error::{Error, Result};
 use crate::store::codec::{self, k1, kcat};
-use crate::store::tables::{API_TOKENS, LOGIN_SESSIONS, LOGIN_SESSIONS_BY_USER};
+use crate::store::tables::{LOGIN_SESSIONS, LOGIN_SESSIONS_BY_USER};
 use crate::store::{Store, WriteCtx};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,14 +35,6 @@ pub struct LoginSession {
     pub last_seen: i64,
     /// Per-session CSRF token for forms and the JS client.
     pub csrf: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ApiToken {
-    pub id: u64,
-    pub user_id: u64,
-    pub name: String,
-    pub created: i64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -67,39 +66,64 @@ pub async fn login(store: &Store, user_id: u64) -> Result<(String, LoginSession)
     Ok((token, s))
 }
 
-/// A login with username and password (the login form and `POST /api/v1/session`): throttled
-/// per account and address; a wrong password, an unknown name and a disabled user all fail
-/// alike. Returns the new session's cookie token, the session and the user.
+/// A login with username and password (the login form and `POST /api/v1/session`): the
+/// attempt is counted by the throttle before the password is checked (per account, address
+/// and known device), then waits in the bounded queue of password checks; a wrong password, an
+/// unknown name and a disabled user all fail alike. `device` is the known-device cookie the
+/// browser sent. Returns the new session's cookie token, the session, the user and a fresh
+/// known-device cookie to set.
+#[allow(clippy::too_many_arguments)] // one login's inputs, each from a different place
 pub async fn password_login(
     store: &Store,
     passwords: &Passwords,
     throttle: &Throttle,
     ip: IpAddr,
+    device: Option<&str>,
     username: &str,
     password: &str,
     now: i64,
-) -> Result<(String, LoginSession, User)> {
-    throttle.check(username, ip, now)?;
+) -> Result<Login> {
+    let attempt = throttle.begin(username, ip, device, now)?;
     let name = username.to_string();
     let user = store
         .read(move |rtx| users::get_by_name(rtx, &name))
         .await?;
     let ok = passwords
-        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .verify_login(
+            password,
+            user.as_ref().map(|u| u.password_hash.as_str()),
+            attempt.known_device,
+        )
         .await?;
     match user {
         Some(u) if ok && !u.disabled => {
-            throttle.succeeded(username, ip);
+            attempt.succeeded();
             let (token, session) = login(store, u.id).await?;
+            let device = throttle.device_cookie(&u.username)?;
             tracing::info!(user = %u.username, %ip, "login");
-            Ok((token, session, u))
+            Ok(Login {
+                token,
+                session,
+                user: u,
+                device,
+            })
         }
         _ => {
-            throttle.failed(username, ip, now);
+            drop(attempt);
             tracing::info!(username = %username, %ip, "login failed");
             Err(Error::Unauthorized("wrong username or password".into()))
         }
     }
+}
+
+/// A successful password login.
+pub struct Login {
+    /// The session cookie's token (the only time it exists in clear).
+    pub token: String,
+    pub session: LoginSession,
+    pub user: User,
+    /// The known-device cookie's new value.
+    pub device: String,
 }
 
 /// Resolves a cookie token to its live session and enabled user.
@@ -202,58 +226,4 @@ pub async fn sweep(store: &Store, life: Lifetimes, batch: usize) -> Result<usize
             Ok(expired.len())
         })
         .await
-}
-
-/// Creates an API token for scripts; returns the token in clear (shown once).
-pub async fn create_api_token(
-    store: &Store,
-    user_id: u64,
-    name: &str,
-    actor: Option<u64>,
-) -> Result<(String, ApiToken)> {
-    let name = name.trim().to_string();
-    if name.is_empty() || name.len() > 100 {
-        return Err(Error::invalid("name", "must be 1 to 100 characters"));
-    }
-    let token = random_token("swb_", 32)?;
-    let hash = sha256(token.as_bytes());
-    let t = store
-        .write(move |ctx| {
-            let u = users::get_in(ctx, user_id)?;
-            if u.disabled {
-                return Err(Error::Conflict("the user is disabled".into()));
-            }
-            let id = ctx.next_id("api_token")?;
-            let t = ApiToken {
-                id,
-                user_id,
-                name: name.clone(),
-                created: ctx.now,
-            };
-            codec::put(&mut ctx.txn.open_table(API_TOKENS)?, &hash, &t)?;
-            super::audit::record(
-                ctx,
-                actor,
-                "token.create",
-                format!("user:{user_id}"),
-                name.clone(),
-            )?;
-            Ok(t)
-        })
-        .await?;
-    Ok((token, t))
-}
-
-pub fn lookup_api_token(rtx: &ReadTransaction, token: &str) -> Result<Option<(ApiToken, User)>> {
-    if !token.starts_with("swb_") || token.len() > 200 {
-        return Ok(None);
-    }
-    let hash = sha256(token.as_bytes());
-    let Some(t) = codec::get::<ApiToken>(&rtx.open_table(API_TOKENS)?, &hash)? else {
-        return Ok(None);
-    };
-    match users::get(rtx, t.user_id)? {
-        Some(u) if !u.disabled => Ok(Some((t, u))),
-        _ => Ok(None),
-    }
 }

@@ -13,6 +13,13 @@
 //! (network, 5xx, 429) → rescheduled with exponential backoff honouring `Retry-After`; permanent
 //! → `failed` with the provider's code and text; ambiguous (the request may have arrived) →
 //! `unknown`. Sends per channel are bounded by [`PER_CHANNEL`].
+//!
+//! Order: one conversation's replies leave in the order they were written. Only the oldest
+//! outbox row of a session is ever claimed ([`outbox::ready`]), so while it is in flight or
+//! waiting out a backoff, the later replies of that session wait behind it; other sessions (on
+//! the same channel too) send in parallel. A reply that failed for good (or went `unknown`)
+//! leaves the queue, and the next one goes; an agent's retry puts it back in its original place
+//! (by message id), ahead of later replies of that conversation not yet sent.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -137,13 +144,13 @@ impl Deliverer {
             .0
             .store
             .read(move |rtx| {
-                let items = messages::outbox::due(rtx, now, BATCH)?;
-                let mut with_channel = Vec::with_capacity(items.len());
-                for it in items {
+                let ready = outbox::ready(rtx, now, BATCH)?;
+                let mut with_channel = Vec::with_capacity(ready.items.len());
+                for it in ready.items {
                     let ch = messages::get(rtx, it.message_id)?.map(|m| m.channel_id);
                     with_channel.push((it.message_id, ch.unwrap_or(0)));
                 }
-                Ok((with_channel, outbox::next_due(rtx)?))
+                Ok((with_channel, ready.next_due))
             })
             .await?;
         let mut wanted = Vec::new();

@@ -17,7 +17,7 @@ use crate::domain::sessions::{self, SessionStatus};
 use crate::domain::users::User;
 use crate::error::{Error, Result};
 use crate::store::codec::{self, k1, k2};
-use crate::store::tables::{OUTBOX, OUTBOX_DUE};
+use crate::store::tables::{MESSAGE_SESSION, OUTBOX, OUTBOX_DUE};
 use crate::store::{Store, WriteCtx};
 
 /// What an agent sends.
@@ -431,16 +431,6 @@ pub fn retry_at_in(ctx: &WriteCtx<'_>, message_id: u64, next_at: i64, reason: &s
     Ok(())
 }
 
-/// When the next entry is due (Unix ms), if any.
-pub fn next_due(rtx: &ReadTransaction) -> Result<Option<i64>> {
-    let next = rtx
-        .open_table(OUTBOX_DUE)?
-        .first()?
-        .map(|(k, _)| codec::u64_at(k.value(), 0))
-        .transpose()?;
-    Ok(next.map(|n| n as i64))
-}
-
 /// Messages whose send was under way when the server stopped.
 pub fn in_flight_in(ctx: &WriteCtx<'_>) -> Result<Vec<u64>> {
     let ob = ctx.txn.open_table(OUTBOX)?;
@@ -454,22 +444,48 @@ pub fn in_flight_in(ctx: &WriteCtx<'_>) -> Result<Vec<u64>> {
     Ok(v)
 }
 
-/// Outbox entries due at `now`, oldest first.
-pub fn due(rtx: &ReadTransaction, now: i64, limit: usize) -> Result<Vec<OutboxItem>> {
-    let due = rtx.open_table(OUTBOX_DUE)?;
+/// What the delivery worker may send now, one conversation at a time.
+pub struct Ready {
+    /// Due entries that head their conversation's queue, oldest due first, at most `limit`.
+    pub items: Vec<OutboxItem>,
+    /// When the earliest head that is not in flight is due (None: nothing waits).
+    pub next_due: Option<i64>,
+}
+
+/// The heads of the per-conversation queues: a conversation's messages leave in the order they
+/// were written (message ids grow with time), so only its oldest outbox entry may be sent, and
+/// only when it is due and not already in flight. A later reply therefore waits while an
+/// earlier one is in backoff after a 500; different conversations are independent. Reads the
+/// whole outbox (queued replies only, small in normal operation) and one `MESSAGE_SESSION`
+/// entry per row; blocked rows are not counted against `limit`, so one stuck conversation
+/// cannot starve the others.
+pub fn ready(rtx: &ReadTransaction, now: i64, limit: usize) -> Result<Ready> {
     let ob = rtx.open_table(OUTBOX)?;
-    let end = k2(now as u64, u64::MAX);
-    let mut out = Vec::new();
-    for item in due.range::<&[u8]>(..end.as_slice())? {
-        if out.len() >= limit {
-            break;
-        }
-        let id = codec::u64_at(item?.0.value(), 8)?;
-        if let Some(o) = codec::get::<OutboxItem>(&ob, &k1(id))? {
-            out.push(o);
-        }
+    let by_msg = rtx.open_table(MESSAGE_SESSION)?;
+    let mut heads: std::collections::HashMap<u64, OutboxItem> = std::collections::HashMap::new();
+    for row in ob.iter()? {
+        let it: OutboxItem = codec::decode(row?.1.value())?;
+        // A row whose message is gone is its own queue (the worker unschedules it).
+        let session = by_msg
+            .get(k1(it.message_id).as_slice())?
+            .map(|v| codec::u64_at(v.value(), 0))
+            .transpose()?
+            .map_or(u64::MAX - it.message_id, |s| s);
+        // Rows iterate in message-id order: the first of each session is its head.
+        heads.entry(session).or_insert(it);
     }
-    Ok(out)
+    let mut waiting: Vec<OutboxItem> = heads
+        .into_values()
+        .filter(|h| h.in_flight_since.is_none())
+        .collect();
+    waiting.sort_by_key(|h| (h.next_at, h.message_id));
+    let next_due = waiting.first().map(|h| h.next_at);
+    let items = waiting
+        .into_iter()
+        .take_while(|h| h.next_at <= now)
+        .take(limit)
+        .collect();
+    Ok(Ready { items, next_due })
 }
 
 #[cfg(test)]

@@ -5,14 +5,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{auth, users};
 use crate::error::Error;
 use crate::http::HttpState;
 use crate::http::auth::{
-    ApiAuth, COOKIE, ClientIp, Via, clear_cookie, cookie_value, same_origin, session_cookie,
+    ApiAuth, COOKIE, ClientIp, Via, clear_cookie, cookie_value, device_cookie, same_origin,
+    session_cookie,
 };
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiError, ErrorBody};
@@ -32,7 +33,9 @@ pub struct LoginResponse {
 
 #[utoipa::path(post, path = "/api/v1/session", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-/// Log in with username and password; sets the session cookie.
+/// Log in with username and password; sets the session cookie and the known-device cookie
+/// (`swb_device`, which keeps this client exempt from the account and address limits of the
+/// login throttle). 429 when a limit is reached or too many logins are being checked.
 pub async fn login_json(
     State(state): State<HttpState>,
     ClientIp(ip): ClientIp,
@@ -43,22 +46,27 @@ pub async fn login_json(
         return Err(Error::Forbidden("cross-site login refused".into()).into());
     }
     let req = body.0;
-    let (token, session, user) = auth::password_login(
+    let device = cookie_value(&headers, auth::DEVICE_COOKIE);
+    let login = auth::password_login(
         &state.store,
         &state.passwords,
         &state.throttle,
         ip,
+        device.as_deref(),
         &req.username,
         &req.password,
         state.now(),
     )
     .await?;
     let body = LoginResponse {
-        user: users::UserView::from(&user),
-        csrf_token: session.csrf,
+        user: users::UserView::from(&login.user),
+        csrf_token: login.session.csrf,
     };
     Ok((
-        [(header::SET_COOKIE, session_cookie(&state, &token))],
+        AppendHeaders([
+            (header::SET_COOKIE, session_cookie(&state, &login.token)),
+            (header::SET_COOKIE, device_cookie(&state, &login.device)),
+        ]),
         Json(body),
     )
         .into_response())

@@ -22,7 +22,10 @@ pub fn router() -> OpenApiRouter<HttpState> {
         .routes(routes!(reset_password))
         .routes(routes!(me, patch_me))
         .routes(routes!(change_my_password))
-        .routes(routes!(create_token))
+        .routes(routes!(create_token, list_my_tokens))
+        .routes(routes!(revoke_my_token))
+        .routes(routes!(list_user_tokens))
+        .routes(routes!(revoke_user_token))
         .routes(routes!(list_audit))
 }
 
@@ -74,11 +77,15 @@ pub async fn patch_user(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordReset {
     pub password: String,
+    /// Keep the user's API tokens (by default a reset revokes them).
+    #[serde(default)]
+    pub keep_api_tokens: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = u64, Path)), request_body = PasswordReset,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-/// Reset a user's password (admins); ends their sessions.
+/// Reset a user's password (admins); ends their sessions and revokes their API tokens unless
+/// `keep_api_tokens`.
 pub async fn reset_password(
     State(state): State<HttpState>,
     ApiAdmin(who): ApiAdmin,
@@ -91,6 +98,7 @@ pub async fn reset_password(
         Some(who.id()),
         id,
         &b.password,
+        b.keep_api_tokens,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -117,11 +125,14 @@ pub async fn patch_me(
 pub struct PasswordChange {
     pub current: String,
     pub new_password: String,
+    /// Keep one's API tokens (by default a password change revokes them).
+    #[serde(default)]
+    pub keep_api_tokens: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "users", request_body = PasswordChange,
     responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-/// Change one's own password; all sessions end.
+/// Change one's own password; all sessions end, and the API tokens unless `keep_api_tokens`.
 pub async fn change_my_password(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
@@ -133,6 +144,7 @@ pub async fn change_my_password(
         &who.user,
         &b.current,
         &b.new_password,
+        b.keep_api_tokens,
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -140,7 +152,11 @@ pub async fn change_my_password(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewToken {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
+    /// Days until the token is refused; absent = until revoked.
+    #[schema(minimum = 1, maximum = 3650)]
+    pub expires_in_days: Option<u32>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -149,25 +165,88 @@ pub struct CreatedToken {
     pub name: String,
     /// Shown once; send as `Authorization: Bearer <token>`.
     pub token: String,
+    /// Unix ms after which it is refused, if it expires.
+    pub expires: Option<i64>,
 }
 
-#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "users", request_body = NewToken, responses((status = 201, body = CreatedToken)))]
-/// Create an API token for scripts acting as the caller.
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "users", request_body = NewToken,
+    responses((status = 201, body = CreatedToken), (status = 422, body = ErrorBody)))]
+/// Create an API token for scripts acting as the caller, optionally expiring.
 pub async fn create_token(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     JsonBody(b): JsonBody<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let (token, t) =
-        auth::create_api_token(&state.store, who.id(), &b.name, Some(who.id())).await?;
+    let (token, t) = auth::create_api_token(
+        &state.store,
+        who.id(),
+        &b.name,
+        b.expires_in_days,
+        Some(who.id()),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
             id: t.id,
             name: t.name,
             token,
+            expires: t.expires,
         }),
     ))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenList {
+    /// Oldest first; the token values themselves are never shown again.
+    pub tokens: Vec<auth::ApiToken>,
+}
+
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "users", responses((status = 200, body = TokenList)))]
+/// The caller's API tokens: name, creation, last use and expiry.
+pub async fn list_my_tokens(
+    State(state): State<HttpState>,
+    ApiAuth(who): ApiAuth,
+) -> ApiResult<Json<TokenList>> {
+    let tokens = auth::list_api_tokens(&state.store, who.id()).await?;
+    Ok(Json(TokenList { tokens }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "users", params(("id" = u64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+/// Revoke one of the caller's API tokens; it is refused from now on.
+pub async fn revoke_my_token(
+    State(state): State<HttpState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<u64>,
+) -> ApiResult<StatusCode> {
+    auth::revoke_api_token(&state.store, Some(&who.user), who.id(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}/tokens", tag = "users", params(("id" = u64, Path)),
+    responses((status = 200, body = TokenList), (status = 403, body = ErrorBody)))]
+/// A user's API tokens (admins).
+pub async fn list_user_tokens(
+    State(state): State<HttpState>,
+    ApiAdmin(_who): ApiAdmin,
+    Path(id): Path<u64>,
+) -> ApiResult<Json<TokenList>> {
+    let tokens = auth::list_api_tokens(&state.store, id).await?;
+    Ok(Json(TokenList { tokens }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}/tokens/{token_id}", tag = "users",
+    params(("id" = u64, Path), ("token_id" = u64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// Revoke one of a user's API tokens (admins).
+pub async fn revoke_user_token(
+    State(state): State<HttpState>,
+    ApiAdmin(who): ApiAdmin,
+    Path((id, token_id)): Path<(u64, u64)>,
+) -> ApiResult<StatusCode> {
+    auth::revoke_api_token(&state.store, Some(&who.user), id, token_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

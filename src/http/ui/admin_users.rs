@@ -155,10 +155,11 @@ async fn reset_password(
         Some(who.id()),
         id,
         &f.password,
+        false,
     )
     .await
     {
-        Ok(()) => Ok(Redirect::to("/admin/users").into_response()),
+        Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(e) => page(&state, &who, form_error(e)?).await,
     }
 }

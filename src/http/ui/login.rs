@@ -4,7 +4,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
@@ -13,7 +13,8 @@ use crate::domain::{auth, users};
 use crate::error::Error;
 use crate::http::HttpState;
 use crate::http::auth::{
-    ClientIp, UiAuth, Via, clear_cookie, request_lang, same_origin, session_cookie,
+    ClientIp, UiAuth, Via, clear_cookie, cookie_value, device_cookie, request_lang, same_origin,
+    session_cookie,
 };
 use crate::http::error::UiError;
 
@@ -74,18 +75,23 @@ async fn login_form(
         return Err(Error::Forbidden("cross-site login refused".into()).into());
     }
     let lang = request_lang(&headers);
+    let device = cookie_value(&headers, auth::DEVICE_COOKIE);
     let attempt = auth::password_login(
         &state.store,
         &state.passwords,
         &state.throttle,
         ip,
+        device.as_deref(),
         &form.username,
         &form.password,
         state.now(),
     );
     match attempt.await {
-        Ok((token, _, _)) => Ok((
-            [(header::SET_COOKIE, session_cookie(&state, &token))],
+        Ok(login) => Ok((
+            AppendHeaders([
+                (header::SET_COOKIE, session_cookie(&state, &login.token)),
+                (header::SET_COOKIE, device_cookie(&state, &login.device)),
+            ]),
             Redirect::to("/chat/external"),
         )
             .into_response()),

@@ -1,13 +1,14 @@
-//! The user's own settings: profile, language, notifications, password.
+//! The user's own settings: profile, language, notifications, password, API tokens.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
 use super::{Chrome, render};
+use crate::domain::auth;
 use crate::domain::users::{self, Lang, NotifySettings, UserPatch};
 use crate::error::Error;
 use crate::http::HttpState;
@@ -18,6 +19,49 @@ pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/settings", get(page).post(save))
         .route("/settings/password", axum::routing::post(change_password))
+        .route(
+            "/settings/tokens/{id}/revoke",
+            axum::routing::post(revoke_token),
+        )
+}
+
+/// One API token as the settings page lists it (times also as text for the first paint; the
+/// script shows them in the browser's zone).
+struct TokenRow {
+    id: u64,
+    name: String,
+    created: i64,
+    created_text: String,
+    last_used: Option<i64>,
+    last_used_text: String,
+    expires: Option<i64>,
+    expires_text: String,
+    expired: bool,
+}
+
+fn stamp(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+async fn token_rows(state: &HttpState, user_id: u64) -> Result<Vec<TokenRow>, UiError> {
+    let now = state.now();
+    Ok(auth::list_api_tokens(&state.store, user_id)
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            id: t.id,
+            created_text: stamp(t.created),
+            last_used_text: t.last_used.map(stamp).unwrap_or_default(),
+            expires_text: t.expires.map(stamp).unwrap_or_default(),
+            expired: t.expired(now),
+            name: t.name,
+            created: t.created,
+            last_used: t.last_used,
+            expires: t.expires,
+        })
+        .collect())
 }
 
 #[derive(Template)]
@@ -27,6 +71,7 @@ struct SettingsPage {
     u: users::UserView,
     message: String,
     error: String,
+    tokens: Vec<TokenRow>,
 }
 
 #[derive(Deserialize)]
@@ -50,15 +95,18 @@ struct SettingsForm {
 struct PasswordForm {
     current: String,
     new_password: String,
+    #[serde(default)]
+    keep_api_tokens: Option<String>,
 }
 
-fn page_for(
+async fn page_for(
     state: &HttpState,
     who: &crate::http::auth::Authed,
     u: &users::User,
     message: &str,
     error: &str,
 ) -> Result<Response, UiError> {
+    let tokens = token_rows(state, u.id).await?;
     let title = who.t().s("settings.title").to_string();
     let chrome = Chrome::new(
         state,
@@ -72,12 +120,13 @@ fn page_for(
         u: users::UserView::from(u),
         message: message.into(),
         error: error.into(),
+        tokens,
     })
 }
 
 async fn page(State(state): State<HttpState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
     let u = who.user.clone();
-    page_for(&state, &who, &u, "", "")
+    page_for(&state, &who, &u, "", "").await
 }
 
 async fn save(
@@ -108,11 +157,11 @@ async fn save(
             let msg = crate::http::i18n::I18n(u.language.unwrap_or(who.lang))
                 .s("settings.saved")
                 .to_string();
-            page_for(&state, &who, &u, &msg, "")
+            page_for(&state, &who, &u, &msg, "").await
         }
         Err(e @ Error::Invalid { .. }) => {
             let u = who.user.clone();
-            let mut r = page_for(&state, &who, &u, "", &e.public_message())?;
+            let mut r = page_for(&state, &who, &u, "", &e.public_message()).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
@@ -131,6 +180,7 @@ async fn change_password(
         &who.user,
         &f.current,
         &f.new_password,
+        f.keep_api_tokens.is_some(),
     );
     let error = match changed.await {
         Ok(()) => return Ok(Redirect::to("/login").into_response()),
@@ -141,7 +191,19 @@ async fn change_password(
         Err(e) => return Err(e.into()),
     };
     let u = who.user.clone();
-    let mut r = page_for(&state, &who, &u, "", &error)?;
+    let mut r = page_for(&state, &who, &u, "", &error).await?;
     *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     Ok(r)
+}
+
+/// Revoke one of the user's own API tokens, then show the page again with a confirmation.
+async fn revoke_token(
+    State(state): State<HttpState>,
+    UiAuth(who): UiAuth,
+    Path(id): Path<u64>,
+) -> Result<Response, UiError> {
+    auth::revoke_api_token(&state.store, Some(&who.user), who.id(), id).await?;
+    let u = who.user.clone();
+    let msg = who.t().s("settings.token_revoked").to_string();
+    page_for(&state, &who, &u, &msg, "").await
 }

@@ -295,3 +295,86 @@ async fn sms_over_1600_characters_is_refused_before_queueing() {
     assert_eq!(count_messages(&t).await, 0);
     t.stop().await;
 }
+
+/// The texts of the send requests the fake received, in arrival order (failed ones too).
+fn sent_texts(wa: &whatsapp::FakeWhatsApp) -> Vec<String> {
+    wa.requests()
+        .iter()
+        .filter(|r| r.path().ends_with("/messages"))
+        .filter_map(|r| r.json()["text"]["body"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Issue 24 item 6: the first of two replies to one customer gets a 500; the second must not
+/// reach the provider before the retried first (it used to: up to 4 sends per channel were in
+/// flight regardless of the conversation).
+#[tokio::test]
+async fn replies_to_one_customer_leave_in_order_when_the_first_is_retried() {
+    let t = TestServer::start().await;
+    let wa = whatsapp::FakeWhatsApp::start().await;
+    let (_, sid) = whatsapp_conversation(&t, &wa).await;
+    wa.fail_next(1, Fault::ServerError);
+    let first = reply(&t, sid, json!({"text": "first"})).await.json()["id"]
+        .as_u64()
+        .unwrap();
+    let second = reply(&t, sid, json!({"text": "second"})).await.json()["id"]
+        .as_u64()
+        .unwrap();
+    wait_for("the first attempt (500)", || async {
+        (!sent_texts(&wa).is_empty()).then_some(())
+    })
+    .await;
+    // The first waits out its backoff (2 s on the test clock); the second waits behind it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(sent_texts(&wa), ["first"], "the second did not overtake");
+    assert_eq!(message(&t, second).await["status"], "queued");
+    t.clock.advance_ms(3_000);
+    wait_status(&t, first, "sent").await;
+    wait_status(&t, second, "sent").await;
+    assert_eq!(sent_texts(&wa), ["first", "first", "second"]);
+    t.stop().await;
+}
+
+/// Ordering is per conversation: two customers of the same channel are still sent to in
+/// parallel, while a second reply to one of them waits for the first.
+#[tokio::test]
+async fn different_conversations_still_send_in_parallel() {
+    let t = TestServer::start().await;
+    let wa = whatsapp::FakeWhatsApp::start().await;
+    let (ch, s1) = whatsapp_conversation(&t, &wa).await;
+    let body = whatsapp::text_webhook(
+        whatsapp::PHONE_NUMBER_ID,
+        "16505559876",
+        "Ada Other",
+        "wamid.IN2",
+        "Me too",
+        now_secs(&t),
+    );
+    assert_eq!(post_wa(&t, ch, &body).await.status, 200);
+    let s2 = sessions(&t)
+        .await
+        .iter()
+        .filter_map(|s| s["id"].as_u64())
+        .find(|&id| id != s1)
+        .unwrap();
+    wa.set_delay(Duration::from_millis(1200));
+    let started = std::time::Instant::now();
+    let mut ids = Vec::new();
+    for (s, text) in [(s1, "one-a"), (s2, "two-a"), (s1, "one-b")] {
+        ids.push(
+            reply(&t, s, json!({"text": text})).await.json()["id"]
+                .as_u64()
+                .unwrap(),
+        );
+    }
+    for id in &ids {
+        wait_status(&t, *id, "sent").await;
+    }
+    let took = started.elapsed();
+    assert_eq!(wa.peak_concurrency(), 2, "the two conversations overlapped");
+    let order = sent_texts(&wa);
+    let pos = |s: &str| order.iter().position(|x| x == s).unwrap();
+    assert!(pos("one-a") < pos("one-b"), "{order:?}");
+    eprintln!("three sends of 1.2 s (two conversations) took {took:?}");
+    t.stop().await;
+}

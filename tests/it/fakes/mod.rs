@@ -116,6 +116,11 @@ pub struct Core {
     script: Mutex<VecDeque<Scripted>>,
     shutdown: watch::Receiver<bool>,
     flavor: Flavor,
+    /// Every request waits this long before it is answered (see [`Core::set_delay`]).
+    delay: Mutex<Duration>,
+    /// Requests inside their delay right now, and the most seen at once.
+    active: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -129,6 +134,17 @@ impl Core {
 
     pub fn clear_requests(&self) {
         lock(&self.requests).clear();
+    }
+
+    /// Answer every request only after `d` (a slow provider), so overlapping sends show up
+    /// in [`Core::peak_concurrency`] and a send's successor can be seen waiting for it.
+    pub fn set_delay(&self, d: Duration) {
+        *lock(&self.delay) = d;
+    }
+
+    /// The most requests that were being answered at the same time (while delayed).
+    pub fn peak_concurrency(&self) -> usize {
+        self.peak.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn fail_next(&self, n: usize, fault: Fault) {
@@ -176,6 +192,14 @@ impl Core {
             body: bytes.clone(),
         };
         lock(&self.requests).push(rec.clone());
+        let delay = *lock(&self.delay);
+        if !delay.is_zero() {
+            use std::sync::atomic::Ordering::SeqCst;
+            let now = self.active.fetch_add(1, SeqCst) + 1;
+            self.peak.fetch_max(now, SeqCst);
+            tokio::time::sleep(delay).await;
+            self.active.fetch_sub(1, SeqCst);
+        }
         let fault = {
             let mut s = lock(&self.script);
             let pos = s.iter().position(|x| {
@@ -262,6 +286,9 @@ impl Server {
             script: Mutex::new(VecDeque::new()),
             shutdown: shutdown.clone(),
             flavor,
+            delay: Mutex::new(Duration::ZERO),
+            active: std::sync::atomic::AtomicUsize::new(0),
+            peak: std::sync::atomic::AtomicUsize::new(0),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

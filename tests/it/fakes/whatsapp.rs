@@ -112,6 +112,14 @@ impl FakeWhatsApp {
         self.server.core.requests()
     }
 
+    pub fn set_delay(&self, d: std::time::Duration) {
+        self.server.core.set_delay(d);
+    }
+
+    pub fn peak_concurrency(&self) -> usize {
+        self.server.core.peak_concurrency()
+    }
+
     pub fn fail_next(&self, n: usize, fault: super::Fault) {
         self.server.core.fail_next(n, fault);
     }

@@ -187,6 +187,7 @@ fn kept_corpus_replays_clean() {
             lc.t.admin_id,
             "corpus",
             None,
+            None,
         )
         .await
         .unwrap();

@@ -209,10 +209,16 @@ impl TestServer {
 
     /// An API token (`swb_…`) for a user, for tests that play a script.
     pub async fn api_token(&self, user_id: u64) -> String {
-        switchboard::domain::auth::create_api_token(&self.state().store, user_id, "test", None)
-            .await
-            .unwrap()
-            .0
+        switchboard::domain::auth::create_api_token(
+            &self.state().store,
+            user_id,
+            "test",
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .0
     }
 
     /// Create a channel directly in the domain (input is a `ChannelInput` as JSON). For a
