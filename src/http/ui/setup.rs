@@ -27,6 +27,8 @@ struct SetupPage {
     chrome: Chrome,
     token: String,
     valid: bool,
+    /// The administrator exists: the link has done its job.
+    complete: bool,
     error: String,
     fingerprint: String,
 }
@@ -63,10 +65,16 @@ async fn page(
     let lang = request_lang(&headers);
     let chrome = Chrome::new(&state, None, lang, "Setup", "setup");
     let valid = token_ok(&state, &q.token);
+    let complete = state
+        .setup_token
+        .lock()
+        .map(|g| g.is_none())
+        .unwrap_or(false);
     let mut resp = render(&SetupPage {
         chrome,
         token: q.token,
         valid,
+        complete,
         error: String::new(),
         fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
     })?;
@@ -105,7 +113,7 @@ async fn submit(
             let (token, _) = auth::login(&state.store, user.id).await?;
             Ok((
                 [(header::SET_COOKIE, session_cookie(&state, &token))],
-                Redirect::to("/admin/users"),
+                Redirect::to("/admin/start"),
             )
                 .into_response())
         }
@@ -116,6 +124,7 @@ async fn submit(
                 chrome,
                 token: f.token,
                 valid: true,
+                complete: false,
                 error: e.public_message(),
                 fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
             })?;
