@@ -356,22 +356,12 @@ pub struct Usage {
 
 /// Counts the channel's conversations, messages and attached files (a scan: admin pages only).
 pub fn usage(rtx: &ReadTransaction, channel_id: u64) -> Result<Usage> {
-    use crate::store::tables::{MESSAGES, SESSIONS};
-    let sessions = rtx.open_table(SESSIONS)?;
-    let messages = rtx.open_table(MESSAGES)?;
     let mut u = Usage::default();
-    for item in sessions.iter()? {
-        let s: super::sessions::Session = codec::decode(item?.1.value())?;
-        if s.channel_id != channel_id {
-            continue;
-        }
+    for session_id in super::sessions::of_channel(rtx, channel_id)? {
+        let (messages, files) = super::messages::count_in_session(rtx, session_id)?;
         u.sessions += 1;
-        let (start, end) = (k1(s.id), k1(s.id.saturating_add(1)));
-        for m in messages.range::<&[u8]>(start.as_slice()..end.as_slice())? {
-            let m: super::messages::Message = codec::decode(m?.1.value())?;
-            u.messages += 1;
-            u.attachments += m.files.len() as u64;
-        }
+        u.messages += messages;
+        u.attachments += files;
     }
     Ok(u)
 }
