@@ -8,6 +8,7 @@
 //   core/events.js   the page's one live event stream (SSE with resume)
 //   core/notify.js   alert preferences, sound, desktop notifications
 //   core/sessions.js unread badge, tab title and alerts for customer conversations
+// It also turns <time data-ms> into local dates and wires [data-copy] buttons.
 // This module starts what every signed-in page has: the stream, the badge, the settings hook.
 import { h } from "./core/dom.js";
 import { live } from "./core/events.js";
@@ -60,6 +61,14 @@ document.addEventListener("click", (ev) => {
     }, 1500);
   });
 });
+
+// ---- Admin pages: server-rendered times (<time data-ms>, UTC text) in the reader's local time.
+for (const el of document.querySelectorAll("time[data-ms]")) {
+  const ms = Number(el.dataset.ms);
+  if (!Number.isFinite(ms) || ms <= 0) continue;
+  el.dateTime = new Date(ms).toISOString();
+  el.textContent = fmtDateTime(ms);
+}
 
 if (me) {
   settingsPage();

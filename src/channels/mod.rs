@@ -11,6 +11,7 @@ use std::time::Duration;
 mod http;
 mod json;
 pub mod messenger;
+pub mod probe;
 pub mod signature;
 pub mod twilio;
 pub mod whatsapp;

@@ -253,7 +253,7 @@ pub fn send_form(
     Ok(form)
 }
 
-fn api_error(v: &Value) -> Option<ApiError> {
+pub(crate) fn api_error(v: &Value) -> Option<ApiError> {
     let code = match v.get("code")? {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.clone(),

@@ -606,9 +606,14 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Every string: the general catalogue and the admin pages' own (`i18n_admin.rs`).
+fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    STRINGS.iter().chain(super::i18n_admin::STRINGS.iter())
+}
+
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static T: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
-    T.get_or_init(|| STRINGS.iter().map(|(k, en, de)| (*k, (*en, *de))).collect())
+    T.get_or_init(|| all().map(|(k, en, de)| (*k, (*en, *de))).collect())
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -628,8 +633,7 @@ impl I18n {
     /// Every string whose key starts with one of `prefixes`, as a JSON object for `static/*.js`
     /// (rendered into a data attribute, so askama's escaping applies).
     pub fn bundle(&self, prefixes: &[&str]) -> String {
-        let map: serde_json::Map<String, serde_json::Value> = STRINGS
-            .iter()
+        let map: serde_json::Map<String, serde_json::Value> = all()
             .filter(|(k, _, _)| prefixes.iter().any(|p| k.starts_with(p)))
             .map(|(k, en, de)| {
                 let v = match self.0 {
@@ -644,8 +648,7 @@ impl I18n {
 
     /// Every (key, text) whose key starts with `prefix`, for pages that hand strings to JS.
     pub fn with_prefix(&self, prefix: &str) -> Vec<(&'static str, &'static str)> {
-        STRINGS
-            .iter()
+        all()
             .filter(|(k, _, _)| k.starts_with(prefix))
             .map(|(k, en, de)| {
                 (

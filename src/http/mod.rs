@@ -10,6 +10,7 @@ pub(crate) mod events;
 pub(crate) mod files;
 pub(crate) mod hooks;
 pub(crate) mod i18n;
+mod i18n_admin;
 pub(crate) mod livechat;
 pub(crate) mod ops;
 pub(crate) mod strict;

@@ -638,12 +638,22 @@ async fn widget_script_admin_snippet_and_demo_page() {
         r#"<script src="/widget.js" data-channel="{ch}" async>"#
     )));
 
-    let (_, agent) = t.user("otto", "agent").await;
+    let (otto, agent) = t.user("otto", "agent").await;
     assert_eq!(
         agent.get(&format!("/admin/livechat/{ch}")).await.status,
         403
     );
-    assert_eq!(agent.get(&format!("/livechat/demo/{ch}")).await.status, 403);
+    // The demo page is open to the channel's members, and hidden from everyone else.
+    assert_eq!(agent.get(&format!("/livechat/demo/{ch}")).await.status, 404);
+    let r = t
+        .admin
+        .patch(
+            &format!("/api/v1/channels/{ch}"),
+            json!({"members": [otto]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(agent.get(&format!("/livechat/demo/{ch}")).await.status, 200);
     assert_eq!(anon.get(&format!("/livechat/demo/{ch}")).await.status, 303);
     assert_eq!(t.admin.get("/livechat/demo/999").await.status, 404);
     t.stop().await;

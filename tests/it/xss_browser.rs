@@ -917,17 +917,21 @@ async fn hostile_input_in_every_field_renders_as_text_on_every_page() {
     .await;
     w.page(
         "/admin/channels",
-        &s(&[
-            &x.wa_name,
-            &x.wa_biz,
-            &x.sms_name,
-            &x.sms_from,
-            &x.lc_name,
-            &x.mal_name,
-            &x.admin_name,
-        ]),
+        &s(&[&x.wa_name, &x.sms_name, &x.lc_name]),
     )
     .await;
+    w.page(
+        &format!("/admin/channels/{wa}"),
+        &s(&[&x.wa_name, &x.wa_biz, &x.mal_name, &x.admin_name]),
+    )
+    .await;
+    w.page(
+        &format!("/admin/channels/{sms}"),
+        &s(&[&x.sms_name, &x.sms_from]),
+    )
+    .await;
+    w.page(&format!("/admin/channels/{wa}/delete"), &s(&[&x.wa_name]))
+        .await;
     w.page("/admin/templates", &s(&[&x.tpl_body])).await;
     w.page("/admin/canned", &s(&[&x.canned_shared])).await;
     w.page("/canned", &s(&[&x.canned_own])).await;

@@ -34,31 +34,6 @@ pub struct ChannelHealth {
     pub last_send_ok: Option<i64>,
 }
 
-impl ChannelHealth {
-    /// One line for the admin page.
-    pub fn line(&self) -> String {
-        fn when(ms: i64) -> String {
-            chrono::DateTime::from_timestamp_millis(ms)
-                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-                .unwrap_or_else(|| ms.to_string())
-        }
-        let inbound = self.last_inbound.map_or("never".to_string(), when);
-        let sig = self
-            .last_signature_failure
-            .as_ref()
-            .map_or("none".to_string(), |i| {
-                format!("{} ({})", when(i.at), i.reason)
-            });
-        let send = self
-            .last_send_error
-            .as_ref()
-            .map_or("none".to_string(), |i| {
-                format!("{} ({})", when(i.at), i.reason)
-            });
-        format!("last inbound: {inbound} · last signature failure: {sig} · last send error: {send}")
-    }
-}
-
 pub fn get(rtx: &ReadTransaction, channel_id: u64) -> Result<ChannelHealth> {
     Ok(codec::get(&rtx.open_table(CHANNEL_HEALTH)?, &k1(channel_id))?.unwrap_or_default())
 }

@@ -273,8 +273,119 @@ fn put(ctx: &mut WriteCtx<'_>, ch: &Channel) -> Result<()> {
 }
 
 /// An administrator creates a channel (callers check the role).
+/// Required provider fields are checked by name here (not in `create_in`, which tests and
+/// imports use to make channels without a provider behind them).
 pub async fn create(store: &Store, actor: u64, input: ChannelInput) -> Result<Channel> {
-    store.write(move |ctx| create_in(ctx, actor, &input)).await
+    store
+        .write(move |ctx| {
+            let ch = create_in(ctx, actor, &input)?;
+            require_credentials(&ch)?;
+            Ok(ch)
+        })
+        .await
+}
+
+/// The provider fields a channel of `kind` cannot work without: (form field, label).
+pub fn required_fields(kind: ChannelKind) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        ChannelKind::Sms => &[
+            ("account_sid", "Account SID"),
+            ("auth_token", "Auth token"),
+            ("from_number", "From number"),
+        ],
+        ChannelKind::Whatsapp => &[
+            ("phone_number_id", "Phone number ID"),
+            ("access_token", "Access token"),
+            ("app_secret", "App secret"),
+            ("verify_token", "Verify token"),
+        ],
+        ChannelKind::Messenger => &[
+            ("page_id", "Page ID"),
+            ("page_token", "Page access token"),
+            ("app_secret", "App secret"),
+            ("verify_token", "Verify token"),
+        ],
+        ChannelKind::Livechat => &[],
+    }
+}
+
+/// Refuses a channel whose provider credentials are missing, naming every missing field.
+pub fn require_credentials(ch: &Channel) -> Result<()> {
+    let c = &ch.credentials;
+    let missing: Vec<&str> = required_fields(ch.kind)
+        .iter()
+        .filter(|(field, _)| {
+            let v = match *field {
+                "account_sid" => &c.account_sid,
+                "auth_token" => &c.auth_token,
+                "from_number" => &c.from_number,
+                "phone_number_id" => &c.phone_number_id,
+                "access_token" => &c.access_token,
+                "page_id" => &c.page_id,
+                "page_token" => &c.page_token,
+                "app_secret" => &c.app_secret,
+                _ => &c.verify_token,
+            };
+            v.trim().is_empty()
+        })
+        .map(|(_, label)| *label)
+        .collect();
+    match missing.first() {
+        None => Ok(()),
+        Some(first) => {
+            let field = required_fields(ch.kind)
+                .iter()
+                .find(|(_, l)| l == first)
+                .map_or("credentials", |(f, _)| *f);
+            let verb = if missing.len() == 1 { "is" } else { "are" };
+            Err(Error::invalid(
+                field,
+                format!("{} {verb} required", missing.join(", ")),
+            ))
+        }
+    }
+}
+
+/// What a channel holds: shown before deletion.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub sessions: u64,
+    pub messages: u64,
+    pub attachments: u64,
+}
+
+/// Counts the channel's conversations, messages and attached files (a scan: admin pages only).
+pub fn usage(rtx: &ReadTransaction, channel_id: u64) -> Result<Usage> {
+    let mut u = Usage::default();
+    for session_id in super::sessions::of_channel(rtx, channel_id)? {
+        let (messages, files) = super::messages::count_in_session(rtx, session_id)?;
+        u.sessions += 1;
+        u.messages += messages;
+        u.attachments += files;
+    }
+    Ok(u)
+}
+
+/// Asks the provider's API with the stored credentials ("Test connection"): `Ok` names the
+/// phone number, page or account found; `Err` carries the provider's own error text.
+pub async fn test_connection(store: &Store, id: u64) -> Result<crate::channels::probe::Probe> {
+    use crate::channels::probe;
+    let ch = store
+        .read(move |rtx| get(rtx, id))
+        .await?
+        .ok_or(Error::NotFound("channel"))?;
+    let client = crate::channels::http_client(std::time::Duration::from_secs(15))
+        .map_err(Error::internal)?;
+    let c = &ch.credentials;
+    let base = ch.api_base();
+    Ok(match ch.kind {
+        ChannelKind::Whatsapp => {
+            probe::whatsapp(&client, base, &c.phone_number_id, &c.access_token).await
+        }
+        ChannelKind::Messenger => probe::messenger(&client, base, &c.page_token).await,
+        ChannelKind::Sms => probe::twilio(&client, base, &c.account_sid, &c.auth_token).await,
+        ChannelKind::Livechat => Ok("the website chat needs no provider".into()),
+    })
 }
 
 /// An administrator changes a channel; fields left out stay as they are.

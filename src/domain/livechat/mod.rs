@@ -226,6 +226,8 @@ pub fn send_in(
         files,
         at: None,
     };
+    // A visitor's message is the website channel's inbound traffic (its health line).
+    crate::domain::channels::health::inbound_in(ctx, ch.id)?;
     let id = match messages::ingest_with_in(ctx, ch, &inbound, policy)? {
         Ingested::Stored { message_id, .. } | Ingested::Duplicate { message_id } => message_id,
         Ingested::Blocked => {

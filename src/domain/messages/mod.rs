@@ -351,3 +351,19 @@ pub fn mark_read_in(ctx: &mut WriteCtx<'_>, user_id: u64, session_id: u64) -> Re
         },
     )
 }
+
+/// How many messages a session holds, and how many files they carry.
+pub fn count_in_session(rtx: &ReadTransaction, session_id: u64) -> Result<(u64, u64)> {
+    let t = rtx.open_table(crate::store::tables::MESSAGES)?;
+    let (start, end) = (
+        crate::store::codec::k1(session_id),
+        crate::store::codec::k1(session_id.saturating_add(1)),
+    );
+    let (mut messages, mut files) = (0u64, 0u64);
+    for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
+        let m: Message = crate::store::codec::decode(item?.1.value())?;
+        messages += 1;
+        files += m.files.len() as u64;
+    }
+    Ok((messages, files))
+}

@@ -416,3 +416,16 @@ pub fn for_contact(rtx: &ReadTransaction, contact_id: u64) -> Result<Vec<Session
     }
     Ok(out)
 }
+
+/// The ids of every session of `channel_id` (a scan of all sessions: admin pages only).
+pub fn of_channel(rtx: &ReadTransaction, channel_id: u64) -> Result<Vec<u64>> {
+    let t = rtx.open_table(crate::store::tables::SESSIONS)?;
+    let mut out = Vec::new();
+    for item in t.iter()? {
+        let s: Session = crate::store::codec::decode(item?.1.value())?;
+        if s.channel_id == channel_id {
+            out.push(s.id);
+        }
+    }
+    Ok(out)
+}

@@ -10,7 +10,7 @@ use axum::routing::get;
 use crate::domain::channels::{self, Channel, ChannelKind};
 use crate::error::Error;
 use crate::http::HttpState;
-use crate::http::auth::UiAdmin;
+use crate::http::auth::{UiAdmin, UiAuth};
 use crate::http::error::UiError;
 use crate::http::ui::{Chrome, render};
 
@@ -75,14 +75,17 @@ struct DemoPage {
     css: String,
 }
 
-/// A stand-in "office website" with the widget on it (admins only): play the customer here
-/// and the agent in the inbox in another tab.
+/// A stand-in "office website" with the widget on it, open to admins and the channel's
+/// members: play the customer here and the agent in the inbox in another tab.
 async fn demo_page(
     State(state): State<HttpState>,
-    UiAdmin(_who): UiAdmin,
+    UiAuth(who): UiAuth,
     Path(id): Path<u64>,
 ) -> Result<Response, UiError> {
     let channel = livechat_channel(&state, id).await?;
+    if !who.user.is_admin() && !channel.members.contains(&who.id()) {
+        return Err(Error::NotFound("live-chat channel").into());
+    }
     let mut r = render(&DemoPage {
         channel,
         css: state.assets.url("livechat-demo.css"),

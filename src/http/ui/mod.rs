@@ -6,6 +6,7 @@ mod chat;
 mod directory;
 mod inbox;
 mod login;
+mod onboarding;
 mod settings;
 mod setup;
 mod workflow_admin;
@@ -32,6 +33,7 @@ pub fn router() -> Router<HttpState> {
         .merge(directory::router())
         .merge(inbox::router())
         .merge(admin_channels::router())
+        .merge(onboarding::router())
         .merge(chat::router())
 }
 

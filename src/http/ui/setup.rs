@@ -27,6 +27,8 @@ struct SetupPage {
     chrome: Chrome,
     token: String,
     valid: bool,
+    /// The administrator exists: the link has done its job.
+    complete: bool,
     error: String,
     fingerprint: String,
 }
@@ -78,10 +80,16 @@ async fn page(
     let lang = request_lang(&headers);
     let chrome = Chrome::new(&state, None, lang, "Setup", "setup");
     let valid = token_ok(&state, &q.token).await;
+    let complete = state
+        .setup_token
+        .lock()
+        .map(|g| g.is_none())
+        .unwrap_or(false);
     let mut resp = render(&SetupPage {
         chrome,
         token: q.token,
         valid,
+        complete,
         error: String::new(),
         fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
     })?;
@@ -120,7 +128,7 @@ async fn submit(
             let (token, _) = auth::login(&state.store, user.id).await?;
             Ok((
                 [(header::SET_COOKIE, session_cookie(&state, &token))],
-                Redirect::to("/admin/users"),
+                Redirect::to("/admin/start"),
             )
                 .into_response())
         }
@@ -131,6 +139,7 @@ async fn submit(
                 chrome,
                 token: f.token,
                 valid: true,
+                complete: false,
                 error: e.public_message(),
                 fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
             })?;

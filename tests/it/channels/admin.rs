@@ -129,15 +129,24 @@ async fn admin_page_lists_webhook_urls_and_health_and_creates_channels() {
     assert_eq!(r.status, 303, "{}", r.text());
     let page = t.admin.get("/admin/channels").await;
     assert_eq!(page.status, 200);
+    assert!(page.text().contains("Front desk SMS"));
+    let page = t.admin.get("/admin/channels/1").await;
+    assert_eq!(page.status, 200);
     let html = page.text();
-    assert!(html.contains("Front desk SMS"));
     assert!(
         html.contains(&format!("{}/hooks/twilio/1/status", t.base())),
         "{html}"
     );
-    assert!(html.contains("last signature failure"));
+    assert!(html.contains("Last inbound:"));
     assert!(!html.contains("supersecret-token-1"));
     assert!(html.contains("data-copy="));
+    // Required provider fields are refused by name.
+    let r = t
+        .admin
+        .post_form("/admin/channels", &[("kind", "whatsapp"), ("name", "WA")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("Phone number ID"), "{}", r.text());
     let list = t.admin.get("/api/v1/channels").await.json();
     assert_eq!(list[0]["members"], json!([agent_id]));
     // Edit through the form: rename, members cleared, secret kept when left empty.

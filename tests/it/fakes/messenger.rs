@@ -138,6 +138,28 @@ async fn handle(State(s): State<Arc<MsState>>, req: Request) -> Response {
             Some(m) => m.response(),
             None => (StatusCode::NOT_FOUND, "URL signature expired").into_response(),
         },
+        ("GET", ["v21.0", "me"]) => {
+            let tokens: Vec<String> = rec
+                .query_pairs()
+                .into_iter()
+                .filter(|(k, _)| k == "access_token")
+                .map(|(_, v)| v)
+                .collect();
+            if tokens != [s.token.clone()] {
+                return json_response(
+                    400,
+                    &error_body(
+                        190,
+                        None,
+                        "Invalid OAuth access token - Cannot parse access token",
+                    ),
+                );
+            }
+            json_response(
+                200,
+                &serde_json::json!({"name": "Sunnyside Dental", "id": PAGE_ID}).to_string(),
+            )
+        }
         ("POST", ["v21.0", "me", "messages"]) => {
             let tokens: Vec<String> = rec
                 .query_pairs()

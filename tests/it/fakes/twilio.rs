@@ -161,6 +161,16 @@ async fn handle(State(s): State<Arc<TwState>>, req: Request) -> Response {
         return r;
     }
     match (rec.method.as_str(), segs.as_slice()) {
+        ("GET", ["2010-04-01", "Accounts", file]) if *file == format!("{}.json", s.account_sid) => {
+            json_response(
+                200,
+                &json!({"sid": s.account_sid, "friendly_name": "Sunnyside Dental",
+                    "status": "active", "type": "Full", "auth_token": "[redacted]",
+                    "date_created": "Thu, 03 Dec 2026 09:00:00 +0000",
+                    "uri": format!("/2010-04-01/Accounts/{}.json", s.account_sid)})
+                .to_string(),
+            )
+        }
         ("POST", ["2010-04-01", "Accounts", sid, "Messages.json"]) if *sid == s.account_sid => {
             send(&s, &rec)
         }

@@ -2,7 +2,8 @@
 //!
 //! Endpoints under `{origin}/v21.0` (the base URL): `POST /{phone_number_id}/messages`
 //! (send / mark read), `POST /{phone_number_id}/media` (multipart upload), `GET /{media_id}`
-//! (media metadata); and `GET {origin}/cdn/{media_id}` (bytes, bearer required).
+//! (media metadata), `GET /{phone_number_id}` (the phone number record, for Test connection);
+//! and `GET {origin}/cdn/{media_id}` (bytes, bearer required).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -187,6 +188,7 @@ async fn handle(State(s): State<Arc<WaState>>, req: Request) -> Response {
             send_message(&s, &rec)
         }
         ("POST", ["v21.0", pnid, "media"]) if *pnid == s.phone_number_id => upload(&s, req).await,
+        ("GET", ["v21.0", id]) if *id == s.phone_number_id => phone_number(&s),
         ("GET", ["v21.0", id]) => media_info(&s, id),
         ("GET", ["cdn", id]) => match lock(&s.media).get(*id) {
             Some((m, _)) => m.response(),
@@ -201,6 +203,18 @@ async fn handle(State(s): State<Arc<WaState>>, req: Request) -> Response {
             ),
         ),
     }
+}
+
+/// `GET /{phone_number_id}`: the phone number record, as the Cloud API documents it.
+fn phone_number(s: &WaState) -> Response {
+    json_response(
+        200,
+        &json!({"verified_name": "Sunnyside Dental", "code_verification_status": "VERIFIED",
+            "display_phone_number": format!("+{DISPLAY_NUMBER}"), "quality_rating": "GREEN",
+            "platform_type": "CLOUD_API", "throughput": {"level": "STANDARD"},
+            "id": s.phone_number_id})
+        .to_string(),
+    )
 }
 
 fn media_info(s: &WaState, id: &str) -> Response {

@@ -29,6 +29,7 @@
 
 #![allow(dead_code)]
 
+mod admin;
 mod call;
 mod contacts;
 mod conversation;

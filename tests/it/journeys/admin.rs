@@ -1,0 +1,253 @@
+//! Office-admin journeys (JOURNEYS.md A3, A4, A10, …): connecting channels from the pages alone,
+//! testing them against the providers' fakes, deleting one after a confirmation.
+
+use crate::browser::skip;
+use crate::fakes::messenger::{self, FakeMessenger};
+use crate::fakes::twilio::{self, FakeTwilio};
+use crate::fakes::whatsapp::{self, FakeWhatsApp};
+use crate::journeys::{Journey, Person};
+use crate::support::{PASSWORD, customer, setup};
+use switchboard::store::tables::CHANNELS;
+
+/// Opens the "Advanced" disclosure and points the channel at a fake provider.
+async fn point_at(admin: &Person, base: &str) {
+    admin.click_text("Advanced").await;
+    admin.fill("API base URL", base).await;
+}
+
+/// A3: the admin connects WhatsApp: only WhatsApp's fields with hints, missing credentials are
+/// refused by name, the webhook URL and verify token can be copied, the non-HTTPS public URL
+/// is warned about, and Test connection shows the phone number or Meta's own error.
+#[tokio::test]
+async fn journey_a3_connect_whatsapp() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a3_connect_whatsapp").await;
+    let wa = FakeWhatsApp::start().await;
+    let admin = j.login("admin").await;
+    admin.click_text("Admin").await;
+    admin.click_text("Channels").await;
+    admin.see("No channel yet").await;
+    admin.click_text("WhatsApp").await;
+    admin.wait_text("h1", "New channel: WhatsApp").await;
+    admin.see("WhatsApp → API Setup").await;
+    for other in ["account_sid", "page_id", "page_token", "from_number"] {
+        admin.assert_absent(&format!("input[name={other}]")).await;
+    }
+    // Only a name: refused, and the message names what is missing.
+    admin.fill("Name", "WhatsApp Sales").await;
+    admin.click_text("Create channel").await;
+    let err = admin.wait_text("#form-error", "Phone number ID").await;
+    assert!(err.contains("Access token"), "{err}");
+    assert_eq!(j.t.count(CHANNELS).await, 0);
+
+    admin.fill("Name", "WhatsApp Sales").await;
+    admin
+        .fill("Phone number ID", whatsapp::PHONE_NUMBER_ID)
+        .await;
+    admin.fill("Access token", whatsapp::TOKEN).await;
+    admin.fill("App secret", whatsapp::APP_SECRET).await;
+    admin.fill("Verify token", whatsapp::VERIFY_TOKEN).await;
+    point_at(&admin, &wa.base_url()).await;
+    admin.click_text("Create channel").await;
+    admin.see("Saved.").await;
+    // The webhook URL and the verify token are there to copy; secrets are not shown back.
+    let url = format!("{}/hooks/whatsapp/1", j.t.base());
+    assert_eq!(admin.value(".webhooks input").await, url);
+    admin.el(&format!("button[data-copy=\"{url}\"]")).await;
+    assert_eq!(
+        admin.value("input[name=verify_token]").await,
+        whatsapp::VERIFY_TOKEN
+    );
+    admin
+        .el(&format!("button[data-copy=\"{}\"]", whatsapp::VERIFY_TOKEN))
+        .await;
+    assert_eq!(admin.value("input[name=access_token]").await, "");
+    admin.wait_text("#https-warning", "public HTTPS").await;
+
+    admin.click_text("Test connection").await;
+    admin
+        .wait_text("#test-result", "Connected: Sunnyside Dental +15550783881")
+        .await;
+    // A wrong token: Meta's own words.
+    admin.fill("Access token", "EAAG-expired-token").await;
+    admin.click_text("Save").await;
+    admin.see("Saved.").await;
+    admin.click_text("Test connection").await;
+    admin
+        .wait_text("#test-result", "Invalid OAuth access token")
+        .await;
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
+
+/// A4: Twilio SMS and Messenger the same way, each with only its own fields and Test
+/// connection answered by the provider (the account, the page, or the provider's error).
+#[tokio::test]
+async fn journey_a4_connect_twilio_and_messenger() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a4_connect_twilio_and_messenger").await;
+    let tw = FakeTwilio::start().await;
+    let fb = FakeMessenger::start().await;
+    let admin = j.login("admin").await;
+    admin.open("/admin/channels").await;
+    admin.click_text("SMS (Twilio)").await;
+    admin.wait_text("h1", "SMS (Twilio)").await;
+    admin.assert_absent("input[name=phone_number_id]").await;
+    admin.assert_absent("input[name=verify_token]").await;
+    admin.fill("Name", "Front desk SMS").await;
+    admin.fill("Account SID", twilio::ACCOUNT_SID).await;
+    admin.click_text("Create channel").await;
+    admin.wait_text("#form-error", "Auth token").await;
+    admin.fill("Name", "Front desk SMS").await;
+    admin.fill("Account SID", twilio::ACCOUNT_SID).await;
+    admin.fill("Auth token", "wrong-token").await;
+    admin.fill("From number", twilio::FROM_NUMBER).await;
+    point_at(&admin, &tw.base_url()).await;
+    admin.click_text("Create channel").await;
+    admin.see("Saved.").await;
+    admin.see("A message comes in").await;
+    admin.click_text("Test connection").await;
+    admin
+        .wait_text("#test-result", "Authenticate (code 20003)")
+        .await;
+    admin.fill("Auth token", twilio::AUTH_TOKEN).await;
+    admin.click_text("Save").await;
+    admin.click_text("Test connection").await;
+    admin
+        .wait_text("#test-result", "Connected: Sunnyside Dental (active)")
+        .await;
+    admin.screenshot_step("twilio").await;
+
+    admin.click_text("Channels").await;
+    admin.click_text("Facebook Messenger").await;
+    admin.wait_text("h1", "Facebook Messenger").await;
+    admin.assert_absent("input[name=account_sid]").await;
+    admin.fill("Name", "Facebook page").await;
+    admin.fill("Page ID", messenger::PAGE_ID).await;
+    admin.fill("Page access token", messenger::PAGE_TOKEN).await;
+    admin.fill("App secret", messenger::APP_SECRET).await;
+    admin.fill("Verify token", messenger::VERIFY_TOKEN).await;
+    point_at(&admin, &fb.base_url()).await;
+    admin.click_text("Create channel").await;
+    admin.see("Saved.").await;
+    admin.see("subscribe your page to the app").await;
+    admin.click_text("Test connection").await;
+    admin
+        .wait_text("#test-result", "Connected: Sunnyside Dental")
+        .await;
+    // The list shows both, with their kind.
+    admin.click_text("Channels").await;
+    admin.wait_text(".channels-list", "Front desk SMS").await;
+    admin
+        .wait_text(".channels-list", "Facebook Messenger")
+        .await;
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
+
+/// A10: deleting a channel asks first and says what it holds.
+#[tokio::test]
+async fn journey_a10_delete_a_channel_after_confirmation() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a10_delete_a_channel").await;
+    let wa = FakeWhatsApp::start().await;
+    let ch = setup::whatsapp_channel(&j.t, &wa).await;
+    customer::whatsapp(&j.t, ch, "4915112345678", "Jonas Weber", "Hello?").await;
+    customer::whatsapp(&j.t, ch, "4915112345678", "Jonas Weber", "Anyone there?").await;
+    let admin = j.login("admin").await;
+    admin.open("/admin/channels").await;
+    admin.click_text("WA").await;
+    admin.click_text("Delete channel…").await;
+    let text = admin
+        .wait_text("#delete-consequences", "1 conversations")
+        .await;
+    assert!(text.contains("2 messages"), "{text}");
+    assert!(text.contains("0 attachments"), "{text}");
+    admin.see("nobody can answer").await;
+    // Cancel keeps it.
+    admin.click_text("Cancel").await;
+    admin.wait_text("h1", "WA").await;
+    assert_eq!(j.t.count(CHANNELS).await, 1);
+    admin.click_text("Delete channel…").await;
+    admin.screenshot_step("confirm").await;
+    admin.click_text("Yes, delete this channel").await;
+    admin.see("No channel yet").await;
+    assert_eq!(j.t.count(CHANNELS).await, 0);
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
+
+/// Creates agent "anna" through the Users page.
+async fn add_agent(admin: &Person) {
+    admin.open("/admin/users").await;
+    admin.fill("Username", "anna").await;
+    admin.fill("Display name", "Anna Berger").await;
+    admin.fill("Email", "anna@sunnyside.example").await;
+    admin.fill("Extension", "201").await;
+    admin.fill("Password", "anna-password-1").await;
+    admin.select_labelled("Role", "agent").await;
+    admin.click_text("Create").await;
+    admin
+        .el("input[name=display_name][value=\"Anna Berger\"]")
+        .await;
+}
+
+/// A1: the used setup link says setup is complete and leads to sign-in; the admin's
+/// checklist ticks itself as agents are added and a channel is connected.
+#[tokio::test]
+async fn journey_a1_first_start_checklist() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a1_first_start_checklist").await;
+    let admin = j.browser().open().await;
+    admin.open("/setup?token=the-link-from-the-log").await;
+    admin
+        .wait_text("#setup-complete", "Setup is complete")
+        .await;
+    admin.click_text("Sign in").await;
+    admin.login("admin", PASSWORD).await;
+    admin.open("/admin/start").await;
+    admin.wait_text("#start-progress", "0 / 4 done").await;
+    admin.click_text("Go to Users").await;
+    add_agent(&admin).await;
+    admin.click_text("Getting started").await;
+    admin.wait_text("#start-progress", "1 / 4 done").await;
+    assert_eq!(admin.count(".checklist .step.done").await, 1);
+    admin.click_text("Go to Channels").await;
+    admin.click_text("SMS (Twilio)").await;
+    admin.fill("Name", "SMS").await;
+    admin.fill("Account SID", twilio::ACCOUNT_SID).await;
+    admin.fill("Auth token", twilio::AUTH_TOKEN).await;
+    admin.fill("From number", twilio::FROM_NUMBER).await;
+    admin.click_text("Create channel").await;
+    admin.see("Saved.").await;
+    admin.click_text("Getting started").await;
+    admin.wait_text("#start-progress", "2 / 4 done").await;
+    admin.see("Create a website chat").await;
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
+
+/// A2: the admin adds an agent with name, extension, e-mail and role; the agent signs in.
+#[tokio::test]
+async fn journey_a2_add_an_agent() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a2_add_an_agent").await;
+    let admin = j.login("admin").await;
+    add_agent(&admin).await;
+    let anna = j.browser().open().await;
+    anna.login("anna", "anna-password-1").await;
+    anna.open("/settings").await;
+    assert_eq!(anna.value("input[name=display_name]").await, "Anna Berger");
+    anna.screenshot().await;
+    j.finish([admin, anna]).await;
+}
