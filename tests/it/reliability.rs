@@ -160,6 +160,9 @@ async fn full_disk_refuses_writes_serves_reads_and_logs_once() {
     let junk = fs.dir.path().join("junk");
     let f = fill(&junk);
     let log_before = srv.log().lines().count();
+    // Free space is probed when a write comes: the first one after the disk filled up finds
+    // it (health says so from then on).
+    assert_eq!(canned(0).await.unwrap().status(), 503);
     // Writes (a provider retrying at ~30/s) and reads side by side for 3 s.
     let writes = {
         let canned = &canned;
