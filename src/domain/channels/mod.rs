@@ -141,6 +141,26 @@ fn default_auto_close() -> u32 {
 }
 
 impl Channel {
+    /// A channel of `kind` with every setting at its default (what a new channel starts from).
+    pub fn blank(id: u64, kind: ChannelKind, created: i64) -> Channel {
+        Channel {
+            id,
+            kind,
+            name: String::new(),
+            business_address: String::new(),
+            credentials: Credentials::default(),
+            api_base: String::new(),
+            members: Vec::new(),
+            queue_mode: QueueMode::default(),
+            auto_close_hours: 24,
+            max_file_mb: None,
+            allowed_types: None,
+            max_sessions_per_agent: 0,
+            livechat: LivechatSettings::default(),
+            created,
+        }
+    }
+
     pub fn api_base(&self) -> &str {
         if self.api_base.trim().is_empty() {
             self.kind.default_api_base()
@@ -408,22 +428,7 @@ pub fn create_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &ChannelInput) -> Re
         return Err(Error::invalid("name", "is required"));
     }
     let id = ctx.next_id("channel")?;
-    let mut ch = Channel {
-        id,
-        kind,
-        name: String::new(),
-        business_address: String::new(),
-        credentials: Credentials::default(),
-        api_base: String::new(),
-        members: Vec::new(),
-        queue_mode: QueueMode::default(),
-        auto_close_hours: 24,
-        max_file_mb: None,
-        allowed_types: None,
-        max_sessions_per_agent: 0,
-        livechat: LivechatSettings::default(),
-        created: ctx.now,
-    };
+    let mut ch = Channel::blank(id, kind, ctx.now);
     apply(&mut ch, input)?;
     if let Some(m) = &input.members {
         set_members(ctx, &mut ch, m)?;

@@ -325,23 +325,7 @@ async fn channel_page(
         })
         .await?;
     let kind = ch.as_ref().map_or(kind, |c| c.kind);
-    let blank = Channel {
-        id: 0,
-        kind,
-        name: String::new(),
-        business_address: String::new(),
-        credentials: Credentials::default(),
-        api_base: String::new(),
-        members: Vec::new(),
-        queue_mode: QueueMode::default(),
-        auto_close_hours: 24,
-        max_file_mb: None,
-        allowed_types: None,
-        max_sessions_per_agent: 0,
-        livechat: Default::default(),
-        created: 0,
-    };
-    let ch = ch.unwrap_or(blank);
+    let ch = ch.unwrap_or_else(|| Channel::blank(0, kind, 0));
     let view = ch.view(&public_url);
     let https_warning =
         (id.is_some() && !view.webhook_urls.is_empty() && !public_url.starts_with("https://"))
