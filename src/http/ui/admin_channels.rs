@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use super::{Chrome, render};
 use crate::domain::channels::health::{self, ChannelHealth};
 use crate::domain::channels::{
-    self, Channel, ChannelInput, ChannelKind, Credentials, QueueMode, Usage,
+    self, Channel, ChannelInput, ChannelKind, Credentials, LivechatSettings, QueueMode, Usage,
 };
 use crate::domain::users;
 use crate::error::Error;
@@ -276,6 +276,10 @@ struct ChannelPage {
     notice: String,
     test_ok: Option<String>,
     test_error: Option<String>,
+    /// Website chat: the widget settings, origins one per line, and the embed line.
+    lc: LivechatSettings,
+    lc_origins: String,
+    snippet: String,
 }
 
 impl ChannelPage {
@@ -357,8 +361,12 @@ async fn channel_page(
     } else {
         format!("{} · {}", t.s("adm.new_channel"), kind_label(t, kind))
     };
+    let mut chrome = Chrome::new(state, Some(who), who.lang, &title, "admin");
+    if kind == ChannelKind::Livechat {
+        chrome.page_js = Some(state.assets.url("livechat-admin.js"));
+    }
     let page = ChannelPage {
-        chrome: Chrome::new(state, Some(who), who.lang, &title, "admin"),
+        chrome,
         id,
         kind: kind.as_str(),
         kind_label: kind_label(t, kind),
@@ -384,6 +392,11 @@ async fn channel_page(
         auto_close_hours: ch.closes_after_hours().unwrap_or(0),
         max_file_mb: ch.max_file_mb.map(|m| m.to_string()).unwrap_or_default(),
         allowed_types: ch.allowed_types.clone().unwrap_or_default().join(", "),
+        lc_origins: ch.livechat.allowed_origins.join("\n"),
+        snippet: id
+            .map(|id| crate::http::livechat::pages::snippet(&public_url, id))
+            .unwrap_or_default(),
+        lc: ch.livechat,
         name: ch.name,
         business_address: ch.business_address,
         health,
@@ -526,6 +539,24 @@ fn input_from(body: &[u8], creating: bool) -> Result<ChannelInput, Error> {
             None
         } else {
             Some(t.split([',', ' ']).map(str::to_string).collect())
+        });
+    }
+    if pairs.iter().any(|(k, _)| k == "livechat_present") {
+        let has = |k: &str| pairs.iter().any(|(n, _)| n == k);
+        input.livechat = Some(LivechatSettings {
+            title: one("lc_title").unwrap_or_default(),
+            greeting: one("lc_greeting").unwrap_or_default(),
+            accent: one("lc_accent").unwrap_or_default(),
+            allowed_origins: one("lc_origins")
+                .unwrap_or_default()
+                .split(['\n', '\r', ',', ' '])
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_string)
+                .collect(),
+            prechat_form: has("lc_prechat"),
+            offline_message: one("lc_offline").unwrap_or_default(),
+            uploads: has("lc_uploads"),
         });
     }
     Ok(input)
