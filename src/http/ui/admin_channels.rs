@@ -279,6 +279,8 @@ struct ChannelPage {
     /// Website chat: the widget settings, origins one per line, and the embed line.
     lc: LivechatSettings,
     lc_origins: String,
+    /// A refused origin, said beside the origins field.
+    origins_error: String,
     snippet: String,
 }
 
@@ -297,6 +299,8 @@ struct Extra {
     error: String,
     notice: String,
     test: Option<Result<String, String>>,
+    /// The widget settings as the admin typed them, shown again when saving failed.
+    typed_livechat: Option<LivechatSettings>,
 }
 
 async fn channel_page(
@@ -345,7 +349,15 @@ async fn channel_page(
         livechat: Default::default(),
         created: 0,
     };
-    let ch = ch.unwrap_or(blank);
+    let mut ch = ch.unwrap_or(blank);
+    if let Some(lc) = extra.typed_livechat {
+        ch.livechat = lc;
+    }
+    let origins_error = if extra.error.contains("livechat.allowed_origins") {
+        extra.error.clone()
+    } else {
+        String::new()
+    };
     let view = ch.view(&public_url);
     let https_warning =
         (id.is_some() && !view.webhook_urls.is_empty() && !public_url.starts_with("https://"))
@@ -393,6 +405,7 @@ async fn channel_page(
         max_file_mb: ch.max_file_mb.map(|m| m.to_string()).unwrap_or_default(),
         allowed_types: ch.allowed_types.clone().unwrap_or_default().join(", "),
         lc_origins: ch.livechat.allowed_origins.join("\n"),
+        origins_error,
         snippet: id
             .map(|id| crate::http::livechat::pages::snippet(&public_url, id))
             .unwrap_or_default(),
@@ -603,10 +616,14 @@ async fn edit(
     Path(id): Path<u64>,
     body: Bytes,
 ) -> Result<Response, UiError> {
+    let mut typed_livechat = None;
     let result = match input_from(&body, false) {
-        Ok(input) => channels::update(&state.store, who.id(), id, input)
-            .await
-            .map(|_| ()),
+        Ok(input) => {
+            typed_livechat = input.livechat.clone();
+            channels::update(&state.store, who.id(), id, input)
+                .await
+                .map(|_| ())
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -614,6 +631,7 @@ async fn edit(
         Err(e) => {
             let extra = Extra {
                 error: form_error(e)?,
+                typed_livechat,
                 ..Default::default()
             };
             channel_page(&state, &who, ChannelKind::Livechat, Some(id), extra).await

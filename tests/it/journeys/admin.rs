@@ -318,6 +318,12 @@ async fn journey_a5_put_the_chat_on_the_website() {
         .await;
     admin.click_text("Save").await;
     admin.wait_text("#form-error", "has a path").await;
+    admin.wait_text("#lc-origins-error", "has a path").await;
+    assert_eq!(
+        admin.value("#lc-origins").await,
+        "https://www.sunnyside.example/contact",
+        "what the admin typed stays for correcting"
+    );
     assert!(stored_livechat(&j, id).await.allowed_origins.is_empty());
 
     // The preview follows the typing, before anything is saved.
@@ -385,7 +391,22 @@ async fn journey_a5_put_the_chat_on_the_website() {
         )
         .await;
     admin.screenshot().await;
-    j.finish([admin]).await;
+
+    // In German on a phone: the same fields, no sideways scroll.
+    let de = j.browser().phone().german().login("admin").await;
+    de.open(&format!("/admin/channels/{id}")).await;
+    de.field("Websites, die den Chat verwenden dürfen").await;
+    de.wait_text("#lc-preview-title", "Sunnyside Dental").await;
+    // The widget fields, preview and snippet fit the phone's width (the page's top and admin
+    // navigation are not this journey's).
+    de.wait_js(
+        "[...document.querySelectorAll('#lc-settings *, #lc-embed *')]\
+         .every(e => e.getBoundingClientRect().right <= window.innerWidth)",
+        "the widget settings within 390 px",
+    )
+    .await;
+    de.screenshot().await;
+    j.finish([admin, de]).await;
 }
 
 /// A stand-in office website on a second origin (another port): every request gets `html`.
