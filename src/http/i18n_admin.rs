@@ -153,6 +153,56 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
         "Try the widget on the demo page",
         "Widget auf der Demo-Seite ausprobieren",
     ),
+    (
+        "adm.lc.widget",
+        "Website chat widget",
+        "Website-Chat-Widget",
+    ),
+    ("adm.lc.title", "Widget title", "Widget-Titel"),
+    ("adm.lc.greeting", "Greeting", "Begrüßung"),
+    ("adm.lc.accent", "Colour", "Farbe"),
+    (
+        "adm.lc.origins",
+        "Websites allowed to use the chat",
+        "Websites, die den Chat verwenden dürfen",
+    ),
+    (
+        "adm.lc.origins_hint",
+        "One origin per line: scheme://host[:port], e.g. https://www.example.com — no path. Until one is set the chat works only on the demo page.",
+        "Ein Origin pro Zeile: schema://host[:port], z. B. https://www.example.com — ohne Pfad. Bis einer eingetragen ist, funktioniert der Chat nur auf der Demo-Seite.",
+    ),
+    (
+        "adm.lc.prechat",
+        "Ask for name and e-mail before the chat starts",
+        "Vor dem Chat nach Name und E-Mail fragen",
+    ),
+    (
+        "adm.lc.offline",
+        "Text when nobody is online",
+        "Text, wenn niemand online ist",
+    ),
+    (
+        "adm.lc.uploads",
+        "Visitors may send images (≤ 10 MB)",
+        "Besucher dürfen Bilder senden (≤ 10 MB)",
+    ),
+    ("adm.lc.preview", "Preview", "Vorschau"),
+    (
+        "adm.lc.origin_bad",
+        "is not an origin: write scheme://host[:port], e.g. https://www.example.com, without a path",
+        "ist kein Origin: schreiben Sie schema://host[:port], z. B. https://www.example.com, ohne Pfad",
+    ),
+    (
+        "adm.lc.snippet",
+        "Paste this line into every page of the website, just before </body>:",
+        "Fügen Sie diese Zeile in jede Seite der Website ein, direkt vor </body>:",
+    ),
+    ("adm.lc.snippet_label", "Embed code", "Einbettungscode"),
+    (
+        "adm.lc.preview_input",
+        "Write a message…",
+        "Nachricht schreiben…",
+    ),
     ("adm.f.account_sid", "Account SID", "Account SID"),
     ("adm.f.auth_token", "Auth token", "Auth Token"),
     (

@@ -53,6 +53,12 @@ fn validate_origin(v: &str) -> Result<String> {
             format!("{v:?} is not an http(s) origin"),
         ));
     }
+    if u.path() != "/" || u.query().is_some() || u.fragment().is_some() {
+        return Err(Error::invalid(
+            "livechat.allowed_origins",
+            format!("{v:?} has a path; an origin is only scheme://host[:port]"),
+        ));
+    }
     Ok(u.origin().ascii_serialization())
 }
 

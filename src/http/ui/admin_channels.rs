@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use super::{Chrome, render};
 use crate::domain::channels::health::{self, ChannelHealth};
 use crate::domain::channels::{
-    self, Channel, ChannelInput, ChannelKind, Credentials, QueueMode, Usage,
+    self, Channel, ChannelInput, ChannelKind, Credentials, LivechatSettings, QueueMode, Usage,
 };
 use crate::domain::users;
 use crate::error::Error;
@@ -276,6 +276,12 @@ struct ChannelPage {
     notice: String,
     test_ok: Option<String>,
     test_error: Option<String>,
+    /// Website chat: the widget settings, origins one per line, and the embed line.
+    lc: LivechatSettings,
+    lc_origins: String,
+    /// A refused origin, said beside the origins field.
+    origins_error: String,
+    snippet: String,
 }
 
 impl ChannelPage {
@@ -293,6 +299,8 @@ struct Extra {
     error: String,
     notice: String,
     test: Option<Result<String, String>>,
+    /// The widget settings as the admin typed them, shown again when saving failed.
+    typed_livechat: Option<LivechatSettings>,
 }
 
 async fn channel_page(
@@ -325,7 +333,15 @@ async fn channel_page(
         })
         .await?;
     let kind = ch.as_ref().map_or(kind, |c| c.kind);
-    let ch = ch.unwrap_or_else(|| Channel::blank(0, kind, 0));
+    let mut ch = ch.unwrap_or_else(|| Channel::blank(0, kind, 0));
+    if let Some(lc) = extra.typed_livechat {
+        ch.livechat = lc;
+    }
+    let origins_error = if extra.error.contains("livechat.allowed_origins") {
+        extra.error.clone()
+    } else {
+        String::new()
+    };
     let view = ch.view(&public_url);
     let https_warning =
         (id.is_some() && !view.webhook_urls.is_empty() && !public_url.starts_with("https://"))
@@ -341,8 +357,12 @@ async fn channel_page(
     } else {
         format!("{} · {}", t.s("adm.new_channel"), kind_label(t, kind))
     };
+    let mut chrome = Chrome::new(state, Some(who), who.lang, &title, "admin");
+    if kind == ChannelKind::Livechat {
+        chrome.page_js = Some(state.assets.url("livechat-admin.js"));
+    }
     let page = ChannelPage {
-        chrome: Chrome::new(state, Some(who), who.lang, &title, "admin"),
+        chrome,
         id,
         kind: kind.as_str(),
         kind_label: kind_label(t, kind),
@@ -368,6 +388,12 @@ async fn channel_page(
         auto_close_hours: ch.closes_after_hours().unwrap_or(0),
         max_file_mb: ch.max_file_mb.map(|m| m.to_string()).unwrap_or_default(),
         allowed_types: ch.allowed_types.clone().unwrap_or_default().join(", "),
+        lc_origins: ch.livechat.allowed_origins.join("\n"),
+        origins_error,
+        snippet: id
+            .map(|id| crate::http::livechat::pages::snippet(&public_url, id))
+            .unwrap_or_default(),
+        lc: ch.livechat,
         name: ch.name,
         business_address: ch.business_address,
         health,
@@ -512,6 +538,24 @@ fn input_from(body: &[u8], creating: bool) -> Result<ChannelInput, Error> {
             Some(t.split([',', ' ']).map(str::to_string).collect())
         });
     }
+    if pairs.iter().any(|(k, _)| k == "livechat_present") {
+        let has = |k: &str| pairs.iter().any(|(n, _)| n == k);
+        input.livechat = Some(LivechatSettings {
+            title: one("lc_title").unwrap_or_default(),
+            greeting: one("lc_greeting").unwrap_or_default(),
+            accent: one("lc_accent").unwrap_or_default(),
+            allowed_origins: one("lc_origins")
+                .unwrap_or_default()
+                .split(['\n', '\r', ',', ' '])
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_string)
+                .collect(),
+            prechat_form: has("lc_prechat"),
+            offline_message: one("lc_offline").unwrap_or_default(),
+            uploads: has("lc_uploads"),
+        });
+    }
     Ok(input)
 }
 
@@ -556,10 +600,14 @@ async fn edit(
     Path(id): Path<u64>,
     body: Bytes,
 ) -> Result<Response, UiError> {
+    let mut typed_livechat = None;
     let result = match input_from(&body, false) {
-        Ok(input) => channels::update(&state.store, who.id(), id, input)
-            .await
-            .map(|_| ()),
+        Ok(input) => {
+            typed_livechat = input.livechat.clone();
+            channels::update(&state.store, who.id(), id, input)
+                .await
+                .map(|_| ())
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -567,6 +615,7 @@ async fn edit(
         Err(e) => {
             let extra = Extra {
                 error: form_error(e)?,
+                typed_livechat,
                 ..Default::default()
             };
             channel_page(&state, &who, ChannelKind::Livechat, Some(id), extra).await

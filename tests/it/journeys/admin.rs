@@ -1,5 +1,6 @@
-//! Office-admin journeys (JOURNEYS.md A3, A4, A10, …): connecting channels from the pages alone,
-//! testing them against the providers' fakes, deleting one after a confirmation.
+//! Office-admin journeys (JOURNEYS.md A3, A4, A5, A10, D1, …): connecting channels from the pages alone,
+//! testing them against the providers' fakes, deleting one after a confirmation, putting the
+//! website chat on a second origin and answering a visitor there.
 
 use crate::browser::skip;
 use crate::fakes::messenger::{self, FakeMessenger};
@@ -250,4 +251,256 @@ async fn journey_a2_add_an_agent() {
     assert_eq!(anna.value("input[name=display_name]").await, "Anna Berger");
     anna.screenshot().await;
     j.finish([admin, anna]).await;
+}
+
+/// The id in the current `/admin/channels/{id}…` address.
+async fn channel_id_from_url(admin: &Person) -> u64 {
+    let url = admin.url().await;
+    let tail = url.split("/admin/channels/").nth(1).unwrap_or_default();
+    tail.split(['?', '/', '#'])
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no channel id in {url}"))
+}
+
+async fn stored_livechat(j: &Journey, id: u64) -> switchboard::domain::channels::LivechatSettings {
+    j.t.state()
+        .store
+        .read(move |rtx| switchboard::domain::channels::get(rtx, id))
+        .await
+        .unwrap()
+        .unwrap()
+        .livechat
+}
+
+/// Sets the colour picker (it takes no typing) and tells the page, as a pick would.
+async fn pick_colour(admin: &Person, hex: &str) {
+    admin
+        .js(&format!(
+            "const c = document.getElementById('lc-accent'); c.value = '{hex}'; \
+             c.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
+        ))
+        .await;
+}
+
+/// Creates the website chat channel "Website" through the pages, the admin a member of it.
+async fn create_website_chat(admin: &Person) {
+    admin.open("/admin/channels").await;
+    admin.click_text("Website chat").await;
+    admin.fill("Name", "Website").await;
+    admin.click("input[name=members]").await;
+    admin.click_text("Create channel").await;
+    admin.see("Saved.").await;
+}
+
+/// A5: the website chat's page has a field for every widget setting, refuses an origin with a
+/// path by name (in the page as typed, and on save with nothing changed), previews title,
+/// greeting and colour while the admin types, and offers the snippet with a Copy button.
+#[tokio::test]
+async fn journey_a5_put_the_chat_on_the_website() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a5_put_the_chat_on_the_website").await;
+    let admin = j.login("admin").await;
+    create_website_chat(&admin).await;
+    let id = channel_id_from_url(&admin).await;
+
+    // An address with a path is not an origin: said beside the field, and refused on save.
+    admin
+        .fill(
+            "Websites allowed to use the chat",
+            "https://www.sunnyside.example/contact",
+        )
+        .await;
+    admin
+        .wait_text("#lc-origins-error", "is not an origin")
+        .await;
+    admin.click_text("Save").await;
+    admin.wait_text("#form-error", "has a path").await;
+    admin.wait_text("#lc-origins-error", "has a path").await;
+    assert_eq!(
+        admin.value("#lc-origins").await,
+        "https://www.sunnyside.example/contact",
+        "what the admin typed stays for correcting"
+    );
+    assert!(stored_livechat(&j, id).await.allowed_origins.is_empty());
+
+    // The preview follows the typing, before anything is saved.
+    admin
+        .fill(
+            "Websites allowed to use the chat",
+            "https://www.sunnyside.example",
+        )
+        .await;
+    admin
+        .wait_js(
+            "document.getElementById('lc-origins-error').hidden",
+            "the origin error to go",
+        )
+        .await;
+    admin.fill("Widget title", "Sunnyside Dental").await;
+    admin
+        .wait_text("#lc-preview-title", "Sunnyside Dental")
+        .await;
+    admin
+        .fill("Greeting", "Hi! Questions about your appointment?")
+        .await;
+    admin
+        .wait_text("#lc-preview-greeting", "Questions about your appointment?")
+        .await;
+    pick_colour(&admin, "#2a6f5b").await;
+    admin
+        .wait_js(
+            "getComputedStyle(document.getElementById('lc-preview-title')).backgroundColor \
+             === 'rgb(42, 111, 91)'",
+            "the preview in the new colour",
+        )
+        .await;
+    admin
+        .fill("Text when nobody is online", "We are away; leave a note.")
+        .await;
+    admin.click("input[name=lc_uploads]").await;
+    admin.screenshot_step("preview").await;
+    admin.click_text("Save").await;
+    admin.see("Saved.").await;
+
+    let lc = stored_livechat(&j, id).await;
+    assert_eq!(lc.allowed_origins, vec!["https://www.sunnyside.example"]);
+    assert_eq!(lc.title, "Sunnyside Dental");
+    assert_eq!(lc.greeting, "Hi! Questions about your appointment?");
+    assert_eq!(lc.accent, "#2a6f5b");
+    assert_eq!(lc.offline_message, "We are away; leave a note.");
+    assert!(lc.prechat_form);
+    assert!(!lc.uploads);
+
+    // The snippet, copied with its button.
+    let snippet = admin.value("#livechat-snippet").await;
+    assert!(
+        snippet.contains(&format!("data-channel=\"{id}\"")) && snippet.contains("/widget.js"),
+        "{snippet}"
+    );
+    admin
+        .js("window.__copied = ''; navigator.clipboard.writeText = (t) => { window.__copied = t; return Promise.resolve(); }; return true;")
+        .await;
+    admin.click("#lc-copy").await;
+    admin
+        .wait_js(
+            &format!("window.__copied === {}", serde_json::json!(snippet)),
+            "the snippet on the clipboard",
+        )
+        .await;
+    admin.screenshot().await;
+
+    // In German on a phone: the same fields, no sideways scroll.
+    let de = j.browser().phone().german().login("admin").await;
+    de.open(&format!("/admin/channels/{id}")).await;
+    de.field("Websites, die den Chat verwenden dürfen").await;
+    de.wait_text("#lc-preview-title", "Sunnyside Dental").await;
+    // The widget fields, preview and snippet fit the phone's width (the page's top and admin
+    // navigation are not this journey's).
+    de.wait_js(
+        "[...document.querySelectorAll('#lc-settings *, #lc-embed *')]\
+         .every(e => e.getBoundingClientRect().right <= window.innerWidth)",
+        "the widget settings within 390 px",
+    )
+    .await;
+    de.screenshot().await;
+    j.finish([admin, de]).await;
+}
+
+/// A stand-in office website on a second origin (another port): every request gets `html`.
+async fn serve_site(html: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let html = html.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n{html}",
+                    html.len()
+                );
+                let _ = sock.write_all(resp.as_bytes()).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    origin
+}
+
+/// Waits until the widget's shadow DOM holds `needle` in its visible text.
+async fn widget_shows(visitor: &Person, needle: &str) {
+    visitor
+        .wait_js(
+            &format!(
+                "(() => {{ const h = document.getElementById('swb-livechat'); \
+                 return !!h && h.shadowRoot.querySelector('.panel').innerText.includes({}); }})()",
+                serde_json::json!(needle)
+            ),
+            needle,
+        )
+        .await;
+}
+
+/// D1: the office's website (a second origin) carries the snippet; the admin allows that
+/// origin in the channel's page; a visitor opens the site, fills the pre-chat form and writes;
+/// the agent sees it in the inbox and answers; the visitor reads the answer in the widget.
+#[tokio::test]
+async fn journey_d1_ask_the_office() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("d1_ask_the_office").await;
+    let admin = j.login("admin").await;
+    create_website_chat(&admin).await;
+    let snippet = admin.value("#livechat-snippet").await;
+    let site = serve_site(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sunnyside Dental</title></head>\
+         <body><h1>Sunnyside Dental</h1><p>Opening hours: Mon–Fri 8–18.</p>{snippet}</body></html>"
+    ))
+    .await;
+    admin.fill("Websites allowed to use the chat", &site).await;
+    admin.click_text("Save").await;
+    admin.see("Saved.").await;
+
+    // The agent waits in the inbox (that makes the chat "online").
+    admin.click_text("External").await;
+    admin
+        .wait_js(
+            "SB.live.es && SB.live.es.readyState === 1",
+            "the event stream",
+        )
+        .await;
+
+    let visitor = j.browser().open().await;
+    visitor.open(&site).await;
+    visitor.click_text("Open chat").await;
+    visitor.fill("Name", "Vera Visitor").await;
+    visitor.fill("E-mail", "vera@example.org").await;
+    visitor.click_text("Start chat").await;
+    visitor
+        .fill("Message", "Can I move my appointment to Friday?")
+        .await;
+    visitor.click_text("Send").await;
+
+    admin.click_text("Vera Visitor").await;
+    admin.see("Can I move my appointment to Friday?").await;
+    admin.click_text("Pick up").await;
+    admin.wait_gone("[data-action=pickup]").await;
+    admin
+        .type_in(
+            "#composer-text",
+            &format!("Yes, Friday 10:00 is free.{}", crate::browser::keys::ENTER),
+        )
+        .await;
+    admin.wait_text("#messages", "Friday 10:00 is free").await;
+
+    widget_shows(&visitor, "Yes, Friday 10:00 is free.").await;
+    visitor.screenshot().await;
+    j.finish([admin, visitor]).await;
 }
