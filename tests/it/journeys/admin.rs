@@ -1,4 +1,4 @@
-//! Office-admin journeys (JOURNEYS.md A3, A4, A5, A10, D1, …): connecting channels from the pages alone,
+//! Office-admin journeys (JOURNEYS.md A1–A6, A10, D1, …): connecting channels from the pages alone,
 //! testing them against the providers' fakes, deleting one after a confirmation, putting the
 //! website chat on a second origin and answering a visitor there.
 
@@ -503,4 +503,86 @@ async fn journey_d1_ask_the_office() {
     widget_shows(&visitor, "Yes, Friday 10:00 is free.").await;
     visitor.screenshot().await;
     j.finish([admin, visitor]).await;
+}
+
+/// A6: the admin prepares the team's tools from the pages: a WhatsApp template with two
+/// parameters, a shared canned reply, the tags and results lists, and the channel's queue mode
+/// and per-agent cap; then an agent finds each of them where she works.
+#[tokio::test]
+async fn journey_a6_prepare_the_teams_tools() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a6_prepare_the_teams_tools").await;
+    let wa = FakeWhatsApp::start().await;
+    let ch = setup::whatsapp_channel(&j.t, &wa).await;
+    let admin = j.login("admin").await;
+
+    admin.open("/admin/channels").await;
+    admin.click_text("Templates").await;
+    admin.wait_text("h1", "WhatsApp templates").await;
+    admin.fill("Name", "order_update").await;
+    admin.fill("Language", "en_US").await;
+    admin
+        .fill("Body", "Hi {{1}}, your order {{2}} has shipped.")
+        .await;
+    admin.select_labelled("Channel", "WA").await;
+    admin.click_text("Register").await;
+    admin.wait_text("table", "order_update").await;
+
+    admin.click_text("Canned replies").await;
+    admin.wait_text("h1", "Shared canned replies").await;
+    admin.fill("Shortcut", "hours").await;
+    admin.fill("Text", "We are open 8:00 to 18:00.").await;
+    admin.click_text("Save").await;
+    admin.wait_text("table", "hours").await;
+
+    admin.click_text("Tags & results").await;
+    admin.wait_text("h1", "Tags and session results").await;
+    admin
+        .fill("Tags agents may put on sessions", "order\nrefund")
+        .await;
+    admin
+        .fill("Results offered when ending a chat", "Solved\nCall back")
+        .await;
+    admin.click_text("Save").await;
+    admin.wait_text("h1", "Tags and session results").await;
+
+    admin.click_text("Channels").await;
+    admin.click_text("WA").await;
+    admin.wait_text("h1", "WA").await;
+    admin
+        .select_labelled("Queue mode", "Assign on arrival")
+        .await;
+    admin.fill("Open conversations per agent", "3").await;
+    admin.click_text("Save").await;
+    admin.see("Saved.").await;
+
+    // What the agents' pages are given, read back through the API they use.
+    let tpl =
+        j.t.admin
+            .get(&format!("/api/v1/templates?channel_id={ch}"))
+            .await;
+    assert_eq!(tpl.status, 200, "{}", tpl.text());
+    let tpl = tpl.json().to_string();
+    assert!(tpl.contains("order_update"), "{tpl}");
+    let canned = j.t.admin.get("/api/v1/canned").await.json().to_string();
+    assert!(canned.contains("hours"), "{canned}");
+    let lists = format!(
+        "{} {}",
+        j.t.admin.get("/api/v1/tags").await.text(),
+        j.t.admin.get("/api/v1/results").await.text()
+    );
+    for want in ["order", "refund", "Solved", "Call back"] {
+        assert!(lists.contains(want), "{want} missing in {lists}");
+    }
+    let c =
+        j.t.admin
+            .get(&format!("/api/v1/channels/{ch}"))
+            .await
+            .json();
+    assert_eq!(c["queue_mode"], "assign_on_arrival", "{c}");
+    assert_eq!(c["max_sessions_per_agent"], 3, "{c}");
+    admin.screenshot().await;
+    j.finish([admin]).await;
 }
