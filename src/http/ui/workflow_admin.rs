@@ -36,7 +36,7 @@ pub fn router() -> Router<HttpState> {
         .route("/canned/{id}/delete", post(canned_delete))
         .route("/admin/workflow", get(lists_page).post(lists_save))
         .route("/admin/pbx", get(pbx_page).post(pbx_save))
-        .route("/admin/blocks", get(blocks_page))
+        .route("/admin/blocks", get(blocks_page).post(block_add))
         .route("/admin/blocks/{id}/lift", post(block_lift))
 }
 
@@ -423,19 +423,102 @@ async fn pbx_save(
 struct BlocksPage {
     chrome: Chrome,
     wf_css: String,
-    blocks: Vec<BlockedContact>,
+    blocks: Vec<BlockRow>,
+    channels: Vec<(u64, String)>,
+    error: String,
+}
+
+/// One blocked contact as people read it: names, not ids.
+struct BlockRow {
+    id: u64,
+    label: String,
+    address: String,
+    channel: String,
+    reason: String,
+    by: String,
+    at: i64,
+    utc: String,
+}
+
+#[derive(Deserialize)]
+struct BlockForm {
+    channel_id: u64,
+    address: String,
+    reason: String,
+}
+
+async fn blocks_render(
+    state: &HttpState,
+    who: &Authed,
+    error: String,
+) -> Result<Response, UiError> {
+    let (blocked, chans, people) = state
+        .store
+        .read(|rtx| {
+            Ok((
+                blocks::list(rtx)?,
+                channels::list(rtx)?,
+                crate::domain::users::list(rtx)?,
+            ))
+        })
+        .await?;
+    let channel_name = |id: u64| {
+        chans
+            .iter()
+            .find(|c| c.id == id)
+            .map_or_else(|| format!("#{id}"), |c| c.name.clone())
+    };
+    let blocks = blocked
+        .into_iter()
+        .map(|b: BlockedContact| BlockRow {
+            id: b.contact.id,
+            label: b.contact.label().to_string(),
+            address: b.contact.address.clone(),
+            channel: channel_name(b.contact.channel_id),
+            reason: b.block.reason,
+            by: people
+                .iter()
+                .find(|u| u.id == b.block.by)
+                .map_or_else(String::new, |u| u.display_name.clone()),
+            at: b.block.at,
+            utc: super::admin_channels::utc(&&b.block.at),
+        })
+        .collect();
+    let title = crate::http::i18n::I18n(who.lang).s("blk.title");
+    let r = render(&BlocksPage {
+        chrome: chrome(state, who, title, "admin"),
+        wf_css: state.assets.url("workflow.css"),
+        blocks,
+        channels: chans.into_iter().map(|c| (c.id, c.name)).collect(),
+        error: error.clone(),
+    })?;
+    Ok(unprocessable(r, &error))
 }
 
 async fn blocks_page(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
-    let blocks = state.store.read(blocks::list).await?;
-    render(&BlocksPage {
-        chrome: chrome(&state, &who, "Block list", "admin"),
-        wf_css: state.assets.url("workflow.css"),
-        blocks,
-    })
+    blocks_render(&state, &who, String::new()).await
+}
+
+async fn block_add(
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
+    Form(f): Form<BlockForm>,
+) -> Result<Response, UiError> {
+    match blocks::block_address(&state.store, who.id(), f.channel_id, f.address, f.reason).await {
+        Ok(_) => Ok(Redirect::to("/admin/blocks").into_response()),
+        Err(Error::NotFound(_)) => {
+            blocks_render(
+                &state,
+                &who,
+                Error::invalid("channel_id", "no such channel").public_message(),
+            )
+            .await
+        }
+        Err(e) => blocks_render(&state, &who, form_error(e)?).await,
+    }
 }
 
 async fn block_lift(
