@@ -341,4 +341,15 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
         "Nothing recorded yet.",
         "Noch nichts protokolliert.",
     ),
+    ("pbx.test", "Test", "Testen"),
+    ("pbx.test_ami", "Test the AMI login", "AMI-Anmeldung testen"),
+    (
+        "pbx.test_yeastar",
+        "Test the Yeastar login",
+        "Yeastar-Anmeldung testen",
+    ),
+    ("pbx.test_ok", "Test passed:", "Test erfolgreich:"),
+    ("pbx.test_failed", "Test failed:", "Test fehlgeschlagen:"),
+    ("pbx.last_test", "last test", "letzter Test"),
+    ("pbx.never_tested", "not tested yet", "noch nicht getestet"),
 ];

@@ -315,10 +315,31 @@ struct PbxPage {
     ami: AmiConfig,
     yeastar: YeastarConfig,
     error: String,
+    /// The last **Test** on this page: worked?, the PBX's answer.
+    test: Option<(bool, String)>,
+    last: Option<pbx::PbxTest>,
+    last_utc: String,
 }
 
 async fn pbx_render(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
-    let cfg = state.store.read(pbx::get).await?.masked();
+    pbx_render_with(state, who, error, None).await
+}
+
+async fn pbx_render_with(
+    state: &HttpState,
+    who: &Authed,
+    error: String,
+    test: Option<(bool, String)>,
+) -> Result<Response, UiError> {
+    let (cfg, last) = state
+        .store
+        .read(|rtx| Ok((pbx::get(rtx)?, pbx::last_test(rtx)?)))
+        .await?;
+    let cfg = cfg.masked();
+    let last_utc = last
+        .as_ref()
+        .map(|l| super::admin_channels::utc(&&l.at))
+        .unwrap_or_default();
     let mut ami = AmiConfig {
         host: String::new(),
         port: 5038,
@@ -345,6 +366,9 @@ async fn pbx_render(state: &HttpState, who: &Authed, error: String) -> Result<Re
         ami,
         yeastar,
         error: error.clone(),
+        test,
+        last,
+        last_utc,
     })?;
     Ok(unprocessable(r, &error))
 }
@@ -359,6 +383,9 @@ async fn pbx_page(
 #[derive(Deserialize)]
 struct PbxForm {
     kind: String,
+    /// `test` from the **Test** button: try the login, save nothing.
+    #[serde(default)]
+    action: String,
     #[serde(default)]
     host: String,
     #[serde(default)]
@@ -381,17 +408,13 @@ struct PbxForm {
     accept_invalid_certs: Option<String>,
 }
 
-async fn pbx_save(
-    State(state): State<HttpState>,
-    UiAdmin(who): UiAdmin,
-    Form(f): Form<PbxForm>,
-) -> Result<Response, UiError> {
-    let cfg = match f.kind.as_str() {
+fn pbx_cfg(f: PbxForm) -> Result<PbxConfig, Error> {
+    match f.kind.as_str() {
         "ami" => match f.port.trim().parse::<u16>() {
             Ok(port) => Ok(PbxConfig::Ami(AmiConfig {
-                host: f.host,
+                host: f.host.trim().into(),
                 port,
-                username: f.username,
+                username: f.username.trim().into(),
                 secret: f.secret,
                 context: f.context,
                 caller_id: f.caller_id,
@@ -400,13 +423,23 @@ async fn pbx_save(
         },
         "yeastar" => Ok(PbxConfig::Yeastar(YeastarConfig {
             base_url: f.base_url,
-            client_id: f.client_id,
+            client_id: f.client_id.trim().into(),
             client_secret: f.client_secret,
             accept_invalid_certs: f.accept_invalid_certs.is_some(),
         })),
         _ => Ok(PbxConfig::None),
-    };
-    let result = match cfg {
+    }
+}
+
+async fn pbx_save(
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
+    Form(f): Form<PbxForm>,
+) -> Result<Response, UiError> {
+    if f.action == "test" {
+        return pbx_test(&state, &who, f).await;
+    }
+    let result = match pbx_cfg(f) {
         Ok(cfg) => pbx::set(&state.store, who.id(), cfg).await,
         Err(e) => Err(e),
     };
@@ -414,6 +447,37 @@ async fn pbx_save(
         Ok(_) => Ok(Redirect::to("/admin/pbx").into_response()),
         Err(e) => pbx_render(&state, &who, form_error(e)?).await,
     }
+}
+
+/// **Test**: logs in with the entered credentials (an untouched secret field means the stored
+/// one) and shows the PBX's own answer; nothing is saved.
+async fn pbx_test(state: &HttpState, who: &Authed, f: PbxForm) -> Result<Response, UiError> {
+    let cfg = match pbx_cfg(f) {
+        Ok(c) => c,
+        Err(e) => return pbx_render(state, who, form_error(e)?).await,
+    };
+    let cfg = state
+        .store
+        .read(move |rtx| pbx::with_stored_secrets(rtx, cfg))
+        .await?;
+    let t = crate::http::i18n::I18n(who.lang);
+    let (ok, answer) = match crate::pbx::probe(&cfg, crate::pbx::Timeouts::default()).await {
+        Ok(msg) => (true, msg),
+        Err(e) => (false, e.to_string()),
+    };
+    pbx::record_test(&state.store, ok, cfg.kind().to_string(), answer.clone()).await?;
+    let label = if ok {
+        t.s("pbx.test_ok")
+    } else {
+        t.s("pbx.test_failed")
+    };
+    pbx_render_with(
+        state,
+        who,
+        String::new(),
+        Some((ok, format!("{label} {answer}"))),
+    )
+    .await
 }
 
 // --- block list ----------------------------------------------------------------------------

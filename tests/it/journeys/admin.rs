@@ -2,9 +2,11 @@
 //! testing them against the providers' fakes, deleting one after a confirmation.
 
 use crate::browser::skip;
+use crate::fakes::ami::{self, FakeAmi, Mode};
 use crate::fakes::messenger::{self, FakeMessenger};
 use crate::fakes::twilio::{self, FakeTwilio};
 use crate::fakes::whatsapp::{self, FakeWhatsApp};
+use crate::fakes::yeastar::{self, FakeYeastar};
 use crate::journeys::{Journey, Person};
 use crate::support::{PASSWORD, customer, setup};
 use switchboard::store::tables::CHANNELS;
@@ -363,6 +365,71 @@ async fn journey_a9_audit_log_with_names_and_dates() {
     let when = admin.wait_text("#audit-log time", ":").await;
     assert!(!when.contains("UTC"), "{when}");
     assert!(!when.chars().all(|c| c.is_ascii_digit()), "{when}");
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
+
+/// A7: the admin enters Asterisk AMI credentials and presses **Test**: a wrong secret shows
+/// Asterisk's own "Authentication failed", the right one passes, is saved, and a second Test
+/// with the secret field left masked uses the stored secret. Then Yeastar: a wrong client
+/// secret shows Yeastar's errcode, the right one passes.
+#[tokio::test]
+async fn journey_a7_link_the_pbx_and_test_it() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a7_link_the_pbx").await;
+    let pbx = FakeAmi::start(Mode::Answered).await;
+    let ys = FakeYeastar::start().await;
+    let admin = j.login("admin").await;
+    admin.click_text("Admin").await;
+    admin.click_text("PBX").await;
+    admin.fill("Host", "127.0.0.1").await;
+    admin.fill("Port", &pbx.port.to_string()).await;
+    admin.fill("Username", ami::USERNAME).await;
+    admin.fill("Secret", "wrong-secret").await;
+    admin.click_text("Test the AMI login").await;
+    admin
+        .wait_text(
+            "#pbx-test",
+            "Test failed: the PBX refused the login: Authentication failed",
+        )
+        .await;
+    admin.fill("Host", "127.0.0.1").await;
+    admin.fill("Port", &pbx.port.to_string()).await;
+    admin.fill("Username", ami::USERNAME).await;
+    admin.fill("Secret", ami::SECRET).await;
+    admin.click_text("Test the AMI login").await;
+    admin
+        .wait_text("#pbx-test", "Test passed: Authentication accepted")
+        .await;
+    admin.fill("Host", "127.0.0.1").await;
+    admin.fill("Port", &pbx.port.to_string()).await;
+    admin.fill("Username", ami::USERNAME).await;
+    admin.fill("Secret", ami::SECRET).await;
+    admin.click_text("Use Asterisk AMI").await;
+    admin.wait_text("#pbx-status", "Current link: ami").await;
+    // The status line keeps the last test's answer and its (local) time.
+    let status = admin
+        .wait_text("#pbx-status", "Test passed: Authentication accepted")
+        .await;
+    assert!(!status.contains("UTC"), "{status}");
+    // The stored secret comes back masked; Test uses the stored one.
+    admin.click_text("Test the AMI login").await;
+    admin
+        .wait_text("#pbx-test", "Test passed: Authentication accepted")
+        .await;
+    admin.screenshot_step("ami").await;
+    admin.fill("Base URL", &ys.base_url()).await;
+    admin.fill("Client ID", yeastar::CLIENT_ID).await;
+    admin.fill("Client secret", "nope").await;
+    admin.click_text("Test the Yeastar login").await;
+    admin.wait_text("#pbx-test", "errcode 10004").await;
+    admin.fill("Base URL", &ys.base_url()).await;
+    admin.fill("Client ID", yeastar::CLIENT_ID).await;
+    admin.fill("Client secret", yeastar::CLIENT_SECRET).await;
+    admin.click_text("Test the Yeastar login").await;
+    admin.wait_text("#pbx-test", "Test passed").await;
     admin.screenshot().await;
     j.finish([admin]).await;
 }
