@@ -39,6 +39,33 @@ pub async fn block(store: &Store, user: &User, contact_id: u64, reason: String) 
         .await
 }
 
+/// An administrator blocks a number (or other address) on a channel from the block list, whether
+/// or not it has written yet: the contact is created when unknown (callers check the role).
+pub async fn block_address(
+    store: &Store,
+    actor: u64,
+    channel_id: u64,
+    address: String,
+    reason: String,
+) -> Result<Contact> {
+    let address = address.trim().to_string();
+    if address.is_empty() || address.chars().count() > 200 {
+        return Err(Error::invalid("address", "must be 1 to 200 characters"));
+    }
+    let r = reason.trim();
+    if r.is_empty() || r.chars().count() > 500 {
+        // Checked before the contact is created, so a refused block leaves nothing behind.
+        return Err(Error::invalid("reason", "must be 1 to 500 characters"));
+    }
+    store
+        .write(move |ctx| {
+            super::channels::get_in(ctx, channel_id)?;
+            let (c, _) = contacts::upsert_in(ctx, channel_id, &address, None)?;
+            block_in(ctx, actor, c.id, &reason)
+        })
+        .await
+}
+
 /// An administrator lifts a block (callers check the role).
 pub async fn unblock(store: &Store, actor: u64, contact_id: u64) -> Result<Contact> {
     store

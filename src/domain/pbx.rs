@@ -11,6 +11,43 @@ use crate::pbx::PbxConfig;
 use crate::store::{Store, WriteCtx};
 
 const KEY: &[u8] = b"pbx";
+const TEST_KEY: &[u8] = b"pbx_test";
+
+/// The last **Test** an admin ran on the PBX page, for its status line.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PbxTest {
+    pub at: i64,
+    pub ok: bool,
+    /// `ami` or `yeastar`.
+    pub kind: String,
+    /// The PBX's own answer (or why it could not be reached).
+    pub message: String,
+}
+
+pub fn last_test(rtx: &ReadTransaction) -> Result<Option<PbxTest>> {
+    settings::get(rtx, TEST_KEY)
+}
+
+/// Keeps the outcome of a **Test** (time from the store's clock).
+pub async fn record_test(
+    store: &Store,
+    ok: bool,
+    kind: String,
+    message: String,
+) -> Result<PbxTest> {
+    store
+        .write(move |ctx| {
+            let t = PbxTest {
+                at: ctx.now,
+                ok,
+                kind: kind.clone(),
+                message: message.chars().take(500).collect(),
+            };
+            settings::put_in(ctx, TEST_KEY, &t)?;
+            Ok(t)
+        })
+        .await
+}
 
 impl PbxConfig {
     pub fn masked(&self) -> Self {
@@ -83,6 +120,24 @@ fn validate(c: &PbxConfig) -> Result<()> {
 
 pub fn get(rtx: &ReadTransaction) -> Result<PbxConfig> {
     Ok(settings::get(rtx, KEY)?.unwrap_or_default())
+}
+
+/// `input` with any masked or empty secret replaced by the stored one (for **Test** before
+/// saving: the admin need not type the secret again).
+pub fn with_stored_secrets(rtx: &ReadTransaction, input: PbxConfig) -> Result<PbxConfig> {
+    let old = get(rtx)?;
+    let mut new = input;
+    match (&mut new, &old) {
+        (PbxConfig::Ami(n), PbxConfig::Ami(o)) => n.secret = keep_secret(&n.secret, &o.secret),
+        (PbxConfig::Yeastar(n), PbxConfig::Yeastar(o)) => {
+            n.client_secret = keep_secret(&n.client_secret, &o.client_secret)
+        }
+        _ => {}
+    }
+    if let PbxConfig::Yeastar(y) = &mut new {
+        y.base_url = y.base_url.trim().trim_end_matches('/').into();
+    }
+    Ok(new)
 }
 
 /// An administrator sets the PBX link (callers check the role); a masked secret sent back

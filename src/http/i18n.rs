@@ -206,6 +206,21 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Keine Unterhaltungen.",
     ),
     (
+        "inbox.empty_admin",
+        "Conversations arrive through the channels you connect:",
+        "Gespräche kommen über die Kanäle, die Sie verbinden:",
+    ),
+    (
+        "inbox.empty_admin_link",
+        "Admin → Channels",
+        "Verwaltung → Kanäle",
+    ),
+    (
+        "inbox.empty_agent",
+        "New conversations appear here when customers write.",
+        "Neue Unterhaltungen erscheinen hier, sobald Kunden schreiben.",
+    ),
+    (
         "inbox.pick_one",
         "Select a conversation on the left.",
         "Wählen Sie links eine Unterhaltung.",

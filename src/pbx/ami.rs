@@ -132,13 +132,8 @@ impl Conn {
     }
 }
 
-/// Call extension `ext` (PJSIP) and, once answered, dial `number` in the configured context.
-pub async fn originate(
-    cfg: &AmiConfig,
-    ext: &str,
-    number: &str,
-    t: Timeouts,
-) -> Result<CallOutcome, PbxError> {
+/// Connects and logs in; the refusal is the PBX's own `Message`.
+async fn login(cfg: &AmiConfig, t: Timeouts) -> Result<Conn, PbxError> {
     let deadline = Instant::now() + t.total;
     let addr = format!("{}:{}", cfg.host, cfg.port);
     let stream = match timeout(t.connect.min(t.total), TcpStream::connect(&addr)).await {
@@ -189,6 +184,30 @@ pub async fn originate(
         ));
     }
 
+    Ok(c)
+}
+
+/// Logs in with `cfg` and off again: what the admin's **Test** button asks.
+pub async fn probe(cfg: &AmiConfig, t: Timeouts) -> Result<String, PbxError> {
+    let mut c = login(cfg, t).await?;
+    let id = action_id("logoff");
+    let _ = c
+        .send(
+            &packet(&[("Action", "Logoff"), ("ActionID", &id)]),
+            "logging off",
+        )
+        .await;
+    Ok("Authentication accepted".into())
+}
+
+/// Call extension `ext` (PJSIP) and, once answered, dial `number` in the configured context.
+pub async fn originate(
+    cfg: &AmiConfig,
+    ext: &str,
+    number: &str,
+    t: Timeouts,
+) -> Result<CallOutcome, PbxError> {
+    let mut c = login(cfg, t).await?;
     let orig_id = action_id("originate");
     let channel = format!("PJSIP/{ext}");
     let caller_id = if cfg.caller_id.is_empty() {

@@ -126,6 +126,15 @@ impl PbxError {
     }
 }
 
+/// Logs in to the configured PBX without calling anyone: the PBX's own answer either way.
+pub async fn probe(cfg: &PbxConfig, t: Timeouts) -> Result<String, PbxError> {
+    match cfg {
+        PbxConfig::None => Err(PbxError::Protocol("no PBX link configured".into())),
+        PbxConfig::Ami(a) => ami::probe(a, t).await,
+        PbxConfig::Yeastar(y) => yeastar::probe(y, t).await,
+    }
+}
+
 /// Originate a call from extension `from` to `to` through the configured link.
 pub async fn call(
     cfg: &PbxConfig,

@@ -167,6 +167,32 @@ async fn dial_once(
     })
 }
 
+/// Asks for a fresh access token with `cfg`: what the admin's **Test** button asks.
+pub async fn probe(cfg: &YeastarConfig, t: Timeouts) -> Result<String, PbxError> {
+    let http = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(t.connect)
+        .timeout(t.total)
+        .danger_accept_invalid_certs(cfg.accept_invalid_certs)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| PbxError::Protocol(e.to_string()))?;
+    let r: TokenReply = post(
+        &http,
+        &format!("{}/get_token", cfg.base_url),
+        json!({ "username": cfg.client_id, "password": cfg.client_secret }),
+        "getting an access token",
+    )
+    .await?;
+    if r.errcode != 0 || r.access_token.is_empty() {
+        return Err(PbxError::Auth(format!(
+            "{} (errcode {})",
+            r.errmsg, r.errcode
+        )));
+    }
+    Ok(format!("{} (errcode 0)", r.errmsg))
+}
+
 pub async fn dial(
     cfg: &YeastarConfig,
     caller: &str,

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::http::HttpState;
 use crate::http::auth::{Authed, UiAdmin};
 use crate::http::error::UiError;
+use crate::http::i18n::I18n;
 
 pub fn router() -> Router<HttpState> {
     Router::new()
@@ -36,7 +37,63 @@ struct UsersPage {
 #[template(path = "admin_audit.html")]
 struct AuditPage {
     chrome: Chrome,
+    entries: Vec<AuditRow>,
+}
+
+/// One audit entry as people read it: who by name, what it touched by name, local time.
+struct AuditRow {
+    at: i64,
+    utc: String,
+    who: String,
+    action: String,
+    target: String,
+    detail: String,
+}
+
+/// "user:3" → the user's display name, "channel:4" → the channel's name, "contact:9" → the
+/// contact's name or number; anything else stays as recorded.
+fn audit_rows(
+    rtx: &redb::ReadTransaction,
     entries: Vec<AuditEntry>,
+    system: &str,
+    deleted: &str,
+) -> crate::error::Result<Vec<AuditRow>> {
+    let people = crate::domain::users::list(rtx)?;
+    let chans = crate::domain::channels::list(rtx)?;
+    let user_name = |id: u64| {
+        people
+            .iter()
+            .find(|u| u.id == id)
+            .map_or_else(|| deleted.to_string(), |u| u.display_name.clone())
+    };
+    let mut rows = Vec::with_capacity(entries.len());
+    for e in entries {
+        let target = match e.target.split_once(':') {
+            Some(("user", id)) => id.parse().map_or_else(|_| e.target.clone(), user_name),
+            Some(("channel", id)) => match id.parse::<u64>() {
+                Ok(id) => chans
+                    .iter()
+                    .find(|c| c.id == id)
+                    .map_or_else(|| deleted.to_string(), |c| c.name.clone()),
+                Err(_) => e.target.clone(),
+            },
+            Some(("contact", id)) => match id.parse::<u64>() {
+                Ok(id) => crate::domain::contacts::get(rtx, id)?
+                    .map_or_else(|| deleted.to_string(), |c| c.label().to_string()),
+                Err(_) => e.target.clone(),
+            },
+            _ => e.target.clone(),
+        };
+        rows.push(AuditRow {
+            at: e.at,
+            utc: super::admin_channels::utc(&&e.at),
+            who: e.actor.map_or_else(|| system.to_string(), user_name),
+            action: e.action,
+            target,
+            detail: e.detail,
+        });
+    }
+    Ok(rows)
 }
 
 #[derive(Deserialize)]
@@ -168,7 +225,12 @@ async fn audit_page(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
-    let entries = state.store.read(|rtx| audit::list(rtx, None, 500)).await?;
-    let chrome = Chrome::new(&state, Some(&who), who.lang, "Audit", "admin");
+    let t = I18n(who.lang);
+    let (system, deleted) = (t.s("aud.system"), t.s("aud.deleted"));
+    let entries = state
+        .store
+        .read(move |rtx| audit_rows(rtx, audit::list(rtx, None, 500)?, system, deleted))
+        .await?;
+    let chrome = Chrome::new(&state, Some(&who), who.lang, t.s("aud.title"), "admin");
     render(&AuditPage { chrome, entries })
 }

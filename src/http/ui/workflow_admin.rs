@@ -36,7 +36,7 @@ pub fn router() -> Router<HttpState> {
         .route("/canned/{id}/delete", post(canned_delete))
         .route("/admin/workflow", get(lists_page).post(lists_save))
         .route("/admin/pbx", get(pbx_page).post(pbx_save))
-        .route("/admin/blocks", get(blocks_page))
+        .route("/admin/blocks", get(blocks_page).post(block_add))
         .route("/admin/blocks/{id}/lift", post(block_lift))
 }
 
@@ -315,10 +315,31 @@ struct PbxPage {
     ami: AmiConfig,
     yeastar: YeastarConfig,
     error: String,
+    /// The last **Test** on this page: worked?, the PBX's answer.
+    test: Option<(bool, String)>,
+    last: Option<pbx::PbxTest>,
+    last_utc: String,
 }
 
 async fn pbx_render(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
-    let cfg = state.store.read(pbx::get).await?.masked();
+    pbx_render_with(state, who, error, None).await
+}
+
+async fn pbx_render_with(
+    state: &HttpState,
+    who: &Authed,
+    error: String,
+    test: Option<(bool, String)>,
+) -> Result<Response, UiError> {
+    let (cfg, last) = state
+        .store
+        .read(|rtx| Ok((pbx::get(rtx)?, pbx::last_test(rtx)?)))
+        .await?;
+    let cfg = cfg.masked();
+    let last_utc = last
+        .as_ref()
+        .map(|l| super::admin_channels::utc(&&l.at))
+        .unwrap_or_default();
     let mut ami = AmiConfig {
         host: String::new(),
         port: 5038,
@@ -345,6 +366,9 @@ async fn pbx_render(state: &HttpState, who: &Authed, error: String) -> Result<Re
         ami,
         yeastar,
         error: error.clone(),
+        test,
+        last,
+        last_utc,
     })?;
     Ok(unprocessable(r, &error))
 }
@@ -359,6 +383,9 @@ async fn pbx_page(
 #[derive(Deserialize)]
 struct PbxForm {
     kind: String,
+    /// `test` from the **Test** button: try the login, save nothing.
+    #[serde(default)]
+    action: String,
     #[serde(default)]
     host: String,
     #[serde(default)]
@@ -381,17 +408,13 @@ struct PbxForm {
     accept_invalid_certs: Option<String>,
 }
 
-async fn pbx_save(
-    State(state): State<HttpState>,
-    UiAdmin(who): UiAdmin,
-    Form(f): Form<PbxForm>,
-) -> Result<Response, UiError> {
-    let cfg = match f.kind.as_str() {
+fn pbx_cfg(f: PbxForm) -> Result<PbxConfig, Error> {
+    match f.kind.as_str() {
         "ami" => match f.port.trim().parse::<u16>() {
             Ok(port) => Ok(PbxConfig::Ami(AmiConfig {
-                host: f.host,
+                host: f.host.trim().into(),
                 port,
-                username: f.username,
+                username: f.username.trim().into(),
                 secret: f.secret,
                 context: f.context,
                 caller_id: f.caller_id,
@@ -400,13 +423,23 @@ async fn pbx_save(
         },
         "yeastar" => Ok(PbxConfig::Yeastar(YeastarConfig {
             base_url: f.base_url,
-            client_id: f.client_id,
+            client_id: f.client_id.trim().into(),
             client_secret: f.client_secret,
             accept_invalid_certs: f.accept_invalid_certs.is_some(),
         })),
         _ => Ok(PbxConfig::None),
-    };
-    let result = match cfg {
+    }
+}
+
+async fn pbx_save(
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
+    Form(f): Form<PbxForm>,
+) -> Result<Response, UiError> {
+    if f.action == "test" {
+        return pbx_test(&state, &who, f).await;
+    }
+    let result = match pbx_cfg(f) {
         Ok(cfg) => pbx::set(&state.store, who.id(), cfg).await,
         Err(e) => Err(e),
     };
@@ -416,6 +449,37 @@ async fn pbx_save(
     }
 }
 
+/// **Test**: logs in with the entered credentials (an untouched secret field means the stored
+/// one) and shows the PBX's own answer; nothing is saved.
+async fn pbx_test(state: &HttpState, who: &Authed, f: PbxForm) -> Result<Response, UiError> {
+    let cfg = match pbx_cfg(f) {
+        Ok(c) => c,
+        Err(e) => return pbx_render(state, who, form_error(e)?).await,
+    };
+    let cfg = state
+        .store
+        .read(move |rtx| pbx::with_stored_secrets(rtx, cfg))
+        .await?;
+    let t = crate::http::i18n::I18n(who.lang);
+    let (ok, answer) = match crate::pbx::probe(&cfg, crate::pbx::Timeouts::default()).await {
+        Ok(msg) => (true, msg),
+        Err(e) => (false, e.to_string()),
+    };
+    pbx::record_test(&state.store, ok, cfg.kind().to_string(), answer.clone()).await?;
+    let label = if ok {
+        t.s("pbx.test_ok")
+    } else {
+        t.s("pbx.test_failed")
+    };
+    pbx_render_with(
+        state,
+        who,
+        String::new(),
+        Some((ok, format!("{label} {answer}"))),
+    )
+    .await
+}
+
 // --- block list ----------------------------------------------------------------------------
 
 #[derive(Template)]
@@ -423,19 +487,102 @@ async fn pbx_save(
 struct BlocksPage {
     chrome: Chrome,
     wf_css: String,
-    blocks: Vec<BlockedContact>,
+    blocks: Vec<BlockRow>,
+    channels: Vec<(u64, String)>,
+    error: String,
+}
+
+/// One blocked contact as people read it: names, not ids.
+struct BlockRow {
+    id: u64,
+    label: String,
+    address: String,
+    channel: String,
+    reason: String,
+    by: String,
+    at: i64,
+    utc: String,
+}
+
+#[derive(Deserialize)]
+struct BlockForm {
+    channel_id: u64,
+    address: String,
+    reason: String,
+}
+
+async fn blocks_render(
+    state: &HttpState,
+    who: &Authed,
+    error: String,
+) -> Result<Response, UiError> {
+    let (blocked, chans, people) = state
+        .store
+        .read(|rtx| {
+            Ok((
+                blocks::list(rtx)?,
+                channels::list(rtx)?,
+                crate::domain::users::list(rtx)?,
+            ))
+        })
+        .await?;
+    let channel_name = |id: u64| {
+        chans
+            .iter()
+            .find(|c| c.id == id)
+            .map_or_else(|| format!("#{id}"), |c| c.name.clone())
+    };
+    let blocks = blocked
+        .into_iter()
+        .map(|b: BlockedContact| BlockRow {
+            id: b.contact.id,
+            label: b.contact.label().to_string(),
+            address: b.contact.address.clone(),
+            channel: channel_name(b.contact.channel_id),
+            reason: b.block.reason,
+            by: people
+                .iter()
+                .find(|u| u.id == b.block.by)
+                .map_or_else(String::new, |u| u.display_name.clone()),
+            at: b.block.at,
+            utc: super::admin_channels::utc(&&b.block.at),
+        })
+        .collect();
+    let title = crate::http::i18n::I18n(who.lang).s("blk.title");
+    let r = render(&BlocksPage {
+        chrome: chrome(state, who, title, "admin"),
+        wf_css: state.assets.url("workflow.css"),
+        blocks,
+        channels: chans.into_iter().map(|c| (c.id, c.name)).collect(),
+        error: error.clone(),
+    })?;
+    Ok(unprocessable(r, &error))
 }
 
 async fn blocks_page(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
-    let blocks = state.store.read(blocks::list).await?;
-    render(&BlocksPage {
-        chrome: chrome(&state, &who, "Block list", "admin"),
-        wf_css: state.assets.url("workflow.css"),
-        blocks,
-    })
+    blocks_render(&state, &who, String::new()).await
+}
+
+async fn block_add(
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
+    Form(f): Form<BlockForm>,
+) -> Result<Response, UiError> {
+    match blocks::block_address(&state.store, who.id(), f.channel_id, f.address, f.reason).await {
+        Ok(_) => Ok(Redirect::to("/admin/blocks").into_response()),
+        Err(Error::NotFound(_)) => {
+            blocks_render(
+                &state,
+                &who,
+                Error::invalid("channel_id", "no such channel").public_message(),
+            )
+            .await
+        }
+        Err(e) => blocks_render(&state, &who, form_error(e)?).await,
+    }
 }
 
 async fn block_lift(

@@ -3,9 +3,11 @@
 //! website chat on a second origin and answering a visitor there.
 
 use crate::browser::skip;
+use crate::fakes::ami::{self, FakeAmi, Mode};
 use crate::fakes::messenger::{self, FakeMessenger};
 use crate::fakes::twilio::{self, FakeTwilio};
 use crate::fakes::whatsapp::{self, FakeWhatsApp};
+use crate::fakes::yeastar::{self, FakeYeastar};
 use crate::journeys::{Journey, Person};
 use crate::support::{PASSWORD, customer, setup};
 use switchboard::store::tables::CHANNELS;
@@ -166,11 +168,17 @@ async fn journey_a10_delete_a_channel_after_confirmation() {
     admin.click_text("WA").await;
     admin.click_text("Delete channel…").await;
     let text = admin
-        .wait_text("#delete-consequences", "1 conversations")
+        .wait_text("#delete-consequences", "1 conversation,")
         .await;
     assert!(text.contains("2 messages"), "{text}");
     assert!(text.contains("0 attachments"), "{text}");
     admin.see("nobody can answer").await;
+    // German counts the same way: one "Gespräch", not "Gespräche".
+    let de = j.browser().german().login("admin").await;
+    de.open(&format!("/admin/channels/{ch}/delete")).await;
+    let text = de.wait_text("#delete-consequences", "1 Gespräch,").await;
+    assert!(text.contains("2 Nachrichten"), "{text}");
+    de.close().await;
     // Cancel keeps it.
     admin.click_text("Cancel").await;
     admin.wait_text("h1", "WA").await;
@@ -583,6 +591,180 @@ async fn journey_a6_prepare_the_teams_tools() {
             .json();
     assert_eq!(c["queue_mode"], "assign_on_arrival", "{c}");
     assert_eq!(c["max_sessions_per_agent"], 3, "{c}");
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
+
+/// A1: before any channel, the admin's empty inbox points to Admin → Channels; an agent's
+/// empty inbox says neutrally where conversations come from.
+#[tokio::test]
+async fn journey_a1_empty_inbox_points_to_channels() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a1_empty_inbox_points_to_channels").await;
+    let admin = j.login("admin").await;
+    add_agent(&admin).await;
+    admin.open("/chat/external").await;
+    admin.wait_text("#list-empty", "channels you connect").await;
+    admin.click_text("Admin → Channels").await;
+    admin.see("No channel yet").await;
+    let anna = j.browser().open().await;
+    anna.login("anna", "anna-password-1").await;
+    anna.open("/chat/external").await;
+    anna.wait_text("#list-empty", "when customers write").await;
+    anna.assert_absent("#empty-channels-link").await;
+    admin.screenshot().await;
+    j.finish([admin, anna]).await;
+}
+
+/// A8: the admin blocks a number from the block list by clicking, sees it with the contact's
+/// name, the channel's name, their own name and a local time (no ids), then lifts the block.
+#[tokio::test]
+async fn journey_a8_block_and_unblock_from_the_block_list() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a8_block_and_unblock").await;
+    let wa = FakeWhatsApp::start().await;
+    let ch = setup::whatsapp_channel(&j.t, &wa).await;
+    customer::whatsapp(
+        &j.t,
+        ch,
+        "4915112345678",
+        "Jonas Weber",
+        "Buy cheap watches",
+    )
+    .await;
+    let admin = j.login("admin").await;
+    admin.click_text("Admin").await;
+    admin.click_text("Block list").await;
+    admin.see("Nobody is blocked.").await;
+    // A reason is required: refused at the form, nothing blocked.
+    admin.fill("Number or address", "4915112345678").await;
+    admin.fill("Reason", "   ").await;
+    admin.click_text("Block").await;
+    admin.wait_text("#block-error", "reason").await;
+    admin.see("Nobody is blocked.").await;
+    admin.select_labelled("Channel", "WA").await;
+    admin.fill("Number or address", "4915112345678").await;
+    admin.fill("Reason", "Spam").await;
+    admin.click_text("Block").await;
+    let row = admin.wait_text("#block-list tbody", "Jonas Weber").await;
+    assert!(row.contains("WA"), "{row}");
+    assert!(row.contains("Ada Admin"), "{row}");
+    assert!(row.contains("Spam"), "{row}");
+    assert!(!row.contains("user:"), "{row}");
+    let when = admin.wait_text("#block-list time", ":").await;
+    assert!(!when.chars().all(|c| c.is_ascii_digit()), "{when}");
+    assert!(!when.contains("UTC"), "{when}");
+    // A number that never wrote can be blocked too.
+    admin.fill("Number or address", "4917600000000").await;
+    admin.fill("Reason", "Harassment").await;
+    admin.click_text("Block").await;
+    admin.wait_text("#block-list tbody", "4917600000000").await;
+    admin.screenshot_step("blocked").await;
+    admin.click_text("Lift block: Jonas Weber").await;
+    admin.wait_text("#block-list tbody", "4917600000000").await;
+    let rest = admin.wait_text("#block-list tbody", "Harassment").await;
+    assert!(!rest.contains("Jonas Weber"), "{rest}");
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
+
+/// A9: the audit log names people and channels and shows local times, not ids and epochs.
+#[tokio::test]
+async fn journey_a9_audit_log_with_names_and_dates() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a9_audit_log_with_names").await;
+    let wa = FakeWhatsApp::start().await;
+    let ch = setup::whatsapp_channel(&j.t, &wa).await;
+    customer::whatsapp(&j.t, ch, "4915112345678", "Jonas Weber", "Hello").await;
+    let admin = j.login("admin").await;
+    add_agent(&admin).await;
+    admin.open("/admin/blocks").await;
+    admin.fill("Number or address", "4915112345678").await;
+    admin.fill("Reason", "Spam").await;
+    admin.click_text("Block").await;
+    admin.wait_text("#block-list tbody", "Jonas Weber").await;
+    admin.click_text("Audit log").await;
+    let log = admin.wait_text("#audit-log tbody", "Anna Berger").await;
+    assert!(log.contains("Ada Admin"), "{log}");
+    assert!(log.contains("Jonas Weber"), "{log}");
+    assert!(log.contains("WA"), "{log}");
+    for raw in ["user:", "channel:", "contact:"] {
+        assert!(!log.contains(raw), "{raw} in {log}");
+    }
+    let when = admin.wait_text("#audit-log time", ":").await;
+    assert!(!when.contains("UTC"), "{when}");
+    assert!(!when.chars().all(|c| c.is_ascii_digit()), "{when}");
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
+
+/// A7: the admin enters Asterisk AMI credentials and presses **Test**: a wrong secret shows
+/// Asterisk's own "Authentication failed", the right one passes, is saved, and a second Test
+/// with the secret field left masked uses the stored secret. Then Yeastar: a wrong client
+/// secret shows Yeastar's errcode, the right one passes.
+#[tokio::test]
+async fn journey_a7_link_the_pbx_and_test_it() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("a7_link_the_pbx").await;
+    let pbx = FakeAmi::start(Mode::Answered).await;
+    let ys = FakeYeastar::start().await;
+    let admin = j.login("admin").await;
+    admin.click_text("Admin").await;
+    admin.click_text("PBX").await;
+    admin.fill("Host", "127.0.0.1").await;
+    admin.fill("Port", &pbx.port.to_string()).await;
+    admin.fill("Username", ami::USERNAME).await;
+    admin.fill("Secret", "wrong-secret").await;
+    admin.click_text("Test the AMI login").await;
+    admin
+        .wait_text(
+            "#pbx-test",
+            "Test failed: the PBX refused the login: Authentication failed",
+        )
+        .await;
+    admin.fill("Host", "127.0.0.1").await;
+    admin.fill("Port", &pbx.port.to_string()).await;
+    admin.fill("Username", ami::USERNAME).await;
+    admin.fill("Secret", ami::SECRET).await;
+    admin.click_text("Test the AMI login").await;
+    admin
+        .wait_text("#pbx-test", "Test passed: Authentication accepted")
+        .await;
+    admin.fill("Host", "127.0.0.1").await;
+    admin.fill("Port", &pbx.port.to_string()).await;
+    admin.fill("Username", ami::USERNAME).await;
+    admin.fill("Secret", ami::SECRET).await;
+    admin.click_text("Use Asterisk AMI").await;
+    admin.wait_text("#pbx-status", "Current link: ami").await;
+    // The status line keeps the last test's answer and its (local) time.
+    let status = admin
+        .wait_text("#pbx-status", "Test passed: Authentication accepted")
+        .await;
+    assert!(!status.contains("UTC"), "{status}");
+    // The stored secret comes back masked; Test uses the stored one.
+    admin.click_text("Test the AMI login").await;
+    admin
+        .wait_text("#pbx-test", "Test passed: Authentication accepted")
+        .await;
+    admin.screenshot_step("ami").await;
+    admin.fill("Base URL", &ys.base_url()).await;
+    admin.fill("Client ID", yeastar::CLIENT_ID).await;
+    admin.fill("Client secret", "nope").await;
+    admin.click_text("Test the Yeastar login").await;
+    admin.wait_text("#pbx-test", "errcode 10004").await;
+    admin.fill("Base URL", &ys.base_url()).await;
+    admin.fill("Client ID", yeastar::CLIENT_ID).await;
+    admin.fill("Client secret", yeastar::CLIENT_SECRET).await;
+    admin.click_text("Test the Yeastar login").await;
+    admin.wait_text("#pbx-test", "Test passed").await;
     admin.screenshot().await;
     j.finish([admin]).await;
 }
