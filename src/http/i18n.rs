@@ -735,7 +735,7 @@ mod tests {
     #[test]
     fn every_key_is_defined_once() {
         let mut seen = std::collections::HashSet::new();
-        for (k, _, _) in STRINGS {
+        for (k, _, _) in all() {
             assert!(
                 seen.insert(k),
                 "{k} is defined twice: the later one silently wins"

@@ -316,9 +316,6 @@ pub fn typing_in(ctx: &mut WriteCtx<'_>, v: &Visitor) -> Result<()> {
     )
 }
 
-/// Kind of the typing events of both sides (audience: the visitor and the channel's agents).
-pub const TYPING_EVENT: &str = crate::domain::events::TYPING;
-
 /// A typing signal from an agent, for the visitor of a live-chat session.
 pub fn agent_typing_in(
     ctx: &mut WriteCtx<'_>,

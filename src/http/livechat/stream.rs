@@ -27,7 +27,8 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
 use super::{VisitorAuth, files};
-use crate::domain::livechat::{self, TYPING_EVENT, Visitor};
+use crate::domain::events::TYPING;
+use crate::domain::livechat::{self, Visitor};
 use crate::domain::messages::Message;
 use crate::domain::sessions;
 use crate::http::HttpState;
@@ -105,7 +106,7 @@ impl Cursor {
                     channel_id,
                     visitor_id,
                 },
-                TYPING_EVENT,
+                TYPING,
             ) if *channel_id == v.channel_id && *visitor_id == v.id => {
                 let from_agent = ev.data.get("from").and_then(Value::as_str) == Some("agent");
                 let fresh = self.st.now() - ev.at < TYPING_REPLAY_MS;

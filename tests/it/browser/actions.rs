@@ -54,6 +54,16 @@ impl Browser {
     }
 
     /// Waits until the JS expression `cond` is truthy ([`PATIENCE`]).
+    /// Waits until the page's one event stream (`SB.live`) is open, so what happens next is
+    /// heard live rather than on the next reload.
+    pub async fn wait_live(&self) {
+        self.wait_js(
+            "SB.live.es && SB.live.es.readyState === 1",
+            "the event stream",
+        )
+        .await;
+    }
+
     pub async fn wait_js(&self, cond: &str, what: &str) {
         let script = format!("try {{ return !!({cond}); }} catch (e) {{ return false; }}");
         let deadline = Instant::now() + PATIENCE;

@@ -478,12 +478,7 @@ async fn journey_d1_ask_the_office() {
 
     // The agent waits in the inbox (that makes the chat "online").
     admin.click_text("External").await;
-    admin
-        .wait_js(
-            "SB.live.es && SB.live.es.readyState === 1",
-            "the event stream",
-        )
-        .await;
+    admin.wait_live().await;
 
     let visitor = j.browser().open().await;
     visitor.open(&site).await;

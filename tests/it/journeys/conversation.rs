@@ -131,12 +131,7 @@ async fn journey_b2_answer_a_customer() {
     let ch = setup::whatsapp_channel(&j.t, &wa).await;
     let admin = j.login("admin").await;
     admin.click_text("External").await;
-    admin
-        .wait_js(
-            "SB.live.es && SB.live.es.readyState === 1",
-            "the event stream",
-        )
-        .await;
+    admin.wait_live().await;
 
     let m = customer::whatsapp(
         &j.t,
@@ -426,11 +421,7 @@ async fn journey_b8_hand_over() {
     let anna = j.login("anna").await;
     let ben = j.login("ben").await;
     ben.click_text("External").await;
-    ben.wait_js(
-        "SB.live.es && SB.live.es.readyState === 1",
-        "the event stream",
-    )
-    .await;
+    ben.wait_live().await;
 
     anna.open(&format!("/chat/external/{sid}")).await;
     anna.click_text("Pick up").await;
@@ -596,12 +587,7 @@ async fn journey_d1_typing_both_ways() {
     let admin = j.login("admin").await;
     admin.open(&format!("/chat/external/{sid}")).await;
     admin.see("Do you ship to Austria?").await;
-    admin
-        .wait_js(
-            "SB.live.es && SB.live.es.readyState === 1",
-            "the event stream",
-        )
-        .await;
+    admin.wait_live().await;
     assert_eq!(v.post("/typing", json!({})).await.status, 204);
     admin
         .wait_text("#typing-line", "Vera Visitor is typing…")

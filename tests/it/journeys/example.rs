@@ -20,12 +20,7 @@ async fn journey_example_admin_opens_the_inbox() {
     let admin = j.login("admin").await;
     admin.click_text("External").await;
     admin.el("#session-list").await;
-    admin
-        .wait_js(
-            "SB.live.es && SB.live.es.readyState === 1",
-            "the event stream",
-        )
-        .await;
+    admin.wait_live().await;
 
     let m = customer::whatsapp(
         &j.t,
