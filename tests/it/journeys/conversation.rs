@@ -84,6 +84,8 @@ async fn journey_b4_template_with_parameters() {
     let params = &sent["template"]["components"][0]["parameters"];
     assert_eq!(params[0]["text"], "Jonas", "{sent}");
     assert_eq!(params[1]["text"], "A-1042", "{sent}");
+    // Sending the template answered the conversation: it is the admin's now.
+    admin.wait_gone("button[data-action=pickup]").await;
     admin.screenshot().await;
     j.finish([admin]).await;
 }
