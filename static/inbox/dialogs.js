@@ -4,8 +4,11 @@ import { h } from "../core/dom.js";
 import { t } from "../core/i18n.js";
 import { S, me, pane, showError } from "./state.js";
 
-/** A modal form; `onSubmit` may throw, and its error is shown in the dialog. */
+/** A modal form; `onSubmit` may throw, and its error is shown in the dialog. A second click on
+ *  the button that opened it (while it was still loading) does not stack a second dialog. */
 export function dialog(title, fields, submitLabel, onSubmit) {
+  const open = document.querySelector("dialog.dlg[open]");
+  if (open) return open;
   const err = h("p", { class: "error", role: "alert", hidden: true });
   const submit = h("button", { type: "submit", class: "primary", text: submitLabel });
   const cancel = h("button", { type: "button", text: t("common.cancel") });

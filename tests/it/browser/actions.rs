@@ -44,7 +44,30 @@ if (byLabel) return byLabel.control;
 return pick(fields, (e) => [norm(e.getAttribute('aria-label')), norm(e.getAttribute('placeholder'))]);
 "#;
 
+/// Page script: what a person would see that explains a failed wait — the address, open
+/// dialogs, shown errors and toasts (each shortened).
+const STATE: &str = r#"
+const norm = (s) => (s || '').replace(/\s+/g, ' ').trim().slice(0, 300);
+const texts = (css) => Array.from(document.querySelectorAll(css))
+  .filter((e) => e.getClientRects().length > 0).map((e) => norm(e.innerText));
+return JSON.stringify({
+  url: location.href,
+  dialogs: texts('dialog[open]'),
+  errors: texts('.error:not([hidden]), [role=alert]'),
+  toasts: texts('[aria-live] [role=status]'),
+});
+"#;
+
 impl Browser {
+    /// What the page shows now, for a failure message (see [`STATE`]).
+    pub async fn page_state(&self) -> String {
+        match self.client.execute(STATE, vec![]).await {
+            Ok(Value::String(s)) => s,
+            Ok(other) => other.to_string(),
+            Err(e) => format!("(page state unavailable: {e})"),
+        }
+    }
+
     /// Runs a script in the page; panics with the script when it throws.
     pub async fn js(&self, script: &str) -> Value {
         self.client
@@ -76,17 +99,24 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("timed out waiting for {what}");
+        panic!(
+            "timed out waiting for {what}; page: {}",
+            self.page_state().await
+        );
     }
 
     /// Waits for an element matching `css` ([`PATIENCE`]).
     pub async fn el(&self, css: &str) -> Element {
-        self.client
+        match self
+            .client
             .wait()
             .at_most(PATIENCE)
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+        {
+            Ok(e) => e,
+            Err(e) => panic!("no element {css}: {e}; page: {}", self.page_state().await),
+        }
     }
 
     /// How many elements match `css` now.
@@ -109,7 +139,10 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("{css}: wanted {n} elements, have {last}");
+        panic!(
+            "{css}: wanted {n} elements, have {last}; page: {}",
+            self.page_state().await
+        );
     }
 
     /// Waits until no element matches `css` ([`PATIENCE`]).
@@ -121,7 +154,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("{css} did not go away");
+        panic!("{css} did not go away; page: {}", self.page_state().await);
     }
 
     /// Asserts that nothing *visible* matches `css` right now (for "not offered to them"); wait
@@ -151,7 +184,10 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("cannot click {css}: {last:?}");
+        panic!(
+            "cannot click {css}: {last:?}; page: {}",
+            self.page_state().await
+        );
     }
 
     /// Types `text` into `css` (after what is there; keys from [`super::keys`] work).
@@ -196,8 +232,8 @@ impl Browser {
             }
             assert!(
                 Instant::now() < deadline,
-                "no visible {mode} {want:?} on {}",
-                self.url().await
+                "no visible {mode} {want:?}; page: {}",
+                self.page_state().await
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -214,7 +250,10 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("cannot click {text:?}: {last:?}");
+        panic!(
+            "cannot click {text:?}: {last:?}; page: {}",
+            self.page_state().await
+        );
     }
 
     /// The form field labelled `label` (by `<label>`, `aria-label` or placeholder).
@@ -253,7 +292,10 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("{css} never contained {needle:?}; last text: {last:?}");
+        panic!(
+            "{css} never contained {needle:?}; last text: {last:?}; page: {}",
+            self.page_state().await
+        );
     }
 
     /// Waits until the page's visible text contains `needle` ([`PATIENCE`]).
