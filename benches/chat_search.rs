@@ -21,6 +21,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use switchboard::ids::ChatId;
+use switchboard::ids::UserId;
 
 use switchboard::clock::SystemClock;
 use switchboard::config::Config;
@@ -166,7 +168,7 @@ fn build(dir: &Path, n: usize) {
                 let id = ctx.next_id("user")?;
                 let name = format!("user{i}");
                 let u = User {
-                    id,
+                    id: UserId(id),
                     username: name.clone(),
                     display_name: format!("User {i}"),
                     email: String::new(),
@@ -200,9 +202,9 @@ fn build(dir: &Path, n: usize) {
             }
         }
         let creator = others[members[0]].clone();
-        let mut ids: Vec<u64> = members[1..].iter().map(|&m| others[m].id).collect();
+        let mut ids: Vec<UserId> = members[1..].iter().map(|&m| others[m].id).collect();
         if g < MY_GROUPS {
-            ids.push(me.id);
+            ids.push(UserId(me.id.get()));
         }
         let id = store
             .write_blocking(move |ctx| {
@@ -210,7 +212,7 @@ fn build(dir: &Path, n: usize) {
             })
             .unwrap()
             .id;
-        groups.push((id, members));
+        groups.push((id.get(), members));
     }
     let vocab = zipf_cdf(VOCAB, 1.0);
     let traffic = zipf_cdf(GROUPS, 0.8);
@@ -229,7 +231,7 @@ fn build(dir: &Path, n: usize) {
         store
             .write_blocking(move |ctx| {
                 for (gid, author, text) in &batch {
-                    chats::send_in(ctx, author, *gid, text, &NewChatMessage::default())?;
+                    chats::send_in(ctx, author, ChatId(*gid), text, &NewChatMessage::default())?;
                 }
                 Ok(())
             })

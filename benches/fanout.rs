@@ -117,7 +117,7 @@ async fn run() {
     };
     let ch = state
         .store
-        .write(move |ctx| channels::create_in(ctx, 0, &input))
+        .write(move |ctx| channels::create_in(ctx, switchboard::ids::UserId(0), &input))
         .await
         .unwrap();
 

@@ -36,6 +36,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use switchboard::ids::SessionId;
+use switchboard::ids::UserId;
 
 use common::{Lat, Server, env_usize, ms};
 use serde::{Deserialize, Serialize};
@@ -63,7 +65,7 @@ struct Seeded {
     sessions: usize,
     messages: usize,
     big: usize,
-    admin: u64,
+    admin: UserId,
     agent: u64,
     rare: u64,
     big_session: u64,
@@ -188,7 +190,7 @@ fn write_session(
     staff: &(User, User, User),
     now: i64,
     (mut sid, may_close): (u64, bool),
-) -> switchboard::error::Result<(u64, Vec<u64>)> {
+) -> switchboard::error::Result<(u64, Vec<switchboard::ids::MessageId>)> {
     let ch = &chans[p.channel];
     let (admin, agent, rare) = staff;
     let author = if p.channel == CHANNELS - 1 {
@@ -224,7 +226,7 @@ fn write_session(
                 else {
                     panic!("seed message not stored: {r:?}");
                 };
-                sid = session_id;
+                sid = session_id.get();
                 last_in = ctx.now;
                 ids.push(message_id);
             }
@@ -233,32 +235,39 @@ fn write_session(
                     text: text.clone(),
                     ..Default::default()
                 };
-                let mut m =
-                    messages::outbox::enqueue_in(ctx, ch, sid, author, &out, vec![], text.clone())?;
+                let mut m = messages::outbox::enqueue_in(
+                    ctx,
+                    ch,
+                    SessionId(sid),
+                    author,
+                    &out,
+                    vec![],
+                    text.clone(),
+                )?;
                 messages::outbox::unschedule_in(ctx, m.id)?;
                 messages::receipts::set_status_in(ctx, &mut m, Status::Delivered, None)?;
                 ids.push(m.id);
             }
             Kind::Note => {
-                ids.push(messages::add_note_in(ctx, sid, author, text)?.id);
+                ids.push(messages::add_note_in(ctx, SessionId(sid), author, text)?.id);
             }
         }
     }
     if may_close && now - last_in > DAY_MS {
         ctx.now = last_in + DAY_MS;
-        sessions::close_in(ctx, sid, None, None, String::new())?;
+        sessions::close_in(ctx, SessionId(sid), None, None, String::new())?;
         // Old conversations have been read by everyone who sees them.
-        let last = sessions::get_in(ctx, sid)?.last_message_id;
+        let last = sessions::get_in(ctx, SessionId(sid))?.last_message_id;
         let st = ReadState {
             last_read: last,
             muted: false,
         };
-        sessions::set_read_state_in(ctx, admin.id, sid, &st)?;
+        sessions::set_read_state_in(ctx, admin.id, SessionId(sid), &st)?;
         if p.channel < 2 {
-            sessions::set_read_state_in(ctx, agent.id, sid, &st)?;
+            sessions::set_read_state_in(ctx, agent.id, SessionId(sid), &st)?;
         }
         if p.channel == CHANNELS - 1 {
-            sessions::set_read_state_in(ctx, rare.id, sid, &st)?;
+            sessions::set_read_state_in(ctx, rare.id, SessionId(sid), &st)?;
         }
     }
     Ok((sid, ids))
@@ -419,7 +428,7 @@ fn seed(dir: &Path, n_sessions: usize, n_messages: usize, big: usize) -> Seeded 
     let big_start = now - big_len_ms - HOUR_MS;
     let kinds = kinds(&mut rng, big.max(1));
     let mut all: Vec<(Kind, String)> = kinds.into_iter().map(|k| (k, text(&mut rng))).collect();
-    let mut big_ids: Vec<u64> = Vec::with_capacity(big);
+    let mut big_ids: Vec<switchboard::ids::MessageId> = Vec::with_capacity(big);
     let mut big_sid = 0;
     let mut offset = 0usize;
     while !all.is_empty() {
@@ -453,10 +462,10 @@ fn seed(dir: &Path, n_sessions: usize, n_messages: usize, big: usize) -> Seeded 
         messages: written,
         big: big_ids.len(),
         admin: admin.id,
-        agent: agent.id,
-        rare: rare.id,
+        agent: agent.id.get(),
+        rare: rare.id.get(),
         big_session: big_sid,
-        big_middle: big_ids.get(big_ids.len() / 2).copied().unwrap_or(0),
+        big_middle: big_ids.get(big_ids.len() / 2).map_or(0, |m| m.get()),
         seed_secs: t0.elapsed().as_secs_f64(),
     };
     std::fs::write(
@@ -478,7 +487,11 @@ fn logins(dir: &Path, s: &Seeded) -> (String, String, String) {
         let (token, _) = rt.block_on(auth::login(&store, uid)).unwrap();
         format!("{}={token}", switchboard::http::auth::COOKIE)
     };
-    let out = (cookie(s.admin), cookie(s.agent), cookie(s.rare));
+    let out = (
+        cookie(s.admin),
+        cookie(UserId(s.agent)),
+        cookie(UserId(s.rare)),
+    );
     // Sanity: the agents' visibility is what the report says.
     let vis = store
         .read_blocking(|rtx| {

@@ -11,6 +11,7 @@
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
+use switchboard::ids::{ChannelId, ChatId};
 
 use redb::{Database, ReadableDatabase, TableDefinition};
 use switchboard::search::{self, Scope};
@@ -81,9 +82,9 @@ fn word(rank: usize) -> String {
 
 fn scope_for(rng: &mut Rng, chat_cdf: &[f64]) -> Scope {
     if rng.unit() < 0.7 {
-        Scope::Channel(1 + rng.below(CHANNELS))
+        Scope::Channel(ChannelId(1 + rng.below(CHANNELS)))
     } else {
-        Scope::Chat(1 + sample(chat_cdf, rng) as u64)
+        Scope::Chat(ChatId(1 + sample(chat_cdf, rng) as u64))
     }
 }
 
@@ -284,16 +285,16 @@ fn main() {
 
     // ---- queries ----------------------------------------------------------------------------
     let all: Vec<Scope> = (1..=CHANNELS)
-        .map(Scope::Channel)
-        .chain((1..=CHATS).map(Scope::Chat))
+        .map(|i| Scope::Channel(ChannelId(i)))
+        .chain((1..=CHATS).map(|i| Scope::Chat(ChatId(i))))
         .collect();
     // A small user: one channel and four chats of various sizes.
     let few = vec![
-        Scope::Channel(3),
-        Scope::Chat(2),
-        Scope::Chat(17),
-        Scope::Chat(60),
-        Scope::Chat(200),
+        Scope::Channel(ChannelId(3)),
+        Scope::Chat(ChatId(2)),
+        Scope::Chat(ChatId(17)),
+        Scope::Chat(ChatId(60)),
+        Scope::Chat(ChatId(200)),
     ];
     let words_at = |ranks: std::ops::Range<usize>| -> Vec<String> {
         ranks.map(|r| vocab[r].clone()).collect()

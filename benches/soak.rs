@@ -28,6 +28,7 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use switchboard::ids::ChannelId;
 
 use common::{Server, env_usize, status_kb};
 use switchboard::domain::passwords::Passwords;
@@ -129,7 +130,7 @@ fn main() {
 }
 
 /// A WhatsApp channel whose members include `agent` (a password login), and an API token.
-async fn seed(dir: &std::path::Path) -> (String, u64) {
+async fn seed(dir: &std::path::Path) -> (String, switchboard::ids::ChannelId) {
     let store = common::open_store(dir, 8);
     let passwords = Passwords::default();
     let agent = users::create(
@@ -172,7 +173,7 @@ async fn seed(dir: &std::path::Path) -> (String, u64) {
 
 async fn light_load(
     base: String,
-    channel: u64,
+    channel: ChannelId,
     token: String,
     rate: usize,
     stop: Arc<AtomicBool>,

@@ -35,6 +35,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use switchboard::ids::ChannelId;
 
 use axum::extract::{Path, State};
 use common::{Lat, Server, env_usize, mib, ms};
@@ -230,7 +231,7 @@ struct Shared {
     client: reqwest::Client,
     cookie: String,
     tokens: Vec<String>,
-    channel: u64,
+    channel: ChannelId,
     open: Mutex<Vec<u64>>,
     uploads: Mutex<VecDeque<u64>>,
     for_replies: Mutex<VecDeque<u64>>,

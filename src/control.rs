@@ -128,7 +128,7 @@ pub async fn execute(ctx: &JobCtx, passwords: &Passwords, req: Request) -> Resul
             let u = find(ctx, &username).await?;
             users::update(
                 store,
-                0,
+                crate::ids::UserId(0),
                 u.id,
                 UserPatch {
                     disabled: Some(true),

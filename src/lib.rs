@@ -15,6 +15,7 @@ pub mod control;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod jobs;
 pub(crate) mod pbx;
 pub(crate) mod ratelog;

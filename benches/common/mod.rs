@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use switchboard::ids::UserId;
 
 use serde_json::json;
 use switchboard::clock::SystemClock;
@@ -375,7 +376,7 @@ pub fn put_user_in(
     role: Role,
     password_hash: &str,
 ) -> switchboard::error::Result<User> {
-    let id = ctx.next_id("user")?;
+    let id = switchboard::ids::UserId(ctx.next_id("user")?);
     let u = User {
         id,
         username: username.into(),
@@ -397,7 +398,7 @@ pub fn put_user_in(
 }
 
 /// An API token for `user_id`, written directly; returns it in clear (`Authorization: Bearer`).
-pub fn api_token_in(ctx: &mut WriteCtx<'_>, user_id: u64) -> switchboard::error::Result<String> {
+pub fn api_token_in(ctx: &mut WriteCtx<'_>, user_id: UserId) -> switchboard::error::Result<String> {
     let token = random_token("swb_", 32)?;
     let id = ctx.next_id("api_token")?;
     let t = ApiToken {
@@ -420,11 +421,11 @@ pub fn api_token_in(ctx: &mut WriteCtx<'_>, user_id: u64) -> switchboard::error:
 /// `owner_on_reply` the first agent who replies owns the session (`QueueMode::AutoOnReply`).
 pub fn whatsapp_channel_in(
     ctx: &mut WriteCtx<'_>,
-    actor: u64,
+    actor: UserId,
     name: &str,
     phone_number_id: &str,
     api_base: &str,
-    members: Vec<u64>,
+    members: Vec<UserId>,
     owner_on_reply: bool,
 ) -> switchboard::error::Result<Channel> {
     channels::create_in(

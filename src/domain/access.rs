@@ -9,16 +9,17 @@ use redb::ReadTransaction;
 
 use super::users::User;
 use crate::error::Result;
+use crate::ids::ChannelId;
 use crate::store::Audience;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Visible {
     All,
-    Channels(HashSet<u64>),
+    Channels(HashSet<ChannelId>),
 }
 
 impl Visible {
-    pub fn channel(&self, id: u64) -> bool {
+    pub fn channel(&self, id: ChannelId) -> bool {
         match self {
             Visible::All => true,
             Visible::Channels(set) => set.contains(&id),

@@ -1,5 +1,6 @@
 //! The append-only audit log: who did what, when.
 
+use crate::ids::UserId;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +14,7 @@ pub struct AuditEntry {
     pub id: u64,
     pub at: i64,
     /// User id of who did it; None for the system (jobs, setup).
-    pub actor: Option<u64>,
+    pub actor: Option<UserId>,
     pub action: String,
     pub target: String,
     pub detail: String,
@@ -21,7 +22,7 @@ pub struct AuditEntry {
 
 pub fn record(
     ctx: &mut WriteCtx<'_>,
-    actor: Option<u64>,
+    actor: Option<UserId>,
     action: &str,
     target: impl Into<String>,
     detail: impl Into<String>,

@@ -4,6 +4,9 @@
 //! blocks. Both are audited and appear on the contact's latest session timeline.
 
 use crate::domain::sessions::TimelineKind;
+use crate::ids::ChannelId;
+use crate::ids::ContactId;
+use crate::ids::UserId;
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
 
@@ -23,12 +26,17 @@ pub struct BlockedContact {
     pub block: Block,
 }
 
-fn history_owner(c: &Contact) -> u64 {
+fn history_owner(c: &Contact) -> ContactId {
     c.merged_into.unwrap_or(c.id)
 }
 
 /// `user` blocks a contact they see, with a reason.
-pub async fn block(store: &Store, user: &User, contact_id: u64, reason: String) -> Result<Contact> {
+pub async fn block(
+    store: &Store,
+    user: &User,
+    contact_id: ContactId,
+    reason: String,
+) -> Result<Contact> {
     let u = user.clone();
     store
         .read(move |rtx| visible_contact(rtx, &u, contact_id))
@@ -43,8 +51,8 @@ pub async fn block(store: &Store, user: &User, contact_id: u64, reason: String) 
 /// or not it has written yet: the contact is created when unknown (callers check the role).
 pub async fn block_address(
     store: &Store,
-    actor: u64,
-    channel_id: u64,
+    actor: UserId,
+    channel_id: ChannelId,
     address: String,
     reason: String,
 ) -> Result<Contact> {
@@ -67,7 +75,7 @@ pub async fn block_address(
 }
 
 /// An administrator lifts a block (callers check the role).
-pub async fn unblock(store: &Store, actor: u64, contact_id: u64) -> Result<Contact> {
+pub async fn unblock(store: &Store, actor: UserId, contact_id: ContactId) -> Result<Contact> {
     store
         .write(move |ctx| unblock_in(ctx, actor, contact_id))
         .await
@@ -75,8 +83,8 @@ pub async fn unblock(store: &Store, actor: u64, contact_id: u64) -> Result<Conta
 
 pub fn block_in(
     ctx: &mut WriteCtx<'_>,
-    actor: u64,
-    contact_id: u64,
+    actor: UserId,
+    contact_id: ContactId,
     reason: &str,
 ) -> Result<Contact> {
     let reason = reason.trim();
@@ -110,7 +118,7 @@ pub fn block_in(
     Ok(c)
 }
 
-pub fn unblock_in(ctx: &mut WriteCtx<'_>, actor: u64, contact_id: u64) -> Result<Contact> {
+pub fn unblock_in(ctx: &mut WriteCtx<'_>, actor: UserId, contact_id: ContactId) -> Result<Contact> {
     let mut c = contacts::get_in(ctx, contact_id)?;
     let Some(old) = c.blocked.take() else {
         return Err(Error::Conflict("this contact is not blocked".into()));
@@ -137,7 +145,7 @@ pub fn list(rtx: &ReadTransaction) -> Result<Vec<BlockedContact>> {
     let t = rtx.open_table(BLOCKED_CONTACTS)?;
     let mut out = Vec::new();
     for item in t.iter()? {
-        let id = codec::u64_at(item?.0.value(), 0)?;
+        let id = codec::id_at(item?.0.value(), 0)?;
         if let Some(c) = contacts::get(rtx, id)?
             && let Some(b) = c.blocked.clone()
         {

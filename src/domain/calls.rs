@@ -7,6 +7,8 @@ use super::users::User;
 use super::{contacts, pbx, sessions, users};
 use crate::domain::sessions::TimelineKind;
 use crate::error::{Error, Result};
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use crate::pbx::{self as client, CallOutcome, PbxError, Timeouts, TokenCache};
 use crate::store::Store;
 
@@ -43,7 +45,7 @@ pub async fn call_customer(
     store: &Store,
     tokens: &TokenCache,
     user: &User,
-    session_id: u64,
+    session_id: SessionId,
     now: i64,
 ) -> Result<Call> {
     let u = user.clone();
@@ -98,7 +100,7 @@ pub async fn call_colleague(
     store: &Store,
     tokens: &TokenCache,
     user: &User,
-    to: u64,
+    to: UserId,
     now: i64,
 ) -> Result<Call> {
     let (target, cfg) = store

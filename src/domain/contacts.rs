@@ -1,5 +1,8 @@
 //! Contacts: a customer identity on one channel (phone number, WhatsApp id, PSID, visitor).
 
+use crate::ids::ChannelId;
+use crate::ids::ContactId;
+use crate::ids::UserId;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -11,14 +14,14 @@ use crate::store::tables::{CONTACTS, CONTACTS_BY_ADDR};
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Block {
     pub reason: String,
-    pub by: u64,
+    pub by: UserId,
     pub at: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
-    pub id: u64,
-    pub channel_id: u64,
+    pub id: ContactId,
+    pub channel_id: ChannelId,
     /// Phone number (E.164), WhatsApp id, Messenger PSID or live-chat visitor id.
     pub address: String,
     /// Display name (from the provider profile or edited by an agent).
@@ -34,7 +37,7 @@ pub struct Contact {
     pub blocked: Option<Block>,
     /// Set when merged into another contact.
     #[serde(default)]
-    pub merged_into: Option<u64>,
+    pub merged_into: Option<ContactId>,
 }
 
 impl Contact {
@@ -47,11 +50,11 @@ impl Contact {
     }
 }
 
-fn addr_key(channel_id: u64, address: &str) -> Vec<u8> {
+fn addr_key(channel_id: ChannelId, address: &str) -> Vec<u8> {
     kcat(&k1(channel_id), address.as_bytes())
 }
 
-pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Contact>> {
+pub fn get(rtx: &ReadTransaction, id: ContactId) -> Result<Option<Contact>> {
     codec::get(&rtx.open_table(CONTACTS)?, &k1(id))
 }
 
@@ -69,7 +72,7 @@ pub fn each_newest_first(
     Ok(())
 }
 
-pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Contact> {
+pub fn get_in(ctx: &WriteCtx<'_>, id: ContactId) -> Result<Contact> {
     codec::get(&ctx.txn.open_table(CONTACTS)?, &k1(id))?.ok_or(Error::NotFound("contact"))
 }
 
@@ -90,13 +93,17 @@ pub fn announce_in(ctx: &mut WriteCtx<'_>, c: &Contact) -> Result<()> {
 /// The contact of one address on one channel. A contact merged into another stays the identity
 /// of its own address (replies must go to the number the customer wrote from); only its
 /// history and block status belong to the surviving contact (see `root_in`).
-pub fn find_in(ctx: &WriteCtx<'_>, channel_id: u64, address: &str) -> Result<Option<Contact>> {
+pub fn find_in(
+    ctx: &WriteCtx<'_>,
+    channel_id: ChannelId,
+    address: &str,
+) -> Result<Option<Contact>> {
     let id = match ctx
         .txn
         .open_table(CONTACTS_BY_ADDR)?
         .get(addr_key(channel_id, address).as_slice())?
     {
-        Some(v) => codec::u64_at(v.value(), 0)?,
+        Some(v) => codec::id_at(v.value(), 0)?,
         None => return Ok(None),
     };
     get_in(ctx, id).map(Some)
@@ -111,7 +118,7 @@ pub fn root_in(ctx: &WriteCtx<'_>, c: &Contact) -> Result<Contact> {
 }
 
 /// The id of the person a contact belongs to (itself when not merged).
-pub fn root_id(rtx: &ReadTransaction, id: u64) -> Result<u64> {
+pub fn root_id(rtx: &ReadTransaction, id: ContactId) -> Result<ContactId> {
     Ok(get(rtx, id)?.and_then(|c| c.merged_into).unwrap_or(id))
 }
 
@@ -120,12 +127,16 @@ pub fn blocked_in(ctx: &WriteCtx<'_>, c: &Contact) -> Result<bool> {
     Ok(c.blocked.is_some() || root_in(ctx, c)?.blocked.is_some())
 }
 
-pub fn find(rtx: &ReadTransaction, channel_id: u64, address: &str) -> Result<Option<Contact>> {
+pub fn find(
+    rtx: &ReadTransaction,
+    channel_id: ChannelId,
+    address: &str,
+) -> Result<Option<Contact>> {
     let id = match rtx
         .open_table(CONTACTS_BY_ADDR)?
         .get(addr_key(channel_id, address).as_slice())?
     {
-        Some(v) => codec::u64_at(v.value(), 0)?,
+        Some(v) => codec::id_at(v.value(), 0)?,
         None => return Ok(None),
     };
     get(rtx, id)
@@ -134,7 +145,7 @@ pub fn find(rtx: &ReadTransaction, channel_id: u64, address: &str) -> Result<Opt
 /// Finds or creates the contact; a provider profile name fills in unless an agent edited it.
 pub fn upsert_in(
     ctx: &mut WriteCtx<'_>,
-    channel_id: u64,
+    channel_id: ChannelId,
     address: &str,
     profile_name: Option<&str>,
 ) -> Result<(Contact, bool)> {
@@ -165,7 +176,7 @@ pub fn upsert_in(
         }
         return Ok((c, false));
     }
-    let id = ctx.next_id("contact")?;
+    let id = ContactId(ctx.next_id("contact")?);
     let c = Contact {
         id,
         channel_id,
@@ -185,7 +196,7 @@ pub fn upsert_in(
 }
 
 /// Is this sender blocked? Checked at intake before anything is stored or downloaded.
-pub fn is_blocked(rtx: &ReadTransaction, channel_id: u64, address: &str) -> Result<bool> {
+pub fn is_blocked(rtx: &ReadTransaction, channel_id: ChannelId, address: &str) -> Result<bool> {
     let Some(c) = find(rtx, channel_id, address)? else {
         return Ok(false);
     };

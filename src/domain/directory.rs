@@ -4,6 +4,8 @@
 //! listed as one of that person's addresses.
 
 use crate::domain::sessions::TimelineKind;
+use crate::ids::ContactId;
+use crate::ids::UserId;
 use redb::{ReadTransaction, ReadableTable};
 use serde::Serialize;
 
@@ -26,12 +28,12 @@ pub struct DirectoryEntry {
     pub sessions: Vec<Session>,
 }
 
-fn aliases(rtx: &ReadTransaction, root: u64) -> Result<Vec<Contact>> {
+fn aliases(rtx: &ReadTransaction, root: ContactId) -> Result<Vec<Contact>> {
     let t = rtx.open_table(CONTACT_ALIASES)?;
-    let (start, end) = (k1(root), k1(root.saturating_add(1)));
+    let (start, end) = (k1(root), k1(root.next()));
     let mut out = Vec::new();
     for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
-        let id = codec::u64_at(item?.0.value(), 8)?;
+        let id = codec::id_at(item?.0.value(), 8)?;
         if let Some(c) = contacts::get(rtx, id)? {
             out.push(c);
         }
@@ -52,7 +54,11 @@ fn matches(c: &Contact, q: &str, qd: &str) -> bool {
 }
 
 /// One person with their addresses and visible sessions (None if the caller sees none of them).
-pub fn entry(rtx: &ReadTransaction, vis: &Visible, id: u64) -> Result<Option<DirectoryEntry>> {
+pub fn entry(
+    rtx: &ReadTransaction,
+    vis: &Visible,
+    id: ContactId,
+) -> Result<Option<DirectoryEntry>> {
     let root_id = contacts::root_id(rtx, id)?;
     let Some(root) = contacts::get(rtx, root_id)? else {
         return Ok(None);
@@ -109,7 +115,7 @@ pub fn search(
 
 /// The contact, if `user` sees its channel (or the channel of the person it belongs to); else
 /// `NotFound`, so its existence does not leak.
-pub fn visible_contact(rtx: &ReadTransaction, user: &User, id: u64) -> Result<Contact> {
+pub fn visible_contact(rtx: &ReadTransaction, user: &User, id: ContactId) -> Result<Contact> {
     let vis = access::visible_channels(rtx, user)?;
     let c = contacts::get(rtx, id)?.ok_or(Error::NotFound("contact"))?;
     if vis.channel(c.channel_id) || entry(rtx, &vis, id)?.is_some() {
@@ -120,7 +126,7 @@ pub fn visible_contact(rtx: &ReadTransaction, user: &User, id: u64) -> Result<Co
 }
 
 /// `user` renames a contact they see (the directory page and `PATCH /api/v1/contacts/{id}`).
-pub async fn rename(store: &Store, user: &User, id: u64, name: String) -> Result<Contact> {
+pub async fn rename(store: &Store, user: &User, id: ContactId, name: String) -> Result<Contact> {
     let u = user.clone();
     store.read(move |rtx| visible_contact(rtx, &u, id)).await?;
     let actor = user.id;
@@ -130,7 +136,12 @@ pub async fn rename(store: &Store, user: &User, id: u64, name: String) -> Result
 }
 
 /// `user` merges contact `source` into `into`; both must be visible to them.
-pub async fn merge(store: &Store, user: &User, source: u64, into: u64) -> Result<Contact> {
+pub async fn merge(
+    store: &Store,
+    user: &User,
+    source: ContactId,
+    into: ContactId,
+) -> Result<Contact> {
     if source == into {
         return Err(Error::invalid(
             "into",
@@ -151,7 +162,12 @@ pub async fn merge(store: &Store, user: &User, source: u64, into: u64) -> Result
 }
 
 /// An agent edits the name: provider profile names no longer overwrite it.
-pub fn rename_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64, name: &str) -> Result<Contact> {
+pub fn rename_in(
+    ctx: &mut WriteCtx<'_>,
+    actor: UserId,
+    id: ContactId,
+    name: &str,
+) -> Result<Contact> {
     let name: String = name.trim().chars().filter(|c| !c.is_control()).collect();
     if name.chars().count() > 100 {
         return Err(Error::invalid("name", "must be at most 100 characters"));
@@ -173,7 +189,12 @@ pub fn rename_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64, name: &str) -> Res
 
 /// Merge contact `source` into `into` (the same person): source's sessions join the target's
 /// history, and source (with anything merged into it before) becomes one of its addresses.
-pub fn merge_in(ctx: &mut WriteCtx<'_>, actor: u64, source: u64, into: u64) -> Result<Contact> {
+pub fn merge_in(
+    ctx: &mut WriteCtx<'_>,
+    actor: UserId,
+    source: ContactId,
+    into: ContactId,
+) -> Result<Contact> {
     if source == into {
         return Err(Error::invalid(
             "into",
@@ -195,12 +216,12 @@ pub fn merge_in(ctx: &mut WriteCtx<'_>, actor: u64, source: u64, into: u64) -> R
     }
     let moved = sessions::move_history_in(ctx, source, target.id)?;
     // Earlier aliases of the source now belong to the target (chains stay one level deep).
-    let old_aliases: Vec<u64> = {
+    let old_aliases: Vec<ContactId> = {
         let t = ctx.txn.open_table(CONTACT_ALIASES)?;
-        let (start, end) = (k1(source), k1(source.saturating_add(1)));
+        let (start, end) = (k1(source), k1(source.next()));
         let mut v = Vec::new();
         for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
-            v.push(codec::u64_at(item?.0.value(), 8)?);
+            v.push(codec::id_at(item?.0.value(), 8)?);
         }
         v
     };

@@ -6,6 +6,11 @@
 //! store's `emit` takes an [`EventBody`], which only this enum implements, so a kind cannot be
 //! misspelt and a payload cannot miss a field the pages read.
 
+use crate::ids::ChannelId;
+use crate::ids::ChatId;
+use crate::ids::MessageId;
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use serde::Serialize;
 
 use super::audit::AuditEntry;
@@ -29,28 +34,28 @@ pub enum Event<'a> {
     SessionUpdated(&'a Session),
     /// A session was given to the agent on arrival (auto-assign).
     SessionAssigned {
-        session_id: u64,
-        assignee: u64,
+        session_id: SessionId,
+        assignee: UserId,
         by: AssignedBy,
     },
     /// A colleague handed a session to the receiver.
     SessionTransferred {
-        session_id: u64,
-        channel_id: u64,
-        from_user_id: u64,
+        session_id: SessionId,
+        channel_id: ChannelId,
+        from_user_id: UserId,
         from: &'a str,
-        to_user_id: u64,
+        to_user_id: UserId,
         note: &'a str,
     },
     /// The user muted or unmuted a session (all their browsers follow).
     SessionMuted {
-        session_id: u64,
+        session_id: SessionId,
         muted: bool,
     },
     /// The user read a session up to `last_read`.
     SessionRead {
-        session_id: u64,
-        last_read: u64,
+        session_id: SessionId,
+        last_read: MessageId,
     },
     MessageCreated(&'a Message),
     /// A status, error or file change of a message.
@@ -58,30 +63,30 @@ pub enum Event<'a> {
     /// A contact's name, block status or merge changed.
     ContactUpdated(&'a Contact),
     ChannelUpdated {
-        id: u64,
+        id: ChannelId,
     },
     /// Who is a member of a channel changed.
     ChannelMembers {
-        id: u64,
+        id: ChannelId,
     },
     ChatUpdated {
-        chat_id: u64,
+        chat_id: ChatId,
     },
     /// The receiver left or was removed from a chat.
     ChatRemoved {
-        chat_id: u64,
+        chat_id: ChatId,
     },
     ChatMessage {
-        chat_id: u64,
+        chat_id: ChatId,
         message: &'a ChatMessage,
     },
     ChatRead {
-        chat_id: u64,
-        user_id: u64,
-        last_read: u64,
+        chat_id: ChatId,
+        user_id: UserId,
+        last_read: MessageId,
     },
     ChatState {
-        chat_id: u64,
+        chat_id: ChatId,
         pinned: bool,
         muted: bool,
     },
@@ -103,12 +108,12 @@ pub enum AssignedBy {
 #[serde(tag = "from", rename_all = "lowercase")]
 pub enum Typing<'a> {
     Visitor {
-        session_id: u64,
+        session_id: SessionId,
         visitor_id: u64,
     },
     Agent {
-        session_id: u64,
-        user_id: u64,
+        session_id: SessionId,
+        user_id: UserId,
         name: &'a str,
     },
 }
@@ -148,11 +153,11 @@ mod tests {
     #[test]
     fn payloads_keep_the_shape_the_pages_read() {
         let t = Event::SessionTransferred {
-            session_id: 7,
-            channel_id: 2,
-            from_user_id: 1,
+            session_id: SessionId(7),
+            channel_id: ChannelId(2),
+            from_user_id: UserId(1),
             from: "Anna",
-            to_user_id: 3,
+            to_user_id: UserId(3),
             note: "VIP",
         };
         assert_eq!(t.kind(), "session.transferred");
@@ -161,8 +166,8 @@ mod tests {
             json!({"session_id": 7, "channel_id": 2, "from_user_id": 1, "from": "Anna", "to_user_id": 3, "note": "VIP"})
         );
         let a = Event::SessionAssigned {
-            session_id: 7,
-            assignee: 3,
+            session_id: SessionId(7),
+            assignee: UserId(3),
             by: AssignedBy::Arrival,
         };
         assert_eq!(
@@ -170,7 +175,7 @@ mod tests {
             json!({"session_id": 7, "assignee": 3, "by": "arrival"})
         );
         let v = Event::Typing(Typing::Visitor {
-            session_id: 7,
+            session_id: SessionId(7),
             visitor_id: 9,
         });
         assert_eq!(v.kind(), TYPING);
@@ -179,8 +184,8 @@ mod tests {
             json!({"from": "visitor", "session_id": 7, "visitor_id": 9})
         );
         let g = Event::Typing(Typing::Agent {
-            session_id: 7,
-            user_id: 1,
+            session_id: SessionId(7),
+            user_id: UserId(1),
             name: "Anna",
         });
         assert_eq!(

@@ -1,6 +1,8 @@
 //! Admin-defined lists: session tags and session results (used when ending a chat).
 
 use crate::domain::sessions::TimelineKind;
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -67,7 +69,7 @@ pub fn normalize(items: &[String]) -> Result<Vec<String>> {
 /// An administrator replaces one list (callers check the role); returns it as stored.
 pub async fn set(
     store: &Store,
-    actor: u64,
+    actor: UserId,
     kind: ListKind,
     items: Vec<String>,
 ) -> Result<Vec<String>> {
@@ -79,7 +81,7 @@ pub async fn set(
 /// An administrator replaces both lists at once (the workflow settings page).
 pub async fn set_both(
     store: &Store,
-    actor: u64,
+    actor: UserId,
     tags: Vec<String>,
     results: Vec<String>,
 ) -> Result<()> {
@@ -96,7 +98,7 @@ pub async fn set_both(
 pub async fn set_session_tags(
     store: &Store,
     user: &super::users::User,
-    session_id: u64,
+    session_id: SessionId,
     tags: Vec<String>,
 ) -> Result<Session> {
     sessions::actions::visible(store, user, session_id).await?;
@@ -108,7 +110,7 @@ pub async fn set_session_tags(
 
 pub fn set_in(
     ctx: &mut WriteCtx<'_>,
-    actor: u64,
+    actor: UserId,
     kind: ListKind,
     items: &[String],
 ) -> Result<Vec<String>> {
@@ -127,8 +129,8 @@ pub fn set_in(
 /// Replace a session's tags; every tag must be on the admin's list.
 pub fn set_session_tags_in(
     ctx: &mut WriteCtx<'_>,
-    actor: u64,
-    session_id: u64,
+    actor: UserId,
+    session_id: SessionId,
     tags: &[String],
 ) -> Result<Session> {
     let allowed = get_in(ctx, ListKind::Tags)?;

@@ -2,6 +2,7 @@
 //! P-Series Open API. Secrets are stored in full and never shown back (`masked`); a masked
 //! value sent back unchanged keeps the stored secret.
 
+use crate::ids::UserId;
 use redb::ReadTransaction;
 
 use super::channels::mask;
@@ -142,11 +143,11 @@ pub fn with_stored_secrets(rtx: &ReadTransaction, input: PbxConfig) -> Result<Pb
 
 /// An administrator sets the PBX link (callers check the role); a masked secret sent back
 /// keeps the stored one.
-pub async fn set(store: &Store, actor: u64, input: PbxConfig) -> Result<PbxConfig> {
+pub async fn set(store: &Store, actor: UserId, input: PbxConfig) -> Result<PbxConfig> {
     store.write(move |ctx| set_in(ctx, actor, &input)).await
 }
 
-pub fn set_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &PbxConfig) -> Result<PbxConfig> {
+pub fn set_in(ctx: &mut WriteCtx<'_>, actor: UserId, input: &PbxConfig) -> Result<PbxConfig> {
     let old: PbxConfig = settings::get_in(ctx, KEY)?.unwrap_or_default();
     let mut new = input.clone();
     match (&mut new, &old) {

@@ -5,6 +5,7 @@
 //! The HTTP layer feeds it (`http::events` opens/closes streams, `http::auth` touches on every
 //! cookie-authenticated request); the domain only ever sees the snapshot, an [`AssignPolicy`].
 
+use crate::ids::UserId;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
@@ -19,25 +20,25 @@ struct Entry {
 
 #[derive(Default)]
 pub struct Presence {
-    map: Mutex<HashMap<u64, Entry>>,
+    map: Mutex<HashMap<UserId, Entry>>,
 }
 
 impl Presence {
-    fn with(&self, f: impl FnOnce(&mut HashMap<u64, Entry>)) {
+    fn with(&self, f: impl FnOnce(&mut HashMap<UserId, Entry>)) {
         if let Ok(mut m) = self.map.lock() {
             f(&mut m);
         }
     }
 
     /// An authenticated request by `user_id` at `now`.
-    pub fn touch(&self, user_id: u64, now: i64) {
+    pub fn touch(&self, user_id: UserId, now: i64) {
         self.with(|m| {
             let e = m.entry(user_id).or_default();
             e.last_seen = e.last_seen.max(now);
         });
     }
 
-    pub fn stream_opened(&self, user_id: u64, now: i64) {
+    pub fn stream_opened(&self, user_id: UserId, now: i64) {
         self.with(|m| {
             let e = m.entry(user_id).or_default();
             e.streams += 1;
@@ -45,7 +46,7 @@ impl Presence {
         });
     }
 
-    pub fn stream_closed(&self, user_id: u64, now: i64) {
+    pub fn stream_closed(&self, user_id: UserId, now: i64) {
         self.with(|m| {
             let e = m.entry(user_id).or_default();
             e.streams = e.streams.saturating_sub(1);
@@ -54,13 +55,13 @@ impl Presence {
     }
 
     /// Forget a user (logout, disabled): they are offline at once.
-    pub fn forget(&self, user_id: u64) {
+    pub fn forget(&self, user_id: UserId) {
         self.with(|m| {
             m.remove(&user_id);
         });
     }
 
-    pub fn is_online(&self, user_id: u64, now: i64) -> bool {
+    pub fn is_online(&self, user_id: UserId, now: i64) -> bool {
         self.map
             .lock()
             .ok()
@@ -69,11 +70,11 @@ impl Presence {
     }
 
     /// Is any of these users online?
-    pub fn any_online(&self, user_ids: impl IntoIterator<Item = u64>, now: i64) -> bool {
+    pub fn any_online(&self, user_ids: impl IntoIterator<Item = UserId>, now: i64) -> bool {
         user_ids.into_iter().any(|id| self.is_online(id, now))
     }
 
-    pub fn online(&self, now: i64) -> HashSet<u64> {
+    pub fn online(&self, now: i64) -> HashSet<UserId> {
         let Ok(mut m) = self.map.lock() else {
             return HashSet::new();
         };
@@ -97,19 +98,19 @@ impl Presence {
 /// import): assign-on-arrival channels then leave the session in the queue.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssignPolicy {
-    pub online: Option<HashSet<u64>>,
+    pub online: Option<HashSet<UserId>>,
 }
 
 impl AssignPolicy {
     pub fn unknown() -> Self {
         Self { online: None }
     }
-    pub fn online(ids: impl IntoIterator<Item = u64>) -> Self {
+    pub fn online(ids: impl IntoIterator<Item = UserId>) -> Self {
         Self {
             online: Some(ids.into_iter().collect()),
         }
     }
-    pub fn is_online(&self, id: u64) -> bool {
+    pub fn is_online(&self, id: UserId) -> bool {
         self.online.as_ref().is_some_and(|s| s.contains(&id))
     }
 }
@@ -121,16 +122,19 @@ mod tests {
     #[test]
     fn streams_keep_users_online_and_activity_expires() {
         let p = Presence::default();
-        p.touch(1, 1_000);
-        p.stream_opened(2, 1_000);
+        p.touch(UserId(1), 1_000);
+        p.stream_opened(UserId(2), 1_000);
         let later = 1_000 + ONLINE_WINDOW_MS + 1;
-        assert!(p.is_online(1, 1_000));
-        assert!(!p.is_online(1, later));
-        assert!(p.is_online(2, later));
-        p.stream_closed(2, 2_000);
-        assert!(!p.is_online(2, later + 2_000));
-        assert_eq!(p.online(1_500), [1, 2].into_iter().collect());
-        p.forget(1);
-        assert!(!p.is_online(1, 1_000));
+        assert!(p.is_online(UserId(1), 1_000));
+        assert!(!p.is_online(UserId(1), later));
+        assert!(p.is_online(UserId(2), later));
+        p.stream_closed(UserId(2), 2_000);
+        assert!(!p.is_online(UserId(2), later + 2_000));
+        assert_eq!(
+            p.online(1_500),
+            [UserId(1), UserId(2)].into_iter().collect()
+        );
+        p.forget(UserId(1));
+        assert!(!p.is_online(UserId(1), 1_000));
     }
 }

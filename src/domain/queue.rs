@@ -6,6 +6,8 @@
 
 use crate::domain::events::{AssignedBy, Event};
 use crate::domain::sessions::TimelineKind;
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use std::collections::HashSet;
 
 use redb::ReadableTable;
@@ -24,8 +26,8 @@ pub fn next_assignee_in(
     ctx: &WriteCtx<'_>,
     ch: &Channel,
     policy: &AssignPolicy,
-) -> Result<Option<u64>> {
-    let mut members: Vec<u64> = ch
+) -> Result<Option<UserId>> {
+    let mut members: Vec<UserId> = ch
         .members
         .iter()
         .copied()
@@ -41,9 +43,9 @@ pub fn next_assignee_in(
         .txn
         .open_table(QUEUE_CURSOR)?
         .get(k1(ch.id).as_slice())?
-        .map(|v| codec::u64_at(v.value(), 0))
+        .map(|v| codec::id_at::<UserId>(v.value(), 0))
         .transpose()?
-        .unwrap_or(0);
+        .unwrap_or_default();
     // Round-robin: the first member after the last one served, wrapping around.
     let start = members.iter().position(|m| *m > last).unwrap_or(0);
     let cap = u64::from(ch.max_sessions_per_agent);
@@ -65,9 +67,9 @@ pub fn next_assignee_in(
 pub fn assign_on_arrival_in(
     ctx: &mut WriteCtx<'_>,
     ch: &Channel,
-    session_id: u64,
+    session_id: SessionId,
     policy: &AssignPolicy,
-) -> Result<Option<u64>> {
+) -> Result<Option<UserId>> {
     if ch.queue_mode != QueueMode::AssignOnArrival {
         return Ok(None);
     }
@@ -106,7 +108,7 @@ pub fn assign_on_arrival_in(
 
 /// `user` picks up an unassigned session they see. Of two agents picking at once exactly one
 /// wins; the other gets a conflict.
-pub async fn pickup(store: &Store, user: &users::User, session_id: u64) -> Result<Session> {
+pub async fn pickup(store: &Store, user: &users::User, session_id: SessionId) -> Result<Session> {
     sessions::actions::workable(store, user, session_id).await?;
     let uid = user.id;
     store
@@ -119,8 +121,8 @@ pub async fn pickup(store: &Store, user: &users::User, session_id: u64) -> Resul
 pub async fn transfer(
     store: &Store,
     user: &users::User,
-    session_id: u64,
-    to: Option<u64>,
+    session_id: SessionId,
+    to: Option<UserId>,
     note: String,
 ) -> Result<Session> {
     sessions::actions::visible(store, user, session_id).await?;
@@ -131,7 +133,7 @@ pub async fn transfer(
 }
 
 /// Pick up an unassigned session. Already mine: no change. Someone else's: 409.
-pub fn pickup_in(ctx: &mut WriteCtx<'_>, session_id: u64, uid: u64) -> Result<Session> {
+pub fn pickup_in(ctx: &mut WriteCtx<'_>, session_id: SessionId, uid: UserId) -> Result<Session> {
     let before = sessions::get_in(ctx, session_id)?;
     match before.assignee {
         Some(a) if a == uid => return Ok(before),
@@ -156,9 +158,9 @@ pub fn pickup_in(ctx: &mut WriteCtx<'_>, session_id: u64, uid: u64) -> Result<Se
 /// The receiver must exist, be enabled and be a member of the channel or an admin.
 pub fn transfer_in(
     ctx: &mut WriteCtx<'_>,
-    session_id: u64,
+    session_id: SessionId,
     actor: &users::User,
-    to: Option<u64>,
+    to: Option<UserId>,
     note: &str,
 ) -> Result<Session> {
     let before = sessions::get_in(ctx, session_id)?;

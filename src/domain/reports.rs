@@ -5,6 +5,9 @@
 //! first reply (not the final owner after a transfer); resolution counts closed sessions, per
 //! owner. Plus how often each end-chat result and each tag was used.
 
+use crate::ids::ChannelId;
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Duration, NaiveDate, NaiveTime};
@@ -57,7 +60,7 @@ impl Timing {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChannelDays {
-    pub channel_id: u64,
+    pub channel_id: ChannelId,
     pub name: String,
     /// Sessions created per day, aligned with `Report::days`.
     pub per_day: Vec<u64>,
@@ -66,7 +69,7 @@ pub struct ChannelDays {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgentStats {
-    pub user_id: u64,
+    pub user_id: UserId,
     pub name: String,
     /// Sessions assigned to the agent (created in the range).
     pub sessions: u64,
@@ -140,7 +143,7 @@ pub fn range(q: &ReportQuery, now: i64) -> Result<(NaiveDate, NaiveDate)> {
 }
 
 /// Did the customer write first (the session was not started by an agent)?
-fn customer_opened(rtx: &ReadTransaction, sid: u64) -> Result<bool> {
+fn customer_opened(rtx: &ReadTransaction, sid: SessionId) -> Result<bool> {
     Ok(messages::first(rtx, sid)?.is_some_and(|m| m.direction == Direction::In))
 }
 
@@ -169,10 +172,10 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
         .collect();
 
     // A session created in the range was last active at or after the range start.
-    let mut per_channel: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    let mut per_channel: BTreeMap<ChannelId, Vec<u64>> = BTreeMap::new();
     let mut frt_all = Vec::new();
     let mut res_all = Vec::new();
-    let mut agents: HashMap<u64, (u64, Vec<i64>, Vec<i64>)> = HashMap::new();
+    let mut agents: HashMap<UserId, (u64, Vec<i64>, Vec<i64>)> = HashMap::new();
     let mut total = 0u64;
     let mut results: HashMap<String, u64> = HashMap::new();
     let mut tags: HashMap<String, u64> = HashMap::new();

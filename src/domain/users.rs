@@ -4,6 +4,7 @@ use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::ids::UserId;
 use crate::store::codec::{self, k1};
 use crate::store::tables::{USERS, USERS_BY_NAME};
 use crate::store::{Audience, Store, WriteCtx};
@@ -45,7 +46,7 @@ impl Default for NotifySettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
-    pub id: u64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     #[serde(default)]
@@ -67,7 +68,7 @@ pub struct User {
 /// The public view of a user (never the hash).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserView {
-    pub id: u64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub email: String,
@@ -189,7 +190,7 @@ fn validate_extension(v: &str) -> Result<String> {
     Ok(v)
 }
 
-pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<User>> {
+pub fn get(rtx: &ReadTransaction, id: UserId) -> Result<Option<User>> {
     codec::get(&rtx.open_table(USERS)?, &k1(id))
 }
 
@@ -198,7 +199,7 @@ pub fn get_by_name(rtx: &ReadTransaction, username: &str) -> Result<Option<User>
     let Some(id) = idx.get(username.trim().to_ascii_lowercase().as_bytes())? else {
         return Ok(None);
     };
-    let id = codec::u64_at(id.value(), 0)?;
+    let id = UserId(codec::id_at(id.value(), 0)?);
     get(rtx, id)
 }
 
@@ -216,11 +217,11 @@ pub fn count(rtx: &ReadTransaction) -> Result<u64> {
 }
 
 /// The id of the user named `username`, exactly as the name index keys it (lowercase).
-pub fn id_by_name_in(ctx: &WriteCtx<'_>, username: &str) -> Result<Option<u64>> {
+pub fn id_by_name_in(ctx: &WriteCtx<'_>, username: &str) -> Result<Option<UserId>> {
     ctx.txn
         .open_table(USERS_BY_NAME)?
         .get(username.as_bytes())?
-        .map(|v| codec::u64_at(v.value(), 0))
+        .map(|v| codec::id_at(v.value(), 0))
         .transpose()
 }
 
@@ -229,7 +230,7 @@ pub fn admin_exists(rtx: &ReadTransaction) -> Result<bool> {
     Ok(list(rtx)?.iter().any(User::is_admin))
 }
 
-pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<User> {
+pub fn get_in(ctx: &WriteCtx<'_>, id: UserId) -> Result<User> {
     codec::get(&ctx.txn.open_table(USERS)?, &k1(id))?.ok_or(Error::NotFound("user"))
 }
 
@@ -247,7 +248,7 @@ pub fn put_in(ctx: &mut WriteCtx<'_>, user: &User) -> Result<()> {
 pub async fn create(
     store: &Store,
     passwords: &Passwords,
-    actor: Option<u64>,
+    actor: Option<UserId>,
     input: NewUser,
     only_if_no_admin: bool,
 ) -> Result<User> {
@@ -278,7 +279,7 @@ pub async fn create(
                     }
                 }
             }
-            let id = ctx.next_id("user")?;
+            let id = UserId(ctx.next_id("user")?);
             let user = User {
                 id,
                 username: username.clone(),
@@ -311,8 +312,8 @@ pub async fn create(
 /// Apply a profile/admin change. `by_admin` allows role and disabled.
 pub async fn update(
     store: &Store,
-    actor: u64,
-    id: u64,
+    actor: UserId,
+    id: UserId,
     patch: UserPatch,
     by_admin: bool,
 ) -> Result<User> {
@@ -443,7 +444,7 @@ pub async fn list_for(store: &Store, viewer: &User) -> Result<Vec<User>> {
 }
 
 /// One user as `viewer` may see them (a disabled user only for an administrator).
-pub async fn get_for(store: &Store, viewer: &User, id: u64) -> Result<User> {
+pub async fn get_for(store: &Store, viewer: &User, id: UserId) -> Result<User> {
     match store.read(move |rtx| get(rtx, id)).await? {
         Some(u) if viewer.is_admin() || !u.disabled => Ok(u),
         _ => Err(Error::NotFound("user")),
@@ -456,8 +457,8 @@ pub async fn get_for(store: &Store, viewer: &User, id: u64) -> Result<User> {
 pub async fn set_password(
     store: &Store,
     passwords: &Passwords,
-    actor: Option<u64>,
-    id: u64,
+    actor: Option<UserId>,
+    id: UserId,
     password: &str,
     keep_tokens: bool,
 ) -> Result<usize> {

@@ -5,6 +5,7 @@
 //! not cross-site) or carry the session's token in `X-CSRF-Token`. Bearer requests carry no
 //! ambient credentials and need neither.
 
+use crate::ids::UserId;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
@@ -42,7 +43,7 @@ impl Authed {
             Via::Token => "",
         }
     }
-    pub fn id(&self) -> u64 {
+    pub fn id(&self) -> UserId {
         self.user.id
     }
 }

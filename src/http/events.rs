@@ -5,6 +5,7 @@
 //! already sent and re-reading the log whenever it falls behind (a lagged broadcast receiver or a
 //! gap in sequence numbers). So a browser that reconnects gets everything it missed, once, in order.
 
+use crate::ids::UserId;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,7 +70,7 @@ pub async fn stream(
     tokio::spawn(async move {
         let _online = online;
         if let Err(e) = pump(st, user, vis, after, live, tx).await {
-            tracing::debug!(user = uid, error = %e, "event stream ended");
+            tracing::debug!(user = %uid, error = %e, "event stream ended");
         }
     });
     metrics::gauge!("sse_streams").increment(1.0);
@@ -88,11 +89,11 @@ pub async fn stream(
 /// Marks a user online from stream open until drop.
 struct PresenceGuard {
     state: HttpState,
-    user_id: u64,
+    user_id: UserId,
 }
 
 impl PresenceGuard {
-    fn open(state: HttpState, user_id: u64) -> Self {
+    fn open(state: HttpState, user_id: UserId) -> Self {
         state.presence.stream_opened(user_id, state.now());
         Self { state, user_id }
     }
@@ -191,7 +192,7 @@ impl Cursor {
         // Membership or account changes take effect at once.
         if ev.kind == "channel.members"
             || (ev.kind == "user.updated"
-                && ev.data.get("id").and_then(|v| v.as_u64()) == Some(self.user.id))
+                && ev.data.get("id").and_then(|v| v.as_u64()) == Some(self.user.id.get()))
         {
             let uid = self.user.id;
             match st

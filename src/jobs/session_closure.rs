@@ -3,6 +3,7 @@
 //! after the channel's setting since the last activity. Each close writes the timeline entry
 //! and the event (`sessions::close_in`); at most `BATCH` sessions per write.
 
+use crate::ids::SessionId;
 use std::collections::HashMap;
 
 use super::{JobCtx, Report};
@@ -29,7 +30,7 @@ pub fn due(kind: ChannelKind, hours: Option<u32>, s: &Session, now: i64) -> bool
 
 pub async fn run(ctx: JobCtx) -> Result<Report> {
     let now = ctx.clock.now_ms();
-    let candidates: Vec<u64> = ctx
+    let candidates: Vec<SessionId> = ctx
         .store
         .read(move |rtx| {
             let mut rules = HashMap::new();

@@ -18,8 +18,8 @@ pub(super) fn pair_prefix_into(out: &mut Vec<u8>, epoch: u32, term: &[u8], scope
     out.extend_from_slice(term);
     out.push(TERM_END);
     let (tag, id) = match scope {
-        Scope::Channel(id) => (0u8, id),
-        Scope::Chat(id) => (1u8, id),
+        Scope::Channel(id) => (0u8, id.get()),
+        Scope::Chat(id) => (1u8, id.get()),
     };
     out.push(tag);
     put_ordered(out, id, false);
@@ -77,8 +77,8 @@ pub(super) fn parse_key(key: &[u8]) -> Option<(&[u8], Scope, u64)> {
     pos += 1;
     let id = get_ordered(key, &mut pos, false)?;
     let scope = match tag {
-        0 => Scope::Channel(id),
-        1 => Scope::Chat(id),
+        0 => Scope::Channel(crate::ids::ChannelId(id)),
+        1 => Scope::Chat(crate::ids::ChatId(id)),
         _ => return None,
     };
     let min = get_ordered(key, &mut pos, true)?;
@@ -165,6 +165,8 @@ pub(super) fn block_max(min: u64, value: &[u8]) -> (u64, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ChannelId;
+    use crate::ids::ChatId;
 
     #[test]
     fn varints_round_trip() {
@@ -191,29 +193,32 @@ mod tests {
     #[test]
     fn keys_sort_term_scope_newest_first() {
         let mut p = Vec::new();
-        pair_prefix_into(&mut p, 3, b"ab", Scope::Channel(1));
+        pair_prefix_into(&mut p, 3, b"ab", Scope::Channel(ChannelId(1)));
         let newer = block_key(&p, 10);
         let older = block_key(&p, 9);
         assert!(newer < older);
-        pair_prefix_into(&mut p, 3, b"abc", Scope::Channel(0));
+        pair_prefix_into(&mut p, 3, b"abc", Scope::Channel(ChannelId(0)));
         assert!(
             older < block_key(&p, 0),
             "a term sorts before its extensions"
         );
-        pair_prefix_into(&mut p, 3, b"ab", Scope::Chat(0));
+        pair_prefix_into(&mut p, 3, b"ab", Scope::Chat(ChatId(0)));
         assert!(older < block_key(&p, u64::MAX));
         let same_in_next_epoch = {
             let mut q = Vec::new();
-            pair_prefix_into(&mut q, 4, b"ab", Scope::Channel(0));
+            pair_prefix_into(&mut q, 4, b"ab", Scope::Channel(ChannelId(0)));
             block_key(&q, 0)
         };
         assert!(block_key(&p, 0) < same_in_next_epoch);
         let k = block_key(&p, 42);
         assert_eq!(key_min(&k), 42);
-        assert_eq!(key_term_scope(&k), Some((&b"ab"[..], Scope::Chat(0))));
+        assert_eq!(
+            key_term_scope(&k),
+            Some((&b"ab"[..], Scope::Chat(ChatId(0))))
+        );
         assert!(block_key(&p, 0) < after_pair(&p));
         let mut next = Vec::new();
-        pair_prefix_into(&mut next, 3, b"ab", Scope::Chat(1));
+        pair_prefix_into(&mut next, 3, b"ab", Scope::Chat(ChatId(1)));
         assert!(after_pair(&p) < block_key(&next, u64::MAX));
     }
 

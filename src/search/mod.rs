@@ -39,6 +39,7 @@ mod tests;
 pub use query::{MAX_PREFIX_TERMS, search};
 pub use tokenize::{MAX_TOKEN_BYTES, tokenize};
 
+use crate::ids::{ChannelId, ChatId};
 use redb::{Table, TableDefinition, WriteTransaction};
 
 /// Posting-list blocks, see the module documentation for the layout.
@@ -50,9 +51,9 @@ pub const EPOCHS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("search_e
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Scope {
     /// An external channel (customer conversations).
-    Channel(u64),
+    Channel(ChannelId),
     /// An internal 1:1 or group chat.
-    Chat(u64),
+    Chat(ChatId),
 }
 
 impl Scope {
@@ -62,8 +63,8 @@ impl Scope {
     /// Order-preserving encoding: tag byte (0 = channel, 1 = chat) + id big-endian.
     pub fn encode(self) -> [u8; Self::ENCODED_LEN] {
         let (tag, id) = match self {
-            Scope::Channel(id) => (0u8, id),
-            Scope::Chat(id) => (1u8, id),
+            Scope::Channel(id) => (0u8, id.get()),
+            Scope::Chat(id) => (1u8, id.get()),
         };
         let mut out = [0u8; Self::ENCODED_LEN];
         out[0] = tag;
@@ -76,8 +77,8 @@ impl Scope {
         let (&tag, rest) = bytes.split_first()?;
         let id = u64::from_be_bytes(rest.try_into().ok()?);
         match tag {
-            0 => Some(Scope::Channel(id)),
-            1 => Some(Scope::Chat(id)),
+            0 => Some(Scope::Channel(ChannelId(id))),
+            1 => Some(Scope::Chat(ChatId(id))),
             _ => None,
         }
     }

@@ -1,6 +1,7 @@
 //! Behaviour tests and a model check against a naive scan.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::ids::{ChannelId, ChatId};
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
@@ -33,9 +34,9 @@ fn find(db: &Database, scopes: &[Scope], q: &str, limit: usize, before: Option<u
         .collect()
 }
 
-const A: Scope = Scope::Channel(1);
-const B: Scope = Scope::Chat(1);
-const C: Scope = Scope::Chat(7);
+const A: Scope = Scope::Channel(ChannelId(1));
+const B: Scope = Scope::Chat(ChatId(1));
+const C: Scope = Scope::Chat(ChatId(7));
 
 fn sample() -> Database {
     let db = db();
@@ -113,7 +114,7 @@ fn never_a_hit_from_an_invisible_scope() {
     assert_eq!(find(&db, &[A], "invoice", 10, None), [2, 1]);
     assert_eq!(find(&db, &[B], "müller", 10, None), [3]);
     assert!(find(&db, &[A, B], "secret", 10, None).is_empty());
-    assert!(find(&db, &[Scope::Channel(7)], "secret", 10, None).is_empty());
+    assert!(find(&db, &[Scope::Channel(ChannelId(7))], "secret", 10, None).is_empty());
     assert_eq!(find(&db, &[C, C, C], "secret", 10, None), [4]);
 }
 
@@ -184,19 +185,19 @@ fn many_visible_scopes_use_enumeration_and_still_filter() {
     let db = db();
     let txn = db.begin_write().unwrap();
     for s in 0..100u64 {
-        index_message(&txn, Scope::Chat(s), s, "hello world").unwrap();
-        index_message(&txn, Scope::Channel(s), 1000 + s, "hello there").unwrap();
+        index_message(&txn, Scope::Chat(ChatId(s)), s, "hello world").unwrap();
+        index_message(&txn, Scope::Channel(ChannelId(s)), 1000 + s, "hello there").unwrap();
     }
     txn.commit().unwrap();
     let visible: Vec<Scope> = (0..100u64)
         .filter(|s| s % 3 == 0)
-        .map(Scope::Chat)
+        .map(|i| Scope::Chat(ChatId(i)))
         .collect();
     let got = find(&db, &visible, "hello", 1000, None);
     let want: Vec<u64> = (0..100u64).rev().filter(|s| s % 3 == 0).collect();
     assert_eq!(got, want);
     let mut visible = visible;
-    visible.extend((0..50u64).map(Scope::Channel));
+    visible.extend((0..50u64).map(|i| Scope::Channel(ChannelId(i))));
     let got = find(&db, &visible, "hello the", 1000, None);
     let want: Vec<u64> = (0..50u64).rev().map(|s| 1000 + s).collect();
     assert_eq!(got, want);
@@ -268,9 +269,9 @@ const QUERY_WORDS: &[&str] = &[
 
 fn scope_of(n: u8) -> Scope {
     if n.is_multiple_of(2) {
-        Scope::Channel(u64::from(n / 2))
+        Scope::Channel(ChannelId(u64::from(n / 2)))
     } else {
-        Scope::Chat(u64::from(n / 2))
+        Scope::Chat(ChatId(u64::from(n / 2)))
     }
 }
 

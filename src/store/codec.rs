@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
+use crate::ids::{AttachmentId, ChannelId, ChatId, ContactId, MessageId, SessionId, UserId};
 
 /// The record encoding version written by this binary.
 pub const RECORD_VERSION: u8 = 1;
@@ -32,14 +33,46 @@ pub fn decode<V: DeserializeOwned>(bytes: &[u8]) -> Result<V> {
     }
 }
 
-pub fn k1(a: u64) -> [u8; 8] {
-    a.to_be_bytes()
+/// What a key is built of: a number (a time, a sequence) or a typed id (`crate::ids`).
+pub trait KeyPart {
+    fn part(self) -> u64;
 }
 
-pub fn k2(a: u64, b: u64) -> [u8; 16] {
+impl KeyPart for u64 {
+    fn part(self) -> u64 {
+        self
+    }
+}
+
+macro_rules! id_key_parts {
+    ($($t:ty),*) => {$(
+        impl KeyPart for $t {
+            fn part(self) -> u64 {
+                self.get()
+            }
+        }
+    )*};
+}
+id_key_parts!(
+    UserId,
+    SessionId,
+    ChannelId,
+    MessageId,
+    ChatId,
+    ContactId,
+    AttachmentId
+);
+
+/// The key of one number or id.
+pub fn k1(a: impl KeyPart) -> [u8; 8] {
+    a.part().to_be_bytes()
+}
+
+/// The key of two numbers or ids, in this order.
+pub fn k2(a: impl KeyPart, b: impl KeyPart) -> [u8; 16] {
     let mut k = [0u8; 16];
-    k[..8].copy_from_slice(&a.to_be_bytes());
-    k[8..].copy_from_slice(&b.to_be_bytes());
+    k[..8].copy_from_slice(&a.part().to_be_bytes());
+    k[8..].copy_from_slice(&b.part().to_be_bytes());
     k
 }
 
@@ -57,6 +90,11 @@ pub fn u64_at(key: &[u8], at: usize) -> Result<u64> {
         .and_then(|s| <[u8; 8]>::try_from(s).ok())
         .map(u64::from_be_bytes)
         .ok_or_else(|| Error::Internal("short key".into()))
+}
+
+/// The number or typed id at byte offset `at` of a key (or a value holding ids).
+pub fn id_at<T: From<u64>>(key: &[u8], at: usize) -> Result<T> {
+    u64_at(key, at).map(T::from)
 }
 
 /// The smallest key greater than every key starting with `prefix` (None if there is none).

@@ -4,6 +4,8 @@
 //! same transaction and, only after the commit is durable, publishes them on a broadcast
 //! channel. An SSE client that reconnects with `Last-Event-ID` reads the gap from the table.
 
+use crate::ids::ChannelId;
+use crate::ids::UserId;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -17,13 +19,16 @@ use crate::error::Result;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Audience {
     /// Admins and the members of a channel (customer sessions).
-    Channel { channel_id: u64 },
+    Channel { channel_id: ChannelId },
     /// Exactly these users (internal chats, personal state).
-    Users { user_ids: Vec<u64> },
+    Users { user_ids: Vec<UserId> },
     /// Admins only.
     Admins,
     /// One live-chat visitor (by visitor id), plus the channel's members.
-    Visitor { channel_id: u64, visitor_id: u64 },
+    Visitor {
+        channel_id: ChannelId,
+        visitor_id: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

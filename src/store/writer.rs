@@ -11,6 +11,7 @@
 //! before it (ops are deterministic functions of the state), reports the failure to that caller
 //! alone and carries on with the rest of the batch.
 
+use crate::ids::MessageId;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -52,8 +53,8 @@ pub trait EventBody: serde::Serialize {
 impl WriteCtx<'_> {
     /// Make message `msg_id` searchable in `scope`; its postings are written with the rest of
     /// the batch's just before the commit (same transaction, so just as durable).
-    pub fn index_later(&mut self, scope: crate::search::Scope, msg_id: u64, text: &str) {
-        self.index.push(scope, msg_id, text);
+    pub fn index_later(&mut self, scope: crate::search::Scope, msg_id: MessageId, text: &str) {
+        self.index.push(scope, msg_id.get(), text);
     }
 
     /// Writes the postings queued by [`index_later`](Self::index_later) now; whoever removes

@@ -2,6 +2,7 @@
 //! nothing: not the chat, its messages, files, events or search hits), bad input, state.
 
 use std::time::Duration;
+use switchboard::ids::UserId;
 
 use serde_json::{Value, json};
 use switchboard::domain::chats;
@@ -24,7 +25,7 @@ async fn bulk_users(t: &TestServer, prefix: &str, n: usize) -> Vec<u64> {
                 let id = ctx.next_id("user")?;
                 let name = format!("{prefix}{i}");
                 let u = User {
-                    id,
+                    id: UserId(id),
                     username: name.clone(),
                     display_name: name.clone(),
                     email: String::new(),
@@ -115,9 +116,9 @@ async fn group_member_and_group_count_limits() {
     t.state()
         .store
         .write(move |ctx| {
-            let me = users::get_in(ctx, admin)?;
+            let me = users::get_in(ctx, UserId(admin))?;
             for i in 0..99 {
-                chats::create_group_in(ctx, &me, &format!("g{i}"), &[member])?;
+                chats::create_group_in(ctx, &me, &format!("g{i}"), &[UserId(member)])?;
             }
             Ok(())
         })

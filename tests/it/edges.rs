@@ -5,6 +5,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use switchboard::ids::UserId;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::json;
@@ -166,12 +167,17 @@ async fn metrics_from(t: &TestServer, last: u8, token: Option<&str>) -> u16 {
 async fn tokens(t: &TestServer) -> (String, String) {
     let (agent, _) = t.user("agnes", "agent").await;
     let store = &t.state().store;
-    let admin =
-        switchboard::domain::auth::create_api_token(store, t.admin_id, "scrape", None, None)
-            .await
-            .unwrap()
-            .0;
-    let agent = switchboard::domain::auth::create_api_token(store, agent, "x", None, None)
+    let admin = switchboard::domain::auth::create_api_token(
+        store,
+        UserId(t.admin_id),
+        "scrape",
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .0;
+    let agent = switchboard::domain::auth::create_api_token(store, UserId(agent), "x", None, None)
         .await
         .unwrap()
         .0;

@@ -4,6 +4,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use switchboard::ids::AttachmentId;
+use switchboard::ids::ChannelId;
+use switchboard::ids::MessageId;
+use switchboard::ids::SessionId;
+use switchboard::ids::UserId;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -51,7 +56,7 @@ impl Env {
             .channel_with(ChannelInput {
                 kind: Some(kind),
                 name: Some(format!("{kind:?}")),
-                members: Some(members),
+                members: Some(members.into_iter().map(UserId).collect()),
                 ..tweak
             })
             .await
@@ -675,7 +680,7 @@ async fn after_72_hours_the_bytes_go_and_the_message_keeps_its_file() {
     let id = a["id"].as_u64().unwrap();
     let store = env.t.state().store.clone();
     let file = MessageFile {
-        attachment_id: Some(id),
+        attachment_id: Some(AttachmentId(id)),
         name: "scan.png".into(),
         mime: "image/png".into(),
         size: a["size"].as_u64().unwrap(),
@@ -717,7 +722,7 @@ async fn after_72_hours_the_bytes_go_and_the_message_keeps_its_file() {
     let thumb = env.get(&env.admin, &format!("{path}/thumbnail"), &[]).await;
     assert_eq!(thumb.status(), StatusCode::NOT_FOUND);
     let m = store
-        .read(move |rtx| Ok(messages::get(rtx, message_id)?.unwrap()))
+        .read(move |rtx| Ok(messages::get(rtx, MessageId(message_id))?.unwrap()))
         .await
         .unwrap();
     assert_eq!(m.files, vec![file]);
@@ -759,7 +764,9 @@ async fn cut_off_uploads_are_reclaimed() {
     let store = env.t.state().store.clone();
     let new = || attachments::NewAttachment {
         name: "x.zip".into(),
-        scope: attachments::Scope::Channel { channel_id: ch },
+        scope: attachments::Scope::Channel {
+            channel_id: ChannelId(ch),
+        },
         owner: None,
         policy: attachments::Policy::internal(),
         retention_ms: 72 * 3_600_000,
@@ -818,7 +825,7 @@ async fn stale_uploads_are_reclaimed_by_the_cleanup_job() {
         attachments::NewAttachment {
             name: "x.zip".into(),
             scope: attachments::Scope::Internal,
-            owner: Some(env.admin_id),
+            owner: Some(UserId(env.admin_id)),
             policy: attachments::Policy::internal(),
             retention_ms: 1,
         },
@@ -863,7 +870,7 @@ async fn signed_media_links_for_providers() {
             .unwrap()
     );
     let expires = env.t.state().now() / 1000 + 3600;
-    let url = attachments::signed_url(&env.t.base(), &secret, id, expires);
+    let url = attachments::signed_url(&env.t.base(), &secret, AttachmentId(id), expires);
     let r = env.http.get(&url).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "image/png");
@@ -872,7 +879,7 @@ async fn signed_media_links_for_providers() {
         a["size"].as_u64().unwrap()
     );
 
-    let forged = attachments::signed_url(&env.t.base(), b"guess", id, expires);
+    let forged = attachments::signed_url(&env.t.base(), b"guess", AttachmentId(id), expires);
     assert_eq!(
         env.http.get(&forged).send().await.unwrap().status(),
         StatusCode::NOT_FOUND
@@ -925,7 +932,7 @@ async fn status(env: &Env, sid: u64) -> SessionStatus {
     env.t
         .state()
         .store
-        .read(move |rtx| Ok(sessions::get(rtx, sid)?.unwrap().status))
+        .read(move |rtx| Ok(sessions::get(rtx, SessionId(sid))?.unwrap().status))
         .await
         .unwrap()
 }
@@ -978,7 +985,7 @@ async fn inactive_sessions_close_by_their_channel_rules() {
     let store = env.t.state().store.clone();
     store
         .write(move |ctx| {
-            let before = sessions::get_in(ctx, s_wa)?;
+            let before = sessions::get_in(ctx, SessionId(s_wa))?;
             let mut s = before.clone();
             s.last_activity = ctx.now;
             sessions::save_in(ctx, Some(&before), &s)
@@ -993,7 +1000,7 @@ async fn inactive_sessions_close_by_their_channel_rules() {
     );
     assert_eq!(status(&env, s_wa).await, SessionStatus::Closed);
     let tl = store
-        .read(move |rtx| sessions::timeline(rtx, s_wa))
+        .read(move |rtx| sessions::timeline(rtx, SessionId(s_wa)))
         .await
         .unwrap();
     assert_eq!(tl.last().unwrap().kind.as_str(), "closed_inactive");
@@ -1026,14 +1033,14 @@ async fn history_retention_deletes_old_messages_only() {
         .read(move |rtx| {
             let mut gone = true;
             for id in &old {
-                gone &= messages::get(rtx, *id)?.is_none();
+                gone &= messages::get(rtx, MessageId(*id))?.is_none();
             }
             let pids: Vec<Vec<u8>> = rtx
                 .open_table(tables::PROVIDER_IDS)?
                 .iter()?
                 .map(|i| i.map(|(k, _)| k.value()[8..].to_vec()))
                 .collect::<Result<_, _>>()?;
-            Ok((gone, messages::get(rtx, fresh)?.is_some(), pids))
+            Ok((gone, messages::get(rtx, MessageId(fresh))?.is_some(), pids))
         })
         .await
         .unwrap();

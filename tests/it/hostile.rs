@@ -6,6 +6,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use switchboard::ids::UserId;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -77,11 +78,16 @@ async fn unfinished_requests_are_closed_in_time_while_the_server_keeps_answering
     .await;
     let addr = t.running().addr;
     let me = t.admin.clone();
-    let token =
-        switchboard::domain::auth::create_api_token(&t.state().store, t.admin_id, "t", None, None)
-            .await
-            .unwrap()
-            .0;
+    let token = switchboard::domain::auth::create_api_token(
+        &t.state().store,
+        UserId(t.admin_id),
+        "t",
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .0;
     let start = Instant::now();
     let (results, lat) = healthz_meanwhile(&t.base(), async {
         let mut tasks = Vec::new();
@@ -180,11 +186,16 @@ async fn uploads_that_keep_moving_and_event_streams_outlive_the_timeouts() {
     })
     .await;
     let addr = t.running().addr;
-    let token =
-        switchboard::domain::auth::create_api_token(&t.state().store, t.admin_id, "t", None, None)
-            .await
-            .unwrap()
-            .0;
+    let token = switchboard::domain::auth::create_api_token(
+        &t.state().store,
+        UserId(t.admin_id),
+        "t",
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .0;
     // An event stream stays open past every timeout.
     let events = client_builder()
         .build()

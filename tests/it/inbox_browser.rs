@@ -3,6 +3,8 @@
 //! upload, and screenshots of the inbox and the session view (target/screenshots/).
 
 use std::time::Duration;
+use switchboard::ids::ChannelId;
+use switchboard::ids::UserId;
 
 use serde_json::json;
 use switchboard::domain::messages::Status;
@@ -604,10 +606,10 @@ async fn transfer_to_a_colleague_who_sees_history_and_note() {
         .store
         .write(move |ctx| {
             let input = switchboard::domain::channels::ChannelInput {
-                members: Some(vec![agent_id, ben_id]),
+                members: Some(vec![UserId(agent_id), UserId(ben_id)]),
                 ..Default::default()
             };
-            switchboard::domain::channels::update_in(ctx, admin, wa, &input)
+            switchboard::domain::channels::update_in(ctx, UserId(admin), ChannelId(wa), &input)
         })
         .await
         .unwrap();

@@ -5,6 +5,8 @@ use crate::domain::attachments::{self, Scope, State};
 use crate::domain::messages::MessageFile;
 use crate::domain::users::User;
 use crate::error::{Error, Result};
+use crate::ids::AttachmentId;
+use crate::ids::ChannelId;
 use crate::store::Store;
 
 /// Most files one message may carry (Twilio's MediaUrl limit).
@@ -13,8 +15,8 @@ pub const MAX_FILES: usize = 10;
 pub async fn resolve(
     store: &Store,
     user: &User,
-    channel_id: u64,
-    ids: &[u64],
+    channel_id: ChannelId,
+    ids: &[AttachmentId],
 ) -> Result<Vec<MessageFile>> {
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -7,12 +7,14 @@ use crate::channels::{MediaDownload, MediaError};
 use crate::config::Config;
 use crate::domain::attachments;
 use crate::error::Error;
+use crate::ids::AttachmentId;
+use crate::ids::ChannelId;
 use crate::store::Store;
 
 /// An inbound file about to be stored.
 #[derive(Debug, Clone)]
 pub struct InboundFile {
-    pub channel_id: u64,
+    pub channel_id: ChannelId,
     /// File name to show (provider filename or `image.jpg`-style fallback).
     pub name: String,
 }
@@ -20,7 +22,7 @@ pub struct InboundFile {
 /// What the attachment store made of an inbound file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredFile {
-    pub attachment_id: u64,
+    pub attachment_id: AttachmentId,
     pub size: u64,
     pub mime: String,
 }
@@ -122,7 +124,7 @@ impl MediaStore {
     }
 
     /// Open a stored attachment for uploading to a provider (WhatsApp media upload).
-    pub async fn open(&self, attachment_id: u64) -> Result<OutboundFile, Error> {
+    pub async fn open(&self, attachment_id: AttachmentId) -> Result<OutboundFile, Error> {
         let a = self
             .store
             .read(move |rtx| attachments::get(rtx, attachment_id))
@@ -142,7 +144,11 @@ impl MediaStore {
 
     /// A signed, expiring public download link under `public_url` (Twilio `MediaUrl`,
     /// Messenger attachment URL).
-    pub fn signed_link(&self, attachment_id: u64, expires_at_ms: i64) -> Result<String, Error> {
+    pub fn signed_link(
+        &self,
+        attachment_id: AttachmentId,
+        expires_at_ms: i64,
+    ) -> Result<String, Error> {
         Ok(attachments::signed_url(
             &self.public_url,
             &self.secret,

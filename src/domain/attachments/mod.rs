@@ -16,6 +16,10 @@ pub mod read;
 mod thumb;
 mod upload;
 
+use crate::ids::AttachmentId;
+use crate::ids::ChannelId;
+use crate::ids::ChatId;
+use crate::ids::UserId;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -44,13 +48,16 @@ pub const STALE_UPLOAD_MS: i64 = 3_600_000;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Scope {
     /// Members of the channel (agent uploads for a reply, inbound media).
-    Channel { channel_id: u64 },
+    Channel { channel_id: ChannelId },
     /// Internal-chat upload not yet posted: only its owner (and admins).
     Internal,
     /// A file posted in an internal chat: its members (see [`can_see`]).
-    Chat { chat_id: u64 },
+    Chat { chat_id: ChatId },
     /// Uploaded by a live-chat visitor: the channel's members (the widget API checks visitors).
-    Visitor { channel_id: u64, visitor_id: String },
+    Visitor {
+        channel_id: ChannelId,
+        visitor_id: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -64,7 +71,7 @@ pub enum State {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Attachment {
-    pub id: u64,
+    pub id: AttachmentId,
     /// Sanitised; never a path.
     pub name: String,
     pub size: u64,
@@ -73,7 +80,7 @@ pub struct Attachment {
     /// Lowercase hex SHA-256 of the content (also the ETag).
     pub sha256: String,
     /// The uploading user; None for inbound media.
-    pub owner: Option<u64>,
+    pub owner: Option<UserId>,
     pub scope: Scope,
     pub created: i64,
     pub expires_at: i64,
@@ -91,17 +98,17 @@ impl Attachment {
 
 fn get_any(
     t: &impl ReadableTable<&'static [u8], &'static [u8]>,
-    id: u64,
+    id: AttachmentId,
 ) -> Result<Option<Attachment>> {
     codec::get(t, &k1(id))
 }
 
 /// A finished (`Ready` or `Expired`) attachment; uploads in progress are invisible.
-pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Attachment>> {
+pub fn get(rtx: &ReadTransaction, id: AttachmentId) -> Result<Option<Attachment>> {
     Ok(get_any(&rtx.open_table(ATTACHMENTS)?, id)?.filter(|a| a.state != State::Uploading))
 }
 
-pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Attachment> {
+pub fn get_in(ctx: &WriteCtx<'_>, id: AttachmentId) -> Result<Attachment> {
     get_any(&ctx.txn.open_table(ATTACHMENTS)?, id)?
         .filter(|a| a.state != State::Uploading)
         .ok_or(Error::NotFound("attachment"))
@@ -122,7 +129,7 @@ pub fn can_see(rtx: &ReadTransaction, user: &User, a: &Attachment) -> Result<boo
 }
 
 /// The attachment if `user` may see it; NotFound otherwise, so existence does not leak.
-pub fn get_visible(rtx: &ReadTransaction, user: &User, id: u64) -> Result<Attachment> {
+pub fn get_visible(rtx: &ReadTransaction, user: &User, id: AttachmentId) -> Result<Attachment> {
     let a = get(rtx, id)?.ok_or(Error::NotFound("attachment"))?;
     if can_see(rtx, user, &a)? {
         Ok(a)
@@ -132,7 +139,7 @@ pub fn get_visible(rtx: &ReadTransaction, user: &User, id: u64) -> Result<Attach
 }
 
 /// Re-scope a file, e.g. when an internal-chat message posts an `Internal` upload into a chat.
-pub fn set_scope_in(ctx: &mut WriteCtx<'_>, id: u64, scope: Scope) -> Result<Attachment> {
+pub fn set_scope_in(ctx: &mut WriteCtx<'_>, id: AttachmentId, scope: Scope) -> Result<Attachment> {
     let mut a = get_in(ctx, id)?;
     a.scope = scope;
     codec::put(&mut ctx.txn.open_table(ATTACHMENTS)?, &k1(id), &a)?;
@@ -140,7 +147,7 @@ pub fn set_scope_in(ctx: &mut WriteCtx<'_>, id: u64, scope: Scope) -> Result<Att
 }
 
 /// The thumbnail's JPEG bytes, if one was made.
-pub fn thumbnail(rtx: &ReadTransaction, id: u64) -> Result<Option<Vec<u8>>> {
+pub fn thumbnail(rtx: &ReadTransaction, id: AttachmentId) -> Result<Option<Vec<u8>>> {
     Ok(rtx
         .open_table(ATTACHMENT_THUMBS)?
         .get(k1(id).as_slice())?
@@ -148,7 +155,7 @@ pub fn thumbnail(rtx: &ReadTransaction, id: u64) -> Result<Option<Vec<u8>>> {
 }
 
 /// Deletes up to `max` chunks of `id`; returns how many were deleted.
-pub fn delete_chunks_in(ctx: &WriteCtx<'_>, id: u64, max: usize) -> Result<usize> {
+pub fn delete_chunks_in(ctx: &WriteCtx<'_>, id: AttachmentId, max: usize) -> Result<usize> {
     let mut t = ctx.txn.open_table(ATTACHMENT_CHUNKS)?;
     let (start, end) = (k2(id, 0), k2(id, u64::MAX));
     let keys: Vec<Vec<u8>> = t
@@ -164,7 +171,7 @@ pub fn delete_chunks_in(ctx: &WriteCtx<'_>, id: u64, max: usize) -> Result<usize
 
 /// Deletes up to `budget` chunks of a `Ready` attachment and, once none are left, marks it
 /// `Expired` (record kept, thumbnail and index entry dropped). Returns (chunks deleted, expired).
-pub fn expire_in(ctx: &mut WriteCtx<'_>, id: u64, budget: usize) -> Result<(usize, bool)> {
+pub fn expire_in(ctx: &mut WriteCtx<'_>, id: AttachmentId, budget: usize) -> Result<(usize, bool)> {
     let n = delete_chunks_in(ctx, id, budget)?;
     if n == budget {
         return Ok((n, false));
@@ -187,7 +194,7 @@ pub fn expire_in(ctx: &mut WriteCtx<'_>, id: u64, budget: usize) -> Result<(usiz
 
 /// Deletes a finished file that no message took (the message was refused after the upload):
 /// bytes, thumbnail, index entry and record, in bounded writes. Nothing is left to expire.
-pub async fn discard(store: &Store, id: u64) -> Result<()> {
+pub async fn discard(store: &Store, id: AttachmentId) -> Result<()> {
     loop {
         let done = store
             .write(move |ctx| {
@@ -205,7 +212,7 @@ pub async fn discard(store: &Store, id: u64) -> Result<()> {
 }
 
 /// Deletes the record of a file whose bytes are gone (history retention of its message).
-pub fn delete_expired_record_in(ctx: &WriteCtx<'_>, id: u64) -> Result<bool> {
+pub fn delete_expired_record_in(ctx: &WriteCtx<'_>, id: AttachmentId) -> Result<bool> {
     let mut t = ctx.txn.open_table(ATTACHMENTS)?;
     match get_any(&t, id)? {
         Some(a) if a.state == State::Expired => {
@@ -218,7 +225,11 @@ pub fn delete_expired_record_in(ctx: &WriteCtx<'_>, id: u64) -> Result<bool> {
 
 /// Deletes up to `budget` chunks of an unfinished upload and, once none are left, its record.
 /// Returns (chunks deleted, fully gone).
-pub fn reclaim_upload_in(ctx: &WriteCtx<'_>, id: u64, budget: usize) -> Result<(usize, bool)> {
+pub fn reclaim_upload_in(
+    ctx: &WriteCtx<'_>,
+    id: AttachmentId,
+    budget: usize,
+) -> Result<(usize, bool)> {
     // Unmark first: a writer still pushing to this upload then fails instead of adding chunks.
     ctx.txn
         .open_table(ATTACHMENT_UPLOADS)?
@@ -235,7 +246,7 @@ pub fn reclaim_upload_in(ctx: &WriteCtx<'_>, id: u64, budget: usize) -> Result<(
 }
 
 /// Reclaim one unfinished upload completely, in bounded writes.
-pub async fn reclaim_upload(store: &Store, id: u64) -> Result<usize> {
+pub async fn reclaim_upload(store: &Store, id: AttachmentId) -> Result<usize> {
     let mut total = 0;
     loop {
         let (n, done) = store
@@ -253,7 +264,7 @@ pub fn pending_uploads(
     rtx: &ReadTransaction,
     older_than: Option<i64>,
     limit: usize,
-) -> Result<Vec<u64>> {
+) -> Result<Vec<AttachmentId>> {
     let t = rtx.open_table(ATTACHMENT_UPLOADS)?;
     let mut out = Vec::new();
     for item in t.iter()? {
@@ -263,7 +274,7 @@ pub fn pending_uploads(
         let (k, v) = item?;
         let touched = codec::u64_at(v.value(), 0)? as i64;
         if older_than.is_none_or(|cut| touched < cut) {
-            out.push(codec::u64_at(k.value(), 0)?);
+            out.push(codec::id_at(k.value(), 0)?);
         }
     }
     Ok(out)
@@ -288,12 +299,12 @@ pub async fn reclaim_uploads(store: &Store, older_than: Option<i64>) -> Result<(
 }
 
 /// `Ready` attachments created before `cutoff`, oldest first, at most `limit`.
-pub fn ready_before(rtx: &ReadTransaction, cutoff: i64, limit: usize) -> Result<Vec<u64>> {
+pub fn ready_before(rtx: &ReadTransaction, cutoff: i64, limit: usize) -> Result<Vec<AttachmentId>> {
     let t = rtx.open_table(ATTACHMENTS_BY_CREATED)?;
     let end = k2(cutoff.max(0) as u64, 0);
     let mut out = Vec::new();
     for item in t.range::<&[u8]>(..end.as_slice())?.take(limit) {
-        out.push(codec::u64_at(item?.0.value(), 8)?);
+        out.push(codec::id_at(item?.0.value(), 8)?);
     }
     Ok(out)
 }

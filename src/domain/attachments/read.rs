@@ -2,6 +2,7 @@
 //! `Read + Seek` over the chunks (thumbnails), and signed public download links for providers
 //! that fetch media by URL (Twilio `MediaUrl`, Messenger attachment `payload.url`).
 
+use crate::ids::AttachmentId;
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 
@@ -18,7 +19,7 @@ use crate::store::codec::k2;
 use crate::store::tables::ATTACHMENT_CHUNKS;
 
 /// One chunk's bytes (None when the bytes are gone).
-pub fn chunk(rtx: &ReadTransaction, id: u64, n: u64) -> Result<Option<Bytes>> {
+pub fn chunk(rtx: &ReadTransaction, id: AttachmentId, n: u64) -> Result<Option<Bytes>> {
     Ok(rtx
         .open_table(ATTACHMENT_CHUNKS)?
         .get(k2(id, n).as_slice())?
@@ -66,14 +67,14 @@ pub fn stream(
 /// Blocking `Read + Seek` over a stored file, inside one read transaction.
 pub struct ChunkReader {
     table: ReadOnlyTable<&'static [u8], &'static [u8]>,
-    id: u64,
+    id: AttachmentId,
     size: u64,
     pos: u64,
     current: Option<(u64, Bytes)>,
 }
 
 impl ChunkReader {
-    pub fn new(rtx: &ReadTransaction, id: u64, size: u64) -> Result<Self> {
+    pub fn new(rtx: &ReadTransaction, id: AttachmentId, size: u64) -> Result<Self> {
         Ok(Self {
             table: rtx.open_table(ATTACHMENT_CHUNKS)?,
             id,
@@ -136,7 +137,7 @@ pub async fn media_secret(store: &Store) -> Result<Vec<u8>> {
     store.install_secret(SECRET_KEY).await
 }
 
-fn signature(secret: &[u8], id: u64, expires: i64) -> Option<Hmac<Sha256>> {
+fn signature(secret: &[u8], id: AttachmentId, expires: i64) -> Option<Hmac<Sha256>> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).ok()?;
     mac.update(format!("{id}:{expires}").as_bytes());
     Some(mac)
@@ -144,7 +145,7 @@ fn signature(secret: &[u8], id: u64, expires: i64) -> Option<Hmac<Sha256>> {
 
 /// `{public_url}/media/{id}/{expires}/{sig}`: a link anyone may fetch until `expires` (Unix
 /// seconds); sig = hex HMAC-SHA256 of `"{id}:{expires}"` under the install's secret.
-pub fn signed_url(public_url: &str, secret: &[u8], id: u64, expires: i64) -> String {
+pub fn signed_url(public_url: &str, secret: &[u8], id: AttachmentId, expires: i64) -> String {
     let sig = signature(secret, id, expires)
         .map(|m| hex::encode(m.finalize().into_bytes()))
         .unwrap_or_default();
@@ -155,7 +156,13 @@ pub fn signed_url(public_url: &str, secret: &[u8], id: u64, expires: i64) -> Str
 }
 
 /// Checks a signed link's signature (constant time) and expiry (`now_ms`).
-pub fn verify_signature(secret: &[u8], id: u64, expires: i64, sig: &str, now_ms: i64) -> bool {
+pub fn verify_signature(
+    secret: &[u8],
+    id: AttachmentId,
+    expires: i64,
+    sig: &str,
+    now_ms: i64,
+) -> bool {
     let Ok(raw) = hex::decode(sig) else {
         return false;
     };
@@ -171,14 +178,20 @@ mod tests {
 
     #[test]
     fn signed_links_verify_and_expire() {
-        let url = signed_url("https://box.example/", b"k", 7, 1000);
+        let url = signed_url("https://box.example/", b"k", AttachmentId(7), 1000);
         let sig = url.rsplit('/').next().unwrap();
         assert!(url.starts_with("https://box.example/media/7/1000/"));
-        assert!(verify_signature(b"k", 7, 1000, sig, 999_999));
-        assert!(!verify_signature(b"k", 7, 1000, sig, 1_000_000));
-        assert!(!verify_signature(b"k", 8, 1000, sig, 0));
-        assert!(!verify_signature(b"k", 7, 1001, sig, 0));
-        assert!(!verify_signature(b"other", 7, 1000, sig, 0));
-        assert!(!verify_signature(b"k", 7, 1000, "zz", 0));
+        assert!(verify_signature(b"k", AttachmentId(7), 1000, sig, 999_999));
+        assert!(!verify_signature(
+            b"k",
+            AttachmentId(7),
+            1000,
+            sig,
+            1_000_000
+        ));
+        assert!(!verify_signature(b"k", AttachmentId(8), 1000, sig, 0));
+        assert!(!verify_signature(b"k", AttachmentId(7), 1001, sig, 0));
+        assert!(!verify_signature(b"other", AttachmentId(7), 1000, sig, 0));
+        assert!(!verify_signature(b"k", AttachmentId(7), 1000, "zz", 0));
     }
 }

@@ -3,6 +3,7 @@
 //! only one thumbnail is made at a time, with a hard allocation cap; an image that does not
 //! fit (or does not decode) just gets no thumbnail.
 
+use crate::ids::AttachmentId;
 use std::io::BufReader;
 
 use tokio::sync::Semaphore;
@@ -24,7 +25,7 @@ pub fn can_thumbnail(mime: &str, size: u64) -> bool {
 }
 
 /// Make the thumbnail of a stored (committed) file; None when it cannot be made.
-pub async fn make(store: &Store, id: u64, size: u64) -> Option<Vec<u8>> {
+pub async fn make(store: &Store, id: AttachmentId, size: u64) -> Option<Vec<u8>> {
     let _permit = ONE_AT_A_TIME.acquire().await.ok()?;
     let result = store
         .read(move |rtx| {
@@ -35,11 +36,11 @@ pub async fn make(store: &Store, id: u64, size: u64) -> Option<Vec<u8>> {
     match result {
         Ok(Ok(bytes)) => Some(bytes),
         Ok(Err(e)) => {
-            tracing::debug!(id, error = %e, "no thumbnail");
+            tracing::debug!(id = %id, error = %e, "no thumbnail");
             None
         }
         Err(e) => {
-            tracing::warn!(id, error = %e, "thumbnail read failed");
+            tracing::warn!(id = %id, error = %e, "thumbnail read failed");
             None
         }
     }

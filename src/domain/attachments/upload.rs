@@ -11,6 +11,8 @@
 //! anything is stored (415), the SHA-256 is computed on the way. Any error, `abort` or drop
 //! reclaims what was written.
 
+use crate::ids::AttachmentId;
+use crate::ids::UserId;
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use redb::ReadableTable;
@@ -34,7 +36,7 @@ pub struct NewAttachment {
     /// The name as given (sanitised here).
     pub name: String,
     pub scope: Scope,
-    pub owner: Option<u64>,
+    pub owner: Option<UserId>,
     pub policy: Policy,
     /// How long the bytes are kept (`retention.attachments_hours`), for `expires_at`.
     pub retention_ms: i64,
@@ -42,7 +44,7 @@ pub struct NewAttachment {
 
 pub struct AttachmentUpload {
     store: Store,
-    id: u64,
+    id: AttachmentId,
     new: NewAttachment,
     buf: BytesMut,
     next_chunk: u64,
@@ -60,7 +62,7 @@ impl AttachmentUpload {
         let rec = new.clone();
         let id = store
             .write(move |ctx| {
-                let id = ctx.next_id("attachment")?;
+                let id = AttachmentId(ctx.next_id("attachment")?);
                 let a = Attachment {
                     id,
                     name: policy::sanitize_name(&rec.name),
@@ -95,7 +97,7 @@ impl AttachmentUpload {
         })
     }
 
-    pub fn id(&self) -> u64 {
+    pub fn id(&self) -> AttachmentId {
         self.id
     }
 
@@ -295,7 +297,7 @@ impl AttachmentUpload {
         self.buf = BytesMut::new();
         if let Err(e) = reclaim_upload(&self.store, self.id).await {
             // The start-up sweep and the cleanup job get it later.
-            tracing::warn!(id = self.id, error = %e, "could not reclaim an aborted upload now");
+            tracing::warn!(id = %self.id, error = %e, "could not reclaim an aborted upload now");
         }
     }
 }
@@ -310,7 +312,7 @@ impl Drop for AttachmentUpload {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
                 if let Err(e) = reclaim_upload(&store, id).await {
-                    tracing::warn!(id, error = %e, "could not reclaim a dropped upload now");
+                    tracing::warn!(id = %id, error = %e, "could not reclaim a dropped upload now");
                 }
             });
         }

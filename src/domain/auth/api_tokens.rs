@@ -4,6 +4,7 @@
 //! (unless kept explicitly) and when its user is disabled, so re-enabling a user does not
 //! revive old tokens.
 
+use crate::ids::UserId;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +24,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiToken {
     pub id: u64,
-    pub user_id: u64,
+    pub user_id: UserId,
     pub name: String,
     /// Unix ms.
     pub created: i64,
@@ -45,10 +46,10 @@ impl ApiToken {
 /// returns the token in clear (shown once).
 pub async fn create_api_token(
     store: &Store,
-    user_id: u64,
+    user_id: UserId,
     name: &str,
     expires_in_days: Option<u32>,
-    actor: Option<u64>,
+    actor: Option<UserId>,
 ) -> Result<(String, ApiToken)> {
     let name = name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
@@ -142,19 +143,19 @@ pub fn needs_touch(t: &ApiToken, now: i64) -> bool {
 
 fn hashes_of(
     rtx_table: &impl ReadableTable<&'static [u8], &'static [u8]>,
-    user_id: u64,
+    user_id: UserId,
 ) -> Result<Vec<(u64, Vec<u8>)>> {
-    let (start, end) = (k2(user_id, 0), k1(user_id.saturating_add(1)));
+    let (start, end) = (k2(user_id, 0), k1(user_id.get().saturating_add(1)));
     let mut out = Vec::new();
     for item in rtx_table.range::<&[u8]>(start.as_slice()..end.as_slice())? {
         let (k, v) = item?;
-        out.push((codec::u64_at(k.value(), 8)?, v.value().to_vec()));
+        out.push((codec::id_at(k.value(), 8)?, v.value().to_vec()));
     }
     Ok(out)
 }
 
 /// The tokens of `user_id`, oldest first (expired ones too, marked by `expires`).
-pub async fn list_api_tokens(store: &Store, user_id: u64) -> Result<Vec<ApiToken>> {
+pub async fn list_api_tokens(store: &Store, user_id: UserId) -> Result<Vec<ApiToken>> {
     store
         .read(move |rtx| {
             let idx = rtx.open_table(API_TOKENS_BY_USER)?;
@@ -175,7 +176,7 @@ pub async fn list_api_tokens(store: &Store, user_id: u64) -> Result<Vec<ApiToken
 pub async fn revoke_api_token(
     store: &Store,
     actor: Option<&User>,
-    user_id: u64,
+    user_id: UserId,
     id: u64,
 ) -> Result<ApiToken> {
     if let Some(a) = actor
@@ -214,7 +215,7 @@ pub async fn revoke_api_token(
 }
 
 /// Revoke every token of `user_id` (password change or reset, user disabled). Returns how many.
-pub fn revoke_all_api_tokens_in(ctx: &mut WriteCtx<'_>, user_id: u64) -> Result<usize> {
+pub fn revoke_all_api_tokens_in(ctx: &mut WriteCtx<'_>, user_id: UserId) -> Result<usize> {
     let all = hashes_of(&ctx.txn.open_table(API_TOKENS_BY_USER)?, user_id)?;
     let mut idx = ctx.txn.open_table(API_TOKENS_BY_USER)?;
     let mut tokens = ctx.txn.open_table(API_TOKENS)?;

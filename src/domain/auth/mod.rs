@@ -5,6 +5,7 @@
 //! cheap. Disabling a user or changing their password deletes all their sessions, and their
 //! API tokens (a password change or reset may keep the tokens when asked to explicitly).
 
+use crate::ids::UserId;
 use std::net::IpAddr;
 
 use redb::{ReadTransaction, ReadableTable};
@@ -30,7 +31,7 @@ use crate::store::{Store, WriteCtx};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoginSession {
-    pub user_id: u64,
+    pub user_id: UserId,
     pub created: i64,
     pub last_seen: i64,
     /// Per-session CSRF token for forms and the JS client.
@@ -44,7 +45,7 @@ pub struct Lifetimes {
 }
 
 /// Creates a session and returns the cookie token (the only time it exists in clear).
-pub async fn login(store: &Store, user_id: u64) -> Result<(String, LoginSession)> {
+pub async fn login(store: &Store, user_id: UserId) -> Result<(String, LoginSession)> {
     let token = random_token("", 32)?;
     let csrf = random_token("", 24)?;
     let hash = sha256(token.as_bytes());
@@ -178,11 +179,11 @@ fn remove_session_in(ctx: &mut WriteCtx<'_>, hash: &[u8; 32]) -> Result<()> {
     Ok(())
 }
 
-pub fn end_all_sessions_in(ctx: &mut WriteCtx<'_>, user_id: u64) -> Result<usize> {
+pub fn end_all_sessions_in(ctx: &mut WriteCtx<'_>, user_id: UserId) -> Result<usize> {
     let keys: Vec<Vec<u8>> = {
         let idx = ctx.txn.open_table(LOGIN_SESSIONS_BY_USER)?;
         let mut out = Vec::new();
-        let (start, end) = (k1(user_id), k1(user_id + 1));
+        let (start, end) = (k1(user_id), k1(user_id.get() + 1));
         for item in idx.range::<&[u8]>(start.as_slice()..end.as_slice())? {
             out.push(item?.0.value().to_vec());
         }
@@ -202,7 +203,7 @@ pub async fn sweep(store: &Store, life: Lifetimes, batch: usize) -> Result<usize
     store
         .write(move |ctx| {
             let now = ctx.now;
-            let expired: Vec<(Vec<u8>, u64)> = {
+            let expired: Vec<(Vec<u8>, UserId)> = {
                 let t = ctx.txn.open_table(LOGIN_SESSIONS)?;
                 let mut out = Vec::new();
                 for item in t.iter()? {

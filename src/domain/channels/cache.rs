@@ -1,5 +1,6 @@
 //! The intake paths' channel cache.
 
+use crate::ids::ChannelId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -13,13 +14,13 @@ use crate::store::Store;
 /// commit, before anyone is answered), so a stale entry is never served.
 #[derive(Default)]
 pub struct Cache {
-    map: Mutex<HashMap<u64, (u64, Arc<Channel>)>>,
+    map: Mutex<HashMap<ChannelId, (u64, Arc<Channel>)>>,
 }
 
 impl Cache {
     const MAX_ENTRIES: usize = 1024;
 
-    pub async fn get(&self, store: &Store, id: u64) -> Result<Option<Arc<Channel>>> {
+    pub async fn get(&self, store: &Store, id: ChannelId) -> Result<Option<Arc<Channel>>> {
         // Read the generation BEFORE the record: a change committed after this read bumps it.
         let generation = store.channels_generation();
         if let Ok(map) = self.map.lock()

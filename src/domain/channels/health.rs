@@ -2,6 +2,7 @@
 //! refused for a bad signature, and the last send error. Kept in one small table; the intake
 //! path updates `last_inbound` inside its own (group-committed) transaction.
 
+use crate::ids::ChannelId;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -34,13 +35,13 @@ pub struct ChannelHealth {
     pub last_send_ok: Option<i64>,
 }
 
-pub fn get(rtx: &ReadTransaction, channel_id: u64) -> Result<ChannelHealth> {
+pub fn get(rtx: &ReadTransaction, channel_id: ChannelId) -> Result<ChannelHealth> {
     Ok(codec::get(&rtx.open_table(CHANNEL_HEALTH)?, &k1(channel_id))?.unwrap_or_default())
 }
 
 fn update_in(
     ctx: &WriteCtx<'_>,
-    channel_id: u64,
+    channel_id: ChannelId,
     f: impl FnOnce(&mut ChannelHealth),
 ) -> Result<()> {
     let mut t = ctx.txn.open_table(CHANNEL_HEALTH)?;
@@ -55,12 +56,12 @@ fn update_in(
     codec::put(&mut t, &k1(channel_id), &h)
 }
 
-pub fn inbound_in(ctx: &WriteCtx<'_>, channel_id: u64) -> Result<()> {
+pub fn inbound_in(ctx: &WriteCtx<'_>, channel_id: ChannelId) -> Result<()> {
     let now = ctx.now;
     update_in(ctx, channel_id, |h| h.last_inbound = Some(now))
 }
 
-pub fn signature_failure_in(ctx: &WriteCtx<'_>, channel_id: u64, reason: &str) -> Result<()> {
+pub fn signature_failure_in(ctx: &WriteCtx<'_>, channel_id: ChannelId, reason: &str) -> Result<()> {
     let inc = Incident {
         at: ctx.now,
         reason: reason.chars().take(300).collect(),
@@ -72,7 +73,7 @@ pub fn signature_failure_in(ctx: &WriteCtx<'_>, channel_id: u64, reason: &str) -
 /// of forged requests cannot turn into a flood of disk writes.
 pub async fn note_signature_failure(
     store: &Store,
-    channel_id: u64,
+    channel_id: ChannelId,
     reason: &str,
     now: i64,
 ) -> Result<()> {
@@ -92,7 +93,7 @@ pub async fn note_signature_failure(
         .await
 }
 
-pub fn send_error_in(ctx: &WriteCtx<'_>, channel_id: u64, reason: &str) -> Result<()> {
+pub fn send_error_in(ctx: &WriteCtx<'_>, channel_id: ChannelId, reason: &str) -> Result<()> {
     let inc = Incident {
         at: ctx.now,
         reason: reason.chars().take(300).collect(),
@@ -100,13 +101,13 @@ pub fn send_error_in(ctx: &WriteCtx<'_>, channel_id: u64, reason: &str) -> Resul
     update_in(ctx, channel_id, |h| h.last_send_error = Some(inc))
 }
 
-pub fn send_ok_in(ctx: &WriteCtx<'_>, channel_id: u64) -> Result<()> {
+pub fn send_ok_in(ctx: &WriteCtx<'_>, channel_id: ChannelId) -> Result<()> {
     let now = ctx.now;
     update_in(ctx, channel_id, |h| h.last_send_ok = Some(now))
 }
 
 /// Forget a deleted channel's health.
-pub fn remove_in(ctx: &WriteCtx<'_>, channel_id: u64) -> Result<()> {
+pub fn remove_in(ctx: &WriteCtx<'_>, channel_id: ChannelId) -> Result<()> {
     ctx.txn
         .open_table(CHANNEL_HEALTH)?
         .remove(k1(channel_id).as_slice())?;

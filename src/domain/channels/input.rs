@@ -1,5 +1,6 @@
 //! What an administrator may set on a channel, and its validation.
 
+use crate::ids::UserId;
 use serde::Deserialize;
 
 use super::{Channel, ChannelKind, Credentials, LivechatSettings, QueueMode};
@@ -13,7 +14,7 @@ pub struct ChannelInput {
     pub business_address: Option<String>,
     pub credentials: Option<Credentials>,
     pub api_base: Option<String>,
-    pub members: Option<Vec<u64>>,
+    pub members: Option<Vec<UserId>>,
     pub queue_mode: Option<QueueMode>,
     pub auto_close_hours: Option<u32>,
     pub max_file_mb: Option<Option<u32>>,

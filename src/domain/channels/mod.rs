@@ -3,6 +3,8 @@
 //! Secrets are stored in full but never shown back: `ChannelView` masks them.
 
 use crate::domain::events::Event;
+use crate::ids::ChannelId;
+use crate::ids::UserId;
 use std::collections::HashSet;
 
 use redb::{ReadTransaction, ReadableTable};
@@ -104,7 +106,7 @@ impl Default for LivechatSettings {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Channel {
-    pub id: u64,
+    pub id: ChannelId,
     pub kind: ChannelKind,
     pub name: String,
     /// The business number / page name shown to agents.
@@ -116,7 +118,7 @@ pub struct Channel {
     #[serde(default)]
     pub api_base: String,
     #[serde(default)]
-    pub members: Vec<u64>,
+    pub members: Vec<UserId>,
     #[serde(default)]
     pub queue_mode: QueueMode,
     /// Close sessions after this many hours without activity; 0 = never. WhatsApp: fixed 24.
@@ -142,7 +144,7 @@ fn default_auto_close() -> u32 {
 
 impl Channel {
     /// A channel of `kind` with every setting at its default (what a new channel starts from).
-    pub fn blank(id: u64, kind: ChannelKind, created: i64) -> Channel {
+    pub fn blank(id: ChannelId, kind: ChannelKind, created: i64) -> Channel {
         Channel {
             id,
             kind,
@@ -189,13 +191,13 @@ impl Channel {
 /// The API/UI view of a channel: secrets masked, webhook URLs spelled out.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChannelView {
-    pub id: u64,
+    pub id: ChannelId,
     pub kind: ChannelKind,
     pub name: String,
     pub business_address: String,
     pub credentials: Credentials,
     pub api_base: String,
-    pub members: Vec<u64>,
+    pub members: Vec<UserId>,
     pub queue_mode: QueueMode,
     pub auto_close_hours: u32,
     pub max_file_mb: Option<u32>,
@@ -236,11 +238,11 @@ impl Channel {
     }
 }
 
-pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Channel>> {
+pub fn get(rtx: &ReadTransaction, id: ChannelId) -> Result<Option<Channel>> {
     codec::get(&rtx.open_table(CHANNELS)?, &k1(id))
 }
 
-pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Channel> {
+pub fn get_in(ctx: &WriteCtx<'_>, id: ChannelId) -> Result<Channel> {
     codec::get(&ctx.txn.open_table(CHANNELS)?, &k1(id))?.ok_or(Error::NotFound("channel"))
 }
 
@@ -253,8 +255,8 @@ pub fn list(rtx: &ReadTransaction) -> Result<Vec<Channel>> {
     Ok(out)
 }
 
-fn set_members(ctx: &mut WriteCtx<'_>, ch: &mut Channel, members: &[u64]) -> Result<()> {
-    let mut wanted: Vec<u64> = members.to_vec();
+fn set_members(ctx: &mut WriteCtx<'_>, ch: &mut Channel, members: &[UserId]) -> Result<()> {
+    let mut wanted: Vec<UserId> = members.to_vec();
     wanted.sort_unstable();
     wanted.dedup();
     for uid in &wanted {
@@ -295,7 +297,7 @@ fn put(ctx: &mut WriteCtx<'_>, ch: &Channel) -> Result<()> {
 /// An administrator creates a channel (callers check the role).
 /// Required provider fields are checked by name here (not in `create_in`, which tests and
 /// imports use to make channels without a provider behind them).
-pub async fn create(store: &Store, actor: u64, input: ChannelInput) -> Result<Channel> {
+pub async fn create(store: &Store, actor: UserId, input: ChannelInput) -> Result<Channel> {
     store
         .write(move |ctx| {
             let ch = create_in(ctx, actor, &input)?;
@@ -375,7 +377,7 @@ pub struct Usage {
 }
 
 /// Counts the channel's conversations, messages and attached files (a scan: admin pages only).
-pub fn usage(rtx: &ReadTransaction, channel_id: u64) -> Result<Usage> {
+pub fn usage(rtx: &ReadTransaction, channel_id: ChannelId) -> Result<Usage> {
     let mut u = Usage::default();
     for session_id in super::sessions::of_channel(rtx, channel_id)? {
         let (messages, files) = super::messages::count_in_session(rtx, session_id)?;
@@ -388,7 +390,10 @@ pub fn usage(rtx: &ReadTransaction, channel_id: u64) -> Result<Usage> {
 
 /// Asks the provider's API with the stored credentials ("Test connection"): `Ok` names the
 /// phone number, page or account found; `Err` carries the provider's own error text.
-pub async fn test_connection(store: &Store, id: u64) -> Result<crate::channels::probe::Probe> {
+pub async fn test_connection(
+    store: &Store,
+    id: ChannelId,
+) -> Result<crate::channels::probe::Probe> {
     use crate::channels::probe;
     let ch = store
         .read(move |rtx| get(rtx, id))
@@ -409,25 +414,30 @@ pub async fn test_connection(store: &Store, id: u64) -> Result<crate::channels::
 }
 
 /// An administrator changes a channel; fields left out stay as they are.
-pub async fn update(store: &Store, actor: u64, id: u64, input: ChannelInput) -> Result<Channel> {
+pub async fn update(
+    store: &Store,
+    actor: UserId,
+    id: ChannelId,
+    input: ChannelInput,
+) -> Result<Channel> {
     store
         .write(move |ctx| update_in(ctx, actor, id, &input))
         .await
 }
 
 /// An administrator deletes a channel: its sessions stay readable, queued messages fail.
-pub async fn delete(store: &Store, actor: u64, id: u64) -> Result<()> {
+pub async fn delete(store: &Store, actor: UserId, id: ChannelId) -> Result<()> {
     store.write(move |ctx| delete_in(ctx, actor, id)).await
 }
 
-pub fn create_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &ChannelInput) -> Result<Channel> {
+pub fn create_in(ctx: &mut WriteCtx<'_>, actor: UserId, input: &ChannelInput) -> Result<Channel> {
     let kind = input.kind.ok_or_else(|| {
         Error::invalid("kind", "is required (sms, whatsapp, messenger, livechat)")
     })?;
     if input.name.is_none() {
         return Err(Error::invalid("name", "is required"));
     }
-    let id = ctx.next_id("channel")?;
+    let id = ChannelId(ctx.next_id("channel")?);
     let mut ch = Channel::blank(id, kind, ctx.now);
     apply(&mut ch, input)?;
     if let Some(m) = &input.members {
@@ -446,8 +456,8 @@ pub fn create_in(ctx: &mut WriteCtx<'_>, actor: u64, input: &ChannelInput) -> Re
 
 pub fn update_in(
     ctx: &mut WriteCtx<'_>,
-    actor: u64,
-    id: u64,
+    actor: UserId,
+    id: ChannelId,
     input: &ChannelInput,
 ) -> Result<Channel> {
     let mut ch = get_in(ctx, id)?;
@@ -478,7 +488,7 @@ pub fn update_in(
 
 /// Deletes the channel's configuration, memberships and health line; its sessions stay readable
 /// to admins.
-pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64) -> Result<()> {
+pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: UserId, id: ChannelId) -> Result<()> {
     let mut ch = get_in(ctx, id)?;
     set_members(ctx, &mut ch, &[])?;
     ctx.channels_changed();
@@ -495,7 +505,7 @@ pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64) -> Result<()> {
 }
 
 /// Is `user_id` a member of `channel_id`?
-pub fn is_member_in(ctx: &WriteCtx<'_>, channel_id: u64, user_id: u64) -> Result<bool> {
+pub fn is_member_in(ctx: &WriteCtx<'_>, channel_id: ChannelId, user_id: UserId) -> Result<bool> {
     Ok(ctx
         .txn
         .open_table(CHANNEL_MEMBERS)?
@@ -504,12 +514,12 @@ pub fn is_member_in(ctx: &WriteCtx<'_>, channel_id: u64, user_id: u64) -> Result
 }
 
 /// The channel ids `user_id` is a member of.
-pub fn member_channels(rtx: &ReadTransaction, user_id: u64) -> Result<HashSet<u64>> {
+pub fn member_channels(rtx: &ReadTransaction, user_id: UserId) -> Result<HashSet<ChannelId>> {
     let t = rtx.open_table(MEMBER_CHANNELS)?;
-    let (start, end) = (k1(user_id), k1(user_id.saturating_add(1)));
+    let (start, end) = (k1(user_id), k1(user_id.next()));
     let mut out = HashSet::new();
     for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
-        out.insert(codec::u64_at(item?.0.value(), 8)?);
+        out.insert(codec::id_at(item?.0.value(), 8)?);
     }
     Ok(out)
 }

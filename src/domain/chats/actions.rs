@@ -1,6 +1,7 @@
 //! What a member does in internal chat, each one write (the JSON API calls these): start a
 //! chat, send, read, pin or mute, signal typing, and the group administration.
 
+use crate::ids::MessageId;
 use serde::Deserialize;
 
 use super::{
@@ -10,6 +11,7 @@ use super::{
 };
 use crate::domain::users::User;
 use crate::error::{Error, Result};
+use crate::ids::{ChatId, UserId};
 use crate::store::{Audience, Store};
 
 /// Start a chat: `{user_id}` for the 1:1 chat with a colleague, or `{name, member_ids}` for a
@@ -17,15 +19,15 @@ use crate::store::{Audience, Store};
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewChat {
     /// Start (or reopen) the 1:1 chat with this colleague.
-    pub user_id: Option<u64>,
+    pub user_id: Option<UserId>,
     /// Group name (optional; defaults to the members' names).
     pub name: Option<String>,
     /// Group members besides the caller (at most 199).
-    pub member_ids: Option<Vec<u64>>,
+    pub member_ids: Option<Vec<UserId>>,
 }
 
 /// `me` starts a chat; returns its id and whether it is new (an existing 1:1 chat is reused).
-pub async fn start(store: &Store, me: &User, req: NewChat) -> Result<(u64, bool)> {
+pub async fn start(store: &Store, me: &User, req: NewChat) -> Result<(ChatId, bool)> {
     let me = me.clone();
     match (req.user_id, req.member_ids) {
         (Some(other), None) => {
@@ -50,7 +52,7 @@ pub async fn start(store: &Store, me: &User, req: NewChat) -> Result<(u64, bool)
 pub async fn send(
     store: &Store,
     author: &User,
-    chat_id: u64,
+    chat_id: ChatId,
     input: NewChatMessage,
     max_chars: usize,
 ) -> Result<ChatMessage> {
@@ -62,7 +64,12 @@ pub async fn send(
 }
 
 /// A member has read the chat up to `up_to` (default: the newest); returns the new mark.
-pub async fn mark_read(store: &Store, uid: u64, chat_id: u64, up_to: Option<u64>) -> Result<u64> {
+pub async fn mark_read(
+    store: &Store,
+    uid: UserId,
+    chat_id: ChatId,
+    up_to: Option<MessageId>,
+) -> Result<MessageId> {
     store
         .write(move |ctx| mark_read_in(ctx, uid, chat_id, up_to))
         .await
@@ -71,8 +78,8 @@ pub async fn mark_read(store: &Store, uid: u64, chat_id: u64, up_to: Option<u64>
 /// A member pins or mutes the chat for themselves.
 pub async fn set_state(
     store: &Store,
-    uid: u64,
-    chat_id: u64,
+    uid: UserId,
+    chat_id: ChatId,
     pinned: Option<bool>,
     muted: Option<bool>,
 ) -> Result<MemberState> {
@@ -82,12 +89,12 @@ pub async fn set_state(
 }
 
 /// "I am typing": an ephemeral `chat.typing` event to the other members (not stored).
-pub async fn typing(store: &Store, me: &User, chat_id: u64, now: i64) -> Result<()> {
+pub async fn typing(store: &Store, me: &User, chat_id: ChatId, now: i64) -> Result<()> {
     let uid = me.id;
     let chat = store
         .read(move |rtx| get_for_member(rtx, uid, chat_id))
         .await?;
-    let others: Vec<u64> = chat.members.into_iter().filter(|&m| m != uid).collect();
+    let others: Vec<UserId> = chat.members.into_iter().filter(|&m| m != uid).collect();
     store.publish_ephemeral(
         Audience::Users { user_ids: others },
         "chat.typing",
@@ -98,21 +105,31 @@ pub async fn typing(store: &Store, me: &User, chat_id: u64, now: i64) -> Result<
 }
 
 /// A group admin renames the group.
-pub async fn rename(store: &Store, actor: u64, chat_id: u64, name: String) -> Result<()> {
+pub async fn rename(store: &Store, actor: UserId, chat_id: ChatId, name: String) -> Result<()> {
     store
         .write(move |ctx| rename_in(ctx, actor, chat_id, &name).map(|_| ()))
         .await
 }
 
 /// A group admin adds colleagues.
-pub async fn add_members(store: &Store, actor: u64, chat_id: u64, ids: Vec<u64>) -> Result<()> {
+pub async fn add_members(
+    store: &Store,
+    actor: UserId,
+    chat_id: ChatId,
+    ids: Vec<UserId>,
+) -> Result<()> {
     store
         .write(move |ctx| add_members_in(ctx, actor, chat_id, &ids).map(|_| ()))
         .await
 }
 
 /// A group admin removes a member (never the last admin).
-pub async fn remove_member(store: &Store, actor: u64, chat_id: u64, uid: u64) -> Result<()> {
+pub async fn remove_member(
+    store: &Store,
+    actor: UserId,
+    chat_id: ChatId,
+    uid: UserId,
+) -> Result<()> {
     store
         .write(move |ctx| remove_member_in(ctx, actor, chat_id, uid).map(|_| ()))
         .await
@@ -121,9 +138,9 @@ pub async fn remove_member(store: &Store, actor: u64, chat_id: u64, uid: u64) ->
 /// A group admin hands admin over to a member (`step_down`) or adds an admin.
 pub async fn grant_admin(
     store: &Store,
-    actor: u64,
-    chat_id: u64,
-    uid: u64,
+    actor: UserId,
+    chat_id: ChatId,
+    uid: UserId,
     step_down: bool,
 ) -> Result<()> {
     store
@@ -132,13 +149,18 @@ pub async fn grant_admin(
 }
 
 /// A group admin takes admin rights from a member (never from the last admin).
-pub async fn revoke_admin(store: &Store, actor: u64, chat_id: u64, uid: u64) -> Result<()> {
+pub async fn revoke_admin(
+    store: &Store,
+    actor: UserId,
+    chat_id: ChatId,
+    uid: UserId,
+) -> Result<()> {
     store
         .write(move |ctx| revoke_admin_in(ctx, actor, chat_id, uid).map(|_| ()))
         .await
 }
 
 /// A member leaves a group.
-pub async fn leave(store: &Store, uid: u64, chat_id: u64) -> Result<()> {
+pub async fn leave(store: &Store, uid: UserId, chat_id: ChatId) -> Result<()> {
     store.write(move |ctx| leave_in(ctx, uid, chat_id)).await
 }

@@ -2,6 +2,7 @@
 //! refused change leaves nothing behind.
 
 use crate::domain::events::Event;
+use crate::ids::MessageId;
 use std::collections::HashSet;
 
 use redb::ReadableTable;
@@ -9,6 +10,7 @@ use redb::ReadableTable;
 use super::{Chat, ChatKind, MAX_GROUP_MEMBERS, MAX_GROUPS_PER_USER, MemberState, get_member_in};
 use crate::domain::users::{self, User};
 use crate::error::{Error, Result};
+use crate::ids::{ChatId, UserId};
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{CHAT_DIRECT, CHAT_MEMBERS, CHATS};
 use crate::store::{Audience, WriteCtx};
@@ -34,16 +36,16 @@ pub(crate) fn save_in(ctx: &mut WriteCtx<'_>, chat: &Chat) -> Result<()> {
 
 pub(crate) fn state_in(
     ctx: &WriteCtx<'_>,
-    user_id: u64,
-    chat_id: u64,
+    user_id: UserId,
+    chat_id: ChatId,
 ) -> Result<Option<MemberState>> {
     codec::get(&ctx.txn.open_table(CHAT_MEMBERS)?, &k2(user_id, chat_id))
 }
 
 pub(crate) fn put_state_in(
     ctx: &WriteCtx<'_>,
-    user_id: u64,
-    chat_id: u64,
+    user_id: UserId,
+    chat_id: ChatId,
     st: &MemberState,
 ) -> Result<()> {
     codec::put(
@@ -54,7 +56,7 @@ pub(crate) fn put_state_in(
 }
 
 /// How many group chats `user_id` belongs to.
-pub(crate) fn group_count_in(ctx: &WriteCtx<'_>, user_id: u64) -> Result<usize> {
+pub(crate) fn group_count_in(ctx: &WriteCtx<'_>, user_id: UserId) -> Result<usize> {
     let t = ctx.txn.open_table(CHAT_MEMBERS)?;
     let mut n = 0;
     for item in t.range::<&[u8]>(k2(user_id, 0).as_slice()..=k2(user_id, u64::MAX).as_slice())? {
@@ -67,7 +69,7 @@ pub(crate) fn group_count_in(ctx: &WriteCtx<'_>, user_id: u64) -> Result<usize> 
 }
 
 /// A user who may be added to a chat: exists and is enabled.
-fn addable_in(ctx: &WriteCtx<'_>, id: u64) -> Result<User> {
+fn addable_in(ctx: &WriteCtx<'_>, id: UserId) -> Result<User> {
     match users::get_in(ctx, id) {
         Ok(u) if u.disabled => Err(Error::invalid(
             "member_ids",
@@ -93,7 +95,7 @@ fn check_group_quota_in(ctx: &WriteCtx<'_>, u: &User) -> Result<()> {
 }
 
 /// Rejects duplicates in a list of user ids.
-fn no_duplicates(ids: &[u64]) -> Result<()> {
+fn no_duplicates(ids: &[UserId]) -> Result<()> {
     let mut seen = HashSet::new();
     for id in ids {
         if !seen.insert(*id) {
@@ -116,7 +118,7 @@ fn emit_updated(ctx: &mut WriteCtx<'_>, chat: &Chat) -> Result<()> {
 }
 
 /// The 1:1 chat of `me` and `other`, created on first use. Returns (chat, created).
-pub fn open_direct_in(ctx: &mut WriteCtx<'_>, me: &User, other: u64) -> Result<(Chat, bool)> {
+pub fn open_direct_in(ctx: &mut WriteCtx<'_>, me: &User, other: UserId) -> Result<(Chat, bool)> {
     if other == me.id {
         return Err(Error::invalid(
             "user_id",
@@ -128,7 +130,7 @@ pub fn open_direct_in(ctx: &mut WriteCtx<'_>, me: &User, other: u64) -> Result<(
         .txn
         .open_table(CHAT_DIRECT)?
         .get(key.as_slice())?
-        .map(|v| codec::u64_at(v.value(), 0))
+        .map(|v| codec::id_at(v.value(), 0).map(ChatId))
         .transpose()?;
     if let Some(id) = existing {
         return Ok((super::get_in(ctx, id)?, false));
@@ -137,7 +139,7 @@ pub fn open_direct_in(ctx: &mut WriteCtx<'_>, me: &User, other: u64) -> Result<(
         Err(Error::Invalid { message, .. }) => return Err(Error::invalid("user_id", message)),
         r => r?,
     };
-    let id = ctx.next_id("chat")?;
+    let id = ChatId(ctx.next_id("chat")?);
     let chat = Chat {
         id,
         kind: ChatKind::Direct,
@@ -146,7 +148,7 @@ pub fn open_direct_in(ctx: &mut WriteCtx<'_>, me: &User, other: u64) -> Result<(
         creator: me.id,
         members: vec![me.id, peer.id],
         admins: Vec::new(),
-        last_message_id: 0,
+        last_message_id: MessageId(0),
         last_activity: ctx.now,
         last_preview: String::new(),
         last_author: None,
@@ -175,10 +177,10 @@ pub fn create_group_in(
     ctx: &mut WriteCtx<'_>,
     creator: &User,
     name: &str,
-    member_ids: &[u64],
+    member_ids: &[UserId],
 ) -> Result<Chat> {
     no_duplicates(member_ids)?;
-    let others: Vec<u64> = member_ids
+    let others: Vec<UserId> = member_ids
         .iter()
         .copied()
         .filter(|&m| m != creator.id)
@@ -214,7 +216,7 @@ pub fn create_group_in(
         }
         name = names.join(", ").chars().take(100).collect();
     }
-    let id = ctx.next_id("chat")?;
+    let id = ChatId(ctx.next_id("chat")?);
     let mut members = vec![creator.id];
     members.extend(others.iter().copied());
     let chat = Chat {
@@ -225,7 +227,7 @@ pub fn create_group_in(
         creator: creator.id,
         members: members.clone(),
         admins: vec![creator.id],
-        last_message_id: 0,
+        last_message_id: MessageId(0),
         last_activity: ctx.now,
         last_preview: String::new(),
         last_author: None,
@@ -248,7 +250,7 @@ pub fn create_group_in(
 }
 
 /// A group the actor may administer: member (else not found), group (else 422), admin (else 403).
-fn admin_group_in(ctx: &WriteCtx<'_>, actor: u64, chat_id: u64) -> Result<Chat> {
+fn admin_group_in(ctx: &WriteCtx<'_>, actor: UserId, chat_id: ChatId) -> Result<Chat> {
     let chat = get_member_in(ctx, actor, chat_id)?;
     if chat.kind != ChatKind::Group {
         return Err(Error::Rule("1:1 chats have no members to manage".into()));
@@ -263,9 +265,9 @@ fn admin_group_in(ctx: &WriteCtx<'_>, actor: u64, chat_id: u64) -> Result<Chat> 
 
 pub fn add_members_in(
     ctx: &mut WriteCtx<'_>,
-    actor: u64,
-    chat_id: u64,
-    ids: &[u64],
+    actor: UserId,
+    chat_id: ChatId,
+    ids: &[UserId],
 ) -> Result<Chat> {
     let mut chat = admin_group_in(ctx, actor, chat_id)?;
     if ids.is_empty() {
@@ -313,7 +315,7 @@ pub fn add_members_in(
     Ok(chat)
 }
 
-fn drop_member_in(ctx: &mut WriteCtx<'_>, chat: &mut Chat, uid: u64) -> Result<()> {
+fn drop_member_in(ctx: &mut WriteCtx<'_>, chat: &mut Chat, uid: UserId) -> Result<()> {
     chat.members.retain(|&m| m != uid);
     chat.admins.retain(|&m| m != uid);
     ctx.txn
@@ -329,7 +331,7 @@ fn drop_member_in(ctx: &mut WriteCtx<'_>, chat: &mut Chat, uid: u64) -> Result<(
     emit_updated(ctx, chat)
 }
 
-fn refuse_last_admin(chat: &Chat, uid: u64) -> Result<()> {
+fn refuse_last_admin(chat: &Chat, uid: UserId) -> Result<()> {
     if chat.is_admin(uid) && chat.admins.len() == 1 && chat.members.len() > 1 {
         return Err(Error::Conflict(
             "the last admin of a group cannot be removed; hand over admin to another member first"
@@ -342,9 +344,9 @@ fn refuse_last_admin(chat: &Chat, uid: u64) -> Result<()> {
 /// An admin removes a member (removing oneself is leaving).
 pub fn remove_member_in(
     ctx: &mut WriteCtx<'_>,
-    actor: u64,
-    chat_id: u64,
-    uid: u64,
+    actor: UserId,
+    chat_id: ChatId,
+    uid: UserId,
 ) -> Result<Chat> {
     let mut chat = admin_group_in(ctx, actor, chat_id)?;
     if !chat.is_member(uid) {
@@ -356,7 +358,7 @@ pub fn remove_member_in(
 }
 
 /// A member leaves a group. The last admin must hand over admin first.
-pub fn leave_in(ctx: &mut WriteCtx<'_>, uid: u64, chat_id: u64) -> Result<()> {
+pub fn leave_in(ctx: &mut WriteCtx<'_>, uid: UserId, chat_id: ChatId) -> Result<()> {
     let mut chat = get_member_in(ctx, uid, chat_id)?;
     if chat.kind != ChatKind::Group {
         return Err(Error::Rule("a 1:1 chat cannot be left".into()));
@@ -365,7 +367,12 @@ pub fn leave_in(ctx: &mut WriteCtx<'_>, uid: u64, chat_id: u64) -> Result<()> {
     drop_member_in(ctx, &mut chat, uid)
 }
 
-pub fn rename_in(ctx: &mut WriteCtx<'_>, actor: u64, chat_id: u64, name: &str) -> Result<Chat> {
+pub fn rename_in(
+    ctx: &mut WriteCtx<'_>,
+    actor: UserId,
+    chat_id: ChatId,
+    name: &str,
+) -> Result<Chat> {
     let mut chat = admin_group_in(ctx, actor, chat_id)?;
     let name = clean_name(name)?;
     if name.is_empty() {
@@ -380,9 +387,9 @@ pub fn rename_in(ctx: &mut WriteCtx<'_>, actor: u64, chat_id: u64, name: &str) -
 /// Make `uid` an admin; with `step_down` the actor stops being one (hand over).
 pub fn grant_admin_in(
     ctx: &mut WriteCtx<'_>,
-    actor: u64,
-    chat_id: u64,
-    uid: u64,
+    actor: UserId,
+    chat_id: ChatId,
+    uid: UserId,
     step_down: bool,
 ) -> Result<Chat> {
     let mut chat = admin_group_in(ctx, actor, chat_id)?;
@@ -404,7 +411,12 @@ pub fn grant_admin_in(
 }
 
 /// Take admin rights away from `uid` (oneself included); never from the last admin.
-pub fn revoke_admin_in(ctx: &mut WriteCtx<'_>, actor: u64, chat_id: u64, uid: u64) -> Result<Chat> {
+pub fn revoke_admin_in(
+    ctx: &mut WriteCtx<'_>,
+    actor: UserId,
+    chat_id: ChatId,
+    uid: UserId,
+) -> Result<Chat> {
     let mut chat = admin_group_in(ctx, actor, chat_id)?;
     if !chat.is_admin(uid) {
         return Err(Error::invalid("user_id", "is not an admin of this group"));

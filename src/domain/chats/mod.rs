@@ -29,11 +29,14 @@ pub use groups::*;
 pub use search::*;
 pub use send::*;
 
+use crate::ids::AttachmentId;
+use crate::ids::MessageId;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
 use super::users::{self, User};
 use crate::error::{Error, Result};
+use crate::ids::{ChatId, UserId};
 use crate::store::WriteCtx;
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{CHAT_MEMBERS, CHAT_MESSAGES, CHATS};
@@ -52,28 +55,28 @@ pub enum ChatKind {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Chat {
-    pub id: u64,
+    pub id: ChatId,
     pub kind: ChatKind,
     /// Group name; empty for 1:1 chats (they show the colleague's name).
     pub name: String,
     pub created: i64,
-    pub creator: u64,
-    pub members: Vec<u64>,
-    pub admins: Vec<u64>,
+    pub creator: UserId,
+    pub members: Vec<UserId>,
+    pub admins: Vec<UserId>,
     #[serde(default)]
-    pub last_message_id: u64,
+    pub last_message_id: MessageId,
     pub last_activity: i64,
     #[serde(default)]
     pub last_preview: String,
     #[serde(default)]
-    pub last_author: Option<u64>,
+    pub last_author: Option<UserId>,
 }
 
 impl Chat {
-    pub fn is_member(&self, uid: u64) -> bool {
+    pub fn is_member(&self, uid: UserId) -> bool {
         self.members.contains(&uid)
     }
-    pub fn is_admin(&self, uid: u64) -> bool {
+    pub fn is_admin(&self, uid: UserId) -> bool {
         self.admins.contains(&uid)
     }
 }
@@ -88,17 +91,17 @@ pub struct MemberState {
     pub muted: bool,
     /// Newest message id this member has read.
     #[serde(default)]
-    pub last_read: u64,
+    pub last_read: MessageId,
     /// Newest message id that mentioned this member (unread while > last_read).
     #[serde(default)]
-    pub mention: u64,
+    pub mention: MessageId,
     pub joined: i64,
 }
 
 /// A file of a chat message; the same shape as a customer message's file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatFile {
-    pub attachment_id: u64,
+    pub attachment_id: AttachmentId,
     pub name: String,
     pub mime: String,
     pub size: u64,
@@ -106,13 +109,13 @@ pub struct ChatFile {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatMessage {
-    pub id: u64,
-    pub chat_id: u64,
-    pub author: u64,
+    pub id: MessageId,
+    pub chat_id: ChatId,
+    pub author: UserId,
     pub text: String,
     /// Users mentioned (always members of the chat when sent).
     #[serde(default)]
-    pub mentions: Vec<u64>,
+    pub mentions: Vec<UserId>,
     #[serde(default)]
     pub files: Vec<ChatFile>,
     pub created: i64,
@@ -133,7 +136,7 @@ impl ChatMessage {
 /// A colleague as other users see them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Colleague {
-    pub id: u64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub extension: String,
@@ -156,8 +159,8 @@ impl From<&User> for Colleague {
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LastMessage {
-    pub id: u64,
-    pub author_id: Option<u64>,
+    pub id: MessageId,
+    pub author_id: Option<UserId>,
     pub author_name: String,
     pub preview: String,
     pub at: i64,
@@ -166,7 +169,7 @@ pub struct LastMessage {
 /// A chat in the caller's list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChatListItem {
-    pub id: u64,
+    pub id: ChatId,
     pub kind: ChatKind,
     /// The group's name, or the colleague's display name for a 1:1 chat.
     pub name: String,
@@ -180,7 +183,7 @@ pub struct ChatListItem {
     pub unread: u32,
     /// An unread message mentions the caller (notifies even when muted).
     pub mentioned: bool,
-    pub last_read: u64,
+    pub last_read: MessageId,
     pub last_message: Option<LastMessage>,
     pub last_activity: i64,
 }
@@ -190,7 +193,7 @@ pub struct MemberView {
     pub user: Colleague,
     pub admin: bool,
     /// Newest message id this member has read ("read by").
-    pub last_read: u64,
+    pub last_read: MessageId,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -199,12 +202,12 @@ pub struct ChatView {
     pub members: Vec<MemberView>,
 }
 
-pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Chat>> {
+pub fn get(rtx: &ReadTransaction, id: ChatId) -> Result<Option<Chat>> {
     codec::get(&rtx.open_table(CHATS)?, &k1(id))
 }
 
 /// The chat if `user_id` is a member; "not found" otherwise.
-pub fn get_for_member(rtx: &ReadTransaction, user_id: u64, id: u64) -> Result<Chat> {
+pub fn get_for_member(rtx: &ReadTransaction, user_id: UserId, id: ChatId) -> Result<Chat> {
     match get(rtx, id)? {
         Some(c) if c.is_member(user_id) => Ok(c),
         _ => Err(Error::NotFound("chat")),
@@ -212,34 +215,41 @@ pub fn get_for_member(rtx: &ReadTransaction, user_id: u64, id: u64) -> Result<Ch
 }
 
 /// Is `user_id` a member of `chat_id`? (For the attachment store's access check.)
-pub fn is_member(rtx: &ReadTransaction, chat_id: u64, user_id: u64) -> Result<bool> {
+pub fn is_member(rtx: &ReadTransaction, chat_id: ChatId, user_id: UserId) -> Result<bool> {
     Ok(rtx
         .open_table(CHAT_MEMBERS)?
         .get(k2(user_id, chat_id).as_slice())?
         .is_some())
 }
 
-pub fn member_state(rtx: &ReadTransaction, user_id: u64, chat_id: u64) -> Result<MemberState> {
+pub fn member_state(
+    rtx: &ReadTransaction,
+    user_id: UserId,
+    chat_id: ChatId,
+) -> Result<MemberState> {
     codec::get(&rtx.open_table(CHAT_MEMBERS)?, &k2(user_id, chat_id))?
         .ok_or(Error::NotFound("chat"))
 }
 
 /// The ids of the chats `user_id` belongs to with their state.
-pub fn memberships(rtx: &ReadTransaction, user_id: u64) -> Result<Vec<(u64, MemberState)>> {
+pub fn memberships(rtx: &ReadTransaction, user_id: UserId) -> Result<Vec<(ChatId, MemberState)>> {
     let t = rtx.open_table(CHAT_MEMBERS)?;
     let mut out = Vec::new();
     for item in t.range::<&[u8]>(k2(user_id, 0).as_slice()..=k2(user_id, u64::MAX).as_slice())? {
         let (k, v) = item?;
-        out.push((codec::u64_at(k.value(), 8)?, codec::decode(v.value())?));
+        out.push((
+            ChatId(codec::id_at(k.value(), 8)?),
+            codec::decode(v.value())?,
+        ));
     }
     Ok(out)
 }
 
-pub(crate) fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Chat> {
+pub(crate) fn get_in(ctx: &WriteCtx<'_>, id: ChatId) -> Result<Chat> {
     codec::get(&ctx.txn.open_table(CHATS)?, &k1(id))?.ok_or(Error::NotFound("chat"))
 }
 
-pub(crate) fn get_member_in(ctx: &WriteCtx<'_>, user_id: u64, id: u64) -> Result<Chat> {
+pub(crate) fn get_member_in(ctx: &WriteCtx<'_>, user_id: UserId, id: ChatId) -> Result<Chat> {
     match get_in(ctx, id) {
         Ok(c) if c.is_member(user_id) => Ok(c),
         Ok(_) | Err(Error::NotFound(_)) => Err(Error::NotFound("chat")),
@@ -250,13 +260,13 @@ pub(crate) fn get_member_in(ctx: &WriteCtx<'_>, user_id: u64, id: u64) -> Result
 /// Messages of a chat, oldest first: the newest `limit` before `before` (exclusive).
 pub fn page(
     rtx: &ReadTransaction,
-    chat_id: u64,
-    before: Option<u64>,
+    chat_id: ChatId,
+    before: Option<MessageId>,
     limit: usize,
 ) -> Result<Vec<ChatMessage>> {
     let t = rtx.open_table(CHAT_MESSAGES)?;
     let start = k2(chat_id, 0);
-    let end = k2(chat_id, before.unwrap_or(u64::MAX));
+    let end = k2(chat_id, before.unwrap_or(MessageId(u64::MAX)));
     let mut out = Vec::with_capacity(limit.min(256));
     for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())?.rev() {
         if out.len() >= limit {
@@ -268,15 +278,19 @@ pub fn page(
     Ok(out)
 }
 
-pub fn message(rtx: &ReadTransaction, chat_id: u64, id: u64) -> Result<Option<ChatMessage>> {
+pub fn message(
+    rtx: &ReadTransaction,
+    chat_id: ChatId,
+    id: MessageId,
+) -> Result<Option<ChatMessage>> {
     codec::get(&rtx.open_table(CHAT_MESSAGES)?, &k2(chat_id, id))
 }
 
 /// A file posted in a chat, for the chat's file list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChatFileEntry {
-    pub message_id: u64,
-    pub author: u64,
+    pub message_id: MessageId,
+    pub author: UserId,
     pub at: i64,
     pub file: ChatFile,
 }
@@ -284,13 +298,13 @@ pub struct ChatFileEntry {
 /// Files posted in a chat, newest first (scans at most 5000 messages back from `before`).
 pub fn files(
     rtx: &ReadTransaction,
-    chat_id: u64,
-    before: Option<u64>,
+    chat_id: ChatId,
+    before: Option<MessageId>,
     limit: usize,
 ) -> Result<Vec<ChatFileEntry>> {
     let t = rtx.open_table(CHAT_MESSAGES)?;
     let start = k2(chat_id, 0);
-    let end = k2(chat_id, before.unwrap_or(u64::MAX));
+    let end = k2(chat_id, before.unwrap_or(MessageId(u64::MAX)));
     let mut out = Vec::new();
     for item in t
         .range::<&[u8]>(start.as_slice()..end.as_slice())?
@@ -314,9 +328,14 @@ pub fn files(
 }
 
 /// Messages from others after `after` (stops at [`UNREAD_CAP`]).
-fn count_unread(rtx: &ReadTransaction, chat_id: u64, user_id: u64, after: u64) -> Result<u32> {
+fn count_unread(
+    rtx: &ReadTransaction,
+    chat_id: ChatId,
+    user_id: UserId,
+    after: MessageId,
+) -> Result<u32> {
     let t = rtx.open_table(CHAT_MESSAGES)?;
-    let start = k2(chat_id, after.saturating_add(1));
+    let start = k2(chat_id, after.next());
     let end = k2(chat_id, u64::MAX);
     let mut n = 0;
     for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
@@ -331,7 +350,7 @@ fn count_unread(rtx: &ReadTransaction, chat_id: u64, user_id: u64, after: u64) -
     Ok(n)
 }
 
-fn name_of(rtx: &ReadTransaction, id: u64) -> Result<String> {
+fn name_of(rtx: &ReadTransaction, id: UserId) -> Result<String> {
     Ok(users::get(rtx, id)?
         .map(|u| u.display_name)
         .unwrap_or_else(|| format!("#{id}")))
@@ -340,7 +359,7 @@ fn name_of(rtx: &ReadTransaction, id: u64) -> Result<String> {
 /// The caller's list item for one chat.
 pub fn list_item(
     rtx: &ReadTransaction,
-    user_id: u64,
+    user_id: UserId,
     chat: &Chat,
     st: &MemberState,
 ) -> Result<ChatListItem> {
@@ -359,7 +378,7 @@ pub fn list_item(
         (Some(o), ChatKind::Direct) => o.display_name.clone(),
         _ => chat.name.clone(),
     };
-    let last_message = if chat.last_message_id > 0 {
+    let last_message = if chat.last_message_id.get() > 0 {
         Some(LastMessage {
             id: chat.last_message_id,
             author_id: chat.last_author,
@@ -391,7 +410,7 @@ pub fn list_item(
 }
 
 /// The caller's chats: pinned first, then by last activity, newest first.
-pub fn list_for_user(rtx: &ReadTransaction, user_id: u64) -> Result<Vec<ChatListItem>> {
+pub fn list_for_user(rtx: &ReadTransaction, user_id: UserId) -> Result<Vec<ChatListItem>> {
     let mut out = Vec::new();
     for (chat_id, st) in memberships(rtx, user_id)? {
         if let Some(chat) = get(rtx, chat_id)? {
@@ -408,7 +427,7 @@ pub fn list_for_user(rtx: &ReadTransaction, user_id: u64) -> Result<Vec<ChatList
 }
 
 /// One chat with its members and their read state, for a member.
-pub fn view(rtx: &ReadTransaction, user_id: u64, chat_id: u64) -> Result<ChatView> {
+pub fn view(rtx: &ReadTransaction, user_id: UserId, chat_id: ChatId) -> Result<ChatView> {
     let chat = get_for_member(rtx, user_id, chat_id)?;
     let st = member_state(rtx, user_id, chat_id)?;
     let t = rtx.open_table(CHAT_MEMBERS)?;
@@ -439,7 +458,12 @@ pub fn view(rtx: &ReadTransaction, user_id: u64, chat_id: u64) -> Result<ChatVie
 }
 
 /// Colleagues matching `q` by name, username, extension or email (enabled users, not the caller).
-pub fn directory(rtx: &ReadTransaction, me: u64, q: &str, limit: usize) -> Result<Vec<Colleague>> {
+pub fn directory(
+    rtx: &ReadTransaction,
+    me: UserId,
+    q: &str,
+    limit: usize,
+) -> Result<Vec<Colleague>> {
     let q = q.trim().to_lowercase();
     let mut out: Vec<Colleague> = users::list(rtx)?
         .iter()

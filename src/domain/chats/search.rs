@@ -2,6 +2,8 @@
 //! the channels they see (admins: all). Scopes are computed from the caller's current access,
 //! so a chat the caller is not in is never searched and its hits never leave the server.
 
+use crate::ids::MessageId;
+use crate::ids::SessionId;
 use serde::Serialize;
 
 use super::{get, memberships, message};
@@ -10,6 +12,7 @@ use crate::domain::messages::{self, Direction};
 use crate::domain::users::{self, User};
 use crate::domain::{channels, contacts, sessions};
 use crate::error::Result;
+use crate::ids::{ChatId, UserId};
 use crate::search::{self, Scope};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -24,12 +27,12 @@ pub enum HitKind {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SearchResult {
     pub kind: HitKind,
-    pub message_id: u64,
-    pub chat_id: Option<u64>,
-    pub session_id: Option<u64>,
+    pub message_id: MessageId,
+    pub chat_id: Option<ChatId>,
+    pub session_id: Option<SessionId>,
     /// The chat's name, or the customer's name / number for a session.
     pub title: String,
-    pub author_id: Option<u64>,
+    pub author_id: Option<UserId>,
     /// Colleague's name, or the customer's for an inbound message.
     pub author_name: String,
     pub at: i64,
@@ -100,18 +103,20 @@ pub fn search_messages(
     rtx: &redb::ReadTransaction,
     user: &User,
     query: &str,
-    before: Option<u64>,
+    before: Option<MessageId>,
     limit: usize,
 ) -> Result<SearchPage> {
     let scopes = scopes_for(rtx, user)?;
-    let hits = search::search(rtx, &scopes, query, limit, before)?;
+    let hits = search::search(rtx, &scopes, query, limit, before.map(MessageId::get))?;
     let full = hits.len() >= limit;
     let mut results = Vec::with_capacity(hits.len());
     for h in &hits {
         match h.scope {
             Scope::Chat(chat_id) => {
-                let (Some(chat), Some(m)) = (get(rtx, chat_id)?, message(rtx, chat_id, h.msg_id)?)
-                else {
+                let (Some(chat), Some(m)) = (
+                    get(rtx, chat_id)?,
+                    message(rtx, chat_id, MessageId(h.msg_id))?,
+                ) else {
                     continue;
                 };
                 if !chat.is_member(user.id) {
@@ -145,7 +150,7 @@ pub fn search_messages(
                 });
             }
             Scope::Channel(_) => {
-                let Some(m) = messages::get(rtx, h.msg_id)? else {
+                let Some(m) = messages::get(rtx, MessageId(h.msg_id))? else {
                     continue;
                 };
                 let contact = sessions::get(rtx, m.session_id)?

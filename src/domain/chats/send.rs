@@ -1,6 +1,8 @@
 //! Chat messages (text, mentions, files), read state, pin/mute, and the retention purge.
 
 use crate::domain::events::Event;
+use crate::ids::AttachmentId;
+use crate::ids::MessageId;
 use redb::ReadableTable;
 use serde::Deserialize;
 
@@ -8,6 +10,7 @@ use super::groups::{put_state_in, save_in, state_in};
 use super::{ChatFile, ChatMessage, get_member_in};
 use crate::domain::users::{self, User};
 use crate::error::{Error, Result};
+use crate::ids::{ChatId, UserId};
 use crate::search::{self, Scope};
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{CHAT_MESSAGES, CHAT_MESSAGES_BY_TIME};
@@ -23,10 +26,10 @@ pub struct NewChatMessage {
     pub text: String,
     /// Users to mention besides the `@username` words found in the text (members only).
     #[serde(default)]
-    pub mentions: Vec<u64>,
+    pub mentions: Vec<UserId>,
     /// Attachments uploaded before (`POST /api/v1/attachments?scope=internal`).
     #[serde(default)]
-    pub attachment_ids: Vec<u64>,
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// Validates a message text: surrounding blank lines trimmed, `\r` dropped, at most `max_chars`,
@@ -96,8 +99,8 @@ pub fn mention_words(text: &str) -> Vec<String> {
 pub fn resolve_attachments_in(
     ctx: &mut WriteCtx<'_>,
     author: &User,
-    chat_id: u64,
-    ids: &[u64],
+    chat_id: ChatId,
+    ids: &[AttachmentId],
 ) -> Result<Vec<ChatFile>> {
     use crate::domain::attachments::{self, Scope, State};
     if ids.is_empty() {
@@ -164,14 +167,14 @@ fn preview(text: &str, files: &[ChatFile]) -> String {
 pub fn send_in(
     ctx: &mut WriteCtx<'_>,
     author: &User,
-    chat_id: u64,
+    chat_id: ChatId,
     text: &str,
     input: &NewChatMessage,
 ) -> Result<ChatMessage> {
     let mut chat = get_member_in(ctx, author.id, chat_id)?;
     // Mentions: explicit ids must be members; @words naming a member mention them, @words
     // naming a colleague outside the chat are refused, other @words are plain text.
-    let mut mentions: Vec<u64> = Vec::new();
+    let mut mentions: Vec<UserId> = Vec::new();
     for &id in &input.mentions {
         if !chat.is_member(id) {
             return Err(Error::invalid(
@@ -201,7 +204,7 @@ pub fn send_in(
     if text.is_empty() && files.is_empty() {
         return Err(Error::invalid("text", "the message is empty"));
     }
-    let id = ctx.next_id("message")?;
+    let id = MessageId(ctx.next_id("message")?);
     let msg = ChatMessage {
         id,
         chat_id,
@@ -252,10 +255,10 @@ pub fn send_in(
 /// Mark the chat read up to `up_to` (default: its newest message). Never moves backwards.
 pub fn mark_read_in(
     ctx: &mut WriteCtx<'_>,
-    user_id: u64,
-    chat_id: u64,
-    up_to: Option<u64>,
-) -> Result<u64> {
+    user_id: UserId,
+    chat_id: ChatId,
+    up_to: Option<MessageId>,
+) -> Result<MessageId> {
     let chat = get_member_in(ctx, user_id, chat_id)?;
     let mut st = state_in(ctx, user_id, chat_id)?.ok_or(Error::NotFound("chat"))?;
     let target = up_to
@@ -282,8 +285,8 @@ pub fn mark_read_in(
 /// Pin or mute a chat for one user; every browser of that user hears about it.
 pub fn set_state_in(
     ctx: &mut WriteCtx<'_>,
-    user_id: u64,
-    chat_id: u64,
+    user_id: UserId,
+    chat_id: ChatId,
     pinned: Option<bool>,
     muted: Option<bool>,
 ) -> Result<super::MemberState> {
@@ -316,16 +319,16 @@ pub fn set_state_in(
 /// INTEGRATION POINT: the `history-retention` job (src/jobs/, branch `files`) calls this with
 /// `cutoff = now - 365 days` in its write loop. Chats keep their `last_preview`.
 pub fn purge_older_than(ctx: &mut WriteCtx<'_>, cutoff: i64, batch: usize) -> Result<usize> {
-    let victims: Vec<(u64, u64, u64)> = {
+    let victims: Vec<(u64, MessageId, ChatId)> = {
         let t = ctx.txn.open_table(CHAT_MESSAGES_BY_TIME)?;
         let end = k2(cutoff.max(0) as u64, 0);
         let mut v = Vec::new();
         for item in t.range::<&[u8]>(..end.as_slice())?.take(batch) {
             let (k, val) = item?;
             v.push((
-                codec::u64_at(k.value(), 0)?,
-                codec::u64_at(k.value(), 8)?,
-                codec::u64_at(val.value(), 0)?,
+                codec::id_at(k.value(), 0)?,
+                codec::id_at(k.value(), 8)?,
+                codec::id_at(val.value(), 0)?,
             ));
         }
         v
@@ -339,7 +342,7 @@ pub fn purge_older_than(ctx: &mut WriteCtx<'_>, cutoff: i64, batch: usize) -> Re
         let old = msgs.remove(k2(chat_id, id).as_slice())?;
         if let Some(old) = old {
             let m: ChatMessage = codec::decode(old.value())?;
-            index.remove(Scope::Chat(chat_id), id, &m.index_text())?;
+            index.remove(Scope::Chat(chat_id), id.get(), &m.index_text())?;
         }
     }
     Ok(victims.len())

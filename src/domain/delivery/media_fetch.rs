@@ -5,6 +5,7 @@
 //! transaction as the message, so pending downloads survive restarts; transient failures are
 //! retried with backoff.
 
+use crate::ids::MessageId;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,7 +34,7 @@ const BACKOFF_CAP_MS: i64 = 15 * 60_000;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MediaJob {
-    pub message_id: u64,
+    pub message_id: MessageId,
     pub attempts: u32,
     pub next_at: i64,
     #[serde(default)]
@@ -96,7 +97,7 @@ pub fn file_entry(r: &MediaRef) -> MessageFile {
 }
 
 /// Queue the files of a just-stored message for download (same transaction as the message).
-pub fn enqueue_in(ctx: &WriteCtx<'_>, message_id: u64) -> Result<()> {
+pub fn enqueue_in(ctx: &WriteCtx<'_>, message_id: MessageId) -> Result<()> {
     let job = MediaJob {
         message_id,
         attempts: 0,

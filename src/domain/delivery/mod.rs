@@ -21,6 +21,8 @@
 //! leaves the queue, and the next one goes; an agent's retry puts it back in its original place
 //! (by message id), ahead of later replies of that conversation not yet sent.
 
+use crate::ids::ChannelId;
+use crate::ids::MessageId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -93,7 +95,7 @@ struct Inner {
     media: MediaStore,
     shutdown: CancellationToken,
     wake: Option<Kick>,
-    permits: Mutex<HashMap<u64, Arc<Semaphore>>>,
+    permits: Mutex<HashMap<ChannelId, Arc<Semaphore>>>,
 }
 
 #[derive(Clone)]
@@ -127,7 +129,7 @@ impl Deliverer {
         })))
     }
 
-    fn permit(&self, channel_id: u64) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    fn permit(&self, channel_id: ChannelId) -> Option<tokio::sync::OwnedSemaphorePermit> {
         let sem = {
             let mut map = self.0.permits.lock().ok()?;
             map.entry(channel_id)
@@ -148,7 +150,7 @@ impl Deliverer {
                 let mut with_channel = Vec::with_capacity(ready.items.len());
                 for it in ready.items {
                     let ch = messages::get(rtx, it.message_id)?.map(|m| m.channel_id);
-                    with_channel.push((it.message_id, ch.unwrap_or(0)));
+                    with_channel.push((it.message_id, ch.unwrap_or_default()));
                 }
                 Ok((with_channel, ready.next_due))
             })
@@ -208,7 +210,7 @@ impl Deliverer {
             let result = tokio::select! {
                 r = send => r,
                 _ = grace => {
-                    tracing::warn!(message = id, "shutdown during a send; its outcome will be unknown");
+                    tracing::warn!(message = %id, "shutdown during a send; its outcome will be unknown");
                     return Outcome::Abandoned;
                 }
             };
@@ -229,7 +231,7 @@ impl Deliverer {
                 }
                 Err(e) => {
                     let attempts = job.item.attempts;
-                    tracing::info!(message = id, channel = ch_id, error = %e, "send failed");
+                    tracing::info!(message = %id, channel = %ch_id, error = %e, "send failed");
                     return self
                         .record(move |ctx| failure_in(ctx, id, ch_id, &e, attempts))
                         .await
@@ -266,7 +268,7 @@ impl Deliverer {
     }
 }
 
-fn claim_in(ctx: &mut WriteCtx<'_>, ids: &[u64]) -> Result<Vec<Job>> {
+fn claim_in(ctx: &mut WriteCtx<'_>, ids: &[MessageId]) -> Result<Vec<Job>> {
     let mut jobs = Vec::new();
     for &id in ids {
         let Some(item) = outbox::item_in(ctx, id)? else {
@@ -312,8 +314,8 @@ fn claim_in(ctx: &mut WriteCtx<'_>, ids: &[u64]) -> Result<Vec<Job>> {
 
 fn part_sent_in(
     ctx: &mut WriteCtx<'_>,
-    id: u64,
-    channel_id: u64,
+    id: MessageId,
+    channel_id: ChannelId,
     provider_id: &str,
     parts_done: u32,
     last: bool,
@@ -340,8 +342,8 @@ fn part_sent_in(
 
 fn failure_in(
     ctx: &mut WriteCtx<'_>,
-    id: u64,
-    channel_id: u64,
+    id: MessageId,
+    channel_id: ChannelId,
     e: &SendError,
     attempts: u32,
 ) -> Result<Outcome> {

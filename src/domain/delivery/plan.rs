@@ -227,19 +227,24 @@ pub async fn send_part(
 mod tests {
     use super::*;
     use crate::domain::messages::{Direction, Status, TemplateRef};
+    use crate::ids::AttachmentId;
+    use crate::ids::ChannelId;
+    use crate::ids::MessageId;
+    use crate::ids::SessionId;
+    use crate::ids::UserId;
 
     fn msg(text: &str, mimes: &[&str]) -> Message {
         Message {
-            id: 1,
-            session_id: 1,
-            channel_id: 1,
+            id: MessageId(1),
+            session_id: SessionId(1),
+            channel_id: ChannelId(1),
             direction: Direction::Out,
-            author: Some(1),
+            author: Some(UserId(1)),
             text: text.into(),
             files: mimes
                 .iter()
                 .map(|m| MessageFile {
-                    attachment_id: Some(1),
+                    attachment_id: Some(AttachmentId(1)),
                     name: "f".into(),
                     mime: (*m).into(),
                     size: 1,

@@ -1,6 +1,8 @@
 //! What a visitor does in live chat (the widget's API) and the agent's typing signal, each one
 //! write. The HTTP layer adds what is transport: origins, bearer tokens, rate limits.
 
+use crate::ids::MessageId;
+use crate::ids::SessionId;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -122,7 +124,7 @@ pub async fn typing(store: &Store, v: Visitor) -> Result<()> {
 }
 
 /// The visitor has seen the agents' replies up to `up_to`.
-pub async fn mark_read(store: &Store, v: Visitor, up_to: u64) -> Result<()> {
+pub async fn mark_read(store: &Store, v: Visitor, up_to: MessageId) -> Result<()> {
     store
         .write(move |ctx| mark_read_in(ctx, &v, up_to).map(|_| ()))
         .await
@@ -174,7 +176,7 @@ where
         && let Some(id) = attachment_id
         && let Err(d) = attachments::discard(store, id).await
     {
-        tracing::warn!(id, error = %d, "could not discard the file of a refused message");
+        tracing::warn!(id = %id, error = %d, "could not discard the file of a refused message");
     }
     sent
 }
@@ -229,7 +231,7 @@ where
 pub async fn agent_typing(
     store: &Store,
     user: &User,
-    session_id: u64,
+    session_id: SessionId,
     allow: impl FnOnce() -> bool,
 ) -> Result<()> {
     let u = user.clone();

@@ -11,6 +11,11 @@
 
 use crate::domain::events::{Event, Typing};
 use crate::domain::sessions::TimelineKind;
+use crate::ids::ChannelId;
+use crate::ids::ContactId;
+use crate::ids::MessageId;
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -43,8 +48,8 @@ pub const TOKEN_PREFIX: &str = "lcv_";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Visitor {
     pub id: u64,
-    pub channel_id: u64,
-    pub contact_id: u64,
+    pub channel_id: ChannelId,
+    pub contact_id: ContactId,
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -272,13 +277,13 @@ pub fn offline_in(
 }
 
 /// The visitor's open session, if any.
-pub fn open_session_in(ctx: &WriteCtx<'_>, v: &Visitor) -> Result<Option<u64>> {
+pub fn open_session_in(ctx: &WriteCtx<'_>, v: &Visitor) -> Result<Option<SessionId>> {
     sessions::open_of_contact_in(ctx, v.contact_id)
 }
 
 /// The visitor read the agents' replies up to `up_to` (a message id): they move to `read`,
 /// which agents see as a status change like any provider's read receipt.
-pub fn mark_read_in(ctx: &mut WriteCtx<'_>, v: &Visitor, up_to: u64) -> Result<usize> {
+pub fn mark_read_in(ctx: &mut WriteCtx<'_>, v: &Visitor, up_to: MessageId) -> Result<usize> {
     let Some(sid) = open_session_in(ctx, v)? else {
         return Ok(0);
     };
@@ -319,10 +324,10 @@ pub fn typing_in(ctx: &mut WriteCtx<'_>, v: &Visitor) -> Result<()> {
 /// A typing signal from an agent, for the visitor of a live-chat session.
 pub fn agent_typing_in(
     ctx: &mut WriteCtx<'_>,
-    channel_id: u64,
+    channel_id: ChannelId,
     visitor_id: u64,
-    session_id: u64,
-    user_id: u64,
+    session_id: SessionId,
+    user_id: UserId,
     name: &str,
 ) -> Result<()> {
     ctx.emit(
@@ -373,18 +378,18 @@ mod tests {
     fn notes_and_foreign_client_ids_stay_hidden() {
         let v = Visitor {
             id: 7,
-            channel_id: 1,
-            contact_id: 3,
+            channel_id: ChannelId(1),
+            contact_id: ContactId(3),
             name: String::new(),
             email: String::new(),
             created: 0,
         };
         let mut m = Message {
-            id: 1,
-            session_id: 2,
-            channel_id: 1,
+            id: MessageId(1),
+            session_id: SessionId(2),
+            channel_id: ChannelId(1),
             direction: Direction::Note,
-            author: Some(1),
+            author: Some(UserId(1)),
             text: "internal".into(),
             files: vec![],
             template: None,
@@ -406,12 +411,12 @@ mod tests {
         );
         m.provider_id = Some("lc:77:abc".into());
         assert_eq!(view(&v, &m, None, &no_url).unwrap().client_id, None);
-        m.channel_id = 2;
+        m.channel_id = ChannelId(2);
         assert!(view(&v, &m, None, &no_url).is_none());
         assert_eq!(
             visitor_id_of(&Contact {
-                id: 1,
-                channel_id: 1,
+                id: ContactId(1),
+                channel_id: ChannelId(1),
                 address: "visitor-42".into(),
                 name: String::new(),
                 name_edited: false,

@@ -1,6 +1,9 @@
 //! What a visitor sees: their messages and the agents' replies (never notes), agents by first
 //! name, files through the links the caller makes.
 
+use crate::ids::MessageId;
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -22,8 +25,8 @@ pub struct VisitorFile {
 /// A message as the visitor sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitorMessage {
-    pub id: u64,
-    pub session_id: u64,
+    pub id: MessageId,
+    pub session_id: SessionId,
     /// `visitor` or `agent`.
     pub from: String,
     pub text: String,
@@ -89,7 +92,7 @@ pub struct History {
     pub visitor_id: u64,
     pub name: String,
     /// The newest session: its id and status (`open` / `closed`).
-    pub session_id: Option<u64>,
+    pub session_id: Option<SessionId>,
     pub session_status: Option<SessionStatus>,
     /// Oldest first, at most [`HISTORY`], across the visitor's recent sessions.
     pub messages: Vec<VisitorMessage>,
@@ -102,7 +105,7 @@ pub struct History {
 pub fn history(
     rtx: &ReadTransaction,
     v: &Visitor,
-    only: Option<u64>,
+    only: Option<SessionId>,
     file_url: &dyn Fn(&MessageFile) -> Option<String>,
 ) -> Result<History> {
     let mut sessions = sessions::for_contact(rtx, v.contact_id)?;
@@ -147,8 +150,8 @@ pub fn history(
 /// The display name of an agent (cached in `names`).
 pub fn agent_name(
     rtx: &ReadTransaction,
-    names: &mut std::collections::HashMap<u64, String>,
-    author: Option<u64>,
+    names: &mut std::collections::HashMap<UserId, String>,
+    author: Option<UserId>,
 ) -> Result<Option<String>> {
     let Some(uid) = author else { return Ok(None) };
     if let Some(n) = names.get(&uid) {

@@ -2,6 +2,8 @@
 //! dropped before storage, a new session opened (and assigned on arrival) when the contact has
 //! none open. A webhook batch is applied in one transaction (`apply_batch`).
 
+use crate::ids::MessageId;
+use crate::ids::SessionId;
 use std::sync::Arc;
 
 use redb::ReadableTable;
@@ -33,12 +35,12 @@ pub struct NewInbound {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ingested {
     Stored {
-        session_id: u64,
-        message_id: u64,
+        session_id: SessionId,
+        message_id: MessageId,
         new_session: bool,
     },
     Duplicate {
-        message_id: u64,
+        message_id: MessageId,
     },
     Blocked,
 }
@@ -71,7 +73,7 @@ pub fn ingest_with_in(
             .get(kcat(&k1(ch.id), pid.as_bytes()).as_slice())?
         {
             return Ok(Ingested::Duplicate {
-                message_id: codec::u64_at(v.value(), 0)?,
+                message_id: codec::id_at(v.value(), 0)?,
             });
         }
     }
@@ -82,7 +84,7 @@ pub fn ingest_with_in(
     }
     let (contact, _) = contacts::upsert_in(ctx, ch.id, &m.from, m.contact_name.as_deref())?;
     let (session, new_session) = sessions::open_for_contact_in(ctx, ch.id, ch.kind, &contact)?;
-    let id = ctx.next_id("message")?;
+    let id = MessageId(ctx.next_id("message")?);
     let text: String = m.text.chars().take(64 * 1024).collect();
     let msg = Message {
         id,

@@ -15,6 +15,11 @@ pub use window::Window;
 
 use crate::domain::events::Event;
 use crate::domain::sessions::TimelineKind;
+use crate::ids::AttachmentId;
+use crate::ids::ChannelId;
+use crate::ids::MessageId;
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +61,7 @@ pub enum Status {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MessageFile {
     /// Attachment id once the bytes are stored (None while an inbound download is pending).
-    pub attachment_id: Option<u64>,
+    pub attachment_id: Option<AttachmentId>,
     pub name: String,
     pub mime: String,
     pub size: u64,
@@ -78,12 +83,12 @@ pub struct TemplateRef {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
-    pub id: u64,
-    pub session_id: u64,
-    pub channel_id: u64,
+    pub id: MessageId,
+    pub session_id: SessionId,
+    pub channel_id: ChannelId,
     pub direction: Direction,
     /// The agent who wrote it (outbound and notes).
-    pub author: Option<u64>,
+    pub author: Option<UserId>,
     pub text: String,
     #[serde(default)]
     pub files: Vec<MessageFile>,
@@ -118,22 +123,22 @@ pub struct Retrying {
     pub next_at: i64,
 }
 
-pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Message> {
+pub fn get_in(ctx: &WriteCtx<'_>, id: MessageId) -> Result<Message> {
     let sid = ctx
         .txn
         .open_table(MESSAGE_SESSION)?
         .get(k1(id).as_slice())?
-        .map(|v| codec::u64_at(v.value(), 0))
+        .map(|v| codec::id_at::<SessionId>(v.value(), 0))
         .transpose()?
         .ok_or(Error::NotFound("message"))?;
     codec::get(&ctx.txn.open_table(MESSAGES)?, &k2(sid, id))?.ok_or(Error::NotFound("message"))
 }
 
-pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Message>> {
+pub fn get(rtx: &ReadTransaction, id: MessageId) -> Result<Option<Message>> {
     let Some(sid) = rtx
         .open_table(MESSAGE_SESSION)?
         .get(k1(id).as_slice())?
-        .map(|v| codec::u64_at(v.value(), 0))
+        .map(|v| codec::id_at::<SessionId>(v.value(), 0))
         .transpose()?
     else {
         return Ok(None);
@@ -172,13 +177,13 @@ pub fn put_in(ctx: &mut WriteCtx<'_>, m: &Message, created: bool) -> Result<()> 
 /// Messages of a session, oldest first, the newest `limit` before `before` (exclusive).
 pub fn page(
     rtx: &ReadTransaction,
-    session_id: u64,
-    before: Option<u64>,
+    session_id: SessionId,
+    before: Option<MessageId>,
     limit: usize,
 ) -> Result<Vec<Message>> {
     let t = rtx.open_table(MESSAGES)?;
     let start = k2(session_id, 0);
-    let end = k2(session_id, before.unwrap_or(u64::MAX));
+    let end = k2(session_id, before.unwrap_or(MessageId(u64::MAX)));
     let mut out = Vec::with_capacity(limit.min(256));
     for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())?.rev() {
         if out.len() >= limit {
@@ -191,7 +196,7 @@ pub fn page(
 }
 
 /// The first message of a session (who opened it).
-pub fn first(rtx: &ReadTransaction, session_id: u64) -> Result<Option<Message>> {
+pub fn first(rtx: &ReadTransaction, session_id: SessionId) -> Result<Option<Message>> {
     let t = rtx.open_table(MESSAGES)?;
     let first = t
         .range::<&[u8]>(k2(session_id, 0).as_slice()..k2(session_id, u64::MAX).as_slice())?
@@ -201,7 +206,7 @@ pub fn first(rtx: &ReadTransaction, session_id: u64) -> Result<Option<Message>> 
 }
 
 /// The first reply (outbound message) of a session, if any: who really answered first.
-pub fn first_reply(rtx: &ReadTransaction, session_id: u64) -> Result<Option<Message>> {
+pub fn first_reply(rtx: &ReadTransaction, session_id: SessionId) -> Result<Option<Message>> {
     let t = rtx.open_table(MESSAGES)?;
     for item in
         t.range::<&[u8]>(k2(session_id, 0).as_slice()..k2(session_id, u64::MAX).as_slice())?
@@ -217,12 +222,12 @@ pub fn first_reply(rtx: &ReadTransaction, session_id: u64) -> Result<Option<Mess
 /// The newest `limit` messages of a session with ids up to `up_to` (inclusive), newest first.
 pub fn newest_in(
     ctx: &WriteCtx<'_>,
-    session_id: u64,
-    up_to: u64,
+    session_id: SessionId,
+    up_to: MessageId,
     limit: usize,
 ) -> Result<Vec<Message>> {
     let t = ctx.txn.open_table(MESSAGES)?;
-    let end = k2(session_id, up_to.saturating_add(1));
+    let end = k2(session_id, up_to.next());
     let mut out = Vec::new();
     for item in t
         .range::<&[u8]>(k2(session_id, 0).as_slice()..end.as_slice())?
@@ -237,12 +242,12 @@ pub fn newest_in(
 /// How many inbound messages after `after` (stops counting at `cap`).
 pub fn count_inbound_after(
     rtx: &ReadTransaction,
-    session_id: u64,
-    after: u64,
+    session_id: SessionId,
+    after: MessageId,
     cap: u64,
 ) -> Result<u64> {
     let t = rtx.open_table(MESSAGES)?;
-    let start = k2(session_id, after.saturating_add(1));
+    let start = k2(session_id, after.next());
     let end = k2(session_id, u64::MAX);
     let mut n = 0;
     for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
@@ -274,7 +279,7 @@ pub(super) fn preview(text: &str, files: &[MessageFile]) -> String {
 pub async fn add_note(
     store: &Store,
     author: &User,
-    session_id: u64,
+    session_id: SessionId,
     text: String,
     max_chars: usize,
 ) -> Result<Message> {
@@ -289,7 +294,7 @@ pub async fn add_note(
 }
 
 /// `user` has read a session they see, up to its newest message (all their browsers follow).
-pub async fn mark_read(store: &Store, user: &User, session_id: u64) -> Result<()> {
+pub async fn mark_read(store: &Store, user: &User, session_id: SessionId) -> Result<()> {
     sessions::actions::workable(store, user, session_id).await?;
     let uid = user.id;
     store
@@ -300,7 +305,7 @@ pub async fn mark_read(store: &Store, user: &User, session_id: u64) -> Result<()
 /// An internal note on a session: stored like a message, never sent.
 pub fn add_note_in(
     ctx: &mut WriteCtx<'_>,
-    session_id: u64,
+    session_id: SessionId,
     author: &User,
     text: &str,
 ) -> Result<Message> {
@@ -309,7 +314,7 @@ pub fn add_note_in(
     if text.is_empty() {
         return Err(Error::invalid("text", "the note is empty"));
     }
-    let id = ctx.next_id("message")?;
+    let id = MessageId(ctx.next_id("message")?);
     let m = Message {
         id,
         session_id,
@@ -333,7 +338,7 @@ pub fn add_note_in(
 }
 
 /// Mark everything up to the session's newest message read for `user`.
-pub fn mark_read_in(ctx: &mut WriteCtx<'_>, user_id: u64, session_id: u64) -> Result<()> {
+pub fn mark_read_in(ctx: &mut WriteCtx<'_>, user_id: UserId, session_id: SessionId) -> Result<()> {
     let s = sessions::get_in(ctx, session_id)?;
     let mut st = sessions::read_state_in(ctx, user_id, session_id)?;
     if st.last_read >= s.last_message_id {
@@ -353,11 +358,11 @@ pub fn mark_read_in(ctx: &mut WriteCtx<'_>, user_id: u64, session_id: u64) -> Re
 }
 
 /// How many messages a session holds, and how many files they carry.
-pub fn count_in_session(rtx: &ReadTransaction, session_id: u64) -> Result<(u64, u64)> {
+pub fn count_in_session(rtx: &ReadTransaction, session_id: SessionId) -> Result<(u64, u64)> {
     let t = rtx.open_table(crate::store::tables::MESSAGES)?;
     let (start, end) = (
         crate::store::codec::k1(session_id),
-        crate::store::codec::k1(session_id.saturating_add(1)),
+        crate::store::codec::k1(session_id.next()),
     );
     let (mut messages, mut files) = (0u64, 0u64);
     for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {

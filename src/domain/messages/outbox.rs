@@ -3,6 +3,10 @@
 //! records the outcome through the functions here.
 
 use crate::domain::sessions::TimelineKind;
+use crate::ids::AttachmentId;
+use crate::ids::ChannelId;
+use crate::ids::MessageId;
+use crate::ids::SessionId;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +31,7 @@ pub struct NewOutbound {
     pub text: String,
     /// Attachment ids uploaded before (`POST /api/v1/attachments`).
     #[serde(default)]
-    pub attachment_ids: Vec<u64>,
+    pub attachment_ids: Vec<AttachmentId>,
     #[serde(default)]
     pub template: Option<TemplateRef>,
 }
@@ -56,7 +60,7 @@ pub fn check_text(kind: ChannelKind, text: &str, max_chars: usize) -> Result<Str
 pub fn enqueue_in(
     ctx: &mut WriteCtx<'_>,
     ch: &Channel,
-    session_id: u64,
+    session_id: SessionId,
     author: &User,
     out: &NewOutbound,
     files: Vec<MessageFile>,
@@ -96,7 +100,7 @@ pub fn enqueue_in(
         }
         None => (text, None),
     };
-    let id = ctx.next_id("message")?;
+    let id = MessageId(ctx.next_id("message")?);
     let msg = Message {
         id,
         session_id,
@@ -193,7 +197,7 @@ pub fn start_in(
 /// Start a session with a customer (`POST /api/v1/sessions`).
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct StartSession {
-    pub channel_id: u64,
+    pub channel_id: ChannelId,
     /// Phone number in international format.
     pub to: String,
     pub name: Option<String>,
@@ -208,7 +212,7 @@ pub async fn reply(
     store: &Store,
     kick: &Kick,
     author: &User,
-    session_id: u64,
+    session_id: SessionId,
     out: NewOutbound,
     max_chars: usize,
 ) -> Result<Message> {
@@ -284,7 +288,12 @@ pub async fn start(
 
 /// `user` sends a failed (or unknown) message of a session they see again: a new attempt
 /// through the outbox.
-pub async fn retry(store: &Store, kick: &Kick, user: &User, message_id: u64) -> Result<Message> {
+pub async fn retry(
+    store: &Store,
+    kick: &Kick,
+    user: &User,
+    message_id: MessageId,
+) -> Result<Message> {
     let u = user.clone();
     store
         .read(move |rtx| {
@@ -336,7 +345,7 @@ pub fn normalize_address(kind: ChannelKind, to: &str) -> Result<String> {
 /// The outbox entry of a queued message.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutboxItem {
-    pub message_id: u64,
+    pub message_id: MessageId,
     pub attempts: u32,
     pub next_at: i64,
     /// Set while an attempt is under way; found set after a crash = outcome unknown.
@@ -349,7 +358,12 @@ pub struct OutboxItem {
 }
 
 /// (Re)schedule a message for delivery at `at`.
-pub fn schedule_in(ctx: &WriteCtx<'_>, message_id: u64, at: i64, attempts: u32) -> Result<()> {
+pub fn schedule_in(
+    ctx: &WriteCtx<'_>,
+    message_id: MessageId,
+    at: i64,
+    attempts: u32,
+) -> Result<()> {
     let mut ob = ctx.txn.open_table(OUTBOX)?;
     if let Some(old) = codec::get::<OutboxItem>(&ob, &k1(message_id))? {
         ctx.txn
@@ -372,7 +386,7 @@ pub fn schedule_in(ctx: &WriteCtx<'_>, message_id: u64, at: i64, attempts: u32) 
 }
 
 /// Remove a message from the outbox (sent, failed for good, or unknown).
-pub fn unschedule_in(ctx: &WriteCtx<'_>, message_id: u64) -> Result<Option<OutboxItem>> {
+pub fn unschedule_in(ctx: &WriteCtx<'_>, message_id: MessageId) -> Result<Option<OutboxItem>> {
     let mut ob = ctx.txn.open_table(OUTBOX)?;
     let old = codec::get::<OutboxItem>(&ob, &k1(message_id))?;
     if let Some(o) = &old {
@@ -385,7 +399,7 @@ pub fn unschedule_in(ctx: &WriteCtx<'_>, message_id: u64) -> Result<Option<Outbo
 }
 
 /// The outbox entry of a message.
-pub fn item_in(ctx: &WriteCtx<'_>, message_id: u64) -> Result<Option<OutboxItem>> {
+pub fn item_in(ctx: &WriteCtx<'_>, message_id: MessageId) -> Result<Option<OutboxItem>> {
     codec::get(&ctx.txn.open_table(OUTBOX)?, &k1(message_id))
 }
 
@@ -406,7 +420,7 @@ pub fn claim_in(ctx: &WriteCtx<'_>, mut item: OutboxItem) -> Result<OutboxItem> 
 }
 
 /// `parts_done` parts of a multi-part send were accepted (a resumed send skips them).
-pub fn set_parts_done_in(ctx: &WriteCtx<'_>, message_id: u64, parts_done: u32) -> Result<()> {
+pub fn set_parts_done_in(ctx: &WriteCtx<'_>, message_id: MessageId, parts_done: u32) -> Result<()> {
     let mut ob = ctx.txn.open_table(OUTBOX)?;
     if let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(message_id))? {
         item.parts_done = parts_done;
@@ -416,7 +430,12 @@ pub fn set_parts_done_in(ctx: &WriteCtx<'_>, message_id: u64, parts_done: u32) -
 }
 
 /// A transient failure: the entry is due again at `next_at` (nothing happens when it is gone).
-pub fn retry_at_in(ctx: &WriteCtx<'_>, message_id: u64, next_at: i64, reason: &str) -> Result<()> {
+pub fn retry_at_in(
+    ctx: &WriteCtx<'_>,
+    message_id: MessageId,
+    next_at: i64,
+    reason: &str,
+) -> Result<()> {
     let mut ob = ctx.txn.open_table(OUTBOX)?;
     let Some(mut item) = codec::get::<OutboxItem>(&ob, &k1(message_id))? else {
         return Ok(());
@@ -432,7 +451,7 @@ pub fn retry_at_in(ctx: &WriteCtx<'_>, message_id: u64, next_at: i64, reason: &s
 }
 
 /// Messages whose send was under way when the server stopped.
-pub fn in_flight_in(ctx: &WriteCtx<'_>) -> Result<Vec<u64>> {
+pub fn in_flight_in(ctx: &WriteCtx<'_>) -> Result<Vec<MessageId>> {
     let ob = ctx.txn.open_table(OUTBOX)?;
     let mut v = Vec::new();
     for item in ob.iter()? {
@@ -470,7 +489,7 @@ pub fn ready(rtx: &ReadTransaction, now: i64, limit: usize) -> Result<Ready> {
             .get(k1(it.message_id).as_slice())?
             .map(|v| codec::u64_at(v.value(), 0))
             .transpose()?
-            .map_or(u64::MAX - it.message_id, |s| s);
+            .map_or(u64::MAX - it.message_id.get(), |s| s);
         // Rows iterate in message-id order: the first of each session is its head.
         heads.entry(session).or_insert(it);
     }

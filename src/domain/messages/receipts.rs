@@ -1,6 +1,8 @@
 //! Delivery receipts: provider status callbacks by provider message id, and Messenger's
 //! delivery/read watermarks. A receipt never moves a message backwards, except `failed`.
 
+use crate::ids::ChannelId;
+use crate::ids::MessageId;
 use redb::ReadableTable;
 
 use super::{Direction, Message, Status, get_in, put_in};
@@ -14,7 +16,7 @@ use crate::store::tables::{MESSAGES, PROVIDER_IDS};
 /// `failed`, which wins over `sent` (e.g. WhatsApp 131047 reported after acceptance).
 pub fn apply_status_in(
     ctx: &mut WriteCtx<'_>,
-    channel_id: u64,
+    channel_id: ChannelId,
     provider_id: &str,
     status: Status,
     error: Option<String>,
@@ -23,7 +25,7 @@ pub fn apply_status_in(
         .txn
         .open_table(PROVIDER_IDS)?
         .get(kcat(&k1(channel_id), provider_id.as_bytes()).as_slice())?
-        .map(|v| codec::u64_at(v.value(), 0))
+        .map(|v| codec::id_at(v.value(), 0))
         .transpose()?
     else {
         return Ok(false);
@@ -38,9 +40,9 @@ pub fn apply_status_in(
 /// The provider accepted message `message_id` under `provider_id`: receipts will find it.
 pub fn record_provider_id_in(
     ctx: &WriteCtx<'_>,
-    channel_id: u64,
+    channel_id: ChannelId,
     provider_id: &str,
-    message_id: u64,
+    message_id: MessageId,
 ) -> Result<()> {
     ctx.txn.open_table(PROVIDER_IDS)?.insert(
         kcat(&k1(channel_id), provider_id.as_bytes()).as_slice(),
@@ -79,7 +81,7 @@ pub fn set_status_in(
 /// `up_to_ms` moves to `status`.
 pub fn apply_watermark_in(
     ctx: &mut WriteCtx<'_>,
-    channel_id: u64,
+    channel_id: ChannelId,
     contact_address: &str,
     up_to_ms: i64,
     status: Status,

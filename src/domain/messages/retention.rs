@@ -4,6 +4,9 @@
 //! order visits the oldest first and stops at the first message inside the retention. Records
 //! of the deleted messages' expired files go with them.
 
+use crate::ids::ChannelId;
+use crate::ids::MessageId;
+use crate::ids::SessionId;
 use redb::ReadableTable;
 
 use super::{Direction, Message, Status};
@@ -24,7 +27,7 @@ pub fn delete_older_in(w: &mut WriteCtx<'_>, cutoff: i64, limit: usize) -> Resul
                 break;
             }
             let (k, v) = item?;
-            let (id, sid) = (codec::u64_at(k.value(), 0)?, codec::u64_at(v.value(), 0)?);
+            let (id, sid) = (codec::id_at(k.value(), 0)?, codec::id_at(v.value(), 0)?);
             match codec::get::<Message>(&msgs, &k2(sid, id))? {
                 Some(m) if m.created < cutoff => old.push(m),
                 Some(_) => break,
@@ -54,7 +57,7 @@ pub fn delete_older_in(w: &mut WriteCtx<'_>, cutoff: i64, limit: usize) -> Resul
         crate::search::remove_message(
             w.txn,
             crate::search::Scope::Channel(m.channel_id),
-            m.id,
+            m.id.get(),
             &m.text,
         )?;
         for f in &m.files {
@@ -68,9 +71,9 @@ pub fn delete_older_in(w: &mut WriteCtx<'_>, cutoff: i64, limit: usize) -> Resul
 
 fn placeholder() -> Message {
     Message {
-        id: 0,
-        session_id: 0,
-        channel_id: 0,
+        id: MessageId(0),
+        session_id: SessionId(0),
+        channel_id: ChannelId(0),
         direction: Direction::Note,
         author: None,
         text: String::new(),

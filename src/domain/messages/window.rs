@@ -58,20 +58,24 @@ mod tests {
     use super::*;
     use crate::clock::HOUR_MS;
     use crate::domain::sessions::SessionStatus;
+    use crate::ids::ChannelId;
+    use crate::ids::ContactId;
+    use crate::ids::MessageId;
+    use crate::ids::SessionId;
 
     fn session(kind: ChannelKind, last_inbound: Option<i64>) -> Session {
         Session {
-            id: 1,
-            channel_id: 1,
+            id: SessionId(1),
+            channel_id: ChannelId(1),
             channel_kind: kind,
-            contact_id: 1,
+            contact_id: ContactId(1),
             status: SessionStatus::Open,
             assignee: None,
             created: 0,
             last_activity: 0,
             last_inbound,
             last_preview: String::new(),
-            last_message_id: 0,
+            last_message_id: MessageId(0),
             archived: false,
             closed_at: None,
             result: None,

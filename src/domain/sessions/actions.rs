@@ -1,6 +1,7 @@
 //! What a user does to a session they see, each one write: close it (end chat), archive or
 //! unarchive it, mute it for themselves. The HTML pages and the JSON API call these.
 
+use crate::ids::SessionId;
 use serde::Deserialize;
 
 use super::{Session, SessionStatus, get_in, get_visible, save_in, timeline_in};
@@ -15,7 +16,7 @@ use crate::store::Store;
 pub async fn close(
     store: &Store,
     user: &User,
-    id: u64,
+    id: SessionId,
     result: Option<String>,
     note: String,
 ) -> Result<Session> {
@@ -42,7 +43,12 @@ pub async fn close(
 
 /// `user` archives a session (it leaves the main list; a new customer message brings it
 /// back) or unarchives it. Unchanged when it already is.
-pub async fn set_archived(store: &Store, user: &User, id: u64, archived: bool) -> Result<Session> {
+pub async fn set_archived(
+    store: &Store,
+    user: &User,
+    id: SessionId,
+    archived: bool,
+) -> Result<Session> {
     workable(store, user, id).await?;
     let uid = user.id;
     store
@@ -66,7 +72,7 @@ pub async fn set_archived(store: &Store, user: &User, id: u64, archived: bool) -
 }
 
 /// `user` reopens a closed or archived session to continue it; they become its owner.
-pub async fn reopen(store: &Store, user: &User, id: u64) -> Result<Session> {
+pub async fn reopen(store: &Store, user: &User, id: SessionId) -> Result<Session> {
     workable(store, user, id).await?;
     let uid = user.id;
     store.write(move |ctx| super::reopen_in(ctx, id, uid)).await
@@ -86,7 +92,12 @@ pub const BULK_MAX: usize = 200;
 /// `user` archives or ends many sessions at once (a spam burst), all or nothing: refused with
 /// nothing changed when any of them is not the user's to act on (unseen, or a colleague's;
 /// admins act on every session they see). Returns how many sessions changed.
-pub async fn bulk(store: &Store, user: &User, ids: Vec<u64>, action: BulkAction) -> Result<usize> {
+pub async fn bulk(
+    store: &Store,
+    user: &User,
+    ids: Vec<SessionId>,
+    action: BulkAction,
+) -> Result<usize> {
     let mut ids = ids;
     ids.sort_unstable();
     ids.dedup();
@@ -156,7 +167,7 @@ pub async fn bulk(store: &Store, user: &User, ids: Vec<u64>, action: BulkAction)
 }
 
 /// `user` mutes or unmutes a session for themselves (a red dot instead of the count).
-pub async fn set_muted(store: &Store, user: &User, id: u64, muted: bool) -> Result<()> {
+pub async fn set_muted(store: &Store, user: &User, id: SessionId, muted: bool) -> Result<()> {
     workable(store, user, id).await?;
     let uid = user.id;
     store
@@ -165,14 +176,14 @@ pub async fn set_muted(store: &Store, user: &User, id: u64, muted: bool) -> Resu
 }
 
 /// The session if `user` may see it (else `NotFound`).
-pub async fn visible(store: &Store, user: &User, id: u64) -> Result<Session> {
+pub async fn visible(store: &Store, user: &User, id: SessionId) -> Result<Session> {
     let user = user.clone();
     store.read(move |rtx| get_visible(rtx, &user, id)).await
 }
 
 /// The session if `user` may see it and its channel still exists (else `NotFound`, or a
 /// conflict when the channel was deleted): what working on a session needs.
-pub async fn workable(store: &Store, user: &User, id: u64) -> Result<Session> {
+pub async fn workable(store: &Store, user: &User, id: SessionId) -> Result<Session> {
     let user = user.clone();
     store
         .read(move |rtx| {

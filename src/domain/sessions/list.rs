@@ -2,6 +2,10 @@
 //! search (the contact's name or number, or words of a message), paged by a cursor, each
 //! with what the list shows for one user.
 
+use crate::ids::ChannelId;
+use crate::ids::MessageId;
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use std::collections::HashSet;
 
 use redb::ReadTransaction;
@@ -35,10 +39,10 @@ pub enum Scope {
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
-    pub channel_id: Option<u64>,
+    pub channel_id: Option<ChannelId>,
     #[param(inline)]
     pub scope: Option<Scope>,
-    pub assignee: Option<u64>,
+    pub assignee: Option<UserId>,
     /// Only sessions carrying this tag (one of the admin's tags).
     pub tag: Option<String>,
     /// Only open or only closed sessions (within the scope).
@@ -109,13 +113,13 @@ pub fn list(
         Some(n) => sessions_with_text(rtx, vis, n)?,
         None => HashSet::new(),
     };
-    let mut hits: Vec<(u64, u64, u64)> = Vec::with_capacity(limit + 1);
+    let mut hits: Vec<(u64, SessionId, ChannelId)> = Vec::with_capacity(limit + 1);
     for item in idx.range::<&[u8]>(..end.as_slice())?.rev() {
         let (k, v) = item?;
         let v = v.value();
         let (channel, assignee, flags) = (
-            codec::u64_at(v, 0)?,
-            codec::u64_at(v, 8)?,
+            codec::id_at(v, 0)?,
+            codec::id_at(v, 8)?,
             v.get(16).copied().unwrap_or(0),
         );
         let assignee = (assignee != 0).then_some(assignee);
@@ -144,7 +148,7 @@ pub fn list(
             continue;
         }
         let key = k.value();
-        let sid = codec::u64_at(key, 8)?;
+        let sid: SessionId = codec::id_at(key, 8)?;
         if let Some(n) = needle
             && !text_hits.contains(&sid)
             && !contact_matches(rtx, sid, n)?
@@ -183,7 +187,11 @@ pub fn list(
 }
 
 /// The sessions (of channels in `vis`) with a message containing the words of `needle`.
-fn sessions_with_text(rtx: &ReadTransaction, vis: &Visible, needle: &str) -> Result<HashSet<u64>> {
+fn sessions_with_text(
+    rtx: &ReadTransaction,
+    vis: &Visible,
+    needle: &str,
+) -> Result<HashSet<SessionId>> {
     let scopes: Vec<search::Scope> = channels::list(rtx)?
         .into_iter()
         .filter(|c| vis.channel(c.id))
@@ -191,7 +199,7 @@ fn sessions_with_text(rtx: &ReadTransaction, vis: &Visible, needle: &str) -> Res
         .collect();
     let mut out = HashSet::new();
     for h in search::search(rtx, &scopes, needle, 500, None)? {
-        if let Some(m) = messages::get(rtx, h.msg_id)? {
+        if let Some(m) = messages::get(rtx, MessageId(h.msg_id))? {
             out.insert(m.session_id);
         }
     }
@@ -199,7 +207,7 @@ fn sessions_with_text(rtx: &ReadTransaction, vis: &Visible, needle: &str) -> Res
 }
 
 /// Whether the contact of session `sid` has `needle` in its name, or its digits in the number.
-fn contact_matches(rtx: &ReadTransaction, sid: u64, needle: &str) -> Result<bool> {
+fn contact_matches(rtx: &ReadTransaction, sid: SessionId, needle: &str) -> Result<bool> {
     let Some(c) = get(rtx, sid)?.and_then(|s| contacts::get(rtx, s.contact_id).transpose()) else {
         return Ok(false);
     };
@@ -218,7 +226,7 @@ fn contact_matches(rtx: &ReadTransaction, sid: u64, needle: &str) -> Result<bool
 }
 
 /// Decorate a session for one user: contact, unread count (capped at 99), muted.
-pub fn view(rtx: &ReadTransaction, user_id: u64, s: Session) -> Result<SessionView> {
+pub fn view(rtx: &ReadTransaction, user_id: UserId, s: Session) -> Result<SessionView> {
     let c = contacts::get(rtx, s.contact_id)?;
     let rs = read_state(rtx, user_id, s.id)?;
     let unread = if s.last_message_id > rs.last_read {

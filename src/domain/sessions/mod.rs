@@ -4,6 +4,11 @@
 //! values carry channel, assignee and flags so lists filter without decoding sessions.
 
 use crate::domain::events::Event;
+use crate::ids::ChannelId;
+use crate::ids::ContactId;
+use crate::ids::MessageId;
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -37,18 +42,18 @@ pub enum SessionStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Session {
-    pub id: u64,
-    pub channel_id: u64,
+    pub id: SessionId,
+    pub channel_id: ChannelId,
     pub channel_kind: ChannelKind,
-    pub contact_id: u64,
+    pub contact_id: ContactId,
     pub status: SessionStatus,
-    pub assignee: Option<u64>,
+    pub assignee: Option<UserId>,
     pub created: i64,
     pub last_activity: i64,
     /// When the customer last wrote (drives the WhatsApp / Messenger reply window).
     pub last_inbound: Option<i64>,
     pub last_preview: String,
-    pub last_message_id: u64,
+    pub last_message_id: MessageId,
     pub archived: bool,
     pub closed_at: Option<i64>,
     pub result: Option<String>,
@@ -65,7 +70,7 @@ pub struct Session {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ReadState {
-    pub last_read: u64,
+    pub last_read: MessageId,
     pub muted: bool,
 }
 
@@ -88,8 +93,8 @@ const FLAG_CLOSED: u8 = 2;
 
 fn index_value(s: &Session) -> [u8; 17] {
     let mut v = [0u8; 17];
-    v[..8].copy_from_slice(&s.channel_id.to_be_bytes());
-    v[8..16].copy_from_slice(&s.assignee.unwrap_or(0).to_be_bytes());
+    v[..8].copy_from_slice(&s.channel_id.key());
+    v[8..16].copy_from_slice(&s.assignee.unwrap_or_default().key());
     v[16] = (if s.archived { FLAG_ARCHIVED } else { 0 })
         | (if s.status == SessionStatus::Closed {
             FLAG_CLOSED
@@ -129,16 +134,16 @@ pub fn allowed(user: &User, s: &Session) -> Allowed {
     }
 }
 
-pub fn get(rtx: &ReadTransaction, id: u64) -> Result<Option<Session>> {
+pub fn get(rtx: &ReadTransaction, id: SessionId) -> Result<Option<Session>> {
     codec::get(&rtx.open_table(SESSIONS)?, &k1(id))
 }
 
-pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Session> {
+pub fn get_in(ctx: &WriteCtx<'_>, id: SessionId) -> Result<Session> {
     codec::get(&ctx.txn.open_table(SESSIONS)?, &k1(id))?.ok_or(Error::NotFound("session"))
 }
 
 /// The session if `user` may see it (else NotFound, so existence does not leak).
-pub fn get_visible(rtx: &ReadTransaction, user: &User, id: u64) -> Result<Session> {
+pub fn get_visible(rtx: &ReadTransaction, user: &User, id: SessionId) -> Result<Session> {
     let s = get(rtx, id)?.ok_or(Error::NotFound("session"))?;
     let vis = super::access::visible_channels(rtx, user)?;
     if vis.channel(s.channel_id) || s.assignee == Some(user.id) {
@@ -203,12 +208,17 @@ pub fn save_in(ctx: &mut WriteCtx<'_>, before: Option<&Session>, s: &Session) ->
 }
 
 /// Open sessions assigned to `user_id` on `channel_id` (stops counting at `cap`).
-pub fn open_count_in(ctx: &WriteCtx<'_>, user_id: u64, channel_id: u64, cap: u64) -> Result<u64> {
+pub fn open_count_in(
+    ctx: &WriteCtx<'_>,
+    user_id: UserId,
+    channel_id: ChannelId,
+    cap: u64,
+) -> Result<u64> {
     let t = ctx.txn.open_table(OPEN_ASSIGNED)?;
-    let (start, end) = (k1(user_id), k1(user_id.saturating_add(1)));
+    let (start, end) = (k1(user_id), k1(user_id.next()));
     let mut n = 0;
     for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
-        if codec::u64_at(item?.1.value(), 0)? == channel_id {
+        if codec::id_at::<ChannelId>(item?.1.value(), 0)? == channel_id {
             n += 1;
             if n >= cap {
                 break;
@@ -219,23 +229,30 @@ pub fn open_count_in(ctx: &WriteCtx<'_>, user_id: u64, channel_id: u64, cap: u64
 }
 
 /// The newest session in a contact's history.
-pub fn latest_of_contact_in(ctx: &WriteCtx<'_>, contact_id: u64) -> Result<Option<u64>> {
+pub fn latest_of_contact_in(
+    ctx: &WriteCtx<'_>,
+    contact_id: ContactId,
+) -> Result<Option<SessionId>> {
     let t = ctx.txn.open_table(SESSIONS_BY_CONTACT)?;
-    let (start, end) = (k1(contact_id), k1(contact_id.saturating_add(1)));
+    let (start, end) = (k1(contact_id), k1(contact_id.next()));
     let last = t
         .range::<&[u8]>(start.as_slice()..end.as_slice())?
         .next_back()
         .transpose()?;
-    last.map(|(k, _)| codec::u64_at(k.value(), 8)).transpose()
+    last.map(|(k, _)| codec::id_at(k.value(), 8)).transpose()
 }
 
 /// Move a contact's session history to another contact (a merge); returns the sessions moved.
-pub fn move_history_in(ctx: &WriteCtx<'_>, from: u64, to: u64) -> Result<Vec<u64>> {
+pub fn move_history_in(
+    ctx: &WriteCtx<'_>,
+    from: ContactId,
+    to: ContactId,
+) -> Result<Vec<SessionId>> {
     let mut t = ctx.txn.open_table(SESSIONS_BY_CONTACT)?;
-    let (start, end) = (k1(from), k1(from.saturating_add(1)));
+    let (start, end) = (k1(from), k1(from.next()));
     let mut ids = Vec::new();
     for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())? {
-        ids.push(codec::u64_at(item?.0.value(), 8)?);
+        ids.push(codec::id_at(item?.0.value(), 8)?);
     }
     for sid in &ids {
         t.remove(k2(from, *sid).as_slice())?;
@@ -249,7 +266,7 @@ pub fn move_history_in(ctx: &WriteCtx<'_>, from: u64, to: u64) -> Result<Vec<u64
 pub fn each_active_since(
     rtx: &ReadTransaction,
     since: i64,
-    wanted: impl Fn(u64) -> bool,
+    wanted: impl Fn(ChannelId) -> bool,
     mut f: impl FnMut(Session) -> Result<()>,
 ) -> Result<()> {
     let idx = rtx.open_table(SESSIONS_BY_ACTIVITY)?;
@@ -257,10 +274,10 @@ pub fn each_active_since(
     let start = k2(since.max(0) as u64, 0);
     for item in idx.range::<&[u8]>(start.as_slice()..)? {
         let (k, v) = item?;
-        if !wanted(codec::u64_at(v.value(), 0)?) {
+        if !wanted(codec::id_at(v.value(), 0)?) {
             continue;
         }
-        let sid = codec::u64_at(k.value(), 8)?;
+        let sid: SessionId = codec::id_at(k.value(), 8)?;
         if let Some(s) = codec::get::<Session>(&all, &k1(sid))? {
             f(s)?;
         }
@@ -269,19 +286,19 @@ pub fn each_active_since(
 }
 
 /// The open session of a contact, if any.
-pub fn open_of_contact_in(ctx: &WriteCtx<'_>, contact_id: u64) -> Result<Option<u64>> {
+pub fn open_of_contact_in(ctx: &WriteCtx<'_>, contact_id: ContactId) -> Result<Option<SessionId>> {
     ctx.txn
         .open_table(OPEN_SESSIONS)?
         .get(k1(contact_id).as_slice())?
-        .map(|v| codec::u64_at(v.value(), 0))
+        .map(|v| codec::id_at(v.value(), 0))
         .transpose()
 }
 
 /// Every open session (the closure job walks them).
-pub fn open_ids(rtx: &ReadTransaction) -> Result<Vec<u64>> {
+pub fn open_ids(rtx: &ReadTransaction) -> Result<Vec<SessionId>> {
     let mut out = Vec::new();
     for item in rtx.open_table(OPEN_SESSIONS)?.iter()? {
-        out.push(codec::u64_at(item?.1.value(), 0)?);
+        out.push(codec::id_at(item?.1.value(), 0)?);
     }
     Ok(out)
 }
@@ -289,7 +306,7 @@ pub fn open_ids(rtx: &ReadTransaction) -> Result<Vec<u64>> {
 /// The open session of a contact, or a new one.
 pub fn open_for_contact_in(
     ctx: &mut WriteCtx<'_>,
-    channel_id: u64,
+    channel_id: ChannelId,
     kind: ChannelKind,
     contact: &Contact,
 ) -> Result<(Session, bool)> {
@@ -299,7 +316,7 @@ pub fn open_for_contact_in(
             return Ok((s, false));
         }
     }
-    let id = ctx.next_id("session")?;
+    let id = SessionId(ctx.next_id("session")?);
     let s = Session {
         id,
         channel_id,
@@ -311,7 +328,7 @@ pub fn open_for_contact_in(
         last_activity: ctx.now,
         last_inbound: None,
         last_preview: String::new(),
-        last_message_id: 0,
+        last_message_id: MessageId(0),
         archived: false,
         closed_at: None,
         result: None,
@@ -335,7 +352,7 @@ pub fn open_for_contact_in(
 
 /// Opens a closed (or archived) session again for `actor`, who becomes its owner. Refused
 /// when the customer already has another open conversation (continue that one instead).
-pub fn reopen_in(ctx: &mut WriteCtx<'_>, id: u64, actor: u64) -> Result<Session> {
+pub fn reopen_in(ctx: &mut WriteCtx<'_>, id: SessionId, actor: UserId) -> Result<Session> {
     let before = get_in(ctx, id)?;
     if before.status == SessionStatus::Open && !before.archived {
         return Ok(before);
@@ -366,8 +383,8 @@ pub fn reopen_in(ctx: &mut WriteCtx<'_>, id: u64, actor: u64) -> Result<Session>
 /// Close a session (end chat or the closure job). `actor` None = the system.
 pub fn close_in(
     ctx: &mut WriteCtx<'_>,
-    id: u64,
-    actor: Option<u64>,
+    id: SessionId,
+    actor: Option<UserId>,
     result: Option<String>,
     note: String,
 ) -> Result<Session> {
@@ -404,12 +421,12 @@ pub fn close_in(
 }
 
 /// A contact's sessions, newest first.
-pub fn for_contact(rtx: &ReadTransaction, contact_id: u64) -> Result<Vec<Session>> {
+pub fn for_contact(rtx: &ReadTransaction, contact_id: ContactId) -> Result<Vec<Session>> {
     let t = rtx.open_table(SESSIONS_BY_CONTACT)?;
     let mut out = Vec::new();
-    let (start, end) = (k1(contact_id), k1(contact_id.saturating_add(1)));
+    let (start, end) = (k1(contact_id), k1(contact_id.next()));
     for item in t.range::<&[u8]>(start.as_slice()..end.as_slice())?.rev() {
-        let id = codec::u64_at(item?.0.value(), 8)?;
+        let id = codec::id_at(item?.0.value(), 8)?;
         if let Some(s) = get(rtx, id)? {
             out.push(s);
         }
@@ -418,7 +435,7 @@ pub fn for_contact(rtx: &ReadTransaction, contact_id: u64) -> Result<Vec<Session
 }
 
 /// The ids of every session of `channel_id` (a scan of all sessions: admin pages only).
-pub fn of_channel(rtx: &ReadTransaction, channel_id: u64) -> Result<Vec<u64>> {
+pub fn of_channel(rtx: &ReadTransaction, channel_id: ChannelId) -> Result<Vec<SessionId>> {
     let t = rtx.open_table(crate::store::tables::SESSIONS)?;
     let mut out = Vec::new();
     for item in t.iter()? {

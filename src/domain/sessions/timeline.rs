@@ -1,6 +1,8 @@
 //! A session's timeline: who picked it up, assigned, transferred, noted, tagged, called,
 //! closed, archived or blocked it, and when.
 
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +15,7 @@ use crate::store::tables::TIMELINE;
 pub struct TimelineEntry {
     pub id: u64,
     pub at: i64,
-    pub actor: Option<u64>,
+    pub actor: Option<UserId>,
     pub kind: TimelineKind,
     pub detail: String,
 }
@@ -103,8 +105,8 @@ impl TimelineKind {
 
 pub fn timeline_in(
     ctx: &mut WriteCtx<'_>,
-    session_id: u64,
-    actor: Option<u64>,
+    session_id: SessionId,
+    actor: Option<UserId>,
     kind: TimelineKind,
     detail: &str,
 ) -> Result<()> {
@@ -120,7 +122,7 @@ pub fn timeline_in(
     Ok(())
 }
 
-pub fn timeline(rtx: &ReadTransaction, session_id: u64) -> Result<Vec<TimelineEntry>> {
+pub fn timeline(rtx: &ReadTransaction, session_id: SessionId) -> Result<Vec<TimelineEntry>> {
     Ok(
         codec::scan_prefix(&rtx.open_table(TIMELINE)?, &k1(session_id), 10_000)?
             .into_iter()

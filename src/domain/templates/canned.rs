@@ -1,6 +1,7 @@
 //! Canned replies for the composer's `/shortcut` insertion: shared ones (admins keep them) and
 //! each user's personal ones.
 
+use crate::ids::UserId;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +14,7 @@ use crate::store::{Store, WriteCtx};
 pub struct Canned {
     pub id: u64,
     /// None = shared with everyone (admins manage these); Some(user) = personal.
-    pub owner: Option<u64>,
+    pub owner: Option<UserId>,
     /// Typed after `/` in the composer, e.g. `hours`.
     pub shortcut: String,
     pub text: String,
@@ -39,7 +40,7 @@ fn all_canned(t: &impl ReadableTable<&'static [u8], &'static [u8]>) -> Result<Ve
 
 /// The caller's personal and the shared canned replies whose shortcut starts with `q` (or
 /// whose text contains it), shortcut order; personal ones first on equal shortcuts.
-pub fn search_canned(rtx: &ReadTransaction, user_id: u64, q: &str) -> Result<Vec<Canned>> {
+pub fn search_canned(rtx: &ReadTransaction, user_id: UserId, q: &str) -> Result<Vec<Canned>> {
     let q = q.trim().trim_start_matches('/').to_lowercase();
     let mut out: Vec<Canned> = all_canned(&rtx.open_table(CANNED)?)?
         .into_iter()

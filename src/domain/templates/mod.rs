@@ -1,6 +1,8 @@
 //! WhatsApp templates (registered by admins to match what the provider approved) and canned
 //! replies (shared by admins, or personal) for the composer's `/shortcut` insertion.
 
+use crate::ids::ChannelId;
+use crate::ids::UserId;
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +29,7 @@ pub struct Template {
     /// How many parameters the body takes.
     pub params: usize,
     /// Only for this channel (None = every WhatsApp channel).
-    pub channel_id: Option<u64>,
+    pub channel_id: Option<ChannelId>,
     pub created: i64,
     pub updated: i64,
 }
@@ -38,7 +40,7 @@ pub struct TemplateInput {
     pub language: String,
     pub body: String,
     #[serde(default)]
-    pub channel_id: Option<u64>,
+    pub channel_id: Option<ChannelId>,
 }
 
 /// The number of parameters in `body`, which must be `{{1}}` … `{{n}}` with none missing.
@@ -151,7 +153,7 @@ fn list_in(ctx: &WriteCtx<'_>) -> Result<Vec<Template>> {
 }
 
 /// Templates usable on `channel_id` (its own and the ones for every channel).
-pub fn for_channel(rtx: &ReadTransaction, channel_id: u64) -> Result<Vec<Template>> {
+pub fn for_channel(rtx: &ReadTransaction, channel_id: ChannelId) -> Result<Vec<Template>> {
     Ok(list(rtx)?
         .into_iter()
         .filter(|t| t.channel_id.is_none_or(|c| c == channel_id))
@@ -161,7 +163,7 @@ pub fn for_channel(rtx: &ReadTransaction, channel_id: u64) -> Result<Vec<Templat
 /// An administrator registers (`id` None) or changes a template (callers check the role).
 pub async fn save(
     store: &Store,
-    actor: u64,
+    actor: UserId,
     id: Option<u64>,
     input: TemplateInput,
 ) -> Result<Template> {
@@ -171,13 +173,13 @@ pub async fn save(
 }
 
 /// An administrator removes a template; messages already sent keep their text.
-pub async fn delete(store: &Store, actor: u64, id: u64) -> Result<()> {
+pub async fn delete(store: &Store, actor: UserId, id: u64) -> Result<()> {
     store.write(move |ctx| delete_in(ctx, actor, id)).await
 }
 
 pub fn save_in(
     ctx: &mut WriteCtx<'_>,
-    actor: u64,
+    actor: UserId,
     id: Option<u64>,
     input: &TemplateInput,
 ) -> Result<Template> {
@@ -236,7 +238,7 @@ pub fn save_in(
     Ok(t)
 }
 
-pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64) -> Result<()> {
+pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: UserId, id: u64) -> Result<()> {
     let old: Template = {
         let mut tbl = ctx.txn.open_table(TEMPLATES)?;
         let old = codec::get(&tbl, &k1(id))?.ok_or(Error::NotFound("template"))?;
@@ -257,7 +259,7 @@ pub fn delete_in(ctx: &mut WriteCtx<'_>, actor: u64, id: u64) -> Result<()> {
 /// reference to store on the message.
 pub fn check_send_in(
     ctx: &WriteCtx<'_>,
-    channel_id: u64,
+    channel_id: ChannelId,
     r: &TemplateRef,
 ) -> Result<(String, TemplateRef)> {
     let all = list_in(ctx)?;

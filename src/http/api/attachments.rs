@@ -1,6 +1,8 @@
 //! Attachments: streamed upload (raw body or multipart), download with ranges, thumbnails,
 //! and the signed public links providers fetch media from.
 
+use crate::ids::AttachmentId;
+use crate::ids::ChannelId;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -43,7 +45,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct UploadQuery {
     /// The channel the file is for (its size limit and allowed types apply).
-    pub channel_id: Option<u64>,
+    pub channel_id: Option<ChannelId>,
     /// `internal` for internal-chat files (100 MB).
     pub scope: Option<String>,
     /// File name for raw uploads (else the `X-Filename` header; percent-encoding allowed).
@@ -252,7 +254,7 @@ impl HeadBudget {
     }
 }
 
-async fn visible(state: &HttpState, who: &Authed, id: u64) -> Result<Attachment, Error> {
+async fn visible(state: &HttpState, who: &Authed, id: AttachmentId) -> Result<Attachment, Error> {
     let user = who.user.clone();
     state
         .store
@@ -267,7 +269,7 @@ async fn visible(state: &HttpState, who: &Authed, id: u64) -> Result<Attachment,
 pub async fn download(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<AttachmentId>,
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -281,7 +283,7 @@ pub async fn download(
 pub async fn info(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<AttachmentId>,
 ) -> ApiResult<Json<Attachment>> {
     Ok(Json(visible(&state, &who, id).await?))
 }
@@ -292,7 +294,7 @@ pub async fn info(
 pub async fn thumbnail(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<AttachmentId>,
 ) -> ApiResult<Response> {
     let att = visible(&state, &who, id).await?;
     let bytes = state
@@ -313,7 +315,7 @@ pub async fn thumbnail(
 /// `GET /media/{id}/{expires}/{sig}`: no login; the signature and expiry are the credential.
 pub async fn public_download(
     State(state): State<HttpState>,
-    Path((id, expires, sig)): Path<(u64, i64, String)>,
+    Path((id, expires, sig)): Path<(AttachmentId, i64, String)>,
     method: Method,
     headers: HeaderMap,
 ) -> ApiResult<Response> {

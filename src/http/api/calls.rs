@@ -2,6 +2,8 @@
 //! to a customer (`/sessions/{id}/call`) or a colleague (`/calls`). Without a PBX link the
 //! answer is 409 and the UI offers a `tel:` link instead.
 
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -117,7 +119,7 @@ fn answer(call: calls::Call) -> Response {
 pub async fn call_customer(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<Response> {
     let call = calls::call_customer(&state.store, &state.pbx_tokens, &who.user, id, state.now());
     Ok(answer(call.await?))
@@ -125,7 +127,7 @@ pub async fn call_customer(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ColleagueCall {
-    pub to_user_id: u64,
+    pub to_user_id: UserId,
 }
 
 #[utoipa::path(post, path = "/api/v1/calls", tag = "calls", request_body = ColleagueCall,

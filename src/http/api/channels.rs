@@ -1,6 +1,7 @@
 //! Channels: admins create, read, change and delete them (secrets always masked); agents may
 //! read the channels they are members of, without credentials or webhook details.
 
+use crate::ids::ChannelId;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -49,7 +50,7 @@ fn info(ch: &Channel, health: ChannelHealth, public_url: &str, admin: bool) -> C
     }
 }
 
-async fn load(state: &HttpState, user: &User, id: u64) -> Result<ChannelInfo, Error> {
+async fn load(state: &HttpState, user: &User, id: ChannelId) -> Result<ChannelInfo, Error> {
     let user = user.clone();
     let public_url = state.public_url.clone();
     state
@@ -110,7 +111,7 @@ pub async fn create(
 pub async fn get_one(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChannelId>,
 ) -> ApiResult<Json<ChannelInfo>> {
     Ok(Json(load(&state, &who.user, id).await?))
 }
@@ -121,7 +122,7 @@ pub async fn get_one(
 pub async fn patch(
     State(state): State<HttpState>,
     ApiAdmin(who): ApiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<ChannelId>,
     JsonBody(input): JsonBody<ChannelInput>,
 ) -> ApiResult<Json<ChannelInfo>> {
     channels::update(&state.store, who.id(), id, input).await?;
@@ -134,7 +135,7 @@ pub async fn patch(
 pub async fn delete(
     State(state): State<HttpState>,
     ApiAdmin(who): ApiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<ChannelId>,
 ) -> ApiResult<StatusCode> {
     channels::delete(&state.store, who.id(), id).await?;
     Ok(StatusCode::NO_CONTENT)

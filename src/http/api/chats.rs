@@ -1,6 +1,9 @@
 //! Internal chat: chats, messages, read state, pin/mute, typing, group administration, the
 //! colleague directory and message search. A chat the caller is not a member of is 404.
 
+use crate::ids::ChatId;
+use crate::ids::MessageId;
+use crate::ids::UserId;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -36,7 +39,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
         .routes(routes!(search))
 }
 
-async fn view(state: &HttpState, uid: u64, id: u64) -> Result<ChatView, Error> {
+async fn view(state: &HttpState, uid: UserId, id: ChatId) -> Result<ChatView, Error> {
     state.store.read(move |rtx| chats::view(rtx, uid, id)).await
 }
 
@@ -80,7 +83,7 @@ pub async fn create(
 pub async fn detail(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
 ) -> ApiResult<Json<ChatView>> {
     Ok(Json(view(&state, who.id(), id).await?))
 }
@@ -96,7 +99,7 @@ pub struct Rename {
 pub async fn rename(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
     JsonBody(b): JsonBody<Rename>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
@@ -107,7 +110,7 @@ pub async fn rename(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct PageQuery {
     /// Older than this message id.
-    pub before: Option<u64>,
+    pub before: Option<MessageId>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
@@ -118,7 +121,7 @@ pub struct PageQuery {
 pub async fn messages_page(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<Vec<ChatMessage>>> {
     let uid = who.id();
@@ -141,7 +144,7 @@ pub async fn messages_page(
 pub async fn send(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
     JsonBody(b): JsonBody<NewChatMessage>,
 ) -> ApiResult<(StatusCode, Json<ChatMessage>)> {
     let max = state.config.limits.max_message_chars;
@@ -155,7 +158,7 @@ pub async fn send(
 pub async fn files(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<Vec<ChatFileEntry>>> {
     let uid = who.id();
@@ -174,12 +177,12 @@ pub async fn files(
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct MarkRead {
     /// Read up to this message (default: the newest).
-    pub message_id: Option<u64>,
+    pub message_id: Option<MessageId>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReadAck {
-    pub last_read: u64,
+    pub last_read: MessageId,
 }
 
 #[utoipa::path(post, path = "/api/v1/chats/{id}/read", tag = "chats", params(("id" = u64, Path)), request_body = MarkRead,
@@ -188,7 +191,7 @@ pub struct ReadAck {
 pub async fn mark_read(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
     JsonBody(b): JsonBody<MarkRead>,
 ) -> ApiResult<Json<ReadAck>> {
     let last_read = chats::mark_read(&state.store, who.id(), id, b.message_id).await?;
@@ -213,7 +216,7 @@ pub struct ChatState {
 pub async fn set_state(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
     JsonBody(b): JsonBody<StatePatch>,
 ) -> ApiResult<Json<ChatState>> {
     let st = chats::set_state(&state.store, who.id(), id, b.pinned, b.muted).await?;
@@ -230,7 +233,7 @@ pub async fn set_state(
 pub async fn typing(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
 ) -> ApiResult<StatusCode> {
     chats::typing(&state.store, &who.user, id, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -238,7 +241,7 @@ pub async fn typing(
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct AddMembers {
-    pub user_ids: Vec<u64>,
+    pub user_ids: Vec<UserId>,
 }
 
 #[utoipa::path(post, path = "/api/v1/chats/{id}/members", tag = "chats", params(("id" = u64, Path)), request_body = AddMembers,
@@ -247,7 +250,7 @@ pub struct AddMembers {
 pub async fn add_members(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
     JsonBody(b): JsonBody<AddMembers>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
@@ -261,7 +264,7 @@ pub async fn add_members(
 pub async fn remove_member(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path((id, user_id)): Path<(u64, u64)>,
+    Path((id, user_id)): Path<(ChatId, UserId)>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
     chats::remove_member(&state.store, uid, id, user_id).await?;
@@ -270,7 +273,7 @@ pub async fn remove_member(
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct GrantAdmin {
-    pub user_id: u64,
+    pub user_id: UserId,
     /// Hand over: the caller stops being an admin (default true).
     #[serde(default = "yes")]
     pub step_down: bool,
@@ -286,7 +289,7 @@ fn yes() -> bool {
 pub async fn grant_admin(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
     JsonBody(b): JsonBody<GrantAdmin>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
@@ -300,7 +303,7 @@ pub async fn grant_admin(
 pub async fn revoke_admin(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path((id, user_id)): Path<(u64, u64)>,
+    Path((id, user_id)): Path<(ChatId, UserId)>,
 ) -> ApiResult<Json<ChatView>> {
     let uid = who.id();
     chats::revoke_admin(&state.store, uid, id, user_id).await?;
@@ -313,7 +316,7 @@ pub async fn revoke_admin(
 pub async fn leave(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
 ) -> ApiResult<StatusCode> {
     chats::leave(&state.store, who.id(), id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -351,7 +354,7 @@ pub struct SearchQuery {
     /// Words to find (all must match; the last one also as a prefix).
     pub q: String,
     /// Older than this message id (`next_before` of the previous page).
-    pub before: Option<u64>,
+    pub before: Option<MessageId>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }

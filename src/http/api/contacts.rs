@@ -1,5 +1,6 @@
 //! Contacts directory (search, edit name, merge) and the block list.
 
+use crate::ids::ContactId;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -60,7 +61,7 @@ pub async fn search(
 pub async fn detail(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ContactId>,
 ) -> ApiResult<Json<DirectoryEntry>> {
     let user = who.user.clone();
     Ok(Json(
@@ -85,7 +86,7 @@ pub struct RenameBody {
 pub async fn rename(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ContactId>,
     JsonBody(b): JsonBody<RenameBody>,
 ) -> ApiResult<Json<Contact>> {
     Ok(Json(
@@ -96,7 +97,7 @@ pub async fn rename(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct MergeBody {
     /// The contact that remains; this one's sessions join its history.
-    pub into: u64,
+    pub into: ContactId,
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts/{id}/merge", tag = "contacts", params(("id" = u64, Path)), request_body = MergeBody,
@@ -105,7 +106,7 @@ pub struct MergeBody {
 pub async fn merge(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ContactId>,
     JsonBody(b): JsonBody<MergeBody>,
 ) -> ApiResult<Json<Contact>> {
     Ok(Json(
@@ -124,7 +125,7 @@ pub struct BlockBody {
 pub async fn block(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ContactId>,
     JsonBody(b): JsonBody<BlockBody>,
 ) -> ApiResult<Json<Contact>> {
     Ok(Json(
@@ -138,7 +139,7 @@ pub async fn block(
 pub async fn unblock(
     State(state): State<HttpState>,
     ApiAdmin(who): ApiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<ContactId>,
 ) -> ApiResult<Json<Contact>> {
     Ok(Json(blocks::unblock(&state.store, who.id(), id).await?))
 }

@@ -1,6 +1,9 @@
 //! Customer sessions: list, read, reply, start, notes, read state, pick up, close, archive, mute.
 //! Agents see the sessions of their channels; anything else is 404.
 
+use crate::ids::ChannelId;
+use crate::ids::MessageId;
+use crate::ids::SessionId;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -56,7 +59,7 @@ pub async fn list(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ChannelSummary {
-    pub id: u64,
+    pub id: ChannelId,
     pub kind: ChannelKind,
     pub name: String,
     pub business_address: String,
@@ -83,7 +86,7 @@ pub struct SessionDetail {
 pub async fn detail(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<Json<SessionDetail>> {
     let user = who.user.clone();
     let now = state.now();
@@ -125,7 +128,7 @@ pub async fn detail(
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct MessagesQuery {
     /// Messages older than this id.
-    pub before: Option<u64>,
+    pub before: Option<MessageId>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
@@ -135,7 +138,7 @@ pub struct MessagesQuery {
 pub async fn messages_page(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
     Query(q): Query<MessagesQuery>,
 ) -> ApiResult<Json<Vec<Message>>> {
     let user = who.user.clone();
@@ -157,7 +160,7 @@ pub async fn messages_page(
 pub async fn reply(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
     JsonBody(out): JsonBody<NewOutbound>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let m = outbox::reply(
@@ -174,7 +177,7 @@ pub async fn reply(
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Started {
-    pub session_id: u64,
+    pub session_id: SessionId,
     pub message: Message,
 }
 
@@ -214,7 +217,7 @@ pub struct NoteBody {
 pub async fn note(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
     JsonBody(b): JsonBody<NoteBody>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let max = state.config.limits.max_message_chars;
@@ -227,7 +230,7 @@ pub async fn note(
 pub async fn mark_read(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<StatusCode> {
     messages::mark_read(&state.store, &who.user, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -239,7 +242,7 @@ pub async fn mark_read(
 pub async fn pickup(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<Json<sessions::Session>> {
     Ok(Json(queue::pickup(&state.store, &who.user, id).await?))
 }
@@ -257,7 +260,7 @@ pub struct CloseBody {
 pub async fn close(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
     JsonBody(b): JsonBody<CloseBody>,
 ) -> ApiResult<Json<sessions::Session>> {
     Ok(Json(
@@ -270,7 +273,7 @@ pub async fn close(
 pub async fn archive(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<Json<sessions::Session>> {
     Ok(Json(
         sessions::set_archived(&state.store, &who.user, id, true).await?,
@@ -281,7 +284,7 @@ pub async fn archive(
 pub async fn unarchive(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<Json<sessions::Session>> {
     Ok(Json(
         sessions::set_archived(&state.store, &who.user, id, false).await?,
@@ -294,7 +297,7 @@ pub async fn unarchive(
 pub async fn reopen(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<Json<sessions::Session>> {
     Ok(Json(sessions::reopen(&state.store, &who.user, id).await?))
 }
@@ -302,7 +305,7 @@ pub async fn reopen(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct BulkBody {
     /// The selected sessions (at most 200).
-    pub ids: Vec<u64>,
+    pub ids: Vec<SessionId>,
     pub action: sessions::BulkAction,
 }
 
@@ -334,7 +337,7 @@ pub struct MuteBody {
 pub async fn mute(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
     JsonBody(b): JsonBody<MuteBody>,
 ) -> ApiResult<StatusCode> {
     sessions::set_muted(&state.store, &who.user, id, b.muted).await?;
@@ -347,7 +350,7 @@ pub async fn mute(
 pub async fn retry(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<MessageId>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
         outbox::retry(&state.store, &state.delivery, &who.user, id).await?,

@@ -1,5 +1,6 @@
 //! WhatsApp templates (admins register, everyone lists) and canned replies (shared + personal).
 
+use crate::ids::ChannelId;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -24,7 +25,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct TemplateQuery {
     /// Only templates usable on this channel.
-    pub channel_id: Option<u64>,
+    pub channel_id: Option<ChannelId>,
 }
 
 #[utoipa::path(get, path = "/api/v1/templates", tag = "templates", params(TemplateQuery), responses((status = 200, body = Vec<Template>)))]

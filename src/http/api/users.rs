@@ -1,5 +1,6 @@
 //! Users, the caller's own profile, API tokens, audit log.
 
+use crate::ids::UserId;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -55,7 +56,7 @@ pub async fn create_user(
 pub async fn get_user(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<Json<UserView>> {
     let u = users::get_for(&state.store, &who.user, id).await?;
     Ok(Json(UserView::from(&u)))
@@ -67,7 +68,7 @@ pub async fn get_user(
 pub async fn patch_user(
     State(state): State<HttpState>,
     ApiAdmin(who): ApiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<UserId>,
     JsonBody(patch): JsonBody<UserPatch>,
 ) -> ApiResult<Json<UserView>> {
     let u = users::update(&state.store, who.id(), id, patch, true).await?;
@@ -89,7 +90,7 @@ pub struct PasswordReset {
 pub async fn reset_password(
     State(state): State<HttpState>,
     ApiAdmin(who): ApiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<UserId>,
     JsonBody(b): JsonBody<PasswordReset>,
 ) -> ApiResult<StatusCode> {
     users::set_password(
@@ -230,7 +231,7 @@ pub async fn revoke_my_token(
 pub async fn list_user_tokens(
     State(state): State<HttpState>,
     ApiAdmin(_who): ApiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<UserId>,
 ) -> ApiResult<Json<TokenList>> {
     let tokens = auth::list_api_tokens(&state.store, id).await?;
     Ok(Json(TokenList { tokens }))
@@ -243,7 +244,7 @@ pub async fn list_user_tokens(
 pub async fn revoke_user_token(
     State(state): State<HttpState>,
     ApiAdmin(who): ApiAdmin,
-    Path((id, token_id)): Path<(u64, u64)>,
+    Path((id, token_id)): Path<(UserId, u64)>,
 ) -> ApiResult<StatusCode> {
     auth::revoke_api_token(&state.store, Some(&who.user), id, token_id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,5 +1,7 @@
 //! Session workflow: transfer, tags, timeline; the admin's tag and result lists.
 
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
@@ -27,7 +29,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
 pub struct TransferBody {
     /// The colleague who takes over; absent or null = back to the queue (unassigned).
     #[serde(default)]
-    pub to_user_id: Option<u64>,
+    pub to_user_id: Option<UserId>,
     /// Shown in the timeline and to the receiver.
     #[serde(default)]
     pub note: String,
@@ -39,7 +41,7 @@ pub struct TransferBody {
 pub async fn transfer(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
     JsonBody(b): JsonBody<TransferBody>,
 ) -> ApiResult<Json<Session>> {
     Ok(Json(
@@ -58,7 +60,7 @@ pub struct TagsBody {
 pub async fn set_tags(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
     JsonBody(b): JsonBody<TagsBody>,
 ) -> ApiResult<Json<Session>> {
     Ok(Json(
@@ -80,7 +82,7 @@ pub struct TimelineItem {
 pub async fn timeline(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<Json<Vec<TimelineItem>>> {
     let user = who.user.clone();
     Ok(Json(
@@ -96,7 +98,7 @@ pub async fn timeline(
 
 pub fn timeline_items(
     rtx: &redb::ReadTransaction,
-    id: u64,
+    id: SessionId,
 ) -> crate::error::Result<Vec<TimelineItem>> {
     let mut names = std::collections::HashMap::new();
     let mut out = Vec::new();

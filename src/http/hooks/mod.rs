@@ -11,6 +11,7 @@ mod messenger;
 mod twilio;
 mod whatsapp;
 
+use crate::ids::ChannelId;
 use std::sync::Arc;
 
 use axum::Router;
@@ -77,7 +78,7 @@ pub(super) async fn load_channel(
     raw_id: &str,
     kind: ChannelKind,
 ) -> Result<Arc<Channel>, Error> {
-    let id: u64 = raw_id.parse().map_err(|_| Error::NotFound("channel"))?;
+    let id: ChannelId = raw_id.parse().map_err(|_| Error::NotFound("channel"))?;
     let ch = state
         .channels
         .get(&state.store, id)
@@ -120,7 +121,7 @@ pub(super) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, 
 pub(super) async fn signature_refused(state: &HttpState, ch: &Channel, e: SignatureError) -> Error {
     let id = ch.id;
     let reason = e.to_string();
-    tracing::warn!(channel = id, kind = ch.kind.as_str(), %reason, "webhook signature refused");
+    tracing::warn!(channel = %id, kind = ch.kind.as_str(), %reason, "webhook signature refused");
     let _ = health::note_signature_failure(&state.store, id, &reason, state.now()).await;
     match e {
         SignatureError::Missing => Error::Unauthorized(format!("{reason}; nothing was stored")),

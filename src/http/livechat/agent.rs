@@ -2,6 +2,7 @@
 //! visitor sees ("Ada is typing…"). Replies, notes, read state and closing use the ordinary
 //! sessions API.
 
+use crate::ids::SessionId;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,7 +24,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
 pub async fn typing(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<SessionId>,
 ) -> ApiResult<StatusCode> {
     let (limits, now, uid) = (&state.livechat, state.now(), who.id());
     let allow = || limits.allow(Key::Agent(uid, id), SIGNAL, now);

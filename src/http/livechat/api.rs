@@ -1,6 +1,9 @@
 //! Handlers of the visitor API (`/livechat/{channel_id}/…`). Each one: rate limits, then
 //! validation, then one write through the domain — so a refusal stores nothing.
 
+use crate::ids::ChannelId;
+use crate::ids::MessageId;
+use crate::ids::SessionId;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -23,7 +26,7 @@ use crate::http::error::ApiResult;
 /// What the widget needs before the visitor writes anything.
 #[derive(Serialize)]
 pub struct ConfigView {
-    pub channel_id: u64,
+    pub channel_id: ChannelId,
     pub title: String,
     pub greeting: String,
     pub accent: String,
@@ -129,7 +132,7 @@ pub async fn create_visitor(
 #[derive(Deserialize)]
 pub struct HistoryQuery {
     /// One of the visitor's sessions (default: the recent ones).
-    pub session_id: Option<u64>,
+    pub session_id: Option<SessionId>,
 }
 
 /// `GET history[?session_id=N]`: the visitor's recent conversation (oldest first) and where to
@@ -235,7 +238,7 @@ pub async fn typing(State(state): State<HttpState>, va: VisitorAuth) -> ApiResul
 #[derive(Deserialize)]
 pub struct ReadBody {
     /// The newest message id the visitor has seen.
-    pub up_to: u64,
+    pub up_to: MessageId,
 }
 
 /// `POST read` {up_to}: the agents' replies up to `up_to` were read (agents see `read`).

@@ -10,6 +10,8 @@
 //! Refusals are `429` with `Retry-After`. The maps are bounded: when one grows past
 //! [`MAX_KEYS`], buckets that have refilled completely (idle callers) are forgotten.
 
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -46,7 +48,7 @@ pub enum Key {
     /// A typing or read signal: (who, kind).
     Signal([u8; 32], &'static str),
     /// An agent's typing signal: (user id, session id).
-    Agent(u64, u64),
+    Agent(UserId, SessionId),
 }
 
 /// Generic cell rate algorithm: one "theoretical arrival time" per key, integer arithmetic.

@@ -22,6 +22,7 @@ pub(crate) mod limits;
 pub(crate) mod pages;
 pub(crate) mod stream;
 
+use crate::ids::ChannelId;
 use std::sync::Arc;
 
 use axum::Router;
@@ -204,7 +205,7 @@ async fn guard(State(state): State<HttpState>, mut req: Request, next: Next) -> 
     let cid = path
         .strip_prefix("/livechat/")
         .and_then(|r| r.split('/').next())
-        .and_then(|s| s.parse::<u64>().ok());
+        .and_then(|s| s.parse::<ChannelId>().ok());
     let found = match cid {
         Some(cid) => state.channels.get(&state.store, cid).await,
         None => Ok(None),

@@ -1,5 +1,6 @@
 //! `/widget.js`, the admin's snippet page and the demo page.
 
+use crate::ids::ChannelId;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -32,11 +33,11 @@ async fn widget_js() -> Response {
 }
 
 /// The one line an admin pastes into the website.
-pub fn snippet(public_url: &str, channel_id: u64) -> String {
+pub fn snippet(public_url: &str, channel_id: ChannelId) -> String {
     format!(r#"<script src="{public_url}/widget.js" data-channel="{channel_id}" async></script>"#)
 }
 
-async fn livechat_channel(state: &HttpState, id: u64) -> Result<Channel, UiError> {
+async fn livechat_channel(state: &HttpState, id: ChannelId) -> Result<Channel, UiError> {
     let ch = state
         .store
         .read(move |rtx| channels::get(rtx, id))
@@ -57,7 +58,7 @@ struct AdminPage {
 async fn admin_page(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<ChannelId>,
 ) -> Result<Response, UiError> {
     let channel = livechat_channel(&state, id).await?;
     let chrome = Chrome::new(&state, Some(&who), who.lang, "Live chat", "admin");
@@ -80,7 +81,7 @@ struct DemoPage {
 async fn demo_page(
     State(state): State<HttpState>,
     UiAuth(who): UiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChannelId>,
 ) -> Result<Response, UiError> {
     let channel = livechat_channel(&state, id).await?;
     if !who.user.is_admin() && !channel.members.contains(&who.id()) {

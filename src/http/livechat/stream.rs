@@ -13,6 +13,8 @@
 //! then forward live events, re-reading the log on any gap — so a reconnecting widget gets what
 //! it missed, once, in order. Typing signals older than 10 s are not replayed.
 
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -57,7 +59,7 @@ pub async fn events(
     let (sessions, newest) = state
         .store
         .read(move |rtx| {
-            let ids: HashSet<u64> = sessions::for_contact(rtx, contact)?
+            let ids: HashSet<SessionId> = sessions::for_contact(rtx, contact)?
                 .into_iter()
                 .map(|s| s.id)
                 .collect();
@@ -87,13 +89,16 @@ pub async fn events(
 struct Cursor {
     st: HttpState,
     visitor: Visitor,
-    sessions: HashSet<u64>,
-    names: HashMap<u64, String>,
+    sessions: HashSet<SessionId>,
+    names: HashMap<UserId, String>,
     last: u64,
 }
 
-fn session_of(ev: &Event) -> Option<u64> {
-    ev.data.get("session_id").and_then(Value::as_u64)
+fn session_of(ev: &Event) -> Option<SessionId> {
+    ev.data
+        .get("session_id")
+        .and_then(Value::as_u64)
+        .map(SessionId)
 }
 
 impl Cursor {
@@ -120,8 +125,8 @@ impl Cursor {
             (Audience::Channel { channel_id }, "session.created" | "session.updated")
                 if *channel_id == v.channel_id =>
             {
-                let sid = ev.data.get("id").and_then(Value::as_u64)?;
-                if ev.data.get("contact_id").and_then(Value::as_u64) == Some(v.contact_id) {
+                let sid = SessionId(ev.data.get("id").and_then(Value::as_u64)?);
+                if ev.data.get("contact_id").and_then(Value::as_u64) == Some(v.contact_id.get()) {
                     self.sessions.insert(sid);
                 }
                 if !self.sessions.contains(&sid) {
@@ -156,7 +161,7 @@ impl Cursor {
         }
     }
 
-    async fn agent_name(&mut self, author: Option<u64>) -> Option<String> {
+    async fn agent_name(&mut self, author: Option<UserId>) -> Option<String> {
         let uid = author?;
         if let Some(n) = self.names.get(&uid) {
             return Some(n.clone());

@@ -4,6 +4,8 @@
 //! Forms post to this origin (CSRF is checked by Origin); the members checklist repeats the
 //! `members` field, so bodies are decoded as pairs rather than through `Form<T>`.
 
+use crate::ids::ChannelId;
+use crate::ids::UserId;
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
@@ -36,7 +38,7 @@ pub fn router() -> Router<HttpState> {
 }
 
 pub struct MemberBox {
-    pub id: u64,
+    pub id: UserId,
     pub name: String,
     pub checked: bool,
 }
@@ -199,7 +201,7 @@ pub fn utc(ms: &&i64) -> String {
 }
 
 pub struct ListRow {
-    pub id: u64,
+    pub id: ChannelId,
     pub name: String,
     pub kind: &'static str,
     pub health: HealthView,
@@ -255,7 +257,7 @@ async fn list(State(state): State<HttpState>, UiAdmin(who): UiAdmin) -> Result<R
 struct ChannelPage {
     chrome: Chrome,
     /// None while creating.
-    id: Option<u64>,
+    id: Option<ChannelId>,
     kind: &'static str,
     kind_label: &'static str,
     name: String,
@@ -307,7 +309,7 @@ async fn channel_page(
     state: &HttpState,
     who: &Authed,
     kind: ChannelKind,
-    id: Option<u64>,
+    id: Option<ChannelId>,
     extra: Extra,
 ) -> Result<Response, UiError> {
     let t = I18n(who.lang);
@@ -323,7 +325,7 @@ async fn channel_page(
                 Some(id) => Some(HealthView::from(health::get(rtx, id)?)),
                 None => None,
             };
-            let mut users: Vec<(u64, String)> = users::list(rtx)?
+            let mut users: Vec<(UserId, String)> = users::list(rtx)?
                 .into_iter()
                 .filter(|u| !u.disabled)
                 .map(|u| (u.id, format!("{} ({})", u.display_name, u.username)))
@@ -333,7 +335,7 @@ async fn channel_page(
         })
         .await?;
     let kind = ch.as_ref().map_or(kind, |c| c.kind);
-    let mut ch = ch.unwrap_or_else(|| Channel::blank(0, kind, 0));
+    let mut ch = ch.unwrap_or_else(|| Channel::blank(ChannelId(0), kind, 0));
     if let Some(lc) = extra.typed_livechat {
         ch.livechat = lc;
     }
@@ -427,7 +429,7 @@ struct ShowQuery {
 async fn show(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<ChannelId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, UiError> {
     let notice = if q.saved.is_some() {
@@ -494,7 +496,7 @@ fn input_from(body: &[u8], creating: bool) -> Result<ChannelInput, Error> {
         let mut ids = Vec::new();
         for (_, v) in pairs.iter().filter(|(k, _)| k == "members") {
             ids.push(
-                v.parse::<u64>()
+                v.parse::<UserId>()
                     .map_err(|_| Error::invalid("members", "unknown user"))?,
             );
         }
@@ -597,7 +599,7 @@ fn kind_from(body: &[u8]) -> Option<ChannelKind> {
 async fn edit(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<ChannelId>,
     body: Bytes,
 ) -> Result<Response, UiError> {
     let mut typed_livechat = None;
@@ -627,7 +629,7 @@ async fn edit(
 async fn test(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<ChannelId>,
 ) -> Result<Response, UiError> {
     let probe = channels::test_connection(&state.store, id).await?;
     let extra = Extra {
@@ -641,7 +643,7 @@ async fn test(
 #[template(path = "admin_channel_delete.html")]
 struct DeletePage {
     chrome: Chrome,
-    id: u64,
+    id: ChannelId,
     name: String,
     usage: Usage,
 }
@@ -649,7 +651,7 @@ struct DeletePage {
 async fn confirm_delete(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<ChannelId>,
 ) -> Result<Response, UiError> {
     let (ch, usage) = state
         .store
@@ -676,7 +678,7 @@ async fn confirm_delete(
 async fn remove(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<ChannelId>,
 ) -> Result<Response, UiError> {
     channels::delete(&state.store, who.id(), id).await?;
     Ok(Redirect::to("/admin/channels").into_response())

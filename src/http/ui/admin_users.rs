@@ -1,5 +1,6 @@
 //! Admin: users (create, edit, disable, reset password) and the audit log.
 
+use crate::ids::UserId;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
@@ -60,7 +61,7 @@ fn audit_rows(
 ) -> crate::error::Result<Vec<AuditRow>> {
     let people = crate::domain::users::list(rtx)?;
     let chans = crate::domain::channels::list(rtx)?;
-    let user_name = |id: u64| {
+    let user_name = |id: UserId| {
         people
             .iter()
             .find(|u| u.id == id)
@@ -77,7 +78,7 @@ fn audit_rows(
                     .map_or_else(|| deleted.to_string(), |c| c.name.clone()),
                 Err(_) => e.target.clone(),
             },
-            Some(("contact", id)) => match id.parse::<u64>() {
+            Some(("contact", id)) => match id.parse::<crate::ids::ContactId>() {
                 Ok(id) => crate::domain::contacts::get(rtx, id)?
                     .map_or_else(|| deleted.to_string(), |c| c.label().to_string()),
                 Err(_) => e.target.clone(),
@@ -183,7 +184,7 @@ async fn create(
 async fn edit(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<UserId>,
     Form(f): Form<EditForm>,
 ) -> Result<Response, UiError> {
     let patch = UserPatch {
@@ -203,7 +204,7 @@ async fn edit(
 async fn reset_password(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<UserId>,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, UiError> {
     match users::set_password(

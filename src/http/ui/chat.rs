@@ -1,6 +1,8 @@
 //! The internal chat page (`/chat/internal`, `/chat/internal/{id}`): a server-rendered shell;
 //! `static/chat.js` fills it from the JSON API and keeps it live through `/api/v1/events`.
 
+use crate::ids::ChatId;
+use crate::ids::UserId;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -26,14 +28,14 @@ struct ChatPage {
     chat_css: String,
     chat_js: String,
     /// The chat to open (0 = none).
-    chat_id: u64,
-    me: u64,
+    chat_id: ChatId,
+    me: UserId,
     /// The page's UI strings as JSON (read by chat.js from a data attribute).
     strings: String,
     max_chars: usize,
 }
 
-fn page(state: &HttpState, who: &Authed, chat_id: u64) -> Result<Response, UiError> {
+fn page(state: &HttpState, who: &Authed, chat_id: ChatId) -> Result<Response, UiError> {
     let t = who.t();
     let strings: serde_json::Map<String, serde_json::Value> = t
         .with_prefix("chat.")
@@ -52,13 +54,13 @@ fn page(state: &HttpState, who: &Authed, chat_id: u64) -> Result<Response, UiErr
 }
 
 async fn index(State(state): State<HttpState>, UiAuth(who): UiAuth) -> Result<Response, UiError> {
-    page(&state, &who, 0)
+    page(&state, &who, ChatId(0))
 }
 
 async fn open(
     State(state): State<HttpState>,
     UiAuth(who): UiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ChatId>,
 ) -> Result<Response, UiError> {
     let uid = who.id();
     state

@@ -1,5 +1,8 @@
 //! `/contacts` (directory: search, rename, merge) and `/reports` (server-rendered SVG charts).
 
+use crate::ids::ChannelId;
+use crate::ids::ContactId;
+use crate::ids::SessionId;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -47,7 +50,7 @@ struct AddressView {
 /// One conversation of a person: channel name, state, last activity (formatted in the
 /// browser's zone by `contacts.js`; UTC in the markup).
 struct SessionLine {
-    id: u64,
+    id: SessionId,
     channel: String,
     open: bool,
     ts: i64,
@@ -57,7 +60,7 @@ struct SessionLine {
 
 /// A contact (a person, with the contacts merged into it) as the page shows it.
 struct ContactCard {
-    id: u64,
+    id: ContactId,
     label: String,
     name: String,
     email: String,
@@ -65,7 +68,7 @@ struct ContactCard {
     addresses: Vec<AddressView>,
     sessions: Vec<SessionLine>,
     /// The other contacts this one can be merged into: (id, "Name · number · channel").
-    merge_options: Vec<(u64, String)>,
+    merge_options: Vec<(ContactId, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -95,14 +98,14 @@ async fn contacts_render(
             let entries = directory::search(rtx, &vis, &text, 100)?;
             // The merge picker offers the people the user sees (newest first).
             let everyone = directory::search(rtx, &vis, "", 200)?;
-            let names: HashMap<u64, String> = channels::list(rtx)?
+            let names: HashMap<ChannelId, String> = channels::list(rtx)?
                 .into_iter()
                 .map(|c| (c.id, c.name))
                 .collect();
             Ok((entries, everyone, names))
         })
         .await?;
-    let channel = |id: u64| names.get(&id).cloned().unwrap_or_default();
+    let channel = |id: ChannelId| names.get(&id).cloned().unwrap_or_default();
     let option = |e: &DirectoryEntry| {
         let c = &e.contact;
         let mut label = c.label().to_string();
@@ -211,7 +214,7 @@ struct NameForm {
 async fn rename(
     State(state): State<HttpState>,
     UiAuth(who): UiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ContactId>,
     Form(f): Form<NameForm>,
 ) -> Result<Response, UiError> {
     match directory::rename(&state.store, &who.user, id, f.name).await {
@@ -231,11 +234,11 @@ struct MergeForm {
 async fn merge(
     State(state): State<HttpState>,
     UiAuth(who): UiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ContactId>,
     Form(f): Form<MergeForm>,
 ) -> Result<Response, UiError> {
     let result = async {
-        let into: u64 = f
+        let into: ContactId = f
             .into
             .trim()
             .parse()
@@ -260,7 +263,7 @@ struct BlockForm {
 async fn block(
     State(state): State<HttpState>,
     UiAuth(who): UiAuth,
-    Path(id): Path<u64>,
+    Path(id): Path<ContactId>,
     Form(f): Form<BlockForm>,
 ) -> Result<Response, UiError> {
     match blocks::block(&state.store, &who.user, id, f.reason).await {

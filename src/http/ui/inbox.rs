@@ -4,6 +4,10 @@
 //! conversation at once; `static/inbox.js` then takes over (live updates, switching sessions
 //! with `history.pushState`, composing). Sessions the caller may not see are 404, as in the API.
 
+use crate::ids::ChannelId;
+use crate::ids::MessageId;
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -35,17 +39,17 @@ pub struct InboxQuery {
     #[serde(default)]
     pub scope: Option<String>,
     #[serde(default)]
-    pub channel_id: Option<u64>,
+    pub channel_id: Option<ChannelId>,
 }
 
 pub struct ChannelOpt {
-    pub id: u64,
+    pub id: ChannelId,
     pub name: String,
     pub selected: bool,
 }
 
 pub struct Row {
-    pub id: u64,
+    pub id: SessionId,
     pub kind: &'static str,
     pub icon: String,
     pub name: String,
@@ -64,7 +68,7 @@ pub struct FileRow {
 }
 
 pub struct MsgRow {
-    pub id: u64,
+    pub id: MessageId,
     pub dir: &'static str,
     pub sender: String,
     pub text: String,
@@ -79,7 +83,7 @@ pub struct MsgRow {
 }
 
 pub struct Pane {
-    pub id: u64,
+    pub id: SessionId,
     pub kind: &'static str,
     pub icon: String,
     pub name: String,
@@ -102,7 +106,7 @@ struct InboxPage {
     next_cursor: String,
     pane: Option<Pane>,
     icons: String,
-    me: u64,
+    me: UserId,
 }
 
 fn kind_str(k: ChannelKind) -> &'static str {
@@ -174,7 +178,7 @@ fn icon_urls(state: &HttpState) -> HashMap<&'static str, String> {
         .collect()
 }
 
-fn row(v: &SessionView, icons: &HashMap<&'static str, String>, active: Option<u64>) -> Row {
+fn row(v: &SessionView, icons: &HashMap<&'static str, String>, active: Option<SessionId>) -> Row {
     let kind = kind_str(v.session.channel_kind);
     Row {
         id: v.session.id,
@@ -191,7 +195,12 @@ fn row(v: &SessionView, icons: &HashMap<&'static str, String>, active: Option<u6
     }
 }
 
-fn msg_rows(msgs: &[Message], names: &HashMap<u64, String>, contact: &str, t: I18n) -> Vec<MsgRow> {
+fn msg_rows(
+    msgs: &[Message],
+    names: &HashMap<UserId, String>,
+    contact: &str,
+    t: I18n,
+) -> Vec<MsgRow> {
     let mut out = Vec::with_capacity(msgs.len());
     let mut last_day = String::new();
     for m in msgs {
@@ -256,7 +265,7 @@ async fn session_page(
     Path(id): Path<String>,
     Query(q): Query<InboxQuery>,
 ) -> Result<Response, UiError> {
-    let id: u64 = id.parse().map_err(|_| Error::NotFound("session"))?;
+    let id: SessionId = id.parse().map_err(|_| Error::NotFound("session"))?;
     page(state, who, q, Some(id)).await
 }
 
@@ -264,7 +273,7 @@ async fn page(
     state: HttpState,
     UiAuth(who): UiAuth,
     q: InboxQuery,
-    open: Option<u64>,
+    open: Option<SessionId>,
 ) -> Result<Response, UiError> {
     let (scope, scope_name) = scope_of(q.scope.as_deref());
     let user = who.user.clone();
@@ -298,12 +307,12 @@ async fn page(
                     ..Default::default()
                 },
             )?;
-            let chans: Vec<(u64, String)> = channels::list(rtx)?
+            let chans: Vec<(ChannelId, String)> = channels::list(rtx)?
                 .into_iter()
                 .filter(|c| vis.channel(c.id))
                 .map(|c| (c.id, c.name))
                 .collect();
-            let names: HashMap<u64, String> = users::list(rtx)?
+            let names: HashMap<UserId, String> = users::list(rtx)?
                 .into_iter()
                 .map(|u| (u.id, u.display_name))
                 .collect();

@@ -1,6 +1,7 @@
 //! Admin: the "getting started" checklist the first administrator lands on after setup. Each
 //! item ticks itself from what exists: agents, a channel, the PBX link, a website-chat visit.
 
+use crate::ids::ChannelId;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -46,7 +47,7 @@ async fn page(State(state): State<HttpState>, UiAdmin(who): UiAdmin) -> Result<R
             let provider = all.iter().any(|c| c.kind != ChannelKind::Livechat);
             let pbx_linked = !matches!(pbx::get(rtx)?, PbxConfig::None);
             // The website chat was tried when a visitor message reached a live-chat channel.
-            let mut livechat: Option<(u64, bool)> = None;
+            let mut livechat: Option<(ChannelId, bool)> = None;
             for c in all.iter().filter(|c| c.kind == ChannelKind::Livechat) {
                 let tried = health::get(rtx, c.id)?.last_inbound.is_some();
                 if livechat.is_none_or(|(_, t)| !t) {

@@ -1,5 +1,6 @@
 //! The user's own settings: profile, language, notifications, password, API tokens.
 
+use crate::ids::UserId;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
@@ -45,7 +46,7 @@ fn stamp(ms: i64) -> String {
         .unwrap_or_default()
 }
 
-async fn token_rows(state: &HttpState, user_id: u64) -> Result<Vec<TokenRow>, UiError> {
+async fn token_rows(state: &HttpState, user_id: UserId) -> Result<Vec<TokenRow>, UiError> {
     let now = state.now();
     Ok(auth::list_api_tokens(&state.store, user_id)
         .await?

@@ -2,6 +2,8 @@
 //! PBX link and the block list; plus every user's own canned replies (`/canned`). Plain forms,
 //! no JavaScript needed.
 
+use crate::ids::ChannelId;
+use crate::ids::ContactId;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
@@ -67,7 +69,7 @@ struct TemplatesPage {
     chrome: Chrome,
     wf_css: String,
     templates: Vec<WaTemplate>,
-    channels: Vec<(u64, String)>,
+    channels: Vec<(ChannelId, String)>,
     error: String,
 }
 
@@ -488,13 +490,13 @@ struct BlocksPage {
     chrome: Chrome,
     wf_css: String,
     blocks: Vec<BlockRow>,
-    channels: Vec<(u64, String)>,
+    channels: Vec<(ChannelId, String)>,
     error: String,
 }
 
 /// One blocked contact as people read it: names, not ids.
 struct BlockRow {
-    id: u64,
+    id: ContactId,
     label: String,
     address: String,
     channel: String,
@@ -506,7 +508,7 @@ struct BlockRow {
 
 #[derive(Deserialize)]
 struct BlockForm {
-    channel_id: u64,
+    channel_id: ChannelId,
     address: String,
     reason: String,
 }
@@ -526,7 +528,7 @@ async fn blocks_render(
             ))
         })
         .await?;
-    let channel_name = |id: u64| {
+    let channel_name = |id: ChannelId| {
         chans
             .iter()
             .find(|c| c.id == id)
@@ -588,7 +590,7 @@ async fn block_add(
 async fn block_lift(
     State(state): State<HttpState>,
     UiAdmin(who): UiAdmin,
-    Path(id): Path<u64>,
+    Path(id): Path<ContactId>,
 ) -> Result<Response, UiError> {
     blocks::unblock(&state.store, who.id(), id).await?;
     Ok(Redirect::to("/admin/blocks").into_response())

@@ -1,6 +1,7 @@
 //! The channels API (admins; agents read their own channels without secrets) and admin page.
 
 use serde_json::json;
+use switchboard::ids::ChannelId;
 
 use super::*;
 use crate::fakes::whatsapp;
@@ -59,7 +60,7 @@ async fn channels_api_masks_secrets_and_limits_agents_to_their_channels() {
     let stored = t
         .state()
         .store
-        .read(move |rtx| switchboard::domain::channels::get(rtx, ch))
+        .read(move |rtx| switchboard::domain::channels::get(rtx, ChannelId(ch)))
         .await
         .unwrap()
         .unwrap();

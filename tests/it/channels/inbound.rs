@@ -2,6 +2,8 @@
 
 use serde_json::json;
 use switchboard::clock::Clock;
+use switchboard::ids::ChannelId;
+use switchboard::ids::UserId;
 
 use super::*;
 use crate::fakes::{handshake_query, messenger, twilio, whatsapp};
@@ -256,10 +258,10 @@ async fn messenger_echoes_are_ignored_and_blocked_senders_dropped() {
         .store
         .write(move |ctx| {
             use switchboard::domain::contacts;
-            let (mut c, _) = contacts::upsert_in(ctx, ch, "PSID9", None)?;
+            let (mut c, _) = contacts::upsert_in(ctx, ChannelId(ch), "PSID9", None)?;
             c.blocked = Some(contacts::Block {
                 reason: "spam".into(),
-                by: admin,
+                by: UserId(admin),
                 at: ctx.now,
             });
             contacts::put_in(ctx, &c)

@@ -6,6 +6,11 @@ use serde_json::json;
 use switchboard::domain::attachments::{self, media::MediaStore};
 use switchboard::domain::delivery::{media_fetch, plan};
 use switchboard::domain::{channels as dch, messages};
+use switchboard::ids::AttachmentId;
+use switchboard::ids::ChannelId;
+use switchboard::ids::MessageId;
+use switchboard::ids::SessionId;
+use switchboard::ids::UserId;
 
 use super::*;
 use crate::fakes::{Fault, messenger, twilio, whatsapp};
@@ -20,7 +25,7 @@ fn media_store(t: &TestServer) -> MediaStore {
 async fn stored_bytes(t: &TestServer, id: u64) -> Vec<u8> {
     let store = t.state().store.clone();
     let a = store
-        .read(move |rtx| attachments::get(rtx, id))
+        .read(move |rtx| attachments::get(rtx, AttachmentId(id)))
         .await
         .unwrap()
         .unwrap();
@@ -36,7 +41,9 @@ async fn stored_bytes(t: &TestServer, id: u64) -> Vec<u8> {
 async fn put_file(t: &TestServer, channel_id: u64, name: &str, bytes: &[u8]) -> u64 {
     let new = attachments::NewAttachment {
         name: name.into(),
-        scope: attachments::Scope::Channel { channel_id },
+        scope: attachments::Scope::Channel {
+            channel_id: ChannelId(channel_id),
+        },
         owner: None,
         policy: attachments::Policy {
             max_bytes: u64::MAX,
@@ -49,7 +56,7 @@ async fn put_file(t: &TestServer, channel_id: u64, name: &str, bytes: &[u8]) -> 
         .await
         .unwrap();
     up.push(bytes::Bytes::copy_from_slice(bytes)).await.unwrap();
-    up.finish().await.unwrap().id
+    (up.finish().await.unwrap().id).get()
 }
 
 async fn all_files(t: &TestServer) -> Vec<Value> {
@@ -236,11 +243,11 @@ async fn media_fetch_retries_transient_failures_and_refuses_oversized_files() {
 
 fn out_message(files: Vec<messages::MessageFile>, text: &str) -> messages::Message {
     messages::Message {
-        id: 1,
-        session_id: 1,
-        channel_id: 1,
+        id: MessageId(1),
+        session_id: SessionId(1),
+        channel_id: ChannelId(1),
         direction: messages::Direction::Out,
-        author: Some(1),
+        author: Some(UserId(1)),
         text: text.into(),
         files,
         template: None,
@@ -264,7 +271,7 @@ async fn outbound_files_upload_to_whatsapp_and_go_as_signed_links_to_twilio() {
     let media = media_store(&t);
     let aid = put_file(&t, wa_ch, "photo.png", b"\x89PNG fake").await;
     let file = messages::MessageFile {
-        attachment_id: Some(aid),
+        attachment_id: Some(AttachmentId(aid)),
         name: "photo.png".into(),
         mime: "image/png".into(),
         size: 9,
@@ -284,7 +291,7 @@ async fn outbound_files_upload_to_whatsapp_and_go_as_signed_links_to_twilio() {
         let store = t.state().store.clone();
         async move {
             store
-                .read(move |rtx| dch::get(rtx, id))
+                .read(move |rtx| dch::get(rtx, ChannelId(id)))
                 .await
                 .unwrap()
                 .unwrap()
@@ -312,8 +319,12 @@ async fn outbound_files_upload_to_whatsapp_and_go_as_signed_links_to_twilio() {
         .iter()
         .find(|(k, _)| k == "MediaUrl")
         .map(|(_, v)| v.as_str());
-    let signed =
-        attachments::signed_url(&t.state().public_url, &t.state().media_secret, aid, 86_400);
+    let signed = attachments::signed_url(
+        &t.state().public_url,
+        &t.state().media_secret,
+        AttachmentId(aid),
+        86_400,
+    );
     assert_eq!(media_url, Some(signed.as_str()));
 
     t.stop().await;

@@ -19,6 +19,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::path::Path;
+use switchboard::ids::UserId;
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request};
@@ -184,7 +185,7 @@ fn kept_corpus_replays_clean() {
         let lc = Lc::start().await;
         let (token, _) = switchboard::domain::auth::create_api_token(
             &lc.t.state().store,
-            lc.t.admin_id,
+            UserId(lc.t.admin_id),
             "corpus",
             None,
             None,

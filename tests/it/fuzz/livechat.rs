@@ -9,6 +9,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+use switchboard::ids::UserId;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
@@ -95,7 +96,7 @@ impl Lc {
             .unwrap();
         let admin = t.admin_id;
         store
-            .write(move |ctx| blocks::block_in(ctx, admin, v.contact_id, "spam"))
+            .write(move |ctx| blocks::block_in(ctx, UserId(admin), v.contact_id, "spam"))
             .await
             .unwrap();
         Lc {

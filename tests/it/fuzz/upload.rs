@@ -12,6 +12,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use switchboard::ids::ChannelId;
+use switchboard::ids::UserId;
 
 use axum::body::Body;
 use axum::http::Request;
@@ -483,7 +485,7 @@ async fn save(
     let new = NewAttachment {
         name: name.to_string(),
         scope: Scope::Internal,
-        owner: Some(1),
+        owner: Some(UserId(1)),
         policy: policy.clone(),
         retention_ms: 3_600_000,
     };
@@ -631,7 +633,7 @@ impl Http {
                 let id = self.small;
                 let ch = self
                     .store()
-                    .read(move |rtx| switchboard::domain::channels::get(rtx, id))
+                    .read(move |rtx| switchboard::domain::channels::get(rtx, ChannelId(id)))
                     .await
                     .unwrap()
                     .unwrap();
@@ -719,7 +721,7 @@ async fn check_reply(
     match (r.status, &expect) {
         (201, Ok(s)) => {
             let a: Attachment = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
-            let stored = h.download(a.id).await;
+            let stored = h.download(a.id.get()).await;
             let data = data.unwrap_or(&stored);
             check_stored(h.store(), &a, data, name, s).await?;
             if stored != data {
@@ -1207,7 +1209,7 @@ async fn multipart_one(h: &Http, target: Target, f: &Form, tally: &Tally) -> Res
         _ => {
             if r.status == 201 {
                 let a: Attachment = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
-                let stored = h.download(a.id).await;
+                let stored = h.download(a.id.get()).await;
                 let s = Sniffed {
                     mime: a.content_type.clone(),
                     ext: "",

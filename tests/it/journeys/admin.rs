@@ -10,6 +10,7 @@ use crate::fakes::whatsapp::{self, FakeWhatsApp};
 use crate::fakes::yeastar::{self, FakeYeastar};
 use crate::journeys::{Journey, Person};
 use crate::support::{PASSWORD, customer, setup};
+use switchboard::ids::ChannelId;
 use switchboard::store::tables::CHANNELS;
 
 /// Opens the "Advanced" disclosure and points the channel at a fake provider.
@@ -274,7 +275,7 @@ async fn channel_id_from_url(admin: &Person) -> u64 {
 async fn stored_livechat(j: &Journey, id: u64) -> switchboard::domain::channels::LivechatSettings {
     j.t.state()
         .store
-        .read(move |rtx| switchboard::domain::channels::get(rtx, id))
+        .read(move |rtx| switchboard::domain::channels::get(rtx, ChannelId(id)))
         .await
         .unwrap()
         .unwrap()

@@ -13,6 +13,8 @@
 //! test needs another shape (receipts, batches, media, bad signatures).
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use switchboard::ids::ChannelId;
+use switchboard::ids::MessageId;
 
 use switchboard::domain::messages::{self, Ingested, NewInbound, Status};
 
@@ -66,7 +68,7 @@ pub async fn intake_on(state: &switchboard::AppState, ch: u64, m: NewInbound) ->
     state
         .store
         .write(move |ctx| {
-            let ch = switchboard::domain::channels::get_in(ctx, ch)?;
+            let ch = switchboard::domain::channels::get_in(ctx, ChannelId(ch))?;
             messages::ingest_with_in(ctx, &ch, &m, &policy)
         })
         .await
@@ -92,8 +94,8 @@ pub fn stored(i: &Ingested) -> Arrived {
             message_id,
             ..
         } => Arrived {
-            session_id: *session_id,
-            message_id: *message_id,
+            session_id: session_id.get(),
+            message_id: message_id.get(),
         },
         other => panic!("expected a stored message, got {other:?}"),
     }
@@ -105,7 +107,7 @@ pub async fn receipt(t: &TestServer, message_id: u64, status: Status, error: Opt
     t.state()
         .store
         .write(move |ctx| {
-            let mut m = messages::get_in(ctx, message_id)?;
+            let mut m = messages::get_in(ctx, MessageId(message_id))?;
             messages::receipts::set_status_in(ctx, &mut m, status, error.clone())
         })
         .await

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::time::{Duration, Instant};
+use switchboard::ids::MessageId;
 
 use serde_json::Value;
 
@@ -72,7 +73,7 @@ pub async fn message(t: &TestServer, id: u64) -> Value {
     let m = t
         .state()
         .store
-        .read(move |rtx| switchboard::domain::messages::get(rtx, id))
+        .read(move |rtx| switchboard::domain::messages::get(rtx, MessageId(id)))
         .await
         .unwrap()
         .unwrap();

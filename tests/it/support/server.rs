@@ -8,6 +8,7 @@
 //! ```
 
 use std::sync::Arc;
+use switchboard::ids::UserId;
 
 use serde_json::{Value, json};
 use switchboard::clock::TestClock;
@@ -211,7 +212,7 @@ impl TestServer {
     pub async fn api_token(&self, user_id: u64) -> String {
         switchboard::domain::auth::create_api_token(
             &self.state().store,
-            user_id,
+            UserId(user_id),
             "test",
             None,
             None,
@@ -234,10 +235,11 @@ impl TestServer {
         let admin = self.admin_id;
         self.state()
             .store
-            .write(move |ctx| switchboard::domain::channels::create_in(ctx, admin, &input))
+            .write(move |ctx| switchboard::domain::channels::create_in(ctx, UserId(admin), &input))
             .await
             .unwrap()
             .id
+            .get()
     }
 
     /// How many rows a table holds (read from the store directly).

@@ -2,6 +2,7 @@
 //! the manual / auto-on-reply / assign-on-arrival modes with presence and the per-agent cap.
 
 use serde_json::json;
+use switchboard::ids::UserId;
 use switchboard::store::tables;
 
 use crate::support::customer::writes;
@@ -218,7 +219,7 @@ async fn assign_on_arrival_round_robins_online_members_under_the_cap() {
         .advance_ms(switchboard::domain::presence::ONLINE_WINDOW_MS + 60_000);
     let online = t.state().presence.online(t.state().now());
     assert!(
-        online.contains(&c) && !online.contains(&a) && !online.contains(&b),
+        online.contains(&UserId(c)) && !online.contains(&UserId(a)) && !online.contains(&UserId(b)),
         "{online:?}"
     );
     drop(stream);

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 use switchboard::domain::messages::Ingested;
+use switchboard::ids::ChannelId;
 use switchboard::store::tables;
 
 use crate::support::TestServer;
@@ -200,7 +201,7 @@ async fn blocked_contacts_messages_are_stored_nowhere_and_admins_lift_blocks() {
     let blocked = t
         .state()
         .store
-        .read(move |rtx| switchboard::domain::contacts::is_blocked(rtx, cid, "4917000"))
+        .read(move |rtx| switchboard::domain::contacts::is_blocked(rtx, ChannelId(cid), "4917000"))
         .await
         .unwrap();
     assert!(blocked, "the webhook path's pre-download check sees it");

@@ -2,6 +2,7 @@
 //! canned replies (shared by admins, personal for agents).
 
 use serde_json::json;
+use switchboard::ids::MessageId;
 use switchboard::store::{codec, tables};
 
 use crate::support::TestServer;
@@ -95,7 +96,7 @@ async fn template_send_checks_parameters_and_stores_name_language_params() {
             let ob = rtx.open_table(tables::OUTBOX)?;
             let item: Option<switchboard::domain::messages::OutboxItem> =
                 codec::get(&ob, &codec::k1(mid))?;
-            let m = switchboard::domain::messages::get(rtx, mid)?.unwrap();
+            let m = switchboard::domain::messages::get(rtx, MessageId(mid))?.unwrap();
             Ok((item.is_some(), m.template))
         })
         .await
