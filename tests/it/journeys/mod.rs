@@ -256,6 +256,20 @@ impl Person {
         self.b.click_text(text).await;
     }
 
+    /// On a phone with a conversation open: back ("‹") to the list, which the conversation
+    /// covers there. On a desktop: nothing (both are in view).
+    pub async fn back_to_list(&self) {
+        if self.viewport == Viewport::Phone && self.b.count(".inbox.has-session").await > 0 {
+            self.b.click("#back").await;
+            self.b
+                .wait_js(
+                    "document.querySelector('.list-pane').offsetParent !== null",
+                    "the list",
+                )
+                .await;
+        }
+    }
+
     /// Goes to a page of the top bar by its name: on a phone through "☰" for the entries
     /// after the first two.
     pub async fn nav(&self, text: &str) {
