@@ -141,3 +141,20 @@ async fn the_worker_takes_over_and_shows_the_offline_page_when_the_server_is_gon
     b.screenshot("journeys/pwa-offline-phone").await;
     b.close().await;
 }
+
+/// The offline page asks the server every few seconds and, once it answers, loads the page
+/// again (opened at `/offline` itself: the start page).
+#[tokio::test]
+async fn the_offline_page_leaves_once_the_server_answers() {
+    if skip() {
+        return;
+    }
+    let t = TestServer::start().await;
+    let b = Browser::start().await;
+    b.goto(&format!("{}/offline", t.base())).await;
+    b.wait_text("#offline", "Offline — reconnecting").await;
+    b.wait_for(|u| !u.ends_with("/offline"), "the page to load again")
+        .await;
+    b.close().await;
+    t.stop().await;
+}

@@ -221,16 +221,19 @@ impl Person {
     }
 
     /// On a phone: fails when anything on the page sticks out sideways (see
-    /// `Browser::assert_fits_width`) and prints controls smaller than 44 px. On a desktop: nothing.
+    /// `Browser::assert_fits_width`) or a button-like control in view is smaller than
+    /// 44 × 44 px (`Browser::small_touch_targets`). On a desktop: nothing.
     pub async fn fits(&self, at: &str) {
         if self.viewport != Viewport::Phone {
             return;
         }
         self.b.assert_fits_width(at).await;
         let small = self.b.small_touch_targets().await;
-        if !small.is_empty() {
-            eprintln!("{} at {at}: controls under 44 px: {small:?}", self.journey);
-        }
+        assert!(
+            small.is_empty(),
+            "{} at {at}: controls under 44 px: {small:?}",
+            self.journey
+        );
     }
 
     /// Clicks an action in the conversation header: on a phone through its "⋯" menu unless
