@@ -30,6 +30,8 @@ export async function openChat(id, push, focusMsg) {
   renderPending();
   $("ic-empty").hidden = true;
   $("ic-chat").hidden = false;
+  // On a phone the page shows the list or the open chat (chat.css): this says which.
+  $("ic-app").classList.add("ic-has-chat");
   $("ic-panel").hidden = true;
   showError("ic-error", "");
   renderHead();
@@ -46,6 +48,7 @@ export function closeChat() {
   $("ic-chat").hidden = true;
   $("ic-panel").hidden = true;
   $("ic-empty").hidden = false;
+  $("ic-app").classList.remove("ic-has-chat");
   renderList();
 }
 
@@ -222,6 +225,12 @@ export function renderTyping() {
 }
 
 export function wireConversation() {
+  // Back to the list (shown on a phone only): like the browser's back button.
+  $("ic-back").addEventListener("click", (e) => {
+    e.preventDefault();
+    history.pushState(null, "", "/chat/internal");
+    closeChat();
+  });
   $("ic-older").addEventListener("click", loadOlder);
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) markRead();

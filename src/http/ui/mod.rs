@@ -7,6 +7,7 @@ mod directory;
 mod inbox;
 mod login;
 mod onboarding;
+mod pwa;
 mod settings;
 mod setup;
 mod workflow_admin;
@@ -35,6 +36,7 @@ pub fn router() -> Router<HttpState> {
         .merge(admin_channels::router())
         .merge(onboarding::router())
         .merge(chat::router())
+        .merge(pwa::router())
 }
 
 /// What every page's frame needs.
@@ -45,6 +47,8 @@ pub struct Chrome {
     pub csrf: String,
     pub css: String,
     pub js: String,
+    /// The app icon (favicon, apple-touch-icon; the manifest lists the others).
+    pub icon: String,
     /// Which navigation entry is active.
     pub nav: &'static str,
     /// The event-log position the page was rendered at (`data-seq`): the page's script resumes
@@ -71,6 +75,7 @@ impl Chrome {
             csrf: who.map(|a| a.csrf().to_string()).unwrap_or_default(),
             css: state.assets.url("app.css"),
             js: state.assets.url("app.js"),
+            icon: state.assets.url("icons/app-192.png"),
             nav,
             seq: None,
             strings: if who.is_some() {

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 mod actions;
+mod phone;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
