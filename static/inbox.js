@@ -79,7 +79,8 @@ function wire() {
     const a = e.target.closest("li.srow a");
     if (!a || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
-    openSession(Number(a.closest("li").dataset.id), { push: true });
+    // Opened by keyboard (Enter: a click without a pointer): the focus moves into the pane.
+    openSession(Number(a.closest("li").dataset.id), { push: true, focus: e.detail === 0 });
   });
   window.addEventListener("popstate", () => {
     const m = location.pathname.match(/^\/chat\/external\/(\d+)/);

@@ -94,10 +94,22 @@ export async function openSession(id, opts) {
     S.messages = new Map(msgs.map((m) => [m.id, m]));
     renderPane();
     markRead();
+    if (opts && opts.focus) focusPane();
   } catch (e) {
     if (my !== openSeq) return;
     S.detail = null;
     paneEl.replaceChildren(h("div", { class: "empty-pane" }, h("p", { class: "error", role: "alert", text: e.message || t("inbox.error") })));
+  }
+}
+
+/** Focus into the open conversation: the composer when it takes text, else its name. */
+export function focusPane() {
+  const ta = paneEl.querySelector("#composer-text:not([disabled])");
+  if (ta) return ta.focus();
+  const name = paneEl.querySelector(".s-name");
+  if (name) {
+    name.tabIndex = -1;
+    name.focus();
   }
 }
 

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 mod actions;
+mod axe;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
