@@ -13,6 +13,7 @@ import { bulkAction } from "./inbox/bulk.js";
 import { loadPbx } from "./inbox/call.js";
 import { renderHeader } from "./inbox/header.js";
 import { loadList, renderBulk, renderList, syncUrl, tickTimes } from "./inbox/list.js";
+import { wireShortcuts } from "./inbox/keys.js";
 import { closeSession, markRead, openSession } from "./inbox/pane.js";
 import { startDialog } from "./inbox/start.js";
 import { S, listEl, root, visible } from "./inbox/state.js";
@@ -137,6 +138,7 @@ if (root) {
   sessions.open = openSession;
   follow();
   wire();
+  wireShortcuts();
   alertsPrompt();
   boot();
 }

@@ -998,4 +998,16 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("nf.setup link", "setup link", "Einrichtungslink"),
     ("nf.page", "page", "Seite"),
     ("nf.channel kind", "channel kind", "Kanalart"),
+    ("inbox.kb_title", "Keyboard shortcuts", "Tastenkürzel"),
+    ("inbox.kb_next", "Next conversation", "Nächste Unterhaltung"),
+    (
+        "inbox.kb_prev",
+        "Previous conversation",
+        "Vorherige Unterhaltung",
+    ),
+    ("inbox.kb_reply", "Reply", "Antworten"),
+    ("inbox.kb_note", "Internal note", "Interne Notiz"),
+    ("inbox.kb_pickup", "Pick up", "Übernehmen"),
+    ("inbox.kb_end", "End chat", "Chat beenden"),
+    ("inbox.kb_help", "This list", "Diese Liste"),
 ];

@@ -167,6 +167,15 @@ export function composerEl() {
   const canned = cannedReplies(ta);
   ta.addEventListener("keydown", (e) => {
     if (canned.onKey(e)) return;
+    // Esc leaves the composer for the conversation's name, where the shortcuts work again.
+    if (e.key === "Escape") {
+      const name = paneEl.querySelector(".s-name");
+      if (name) {
+        name.tabIndex = -1;
+        name.focus();
+      }
+      return;
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       send();

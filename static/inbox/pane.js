@@ -102,10 +102,8 @@ export async function openSession(id, opts) {
   }
 }
 
-/** Focus into the open conversation: the composer when it takes text, else its name. */
+/** Focus into the open conversation, on its name: Tab goes on to its actions, `r` replies. */
 export function focusPane() {
-  const ta = paneEl.querySelector("#composer-text:not([disabled])");
-  if (ta) return ta.focus();
   const name = paneEl.querySelector(".s-name");
   if (name) {
     name.tabIndex = -1;

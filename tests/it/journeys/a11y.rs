@@ -133,7 +133,7 @@ async fn walk(p: &Person, ch: u64, lc: u64) {
 
     // The administrator's pages.
     let channel = format!("/admin/channels/{ch}");
-    let live = format!("/admin/channels/{lc}/livechat");
+    let live = format!("/admin/livechat/{lc}");
     for (path, step) in [
         ("/admin/start", "admin-start"),
         ("/admin/users", "admin-users"),
@@ -163,6 +163,11 @@ async fn walk(p: &Person, ch: u64, lc: u64) {
         .await;
     p.el("p.error").await;
     check(p, "admin-pbx-error").await;
+    // The live-chat widget on the demo page, open.
+    p.open(&format!("/livechat/demo/{lc}")).await;
+    p.click_text(say(p, "Open chat", "Chat öffnen")).await;
+    p.see(say(p, "Start chat", "Chat starten")).await;
+    check(p, "widget").await;
     p.open("/admin/channels/999999").await;
     p.el("h1").await;
     p.screenshot_step("error-page").await;
@@ -219,4 +224,105 @@ async fn journey_x1_every_page_in_english_and_accessible() {
     let phone = j.browser().phone().open().await;
     signed_out(&phone, lc).await;
     j.finish([en, phone]).await;
+}
+
+/// Types `keys` wherever the focus is, as a keyboard does (key down, key up).
+async fn press(p: &Person, keys: &str) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let mut a = KeyActions::new("keyboard".into());
+    for c in keys.chars() {
+        a = a
+            .then(KeyAction::Down { value: c })
+            .then(KeyAction::Up { value: c });
+    }
+    p.client.perform_actions(a).await.unwrap();
+    p.client.release_actions().await.unwrap();
+}
+
+/// The id of the conversation the address bar shows.
+async fn open_id(p: &Person) -> u64 {
+    let url = p.url().await;
+    url.rsplit('/')
+        .next()
+        .and_then(|s| s.split('?').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+/// An agent works the inbox by keyboard: `?` lists the shortcuts, `j`/`k` walk the
+/// conversations, `p` picks up, `n` writes a note, Esc leaves the composer, `r` replies,
+/// `e` asks to end; Enter on a row moves the focus into the conversation.
+#[tokio::test]
+async fn journey_x2_keyboard_shortcuts() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("x2_keyboard_shortcuts").await;
+    let wa = FakeWhatsApp::start().await;
+    let ch = setup::whatsapp_channel(&j.t, &wa).await;
+    let first = customer::whatsapp(&j.t, ch, "4915111111111", "Anna Alt", "Hallo?").await;
+    let second = customer::whatsapp(&j.t, ch, "4915122222222", "Bernd Berg", "Guten Tag").await;
+    let p = j.browser().german().login("admin").await;
+    p.open("/chat/external").await;
+    p.wait_count("li.srow", 2).await;
+
+    press(&p, "?").await;
+    p.el("#kb-help").await;
+    p.see("Nächste Unterhaltung").await;
+    check(&p, "help").await;
+    press(&p, crate::browser::keys::ESCAPE).await;
+    p.wait_gone("#kb-help").await;
+
+    // j opens the top conversation (the newest: Bernd), j again the next, k back.
+    press(&p, "j").await;
+    p.see("Guten Tag").await;
+    assert_eq!(open_id(&p).await, second.session_id);
+    p.wait_js(
+        "document.activeElement && document.activeElement.classList.contains('s-name')",
+        "the focus on the conversation's name",
+    )
+    .await;
+    press(&p, "j").await;
+    p.see("Hallo?").await;
+    assert_eq!(open_id(&p).await, first.session_id);
+    press(&p, "k").await;
+    p.see("Guten Tag").await;
+    assert_eq!(open_id(&p).await, second.session_id);
+
+    // p picks it up, n writes a note, Esc leaves the composer, r switches back to replying.
+    press(&p, "p").await;
+    p.wait_gone("[data-action=pickup]").await;
+    press(&p, "n").await;
+    p.el("#composer-area.mode-note").await;
+    p.wait_js(
+        "document.activeElement && document.activeElement.id === 'composer-text'",
+        "the focus in the note composer",
+    )
+    .await;
+    p.type_in("#composer-text", "Rückruf um drei").await;
+    press(&p, crate::browser::keys::ENTER).await;
+    p.see("Rückruf um drei").await;
+    press(&p, crate::browser::keys::ESCAPE).await;
+    press(&p, "r").await;
+    p.el("#composer-area.mode-reply").await;
+    press(&p, crate::browser::keys::ESCAPE).await;
+
+    // e asks to end the chat (a dialog); Esc cancels it.
+    press(&p, "e").await;
+    p.el("dialog[open]").await;
+    press(&p, crate::browser::keys::ESCAPE).await;
+    p.wait_gone("dialog[open]").await;
+
+    // Enter on a row of the list opens it and puts the focus in the conversation.
+    p.js("document.querySelector('li.srow:last-child a').focus(); return 0")
+        .await;
+    press(&p, crate::browser::keys::ENTER).await;
+    p.see("Hallo?").await;
+    p.wait_js(
+        "document.activeElement && document.activeElement.classList.contains('s-name')",
+        "the focus in the conversation after Enter",
+    )
+    .await;
+    p.screenshot().await;
+    j.finish([p]).await;
 }

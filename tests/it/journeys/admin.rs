@@ -200,7 +200,7 @@ async fn add_agent(admin: &Person) {
     admin.fill("Email", "anna@sunnyside.example").await;
     admin.fill("Extension", "201").await;
     admin.fill("Password", "anna-password-1").await;
-    admin.select_labelled("Role", "agent").await;
+    admin.select_labelled("Role", "Agent").await;
     admin.click_text("Create").await;
     admin
         .el("input[name=display_name][value=\"Anna Berger\"]")
