@@ -1010,4 +1010,5 @@ pub(super) const STRINGS: &[(&str, &str, &str)] = &[
     ("inbox.kb_pickup", "Pick up", "Übernehmen"),
     ("inbox.kb_end", "End chat", "Chat beenden"),
     ("inbox.kb_help", "This list", "Diese Liste"),
+    ("inbox.messages_label", "Messages", "Nachrichten"),
 ];
