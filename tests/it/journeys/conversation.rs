@@ -499,6 +499,8 @@ async fn journey_b9_finish() {
     anna.wait_text("#messages .activity[data-kind=closed]", "Chat ended")
         .await;
     anna.assert_absent("[data-action=end]").await;
+    // The dialog closes once the refreshed pane is drawn; wait for it before the next click.
+    anna.wait_gone("dialog.dlg[open]").await;
     anna.click_text("Archive").await;
     anna.el("[data-action=unarchive]").await;
     anna.click_text("Unarchive").await;
