@@ -8,8 +8,6 @@ use crate::domain::users::Lang;
 
 /// (key, English, German)
 const STRINGS: &[(&str, &str, &str)] = &[
-    ("app.name", "Switchboard", "Switchboard"),
-    ("nav.chat", "Chat", "Chat"),
     ("nav.external", "External", "Extern"),
     ("nav.internal", "Internal", "Intern"),
     ("nav.settings", "Settings", "Einstellungen"),
@@ -74,8 +72,6 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("users.email", "Email", "E-Mail"),
     ("users.extension", "Extension", "Nebenstelle"),
     ("users.disabled", "Disabled", "Deaktiviert"),
-    ("users.disable", "Disable", "Deaktivieren"),
-    ("users.enable", "Enable", "Aktivieren"),
     (
         "users.reset_password",
         "Reset password",
@@ -109,11 +105,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("chat.read_by", "Read by", "Gelesen von"),
     ("chat.seen", "Seen", "Gesehen"),
     ("chat.pin", "Pin", "Anheften"),
-    ("chat.unpin", "Unpin", "Lösen"),
+    ("chat.unpin", "Unpin", "Nicht mehr anheften"),
     (
         "chat.mute",
         "Mute notifications",
-        "Benachrichtigungen stumm schalten",
+        "Benachrichtigungen stummschalten",
     ),
     (
         "chat.unmute",
@@ -148,7 +144,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("chat.mentioned_you", "mentioned you", "hat Sie erwähnt"),
     ("chat.members_count", "members", "Mitglieder"),
     ("chat.close", "Close", "Schließen"),
-    ("chat.muted", "Muted", "Stumm"),
+    ("chat.muted", "Muted", "Stummgeschaltet"),
     ("chat.pinned", "Pinned", "Angeheftet"),
     ("chat.new_message", "New message", "Neue Nachricht"),
     ("settings.title", "Settings", "Einstellungen"),
@@ -204,12 +200,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Token revoked.",
         "Token widerrufen.",
     ),
-    ("error.back", "Back", "Zurück"),
     ("common.save", "Save", "Speichern"),
     ("common.cancel", "Cancel", "Abbrechen"),
     ("inbox.title", "External chat", "Externer Chat"),
     ("inbox.mine", "Mine", "Meine"),
-    ("inbox.unassigned", "Unassigned", "Offen"),
+    ("inbox.unassigned", "Unassigned", "Wartend"),
     ("inbox.all", "All", "Alle"),
     ("inbox.archived", "Archived", "Archiv"),
     ("inbox.all_channels", "All channels", "Alle Kanäle"),
@@ -247,8 +242,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("inbox.note", "Note", "Notiz"),
     ("inbox.end", "End chat", "Chat beenden"),
     ("inbox.archive", "Archive", "Archivieren"),
-    ("inbox.unarchive", "Unarchive", "Wiederherstellen"),
-    ("inbox.mute", "Mute", "Stumm"),
+    ("inbox.unarchive", "Unarchive", "Aus dem Archiv holen"),
+    ("inbox.mute", "Mute", "Stummschalten"),
     ("inbox.unmute", "Unmute", "Ton an"),
     ("inbox.call", "Call", "Anrufen"),
     ("inbox.details", "Details", "Details"),
@@ -261,7 +256,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("inbox.now", "now", "jetzt"),
     ("inbox.min", "min", "Min."),
     ("inbox.internal_note", "Internal note", "Interne Notiz"),
-    ("inbox.reply", "Reply", "Antwort"),
+    ("inbox.reply", "Reply", "Antworten"),
     ("inbox.placeholder", "Type a message", "Nachricht schreiben"),
     (
         "inbox.note_placeholder",
@@ -272,11 +267,6 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("inbox.attach", "Attach a file", "Datei anhängen"),
     ("inbox.camera", "Take a photo", "Foto aufnehmen"),
     ("inbox.emoji", "Emoji", "Emoji"),
-    (
-        "inbox.drop",
-        "Drop files to attach",
-        "Dateien zum Anhängen hier ablegen",
-    ),
     ("inbox.retry", "Retry", "Erneut senden"),
     ("inbox.failed", "Not delivered", "Nicht zugestellt"),
     ("inbox.status_queued", "Queued", "Wartet"),
@@ -412,7 +402,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("inbox.status", "Status", "Status"),
     ("inbox.uploading", "Uploading", "Wird hochgeladen"),
     ("inbox.blocked", "Blocked", "Gesperrt"),
-    ("inbox.muted", "Muted", "Stumm"),
+    ("inbox.muted", "Muted", "Stummgeschaltet"),
     (
         "inbox.reconnecting",
         "reconnecting…",
@@ -440,7 +430,6 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Load earlier messages",
         "Ältere Nachrichten laden",
     ),
-    ("inbox.customer_label", "Customer", "Kunde"),
     ("tl.opened", "Conversation opened", "Unterhaltung eröffnet"),
     ("tl.started", "Started by", "Begonnen von"),
     ("tl.picked_up", "Picked up", "Übernommen"),
@@ -454,7 +443,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Wegen Inaktivität beendet",
     ),
     ("tl.archived", "Archived", "Archiviert"),
-    ("tl.unarchived", "Unarchived", "Wiederhergestellt"),
+    ("tl.unarchived", "Unarchived", "Aus dem Archiv geholt"),
     ("tl.reopened", "Reopened", "Wieder geöffnet"),
     ("tl.tagged", "Tagged", "Verschlagwortet"),
     ("tl.blocked", "Contact blocked", "Kontakt gesperrt"),
@@ -636,6 +625,21 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Key prefixes whose keys are built at run time from data (`I18n::dynamic`, `t("tl." + kind)`
+/// in the scripts) or handed to scripts as a whole bundle: the key test counts them as used.
+#[cfg(test)]
+pub const DYNAMIC_PREFIXES: &[&str] = &[
+    "aud.act.",
+    "tl.",
+    "ch.",
+    "role.",
+    "err.msg.",
+    "fld.",
+    "pbx.kind.",
+    "nf.",
+    "inbox.status_",
+];
+
 /// Every string: the general catalogue and the admin pages' own (`i18n_admin.rs`).
 fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
     STRINGS.iter().chain(super::i18n_admin::STRINGS.iter())
@@ -644,6 +648,37 @@ fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static T: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
     T.get_or_init(|| all().map(|(k, en, de)| (*k, (*en, *de))).collect())
+}
+
+/// English domain message → German, from the `err.msg.` entries.
+fn messages() -> &'static HashMap<&'static str, &'static str> {
+    static T: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    T.get_or_init(|| {
+        all()
+            .filter(|(k, _, _)| k.starts_with("err.msg."))
+            .map(|(_, en, de)| (*en, *de))
+            .collect()
+    })
+}
+
+/// The validation phrasings with a number in them ("must be 1 to 100 characters").
+fn phrase_de(en: &str) -> Option<String> {
+    let num = |s: &str| s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty();
+    if let Some(rest) = en.strip_prefix("must be 1 to ")
+        && let Some(n) = rest.strip_suffix(" characters")
+        && num(n)
+    {
+        return Some(format!("muss 1 bis {n} Zeichen lang sein"));
+    }
+    for p in ["must be at most ", "at most "] {
+        if let Some(rest) = en.strip_prefix(p)
+            && let Some(n) = rest.strip_suffix(" characters")
+            && num(n)
+        {
+            return Some(format!("darf höchstens {n} Zeichen lang sein"));
+        }
+    }
+    None
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -660,6 +695,53 @@ impl I18n {
             None => key,
         }
     }
+    /// The string for `prefix` + `name` (a key built from data: an audit action, a role), or
+    /// `name` itself when the catalogue has none. Prefixes used this way are listed in
+    /// [`DYNAMIC_PREFIXES`] so the key test knows these keys are used.
+    pub fn dynamic<'a>(&self, prefix: &str, name: &'a str) -> &'a str {
+        let key = format!("{prefix}{name}");
+        match table().get(key.as_str()) {
+            Some((en, de)) => match self.0 {
+                Lang::En => en,
+                Lang::De => de,
+            },
+            None => name,
+        }
+    }
+    /// A message the domain produced (in English) in this language: an exact entry under
+    /// `err.msg.` (whose English text is the domain's text), else a few common validation
+    /// phrasings, else the English text unchanged.
+    pub fn message(&self, english: &str) -> String {
+        if self.0 == Lang::En {
+            return english.to_string();
+        }
+        if let Some(de) = messages().get(english) {
+            return (*de).to_string();
+        }
+        phrase_de(english).unwrap_or_else(|| english.to_string())
+    }
+
+    /// What the user is shown for `e`, in this language (`Error::public_message` in English).
+    pub fn error(&self, e: &crate::error::Error) -> String {
+        use crate::error::Error;
+        if self.0 == Lang::En {
+            return e.public_message();
+        }
+        match e {
+            Error::Invalid { field, message } => {
+                format!("{}: {}", self.dynamic("fld.", field), self.message(message))
+            }
+            Error::NotFound(what) => {
+                format!("{}: {}", self.s("err.not_found"), self.dynamic("nf.", what))
+            }
+            Error::RateLimited { retry_after_secs } => self
+                .s("err.rate_limited")
+                .replace("{n}", &retry_after_secs.to_string()),
+            Error::Internal(_) | Error::Storage(_) => self.s("err.internal_logged").to_string(),
+            other => self.message(&other.public_message()),
+        }
+    }
+
     /// Every string whose key starts with one of `prefixes`, as a JSON object for `static/*.js`
     /// (rendered into a data attribute, so askama's escaping applies).
     pub fn bundle(&self, prefixes: &[&str]) -> String {
@@ -725,6 +807,13 @@ pub fn from_accept_language(header: Option<&str>) -> Lang {
         }
     }
     best.map(|(_, l)| l).unwrap_or(Lang::En)
+}
+
+/// Every (key, English, German), for the key test (`i18n_check.rs`).
+#[cfg(test)]
+pub(crate) fn all_strings()
+-> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    all()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 // One open chat: header, messages (mentions highlighted, files), "read by", typing, paging
 // back to older messages, marking read.
 import { api } from "../core/api.js";
-import { h } from "../core/dom.js";
+import { h, icon } from "../core/dom.js";
 import { debounce, fmtStamp } from "../core/time.js";
 import { toast } from "../core/toast.js";
 import { renderPending } from "./files.js";
@@ -77,9 +77,11 @@ export function renderHead() {
   if (ext) call.href = "tel:" + ext;
   $("ic-pin").setAttribute("aria-pressed", String(c.pinned));
   $("ic-pin").title = c.pinned ? tc("unpin") : tc("pin");
+  $("ic-pin").setAttribute("aria-label", $("ic-pin").title);
   $("ic-mute").setAttribute("aria-pressed", String(c.muted));
-  $("ic-mute").textContent = c.muted ? "🔇" : "🔔";
+  $("ic-mute").replaceChildren(icon(c.muted ? "belloff" : "bell"));
   $("ic-mute").title = c.muted ? tc("unmute") : tc("mute");
+  $("ic-mute").setAttribute("aria-label", $("ic-mute").title);
   $("ic-settings").hidden = c.kind !== "group";
   $("ic-attach").hidden = false;
 }
@@ -123,7 +125,7 @@ function renderMessage(m) {
     return h(
       "li",
       {},
-      h("a", { href: url, target: "_blank", rel: "noopener", text: "📎 " + f.name }),
+      h("a", { href: url, target: "_blank", rel: "noopener", class: "ic-file-link" }, icon("clip"), f.name),
       h("span", { class: "ic-meta", text: " " + Math.max(1, Math.round(f.size / 1024)) + " KB" }),
     );
   };

@@ -103,14 +103,16 @@ pub fn render(t: &impl Template) -> Result<Response, UiError> {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    t: I18n,
     title: &'a str,
     message: &'a str,
     status: u16,
 }
 
 /// A self-contained error page (no state needed, so it works from any failure path).
-pub fn error_page(title: &str, message: &str, status: u16) -> String {
+pub fn error_page(t: I18n, title: &str, message: &str, status: u16) -> String {
     ErrorPage {
+        t,
         title,
         message,
         status,

@@ -161,7 +161,7 @@ async fn save(
         }
         Err(e @ Error::Invalid { .. }) => {
             let u = who.user.clone();
-            let mut r = page_for(&state, &who, &u, "", &e.public_message()).await?;
+            let mut r = page_for(&state, &who, &u, "", &who.t().error(&e)).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
@@ -185,9 +185,9 @@ async fn change_password(
     let error = match changed.await {
         Ok(()) => return Ok(Redirect::to("/login").into_response()),
         Err(Error::Invalid { field, .. }) if field == "current" => {
-            "current password is wrong".to_string()
+            who.t().s("settings.current_wrong").to_string()
         }
-        Err(e @ Error::Invalid { .. }) => e.public_message(),
+        Err(e @ Error::Invalid { .. }) => who.t().error(&e),
         Err(e) => return Err(e.into()),
     };
     let u = who.user.clone();

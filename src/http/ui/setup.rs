@@ -78,7 +78,13 @@ async fn page(
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, UiError> {
     let lang = request_lang(&headers);
-    let chrome = Chrome::new(&state, None, lang, "Setup", "setup");
+    let chrome = Chrome::new(
+        &state,
+        None,
+        lang,
+        crate::http::i18n::I18n(lang).s("setup.title"),
+        "setup",
+    );
     let valid = token_ok(&state, &q.token).await;
     let complete = state
         .setup_token
@@ -134,13 +140,19 @@ async fn submit(
         }
         Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
             let lang = request_lang(&headers);
-            let chrome = Chrome::new(&state, None, lang, "Setup", "setup");
+            let chrome = Chrome::new(
+                &state,
+                None,
+                lang,
+                crate::http::i18n::I18n(lang).s("setup.title"),
+                "setup",
+            );
             let mut resp = render(&SetupPage {
                 chrome,
                 token: f.token,
                 valid: true,
                 complete: false,
-                error: e.public_message(),
+                error: crate::http::i18n::I18n(lang).error(&e),
                 fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
             })?;
             *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 mod actions;
+mod axe;
 mod phone;
 
 use std::process::{Child, Command, Stdio};

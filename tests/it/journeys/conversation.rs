@@ -551,6 +551,8 @@ async fn b9_finish(vp: Viewport) {
     anna.wait_text("#messages .activity[data-kind=closed]", "Chat ended")
         .await;
     anna.assert_absent("[data-action=end]").await;
+    // The dialog closes once the refreshed pane is drawn; wait for it before the next click.
+    anna.wait_gone("dialog.dlg[open]").await;
     anna.header_action("Archive").await;
     anna.el("[data-action=unarchive]").await;
     anna.header_action("Unarchive").await;

@@ -29,6 +29,7 @@
 
 #![allow(dead_code)]
 
+mod a11y;
 mod admin;
 mod call;
 mod contacts;
