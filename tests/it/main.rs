@@ -30,6 +30,7 @@ mod journeys;
 mod livechat;
 mod livechat_browser;
 mod login_flood;
+mod push;
 mod reliability;
 mod sse;
 mod support;
