@@ -160,6 +160,52 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Desktop notifications",
         "Desktop-Benachrichtigungen",
     ),
+    (
+        "push.title",
+        "Push notifications",
+        "Push-Benachrichtigungen",
+    ),
+    (
+        "push.help",
+        "Get a notification on this phone or computer, even when Switchboard is closed: new conversations in your queues, messages in your conversations, transfers to you, direct messages and mentions.",
+        "Erhalten Sie auf diesem Telefon oder Computer eine Benachrichtigung, auch wenn Switchboard geschlossen ist: neue Gespräche in Ihren Warteschlangen, Nachrichten in Ihren Gesprächen, Übergaben an Sie, Direktnachrichten und Erwähnungen.",
+    ),
+    (
+        "push.this_device",
+        "Notify this device",
+        "Dieses Gerät benachrichtigen",
+    ),
+    (
+        "push.hide_content",
+        "Hide message content (the notification only says that something arrived)",
+        "Nachrichteninhalt verbergen (die Benachrichtigung sagt nur, dass etwas angekommen ist)",
+    ),
+    (
+        "push.on",
+        "This device receives push notifications.",
+        "Dieses Gerät erhält Push-Benachrichtigungen.",
+    ),
+    (
+        "push.off",
+        "This device receives no push notifications.",
+        "Dieses Gerät erhält keine Push-Benachrichtigungen.",
+    ),
+    (
+        "push.denied",
+        "The browser refused notifications. Allow them in the browser's site settings.",
+        "Der Browser hat Benachrichtigungen abgelehnt. Erlauben Sie sie in den Website-Einstellungen des Browsers.",
+    ),
+    (
+        "push.unsupported",
+        "This browser cannot receive push notifications here. On a phone, open Switchboard over HTTPS (trust the box's certificate first) and add it to the home screen.",
+        "Dieser Browser kann hier keine Push-Benachrichtigungen empfangen. Öffnen Sie Switchboard auf dem Telefon über HTTPS (vertrauen Sie zuerst dem Zertifikat der Box) und legen Sie es auf den Startbildschirm.",
+    ),
+    (
+        "push.failed",
+        "Push notifications could not be turned on:",
+        "Push-Benachrichtigungen konnten nicht eingeschaltet werden:",
+    ),
+    ("push.saved", "Saved.", "Gespeichert."),
     ("settings.password", "Change password", "Passwort ändern"),
     ("settings.saved", "Saved.", "Gespeichert."),
     (

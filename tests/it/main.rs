@@ -31,6 +31,7 @@ mod livechat;
 mod livechat_browser;
 mod login_flood;
 mod push;
+mod push_browser;
 mod reliability;
 mod sse;
 mod support;
