@@ -148,6 +148,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         public_url: public_url.clone(),
         secure_cookies: tls.is_some() || public_url.starts_with("https://"),
         tls_fingerprint: tls.as_ref().map(|t| t.fingerprint.clone()),
+        tls_ca: tls.as_ref().and_then(|t| t.ca.clone()),
         http: http_client,
         metrics: prometheus(),
         shutdown: shutdown.clone(),

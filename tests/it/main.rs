@@ -35,6 +35,7 @@ mod push_browser;
 mod reliability;
 mod sse;
 mod support;
+mod tls_ca;
 mod tokens;
 mod ui_basics;
 mod workflow;

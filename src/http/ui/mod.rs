@@ -9,6 +9,7 @@ mod login;
 mod onboarding;
 mod settings;
 mod setup;
+mod trust;
 mod workflow_admin;
 
 use askama::Template;
@@ -27,6 +28,7 @@ pub fn router() -> Router<HttpState> {
         .route("/", get(home))
         .merge(login::router())
         .merge(setup::router())
+        .merge(trust::router())
         .merge(settings::router())
         .merge(admin_users::router())
         .merge(workflow_admin::router())

@@ -75,6 +75,8 @@ struct SettingsPage {
     tokens: Vec<TokenRow>,
     /// The push section's strings for `static/settings.js`.
     push_strings: String,
+    /// The box has a local CA to offer (`tls = "self-signed"`).
+    ca: bool,
 }
 
 /// The push part of the service worker, at the root so it may control every page (the app's
@@ -122,6 +124,7 @@ async fn page_for(
     chrome.page_js = Some(state.assets.url("settings.js"));
     render(&SettingsPage {
         push_strings: crate::http::i18n::I18n(lang).bundle(&["push."]),
+        ca: state.tls_ca.is_some(),
         chrome,
         u: users::UserView::from(u),
         message: message.into(),

@@ -31,6 +31,8 @@ struct SetupPage {
     complete: bool,
     error: String,
     fingerprint: String,
+    /// The box has a local CA to offer (`tls = "self-signed"`).
+    ca: bool,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +94,7 @@ async fn page(
         complete,
         error: String::new(),
         fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
+        ca: state.tls_ca.is_some(),
     })?;
     if !valid {
         *resp.status_mut() = axum::http::StatusCode::NOT_FOUND;
@@ -142,6 +145,7 @@ async fn submit(
                 complete: false,
                 error: e.public_message(),
                 fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
+                ca: state.tls_ca.is_some(),
             })?;
             *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
