@@ -1,6 +1,6 @@
 // Switchboard's service worker, served at /sw.js (scope /) by src/http/ui/pwa.rs, which fills
 // in SHELL (every hashed static URL and the offline page) and the cache name. A classic worker
-// script; it imports nothing.
+// script; it imports the Web Push handlers (sw-push.js: show a push, open its conversation).
 //
 // - install: precache the shell; activate: drop older caches and take over open pages.
 // - /static/… (hashed, immutable): from the cache, else the network (and keep a copy).
@@ -9,6 +9,8 @@
 // - everything else (API, live events, files): the network, untouched.
 // (`globalThis` is the worker scope, `self`.)
 "use strict";
+
+importScripts("/sw-push.js");
 
 const SHELL = ["__SHELL__"];
 const CACHE = "sb-shell-__VERSION__";

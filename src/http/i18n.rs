@@ -171,6 +171,143 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Desktop notifications",
         "Desktop-Benachrichtigungen",
     ),
+    (
+        "ca.title",
+        "Trust this box on your devices",
+        "Dieser Box auf Ihren Geräten vertrauen",
+    ),
+    (
+        "ca.link",
+        "Trust this box's certificate on phones and computers (no more warnings; needed for the app and push notifications)",
+        "Dem Zertifikat dieser Box auf Telefonen und Computern vertrauen (keine Warnungen mehr; nötig für die App und Push-Benachrichtigungen)",
+    ),
+    (
+        "ca.intro",
+        "This box makes its own certificates. Install its certificate authority once on each phone or computer, then Switchboard opens without a warning and can be installed as an app with push notifications. Scan the code with the phone or download the file.",
+        "Diese Box stellt ihre Zertifikate selbst aus. Installieren Sie ihre Zertifizierungsstelle einmal auf jedem Telefon oder Computer; danach öffnet sich Switchboard ohne Warnung und lässt sich als App mit Push-Benachrichtigungen installieren. Scannen Sie den Code mit dem Telefon oder laden Sie die Datei herunter.",
+    ),
+    (
+        "ca.qr_alt",
+        "QR code of the certificate download link",
+        "QR-Code des Download-Links für das Zertifikat",
+    ),
+    (
+        "ca.download",
+        "Download the CA certificate",
+        "CA-Zertifikat herunterladen",
+    ),
+    ("ca.download_pem", "as PEM", "als PEM"),
+    (
+        "ca.fingerprint",
+        "Compare this SHA-256 fingerprint with the one the device shows",
+        "Vergleichen Sie diesen SHA-256-Fingerabdruck mit dem, den das Gerät anzeigt",
+    ),
+    (
+        "ca.android_1",
+        "Scan the code (or open the link) and download switchboard-ca.crt.",
+        "Code scannen (oder Link öffnen) und switchboard-ca.crt herunterladen.",
+    ),
+    (
+        "ca.android_2",
+        "Settings → Security & privacy → More security settings → Encryption & credentials → Install a certificate → CA certificate → Install anyway, then pick the file.",
+        "Einstellungen → Sicherheit & Datenschutz → Weitere Sicherheitseinstellungen → Verschlüsselung & Anmeldedaten → Zertifikat installieren → CA-Zertifikat → Trotzdem installieren, dann die Datei wählen.",
+    ),
+    (
+        "ca.android_3",
+        "Open Switchboard in Chrome over https:// and add it to the home screen.",
+        "Switchboard in Chrome über https:// öffnen und zum Startbildschirm hinzufügen.",
+    ),
+    (
+        "ca.ios_1",
+        "Scan the code with the camera, open the link in Safari and allow the download (\"Profile downloaded\").",
+        "Code mit der Kamera scannen, den Link in Safari öffnen und den Download erlauben („Profil geladen“).",
+    ),
+    (
+        "ca.ios_2",
+        "Settings → General → VPN & Device Management → the Switchboard profile → Install.",
+        "Einstellungen → Allgemein → VPN und Geräteverwaltung → das Switchboard-Profil → Installieren.",
+    ),
+    (
+        "ca.ios_3",
+        "Settings → General → About → Certificate Trust Settings → turn on full trust for the Switchboard CA. Then open Switchboard in Safari and use Share → Add to Home Screen (push works from the home-screen app).",
+        "Einstellungen → Allgemein → Info → Zertifikatsvertrauenseinstellungen → volles Vertrauen für die Switchboard-CA einschalten. Dann Switchboard in Safari öffnen und Teilen → Zum Home-Bildschirm wählen (Push funktioniert in der App vom Home-Bildschirm).",
+    ),
+    (
+        "ca.windows_1",
+        "Download switchboard-ca.crt and double-click it → Install Certificate.",
+        "switchboard-ca.crt herunterladen und doppelklicken → Zertifikat installieren.",
+    ),
+    (
+        "ca.windows_2",
+        "Choose Local Machine (or Current User) → Place all certificates in the following store → Trusted Root Certification Authorities → Finish.",
+        "Lokaler Computer (oder Aktueller Benutzer) → Alle Zertifikate in folgendem Speicher speichern → Vertrauenswürdige Stammzertifizierungsstellen → Fertig stellen.",
+    ),
+    (
+        "ca.windows_3",
+        "Restart the browser. Firefox keeps its own list: Settings → Privacy & Security → Certificates → View Certificates → Authorities → Import.",
+        "Browser neu starten. Firefox hat eine eigene Liste: Einstellungen → Datenschutz & Sicherheit → Zertifikate → Zertifikate anzeigen → Zertifizierungsstellen → Importieren.",
+    ),
+    (
+        "ca.macos_1",
+        "Download switchboard-ca.crt and double-click it: Keychain Access adds it to the System keychain.",
+        "switchboard-ca.crt herunterladen und doppelklicken: die Schlüsselbundverwaltung legt es im Schlüsselbund „System“ ab.",
+    ),
+    (
+        "ca.macos_2",
+        "Double-click the \"Switchboard local CA\" certificate → Trust → When using this certificate: Always Trust.",
+        "Das Zertifikat „Switchboard local CA“ doppelklicken → Vertrauen → Bei Verwendung dieses Zertifikats: Immer vertrauen.",
+    ),
+    (
+        "ca.macos_3",
+        "Close the window and confirm with your password; restart the browser.",
+        "Fenster schließen und mit Ihrem Passwort bestätigen; Browser neu starten.",
+    ),
+    (
+        "push.title",
+        "Push notifications",
+        "Push-Benachrichtigungen",
+    ),
+    (
+        "push.help",
+        "Get a notification on this phone or computer, even when Switchboard is closed: new conversations in your queues, messages in your conversations, transfers to you, direct messages and mentions.",
+        "Erhalten Sie auf diesem Telefon oder Computer eine Benachrichtigung, auch wenn Switchboard geschlossen ist: neue Gespräche in Ihren Warteschlangen, Nachrichten in Ihren Gesprächen, Übergaben an Sie, Direktnachrichten und Erwähnungen.",
+    ),
+    (
+        "push.this_device",
+        "Notify this device",
+        "Dieses Gerät benachrichtigen",
+    ),
+    (
+        "push.hide_content",
+        "Hide message content (the notification only says that something arrived)",
+        "Nachrichteninhalt verbergen (die Benachrichtigung sagt nur, dass etwas angekommen ist)",
+    ),
+    (
+        "push.on",
+        "This device receives push notifications.",
+        "Dieses Gerät erhält Push-Benachrichtigungen.",
+    ),
+    (
+        "push.off",
+        "This device receives no push notifications.",
+        "Dieses Gerät erhält keine Push-Benachrichtigungen.",
+    ),
+    (
+        "push.denied",
+        "The browser refused notifications. Allow them in the browser's site settings.",
+        "Der Browser hat Benachrichtigungen abgelehnt. Erlauben Sie sie in den Website-Einstellungen des Browsers.",
+    ),
+    (
+        "push.unsupported",
+        "This browser cannot receive push notifications here. On a phone, open Switchboard over HTTPS (trust the box's certificate first) and add it to the home screen.",
+        "Dieser Browser kann hier keine Push-Benachrichtigungen empfangen. Öffnen Sie Switchboard auf dem Telefon über HTTPS (vertrauen Sie zuerst dem Zertifikat der Box) und legen Sie es auf den Startbildschirm.",
+    ),
+    (
+        "push.failed",
+        "Push notifications could not be turned on:",
+        "Push-Benachrichtigungen konnten nicht eingeschaltet werden:",
+    ),
+    ("push.saved", "Saved.", "Gespeichert."),
     ("settings.password", "Change password", "Passwort ändern"),
     ("settings.saved", "Saved.", "Gespeichert."),
     (

@@ -10,6 +10,7 @@ mod onboarding;
 mod pwa;
 mod settings;
 mod setup;
+mod trust;
 mod workflow_admin;
 
 use askama::Template;
@@ -28,6 +29,7 @@ pub fn router() -> Router<HttpState> {
         .route("/", get(home))
         .merge(login::router())
         .merge(setup::router())
+        .merge(trust::router())
         .merge(settings::router())
         .merge(admin_users::router())
         .merge(workflow_admin::router())

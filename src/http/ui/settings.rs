@@ -19,6 +19,7 @@ pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/settings", get(page).post(save))
         .route("/settings/password", axum::routing::post(change_password))
+        .route("/sw-push.js", get(push_worker))
         .route(
             "/settings/tokens/{id}/revoke",
             axum::routing::post(revoke_token),
@@ -72,6 +73,16 @@ struct SettingsPage {
     message: String,
     error: String,
     tokens: Vec<TokenRow>,
+    /// The push section's strings for `static/settings.js`.
+    push_strings: String,
+    /// The box has a local CA to offer (`tls = "self-signed"`).
+    ca: bool,
+}
+
+/// The push part of the service worker, at the root so it may control every page (the app's
+/// `/sw.js` imports it).
+async fn push_worker() -> Response {
+    crate::http::assets::raw("sw-push.js", "no-cache")
 }
 
 #[derive(Deserialize)]
@@ -108,14 +119,12 @@ async fn page_for(
 ) -> Result<Response, UiError> {
     let tokens = token_rows(state, u.id).await?;
     let title = who.t().s("settings.title").to_string();
-    let chrome = Chrome::new(
-        state,
-        Some(who),
-        u.language.unwrap_or(who.lang),
-        &title,
-        "settings",
-    );
+    let lang = u.language.unwrap_or(who.lang);
+    let mut chrome = Chrome::new(state, Some(who), lang, &title, "settings");
+    chrome.page_js = Some(state.assets.url("settings.js"));
     render(&SettingsPage {
+        push_strings: crate::http::i18n::I18n(lang).bundle(&["push."]),
+        ca: state.tls_ca.is_some(),
         chrome,
         u: users::UserView::from(u),
         message: message.into(),

@@ -31,6 +31,8 @@ struct SetupPage {
     complete: bool,
     error: String,
     fingerprint: String,
+    /// The box has a local CA to offer (`tls = "self-signed"`).
+    ca: bool,
 }
 
 #[derive(Deserialize)]
@@ -98,6 +100,7 @@ async fn page(
         complete,
         error: String::new(),
         fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
+        ca: state.tls_ca.is_some(),
     })?;
     if !valid {
         *resp.status_mut() = axum::http::StatusCode::NOT_FOUND;
@@ -154,6 +157,7 @@ async fn submit(
                 complete: false,
                 error: crate::http::i18n::I18n(lang).error(&e),
                 fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
+                ca: state.tls_ca.is_some(),
             })?;
             *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
