@@ -35,6 +35,8 @@ pub struct AppInner {
     pub secure_cookies: bool,
     /// SHA-256 fingerprint of the TLS certificate, shown on the setup page.
     pub tls_fingerprint: Option<String>,
+    /// The local CA of `tls = "self-signed"`, offered at `/ca.crt`.
+    pub tls_ca: Option<crate::tls::CaCert>,
     pub http: reqwest::Client,
     pub metrics: Option<PrometheusHandle>,
     pub shutdown: CancellationToken,

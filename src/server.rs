@@ -148,6 +148,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         public_url: public_url.clone(),
         secure_cookies: tls.is_some() || public_url.starts_with("https://"),
         tls_fingerprint: tls.as_ref().map(|t| t.fingerprint.clone()),
+        tls_ca: tls.as_ref().and_then(|t| t.ca.clone()),
         http: http_client,
         metrics: prometheus(),
         shutdown: shutdown.clone(),
@@ -212,6 +213,24 @@ async fn start_workers(state: &AppState) {
         media,
         state.shutdown.clone(),
     );
+    // Web Push: the VAPID `sub` claim is the box's https address, or a mailto for an
+    // http-only box (push services want one of the two).
+    let contact = if state.public_url.starts_with("https://") {
+        state.public_url.clone()
+    } else {
+        let host = crate::tls::hostname().unwrap_or_else(|| "localhost".into());
+        format!("mailto:switchboard@{host}")
+    };
+    let push = crate::domain::push::worker::Sender {
+        store: state.store.clone(),
+        clock: state.clock.clone(),
+        http: state.http.clone(),
+        contact,
+        backoff: Duration::from_secs(1),
+    };
+    if let Err(e) = crate::domain::push::worker::start(push, state.shutdown.clone()).await {
+        tracing::error!(error = %e, "web push worker not started");
+    }
 }
 
 /// The listening socket, with room in the kernel's accept queue for a burst of connections

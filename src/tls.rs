@@ -1,12 +1,15 @@
-//! TLS: a configured certificate, or a self-signed one generated on first start (rcgen) and kept
-//! in the data dir. HTTP/2 is offered by ALPN so many tabs with event streams share one
-//! connection.
+//! TLS: a configured certificate, or (`tls = "self-signed"`) a server certificate issued by a
+//! small local certificate authority, both made on first start (rcgen) and kept in the data
+//! dir. HTTP/2 is offered by ALPN so many tabs with event streams share one connection.
 //!
-//! The self-signed certificate names the box (CN = host name, O = Switchboard; the host name,
-//! `<host>.local`, localhost and the loopback addresses as alternative names) and is valid for
-//! 397 days, the most browsers accept. `tls/self-signed.json` records when it expires; a start
-//! within 30 days of that (or without the record, e.g. a certificate of an older version) makes
-//! a new one, and the log gives its fingerprint.
+//! The local CA (`tls/ca.pem`, key `tls/ca-key.pem`, 0600) is made once and valid ten years;
+//! phones and computers trust it once (`/ca.crt`, the `/ca` page's steps). The server
+//! certificate it issues names the box (CN = host name; the host name, `<host>.local`, the LAN
+//! addresses, localhost and the loopback addresses as alternative names) and is valid for 397
+//! days, the most browsers accept. `tls/self-signed.json` records its names, its end and its
+//! CA; a start within 30 days of the end, with other names (a new address), or without such a
+//! record (a self-signed certificate of an older version) issues a new one from the same CA, so
+//! devices that trust the CA never see a warning.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +23,8 @@ pub struct TlsMaterial {
     pub key_path: PathBuf,
     /// SHA-256 of the leaf certificate (DER), colon-separated hex.
     pub fingerprint: String,
+    /// The local CA that issued the certificate (`tls = "self-signed"`).
+    pub ca: Option<CaCert>,
 }
 
 pub fn install_crypto_provider() {
@@ -28,10 +33,13 @@ pub fn install_crypto_provider() {
 
 /// `now_ms`: the clock's time, for the self-signed certificate's validity.
 pub async fn load(cfg: &Config, now_ms: i64) -> anyhow::Result<Option<TlsMaterial>> {
-    let (cert_path, key_path) = match cfg.tls_mode()? {
+    let (cert_path, key_path, ca) = match cfg.tls_mode()? {
         Tls::Off => return Ok(None),
-        Tls::Files { cert, key } => (cert, key),
-        Tls::SelfSigned => ensure_self_signed(&cfg.data_dir, now_ms)?,
+        Tls::Files { cert, key } => (cert, key, None),
+        Tls::SelfSigned => {
+            let (c, k, ca) = ensure_self_signed(&cfg.data_dir, now_ms)?;
+            (c, k, Some(ca))
+        }
     };
     let cert = std::fs::read(&cert_path)
         .map_err(|e| anyhow::anyhow!("cannot read TLS certificate {}: {e}", cert_path.display()))?;
@@ -51,6 +59,7 @@ pub async fn load(cfg: &Config, now_ms: i64) -> anyhow::Result<Option<TlsMateria
         cert_path,
         key_path,
         fingerprint,
+        ca,
     }))
 }
 
@@ -80,12 +89,6 @@ const VALID_DAYS: i64 = 397;
 const RENEW_DAYS: i64 = 30;
 const DAY_MS: i64 = 86_400_000;
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct SelfSignedRecord {
-    host: String,
-    not_after_ms: i64,
-}
-
 /// This machine's host name, if it has one.
 pub fn hostname() -> Option<String> {
     let h = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -95,70 +98,275 @@ pub fn hostname() -> Option<String> {
     (!h.is_empty()).then(|| h.to_string())
 }
 
-fn ensure_self_signed(data_dir: &Path, now_ms: i64) -> anyhow::Result<(PathBuf, PathBuf)> {
-    let dir = data_dir.join("tls");
-    let cert = dir.join("cert.pem");
-    let key = dir.join("key.pem");
-    let record = dir.join("self-signed.json");
-    let host = hostname().unwrap_or_else(|| "localhost".into());
-    let current = std::fs::read(&record)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<SelfSignedRecord>(&b).ok());
-    let why = match &current {
-        _ if !cert.exists() || !key.exists() => None,
-        None => Some("it has no expiry record (made by an older version)".to_string()),
-        Some(r) if r.not_after_ms - now_ms < RENEW_DAYS * DAY_MS => {
-            Some("it expires within 30 days".into())
-        }
-        Some(r) if r.host != host => Some(format!("the host name changed from {}", r.host)),
-        Some(_) => return Ok((cert, key)),
+/// The local certificate authority of `tls = "self-signed"`: made once, kept in
+/// `tls/ca.pem` + `tls/ca-key.pem`, offered to phones and computers at `/ca.crt`.
+#[derive(Debug, Clone)]
+pub struct CaCert {
+    pub pem: String,
+    pub der: Vec<u8>,
+    /// SHA-256 of the DER, colon-separated hex.
+    pub fingerprint: String,
+}
+
+/// The CA's own validity: ten years (it is trusted by hand on every device, so it should
+/// outlive many server certificates).
+const CA_VALID_DAYS: i64 = 3650;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CaRecord {
+    /// The CA's subject common name (the organisation is always "Switchboard").
+    common_name: String,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct IssuedRecord {
+    host: String,
+    not_after_ms: i64,
+    /// Every name the server certificate covers.
+    #[serde(default)]
+    names: Vec<String>,
+    /// The CA that signed it (fingerprint); none for a certificate of an older version.
+    #[serde(default)]
+    ca: Option<String>,
+}
+
+fn sha256_hex(der: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn ca_params(common_name: &str, now_ms: i64) -> anyhow::Result<rcgen::CertificateParams> {
+    let mut p = rcgen::CertificateParams::default();
+    p.distinguished_name = rcgen::DistinguishedName::new();
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, common_name);
+    p.distinguished_name
+        .push(rcgen::DnType::OrganizationName, "Switchboard");
+    p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
+    p.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+        rcgen::KeyUsagePurpose::DigitalSignature,
+    ];
+    p.not_before = at(now_ms - DAY_MS)?;
+    p.not_after = at(now_ms + CA_VALID_DAYS * DAY_MS)?;
+    Ok(p)
+}
+
+fn at(ms: i64) -> anyhow::Result<time::OffsetDateTime> {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map_err(|e| anyhow::anyhow!("certificate validity: {e}"))
+}
+
+/// Loads the local CA, or makes it on the first start.
+fn ensure_ca(
+    dir: &Path,
+    host: &str,
+    now_ms: i64,
+) -> anyhow::Result<(CaCert, rcgen::Issuer<'static, rcgen::KeyPair>)> {
+    let cert = dir.join("ca.pem");
+    let key = dir.join("ca-key.pem");
+    let record = dir.join("ca.json");
+    let found = match (
+        std::fs::read_to_string(&cert),
+        std::fs::read_to_string(&key),
+        std::fs::read(&record),
+    ) {
+        (Ok(c), Ok(k), Ok(r)) => Some((c, k, serde_json::from_slice::<CaRecord>(&r)?)),
+        _ => None,
     };
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let (pem, key_pem, rec) = match found {
+        Some(f) => f,
+        None => {
+            let mut suffix = [0u8; 4];
+            getrandom::fill(&mut suffix).map_err(|e| anyhow::anyhow!("random: {e}"))?;
+            let rec = CaRecord {
+                common_name: format!("Switchboard local CA {host} {}", hex::encode(suffix)),
+            };
+            let kp = rcgen::KeyPair::generate()?;
+            let made = ca_params(&rec.common_name, now_ms)?.self_signed(&kp)?;
+            std::fs::write(&cert, made.pem())?;
+            write_private(&key, kp.serialize_pem().as_bytes())?;
+            std::fs::write(&record, serde_json::to_vec(&rec)?)?;
+            tracing::info!(cert = %cert.display(), "made the local certificate authority (offered at /ca.crt)");
+            (made.pem(), kp.serialize_pem(), rec)
+        }
+    };
+    let kp = rcgen::KeyPair::from_pem(&key_pem)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", key.display()))?;
+    let der =
+        pem_der(&pem).ok_or_else(|| anyhow::anyhow!("{} holds no certificate", cert.display()))?;
+    let issuer = rcgen::Issuer::new(ca_params(&rec.common_name, now_ms)?, kp);
+    Ok((
+        CaCert {
+            fingerprint: sha256_hex(&der),
+            pem,
+            der,
+        },
+        issuer,
+    ))
+}
+
+fn pem_der(pem: &str) -> Option<Vec<u8>> {
+    let start = pem.find("-----BEGIN CERTIFICATE-----")? + "-----BEGIN CERTIFICATE-----".len();
+    let end = pem[start..].find("-----END CERTIFICATE-----")? + start;
+    let b64: String = pem[start..end]
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
+}
+
+/// This machine's own addresses on the LAN (IPv4 from `/proc/net/fib_trie`, global IPv6 from
+/// `/proc/net/if_inet6`), loopback and link-local left out.
+pub fn lan_addresses() -> Vec<std::net::IpAddr> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let mut out: Vec<IpAddr> = Vec::new();
+    if let Ok(trie) = std::fs::read_to_string("/proc/net/fib_trie") {
+        let mut last: Option<Ipv4Addr> = None;
+        for line in trie.lines() {
+            let l = line.trim_start_matches([' ', '|', '+', '-']).trim();
+            if let Ok(a) = l.parse::<Ipv4Addr>() {
+                last = Some(a);
+            } else if l.starts_with("/32 host LOCAL")
+                && let Some(a) = last
+                && !a.is_loopback()
+                && !a.is_link_local()
+                && !out.contains(&IpAddr::V4(a))
+            {
+                out.push(IpAddr::V4(a));
+            }
+        }
+    }
+    if let Ok(v6) = std::fs::read_to_string("/proc/net/if_inet6") {
+        for line in v6.lines() {
+            let mut f = line.split_whitespace();
+            let (Some(hexaddr), Some(_), Some(_), Some(scope)) =
+                (f.next(), f.next(), f.next(), f.next())
+            else {
+                continue;
+            };
+            if scope != "00" || hexaddr.len() != 32 {
+                continue;
+            }
+            let Ok(bits) = u128::from_str_radix(hexaddr, 16) else {
+                continue;
+            };
+            let a = Ipv6Addr::from(bits);
+            if !a.is_loopback() && !out.contains(&IpAddr::V6(a)) {
+                out.push(IpAddr::V6(a));
+            }
+        }
+    }
+    out
+}
+
+/// The names the server certificate covers: localhost and the loopback addresses, the host
+/// name and `<host>.local` (mDNS), and the LAN addresses.
+pub fn server_names(host: &str, lan: &[std::net::IpAddr]) -> Vec<String> {
     let mut names = vec![
         "localhost".to_string(),
         "127.0.0.1".to_string(),
         "::1".to_string(),
     ];
     if host != "localhost" {
-        names.push(host.clone());
+        names.push(host.to_string());
         names.push(format!("{host}.local"));
     }
-    let mut params = rcgen::CertificateParams::new(names)?;
+    for a in lan {
+        let s = a.to_string();
+        if !names.contains(&s) {
+            names.push(s);
+        }
+    }
+    names
+}
+
+fn ensure_self_signed(data_dir: &Path, now_ms: i64) -> anyhow::Result<(PathBuf, PathBuf, CaCert)> {
+    let host = hostname().unwrap_or_else(|| "localhost".into());
+    ensure_local_ca(&data_dir.join("tls"), &host, &lan_addresses(), now_ms)
+}
+
+/// `tls = "self-signed"`: the local CA (made once) and a server certificate it issued for
+/// `host` and `lan`, in `dir`. A start within 30 days of the certificate's end, with other
+/// names, or after the CA changed issues a new one from the same CA. Returns the certificate
+/// and key paths and the CA.
+pub fn ensure_local_ca(
+    dir: &Path,
+    host: &str,
+    lan: &[std::net::IpAddr],
+    now_ms: i64,
+) -> anyhow::Result<(PathBuf, PathBuf, CaCert)> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let (ca, issuer) = ensure_ca(dir, host, now_ms)?;
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    let record = dir.join("self-signed.json");
+    let names = server_names(host, lan);
+    let current = std::fs::read(&record)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<IssuedRecord>(&b).ok());
+    let why = match &current {
+        _ if !cert.exists() || !key.exists() => None,
+        None => Some("it has no record (made by an older version)".to_string()),
+        Some(r) if r.ca.as_deref() != Some(ca.fingerprint.as_str()) => {
+            Some("it was not issued by the local CA".into())
+        }
+        Some(r) if r.not_after_ms - now_ms < RENEW_DAYS * DAY_MS => {
+            Some("it expires within 30 days".into())
+        }
+        Some(r) if r.names != names => {
+            Some(format!("the names changed from {}", r.names.join(", ")))
+        }
+        Some(_) => return Ok((cert, key, ca)),
+    };
+    let mut params = rcgen::CertificateParams::new(names.clone())?;
     params
         .distinguished_name
-        .push(rcgen::DnType::CommonName, host.as_str());
+        .push(rcgen::DnType::CommonName, host);
     params
         .distinguished_name
         .push(rcgen::DnType::OrganizationName, "Switchboard");
-    let at = |ms: i64| {
-        time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-            .map_err(|e| anyhow::anyhow!("certificate validity: {e}"))
-    };
+    params.is_ca = rcgen::IsCa::ExplicitNoCa;
+    params.key_usages = vec![
+        rcgen::KeyUsagePurpose::DigitalSignature,
+        rcgen::KeyUsagePurpose::KeyEncipherment,
+    ];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    params.use_authority_key_identifier_extension = true;
     // A day of slack before "now" for clocks that are a little behind.
     params.not_before = at(now_ms - DAY_MS)?;
     let not_after_ms = now_ms + VALID_DAYS * DAY_MS;
     params.not_after = at(not_after_ms)?;
-    let signing_key = rcgen::KeyPair::generate()?;
-    let generated = params.self_signed(&signing_key)?;
-    std::fs::write(&cert, generated.pem())?;
-    write_private(&key, signing_key.serialize_pem().as_bytes())?;
+    let leaf_key = rcgen::KeyPair::generate()?;
+    let issued = params.signed_by(&leaf_key, &issuer)?;
+    // The chain: the server certificate, then the CA (clients that trust the CA find it either way).
+    std::fs::write(&cert, format!("{}{}", issued.pem(), ca.pem))?;
+    write_private(&key, leaf_key.serialize_pem().as_bytes())?;
     std::fs::write(
         &record,
-        serde_json::to_vec(&SelfSignedRecord {
-            host: host.clone(),
+        serde_json::to_vec(&IssuedRecord {
+            host: host.to_string(),
             not_after_ms,
+            names: names.clone(),
+            ca: Some(ca.fingerprint.clone()),
         })?,
     )?;
     match why {
         None => {
-            tracing::info!(cert = %cert.display(), %host, "generated a self-signed TLS certificate (valid 397 days)")
+            tracing::info!(cert = %cert.display(), names = %names.join(", "), "issued the server certificate from the local CA (valid 397 days)")
         }
         Some(why) => {
-            tracing::warn!(cert = %cert.display(), %host, %why, "replaced the self-signed TLS certificate; browsers will ask to trust the new one (fingerprint below)")
+            tracing::info!(cert = %cert.display(), names = %names.join(", "), %why, "issued a new server certificate from the same local CA; devices that trust the CA trust it too")
         }
     }
-    Ok((cert, key))
+    Ok((cert, key, ca))
 }
 
 fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {

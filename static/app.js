@@ -70,7 +70,75 @@ for (const el of document.querySelectorAll("time[data-ms]")) {
   el.textContent = fmtDateTime(ms);
 }
 
+// ---- Phone menu ("☰" in the top bar): the nav entries after the first two. Esc or a click
+// elsewhere closes it.
+function navMenu() {
+  const btn = document.getElementById("nav-toggle");
+  const bar = btn && btn.closest(".topbar");
+  if (!bar) return;
+  const set = (open) => {
+    bar.classList.toggle("nav-open", open);
+    btn.setAttribute("aria-expanded", String(open));
+  };
+  btn.addEventListener("click", () => {
+    const open = !bar.classList.contains("nav-open");
+    set(open);
+    if (open) {
+      const first = document.querySelector("#navmore a");
+      if (first) first.focus();
+    }
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || !bar.classList.contains("nav-open")) return;
+    set(false);
+    btn.focus();
+  });
+  document.addEventListener("click", (e) => {
+    if (e.target instanceof Element && !e.target.closest("#navmore, #nav-toggle")) set(false);
+  });
+}
+
+// ---- The on-screen keyboard: --vvh follows the visual viewport's height, so full-height
+// pages (inbox, internal chat) shrink and keep their composer above the keyboard.
+function followViewport() {
+  const vv = window.visualViewport;
+  if (!vv) return;
+  const apply = () => {
+    if (Math.abs(vv.scale - 1) > 0.01) return; // pinch-zoomed: keep the layout as it is
+    document.documentElement.style.setProperty("--vvh", Math.round(vv.height) + "px");
+  };
+  vv.addEventListener("resize", apply);
+  apply();
+}
+
+// ---- Tables on a phone become stacked rows: each cell gets its column's heading as a label
+// (app.css shows it above the value).
+function labelCells() {
+  for (const table of document.querySelectorAll("table.list")) {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    if (!heads.length) continue;
+    for (const tr of table.querySelectorAll("tbody tr")) {
+      [...tr.children].forEach((cell, i) => {
+        if (heads[i] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", heads[i]);
+      });
+    }
+  }
+}
+
+// ---- The installable app: the service worker (/sw.js) keeps the app shell for offline use.
+function registerWorker() {
+  if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
+  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {
+    /* no worker: the pages work as before, only not offline */
+  });
+}
+
+navMenu();
+followViewport();
+labelCells();
+
 if (me) {
+  registerWorker();
   settingsPage();
   sessions.load();
   // Module scripts run in document order before DOMContentLoaded: opening the stream then

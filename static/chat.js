@@ -3,6 +3,7 @@
 // code in core/. Live updates come from the page's one event stream (core/events.js, opened
 // by app.js). Everything a user typed goes in as text nodes (core/dom.js h()).
 import { api } from "./core/api.js";
+import { icon } from "./core/dom.js";
 import { wireComposer } from "./chat/composer.js";
 import { closeChat, openChat, wireConversation } from "./chat/conversation.js";
 import { wireFiles } from "./chat/files.js";
@@ -31,6 +32,8 @@ async function detectFeatures() {
 }
 
 async function start() {
+  // Icons are SVG (emoji glyphs are blank boxes without an emoji font); names are on the buttons.
+  for (const el of document.querySelectorAll("#ic-app [data-icon]")) el.replaceChildren(icon(el.dataset.icon));
   follow(app);
   wireList();
   wireFind();

@@ -13,6 +13,7 @@ import { bulkAction } from "./inbox/bulk.js";
 import { loadPbx } from "./inbox/call.js";
 import { renderHeader } from "./inbox/header.js";
 import { loadList, renderBulk, renderList, syncUrl, tickTimes } from "./inbox/list.js";
+import { wireShortcuts } from "./inbox/keys.js";
 import { closeSession, markRead, openSession } from "./inbox/pane.js";
 import { startDialog } from "./inbox/start.js";
 import { S, listEl, root, visible } from "./inbox/state.js";
@@ -79,7 +80,8 @@ function wire() {
     const a = e.target.closest("li.srow a");
     if (!a || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
-    openSession(Number(a.closest("li").dataset.id), { push: true });
+    // Opened by keyboard (Enter: a click without a pointer): the focus moves into the pane.
+    openSession(Number(a.closest("li").dataset.id), { push: true, focus: e.detail === 0 });
   });
   window.addEventListener("popstate", () => {
     const m = location.pathname.match(/^\/chat\/external\/(\d+)/);
@@ -136,6 +138,7 @@ if (root) {
   sessions.open = openSession;
   follow();
   wire();
+  wireShortcuts();
   alertsPrompt();
   boot();
 }

@@ -62,7 +62,10 @@
     '.ib:hover{color:var(--a)}.ib svg{width:22px;height:22px;fill:currentColor}.snd{color:var(--a)}' +
     '.emo{position:absolute;bottom:58px;left:10px;background:#fff;border-radius:12px;box-shadow:0 6px 24px rgba(0,0,0,.18);padding:8px;display:grid;grid-template-columns:repeat(8,32px);gap:2px}' +
     '.emo button{border:0;background:none;font-size:20px;width:32px;height:32px;cursor:pointer;border-radius:6px}.emo button:hover{background:#f0f2f5}' +
-    '@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100%;max-height:100%;border-radius:0}}';
+    // A phone: the panel fills the screen and the bubble steps aside while it is open (it sat
+    // on the panel's Start / Send buttons); the header's close button brings it back.
+    '@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100%;height:100dvh;max-height:100%;border-radius:0}' +
+    '.panel:not([hidden])~.bub{display:none}.x{min-width:44px;min-height:44px;margin:-10px -8px -10px 0}.ib{width:44px;height:44px}.go{min-height:44px}input{min-height:44px;font-size:16px}.comp textarea{height:44px;font-size:16px}}';
   var ICON = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z';
   var CLIP = 'M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9V15.5a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z';
   var SMILE = 'M8.5 8a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm7 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zM12 16c-1.48 0-2.75-.81-3.45-2H6.88c.8 2.05 2.79 3.5 5.12 3.5s4.32-1.45 5.12-3.5h-1.67c-.7 1.19-1.97 2-3.45 2zm0-14C6.47 2 2 6.48 2 12s4.47 10 10 10 10-4.48 10-10S17.52 2 12 2zm0 18c-4.42 0-8-3.58-8-8s3.58-8 8-8 8 3.58 8 8-3.58 8-8 8z';
@@ -312,7 +315,7 @@
     var f = !comp.hidden ? input : !pre.hidden ? preName : !off.hidden ? offName : null;
     if (f) f.focus();
   };
-  closeB.onclick = function () { panel.hidden = true; };
+  closeB.onclick = function () { panel.hidden = true; bubble.focus(); };
   emoB.onclick = function () { emo.hidden = !emo.hidden; };
   fileB.onclick = function () { file.click(); };
   file.onchange = function () { if (file.files[0]) upload(file.files[0]); file.value = ''; };

@@ -662,6 +662,7 @@ const OWNERS: &[(&str, &[&str])] = &[
     ("src/domain/queue.rs", &["QUEUE_CURSOR"]),
     ("src/domain/templates/", &["TEMPLATES", "CANNED"]),
     ("src/domain/settings.rs", &["WORKFLOW_SETTINGS"]),
+    ("src/domain/push/", &["PUSH_SUBSCRIPTIONS"]),
     (
         "src/domain/chats/",
         &[

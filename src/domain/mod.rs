@@ -18,6 +18,7 @@ pub mod messages;
 pub mod passwords;
 pub(crate) mod pbx;
 pub mod presence;
+pub mod push;
 pub(crate) mod queue;
 pub(crate) mod reports;
 pub mod sessions;

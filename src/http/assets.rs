@@ -55,6 +55,18 @@ impl Assets {
         assets
     }
 
+    /// Every embedded file as (name, hashed URL), sorted by name: the service worker's
+    /// precache list (`ui::pwa`).
+    pub fn urls(&self) -> Vec<(String, String)> {
+        let mut all: Vec<(String, String)> = self
+            .by_name
+            .iter()
+            .map(|(n, u)| (n.clone(), u.clone()))
+            .collect();
+        all.sort();
+        all
+    }
+
     /// The cache-busting URL of a static file (the plain path if unknown).
     pub fn url(&self, name: &str) -> String {
         self.by_name
@@ -232,6 +244,11 @@ pub async fn serve(State(state): State<HttpState>, Path(path): Path<String>) -> 
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
     respond(name, body.clone(), "public, max-age=31536000, immutable")
+}
+
+/// The text of an embedded file as shipped (no import rewriting), if it is UTF-8.
+pub fn raw_text(name: &str) -> Option<String> {
+    Static::get(name).and_then(|f| String::from_utf8(f.data.into_owned()).ok())
 }
 
 /// Serves an embedded file under a fixed name (e.g. `/widget.js`) with a short cache.

@@ -69,12 +69,30 @@ fn retry_after(e: &Error, resp: &mut Response) {
     }
 }
 
+/// The error behind an error response, kept on the response so `localize` can say it again in
+/// the reader's language (it knows the request; these renderings do not).
+#[derive(Clone, Debug)]
+pub struct Localize {
+    pub error: Error,
+    pub html: bool,
+}
+
 pub fn json_error(e: &Error) -> Response {
+    let mut resp = json_error_in(e, &e.public_message());
+    resp.extensions_mut().insert(Localize {
+        error: e.clone(),
+        html: false,
+    });
+    resp
+}
+
+/// The JSON error body with `message` (already in the reader's language).
+pub fn json_error_in(e: &Error, message: &str) -> Response {
     log(e);
     let body = ErrorBody {
         error: ErrorDetail {
             code: e.code().into(),
-            message: e.public_message(),
+            message: message.to_string(),
         },
     };
     let mut resp = (status(e), Json(body)).into_response();
@@ -95,22 +113,34 @@ impl IntoResponse for UiError {
             return Redirect::to("/login").into_response();
         }
         log(&e);
-        let title = match e.status() {
-            404 => "Not found",
-            403 => "Not allowed",
-            429 => "Slow down",
-            500 => "Something went wrong",
-            503 => "Temporarily unavailable",
-            _ => "Cannot do that",
-        };
-        let page = super::ui::error_page(title, &e.public_message(), e.status());
-        let mut resp = (status(&e), Html(page)).into_response();
+        let mut resp = error_page_in(&e, super::i18n::I18n(crate::domain::users::Lang::En));
+        resp.extensions_mut().insert(Localize {
+            error: e,
+            html: true,
+        });
+        resp
+    }
+}
+
+/// The error page for `e` in the language of `t`.
+pub fn error_page_in(e: &Error, t: super::i18n::I18n) -> Response {
+    {
+        let title = t.s(match e.status() {
+            404 => "err.not_found",
+            403 => "err.forbidden",
+            429 => "err.slow_down",
+            500 => "err.internal",
+            503 => "err.unavailable",
+            _ => "err.cannot",
+        });
+        let page = super::ui::error_page(t, title, &t.error(e), e.status());
+        let mut resp = (status(e), Html(page)).into_response();
         // A static page with escaped text and its own small <style>: no script at all.
         resp.headers_mut().insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
         );
-        retry_after(&e, &mut resp);
+        retry_after(e, &mut resp);
         resp
     }
 }

@@ -8,8 +8,6 @@ use crate::domain::users::Lang;
 
 /// (key, English, German)
 const STRINGS: &[(&str, &str, &str)] = &[
-    ("app.name", "Switchboard", "Switchboard"),
-    ("nav.chat", "Chat", "Chat"),
     ("nav.external", "External", "Extern"),
     ("nav.internal", "Internal", "Intern"),
     ("nav.settings", "Settings", "Einstellungen"),
@@ -18,6 +16,21 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("nav.reports", "Reports", "Berichte"),
     ("nav.canned", "My canned replies", "Meine Textbausteine"),
     ("nav.logout", "Log out", "Abmelden"),
+    ("nav.menu", "Menu", "Menü"),
+    ("inbox.more", "More actions", "Weitere Aktionen"),
+    ("chat.back", "Back to the chats", "Zurück zu den Chats"),
+    ("pwa.offline_title", "Offline", "Offline"),
+    (
+        "pwa.offline",
+        "Offline — reconnecting…",
+        "Offline — Verbindung wird wiederhergestellt…",
+    ),
+    (
+        "pwa.offline_hint",
+        "This page opens again by itself as soon as the server can be reached.",
+        "Diese Seite öffnet sich von selbst wieder, sobald der Server erreichbar ist.",
+    ),
+    ("pwa.retry", "Try again", "Erneut versuchen"),
     ("login.title", "Sign in", "Anmelden"),
     ("login.username", "Username", "Benutzername"),
     ("login.password", "Password", "Passwort"),
@@ -59,8 +72,6 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("users.email", "Email", "E-Mail"),
     ("users.extension", "Extension", "Nebenstelle"),
     ("users.disabled", "Disabled", "Deaktiviert"),
-    ("users.disable", "Disable", "Deaktivieren"),
-    ("users.enable", "Enable", "Aktivieren"),
     (
         "users.reset_password",
         "Reset password",
@@ -94,11 +105,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("chat.read_by", "Read by", "Gelesen von"),
     ("chat.seen", "Seen", "Gesehen"),
     ("chat.pin", "Pin", "Anheften"),
-    ("chat.unpin", "Unpin", "Lösen"),
+    ("chat.unpin", "Unpin", "Nicht mehr anheften"),
     (
         "chat.mute",
         "Mute notifications",
-        "Benachrichtigungen stumm schalten",
+        "Benachrichtigungen stummschalten",
     ),
     (
         "chat.unmute",
@@ -133,7 +144,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("chat.mentioned_you", "mentioned you", "hat Sie erwähnt"),
     ("chat.members_count", "members", "Mitglieder"),
     ("chat.close", "Close", "Schließen"),
-    ("chat.muted", "Muted", "Stumm"),
+    ("chat.muted", "Muted", "Stummgeschaltet"),
     ("chat.pinned", "Pinned", "Angeheftet"),
     ("chat.new_message", "New message", "Neue Nachricht"),
     ("settings.title", "Settings", "Einstellungen"),
@@ -160,6 +171,143 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Desktop notifications",
         "Desktop-Benachrichtigungen",
     ),
+    (
+        "ca.title",
+        "Trust this box on your devices",
+        "Dieser Box auf Ihren Geräten vertrauen",
+    ),
+    (
+        "ca.link",
+        "Trust this box's certificate on phones and computers (no more warnings; needed for the app and push notifications)",
+        "Dem Zertifikat dieser Box auf Telefonen und Computern vertrauen (keine Warnungen mehr; nötig für die App und Push-Benachrichtigungen)",
+    ),
+    (
+        "ca.intro",
+        "This box makes its own certificates. Install its certificate authority once on each phone or computer, then Switchboard opens without a warning and can be installed as an app with push notifications. Scan the code with the phone or download the file.",
+        "Diese Box stellt ihre Zertifikate selbst aus. Installieren Sie ihre Zertifizierungsstelle einmal auf jedem Telefon oder Computer; danach öffnet sich Switchboard ohne Warnung und lässt sich als App mit Push-Benachrichtigungen installieren. Scannen Sie den Code mit dem Telefon oder laden Sie die Datei herunter.",
+    ),
+    (
+        "ca.qr_alt",
+        "QR code of the certificate download link",
+        "QR-Code des Download-Links für das Zertifikat",
+    ),
+    (
+        "ca.download",
+        "Download the CA certificate",
+        "CA-Zertifikat herunterladen",
+    ),
+    ("ca.download_pem", "as PEM", "als PEM"),
+    (
+        "ca.fingerprint",
+        "Compare this SHA-256 fingerprint with the one the device shows",
+        "Vergleichen Sie diesen SHA-256-Fingerabdruck mit dem, den das Gerät anzeigt",
+    ),
+    (
+        "ca.android_1",
+        "Scan the code (or open the link) and download switchboard-ca.crt.",
+        "Code scannen (oder Link öffnen) und switchboard-ca.crt herunterladen.",
+    ),
+    (
+        "ca.android_2",
+        "Settings → Security & privacy → More security settings → Encryption & credentials → Install a certificate → CA certificate → Install anyway, then pick the file.",
+        "Einstellungen → Sicherheit & Datenschutz → Weitere Sicherheitseinstellungen → Verschlüsselung & Anmeldedaten → Zertifikat installieren → CA-Zertifikat → Trotzdem installieren, dann die Datei wählen.",
+    ),
+    (
+        "ca.android_3",
+        "Open Switchboard in Chrome over https:// and add it to the home screen.",
+        "Switchboard in Chrome über https:// öffnen und zum Startbildschirm hinzufügen.",
+    ),
+    (
+        "ca.ios_1",
+        "Scan the code with the camera, open the link in Safari and allow the download (\"Profile downloaded\").",
+        "Code mit der Kamera scannen, den Link in Safari öffnen und den Download erlauben („Profil geladen“).",
+    ),
+    (
+        "ca.ios_2",
+        "Settings → General → VPN & Device Management → the Switchboard profile → Install.",
+        "Einstellungen → Allgemein → VPN und Geräteverwaltung → das Switchboard-Profil → Installieren.",
+    ),
+    (
+        "ca.ios_3",
+        "Settings → General → About → Certificate Trust Settings → turn on full trust for the Switchboard CA. Then open Switchboard in Safari and use Share → Add to Home Screen (push works from the home-screen app).",
+        "Einstellungen → Allgemein → Info → Zertifikatsvertrauenseinstellungen → volles Vertrauen für die Switchboard-CA einschalten. Dann Switchboard in Safari öffnen und Teilen → Zum Home-Bildschirm wählen (Push funktioniert in der App vom Home-Bildschirm).",
+    ),
+    (
+        "ca.windows_1",
+        "Download switchboard-ca.crt and double-click it → Install Certificate.",
+        "switchboard-ca.crt herunterladen und doppelklicken → Zertifikat installieren.",
+    ),
+    (
+        "ca.windows_2",
+        "Choose Local Machine (or Current User) → Place all certificates in the following store → Trusted Root Certification Authorities → Finish.",
+        "Lokaler Computer (oder Aktueller Benutzer) → Alle Zertifikate in folgendem Speicher speichern → Vertrauenswürdige Stammzertifizierungsstellen → Fertig stellen.",
+    ),
+    (
+        "ca.windows_3",
+        "Restart the browser. Firefox keeps its own list: Settings → Privacy & Security → Certificates → View Certificates → Authorities → Import.",
+        "Browser neu starten. Firefox hat eine eigene Liste: Einstellungen → Datenschutz & Sicherheit → Zertifikate → Zertifikate anzeigen → Zertifizierungsstellen → Importieren.",
+    ),
+    (
+        "ca.macos_1",
+        "Download switchboard-ca.crt and double-click it: Keychain Access adds it to the System keychain.",
+        "switchboard-ca.crt herunterladen und doppelklicken: die Schlüsselbundverwaltung legt es im Schlüsselbund „System“ ab.",
+    ),
+    (
+        "ca.macos_2",
+        "Double-click the \"Switchboard local CA\" certificate → Trust → When using this certificate: Always Trust.",
+        "Das Zertifikat „Switchboard local CA“ doppelklicken → Vertrauen → Bei Verwendung dieses Zertifikats: Immer vertrauen.",
+    ),
+    (
+        "ca.macos_3",
+        "Close the window and confirm with your password; restart the browser.",
+        "Fenster schließen und mit Ihrem Passwort bestätigen; Browser neu starten.",
+    ),
+    (
+        "push.title",
+        "Push notifications",
+        "Push-Benachrichtigungen",
+    ),
+    (
+        "push.help",
+        "Get a notification on this phone or computer, even when Switchboard is closed: new conversations in your queues, messages in your conversations, transfers to you, direct messages and mentions.",
+        "Erhalten Sie auf diesem Telefon oder Computer eine Benachrichtigung, auch wenn Switchboard geschlossen ist: neue Gespräche in Ihren Warteschlangen, Nachrichten in Ihren Gesprächen, Übergaben an Sie, Direktnachrichten und Erwähnungen.",
+    ),
+    (
+        "push.this_device",
+        "Notify this device",
+        "Dieses Gerät benachrichtigen",
+    ),
+    (
+        "push.hide_content",
+        "Hide message content (the notification only says that something arrived)",
+        "Nachrichteninhalt verbergen (die Benachrichtigung sagt nur, dass etwas angekommen ist)",
+    ),
+    (
+        "push.on",
+        "This device receives push notifications.",
+        "Dieses Gerät erhält Push-Benachrichtigungen.",
+    ),
+    (
+        "push.off",
+        "This device receives no push notifications.",
+        "Dieses Gerät erhält keine Push-Benachrichtigungen.",
+    ),
+    (
+        "push.denied",
+        "The browser refused notifications. Allow them in the browser's site settings.",
+        "Der Browser hat Benachrichtigungen abgelehnt. Erlauben Sie sie in den Website-Einstellungen des Browsers.",
+    ),
+    (
+        "push.unsupported",
+        "This browser cannot receive push notifications here. On a phone, open Switchboard over HTTPS (trust the box's certificate first) and add it to the home screen.",
+        "Dieser Browser kann hier keine Push-Benachrichtigungen empfangen. Öffnen Sie Switchboard auf dem Telefon über HTTPS (vertrauen Sie zuerst dem Zertifikat der Box) und legen Sie es auf den Startbildschirm.",
+    ),
+    (
+        "push.failed",
+        "Push notifications could not be turned on:",
+        "Push-Benachrichtigungen konnten nicht eingeschaltet werden:",
+    ),
+    ("push.saved", "Saved.", "Gespeichert."),
     ("settings.password", "Change password", "Passwort ändern"),
     ("settings.saved", "Saved.", "Gespeichert."),
     (
@@ -189,12 +337,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Token revoked.",
         "Token widerrufen.",
     ),
-    ("error.back", "Back", "Zurück"),
     ("common.save", "Save", "Speichern"),
     ("common.cancel", "Cancel", "Abbrechen"),
     ("inbox.title", "External chat", "Externer Chat"),
     ("inbox.mine", "Mine", "Meine"),
-    ("inbox.unassigned", "Unassigned", "Offen"),
+    ("inbox.unassigned", "Unassigned", "Wartend"),
     ("inbox.all", "All", "Alle"),
     ("inbox.archived", "Archived", "Archiv"),
     ("inbox.all_channels", "All channels", "Alle Kanäle"),
@@ -232,8 +379,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("inbox.note", "Note", "Notiz"),
     ("inbox.end", "End chat", "Chat beenden"),
     ("inbox.archive", "Archive", "Archivieren"),
-    ("inbox.unarchive", "Unarchive", "Wiederherstellen"),
-    ("inbox.mute", "Mute", "Stumm"),
+    ("inbox.unarchive", "Unarchive", "Aus dem Archiv holen"),
+    ("inbox.mute", "Mute", "Stummschalten"),
     ("inbox.unmute", "Unmute", "Ton an"),
     ("inbox.call", "Call", "Anrufen"),
     ("inbox.details", "Details", "Details"),
@@ -246,7 +393,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("inbox.now", "now", "jetzt"),
     ("inbox.min", "min", "Min."),
     ("inbox.internal_note", "Internal note", "Interne Notiz"),
-    ("inbox.reply", "Reply", "Antwort"),
+    ("inbox.reply", "Reply", "Antworten"),
     ("inbox.placeholder", "Type a message", "Nachricht schreiben"),
     (
         "inbox.note_placeholder",
@@ -257,11 +404,6 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("inbox.attach", "Attach a file", "Datei anhängen"),
     ("inbox.camera", "Take a photo", "Foto aufnehmen"),
     ("inbox.emoji", "Emoji", "Emoji"),
-    (
-        "inbox.drop",
-        "Drop files to attach",
-        "Dateien zum Anhängen hier ablegen",
-    ),
     ("inbox.retry", "Retry", "Erneut senden"),
     ("inbox.failed", "Not delivered", "Nicht zugestellt"),
     ("inbox.status_queued", "Queued", "Wartet"),
@@ -397,7 +539,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("inbox.status", "Status", "Status"),
     ("inbox.uploading", "Uploading", "Wird hochgeladen"),
     ("inbox.blocked", "Blocked", "Gesperrt"),
-    ("inbox.muted", "Muted", "Stumm"),
+    ("inbox.muted", "Muted", "Stummgeschaltet"),
     (
         "inbox.reconnecting",
         "reconnecting…",
@@ -425,7 +567,6 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Load earlier messages",
         "Ältere Nachrichten laden",
     ),
-    ("inbox.customer_label", "Customer", "Kunde"),
     ("tl.opened", "Conversation opened", "Unterhaltung eröffnet"),
     ("tl.started", "Started by", "Begonnen von"),
     ("tl.picked_up", "Picked up", "Übernommen"),
@@ -439,7 +580,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "Wegen Inaktivität beendet",
     ),
     ("tl.archived", "Archived", "Archiviert"),
-    ("tl.unarchived", "Unarchived", "Wiederhergestellt"),
+    ("tl.unarchived", "Unarchived", "Aus dem Archiv geholt"),
     ("tl.reopened", "Reopened", "Wieder geöffnet"),
     ("tl.tagged", "Tagged", "Verschlagwortet"),
     ("tl.blocked", "Contact blocked", "Kontakt gesperrt"),
@@ -621,6 +762,21 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Key prefixes whose keys are built at run time from data (`I18n::dynamic`, `t("tl." + kind)`
+/// in the scripts) or handed to scripts as a whole bundle: the key test counts them as used.
+#[cfg(test)]
+pub const DYNAMIC_PREFIXES: &[&str] = &[
+    "aud.act.",
+    "tl.",
+    "ch.",
+    "role.",
+    "err.msg.",
+    "fld.",
+    "pbx.kind.",
+    "nf.",
+    "inbox.status_",
+];
+
 /// Every string: the general catalogue and the admin pages' own (`i18n_admin.rs`).
 fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
     STRINGS.iter().chain(super::i18n_admin::STRINGS.iter())
@@ -629,6 +785,37 @@ fn all() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static 
 fn table() -> &'static HashMap<&'static str, (&'static str, &'static str)> {
     static T: OnceLock<HashMap<&'static str, (&'static str, &'static str)>> = OnceLock::new();
     T.get_or_init(|| all().map(|(k, en, de)| (*k, (*en, *de))).collect())
+}
+
+/// English domain message → German, from the `err.msg.` entries.
+fn messages() -> &'static HashMap<&'static str, &'static str> {
+    static T: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    T.get_or_init(|| {
+        all()
+            .filter(|(k, _, _)| k.starts_with("err.msg."))
+            .map(|(_, en, de)| (*en, *de))
+            .collect()
+    })
+}
+
+/// The validation phrasings with a number in them ("must be 1 to 100 characters").
+fn phrase_de(en: &str) -> Option<String> {
+    let num = |s: &str| s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty();
+    if let Some(rest) = en.strip_prefix("must be 1 to ")
+        && let Some(n) = rest.strip_suffix(" characters")
+        && num(n)
+    {
+        return Some(format!("muss 1 bis {n} Zeichen lang sein"));
+    }
+    for p in ["must be at most ", "at most "] {
+        if let Some(rest) = en.strip_prefix(p)
+            && let Some(n) = rest.strip_suffix(" characters")
+            && num(n)
+        {
+            return Some(format!("darf höchstens {n} Zeichen lang sein"));
+        }
+    }
+    None
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -645,6 +832,53 @@ impl I18n {
             None => key,
         }
     }
+    /// The string for `prefix` + `name` (a key built from data: an audit action, a role), or
+    /// `name` itself when the catalogue has none. Prefixes used this way are listed in
+    /// [`DYNAMIC_PREFIXES`] so the key test knows these keys are used.
+    pub fn dynamic<'a>(&self, prefix: &str, name: &'a str) -> &'a str {
+        let key = format!("{prefix}{name}");
+        match table().get(key.as_str()) {
+            Some((en, de)) => match self.0 {
+                Lang::En => en,
+                Lang::De => de,
+            },
+            None => name,
+        }
+    }
+    /// A message the domain produced (in English) in this language: an exact entry under
+    /// `err.msg.` (whose English text is the domain's text), else a few common validation
+    /// phrasings, else the English text unchanged.
+    pub fn message(&self, english: &str) -> String {
+        if self.0 == Lang::En {
+            return english.to_string();
+        }
+        if let Some(de) = messages().get(english) {
+            return (*de).to_string();
+        }
+        phrase_de(english).unwrap_or_else(|| english.to_string())
+    }
+
+    /// What the user is shown for `e`, in this language (`Error::public_message` in English).
+    pub fn error(&self, e: &crate::error::Error) -> String {
+        use crate::error::Error;
+        if self.0 == Lang::En {
+            return e.public_message();
+        }
+        match e {
+            Error::Invalid { field, message } => {
+                format!("{}: {}", self.dynamic("fld.", field), self.message(message))
+            }
+            Error::NotFound(what) => {
+                format!("{}: {}", self.s("err.not_found"), self.dynamic("nf.", what))
+            }
+            Error::RateLimited { retry_after_secs } => self
+                .s("err.rate_limited")
+                .replace("{n}", &retry_after_secs.to_string()),
+            Error::Internal(_) | Error::Storage(_) => self.s("err.internal_logged").to_string(),
+            other => self.message(&other.public_message()),
+        }
+    }
+
     /// Every string whose key starts with one of `prefixes`, as a JSON object for `static/*.js`
     /// (rendered into a data attribute, so askama's escaping applies).
     pub fn bundle(&self, prefixes: &[&str]) -> String {
@@ -710,6 +944,13 @@ pub fn from_accept_language(header: Option<&str>) -> Lang {
         }
     }
     best.map(|(_, l)| l).unwrap_or(Lang::En)
+}
+
+/// Every (key, English, German), for the key test (`i18n_check.rs`).
+#[cfg(test)]
+pub(crate) fn all_strings()
+-> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    all()
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ pub(crate) mod files;
 pub(crate) mod hooks;
 pub(crate) mod i18n;
 mod i18n_admin;
+#[cfg(test)]
+mod i18n_check;
 pub(crate) mod livechat;
 pub(crate) mod ops;
 pub(crate) mod strict;
@@ -105,6 +107,7 @@ pub fn app(app: AppState) -> Router {
         .layer(middleware::from_fn_with_state(rules, strict::guard))
         .layer(DefaultBodyLimit::max(body_cap))
         .layer(middleware::from_fn(json_rejections))
+        .layer(middleware::from_fn_with_state(state.clone(), localize))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -190,6 +193,47 @@ async fn json_rejections(req: Request, next: Next) -> Response {
     let mut out = error::json_error(&err);
     *out.status_mut() = parts.status;
     for (k, v) in parts.headers.iter() {
+        if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// Error responses in the reader's language: the signed-in user's language, else the request's
+/// `Accept-Language` (the pages' scripts send the page's language with every API call).
+async fn localize(State(state): State<HttpState>, req: Request, next: Next) -> Response {
+    let uri = req.uri().clone();
+    let headers = req.headers().clone();
+    let resp = next.run(req).await;
+    let Some(loc) = resp.extensions().get::<error::Localize>().cloned() else {
+        return resp;
+    };
+    let mut lang = auth::request_lang(&headers);
+    if auth::cookie_value(&headers, auth::COOKIE).is_some()
+        && !matches!(loc.error, crate::error::Error::Unauthorized(_))
+    {
+        let (mut parts, ()) = Request::builder()
+            .uri(uri)
+            .body(())
+            .unwrap_or_default()
+            .into_parts();
+        parts.headers = headers;
+        if let Ok(who) = auth::authenticate(&parts, &state).await {
+            lang = who.lang;
+        }
+    }
+    if lang == crate::domain::users::Lang::En {
+        return resp;
+    }
+    let t = i18n::I18n(lang);
+    let mut out = if loc.html {
+        error::error_page_in(&loc.error, t)
+    } else {
+        error::json_error_in(&loc.error, &t.error(&loc.error))
+    };
+    *out.status_mut() = resp.status();
+    for (k, v) in resp.headers() {
         if k != header::CONTENT_TYPE && k != header::CONTENT_LENGTH {
             out.headers_mut().insert(k.clone(), v.clone());
         }

@@ -109,6 +109,10 @@ pub const CHAT_MESSAGES: Def = TableDefinition::new("chat_messages");
 /// created ms ++ message id -> chat id : for the history-retention purge.
 pub const CHAT_MESSAGES_BY_TIME: Def = TableDefinition::new("chat_messages_by_time");
 
+/// `u` ++ user id ++ sha256(endpoint)[..16] -> `push::Subscription`; `e` ++ sha256(endpoint)[..16]
+/// -> user id (one browser's endpoint belongs to one user).
+pub const PUSH_SUBSCRIPTIONS: Def = TableDefinition::new("push_subscriptions");
+
 /// All tables the current schema knows, for migrations, backup and check.
 pub const ALL: &[Def] = &[
     META,
@@ -158,6 +162,7 @@ pub const ALL: &[Def] = &[
     CHAT_DIRECT,
     CHAT_MESSAGES,
     CHAT_MESSAGES_BY_TIME,
+    PUSH_SUBSCRIPTIONS,
 ];
 
 /// A table of the common shape by name (for generic walks such as backup and check).

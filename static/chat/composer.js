@@ -166,8 +166,16 @@ export function wireComposer() {
   $("ic-emoji").addEventListener("click", (e) => {
     e.stopPropagation();
     panel.hidden = !panel.hidden;
+    $("ic-emoji").setAttribute("aria-expanded", String(!panel.hidden));
   });
   document.addEventListener("click", (e) => {
     if (!e.target.closest("#ic-emoji-panel, #ic-emoji")) panel.hidden = true;
+  });
+  // Esc closes the emoji panel and gives the focus back to its button.
+  panel.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    e.preventDefault();
+    panel.hidden = true;
+    $("ic-emoji").focus();
   });
 }

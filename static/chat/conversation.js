@@ -1,7 +1,7 @@
 // One open chat: header, messages (mentions highlighted, files), "read by", typing, paging
 // back to older messages, marking read.
 import { api } from "../core/api.js";
-import { h } from "../core/dom.js";
+import { h, icon } from "../core/dom.js";
 import { debounce, fmtStamp } from "../core/time.js";
 import { toast } from "../core/toast.js";
 import { renderPending } from "./files.js";
@@ -30,6 +30,8 @@ export async function openChat(id, push, focusMsg) {
   renderPending();
   $("ic-empty").hidden = true;
   $("ic-chat").hidden = false;
+  // On a phone the page shows the list or the open chat (chat.css): this says which.
+  $("ic-app").classList.add("ic-has-chat");
   $("ic-panel").hidden = true;
   showError("ic-error", "");
   renderHead();
@@ -46,6 +48,7 @@ export function closeChat() {
   $("ic-chat").hidden = true;
   $("ic-panel").hidden = true;
   $("ic-empty").hidden = false;
+  $("ic-app").classList.remove("ic-has-chat");
   renderList();
 }
 
@@ -74,9 +77,11 @@ export function renderHead() {
   if (ext) call.href = "tel:" + ext;
   $("ic-pin").setAttribute("aria-pressed", String(c.pinned));
   $("ic-pin").title = c.pinned ? tc("unpin") : tc("pin");
+  $("ic-pin").setAttribute("aria-label", $("ic-pin").title);
   $("ic-mute").setAttribute("aria-pressed", String(c.muted));
-  $("ic-mute").textContent = c.muted ? "🔇" : "🔔";
+  $("ic-mute").replaceChildren(icon(c.muted ? "belloff" : "bell"));
   $("ic-mute").title = c.muted ? tc("unmute") : tc("mute");
+  $("ic-mute").setAttribute("aria-label", $("ic-mute").title);
   $("ic-settings").hidden = c.kind !== "group";
   $("ic-attach").hidden = false;
 }
@@ -120,7 +125,7 @@ function renderMessage(m) {
     return h(
       "li",
       {},
-      h("a", { href: url, target: "_blank", rel: "noopener", text: "📎 " + f.name }),
+      h("a", { href: url, target: "_blank", rel: "noopener", class: "ic-file-link" }, icon("clip"), f.name),
       h("span", { class: "ic-meta", text: " " + Math.max(1, Math.round(f.size / 1024)) + " KB" }),
     );
   };
@@ -222,6 +227,12 @@ export function renderTyping() {
 }
 
 export function wireConversation() {
+  // Back to the list (shown on a phone only): like the browser's back button.
+  $("ic-back").addEventListener("click", (e) => {
+    e.preventDefault();
+    history.pushState(null, "", "/chat/internal");
+    closeChat();
+  });
   $("ic-older").addEventListener("click", loadOlder);
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) markRead();

@@ -1,6 +1,6 @@
 // Files for the next message: uploaded first (progress bar), then sent as ids with it.
 import { upload } from "../core/api.js";
-import { h } from "../core/dom.js";
+import { h, icon } from "../core/dom.js";
 import { $, showError, st, tc } from "./state.js";
 
 export function renderPending() {
@@ -9,7 +9,7 @@ export function renderPending() {
       h(
         "span",
         { class: "ic-chip" },
-        h("span", { text: "📎 " + p.name }),
+        h("span", { class: "ic-file-link" }, icon("clip"), p.name),
         h("button", {
           type: "button",
           class: "ic-icon",

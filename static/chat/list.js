@@ -1,7 +1,7 @@
 // The chat list: unread counts and mentions, pinned and muted chats, the context menu, and
 // the unread total in the nav badge and tab title.
 import { api } from "../core/api.js";
-import { h } from "../core/dom.js";
+import { h, icon } from "../core/dom.js";
 import { debounce, fmtStamp } from "../core/time.js";
 import { $, isOpen, me, showError, st, tc, ui } from "./state.js";
 
@@ -55,8 +55,8 @@ function itemEl(c) {
         "span",
         { class: "ic-item-top" },
         h("span", { class: "ic-name", text: c.name }),
-        c.pinned ? h("span", { class: "ic-flag", title: tc("pinned"), text: "📌" }) : null,
-        c.muted ? h("span", { class: "ic-flag", title: tc("muted"), text: "🔇" }) : null,
+        c.pinned ? h("span", { class: "ic-flag", title: tc("pinned"), role: "img", "aria-label": tc("pinned") }, icon("pin")) : null,
+        c.muted ? h("span", { class: "ic-flag", title: tc("muted"), role: "img", "aria-label": tc("muted") }, icon("belloff")) : null,
         h("span", { class: "ic-time", text: c.last_message ? fmtStamp(c.last_message.at) : "" }),
       ),
       h("span", { class: "ic-item-bottom" }, h("span", { class: "ic-preview", text: last }), badgeEl(c)),

@@ -1,6 +1,6 @@
 // The JSON API client: same-origin cookie, CSRF header on writes, `{"error":{code,message}}`
 // answers turned into ApiError. A 401 sends the browser to the login page.
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 
 /** The page's CSRF token (a meta tag rendered by the server). */
 export function csrf() {
@@ -18,7 +18,8 @@ export class ApiError extends Error {
 
 /** `await api("POST", "/api/v1/…", body)`: the parsed answer, null for 204, or ApiError. */
 export async function api(method, path, data) {
-  const opts = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  // Errors come back in the page's language (the server's `localize` reads Accept-Language).
+  const opts = { method, headers: { Accept: "application/json", "Accept-Language": lang }, credentials: "same-origin" };
   if (method !== "GET" && method !== "HEAD") opts.headers["X-CSRF-Token"] = csrf();
   if (data !== undefined) {
     opts.headers["Content-Type"] = "application/json";
@@ -58,6 +59,7 @@ export function upload(url, file, onProgress) {
   const done = new Promise((resolve, reject) => {
     xhr.open("POST", url);
     xhr.setRequestHeader("X-CSRF-Token", csrf());
+    xhr.setRequestHeader("Accept-Language", lang);
     xhr.setRequestHeader("X-Filename", encodeURIComponent(file.name || "file"));
     xhr.setRequestHeader("Content-Type", file.type || "application/octet-stream");
     xhr.upload.addEventListener("progress", (e) => {

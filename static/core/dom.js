@@ -44,9 +44,13 @@ const ICONS = {
   send: "M3 20l18-8L3 4v6l12 2-12 2z",
   camera: "M4 7h3l2-3h6l2 3h3v12H4zM12 16.5a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z",
   back: "M15 5l-7 7 7 7",
+  more: "M5 10.5a1.5 1.5 0 1 0 0 3 1.5 1.5 0 1 0 0-3zm7 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 1 0 0-3zm7 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 1 0 0-3z",
   retry: "M4 12a8 8 0 1 0 2.5-5.8M4 4v5h5",
   block: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM5.6 5.6l12.8 12.8",
   tag: "M3 12V4h8l10 10-8 8zM7.5 8.5h.01",
+  pin: "M9 3h6l-1 7 4 4H6l4-4zM12 14v7",
+  gear: "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M4.9 19.1L7 17M17 7l2.1-2.1",
+  close: "M6 6l12 12M18 6L6 18",
 };
 
 /** An inline SVG icon (decorative: aria-hidden) drawn with the current text colour. */

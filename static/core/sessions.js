@@ -72,6 +72,11 @@ sessions.render = function () {
     b.hidden = total === 0;
   }
   document.title = (total > 0 ? "(" + shown + ") " : "") + sessions.baseTitle;
+  // The installed app's icon shows the same count (Badging API, where the browser has it).
+  if (navigator.setAppBadge) {
+    const p = total > 0 ? navigator.setAppBadge(total) : navigator.clearAppBadge();
+    if (p && p.catch) p.catch(() => {});
+  }
 };
 
 sessions.setTitle = function (title) {

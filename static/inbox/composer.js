@@ -106,11 +106,13 @@ function fileTools(disabled) {
       inp.value = "";
     });
   }
-  const off = disabled ? " disabled" : "";
-  const attachBtn = h("label", { class: "icon-btn" + off, title: t("inbox.attach"), "aria-label": t("inbox.attach"), id: "attach-btn" }, icon("clip"), file);
-  const camera = h("label", { class: "icon-btn mobile-only" + off, title: t("inbox.camera"), "aria-label": t("inbox.camera") }, icon("camera"), cam);
+  // Buttons (focusable, named) that open the hidden file inputs; the inputs are named too.
+  file.setAttribute("aria-label", t("inbox.attach"));
+  cam.setAttribute("aria-label", t("inbox.camera"));
+  const attachBtn = h("button", { type: "button", class: "icon-btn", title: t("inbox.attach"), "aria-label": t("inbox.attach"), id: "attach-btn", disabled, onclick: () => file.click() }, icon("clip"));
+  const camera = h("button", { type: "button", class: "icon-btn mobile-only", title: t("inbox.camera"), "aria-label": t("inbox.camera"), disabled, onclick: () => cam.click() }, icon("camera"));
   if (disabled) file.disabled = cam.disabled = true;
-  return [attachBtn, camera];
+  return [attachBtn, file, camera, cam];
 }
 
 /** The colleague who owns the open session when it is not the signed-in agent, else 0. */
@@ -165,6 +167,15 @@ export function composerEl() {
   const canned = cannedReplies(ta);
   ta.addEventListener("keydown", (e) => {
     if (canned.onKey(e)) return;
+    // Esc leaves the composer for the conversation's name, where the shortcuts work again.
+    if (e.key === "Escape") {
+      const name = paneEl.querySelector(".s-name");
+      if (name) {
+        name.tabIndex = -1;
+        name.focus();
+      }
+      return;
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       send();
@@ -188,17 +199,31 @@ export function composerEl() {
     insertAtCursor(ta, b.textContent);
     pop.hidden = true;
   });
-  const emojiBtn = h("button", { type: "button", class: "icon-btn", id: "emoji-btn", title: t("inbox.emoji"), "aria-label": t("inbox.emoji"), disabled }, icon("smile"));
-  emojiBtn.addEventListener("click", () => (pop.hidden = !pop.hidden));
+  const emojiBtn = h("button", { type: "button", class: "icon-btn", id: "emoji-btn", title: t("inbox.emoji"), "aria-label": t("inbox.emoji"), "aria-expanded": "false", "aria-controls": "emoji-pop", disabled }, icon("smile"));
+  const showPop = (open) => {
+    pop.hidden = !open;
+    emojiBtn.setAttribute("aria-expanded", String(open));
+    if (open) pop.querySelector("button")?.focus();
+  };
+  emojiBtn.addEventListener("click", () => showPop(pop.hidden));
+  // Esc closes the popover and gives the focus back to its button.
+  pop.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape") return;
+    e.preventDefault();
+    e.stopPropagation();
+    showPop(false);
+    emojiBtn.focus();
+  });
   const tools = [emojiBtn];
   if (S.mode === "reply") tools.push(...fileTools(disabled));
   const sendBtn = h("button", { type: "submit", class: "send", id: "send-btn", title: t("inbox.send"), "aria-label": t("inbox.send"), disabled }, icon("send", true));
-  const form = h("form", { class: "composer", id: "composer" }, h("div", { class: "tools" }, tools), ta, sendBtn, pop, canned.pop);
+  const form = h("form", { class: "composer", id: "composer" }, h("div", { class: "tools" }, tools), ta, sendBtn, canned.pop);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     send();
   });
-  area.append(h("div", { class: "confirm-slot", id: "confirm-slot" }), h("div", { class: "chips", id: "chips" }), form, err);
+  // The emoji popover opens above the whole composer (the mode tabs stay free).
+  area.append(h("div", { class: "confirm-slot", id: "confirm-slot" }), h("div", { class: "chips", id: "chips" }), form, err, pop);
   setTimeout(renderChips, 0);
   return area;
 }

@@ -53,6 +53,60 @@ function callLink(kind, addr) {
   return h("a", { class: "act", href: "tel:" + tel, dataset: { action: "call" }, title: label, "aria-label": label }, icon("phone"), h("span", { class: "act-label", text: label }));
 }
 
+// ---- The overflow menu ("⋯") of the header on a phone: a disclosure button for a group of
+// buttons. Tab or the arrow keys move through it, Esc closes it and returns to "⋯"; a click on
+// an item or anywhere else closes it too.
+function moreButton(menu) {
+  const label = t("inbox.more");
+  const b = h("button", { type: "button", class: "act more-btn", id: "s-more", title: label, "aria-label": label, "aria-expanded": "false", "aria-controls": "s-menu" }, icon("more", true));
+  b.addEventListener("click", () => setMenu(menu, b, !menu.classList.contains("open")));
+  menu.addEventListener("keydown", (e) => {
+    if (!menu.classList.contains("open")) return;
+    const items = [...menu.querySelectorAll("button, a")];
+    const at = items.indexOf(document.activeElement);
+    if (e.key === "Escape") {
+      e.preventDefault();
+      setMenu(menu, b, false);
+      b.focus();
+    } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      const step = e.key === "ArrowDown" ? 1 : -1;
+      items[(at + step + items.length) % items.length].focus();
+    }
+  });
+  // An item did its work: close (after its own handler ran).
+  menu.addEventListener("click", (e) => {
+    if (e.target instanceof Element && e.target.closest("button, a")) setMenu(menu, b, false);
+  });
+  return b;
+}
+
+function setMenu(menu, btn, open) {
+  menu.classList.toggle("open", open);
+  btn.setAttribute("aria-expanded", String(open));
+  if (open) {
+    const first = menu.querySelector("button, a");
+    if (first) first.focus();
+  }
+}
+
+document.addEventListener("click", (e) => {
+  const menu = document.getElementById("s-menu");
+  if (!menu || !menu.classList.contains("open") || !(e.target instanceof Element)) return;
+  if (e.target.closest("#s-menu, #s-more")) return;
+  const btn = document.getElementById("s-more");
+  if (btn) setMenu(menu, btn, false);
+});
+document.addEventListener("keydown", (e) => {
+  const menu = document.getElementById("s-menu");
+  if (e.key !== "Escape" || !menu || !menu.classList.contains("open")) return;
+  const btn = document.getElementById("s-more");
+  if (btn) {
+    setMenu(menu, btn, false);
+    btn.focus();
+  }
+});
+
 export function headerEl() {
   const d = S.detail;
   const s = d.session;
@@ -72,25 +126,29 @@ export function headerEl() {
   });
   const ignore = () => {}; // act() already showed the error
   const actions = h("div", { class: "s-actions", id: "s-actions" });
+  // Everything but the primary action sits in `menu`: inline on wide screens (display:
+  // contents), behind the "⋯" button on a phone (app.css, "Phone-sized screens").
+  const menu = h("div", { class: "s-menu", id: "s-menu", role: "group", "aria-label": t("inbox.more") });
   // Only what this agent may do (the server computes it: docs/inbox.md, "Two agents").
   const may = d.allowed || { pickup: open && !s.assignee, transfer: open, end: open };
   if (may.pickup) actions.append(actionBtn("pickup", "check", t("inbox.pickup"), () => act("/pickup").catch(ignore), true));
   if (!open) actions.append(actionBtn("reopen", "unarchive", t("inbox.reopen"), () => act("/reopen").catch(ignore), true));
-  if (may.transfer) actions.append(actionBtn("transfer", "transfer", t("inbox.transfer"), transferDialog, false, true));
-  actions.append(actionBtn("note", "note", t("inbox.note"), () => setMode("note")));
-  if (phone && addr) actions.append(callLink(s.channel_kind, addr));
-  actions.append(actionBtn("mute", s.muted ? "bell" : "belloff", s.muted ? t("inbox.unmute") : t("inbox.mute"), () => muteToggle(!s.muted)));
-  if (s.archived) actions.append(actionBtn("unarchive", "unarchive", t("inbox.unarchive"), () => act("/unarchive").catch(ignore)));
-  else actions.append(actionBtn("archive", "archive", t("inbox.archive"), () => act("/archive").catch(ignore)));
-  if (may.end) actions.append(actionBtn("end", "end", t("inbox.end"), endDialog, false, true));
-  if (d.contact && !s.blocked) actions.append(actionBtn("block", "block", t("inbox.block"), blockDialog));
+  if (may.transfer) menu.append(actionBtn("transfer", "transfer", t("inbox.transfer"), transferDialog, false, true));
+  menu.append(actionBtn("note", "note", t("inbox.note"), () => setMode("note")));
+  if (phone && addr) menu.append(callLink(s.channel_kind, addr));
+  menu.append(actionBtn("mute", s.muted ? "bell" : "belloff", s.muted ? t("inbox.unmute") : t("inbox.mute"), () => muteToggle(!s.muted)));
+  if (s.archived) menu.append(actionBtn("unarchive", "unarchive", t("inbox.unarchive"), () => act("/unarchive").catch(ignore)));
+  else menu.append(actionBtn("archive", "archive", t("inbox.archive"), () => act("/archive").catch(ignore)));
+  if (may.end) menu.append(actionBtn("end", "end", t("inbox.end"), endDialog, false, true));
+  if (d.contact && !s.blocked) menu.append(actionBtn("block", "block", t("inbox.block"), blockDialog));
   const det = actionBtn("details", "info", t("inbox.details"), () => {
     S.showDetails = !S.showDetails;
     root.classList.toggle("show-details", S.showDetails);
     det.classList.toggle("on", S.showDetails);
   });
   det.classList.toggle("on", S.showDetails);
-  actions.append(det);
+  menu.append(det);
+  actions.append(moreButton(menu), menu);
   return h(
     "header",
     { class: "s-head" },
@@ -103,5 +161,19 @@ export function headerEl() {
 
 export function renderHeader() {
   const old = paneEl.querySelector(".s-head");
-  if (old && S.detail) old.replaceWith(headerEl());
+  if (!old || !S.detail) return;
+  // A live update redraws the header: keep the "⋯" menu open and the focus where it was.
+  const wasOpen = !!old.querySelector("#s-menu.open");
+  const active = document.activeElement;
+  const focused = active && old.contains(active) ? (active.dataset.action ? "[data-action=" + active.dataset.action + "]" : active.id ? "#" + active.id : null) : null;
+  const fresh = headerEl();
+  old.replaceWith(fresh);
+  const menu = fresh.querySelector("#s-menu");
+  const btn = fresh.querySelector("#s-more");
+  if (wasOpen && menu && btn) {
+    menu.classList.add("open");
+    btn.setAttribute("aria-expanded", "true");
+  }
+  const again = focused && fresh.querySelector(focused);
+  if (again) again.focus();
 }

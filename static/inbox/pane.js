@@ -35,7 +35,8 @@ function acceptDrops() {
 
 function renderPane() {
   const s = S.detail.session;
-  const box = h("div", { class: "messages", id: "messages" });
+  // role=log: screen readers announce messages as they arrive (politely, not the history).
+  const box = h("div", { class: "messages", id: "messages", role: "log", "aria-label": t("inbox.messages_label") });
   // Follow the newest message unless the agent scrolled up themselves (a re-render or an
   // image still loading also moves the scroll position: those do not count).
   let userAt = 0;
@@ -94,10 +95,20 @@ export async function openSession(id, opts) {
     S.messages = new Map(msgs.map((m) => [m.id, m]));
     renderPane();
     markRead();
+    if (opts && opts.focus) focusPane();
   } catch (e) {
     if (my !== openSeq) return;
     S.detail = null;
     paneEl.replaceChildren(h("div", { class: "empty-pane" }, h("p", { class: "error", role: "alert", text: e.message || t("inbox.error") })));
+  }
+}
+
+/** Focus into the open conversation, on its name: Tab goes on to its actions, `r` replies. */
+export function focusPane() {
+  const name = paneEl.querySelector(".s-name");
+  if (name) {
+    name.tabIndex = -1;
+    name.focus();
   }
 }
 

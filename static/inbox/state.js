@@ -2,8 +2,8 @@
 // import downwards (src/http/assets.rs hashes a module together with its imports, so the
 // graph must be acyclic):
 //   state.js → list.js, dialogs.js, uploads.js, call.js → block.js, bulk.js, start.js →
-//   messages.js → templates.js → composer.js → header.js → details.js → pane.js → live.js →
-//   inbox.js (wiring and start); alerts.js (the "turn on alerts" prompt) only imports core/.
+//   messages.js → templates.js → composer.js → header.js → details.js → pane.js → live.js,
+//   keys.js → inbox.js (wiring and start); alerts.js (the "turn on alerts" prompt) only imports core/.
 // The few calls that go up (a button in the header refreshes the pane) go through `pane`
 // below, which pane.js fills in when it loads.
 import { $, h } from "../core/dom.js";

@@ -6,6 +6,7 @@ pub(crate) mod calls;
 pub(crate) mod channels;
 pub(crate) mod chats;
 pub(crate) mod contacts;
+pub(crate) mod push;
 pub(crate) mod reports;
 pub(crate) mod session;
 pub(crate) mod sessions;
@@ -85,6 +86,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
         .merge(calls::router())
         .merge(reports::router())
         .merge(chats::router())
+        .merge(push::router())
         .merge(super::events::router())
         .merge(super::livechat::agent::router())
 }

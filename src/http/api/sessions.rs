@@ -90,6 +90,7 @@ pub async fn detail(
 ) -> ApiResult<Json<SessionDetail>> {
     let user = who.user.clone();
     let now = state.now();
+    let t = who.t();
     Ok(Json(
         state
             .store
@@ -109,7 +110,7 @@ pub async fn detail(
                     allowed: sessions::allowed(&user, &s),
                     timeline: sessions::timeline(rtx, id)?,
                     window,
-                    window_message: messages::window::window_message(window, kind).to_string(),
+                    window_message: t.message(messages::window::window_message(window, kind)),
                     channel: ch.map(|c| ChannelSummary {
                         id: c.id,
                         kind: c.kind,

@@ -61,7 +61,13 @@ async fn admin_page(
     Path(id): Path<ChannelId>,
 ) -> Result<Response, UiError> {
     let channel = livechat_channel(&state, id).await?;
-    let chrome = Chrome::new(&state, Some(&who), who.lang, "Live chat", "admin");
+    let chrome = Chrome::new(
+        &state,
+        Some(&who),
+        who.lang,
+        crate::http::i18n::I18n(who.lang).s("lca.title"),
+        "admin",
+    );
     render(&AdminPage {
         chrome,
         snippet: snippet(&state.public_url, id),
@@ -72,6 +78,7 @@ async fn admin_page(
 #[derive(Template)]
 #[template(path = "livechat_demo.html")]
 struct DemoPage {
+    t: crate::http::i18n::I18n,
     channel: Channel,
     css: String,
 }
@@ -88,6 +95,7 @@ async fn demo_page(
         return Err(Error::NotFound("live-chat channel").into());
     }
     let mut r = render(&DemoPage {
+        t: crate::http::i18n::I18n(who.lang),
         channel,
         css: state.assets.url("livechat-demo.css"),
     })?;

@@ -444,9 +444,9 @@ async fn show(
     channel_page(&state, &who, ChannelKind::Livechat, Some(id), extra).await
 }
 
-fn form_error(e: Error) -> Result<String, UiError> {
+fn form_error(t: crate::http::i18n::I18n, e: Error) -> Result<String, UiError> {
     match e {
-        Error::Invalid { .. } | Error::Conflict(_) | Error::BadRequest(_) => Ok(e.public_message()),
+        Error::Invalid { .. } | Error::Conflict(_) | Error::BadRequest(_) => Ok(t.error(&e)),
         other => Err(other.into()),
     }
 }
@@ -571,7 +571,7 @@ async fn create(
         Err(e) => {
             let kind = kind_from(&body).unwrap_or(ChannelKind::Whatsapp);
             let extra = Extra {
-                error: form_error(e)?,
+                error: form_error(who.t(), e)?,
                 ..Default::default()
             };
             return channel_page(&state, &who, kind, None, extra).await;
@@ -582,7 +582,7 @@ async fn create(
         Ok(ch) => Ok(Redirect::to(&format!("/admin/channels/{}?saved=1", ch.id)).into_response()),
         Err(e) => {
             let extra = Extra {
-                error: form_error(e)?,
+                error: form_error(who.t(), e)?,
                 ..Default::default()
             };
             channel_page(&state, &who, kind, None, extra).await
@@ -616,7 +616,7 @@ async fn edit(
         Ok(()) => Ok(Redirect::to(&format!("/admin/channels/{id}?saved=1")).into_response()),
         Err(e) => {
             let extra = Extra {
-                error: form_error(e)?,
+                error: form_error(who.t(), e)?,
                 typed_livechat,
                 ..Default::default()
             };

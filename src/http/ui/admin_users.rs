@@ -154,9 +154,9 @@ async fn list(State(state): State<HttpState>, UiAdmin(who): UiAdmin) -> Result<R
     page(&state, &who, String::new()).await
 }
 
-fn form_error(e: Error) -> Result<String, UiError> {
+fn form_error(t: crate::http::i18n::I18n, e: Error) -> Result<String, UiError> {
     match e {
-        Error::Invalid { .. } | Error::Conflict(_) => Ok(e.public_message()),
+        Error::Invalid { .. } | Error::Conflict(_) => Ok(t.error(&e)),
         other => Err(other.into()),
     }
 }
@@ -177,7 +177,7 @@ async fn create(
     };
     match users::create(&state.store, &state.passwords, Some(who.id()), input, false).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
-        Err(e) => page(&state, &who, form_error(e)?).await,
+        Err(e) => page(&state, &who, form_error(who.t(), e)?).await,
     }
 }
 
@@ -197,7 +197,7 @@ async fn edit(
     };
     match users::update(&state.store, who.id(), id, patch, true).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
-        Err(e) => page(&state, &who, form_error(e)?).await,
+        Err(e) => page(&state, &who, form_error(who.t(), e)?).await,
     }
 }
 
@@ -218,7 +218,7 @@ async fn reset_password(
     .await
     {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
-        Err(e) => page(&state, &who, form_error(e)?).await,
+        Err(e) => page(&state, &who, form_error(who.t(), e)?).await,
     }
 }
 
@@ -228,10 +228,13 @@ async fn audit_page(
 ) -> Result<Response, UiError> {
     let t = I18n(who.lang);
     let (system, deleted) = (t.s("aud.system"), t.s("aud.deleted"));
-    let entries = state
+    let mut entries = state
         .store
         .read(move |rtx| audit_rows(rtx, audit::list(rtx, None, 500)?, system, deleted))
         .await?;
+    for e in &mut entries {
+        e.action = t.dynamic("aud.act.", &e.action).to_string();
+    }
     let chrome = Chrome::new(&state, Some(&who), who.lang, t.s("aud.title"), "admin");
     render(&AuditPage { chrome, entries })
 }

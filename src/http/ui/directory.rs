@@ -191,9 +191,9 @@ async fn contacts_page(
     contacts_render(&state, &who, f.q, String::new()).await
 }
 
-fn form_error(e: Error) -> Result<String, UiError> {
+fn form_error(t: crate::http::i18n::I18n, e: Error) -> Result<String, UiError> {
     match e {
-        Error::Invalid { .. } | Error::Conflict(_) | Error::NotFound(_) => Ok(e.public_message()),
+        Error::Invalid { .. } | Error::Conflict(_) | Error::NotFound(_) => Ok(t.error(&e)),
         other => Err(other.into()),
     }
 }
@@ -219,7 +219,7 @@ async fn rename(
 ) -> Result<Response, UiError> {
     match directory::rename(&state.store, &who.user, id, f.name).await {
         Ok(_) => Ok(back_to(&f.q)),
-        Err(e) => contacts_render(&state, &who, f.q, form_error(e)?).await,
+        Err(e) => contacts_render(&state, &who, f.q, form_error(who.t(), e)?).await,
     }
 }
 
@@ -248,7 +248,7 @@ async fn merge(
     .await;
     match result {
         Ok(_) => Ok(back_to(&f.q)),
-        Err(e) => contacts_render(&state, &who, f.q, form_error(e)?).await,
+        Err(e) => contacts_render(&state, &who, f.q, form_error(who.t(), e)?).await,
     }
 }
 
@@ -268,7 +268,7 @@ async fn block(
 ) -> Result<Response, UiError> {
     match blocks::block(&state.store, &who.user, id, f.reason).await {
         Ok(_) => Ok(back_to(&f.q)),
-        Err(e) => contacts_render(&state, &who, f.q, form_error(e)?).await,
+        Err(e) => contacts_render(&state, &who, f.q, form_error(who.t(), e)?).await,
     }
 }
 
@@ -420,7 +420,7 @@ async fn reports_page(
         Ok(r) => (r, String::new()),
         Err(e @ Error::Invalid { .. }) => (
             reports::for_user(&state.store, &who.user, ReportQuery::default(), now).await?,
-            e.public_message(),
+            who.t().error(&e),
         ),
         Err(e) => return Err(e.into()),
     };

@@ -340,7 +340,7 @@ async fn page(
                 .unwrap_or_else(|| t.s("inbox.nobody").to_string()),
             closed: s.status == SessionStatus::Closed,
             window: window_str(window),
-            window_message: messages::window::window_message(window, s.channel_kind).to_string(),
+            window_message: t.message(messages::window::window_message(window, s.channel_kind)),
         }
     });
     let title = match &pane {

@@ -7,8 +7,10 @@ mod directory;
 mod inbox;
 mod login;
 mod onboarding;
+mod pwa;
 mod settings;
 mod setup;
+mod trust;
 mod workflow_admin;
 
 use askama::Template;
@@ -27,6 +29,7 @@ pub fn router() -> Router<HttpState> {
         .route("/", get(home))
         .merge(login::router())
         .merge(setup::router())
+        .merge(trust::router())
         .merge(settings::router())
         .merge(admin_users::router())
         .merge(workflow_admin::router())
@@ -35,6 +38,7 @@ pub fn router() -> Router<HttpState> {
         .merge(admin_channels::router())
         .merge(onboarding::router())
         .merge(chat::router())
+        .merge(pwa::router())
 }
 
 /// What every page's frame needs.
@@ -45,6 +49,8 @@ pub struct Chrome {
     pub csrf: String,
     pub css: String,
     pub js: String,
+    /// The app icon (favicon, apple-touch-icon; the manifest lists the others).
+    pub icon: String,
     /// Which navigation entry is active.
     pub nav: &'static str,
     /// The event-log position the page was rendered at (`data-seq`): the page's script resumes
@@ -71,6 +77,7 @@ impl Chrome {
             csrf: who.map(|a| a.csrf().to_string()).unwrap_or_default(),
             css: state.assets.url("app.css"),
             js: state.assets.url("app.js"),
+            icon: state.assets.url("icons/app-192.png"),
             nav,
             seq: None,
             strings: if who.is_some() {
@@ -98,14 +105,16 @@ pub fn render(t: &impl Template) -> Result<Response, UiError> {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    t: I18n,
     title: &'a str,
     message: &'a str,
     status: u16,
 }
 
 /// A self-contained error page (no state needed, so it works from any failure path).
-pub fn error_page(title: &str, message: &str, status: u16) -> String {
+pub fn error_page(t: I18n, title: &str, message: &str, status: u16) -> String {
     ErrorPage {
+        t,
         title,
         message,
         status,

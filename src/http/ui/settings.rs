@@ -20,6 +20,7 @@ pub fn router() -> Router<HttpState> {
     Router::new()
         .route("/settings", get(page).post(save))
         .route("/settings/password", axum::routing::post(change_password))
+        .route("/sw-push.js", get(push_worker))
         .route(
             "/settings/tokens/{id}/revoke",
             axum::routing::post(revoke_token),
@@ -73,6 +74,16 @@ struct SettingsPage {
     message: String,
     error: String,
     tokens: Vec<TokenRow>,
+    /// The push section's strings for `static/settings.js`.
+    push_strings: String,
+    /// The box has a local CA to offer (`tls = "self-signed"`).
+    ca: bool,
+}
+
+/// The push part of the service worker, at the root so it may control every page (the app's
+/// `/sw.js` imports it).
+async fn push_worker() -> Response {
+    crate::http::assets::raw("sw-push.js", "no-cache")
 }
 
 #[derive(Deserialize)]
@@ -109,14 +120,12 @@ async fn page_for(
 ) -> Result<Response, UiError> {
     let tokens = token_rows(state, u.id).await?;
     let title = who.t().s("settings.title").to_string();
-    let chrome = Chrome::new(
-        state,
-        Some(who),
-        u.language.unwrap_or(who.lang),
-        &title,
-        "settings",
-    );
+    let lang = u.language.unwrap_or(who.lang);
+    let mut chrome = Chrome::new(state, Some(who), lang, &title, "settings");
+    chrome.page_js = Some(state.assets.url("settings.js"));
     render(&SettingsPage {
+        push_strings: crate::http::i18n::I18n(lang).bundle(&["push."]),
+        ca: state.tls_ca.is_some(),
         chrome,
         u: users::UserView::from(u),
         message: message.into(),
@@ -162,7 +171,7 @@ async fn save(
         }
         Err(e @ Error::Invalid { .. }) => {
             let u = who.user.clone();
-            let mut r = page_for(&state, &who, &u, "", &e.public_message()).await?;
+            let mut r = page_for(&state, &who, &u, "", &who.t().error(&e)).await?;
             *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(r)
         }
@@ -186,9 +195,9 @@ async fn change_password(
     let error = match changed.await {
         Ok(()) => return Ok(Redirect::to("/login").into_response()),
         Err(Error::Invalid { field, .. }) if field == "current" => {
-            "current password is wrong".to_string()
+            who.t().s("settings.current_wrong").to_string()
         }
-        Err(e @ Error::Invalid { .. }) => e.public_message(),
+        Err(e @ Error::Invalid { .. }) => who.t().error(&e),
         Err(e) => return Err(e.into()),
     };
     let u = who.user.clone();

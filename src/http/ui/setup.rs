@@ -31,6 +31,8 @@ struct SetupPage {
     complete: bool,
     error: String,
     fingerprint: String,
+    /// The box has a local CA to offer (`tls = "self-signed"`).
+    ca: bool,
 }
 
 #[derive(Deserialize)]
@@ -78,7 +80,13 @@ async fn page(
     Query(q): Query<TokenQuery>,
 ) -> Result<Response, UiError> {
     let lang = request_lang(&headers);
-    let chrome = Chrome::new(&state, None, lang, "Setup", "setup");
+    let chrome = Chrome::new(
+        &state,
+        None,
+        lang,
+        crate::http::i18n::I18n(lang).s("setup.title"),
+        "setup",
+    );
     let valid = token_ok(&state, &q.token).await;
     let complete = state
         .setup_token
@@ -92,6 +100,7 @@ async fn page(
         complete,
         error: String::new(),
         fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
+        ca: state.tls_ca.is_some(),
     })?;
     if !valid {
         *resp.status_mut() = axum::http::StatusCode::NOT_FOUND;
@@ -134,14 +143,21 @@ async fn submit(
         }
         Err(e @ (Error::Invalid { .. } | Error::Conflict(_))) => {
             let lang = request_lang(&headers);
-            let chrome = Chrome::new(&state, None, lang, "Setup", "setup");
+            let chrome = Chrome::new(
+                &state,
+                None,
+                lang,
+                crate::http::i18n::I18n(lang).s("setup.title"),
+                "setup",
+            );
             let mut resp = render(&SetupPage {
                 chrome,
                 token: f.token,
                 valid: true,
                 complete: false,
-                error: e.public_message(),
+                error: crate::http::i18n::I18n(lang).error(&e),
                 fingerprint: state.tls_fingerprint.clone().unwrap_or_default(),
+                ca: state.tls_ca.is_some(),
             })?;
             *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)

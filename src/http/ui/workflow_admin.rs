@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::http::HttpState;
 use crate::http::auth::{Authed, UiAdmin, UiAuth};
 use crate::http::error::UiError;
+use crate::http::i18n::I18n;
 use crate::pbx::{AmiConfig, PbxConfig, YeastarConfig};
 
 pub fn router() -> Router<HttpState> {
@@ -43,9 +44,9 @@ pub fn router() -> Router<HttpState> {
 }
 
 /// Shown on the page instead of an error page: the user fixes the form.
-fn form_error(e: Error) -> Result<String, UiError> {
+fn form_error(t: crate::http::i18n::I18n, e: Error) -> Result<String, UiError> {
     match e {
-        Error::Invalid { .. } | Error::Conflict(_) | Error::Rule(_) => Ok(e.public_message()),
+        Error::Invalid { .. } | Error::Conflict(_) | Error::Rule(_) => Ok(t.error(&e)),
         other => Err(other.into()),
     }
 }
@@ -90,7 +91,7 @@ async fn templates_render(
         })
         .await?;
     let r = render(&TemplatesPage {
-        chrome: chrome(state, who, "Templates", "admin"),
+        chrome: chrome(state, who, I18n(who.lang).s("tpl.title"), "admin"),
         wf_css: state.assets.url("workflow.css"),
         templates,
         channels,
@@ -128,7 +129,7 @@ async fn template_create(
     };
     match templates::save(&state.store, who.id(), None, input).await {
         Ok(_) => Ok(Redirect::to("/admin/templates").into_response()),
-        Err(e) => templates_render(&state, &who, form_error(e)?).await,
+        Err(e) => templates_render(&state, &who, form_error(who.t(), e)?).await,
     }
 }
 
@@ -169,9 +170,9 @@ async fn canned_render(
         .filter(|c| c.owner.is_none() == shared)
         .collect();
     let (title, nav) = if shared {
-        ("Shared canned replies", "admin")
+        (I18n(who.lang).s("canned.shared_title"), "admin")
     } else {
-        ("My canned replies", "canned")
+        (I18n(who.lang).s("nav.canned"), "canned")
     };
     let r = render(&CannedPage {
         chrome: chrome(state, who, title, nav),
@@ -202,7 +203,7 @@ async fn canned_create(
     };
     match templates::save_canned(&state.store, &who.user, None, input).await {
         Ok(_) => Ok(Redirect::to(if shared { "/admin/canned" } else { "/canned" }).into_response()),
-        Err(e) => canned_render(&state, &who, shared, form_error(e)?).await,
+        Err(e) => canned_render(&state, &who, shared, form_error(who.t(), e)?).await,
     }
 }
 
@@ -269,7 +270,7 @@ async fn lists_render(state: &HttpState, who: &Authed, error: String) -> Result<
         })
         .await?;
     let r = render(&ListsPage {
-        chrome: chrome(state, who, "Tags and results", "admin"),
+        chrome: chrome(state, who, I18n(who.lang).s("lists.title"), "admin"),
         wf_css: state.assets.url("workflow.css"),
         tags: tags.join("\n"),
         results: results.join("\n"),
@@ -302,7 +303,7 @@ async fn lists_save(
     let (tags, results) = (split(&f.tags), split(&f.results));
     match lists::set_both(&state.store, who.id(), tags, results).await {
         Ok(()) => Ok(Redirect::to("/admin/workflow").into_response()),
-        Err(e) => lists_render(&state, &who, form_error(e)?).await,
+        Err(e) => lists_render(&state, &who, form_error(who.t(), e)?).await,
     }
 }
 
@@ -362,7 +363,7 @@ async fn pbx_render_with(
         PbxConfig::None => {}
     }
     let r = render(&PbxPage {
-        chrome: chrome(state, who, "PBX link", "admin"),
+        chrome: chrome(state, who, I18n(who.lang).s("pbx.title"), "admin"),
         wf_css: state.assets.url("workflow.css"),
         kind: cfg.kind().into(),
         ami,
@@ -447,7 +448,7 @@ async fn pbx_save(
     };
     match result {
         Ok(_) => Ok(Redirect::to("/admin/pbx").into_response()),
-        Err(e) => pbx_render(&state, &who, form_error(e)?).await,
+        Err(e) => pbx_render(&state, &who, form_error(who.t(), e)?).await,
     }
 }
 
@@ -456,7 +457,7 @@ async fn pbx_save(
 async fn pbx_test(state: &HttpState, who: &Authed, f: PbxForm) -> Result<Response, UiError> {
     let cfg = match pbx_cfg(f) {
         Ok(c) => c,
-        Err(e) => return pbx_render(state, who, form_error(e)?).await,
+        Err(e) => return pbx_render(state, who, form_error(who.t(), e)?).await,
     };
     let cfg = state
         .store
@@ -579,11 +580,12 @@ async fn block_add(
             blocks_render(
                 &state,
                 &who,
-                Error::invalid("channel_id", "no such channel").public_message(),
+                who.t()
+                    .error(&Error::invalid("channel_id", "no such channel")),
             )
             .await
         }
-        Err(e) => blocks_render(&state, &who, form_error(e)?).await,
+        Err(e) => blocks_render(&state, &who, form_error(who.t(), e)?).await,
     }
 }
 

@@ -10,6 +10,8 @@
 #![allow(dead_code)]
 
 mod actions;
+mod axe;
+mod phone;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -10,6 +10,7 @@
 //! | [`twilio`] | Twilio Messages API, media; form/status webhook builders |
 //! | [`ami`] | Asterisk Manager Interface over TCP: Login, Originate (+ OriginateResponse), Logoff |
 //! | [`yeastar`] | Yeastar P-Series Open API: get_token, call/dial |
+//! | [`push`] | a Web Push service (RFC 8030); the browser side of a subscription (RFC 8291 decrypt, RFC 8292 VAPID check) |
 //!
 //! The signing code here deliberately calls hmac/sha1/sha2 directly instead of reusing
 //! `switchboard::channels::signature`, so a bug on one side is caught by the other.
@@ -18,6 +19,7 @@
 
 pub mod ami;
 pub mod messenger;
+pub mod push;
 pub mod twilio;
 pub mod whatsapp;
 pub mod yeastar;

@@ -201,7 +201,7 @@ async fn add_agent(admin: &Person) {
     admin.fill("Email", "anna@sunnyside.example").await;
     admin.fill("Extension", "201").await;
     admin.fill("Password", "anna-password-1").await;
-    admin.select_labelled("Role", "agent").await;
+    admin.select_labelled("Role", "Agent").await;
     admin.click_text("Create").await;
     admin
         .el("input[name=display_name][value=\"Anna Berger\"]")
@@ -739,7 +739,9 @@ async fn journey_a7_link_the_pbx_and_test_it() {
     admin.fill("Username", ami::USERNAME).await;
     admin.fill("Secret", ami::SECRET).await;
     admin.click_text("Use Asterisk AMI").await;
-    admin.wait_text("#pbx-status", "Current link: ami").await;
+    admin
+        .wait_text("#pbx-status", "Current link: Asterisk AMI")
+        .await;
     // The status line keeps the last test's answer and its (local) time.
     let status = admin
         .wait_text("#pbx-status", "Test passed: Authentication accepted")

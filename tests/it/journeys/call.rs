@@ -7,11 +7,21 @@ use serde_json::json;
 use crate::browser::skip;
 use crate::fakes::ami::{self, FakeAmi, Mode, without_action_id};
 use crate::fakes::twilio::FakeTwilio;
-use crate::journeys::Journey;
+use crate::journeys::{Journey, Viewport};
 use crate::support::{customer, setup};
 
 #[tokio::test]
 async fn journey_b10_call_the_customer() {
+    b10_call_the_customer(Viewport::Desktop).await;
+}
+
+/// The same on a phone (390 × 844): nothing sideways at any screenshot.
+#[tokio::test]
+async fn journey_b10_call_the_customer_phone() {
+    b10_call_the_customer(Viewport::Phone).await;
+}
+
+async fn b10_call_the_customer(vp: Viewport) {
     if skip() {
         return;
     }
@@ -35,9 +45,10 @@ async fn journey_b10_call_the_customer() {
     let a = customer::sms(&j.t, ch, "+4917612345678", "Please call me back").await;
 
     // No PBX: a tel: link.
-    let anna = j.login("admin").await;
+    let anna = j.browser().viewport(vp).login("admin").await;
     anna.open(&format!("/chat/external/{}", a.session_id)).await;
     anna.see("Please call me back").await;
+    anna.el("[data-action=call]").await;
     let href = anna
         .js("return document.querySelector('[data-action=call]').getAttribute('href')")
         .await;
@@ -61,7 +72,7 @@ async fn journey_b10_call_the_customer() {
         "the Call button uses the PBX",
     )
     .await;
-    anna.click_text("Call").await;
+    anna.header_action("Call").await;
     anna.wait_toast("Your phone 201 rings").await;
     let packets = pbx.sessions(1).await.remove(0);
     let originate = without_action_id(&packets[1]).0;

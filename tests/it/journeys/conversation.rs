@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::browser::{keys, skip};
 use crate::fakes::Fault;
 use crate::fakes::whatsapp::{self, FakeWhatsApp};
-use crate::journeys::Journey;
+use crate::journeys::{Journey, Viewport};
 use crate::support::read::wait_for;
 use crate::support::{EventStream, Visitor, customer, setup};
 
@@ -16,6 +16,16 @@ use crate::support::{EventStream, Visitor, customer, setup};
 /// parameter is refused beside the fields (nothing sent); then it is sent and shown.
 #[tokio::test]
 async fn journey_b4_template_with_parameters() {
+    b4_template_with_parameters(Viewport::Desktop).await;
+}
+
+/// The same on a phone (390 × 844): nothing sideways at any screenshot.
+#[tokio::test]
+async fn journey_b4_template_with_parameters_phone() {
+    b4_template_with_parameters(Viewport::Phone).await;
+}
+
+async fn b4_template_with_parameters(vp: Viewport) {
     if skip() {
         return;
     }
@@ -35,7 +45,7 @@ async fn journey_b4_template_with_parameters() {
     let m = customer::whatsapp(&j.t, ch, "4915112345678", "Jonas Weber", "Any news?").await;
     j.t.clock.advance_hours(25);
 
-    let admin = j.login("admin").await;
+    let admin = j.browser().viewport(vp).login("admin").await;
     admin
         .open(&format!("/chat/external/{}", m.session_id))
         .await;
@@ -125,13 +135,23 @@ async fn newest_wamid(j: &Journey, sid: u64) -> String {
 /// picks it up and replies with Enter; the ticks go sent → delivered → read.
 #[tokio::test]
 async fn journey_b2_answer_a_customer() {
+    b2_answer_a_customer(Viewport::Desktop).await;
+}
+
+/// The same on a phone (390 × 844): nothing sideways at any screenshot.
+#[tokio::test]
+async fn journey_b2_answer_a_customer_phone() {
+    b2_answer_a_customer(Viewport::Phone).await;
+}
+
+async fn b2_answer_a_customer(vp: Viewport) {
     if skip() {
         return;
     }
     let j = Journey::start("b2_answer_a_customer").await;
     let wa = FakeWhatsApp::start().await;
     let ch = setup::whatsapp_channel(&j.t, &wa).await;
-    let admin = j.login("admin").await;
+    let admin = j.browser().viewport(vp).login("admin").await;
     admin.click_text("External").await;
     admin.wait_live().await;
 
@@ -178,6 +198,16 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 /// inline and the newest message (the image) is scrolled into view.
 #[tokio::test]
 async fn journey_b3_reply_richly() {
+    b3_reply_richly(Viewport::Desktop).await;
+}
+
+/// The same on a phone (390 × 844): nothing sideways at any screenshot.
+#[tokio::test]
+async fn journey_b3_reply_richly_phone() {
+    b3_reply_richly(Viewport::Phone).await;
+}
+
+async fn b3_reply_richly(vp: Viewport) {
     if skip() {
         return;
     }
@@ -211,7 +241,7 @@ async fn journey_b3_reply_richly() {
     let path = dir.path().join("parcel.png");
     std::fs::write(&path, png(800, 600)).unwrap();
 
-    let admin = j.login("admin").await;
+    let admin = j.browser().viewport(vp).login("admin").await;
     admin.open(&format!("/chat/external/{sid}")).await;
     admin.see("question 24").await;
     admin.type_in("#composer-text", "/hou").await;
@@ -414,21 +444,31 @@ async fn journey_b2_two_agents_one_customer() {
 /// the customer, and sees the note in the conversation itself; ben hands it back to the queue.
 #[tokio::test]
 async fn journey_b8_hand_over() {
+    b8_hand_over(Viewport::Desktop).await;
+}
+
+/// The same on a phone (390 × 844): nothing sideways at any screenshot.
+#[tokio::test]
+async fn journey_b8_hand_over_phone() {
+    b8_hand_over(Viewport::Phone).await;
+}
+
+async fn b8_hand_over(vp: Viewport) {
     if skip() {
         return;
     }
     let j = Journey::start("b8_hand_over").await;
     let wa = FakeWhatsApp::start().await;
     let (_, sid, _) = two_agents(&j, &wa).await;
-    let anna = j.login("anna").await;
-    let ben = j.login("ben").await;
+    let anna = j.browser().viewport(vp).login("anna").await;
+    let ben = j.browser().viewport(vp).login("ben").await;
     ben.click_text("External").await;
     ben.wait_live().await;
 
     anna.open(&format!("/chat/external/{sid}")).await;
     anna.click_text("Pick up").await;
     anna.wait_gone("[data-action=pickup]").await;
-    anna.click_text("Transfer").await;
+    anna.header_action("Transfer").await;
     anna.select("#transfer-to", "ben").await;
     anna.type_in("#transfer-note", "VIP, wants a callback")
         .await;
@@ -452,7 +492,7 @@ async fn journey_b8_hand_over() {
     assert!(!line.contains("user:"), "{line}");
 
     // Back to the queue.
-    ben.click_text("Transfer").await;
+    ben.header_action("Transfer").await;
     ben.select("#transfer-to", "Back to the queue").await;
     ben.type_in("#transfer-note", "Off tomorrow").await;
     ben.click("dialog.dlg[open] button[type=submit]").await;
@@ -468,6 +508,16 @@ async fn journey_b8_hand_over() {
 /// actions carry visible labels; archive and unarchive.
 #[tokio::test]
 async fn journey_b9_finish() {
+    b9_finish(Viewport::Desktop).await;
+}
+
+/// The same on a phone (390 × 844): nothing sideways at any screenshot.
+#[tokio::test]
+async fn journey_b9_finish_phone() {
+    b9_finish(Viewport::Phone).await;
+}
+
+async fn b9_finish(vp: Viewport) {
     if skip() {
         return;
     }
@@ -482,16 +532,18 @@ async fn journey_b9_finish() {
             )
             .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    let anna = j.login("anna").await;
+    let anna = j.browser().viewport(vp).login("anna").await;
     anna.open(&format!("/chat/external/{sid}")).await;
     anna.click_text("Pick up").await;
     anna.wait_gone("[data-action=pickup]").await;
-    // The End chat action is labelled in words, not only an icon.
-    let label = anna
-        .js("return document.querySelector('[data-action=end] .act-label').offsetParent !== null")
-        .await;
-    assert_eq!(label, json!(true), "End chat shows its label");
-    anna.click_text("End chat").await;
+    // The End chat action is labelled in words, not only an icon (on a phone, in the menu).
+    if vp == Viewport::Desktop {
+        let label = anna
+            .js("return document.querySelector('[data-action=end] .act-label').offsetParent !== null")
+            .await;
+        assert_eq!(label, json!(true), "End chat shows its label");
+    }
+    anna.header_action("End chat").await;
     anna.select("#end-result", "Resolved").await;
     anna.type_in("#end-note", "Sent the tracking link").await;
     anna.click("dialog.dlg[open] button[type=submit]").await;
@@ -499,9 +551,11 @@ async fn journey_b9_finish() {
     anna.wait_text("#messages .activity[data-kind=closed]", "Chat ended")
         .await;
     anna.assert_absent("[data-action=end]").await;
-    anna.click_text("Archive").await;
+    // The dialog closes once the refreshed pane is drawn; wait for it before the next click.
+    anna.wait_gone("dialog.dlg[open]").await;
+    anna.header_action("Archive").await;
     anna.el("[data-action=unarchive]").await;
-    anna.click_text("Unarchive").await;
+    anna.header_action("Unarchive").await;
     anna.el("[data-action=archive]").await;
     let s =
         j.t.admin
@@ -519,6 +573,16 @@ async fn journey_b9_finish() {
 /// that works.
 #[tokio::test]
 async fn journey_b12_see_a_failure() {
+    b12_see_a_failure(Viewport::Desktop).await;
+}
+
+/// The same on a phone (390 × 844): nothing sideways at any screenshot.
+#[tokio::test]
+async fn journey_b12_see_a_failure_phone() {
+    b12_see_a_failure(Viewport::Phone).await;
+}
+
+async fn b12_see_a_failure(vp: Viewport) {
     if skip() {
         return;
     }
@@ -526,7 +590,7 @@ async fn journey_b12_see_a_failure() {
     let wa = FakeWhatsApp::start().await;
     let ch = setup::whatsapp_channel(&j.t, &wa).await;
     let m = customer::whatsapp(&j.t, ch, "4915112345678", "Jonas Weber", "Hello?").await;
-    let admin = j.login("admin").await;
+    let admin = j.browser().viewport(vp).login("admin").await;
     admin
         .open(&format!("/chat/external/{}", m.session_id))
         .await;

@@ -29,12 +29,14 @@
 
 #![allow(dead_code)]
 
+mod a11y;
 mod admin;
 mod call;
 mod contacts;
 mod conversation;
 mod example;
 mod organise;
+mod phone;
 mod reports;
 mod start;
 mod talk;
@@ -135,6 +137,10 @@ impl PersonBuilder<'_> {
         self.viewport = Viewport::Desktop;
         self
     }
+    pub fn viewport(mut self, viewport: Viewport) -> Self {
+        self.viewport = viewport;
+        self
+    }
     pub fn german(mut self) -> Self {
         self.lang = Lang::De;
         self
@@ -202,14 +208,89 @@ impl Person {
     }
 
     /// The journey's screenshot, of its last step: `target/screenshots/journeys/<journey>.png`
-    /// (`…-phone.png` on a phone; under `target/screenshots/de/` when German).
+    /// (`…-phone.png` on a phone; under `target/screenshots/de/` when German). On a phone it
+    /// first checks that nothing on the page sticks out sideways.
     pub async fn screenshot(&self) {
+        self.fits("the last step").await;
         self.b.screenshot(&self.shot_name(None)).await;
     }
 
     /// A screenshot of an intermediate step: `…/journeys/<journey>-<step>.png`.
     pub async fn screenshot_step(&self, step: &str) {
+        self.fits(step).await;
         self.b.screenshot(&self.shot_name(Some(step))).await;
+    }
+
+    /// On a phone: fails when anything on the page sticks out sideways (see
+    /// `Browser::assert_fits_width`) or a button-like control in view is smaller than
+    /// 44 × 44 px (`Browser::small_touch_targets`). On a desktop: nothing.
+    pub async fn fits(&self, at: &str) {
+        if self.viewport != Viewport::Phone {
+            return;
+        }
+        self.b.assert_fits_width(at).await;
+        let small = self.b.small_touch_targets().await;
+        assert!(
+            small.is_empty(),
+            "{} at {at}: controls under 44 px: {small:?}",
+            self.journey
+        );
+    }
+
+    /// Clicks an action in the conversation header: on a phone through its "⋯" menu unless
+    /// it is the primary one (Pick up, Reopen) shown beside it.
+    pub async fn header_action(&self, text: &str) {
+        if self.viewport == Viewport::Phone {
+            // Hidden in the closed menu? Open it (again, if a live update redrew the header).
+            let hidden = format!(
+                "const b = [...document.querySelectorAll('#s-menu .act')].find(b => \
+                 (b.getAttribute('aria-label') || '') === {text:?}); \
+                 return !!b && b.offsetParent === null;"
+            );
+            for _ in 0..20 {
+                if self.b.js(&hidden).await != serde_json::Value::Bool(true) {
+                    break;
+                }
+                if self.b.count("#s-menu.open").await == 0 {
+                    self.b.click("#s-more").await;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+        self.b.click_text(text).await;
+    }
+
+    /// On a phone with a conversation open: back ("‹") to the list, which the conversation
+    /// covers there. On a desktop: nothing (both are in view).
+    pub async fn back_to_list(&self) {
+        if self.viewport == Viewport::Phone && self.b.count(".inbox.has-session").await > 0 {
+            self.b.click("#back").await;
+            self.b
+                .wait_js(
+                    "document.querySelector('.list-pane').offsetParent !== null",
+                    "the list",
+                )
+                .await;
+        }
+    }
+
+    /// Goes to a page of the top bar by its name: on a phone through "☰" for the entries
+    /// after the first two.
+    pub async fn nav(&self, text: &str) {
+        if self.viewport == Viewport::Phone {
+            let inline = self
+                .b
+                .js(&format!(
+                    "return [...document.querySelectorAll('.mainnav > a')].some(a => \
+                     a.textContent.trim().startsWith({text:?}));"
+                ))
+                .await;
+            if inline != serde_json::Value::Bool(true) {
+                self.b.click("#nav-toggle").await;
+                self.b.el(".topbar.nav-open #navmore").await;
+            }
+        }
+        self.b.click_text(text).await;
     }
 
     /// Where [`Person::screenshot`] writes, below `target/screenshots/`, without `.png`.

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::browser::{keys, skip};
 use crate::fakes::twilio::FakeTwilio;
-use crate::journeys::Journey;
+use crate::journeys::{Journey, Viewport};
 use crate::support::read::{self, wait_for};
 use crate::support::{customer, setup};
 
@@ -18,6 +18,16 @@ async fn sms_world(j: &Journey) -> (FakeTwilio, u64) {
 
 #[tokio::test]
 async fn journey_b6_reopen_and_continue() {
+    b6_reopen_and_continue(Viewport::Desktop).await;
+}
+
+/// The same on a phone (390 × 844): nothing sideways at any screenshot.
+#[tokio::test]
+async fn journey_b6_reopen_and_continue_phone() {
+    b6_reopen_and_continue(Viewport::Phone).await;
+}
+
+async fn b6_reopen_and_continue(vp: Viewport) {
     if skip() {
         return;
     }
@@ -34,7 +44,7 @@ async fn journey_b6_reopen_and_continue() {
         assert_eq!(r.status, 200, "{path}: {}", r.text());
     }
 
-    let anna = j.login("admin").await;
+    let anna = j.browser().viewport(vp).login("admin").await;
     anna.click_text("External").await;
     anna.click_text("Archived").await;
     anna.click(&format!("li.srow[data-id='{sid}'] a")).await;
@@ -61,6 +71,7 @@ async fn journey_b6_reopen_and_continue() {
     assert_eq!(s["status"], "open");
     assert_eq!(s["archived"], false);
     // Back in the main list.
+    anna.back_to_list().await;
     anna.click_text("All").await;
     anna.el(&format!("li.srow[data-id='{sid}']")).await;
     anna.screenshot().await;
@@ -157,6 +168,16 @@ async fn journey_b7_organise() {
 
 #[tokio::test]
 async fn journey_b11_stop_a_spammer() {
+    b11_stop_a_spammer(Viewport::Desktop).await;
+}
+
+/// The same on a phone (390 × 844): nothing sideways at any screenshot.
+#[tokio::test]
+async fn journey_b11_stop_a_spammer_phone() {
+    b11_stop_a_spammer(Viewport::Phone).await;
+}
+
+async fn b11_stop_a_spammer(vp: Viewport) {
     if skip() {
         return;
     }
@@ -187,19 +208,20 @@ async fn journey_b11_stop_a_spammer() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
 
-    let ben = j.login("ben").await;
+    let ben = j.browser().viewport(vp).login("ben").await;
     ben.click_text("External").await;
     ben.wait_count("li.srow", 4).await;
 
     // Block the sender of the first from the conversation.
     ben.click(&format!("li.srow[data-id='{}'] a", spam[0]))
         .await;
-    ben.click_text("Block").await;
+    ben.header_action("Block").await;
     ben.click("dialog .dlg-actions button.primary").await;
     ben.wait_toast("is blocked").await;
     ben.wait_gone("[data-action=block]").await;
 
     // Bulk over a colleague's conversation too: refused, nothing changed.
+    ben.back_to_list().await;
     for id in spam.iter().chain([&real.session_id]) {
         ben.click(&format!("li.srow[data-id='{id}'] input.srow-sel"))
             .await;

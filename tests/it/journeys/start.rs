@@ -8,7 +8,7 @@ use switchboard::store::tables::{CONTACTS, SESSIONS};
 use crate::browser::skip;
 use crate::fakes::twilio::FakeTwilio;
 use crate::fakes::whatsapp::FakeWhatsApp;
-use crate::journeys::Journey;
+use crate::journeys::{Journey, Viewport};
 use crate::support::read::wait_for;
 use crate::support::setup;
 
@@ -23,6 +23,16 @@ fn session_id_of(url: &str) -> Option<u64> {
 
 #[tokio::test]
 async fn journey_b5_start_a_conversation() {
+    b5_start_a_conversation(Viewport::Desktop).await;
+}
+
+/// The same on a phone (390 × 844): nothing sideways at any screenshot.
+#[tokio::test]
+async fn journey_b5_start_a_conversation_phone() {
+    b5_start_a_conversation(Viewport::Phone).await;
+}
+
+async fn b5_start_a_conversation(vp: Viewport) {
     if skip() {
         return;
     }
@@ -41,7 +51,7 @@ async fn journey_b5_start_a_conversation() {
             .await;
     assert_eq!(r.status, 201, "{}", r.text());
 
-    let anna = j.login("admin").await;
+    let anna = j.browser().viewport(vp).login("admin").await;
     anna.click_text("External").await;
     anna.el("#session-list").await;
 
@@ -68,6 +78,7 @@ async fn journey_b5_start_a_conversation() {
     .await;
     anna.wait_text(".s-name", "Mia Wagner").await;
     anna.wait_text("#messages", "Your glasses are ready.").await;
+    anna.back_to_list().await;
     anna.wait_text("#session-list", "Mia Wagner").await;
     wait_for("Twilio receives the SMS", || async {
         sms.accepted()

@@ -8,7 +8,7 @@ use fantoccini::actions::{InputSource, MOUSE_BUTTON_RIGHT, MouseActions, Pointer
 
 use crate::browser::keys::ENTER;
 use crate::browser::skip;
-use crate::journeys::{Journey, Person};
+use crate::journeys::{Journey, Person, Viewport};
 
 /// A right-click on `css`, as a mouse does it.
 async fn right_click(p: &Person, css: &str) {
@@ -29,6 +29,14 @@ async fn right_click(p: &Person, css: &str) {
     p.client.perform_actions(mouse).await.unwrap();
 }
 
+/// On a phone the page shows the list or a chat: back to the list ("‹") if a chat is open.
+async fn to_list(p: &Person) {
+    if p.viewport == Viewport::Phone && p.count(".ic-app.ic-has-chat").await > 0 {
+        p.click("#ic-back").await;
+        p.el(".ic-item").await;
+    }
+}
+
 fn tiny_png() -> Vec<u8> {
     base64::Engine::decode(
         &base64::engine::general_purpose::STANDARD,
@@ -39,6 +47,16 @@ fn tiny_png() -> Vec<u8> {
 
 #[tokio::test]
 async fn journey_c1_talk() {
+    c1_talk(Viewport::Desktop).await;
+}
+
+/// The same on a phone (390 × 844): nothing sideways at any screenshot.
+#[tokio::test]
+async fn journey_c1_talk_phone() {
+    c1_talk(Viewport::Phone).await;
+}
+
+async fn c1_talk(vp: Viewport) {
     if skip() {
         return;
     }
@@ -46,8 +64,8 @@ async fn journey_c1_talk() {
     let (_anna, _) = j.t.user("anna", "agent").await;
     let (ben, _) = j.t.user("ben", "agent").await;
     let (carol, _) = j.t.user("carol", "agent").await;
-    let anna = j.login("anna").await;
-    let bp = j.login("ben").await;
+    let anna = j.browser().viewport(vp).login("anna").await;
+    let bp = j.browser().viewport(vp).login("ben").await;
 
     // 1:1: Anna finds Ben and writes.
     anna.click_text("Internal").await;
@@ -83,6 +101,7 @@ async fn journey_c1_talk() {
     bp.el(".ic-msg .ic-thumb img[alt='menu.png']").await;
 
     // A group with Ben and Carol; an @mention picked from the autocomplete.
+    to_list(&anna).await;
     anna.click_text("New group").await;
     anna.type_in("#ic-group-name", "Front desk").await;
     anna.click(&format!("#ic-group-people input[value='{ben}']"))
@@ -98,6 +117,7 @@ async fn journey_c1_talk() {
         .await;
     anna.wait_text(".ic-msg:last-child .ic-mention", "@ben")
         .await;
+    to_list(&bp).await;
     bp.wait_text(".ic-count.ic-at", "@").await;
 
     // Pin and mute from the chat's menu: a right-click opens it where the mouse is.
@@ -106,6 +126,7 @@ async fn journey_c1_talk() {
         .await;
     let gid = gid.as_str().unwrap().to_string();
     let item = format!(".ic-item[data-chat-id='{gid}']");
+    to_list(&anna).await;
     right_click(&anna, &item).await;
     let script = format!(
         "const m = document.querySelector('.ic-menu').getBoundingClientRect();

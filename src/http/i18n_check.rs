@@ -1,0 +1,287 @@
+//! The key test: the catalogues (`i18n.rs`, `i18n_admin.rs`) against the templates and the page
+//! scripts. It fails when a key has no text in a language, when a key is used nowhere, and
+//! when a template or a script shows a person text that does not come from a key.
+//!
+//! "Used" means the key appears in quotes in `src/`, `templates/` or `static/` (scripts call
+//! `t("inbox.send")`; the internal chat `tc("send")` for `chat.send`), or starts with one of
+//! [`super::i18n::DYNAMIC_PREFIXES`] (keys built from data). The scanners are deliberately
+//! simple; what they cannot tell from prose is in the small allow-lists below.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::i18n::{DYNAMIC_PREFIXES, all_strings as all};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files(&p, ext, out);
+        } else if p.extension().is_some_and(|x| x == ext) {
+            out.push(p);
+        }
+    }
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// Text a person reads that is not a sentence of ours: names, formats, examples.
+const ALLOWED_TEXT: &[&str] = &[
+    "Switchboard",
+    "English",
+    "Deutsch",
+    "CSV",
+    "Sunnyside Practice",
+    "Asterisk Manager Interface",
+    "Yeastar P-Series Open API",
+    "https://www.example.com",
+    "https://pbx.lan:8088/openapi/v1.0",
+    "Switchboard <100>",
+    "order_update",
+    "en_US",
+    "Switchboard &lt;100&gt;",
+    "&lt;/body&gt;",
+];
+
+fn allowed(text: &str) -> bool {
+    let t = text.trim().trim_start_matches('·').trim();
+    ALLOWED_TEXT.contains(&t) || !t.chars().any(|c| c.is_alphabetic())
+}
+
+/// Strips askama expressions and blocks, `<script>` and `<style>`.
+fn strip_template(src: &str) -> String {
+    let mut s = src.to_string();
+    for (open, close) in [("{{", "}}"), ("{%", "%}"), ("{#", "#}")] {
+        let mut out = String::new();
+        let mut rest = s.as_str();
+        while let Some(i) = rest.find(open) {
+            out.push_str(&rest[..i]);
+            out.push(' ');
+            rest = rest[i..]
+                .find(close)
+                .map_or("", |j| &rest[i + j + close.len()..]);
+        }
+        out.push_str(rest);
+        s = out;
+    }
+    for tag in ["script", "style"] {
+        let mut out = String::new();
+        let mut rest = s.as_str();
+        while let Some(i) = rest.find(&format!("<{tag}")) {
+            out.push_str(&rest[..i]);
+            let end = format!("</{tag}>");
+            rest = rest[i..]
+                .find(&end)
+                .map_or("", |j| &rest[i + j + end.len()..]);
+        }
+        out.push_str(rest);
+        s = out;
+    }
+    s
+}
+
+/// Visible text in a template: text between tags, and the attributes people read.
+fn template_texts(src: &str) -> Vec<String> {
+    let s = strip_template(src);
+    let mut found = Vec::new();
+    let mut in_tag = false;
+    let mut text = String::new();
+    let mut tag = String::new();
+    for c in s.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                found.push(std::mem::take(&mut text));
+                tag.clear();
+            }
+            '>' if in_tag => {
+                in_tag = false;
+                for attr in ["placeholder", "title", "aria-label", "alt"] {
+                    let needle = format!(" {attr}=\"");
+                    if let Some(i) = tag.find(&needle) {
+                        let v = &tag[i + needle.len()..];
+                        found.push(v[..v.find('"').unwrap_or(v.len())].to_string());
+                    }
+                }
+            }
+            _ if in_tag => tag.push(c),
+            _ => text.push(c),
+        }
+    }
+    found.push(text);
+    found
+        .into_iter()
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// String literals a script puts in front of a person: `text:`, `title:`, `placeholder:`,
+/// `"aria-label":`, `label:` and `.textContent =`.
+fn script_texts(src: &str) -> Vec<String> {
+    // Comments are for programmers.
+    let code: String = src
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            !(l.starts_with("//") || l.starts_with('*') || l.starts_with("/*"))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let src = code.as_str();
+    let mut found = Vec::new();
+    for prefix in [
+        "text: \"",
+        "title: \"",
+        "placeholder: \"",
+        "\"aria-label\": \"",
+        "label: \"",
+        "textContent = \"",
+        "alt: \"",
+    ] {
+        let mut rest = src;
+        while let Some(i) = rest.find(prefix) {
+            let v = &rest[i + prefix.len()..];
+            let end = v.find('"').unwrap_or(v.len());
+            found.push(v[..end].to_string());
+            rest = &v[end..];
+        }
+    }
+    found
+}
+
+#[test]
+fn every_key_has_text_in_every_language() {
+    for (k, en, de) in all() {
+        assert!(!en.trim().is_empty(), "{k} has no English text");
+        assert!(!de.trim().is_empty(), "{k} has no German text");
+        let (pe, pd) = (en.matches('{').count(), de.matches('{').count());
+        assert_eq!(
+            pe, pd,
+            "{k}: the placeholders differ between English and German"
+        );
+    }
+}
+
+#[test]
+fn every_key_is_used() {
+    let mut srcs = Vec::new();
+    files(&root().join("src"), "rs", &mut srcs);
+    files(&root().join("templates"), "html", &mut srcs);
+    files(&root().join("static"), "js", &mut srcs);
+    let mut corpus = String::new();
+    for p in &srcs {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("i18n") && name != "i18n.rs" {
+            continue;
+        }
+        let mut text = read(p);
+        if name == "i18n.rs" {
+            // Its own code uses keys too; its table does not count.
+            text = text
+                .split_once("\n];\n")
+                .map_or(text.clone(), |(_, code)| code.to_string());
+        }
+        // The internal chat's `tc("x")` is `t("chat.x")`.
+        corpus.push_str(&text.replace("tc(\"", "\"chat."));
+        corpus.push('\n');
+    }
+    let mut unused = BTreeSet::new();
+    for (k, _, _) in all() {
+        if DYNAMIC_PREFIXES.iter().any(|p| k.starts_with(p)) {
+            continue;
+        }
+        if !corpus.contains(&format!("\"{k}\"")) {
+            unused.insert(*k);
+        }
+    }
+    assert!(
+        unused.is_empty(),
+        "keys used nowhere (delete them, or list their prefix in DYNAMIC_PREFIXES): {unused:?}"
+    );
+}
+
+#[test]
+fn templates_show_only_catalogue_text() {
+    let mut tpls = Vec::new();
+    files(&root().join("templates"), "html", &mut tpls);
+    assert!(tpls.len() > 10, "templates/ not found");
+    let mut bad = Vec::new();
+    for p in &tpls {
+        let src = read(p);
+        // `{% block main_class %}x{% endblock %}` leaves a class name behind, not text.
+        let src = src.replace("{% block main_class %}", "{% block main_class %}<i ");
+        for t in template_texts(&src) {
+            if !allowed(&t) {
+                bad.push(format!("{}: {t:?}", p.display()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "text without a key (use chrome.t.s(\"…\")):\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn scripts_show_only_catalogue_text() {
+    let mut js = Vec::new();
+    files(&root().join("static"), "js", &mut js);
+    let mut bad = Vec::new();
+    for p in &js {
+        // The widget runs on other websites and carries its own two tables (checked below).
+        if p.ends_with("widget.js") {
+            continue;
+        }
+        for t in script_texts(&read(p)) {
+            if !allowed(&t) {
+                bad.push(format!("{}: {t:?}", p.display()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "text without a key (use t(\"…\")):\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn the_widget_has_every_string_in_both_languages() {
+    let src = read(&root().join("static/widget.js"));
+    let table = |start: &str| -> BTreeSet<String> {
+        let Some(i) = src.find(start) else {
+            return BTreeSet::new();
+        };
+        let body = &src[i + start.len()..];
+        let body = &body[..body.find('}').unwrap_or(body.len())];
+        body.split(',')
+            .filter_map(|kv| kv.split_once(':').map(|(k, _)| k.trim().to_string()))
+            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()))
+            .collect()
+    };
+    let de = table("var T = de ? {");
+    let en = table("} : {");
+    assert!(de.len() > 10, "the widget's German table was not found");
+    assert_eq!(de, en, "the widget's German and English strings differ");
+}
+
+#[test]
+fn the_scanners_find_untranslated_text() {
+    let t = template_texts(r#"<p title="Hello there">Hi {{ x }}</p><b>{{ chrome.t.s("a") }}</b>"#);
+    assert!(t.contains(&"Hello there".to_string()), "{t:?}");
+    assert!(t.contains(&"Hi".to_string()), "{t:?}");
+    assert_eq!(t.len(), 2, "{t:?}");
+    let s = script_texts(r#"h("p", { text: "Loading" }); b.textContent = "Done";"#);
+    assert_eq!(s, vec!["Loading".to_string(), "Done".to_string()]);
+}
