@@ -10,7 +10,7 @@
 // (`globalThis` is the worker scope, `self`.)
 "use strict";
 
-importScripts("/sw-push.js");
+globalThis.importScripts("/sw-push.js");
 
 const SHELL = ["__SHELL__"];
 const CACHE = "sb-shell-__VERSION__";

@@ -9,6 +9,7 @@
 pub mod crypto;
 pub mod worker;
 
+use crate::ids::UserId;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -69,7 +70,7 @@ pub async fn vapid(store: &Store) -> Result<Vapid> {
 /// One browser's push subscription.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Subscription {
-    pub user_id: u64,
+    pub user_id: UserId,
     pub endpoint: String,
     /// The browser's P-256 key (base64url).
     pub p256dh: String,
@@ -134,7 +135,7 @@ fn endpoint_hash(endpoint: &str) -> [u8; 16] {
     out
 }
 
-fn user_key(user_id: u64, h: &[u8; 16]) -> Vec<u8> {
+fn user_key(user_id: UserId, h: &[u8; 16]) -> Vec<u8> {
     let mut k = Vec::with_capacity(25);
     k.push(b'u');
     k.extend_from_slice(&k1(user_id));
@@ -142,7 +143,7 @@ fn user_key(user_id: u64, h: &[u8; 16]) -> Vec<u8> {
     k
 }
 
-fn user_prefix(user_id: u64) -> Vec<u8> {
+fn user_prefix(user_id: UserId) -> Vec<u8> {
     let mut k = vec![b'u'];
     k.extend_from_slice(&k1(user_id));
     k
@@ -213,7 +214,7 @@ fn subscribe_in(ctx: &mut WriteCtx<'_>, sub: &Subscription) -> Result<Subscripti
     let h = endpoint_hash(&sub.endpoint);
     let mut t = ctx.txn.open_table(PUSH_SUBSCRIPTIONS)?;
     // The endpoint is one browser: another user who had it there loses it.
-    if let Some(prev) = codec::get::<u64>(&t, &endpoint_key(&h))?
+    if let Some(prev) = codec::get::<UserId>(&t, &endpoint_key(&h))?
         && prev != sub.user_id
     {
         t.remove(user_key(prev, &h).as_slice())?;
@@ -256,7 +257,7 @@ pub async fn remove_endpoint(store: &Store, endpoint: &str) -> Result<()> {
     store
         .write(move |ctx| {
             let mut t = ctx.txn.open_table(PUSH_SUBSCRIPTIONS)?;
-            if let Some(uid) = codec::get::<u64>(&t, &endpoint_key(&h))? {
+            if let Some(uid) = codec::get::<UserId>(&t, &endpoint_key(&h))? {
                 t.remove(user_key(uid, &h).as_slice())?;
                 t.remove(endpoint_key(&h).as_slice())?;
             }
@@ -266,7 +267,7 @@ pub async fn remove_endpoint(store: &Store, endpoint: &str) -> Result<()> {
 }
 
 /// A user's subscriptions.
-pub fn list(rtx: &ReadTransaction, user_id: u64) -> Result<Vec<Subscription>> {
+pub fn list(rtx: &ReadTransaction, user_id: UserId) -> Result<Vec<Subscription>> {
     let t = rtx.open_table(PUSH_SUBSCRIPTIONS)?;
     Ok(codec::scan_prefix(&t, &user_prefix(user_id), MAX_PER_USER)?
         .into_iter()

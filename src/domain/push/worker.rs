@@ -14,6 +14,9 @@
 //! A push answered 5xx or 429 (or not answered) is tried again with backoff (Retry-After
 //! honoured); 404 / 410 remove the subscription; other answers are logged and dropped.
 
+use crate::ids::ChatId;
+use crate::ids::SessionId;
+use crate::ids::UserId;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,7 +54,7 @@ pub struct Payload {
 /// One notice for one user, before it is fitted to each of their devices.
 #[derive(Debug, Clone)]
 struct Notice {
-    user_id: u64,
+    user_id: UserId,
     title: String,
     body: String,
     /// The body for devices that hide content.
@@ -170,7 +173,7 @@ fn hidden(lang: Lang) -> String {
 }
 
 /// The user, if they may get pushes.
-fn recipient(rtx: &redb::ReadTransaction, user_id: u64) -> Result<Option<User>> {
+fn recipient(rtx: &redb::ReadTransaction, user_id: UserId) -> Result<Option<User>> {
     Ok(users::get(rtx, user_id)?.filter(|u| !u.disabled))
 }
 
@@ -208,7 +211,7 @@ fn notices(rtx: &redb::ReadTransaction, ev: &Event) -> Result<Vec<Notice>> {
             // The event is emitted as the session is made, before its first message is added;
             // the committed record has the preview.
             let s = sessions::get(rtx, s.id)?.unwrap_or(s);
-            let who: Vec<u64> = match s.assignee {
+            let who: Vec<UserId> = match s.assignee {
                 Some(a) => vec![a],
                 None => channels::get(rtx, s.channel_id)?
                     .map(|c| c.members)
@@ -260,7 +263,10 @@ fn notices(rtx: &redb::ReadTransaction, ev: &Event) -> Result<Vec<Notice>> {
         }
         "session.transferred" => {
             let d = &ev.data;
-            let (Some(sid), Some(to)) = (d["session_id"].as_u64(), d["to_user_id"].as_u64()) else {
+            let (Some(sid), Some(to)) = (
+                d["session_id"].as_u64().map(SessionId),
+                d["to_user_id"].as_u64().map(UserId),
+            ) else {
                 return Ok(out);
             };
             let from = d["from"].as_str().unwrap_or_default();
@@ -288,7 +294,7 @@ fn notices(rtx: &redb::ReadTransaction, ev: &Event) -> Result<Vec<Notice>> {
         }
         "chat.message" => {
             let (Some(chat_id), Ok(m)) = (
-                ev.data["chat_id"].as_u64(),
+                ev.data["chat_id"].as_u64().map(ChatId),
                 serde_json::from_value::<ChatMessage>(ev.data["message"].clone()),
             ) else {
                 return Ok(out);
@@ -401,7 +407,7 @@ async fn deliver(s: &Sender, vapid: &Vapid, sub: &Subscription, payload: &Payloa
     let keys = crypto::check_keys(&sub.p256dh, &sub.auth);
     let Some((p256dh, auth)) = keys else {
         tracing::warn!(
-            user = sub.user_id,
+            user = %sub.user_id,
             "push subscription has bad keys; removing it"
         );
         let _ = super::remove_endpoint(&s.store, &sub.endpoint).await;
@@ -422,7 +428,7 @@ async fn deliver(s: &Sender, vapid: &Vapid, sub: &Subscription, payload: &Payloa
                 return;
             }
             Outcome::Gone => {
-                tracing::info!(user = sub.user_id, "push subscription expired; removed");
+                tracing::info!(user = %sub.user_id, "push subscription expired; removed");
                 if let Err(e) = super::remove_endpoint(&s.store, &sub.endpoint).await {
                     tracing::warn!(error = %e, "could not remove an expired push subscription");
                 }
@@ -430,7 +436,7 @@ async fn deliver(s: &Sender, vapid: &Vapid, sub: &Subscription, payload: &Payloa
             }
             Outcome::Refused(status) => {
                 metrics::counter!("push_failed_total").increment(1);
-                tracing::warn!(user = sub.user_id, status, "push service refused a push");
+                tracing::warn!(user = %sub.user_id, status, "push service refused a push");
                 return;
             }
             Outcome::Again(after) => {
@@ -444,7 +450,7 @@ async fn deliver(s: &Sender, vapid: &Vapid, sub: &Subscription, payload: &Payloa
     }
     metrics::counter!("push_failed_total").increment(1);
     tracing::warn!(
-        user = sub.user_id,
+        user = %sub.user_id,
         "push not delivered after {ATTEMPTS} tries"
     );
 }
