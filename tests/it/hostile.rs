@@ -300,7 +300,7 @@ async fn tls_handshakes_and_requests_that_stall_are_closed_in_time() {
         .await
         .unwrap();
     let addr = running.addr;
-    let pem = std::fs::read(dir.path().join("tls/cert.pem")).unwrap();
+    let pem = std::fs::read(dir.path().join("tls/ca.pem")).unwrap();
     let mut roots = rustls::RootCertStore::empty();
     {
         use rustls::pki_types::CertificateDer;
