@@ -18,7 +18,7 @@ pub struct Config {
     pub public_url: String,
     /// Directory holding `switchboard.redb`, the TLS material and backups.
     pub data_dir: PathBuf,
-    pub tls: TlsSetting,
+    pub tls: Tls,
     pub log: LogConfig,
     pub store: StoreConfig,
     pub auth: AuthConfig,
@@ -44,12 +44,12 @@ impl Default for MetricsConfig {
     }
 }
 
+/// How `tls` is written in the config file: `"off"`, `"self-signed"` or `{ cert, key }`; read
+/// into [`Tls`], which refuses any other word with a message that lists the three.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum TlsSetting {
-    /// `"off"` or `"self-signed"`.
+enum TlsSetting {
     Mode(String),
-    /// `{ cert = "...", key = "..." }`.
     Files { cert: PathBuf, key: PathBuf },
 }
 
@@ -135,7 +135,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             public_url: String::new(),
             data_dir: PathBuf::from("./switchboard-data"),
-            tls: TlsSetting::Mode("off".into()),
+            tls: Tls::Off,
             log: LogConfig::default(),
             store: StoreConfig::default(),
             auth: AuthConfig::default(),
@@ -223,12 +223,37 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// The TLS mode after validation.
-#[derive(Debug, Clone, PartialEq)]
+/// The TLS mode: plain HTTP, a certificate from the local CA (`tls.rs`), or the admin's own files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "TlsSetting", into = "TlsSetting")]
 pub enum Tls {
     Off,
     SelfSigned,
     Files { cert: PathBuf, key: PathBuf },
+}
+
+impl TryFrom<TlsSetting> for Tls {
+    type Error = String;
+    fn try_from(raw: TlsSetting) -> Result<Self, String> {
+        match raw {
+            TlsSetting::Mode(m) if m == "off" => Ok(Tls::Off),
+            TlsSetting::Mode(m) if m == "self-signed" => Ok(Tls::SelfSigned),
+            TlsSetting::Mode(m) => Err(format!(
+                "tls must be \"off\", \"self-signed\" or {{ cert = \"...\", key = \"...\" }}, not {m:?}"
+            )),
+            TlsSetting::Files { cert, key } => Ok(Tls::Files { cert, key }),
+        }
+    }
+}
+
+impl From<Tls> for TlsSetting {
+    fn from(t: Tls) -> Self {
+        match t {
+            Tls::Off => TlsSetting::Mode("off".into()),
+            Tls::SelfSigned => TlsSetting::Mode("self-signed".into()),
+            Tls::Files { cert, key } => TlsSetting::Files { cert, key },
+        }
+    }
 }
 
 impl Config {
@@ -346,18 +371,9 @@ impl Config {
         })
     }
 
+    /// The TLS mode (checked when the config was read).
     pub fn tls_mode(&self) -> Result<Tls, ConfigError> {
-        match &self.tls {
-            TlsSetting::Mode(m) if m == "off" => Ok(Tls::Off),
-            TlsSetting::Mode(m) if m == "self-signed" => Ok(Tls::SelfSigned),
-            TlsSetting::Mode(m) => Err(ConfigError::Invalid(format!(
-                "tls must be \"off\", \"self-signed\" or {{ cert = \"...\", key = \"...\" }}, not {m:?}"
-            ))),
-            TlsSetting::Files { cert, key } => Ok(Tls::Files {
-                cert: cert.clone(),
-                key: key.clone(),
-            }),
-        }
+        Ok(self.tls.clone())
     }
 
     /// The externally visible base URL without a trailing slash.

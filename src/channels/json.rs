@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{MAX_ITEMS_PER_PAYLOAD, ParseError};
+use super::{MAX_ITEMS_PER_PAYLOAD, ParseCode, ParseError};
 
 pub(crate) type Obj = Map<String, Value>;
 
@@ -10,7 +10,7 @@ pub(crate) type Obj = Map<String, Value>;
 pub(crate) fn parse_root(body: &[u8]) -> Result<Obj, ParseError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         ParseError::new(
-            "bad_utf8",
+            ParseCode::BadUtf8,
             format!("body is not valid UTF-8 (at byte {})", e.valid_up_to()),
         )
     })?;
@@ -18,7 +18,7 @@ pub(crate) fn parse_root(body: &[u8]) -> Result<Obj, ParseError> {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ParseError::invalid("(body)", "a JSON object")),
         Err(e) => Err(ParseError::new(
-            "bad_json",
+            ParseCode::BadJson,
             format!("body is not valid JSON: {e}"),
         )),
     }
@@ -30,7 +30,7 @@ pub(crate) fn expect_object_kind(root: &Obj, expected: &str) -> Result<(), Parse
         None | Some(Value::Null) => Err(ParseError::missing("object")),
         Some(Value::String(s)) if s == expected => Ok(()),
         Some(Value::String(s)) => Err(ParseError::new(
-            "wrong_object",
+            ParseCode::WrongObject,
             format!("field object is {s:?}, expected {expected:?}"),
         )),
         Some(_) => Err(ParseError::invalid("object", "a string")),

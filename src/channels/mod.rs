@@ -153,34 +153,71 @@ pub struct ProviderError {
     pub message: String,
 }
 
-/// Why a webhook body could not be understood. `code` is stable and machine-readable
-/// (`bad_utf8`, `bad_json`, `wrong_object`, `missing_field`, `invalid_field`, `too_many_items`);
-/// `message` is for logs and says which field was wrong.
+/// Why a webhook body could not be understood, as a stable, machine-readable code
+/// ([`ParseCode::as_str`] is what the webhook's error body says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseCode {
+    BadUtf8,
+    BadJson,
+    WrongObject,
+    MissingField,
+    InvalidField,
+    TooManyItems,
+}
+
+impl ParseCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParseCode::BadUtf8 => "bad_utf8",
+            ParseCode::BadJson => "bad_json",
+            ParseCode::WrongObject => "wrong_object",
+            ParseCode::MissingField => "missing_field",
+            ParseCode::InvalidField => "invalid_field",
+            ParseCode::TooManyItems => "too_many_items",
+        }
+    }
+}
+
+/// Compares with the wire spelling (`e.code == "bad_json"`).
+impl PartialEq<&str> for ParseCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Display for ParseCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a webhook body could not be understood: the code, and a `message` for logs that says
+/// which field was wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
-    pub code: &'static str,
+    pub code: ParseCode,
     pub message: String,
 }
 
 impl ParseError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: ParseCode, message: impl Into<String>) -> Self {
         ParseError {
             code,
             message: message.into(),
         }
     }
     pub(crate) fn missing(path: &str) -> Self {
-        ParseError::new("missing_field", format!("missing field {path}"))
+        ParseError::new(ParseCode::MissingField, format!("missing field {path}"))
     }
     pub(crate) fn invalid(path: &str, expected: &str) -> Self {
         ParseError::new(
-            "invalid_field",
+            ParseCode::InvalidField,
             format!("field {path} is invalid: expected {expected}"),
         )
     }
     pub(crate) fn too_many(limit: usize) -> Self {
         ParseError::new(
-            "too_many_items",
+            ParseCode::TooManyItems,
             format!("payload carries more than {limit} items"),
         )
     }

@@ -9,7 +9,8 @@ use serde_json::Value;
 use super::http::{self, ApiError, MediaDownload};
 use super::{
     DeliveryStatus, InboundEvent, InboundMessage, MediaError, MediaKind, MediaRef, MediaSource,
-    OutboundMessage, ParseError, ProviderError, SendError, SendOk, StatusTarget, StatusUpdate,
+    OutboundMessage, ParseCode, ParseError, ProviderError, SendError, SendOk, StatusTarget,
+    StatusUpdate,
 };
 
 pub const DEFAULT_BASE_URL: &str = "https://api.twilio.com";
@@ -29,7 +30,7 @@ const MAX_FIELDS: usize = 1000;
 pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, ParseError> {
     std::str::from_utf8(body).map_err(|e| {
         ParseError::new(
-            "bad_utf8",
+            ParseCode::BadUtf8,
             format!("body is not valid UTF-8 (at byte {})", e.valid_up_to()),
         )
     })?;
@@ -81,7 +82,7 @@ pub fn parse_inbound(
     };
     if num_media > MAX_MEDIA {
         return Err(ParseError::new(
-            "too_many_items",
+            ParseCode::TooManyItems,
             format!("NumMedia is {num_media}, at most {MAX_MEDIA} are allowed"),
         ));
     }

@@ -175,7 +175,7 @@ async fn self_signed_tls_serves_http2_and_secure_cookies() {
     switchboard::tls::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = crate::support::test_config(dir.path());
-    cfg.tls = switchboard::config::TlsSetting::Mode("self-signed".into());
+    cfg.tls = switchboard::config::Tls::SelfSigned;
     let running =
         switchboard::server::start(cfg, std::sync::Arc::new(switchboard::clock::SystemClock))
             .await

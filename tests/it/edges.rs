@@ -296,7 +296,7 @@ async fn the_self_signed_certificate_names_the_box_lasts_397_days_and_is_renewed
     switchboard::tls::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = test_config(dir.path());
-    cfg.tls = switchboard::config::TlsSetting::Mode("self-signed".into());
+    cfg.tls = switchboard::config::Tls::SelfSigned;
     // A certificate of an older version (rcgen's defaults: valid until 4096) is replaced.
     std::fs::create_dir_all(dir.path().join("tls")).unwrap();
     let old = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();

@@ -294,7 +294,7 @@ async fn tls_handshakes_and_requests_that_stall_are_closed_in_time() {
     switchboard::tls::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = crate::support::test_config(dir.path());
-    cfg.tls = switchboard::config::TlsSetting::Mode("self-signed".into());
+    cfg.tls = switchboard::config::Tls::SelfSigned;
     cfg.limits.header_timeout_secs = 1;
     let running = switchboard::server::start(cfg, Arc::new(switchboard::clock::SystemClock))
         .await

@@ -148,7 +148,7 @@ async fn the_ca_is_offered_for_download_survives_a_restart_and_is_enough_to_trus
     switchboard::tls::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = test_config(dir.path());
-    cfg.tls = switchboard::config::TlsSetting::Mode("self-signed".into());
+    cfg.tls = switchboard::config::Tls::SelfSigned;
     let clock = switchboard::clock::TestClock::new();
     let running = switchboard::server::start(cfg.clone(), Arc::new(clock.clone()))
         .await

@@ -211,7 +211,7 @@ fn clear_errors() {
     assert_eq!(err(b"{").code, "bad_json");
     assert_eq!(err(b"[]").code, "invalid_field");
     let e = err(br#"{"object":"page","entry":[]}"#);
-    assert_eq!(e.code, "wrong_object");
+    assert_eq!(e.code.as_str(), "wrong_object");
     assert!(e.message.contains("\"page\""), "{}", e.message);
     assert_eq!(err(br#"{"entry":[]}"#).message, "missing field object");
     assert_eq!(

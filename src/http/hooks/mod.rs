@@ -63,12 +63,12 @@ impl IntoResponse for HookError {
 
 /// A body that could not be understood: 400 with the parser's own code (`bad_json`, …).
 pub(super) fn parse_refusal(e: &ParseError) -> Response {
-    let status = if e.code == "too_many_items" {
+    let status = if e.code == crate::channels::ParseCode::TooManyItems {
         StatusCode::PAYLOAD_TOO_LARGE
     } else {
         StatusCode::BAD_REQUEST
     };
-    let body = serde_json::json!({"error": {"code": e.code, "message": e.message}});
+    let body = serde_json::json!({"error": {"code": e.code.as_str(), "message": e.message}});
     (status, axum::Json(body)).into_response()
 }
 
