@@ -37,6 +37,8 @@ pub struct AppInner {
     pub tls_fingerprint: Option<String>,
     /// The local CA of `tls = "self-signed"`, offered at `/ca.crt`.
     pub tls_ca: Option<crate::tls::CaCert>,
+    /// The running TLS configuration, read per connection; `tls-renewal` reloads it.
+    pub tls_config: Option<axum_server::tls_rustls::RustlsConfig>,
     pub http: reqwest::Client,
     pub metrics: Option<PrometheusHandle>,
     pub shutdown: CancellationToken,
@@ -83,6 +85,7 @@ impl AppState {
             public_url: self.public_url.clone(),
             shutdown: self.shutdown.clone(),
             media_secret: self.media_secret.clone(),
+            tls: self.tls_config.clone(),
         }
     }
 }

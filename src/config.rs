@@ -108,6 +108,9 @@ pub struct JobsConfig {
     pub login_session_sweep: String,
     /// Consistent copy of the database into `<data_dir>/backups/`.
     pub backup: String,
+    /// `tls = "self-signed"`: a new server certificate from the local CA within 30 days of
+    /// the current one's end, loaded without a restart.
+    pub tls_renewal: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -192,6 +195,7 @@ impl Default for JobsConfig {
             outbound_retry: "*/5 * * * * *".into(),
             login_session_sweep: "0 */10 * * * *".into(),
             backup: "0 15 2 * * *".into(),
+            tls_renewal: "0 45 3 * * *".into(),
         }
     }
 }
@@ -403,8 +407,9 @@ impl Config {
 }
 
 impl JobsConfig {
-    pub fn entries(&self) -> [(&'static str, &str); 6] {
+    pub fn entries(&self) -> [(&'static str, &str); 7] {
         [
+            ("tls_renewal", &self.tls_renewal),
             ("backup", &self.backup),
             ("attachment_cleanup", &self.attachment_cleanup),
             ("session_closure", &self.session_closure),

@@ -384,6 +384,7 @@ async fn dispatch(cfg: &Config, req: Request) -> Result<String, String> {
         http: reqwest::Client::new(),
         public_url: cfg.public_url().map_err(|e| e.to_string())?,
         shutdown: tokio_util::sync::CancellationToken::new(),
+        tls: None,
     };
     let passwords = switchboard::domain::passwords::Passwords::default();
     control::execute(&ctx, &passwords, req)

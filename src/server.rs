@@ -149,6 +149,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         secure_cookies: tls.is_some() || public_url.starts_with("https://"),
         tls_fingerprint: tls.as_ref().map(|t| t.fingerprint.clone()),
         tls_ca: tls.as_ref().and_then(|t| t.ca.clone()),
+        tls_config: tls.as_ref().map(|t| t.config.clone()),
         http: http_client,
         metrics: prometheus(),
         shutdown: shutdown.clone(),

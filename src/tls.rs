@@ -9,7 +9,9 @@
 //! days, the most browsers accept. `tls/self-signed.json` records its names, its end and its
 //! CA; a start within 30 days of the end, with other names (a new address), or without such a
 //! record (a self-signed certificate of an older version) issues a new one from the same CA, so
-//! devices that trust the CA never see a warning.
+//! devices that trust the CA never see a warning. The daily `tls-renewal` job
+//! ([`renew_self_signed`]) does the same while the server runs and swaps the new certificate
+//! into the running acceptor (which reads the configuration per connection).
 
 use std::path::{Path, PathBuf};
 
@@ -302,6 +304,62 @@ pub fn ensure_local_ca(
     lan: &[std::net::IpAddr],
     now_ms: i64,
 ) -> anyhow::Result<(PathBuf, PathBuf, CaCert)> {
+    issue_from_local_ca(dir, host, lan, now_ms).map(|(c, k, ca, _)| (c, k, ca))
+}
+
+/// The daily `tls-renewal` job (`tls = "self-signed"` only): issues a new server certificate
+/// from the same CA when the current one is within 30 days of its end or the box's names
+/// changed, and loads it into `live` (the running server's TLS configuration) so new
+/// connections get it without a restart; open connections keep theirs. Returns what it did.
+pub async fn renew_self_signed(
+    cfg: &Config,
+    now_ms: i64,
+    live: Option<&RustlsConfig>,
+) -> anyhow::Result<(String, bool)> {
+    if !matches!(cfg.tls_mode()?, Tls::SelfSigned) {
+        return Ok(("not tls = \"self-signed\"; nothing to renew".into(), false));
+    }
+    let dir = cfg.data_dir.join("tls");
+    let (cert, key, _, renewed) = tokio::task::spawn_blocking(move || {
+        let host = hostname().unwrap_or_else(|| "localhost".into());
+        issue_from_local_ca(&dir, &host, &lan_addresses(), now_ms)
+    })
+    .await??;
+    if !renewed {
+        return Ok((
+            "the server certificate is good for more than 30 days".into(),
+            false,
+        ));
+    }
+    let pem = std::fs::read(&cert)?;
+    let fingerprint = fingerprint_pem(&pem).unwrap_or_default();
+    match live {
+        Some(live) => {
+            live.reload_from_pem_file(&cert, &key).await.map_err(|e| {
+                anyhow::anyhow!("issued {} but could not load it: {e}", cert.display())
+            })?;
+            tracing::info!(%fingerprint, "new connections get the renewed server certificate");
+            Ok((
+                format!("renewed the server certificate ({fingerprint}) and loaded it"),
+                true,
+            ))
+        }
+        None => Ok((
+            format!(
+                "renewed the server certificate ({fingerprint}); a running server loads it on SIGHUP or restart"
+            ),
+            true,
+        )),
+    }
+}
+
+/// [`ensure_local_ca`], and whether it issued a new server certificate.
+fn issue_from_local_ca(
+    dir: &Path,
+    host: &str,
+    lan: &[std::net::IpAddr],
+    now_ms: i64,
+) -> anyhow::Result<(PathBuf, PathBuf, CaCert, bool)> {
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     let (ca, issuer) = ensure_ca(dir, host, now_ms)?;
@@ -324,7 +382,7 @@ pub fn ensure_local_ca(
         Some(r) if r.names != names => {
             Some(format!("the names changed from {}", r.names.join(", ")))
         }
-        Some(_) => return Ok((cert, key, ca)),
+        Some(_) => return Ok((cert, key, ca, false)),
     };
     let mut params = rcgen::CertificateParams::new(names.clone())?;
     params
@@ -366,7 +424,7 @@ pub fn ensure_local_ca(
             tracing::info!(cert = %cert.display(), names = %names.join(", "), %why, "issued a new server certificate from the same local CA; devices that trust the CA trust it too")
         }
     }
-    Ok((cert, key, ca))
+    Ok((cert, key, ca, true))
 }
 
 fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {

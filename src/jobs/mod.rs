@@ -32,6 +32,9 @@ pub struct JobCtx {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// Key for signed media links.
     pub media_secret: Vec<u8>,
+    /// The running server's TLS configuration (`tls-renewal` swaps a renewed certificate in);
+    /// None for one-off CLI runs and without TLS.
+    pub tls: Option<axum_server::tls_rustls::RustlsConfig>,
 }
 
 /// What one run did. A run that found nothing to do is logged at debug level only, so a job
@@ -82,6 +85,22 @@ pub const JOBS: &[Job] = &[
         name: "outbound-retry",
         schedule: |c| &c.jobs.outbound_retry,
         run: |ctx| Box::pin(outbound_retry::run(ctx)),
+    },
+    Job {
+        name: "tls-renewal",
+        schedule: |c| &c.jobs.tls_renewal,
+        run: |ctx| {
+            Box::pin(async move {
+                let (summary, renewed) = crate::tls::renew_self_signed(
+                    &ctx.config,
+                    ctx.clock.now_ms(),
+                    ctx.tls.as_ref(),
+                )
+                .await
+                .map_err(|e| Error::Internal(format!("tls renewal: {e}")))?;
+                Ok(Report::new(summary, !renewed))
+            })
+        },
     },
     Job {
         name: "backup",

@@ -12,6 +12,7 @@ use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::support::test_config;
+use switchboard::clock::Clock as _;
 
 const DAY: i64 = 86_400_000;
 /// 2026-01-01T00:00:00Z.
@@ -228,4 +229,107 @@ async fn the_ca_is_offered_for_download_survives_a_restart_and_is_enough_to_trus
     for p in ["/ca", "/ca.crt", "/ca.pem", "/ca-qr.svg"] {
         assert_eq!(anon.get(p).await.status, 404, "{p}");
     }
+}
+
+/// The server certificate a new TLS connection to `port` gets, checked against `ca` at `now_ms`.
+async fn served_leaf(port: u16, ca_der: &[u8], now_ms: i64) -> Vec<u8> {
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .dangerous()
+    // Accepts whatever is served; the test checks the chain itself at the clock's time
+    // (the injected clock runs ahead of the real one).
+    .with_custom_certificate_verifier(Arc::new(AcceptAny(verifier(ca_der))))
+    .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let leaf = tls.get_ref().1.peer_certificates().unwrap()[0].to_vec();
+    assert!(
+        verifies(ca_der, &leaf, "localhost", now_ms),
+        "chains to the CA and is valid then"
+    );
+    leaf
+}
+
+#[derive(Debug)]
+struct AcceptAny(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(m, c, d)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(m, c, d)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+#[tokio::test]
+async fn the_daily_renewal_swaps_a_new_certificate_from_the_same_ca_into_the_running_server() {
+    switchboard::tls::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(dir.path());
+    cfg.tls = switchboard::config::TlsSetting::Mode("self-signed".into());
+    let clock = switchboard::clock::TestClock::new();
+    let running = switchboard::server::start(cfg.clone(), Arc::new(clock.clone()))
+        .await
+        .unwrap();
+    let ca = running.state.tls_ca.clone().expect("a local CA");
+    let port = running.addr.port();
+    let first = served_leaf(port, &ca.der, clock.now_ms()).await;
+
+    // Well before the end the daily check keeps the certificate.
+    clock.advance_hours(24 * 300);
+    let said = switchboard::jobs::run_now(running.state.job_ctx(), "tls-renewal")
+        .await
+        .unwrap();
+    assert!(said.contains("more than 30 days"), "{said}");
+    assert_eq!(served_leaf(port, &ca.der, clock.now_ms()).await, first);
+
+    // Within 30 days of the end: a new one from the same CA, served to the next connection
+    // by the same running server.
+    clock.advance_hours(24 * 80);
+    let said = switchboard::jobs::run_now(running.state.job_ctx(), "tls-renewal")
+        .await
+        .unwrap();
+    assert!(said.contains("renewed"), "{said}");
+    let now = clock.now_ms();
+    assert!(
+        !verifies(&ca.der, &first, "localhost", now + 30 * DAY),
+        "the first one is about to end"
+    );
+    let renewed = served_leaf(port, &ca.der, now).await;
+    assert_ne!(renewed, first);
+    assert!(verifies(&ca.der, &renewed, "localhost", now + 390 * DAY));
+    assert_eq!(running.state.tls_ca.clone().unwrap().der, ca.der);
+    running.stop().await;
 }

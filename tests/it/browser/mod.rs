@@ -207,6 +207,15 @@ impl Browser {
             .unwrap();
     }
 
+    /// Sends one Chrome DevTools Protocol command (through ChromeDriver) and returns its result.
+    pub async fn cdp(
+        &self,
+        cmd: &'static str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, fantoccini::error::CmdError> {
+        self.client.issue_cmd(Cdp { cmd, params }).await
+    }
+
     /// Saves a PNG as `target/screenshots/<name>.png` for a person to look at (not
     /// committed); `name` may contain `/` for a sub-folder.
     pub async fn screenshot(&self, name: &str) {
