@@ -298,7 +298,7 @@ async fn the_daily_renewal_swaps_a_new_certificate_from_the_same_ca_into_the_run
     switchboard::tls::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = test_config(dir.path());
-    cfg.tls = switchboard::config::TlsSetting::Mode("self-signed".into());
+    cfg.tls = switchboard::config::Tls::SelfSigned;
     let clock = switchboard::clock::TestClock::new();
     let running = switchboard::server::start(cfg.clone(), Arc::new(clock.clone()))
         .await
