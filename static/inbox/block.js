@@ -17,6 +17,7 @@ export function blockDialog() {
   dialog(t("inbox.block"), fields, t("inbox.block"), async () => {
     await api("POST", "/api/v1/contacts/" + c.id + "/block", { reason: reason.value.trim() });
     toast(t("inbox.blocked_done").replace("{name}", c.name || c.address), "", {});
-    if (S.current === id) await pane.refresh();
+    // The dialog closes as soon as the server has accepted; the pane redraws behind it.
+    if (S.current === id) pane.refresh().catch(() => {});
   });
 }

@@ -63,7 +63,8 @@ export async function transferDialog() {
   dialog(t("inbox.transfer"), fields, t("inbox.transfer"), async () => {
     const to = sel.value === "queue" ? null : Number(sel.value);
     await api("POST", "/api/v1/sessions/" + id + "/transfer", { to_user_id: to, note: note.value });
-    if (S.current === id) await pane.refresh();
+    // The dialog closes as soon as the server has accepted; the pane redraws behind it.
+    if (S.current === id) pane.refresh().catch(() => {});
   });
 }
 
@@ -82,7 +83,8 @@ export async function endDialog() {
   const fields = [items.length ? h("label", {}, t("inbox.result"), result) : null, h("label", {}, t("inbox.close_note"), note)];
   dialog(t("inbox.end"), fields, t("inbox.end"), async () => {
     await api("POST", "/api/v1/sessions/" + id + "/close", { result: result.value || null, note: note.value });
-    if (S.current === id) await pane.refresh();
+    // The dialog closes as soon as the server has accepted; the pane redraws behind it.
+    if (S.current === id) pane.refresh().catch(() => {});
   });
 }
 

@@ -94,12 +94,12 @@ async fn walk(p: &Person, ch: u64, lc: u64) {
         .send_keys(crate::browser::keys::ESCAPE)
         .await
         .unwrap();
-    p.click_text(say(p, "Transfer", "Weiterleiten")).await;
+    p.header_action(say(p, "Transfer", "Weiterleiten")).await;
     p.el("dialog[open]").await;
     check(p, "transfer").await;
     p.click_text(say(p, "Cancel", "Abbrechen")).await;
     p.wait_gone("dialog[open]").await;
-    p.click_text(say(p, "End chat", "Chat beenden")).await;
+    p.header_action(say(p, "End chat", "Chat beenden")).await;
     p.el("dialog[open]").await;
     check(p, "end").await;
     p.click_text(say(p, "Cancel", "Abbrechen")).await;
