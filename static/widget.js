@@ -12,7 +12,14 @@
   var BASE = me.src.replace(/\/widget\.js(\?.*)?$/, '');
   var API = BASE + '/livechat/' + encodeURIComponent(CH);
   var KEY = 'swb-livechat:' + BASE + ':' + CH;
-  var de = /^de\b/i.test(navigator.language || '');
+  // The visitor's language: the first of their browser's languages (in order of preference)
+  // that the widget speaks; English otherwise.
+  var langs = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || '']);
+  var de = false;
+  for (var li = 0; li < langs.length; li++) {
+    if (/^de\b/i.test(langs[li])) { de = true; break; }
+    if (/^en\b/i.test(langs[li])) break;
+  }
   var T = de ? {
     open: 'Chat öffnen', close: 'Schließen', name: 'Name', email: 'E-Mail', start: 'Chat starten',
     msg: 'Nachricht', write: 'Nachricht schreiben…', send: 'Senden', leave: 'Nachricht hinterlassen',

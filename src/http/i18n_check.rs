@@ -1,5 +1,7 @@
-//! The key test: the catalogues (`i18n.rs`, `i18n_admin.rs`) against the templates and the page
-//! scripts. It fails when a key has no text in a language, when a key is used nowhere, and
+//! The key test: the catalogues (`locales/*.txt`, one per language) against each other, the
+//! templates and the page scripts. It fails when a language file is not registered in
+//! [`super::i18n::LOCALES`], when a language lacks a key of English or has one English lacks,
+//! when the placeholders of a text differ from English, when a key is used nowhere, and
 //! when a template or a script shows a person text that does not come from a key.
 //!
 //! "Used" means the key appears in quotes in `src/`, `templates/` or `static/` (scripts call
@@ -10,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::i18n::{DYNAMIC_PREFIXES, all_strings as all};
+use super::i18n::{DYNAMIC_PREFIXES, LOCALES, parse};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -159,15 +161,90 @@ fn script_texts(src: &str) -> Vec<String> {
     found
 }
 
+/// The `{name}` placeholders of a text, sorted.
+fn placeholders(text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = text
+        .split('{')
+        .skip(1)
+        .map(|s| s.split_once('}').map_or(s, |(p, _)| p))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// The English keys, in file order.
+fn english_keys() -> Vec<&'static str> {
+    LOCALES
+        .first()
+        .map(|(_, _, src)| parse(src).0.into_iter().map(|(k, _)| k).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn every_language_file_is_registered() {
+    let mut on_disk = BTreeSet::new();
+    for e in std::fs::read_dir(root().join("locales"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "txt")
+            && let Some(stem) = p.file_stem().and_then(|s| s.to_str())
+        {
+            on_disk.insert(stem.to_string());
+        }
+    }
+    let registered: BTreeSet<String> = LOCALES.iter().map(|(_, c, _)| (*c).to_string()).collect();
+    assert_eq!(
+        on_disk, registered,
+        "every locales/<code>.txt needs its line in LOCALES (src/http/i18n.rs), and back"
+    );
+    assert_eq!(
+        LOCALES.first().map(|(_, c, _)| *c),
+        Some("en"),
+        "English is the reference"
+    );
+}
+
 #[test]
 fn every_key_has_text_in_every_language() {
-    for (k, en, de) in all() {
-        assert!(!en.trim().is_empty(), "{k} has no English text");
-        assert!(!de.trim().is_empty(), "{k} has no German text");
-        let (pe, pd) = (en.matches('{').count(), de.matches('{').count());
-        assert_eq!(
-            pe, pd,
-            "{k}: the placeholders differ between English and German"
+    let Some((_, _, en_src)) = LOCALES.first() else {
+        panic!("no languages");
+    };
+    let (english, _) = parse(en_src);
+    assert!(english.len() > 500, "the English catalogue was not found");
+    for (_, code, src) in LOCALES {
+        let (entries, bad) = parse(src);
+        assert!(
+            bad.is_empty(),
+            "locales/{code}.txt: lines {bad:?} are not `key = text`"
+        );
+        let mut seen = std::collections::HashMap::new();
+        for (k, v) in &entries {
+            assert!(
+                seen.insert(*k, *v).is_none(),
+                "locales/{code}.txt: {k} is defined twice (the later one would silently win)"
+            );
+            assert!(!v.trim().is_empty(), "locales/{code}.txt: {k} has no text");
+        }
+        for (k, en) in &english {
+            let Some(t) = seen.get(k) else {
+                panic!("locales/{code}.txt has no {k}");
+            };
+            assert_eq!(
+                placeholders(en),
+                placeholders(t),
+                "locales/{code}.txt: {k}: the placeholders differ from English"
+            );
+        }
+        let extra: Vec<_> = seen
+            .keys()
+            .filter(|k| !english.iter().any(|(e, _)| e == *k))
+            .collect();
+        assert!(
+            extra.is_empty(),
+            "locales/{code}.txt has keys English lacks: {extra:?}"
         );
     }
 }
@@ -181,27 +258,21 @@ fn every_key_is_used() {
     let mut corpus = String::new();
     for p in &srcs {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with("i18n") && name != "i18n.rs" {
+        if name == "i18n_check.rs" {
             continue;
         }
-        let mut text = read(p);
-        if name == "i18n.rs" {
-            // Its own code uses keys too; its table does not count.
-            text = text
-                .split_once("\n];\n")
-                .map_or(text.clone(), |(_, code)| code.to_string());
-        }
+        let text = read(p);
         // The internal chat's `tc("x")` is `t("chat.x")`.
         corpus.push_str(&text.replace("tc(\"", "\"chat."));
         corpus.push('\n');
     }
     let mut unused = BTreeSet::new();
-    for (k, _, _) in all() {
+    for k in english_keys() {
         if DYNAMIC_PREFIXES.iter().any(|p| k.starts_with(p)) {
             continue;
         }
         if !corpus.contains(&format!("\"{k}\"")) {
-            unused.insert(*k);
+            unused.insert(k);
         }
     }
     assert!(
@@ -281,6 +352,7 @@ fn the_scanners_find_untranslated_text() {
     let t = template_texts(r#"<p title="Hello there">Hi {{ x }}</p><b>{{ chrome.t.s("a") }}</b>"#);
     assert!(t.contains(&"Hello there".to_string()), "{t:?}");
     assert!(t.contains(&"Hi".to_string()), "{t:?}");
+    assert_eq!(placeholders("{a} and {b}"), vec!["a", "b"]);
     assert_eq!(t.len(), 2, "{t:?}");
     let s = script_texts(r#"h("p", { text: "Loading" }); b.textContent = "Done";"#);
     assert_eq!(s, vec!["Loading".to_string(), "Done".to_string()]);

@@ -10,7 +10,6 @@ pub(crate) mod events;
 pub(crate) mod files;
 pub(crate) mod hooks;
 pub(crate) mod i18n;
-mod i18n_admin;
 #[cfg(test)]
 mod i18n_check;
 pub(crate) mod livechat;

@@ -47,6 +47,11 @@ async fn login_page_signs_in_and_shows_the_navigation() {
         "Ada Lovelace"
     );
     b.screenshot("settings").await;
+    // The language select lists every catalogue in locales/; choosing Deutsch switches the UI.
+    b.select("select[name=language]", "Deutsch").await;
+    b.click("#settings-form button[type=submit]").await;
+    b.wait_text("nav.mainnav", "Einstellungen").await;
+    assert_eq!(t.admin.get("/api/v1/me").await.json()["language"], "de");
     b.close().await;
     t.stop().await;
 }

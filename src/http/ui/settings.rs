@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{Chrome, render};
 use crate::domain::auth;
-use crate::domain::users::{self, Lang, NotifySettings, UserPatch};
+use crate::domain::users::{self, NotifySettings, UserPatch};
 use crate::error::Error;
 use crate::http::HttpState;
 use crate::http::auth::UiAuth;
@@ -144,11 +144,7 @@ async fn save(
     UiAuth(who): UiAuth,
     Form(f): Form<SettingsForm>,
 ) -> Result<Response, UiError> {
-    let language = match f.language.as_str() {
-        "en" => Some(Lang::En),
-        "de" => Some(Lang::De),
-        _ => None,
-    };
+    let language = crate::http::i18n::lang_from_code(&f.language);
     let patch = UserPatch {
         display_name: Some(f.display_name),
         email: Some(f.email),

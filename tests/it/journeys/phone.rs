@@ -200,6 +200,15 @@ async fn tour(j: &Journey, lang: Lang, lc: u64) {
         json!([true, true, true, "none"]),
         "the Start button is free"
     );
+    // The widget speaks the visitor's browser language (navigator.languages).
+    let start = p
+        .js(&format!("{sr} return sr.querySelector('.go').textContent;"))
+        .await;
+    let want = match lang {
+        Lang::En => "Start chat",
+        Lang::De => "Chat starten",
+    };
+    assert_eq!(start, json!(want), "the widget's Start button in {lang:?}");
     p.fits("the website chat").await;
     p.screenshot_step("widget").await;
     p.close().await;
