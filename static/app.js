@@ -126,11 +126,16 @@ function labelCells() {
 }
 
 // ---- The installable app: the service worker (/sw.js) keeps the app shell for offline use.
+// Registered once the page has loaded, so its precache of every static file does not compete
+// with the page's own first requests.
 function registerWorker() {
   if (!("serviceWorker" in navigator) || !window.isSecureContext) return;
-  navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {
-    /* no worker: the pages work as before, only not offline */
-  });
+  const register = () =>
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {
+      /* no worker: the pages work as before, only not offline */
+    });
+  if (document.readyState === "complete") register();
+  else window.addEventListener("load", register, { once: true });
 }
 
 navMenu();

@@ -308,9 +308,10 @@ async fn reply_refused_by_the_window_is_explained_inline() {
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
     b.wait_text("#messages", "hello").await;
+    // The page's script has the conversation (window open) before time moves on.
+    let ta = b.el("#composer-text").await;
     // The page still thinks the window is open; 25 hours pass.
     t.clock.advance_hours(25);
-    let ta = b.el("#composer-text").await;
     ta.send_keys("sorry for the delay").await.unwrap();
     ta.send_keys(ENTER).await.unwrap();
     b.wait_text("#composer-error", "24-hour WhatsApp window is closed")
@@ -570,6 +571,7 @@ async fn upload_an_image_with_progress() {
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
     b.wait_text("#messages", "send me a photo").await;
+    b.el("#attach-input").await;
     b.js("document.getElementById('attach-input').hidden = false")
         .await;
     b.el("#attach-input")
