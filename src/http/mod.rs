@@ -202,8 +202,18 @@ async fn json_rejections(req: Request, next: Next) -> Response {
 /// Error responses in the reader's language: the signed-in user's language, else the request's
 /// `Accept-Language` (the pages' scripts send the page's language with every API call).
 async fn localize(State(state): State<HttpState>, req: Request, next: Next) -> Response {
+    // Only what the language depends on is kept (shared bytes, no copy; nothing for a webhook).
     let uri = req.uri().clone();
-    let headers = req.headers().clone();
+    let mut headers = header::HeaderMap::new();
+    for name in [
+        header::COOKIE,
+        header::AUTHORIZATION,
+        header::ACCEPT_LANGUAGE,
+    ] {
+        for v in req.headers().get_all(&name) {
+            headers.append(name.clone(), v.clone());
+        }
+    }
     let resp = next.run(req).await;
     let Some(loc) = resp.extensions().get::<error::Localize>().cloned() else {
         return resp;
