@@ -14,17 +14,25 @@ use crate::fakes::push::{BrowserKeys, FakePushService};
 use crate::support::customer::writes;
 use crate::support::{ADMIN, PASSWORD, TestServer};
 
-#[tokio::test]
-async fn settings_toggle_subscribes_this_device_and_a_push_arrives() {
-    if skip() {
-        return;
-    }
+/// A server with an SMS channel, a fake push service, and a phone-sized Chromium whose
+/// `PushManager` subscribes with this test's keys to that service (headless Chromium has no
+/// push service of its own).
+struct PushPhone {
+    fake: FakePushService,
+    t: TestServer,
+    ch: u64,
+    keys: BrowserKeys,
+    endpoint: String,
+    b: Browser,
+}
+
+async fn push_phone() -> PushPhone {
     let fake = FakePushService::start().await;
     let t = TestServer::start().await;
     let ch = t
         .channel(json!({"kind":"sms","name":"SMS","members":[t.admin_id]}))
         .await;
-    let mut keys = BrowserKeys::new();
+    let keys = BrowserKeys::new();
     let endpoint = fake.endpoint("chromium");
     let stub = json!({
         "endpoint": endpoint,
@@ -38,6 +46,29 @@ async fn settings_toggle_subscribes_this_device_and_a_push_arrives() {
     })
     .await;
     b.before_page_scripts(&stub_push(&stub)).await;
+    PushPhone {
+        fake,
+        t,
+        ch,
+        keys,
+        endpoint,
+        b,
+    }
+}
+
+#[tokio::test]
+async fn settings_toggle_subscribes_this_device_and_a_push_arrives() {
+    if skip() {
+        return;
+    }
+    let PushPhone {
+        fake,
+        t,
+        ch,
+        mut keys,
+        endpoint,
+        b,
+    } = push_phone().await;
     b.login(&t.base(), ADMIN, PASSWORD).await;
     b.goto(&format!("{}/settings", t.base())).await;
     b.wait_text("#push-status", "receives no push notifications")
@@ -156,25 +187,14 @@ async fn a_push_shows_a_notification_that_opens_the_conversation() {
     if skip() {
         return;
     }
-    let fake = FakePushService::start().await;
-    let t = TestServer::start().await;
-    let ch = t
-        .channel(json!({"kind":"sms","name":"SMS","members":[t.admin_id]}))
-        .await;
-    let mut keys = BrowserKeys::new();
-    let endpoint = fake.endpoint("chromium");
-    let stub = json!({
-        "endpoint": endpoint,
-        "expirationTime": null,
-        "keys": {"p256dh": keys.p256dh_b64(), "auth": keys.auth_b64()},
-    });
-    let b = Browser::start_with(BrowserOptions {
-        width: 390,
-        height: 844,
-        lang: None,
-    })
-    .await;
-    b.before_page_scripts(&stub_push(&stub)).await;
+    let PushPhone {
+        fake,
+        t,
+        ch,
+        mut keys,
+        endpoint,
+        b,
+    } = push_phone().await;
     let origin = t.base();
     b.cdp(
         "Browser.grantPermissions",

@@ -144,16 +144,28 @@ fn an_old_self_signed_certificate_is_replaced_by_one_from_the_ca() {
     assert!(verifies(&ca.der, &leaf, "sbtest", T0));
 }
 
-#[tokio::test]
-async fn the_ca_is_offered_for_download_survives_a_restart_and_is_enough_to_trust_the_server() {
+/// The server on `tls = "self-signed"` (its local CA made in `dir`), on a movable clock.
+async fn serve_self_signed(
+    dir: &std::path::Path,
+) -> (
+    switchboard::config::Config,
+    switchboard::clock::TestClock,
+    switchboard::server::Running,
+) {
     switchboard::tls::install_crypto_provider();
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = test_config(dir.path());
+    let mut cfg = test_config(dir);
     cfg.tls = switchboard::config::Tls::SelfSigned;
     let clock = switchboard::clock::TestClock::new();
     let running = switchboard::server::start(cfg.clone(), Arc::new(clock.clone()))
         .await
         .unwrap();
+    (cfg, clock, running)
+}
+
+#[tokio::test]
+async fn the_ca_is_offered_for_download_survives_a_restart_and_is_enough_to_trust_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, clock, running) = serve_self_signed(dir.path()).await;
     let ca = running.state.tls_ca.clone().expect("a local CA");
     let base = format!("https://127.0.0.1:{}", running.addr.port());
     // A client that trusts only this CA (no public roots) reaches the server.
@@ -295,14 +307,8 @@ impl ServerCertVerifier for AcceptAny {
 
 #[tokio::test]
 async fn the_daily_renewal_swaps_a_new_certificate_from_the_same_ca_into_the_running_server() {
-    switchboard::tls::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = test_config(dir.path());
-    cfg.tls = switchboard::config::Tls::SelfSigned;
-    let clock = switchboard::clock::TestClock::new();
-    let running = switchboard::server::start(cfg.clone(), Arc::new(clock.clone()))
-        .await
-        .unwrap();
+    let (_, clock, running) = serve_self_signed(dir.path()).await;
     let ca = running.state.tls_ca.clone().expect("a local CA");
     let port = running.addr.port();
     let first = served_leaf(port, &ca.der, clock.now_ms()).await;

@@ -355,17 +355,7 @@ async fn journey_b1_one_click_turns_on_alerts() {
 
 /// A WhatsApp channel (manual queue) with anna and ben as members; a customer has written.
 async fn two_agents(j: &Journey, wa: &FakeWhatsApp) -> (u64, u64, u64) {
-    let ch = setup::whatsapp_channel(&j.t, wa).await;
-    let (anna, _) = j.t.user("anna", "agent").await;
-    let (ben, _) = j.t.user("ben", "agent").await;
-    let r =
-        j.t.admin
-            .patch(
-                &format!("/api/v1/channels/{ch}"),
-                json!({"members": [j.t.admin_id, anna, ben], "queue_mode": "manual"}),
-            )
-            .await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    let (ch, anna, _) = setup::whatsapp_channel_for_anna_and_ben(&j.t, wa).await;
     let m = customer::whatsapp(
         &j.t,
         ch,

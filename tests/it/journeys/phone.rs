@@ -236,17 +236,7 @@ async fn journey_b_phone_pick_up_reply_transfer_end() {
     }
     let j = Journey::start("b_phone_pick_up_reply_transfer_end").await;
     let wa = FakeWhatsApp::start().await;
-    let ch = setup::whatsapp_channel(&j.t, &wa).await;
-    let (anna, _) = j.t.user("anna", "agent").await;
-    let (ben, _) = j.t.user("ben", "agent").await;
-    let r =
-        j.t.admin
-            .patch(
-                &format!("/api/v1/channels/{ch}"),
-                json!({"members": [j.t.admin_id, anna, ben], "queue_mode": "manual"}),
-            )
-            .await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    let (ch, _, _) = setup::whatsapp_channel_for_anna_and_ben(&j.t, &wa).await;
     let r =
         j.t.admin
             .put("/api/v1/results", json!({"items": ["Resolved", "Sale"]}))

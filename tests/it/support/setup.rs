@@ -27,6 +27,26 @@ pub async fn whatsapp_channel(t: &TestServer, fake: &whatsapp::FakeWhatsApp) -> 
     .await
 }
 
+/// The WhatsApp channel of [`whatsapp_channel`] in a manual queue, with agents anna and ben
+/// as members beside the admin; returns (channel, anna, ben).
+pub async fn whatsapp_channel_for_anna_and_ben(
+    t: &TestServer,
+    fake: &whatsapp::FakeWhatsApp,
+) -> (u64, u64, u64) {
+    let ch = whatsapp_channel(t, fake).await;
+    let (anna, _) = t.user("anna", "agent").await;
+    let (ben, _) = t.user("ben", "agent").await;
+    let r = t
+        .admin
+        .patch(
+            &format!("/api/v1/channels/{ch}"),
+            json!({"members": [t.admin_id, anna, ben], "queue_mode": "manual"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    (ch, anna, ben)
+}
+
 /// An SMS channel "SMS" talking to `fake` (Twilio).
 pub async fn twilio_channel(t: &TestServer, fake: &twilio::FakeTwilio) -> u64 {
     create_channel(
