@@ -17,6 +17,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod jobs;
+pub mod locale;
 pub(crate) mod pbx;
 pub(crate) mod ratelog;
 pub(crate) mod schedule;

@@ -12,31 +12,16 @@
   var BASE = me.src.replace(/\/widget\.js(\?.*)?$/, '');
   var API = BASE + '/livechat/' + encodeURIComponent(CH);
   var KEY = 'swb-livechat:' + BASE + ':' + CH;
-  // The visitor's language: the first of their browser's languages (in order of preference)
-  // that the widget speaks; English otherwise.
-  var langs = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || '']);
-  var de = false;
-  for (var li = 0; li < langs.length; li++) {
-    if (/^de\b/i.test(langs[li])) { de = true; break; }
-    if (/^en\b/i.test(langs[li])) break;
+  // The texts come with the config, in the visitor's language: the first of their browser's
+  // languages (Accept-Language) the server has, else the channel's (docs/i18n.md).
+  var T = {}, labelled = [];
+  function say(el, key, how) { labelled.push([el, key, how]); return el; }
+  function texts() {
+    labelled.forEach(function (x) {
+      var v = T[x[1]] || '';
+      if (x[2] === 'label') { x[0].setAttribute('aria-label', v); x[0].title = v; } else if (x[2] === 'placeholder') x[0].placeholder = v; else x[0].textContent = v;
+    });
   }
-  var T = de ? {
-    open: 'Chat öffnen', close: 'Schließen', name: 'Name', email: 'E-Mail', start: 'Chat starten',
-    msg: 'Nachricht', write: 'Nachricht schreiben…', send: 'Senden', leave: 'Nachricht hinterlassen',
-    online: 'Wir sind online', offline: 'Gerade offline', seen: 'Gesehen', typing: ' schreibt…',
-    agent: 'Team', retry: 'Nicht gesendet – tippen zum Wiederholen', ended: 'Der Chat wurde beendet. Schreiben Sie erneut, um einen neuen zu beginnen.',
-    thanks: 'Danke! Wir melden uns per E-Mail.', slow: 'Zu viele Nachrichten – bitte kurz warten.',
-    unavailable: 'Der Chat ist auf dieser Website nicht verfügbar.', reconnect: 'Verbinde neu…',
-    emoji: 'Emoji', image: 'Bild senden', big: 'Bilder dürfen höchstens 10 MB groß sein.', notimg: 'Nur Bilder können gesendet werden.'
-  } : {
-    open: 'Open chat', close: 'Close', name: 'Name', email: 'E-mail', start: 'Start chat',
-    msg: 'Message', write: 'Write a message…', send: 'Send', leave: 'Leave a message',
-    online: 'We are online', offline: 'Offline right now', seen: 'Seen', typing: ' is typing…',
-    agent: 'Team', retry: 'Not sent – tap to retry', ended: 'This chat has ended. Write again to start a new one.',
-    thanks: 'Thank you! We will get back to you by e-mail.', slow: 'Too many messages – please wait a moment.',
-    unavailable: 'The chat is not available on this website.', reconnect: 'Reconnecting…',
-    emoji: 'Emoji', image: 'Send an image', big: 'Images may be at most 10 MB.', notimg: 'Only images can be sent.'
-  };
   var CSS = ':host{all:initial}*{box-sizing:border-box;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}' +
     '.bub{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;background:var(--a);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center;z-index:2147483000;transition:transform .15s}' +
     '.bub:hover{transform:scale(1.06)}.bub svg{width:28px;height:28px;fill:currentColor}' +
@@ -79,7 +64,7 @@
   var SEND = 'M3 20.5 21 12 3 3.5v6.6L15 12 3 13.9z';
   var EMOJI = '😀 😂 😊 😍 🙂 😉 😢 😮 🤔 👍 👌 🙏 👋 🎉 ❤️ ✅'.split(' ');
 
-  var cfg = null, token = null, lastId = 0, seenUpTo = 0, unread = 0, stream = null, typedAt = 0, typingTimer = 0, failed = null;
+  var cfg = null, token = null, lastId = 0, seenUpTo = 0, unread = 0, stream = null, typedAt = 0, typingTimer = 0;
   try { token = localStorage.getItem(KEY); } catch (_e) { /* storage blocked: no returning visitor */ }
 
   function h(tag, cls, text) {
@@ -98,8 +83,9 @@
     if (child) b.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
     return b;
   }
-  function field(form, label, name, type, req) {
-    var l = h('label', null, label), i = h(type === 'area' ? 'textarea' : 'input');
+  function field(form, key, name, type, req) {
+    var l = h('label'), i = h(type === 'area' ? 'textarea' : 'input');
+    l.appendChild(say(h('span'), key));
     i.name = name; if (type !== 'area') i.type = type; else i.rows = 4;
     i.required = !!req; l.appendChild(i); form.appendChild(l);
     return i;
@@ -117,22 +103,22 @@
     var st = h('style', null, text); root.appendChild(st);
     return { replaceSync: function (t) { st.textContent = t; } };
   }
-  var bubble = btn('bub', T.open, svg(ICON)), badge = h('span', 'badge'); badge.hidden = true; bubble.appendChild(badge);
+  var bubble = say(btn('bub', '', svg(ICON)), 'open', 'label'), badge = h('span', 'badge'); badge.hidden = true; bubble.appendChild(badge);
   var panel = h('div', 'panel'); panel.hidden = true; panel.setAttribute('role', 'dialog');
   var head = h('div', 'head'), hw = h('div'), title = h('h2', null, 'Chat'), status = h('div', 'st'), dot = h('span', 'dot'), stText = h('span');
   status.appendChild(dot); status.appendChild(stText); hw.className = 'hw'; hw.appendChild(title); hw.appendChild(status);
-  var closeB = btn('x', T.close, '×'); head.appendChild(hw); head.appendChild(closeB);
+  var closeB = say(btn('x', '', '×'), 'close', 'label'); head.appendChild(hw); head.appendChild(closeB);
   var err = h('div', 'err'); err.hidden = true;
   var body = h('div', 'body'), greet = h('p', 'greet'), list = h('div', 'list'), typing = h('div', 'typing'), note = h('div', 'note');
   typing.hidden = true; note.hidden = true; greet.hidden = true;
   body.appendChild(greet); body.appendChild(list); body.appendChild(note); body.appendChild(typing);
-  var pre = h('form', 'pre'), preName = field(pre, T.name, 'name', 'text', true), preMail = field(pre, T.email, 'email', 'email', true), preGo = h('button', 'go', T.start);
+  var pre = h('form', 'pre'), preName = field(pre, 'name', 'name', 'text', true), preMail = field(pre, 'email', 'email', 'email', true), preGo = say(h('button', 'go'), 'start');
   pre.appendChild(preGo); pre.hidden = true;
   var off = h('form', 'off'), offText = h('p'); off.appendChild(offText);
-  var offName = field(off, T.name, 'name', 'text', true), offMail = field(off, T.email, 'email', 'email', true), offMsg = field(off, T.msg, 'text', 'area', true), offGo = h('button', 'go', T.leave);
+  var offName = field(off, 'name', 'name', 'text', true), offMail = field(off, 'email', 'email', 'email', true), offMsg = field(off, 'msg', 'text', 'area', true), offGo = say(h('button', 'go'), 'leave');
   off.appendChild(offGo); off.hidden = true;
-  var comp = h('div', 'comp'), emoB = btn('ib', T.emoji, svg(SMILE)), fileB = btn('ib', T.image, svg(CLIP)), file = h('input'), input = h('textarea'), sendB = btn('ib snd', T.send, svg(SEND));
-  file.type = 'file'; file.accept = 'image/*'; file.hidden = true; input.placeholder = T.write; input.rows = 1; input.setAttribute('aria-label', T.msg);
+  var comp = h('div', 'comp'), emoB = say(btn('ib', '', svg(SMILE)), 'emoji', 'label'), fileB = say(btn('ib', '', svg(CLIP)), 'image', 'label'), file = h('input'), input = say(say(h('textarea'), 'write', 'placeholder'), 'msg', 'label'), sendB = say(btn('ib snd', '', svg(SEND)), 'send', 'label');
+  file.type = 'file'; file.accept = 'image/*'; file.hidden = true; input.rows = 1;
   var emo = h('div', 'emo'); emo.hidden = true;
   EMOJI.forEach(function (e) { var b = btn('', e, e); b.onclick = function () { insert(e); }; emo.appendChild(b); });
   [emo, emoB, fileB, file, input, sendB].forEach(function (e) { comp.appendChild(e); });
@@ -156,7 +142,7 @@
     });
   }
   function showErr(e) {
-    err.textContent = !e ? '' : e.status === 429 ? T.slow : e.status === 403 ? T.unavailable : (e.message || String(e));
+    err.textContent = !e ? '' : e.status === 429 ? T.slow : (e.message || String(e));
     err.hidden = !e;
   }
   function forget() { token = null; try { localStorage.removeItem(KEY); } catch (_e) { /* ignore */ } stop(); list.textContent = ''; lastId = 0; view(); }
@@ -247,7 +233,7 @@
     var ev; try { ev = JSON.parse(data); } catch (_e) { return; }
     var d = ev.data || {};
     if (ev.kind === 'message') render(d);
-    else if (ev.kind === 'typing') { typing.textContent = (d.name || T.agent) + T.typing; typing.hidden = false; scroll(); clearTimeout(typingTimer); typingTimer = setTimeout(hideTyping, 6000); }
+    else if (ev.kind === 'typing') { typing.textContent = (T.typing || '').replace('{name}', d.name || T.agent || ''); typing.hidden = false; scroll(); clearTimeout(typingTimer); typingTimer = setTimeout(hideTyping, 6000); }
     else if (ev.kind === 'read') { seenUpTo = Math.max(seenUpTo, d.last_read || 0); seen(); }
     else if (ev.kind === 'session') { note.textContent = T.ended; note.hidden = d.status !== 'closed'; }
     else if (ev.kind === 'reset') history();
@@ -259,12 +245,12 @@
     stText.textContent = reconnecting ? T.reconnect : on ? T.online : T.offline;
   }
   function view() {
-    var open = !!cfg && !failed;
+    var open = !!cfg;
     pre.hidden = !(open && !token && cfg.online && cfg.prechat_form);
     off.hidden = !(open && !token && !cfg.online);
     comp.hidden = !(open && (token || (cfg.online && !cfg.prechat_form)));
     fileB.hidden = !(cfg && cfg.uploads);
-    greet.hidden = !(cfg && cfg.greeting) || !!failed;
+    greet.hidden = !(cfg && cfg.greeting);
   }
   function history() {
     return call('GET', '/history').then(function (hist) {
@@ -347,15 +333,16 @@
   };
 
   function start() {
-    document.body.appendChild(host);
     call('GET', '/config').then(function (c) {
+      T = c.strings || {}; texts(); document.body.appendChild(host);
       cfg = c; title.textContent = c.title || 'Chat'; greet.textContent = c.greeting; offText.textContent = c.offline_message;
       if (/^#[0-9a-fA-F]{3,8}$/.test(c.accent || '')) accent.replaceSync(':host{--a:' + c.accent + '}');
       online(c.online, false); view();
       if (token) history();
     }, function (e) {
-      failed = e; title.textContent = 'Chat'; online(false, false);
-      showErr(e.status ? e : { status: 403 }); view();
+      // Not for this website, or the server cannot be reached: visitors see no broken bubble;
+      // the site's developer finds the reason in the console.
+      if (window.console) console.warn('Switchboard chat: ' + (e.message || e));
     });
   }
   if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);

@@ -34,7 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "store", "search", "channels", "pbx", "config", "schedule", "tls",
         ],
     ),
-    ("leaves", &["clock", "error", "ids", "ratelog"]),
+    ("leaves", &["clock", "error", "ids", "locale", "ratelog"]),
 ];
 
 /// How high a module sits (0 = the bottom layer).

@@ -19,13 +19,7 @@ pub enum Role {
     Agent,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    En,
-    De,
-}
+pub use crate::locale::Lang;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct NotifySettings {
@@ -56,8 +50,8 @@ pub struct User {
     pub role: Role,
     #[serde(default)]
     pub disabled: bool,
-    /// None = language from the browser.
-    #[serde(default)]
+    /// None = language from the browser (also when the stored one's file is gone).
+    #[serde(default, deserialize_with = "crate::locale::lenient")]
     pub language: Option<Lang>,
     pub password_hash: String,
     pub created: i64,

@@ -113,7 +113,7 @@ impl IntoResponse for UiError {
             return Redirect::to("/login").into_response();
         }
         log(&e);
-        let mut resp = error_page_in(&e, super::i18n::I18n(crate::domain::users::Lang::En));
+        let mut resp = error_page_in(&e, super::i18n::I18n(crate::domain::users::Lang::EN));
         resp.extensions_mut().insert(Localize {
             error: e,
             html: true,

@@ -1,6 +1,6 @@
 //! The key test: the catalogues (`locales/*.txt`, one per language) against each other, the
-//! templates and the page scripts. It fails when a language file is not registered in
-//! [`super::i18n::LOCALES`], when a language lacks a key of English or has one English lacks,
+//! templates and the page scripts. It fails when a language file is not compiled in
+//! ([`crate::locale::LOCALES`], found by `build.rs`), when a language lacks a key of English or has one English lacks,
 //! when the placeholders of a text differ from English, when a key is used nowhere, and
 //! when a template or a script shows a person text that does not come from a key.
 //!
@@ -12,7 +12,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::i18n::{DYNAMIC_PREFIXES, LOCALES, parse};
+use super::i18n::DYNAMIC_PREFIXES;
+use crate::locale::{LOCALES, parse};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -176,7 +177,7 @@ fn placeholders(text: &str) -> Vec<&str> {
 fn english_keys() -> Vec<&'static str> {
     LOCALES
         .first()
-        .map(|(_, _, src)| parse(src).0.into_iter().map(|(k, _)| k).collect())
+        .map(|l| parse(l.src).0.into_iter().map(|(k, _)| k).collect())
         .unwrap_or_default()
 }
 
@@ -195,13 +196,13 @@ fn every_language_file_is_registered() {
             on_disk.insert(stem.to_string());
         }
     }
-    let registered: BTreeSet<String> = LOCALES.iter().map(|(_, c, _)| (*c).to_string()).collect();
+    let registered: BTreeSet<String> = LOCALES.iter().map(|l| l.code.to_string()).collect();
     assert_eq!(
         on_disk, registered,
-        "every locales/<code>.txt needs its line in LOCALES (src/http/i18n.rs), and back"
+        "build.rs compiles in every locales/<code>.txt (a lowercase code)"
     );
     assert_eq!(
-        LOCALES.first().map(|(_, c, _)| *c),
+        LOCALES.first().map(|l| l.code),
         Some("en"),
         "English is the reference"
     );
@@ -209,12 +210,12 @@ fn every_language_file_is_registered() {
 
 #[test]
 fn every_key_has_text_in_every_language() {
-    let Some((_, _, en_src)) = LOCALES.first() else {
+    let Some(crate::locale::Locale { src: en_src, .. }) = LOCALES.first() else {
         panic!("no languages");
     };
     let (english, _) = parse(en_src);
     assert!(english.len() > 500, "the English catalogue was not found");
-    for (_, code, src) in LOCALES {
+    for crate::locale::Locale { code, src } in LOCALES {
         let (entries, bad) = parse(src);
         assert!(
             bad.is_empty(),
@@ -327,24 +328,50 @@ fn scripts_show_only_catalogue_text() {
     );
 }
 
+/// The widget gets its texts from the config (`widget.*` keys without the prefix) and names
+/// them as `T.key` or `say(element, 'key'…)`: each such name has a key, and each key a use.
 #[test]
-fn the_widget_has_every_string_in_both_languages() {
+fn the_widget_uses_exactly_the_widget_keys() {
     let src = read(&root().join("static/widget.js"));
-    let table = |start: &str| -> BTreeSet<String> {
-        let Some(i) = src.find(start) else {
-            return BTreeSet::new();
-        };
-        let body = &src[i + start.len()..];
-        let body = &body[..body.find('}').unwrap_or(body.len())];
-        body.split(',')
-            .filter_map(|kv| kv.split_once(':').map(|(k, _)| k.trim().to_string()))
-            .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()))
+    let mut used = BTreeSet::new();
+    let word = |rest: &str| -> String {
+        rest.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect()
     };
-    let de = table("var T = de ? {");
-    let en = table("} : {");
-    assert!(de.len() > 10, "the widget's German table was not found");
-    assert_eq!(de, en, "the widget's German and English strings differ");
+    for (i, _) in src.match_indices("T.") {
+        let before = src[..i].chars().next_back().unwrap_or(' ');
+        if !before.is_ascii_alphanumeric() {
+            used.insert(word(&src[i + 2..]));
+        }
+    }
+    for (i, _) in src.match_indices("), '") {
+        let w = word(&src[i + 4..]);
+        if src[i + 4 + w.len()..].starts_with('\'') {
+            used.insert(w);
+        }
+    }
+    for (i, _) in src.match_indices("field(") {
+        if let Some(rest) = src[i..].split(", '").nth(1) {
+            used.insert(word(rest));
+        }
+    }
+    used.retain(|w| !w.is_empty());
+    let keys: BTreeSet<String> = english_keys()
+        .into_iter()
+        .filter_map(|k| k.strip_prefix("widget.").map(str::to_string))
+        .collect();
+    assert!(keys.len() > 10, "the widget's keys were not found");
+    let missing: Vec<_> = used.difference(&keys).collect();
+    let unused: Vec<_> = keys.difference(&used).collect();
+    assert!(
+        missing.is_empty(),
+        "widget.js names texts without a widget.* key: {missing:?}"
+    );
+    assert!(
+        unused.is_empty(),
+        "widget.* keys widget.js does not use: {unused:?}"
+    );
 }
 
 #[test]

@@ -232,7 +232,7 @@ async fn localize(State(state): State<HttpState>, req: Request, next: Next) -> R
             lang = who.lang;
         }
     }
-    if lang == crate::domain::users::Lang::En {
+    if lang.is_english() {
         return resp;
     }
     let t = i18n::I18n(lang);

@@ -658,3 +658,47 @@ async fn widget_script_admin_snippet_and_demo_page() {
     assert_eq!(t.admin.get("/livechat/demo/999").await.status, 404);
     t.stop().await;
 }
+
+/// The widget's texts come with its config: in the visitor's browser language when the server
+/// has it, else in the channel's language (English unless the admin chose one). A language
+/// without a file is refused and changes nothing.
+#[tokio::test]
+async fn widget_language_follows_the_visitor_then_the_channel() {
+    let t = TestServer::start().await;
+    let ch = livechat_channel(&t, &[SITE], true).await;
+    let v = Visitor::new(&t, ch, Some(SITE));
+    let config = |accept: &'static str| {
+        let url = format!("{}/livechat/{ch}/config", v.http.base);
+        let rb = v
+            .http
+            .http
+            .get(url)
+            .header("origin", SITE)
+            .header("accept-language", accept);
+        v.http.send(rb)
+    };
+    let c = config("fr-FR,fr;q=0.9").await.json();
+    assert_eq!(c["lang"], "en");
+    assert_eq!(c["strings"]["start"], "Start chat");
+    assert_eq!(c["strings"]["typing"], "{name} is typing…");
+
+    let path = format!("/api/v1/channels/{ch}");
+    let mut lc = t.admin.get(&path).await.json()["livechat"].clone();
+    lc["language"] = json!("xx");
+    let r = t.admin.patch(&path, json!({ "livechat": lc })).await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("livechat.language"), "{}", r.text());
+    assert_eq!(t.admin.get(&path).await.json()["livechat"]["language"], "");
+
+    lc["language"] = json!("de");
+    let r = t.admin.patch(&path, json!({ "livechat": lc })).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let c = config("fr-FR,fr;q=0.9").await.json();
+    assert_eq!(c["lang"], "de");
+    assert_eq!(c["strings"]["start"], "Chat starten");
+    // The visitor's own language still comes first.
+    let c = config("en-GB,en;q=0.9").await.json();
+    assert_eq!(c["lang"], "en");
+    assert_eq!(c["strings"]["start"], "Start chat");
+    t.stop().await;
+}

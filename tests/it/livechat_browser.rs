@@ -283,11 +283,30 @@ async fn a_disallowed_origin_is_refused_and_stores_nothing() {
     let ch = livechat_channel(&t, &["https://only-this.example"], false).await;
     host.serve(&t.base(), ch);
     let b = Browser::start().await;
-    open_widget(&b, &host.origin).await;
-    wait_js(&b, "!sr.querySelector('.err').hidden", "the error").await;
-    let text = panel_text(&b).await;
-    assert!(text.contains("not available on this website"), "{text}");
-    assert_eq!(js(&b, "return sr.querySelector('.comp').hidden && sr.querySelector('form.pre').hidden && sr.querySelector('form.off').hidden;").await, true);
+    b.goto(&format!("{}/", host.origin)).await;
+    // The config was asked for and refused: visitors see no widget at all (no broken bubble).
+    wait_js(
+        &b,
+        "performance.getEntriesByType('resource').some(e => e.name.endsWith('/config'))",
+        "the widget's config request",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        js(
+            &b,
+            "return document.querySelector('#swb-livechat') === null;"
+        )
+        .await,
+        true
+    );
+    let refusal = js(&b, "return fetch(document.querySelector('script[data-channel]').src.replace('/widget.js', '/livechat/' + document.querySelector('script[data-channel]').dataset.channel + '/config')).then(r => r.json()).then(j => j.error.message);").await;
+    assert!(
+        refusal
+            .as_str()
+            .is_some_and(|m| m.contains("not available on this website")),
+        "{refusal}"
+    );
     // Even a script on that page calling the API directly gets nowhere.
     let status = b
         .client

@@ -137,6 +137,12 @@ pub(super) fn apply(ch: &mut Channel, input: &ChannelInput) -> Result<()> {
                 "must be a hex colour like #2f6fed",
             ));
         }
+        if !l.language.is_empty() && crate::locale::Lang::from_code(&l.language).is_none() {
+            return Err(Error::invalid(
+                "livechat.language",
+                "must be one of the languages of the interface",
+            ));
+        }
         ch.livechat = l;
     }
     Ok(())

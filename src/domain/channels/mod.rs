@@ -87,6 +87,9 @@ pub struct LivechatSettings {
     pub prechat_form: bool,
     pub offline_message: String,
     pub uploads: bool,
+    /// The widget's language for visitors whose browser asks for none of ours (a code of
+    /// `locales/`, e.g. `de`); empty = English.
+    pub language: String,
 }
 
 impl Default for LivechatSettings {
@@ -100,6 +103,7 @@ impl Default for LivechatSettings {
             offline_message:
                 "We are offline right now. Leave a message and we will get back to you.".into(),
             uploads: true,
+            language: String::new(),
         }
     }
 }

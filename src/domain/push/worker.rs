@@ -166,10 +166,7 @@ fn preview(text: &str) -> String {
 }
 
 fn hidden(lang: Lang) -> String {
-    match lang {
-        Lang::En => "Open Switchboard to read it.".into(),
-        Lang::De => "Öffnen Sie Switchboard, um sie zu lesen.".into(),
-    }
+    lang.s("push.hidden").to_string()
 }
 
 /// The user, if they may get pushes.
@@ -222,10 +219,7 @@ fn notices(rtx: &redb::ReadTransaction, ev: &Event) -> Result<Vec<Notice>> {
                 let Some(u) = recipient(rtx, uid)? else {
                     continue;
                 };
-                let title = match lang(&u) {
-                    Lang::En => format!("New conversation: {name}"),
-                    Lang::De => format!("Neues Gespräch: {name}"),
-                };
+                let title = lang(&u).fill("push.new_conversation", &[("name", &name)]);
                 out.push(session_notice(&u, &s, title, preview(&s.last_preview)));
             }
         }
@@ -247,15 +241,9 @@ fn notices(rtx: &redb::ReadTransaction, ev: &Event) -> Result<Vec<Notice>> {
                 return Ok(out);
             };
             let name = contact_name(rtx, &s)?;
-            let title = match lang(&u) {
-                Lang::En => format!("Message from {name}"),
-                Lang::De => format!("Nachricht von {name}"),
-            };
+            let title = lang(&u).fill("push.message_from", &[("name", &name)]);
             let body = if m.text.trim().is_empty() && !m.files.is_empty() {
-                match lang(&u) {
-                    Lang::En => "Sent a file".to_string(),
-                    Lang::De => "Hat eine Datei gesendet".to_string(),
-                }
+                lang(&u).s("push.sent_file").to_string()
             } else {
                 preview(&m.text)
             };
@@ -281,10 +269,7 @@ fn notices(rtx: &redb::ReadTransaction, ev: &Event) -> Result<Vec<Notice>> {
                 return Ok(out);
             };
             let name = contact_name(rtx, &s)?;
-            let title = match lang(&u) {
-                Lang::En => format!("{from} handed you {name}"),
-                Lang::De => format!("{from} hat Ihnen {name} übergeben"),
-            };
+            let title = lang(&u).fill("push.handed", &[("from", from), ("name", &name)]);
             let body = if note.trim().is_empty() {
                 preview(&s.last_preview)
             } else {
@@ -321,16 +306,16 @@ fn notices(rtx: &redb::ReadTransaction, ev: &Event) -> Result<Vec<Notice>> {
                     continue;
                 };
                 let l = lang(&u);
-                let title = match (direct, l) {
-                    (true, _) => author.clone(),
-                    (false, Lang::En) => format!("{author} mentioned you in {}", chat.name),
-                    (false, Lang::De) => format!("{author} hat Sie in {} erwähnt", chat.name),
+                let title = if direct {
+                    author.clone()
+                } else {
+                    l.fill(
+                        "push.mentioned",
+                        &[("author", &author), ("chat", &chat.name)],
+                    )
                 };
                 let body = if m.text.trim().is_empty() && !m.files.is_empty() {
-                    match l {
-                        Lang::En => "Sent a file".to_string(),
-                        Lang::De => "Hat eine Datei gesendet".to_string(),
-                    }
+                    l.s("push.sent_file").to_string()
                 } else {
                     preview(&m.text)
                 };

@@ -37,6 +37,10 @@ pub struct ConfigView {
     pub online: bool,
     pub max_text: usize,
     pub max_image_bytes: u64,
+    /// The widget's language: the visitor's browser's first one we have, else the channel's.
+    pub lang: &'static str,
+    /// The widget's texts in `lang` (the catalogue's `widget.*` keys, without the prefix).
+    pub strings: std::collections::BTreeMap<&'static str, &'static str>,
 }
 
 /// Online: a member of the channel is online; a channel without members is answered by the
@@ -66,9 +70,22 @@ async fn anyone_online(state: &HttpState, ch: &Channel) -> Result<bool, Error> {
 pub async fn config(
     State(state): State<HttpState>,
     LiveChannel(ch): LiveChannel,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
     let l = &ch.livechat;
+    let visitor = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let lang = crate::locale::pick(visitor)
+        .or_else(|| crate::locale::Lang::from_code(&l.language))
+        .unwrap_or_default();
     let view = ConfigView {
+        lang: lang.code(),
+        strings: crate::http::i18n::I18n(lang)
+            .with_prefix("widget.")
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("widget.")?, v)))
+            .collect(),
         channel_id: ch.id,
         title: l.title.clone(),
         greeting: l.greeting.clone(),

@@ -168,7 +168,7 @@ pub fn check_origin(
                 Ok(())
             } else {
                 Err(Error::Forbidden(
-                    "this website is not allowed to use this chat".into(),
+                    "the chat is not available on this website".into(),
                 ))
             }
         }

@@ -280,6 +280,8 @@ struct ChannelPage {
     test_error: Option<String>,
     /// Website chat: the widget settings, origins one per line, and the embed line.
     lc: LivechatSettings,
+    /// The widget's language for the select (English when none was chosen).
+    lc_language: Option<crate::locale::Lang>,
     lc_origins: String,
     /// A refused origin, said beside the origins field.
     origins_error: String,
@@ -395,6 +397,9 @@ async fn channel_page(
         snippet: id
             .map(|id| crate::http::livechat::pages::snippet(&public_url, id))
             .unwrap_or_default(),
+        lc_language: Some(
+            crate::locale::Lang::from_code(&ch.livechat.language).unwrap_or_default(),
+        ),
         lc: ch.livechat,
         name: ch.name,
         business_address: ch.business_address,
@@ -556,6 +561,7 @@ fn input_from(body: &[u8], creating: bool) -> Result<ChannelInput, Error> {
             prechat_form: has("lc_prechat"),
             offline_message: one("lc_offline").unwrap_or_default(),
             uploads: has("lc_uploads"),
+            language: one("lc_language").unwrap_or_default(),
         });
     }
     Ok(input)

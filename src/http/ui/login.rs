@@ -59,10 +59,7 @@ async fn login_page(
 }
 
 fn chrome_title(lang: users::Lang) -> &'static str {
-    match lang {
-        users::Lang::De => "Anmelden",
-        users::Lang::En => "Sign in",
-    }
+    lang.s("login.title")
 }
 
 async fn login_form(

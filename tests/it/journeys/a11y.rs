@@ -13,7 +13,7 @@ use crate::support::{customer, setup};
 async fn check(p: &Person, step: &str) {
     p.screenshot_step(step).await;
     let lang = match p.lang {
-        Lang::En => "en",
+        Lang::En | Lang::Fr => "en",
         Lang::De => "de",
     };
     let vp = match p.viewport {
@@ -26,7 +26,7 @@ async fn check(p: &Person, step: &str) {
 /// Labels a person reads, in the person's language.
 fn say(p: &Person, en: &'static str, de: &'static str) -> &'static str {
     match p.lang {
-        Lang::En => en,
+        Lang::En | Lang::Fr => en,
         Lang::De => de,
     }
 }

@@ -8,7 +8,7 @@ use crate::fakes::messenger::{self, FakeMessenger};
 use crate::fakes::twilio::{self, FakeTwilio};
 use crate::fakes::whatsapp::{self, FakeWhatsApp};
 use crate::fakes::yeastar::{self, FakeYeastar};
-use crate::journeys::{Journey, Person};
+use crate::journeys::{Journey, Lang, Person};
 use crate::support::{PASSWORD, customer, setup};
 use switchboard::ids::ChannelId;
 use switchboard::store::tables::CHANNELS;
@@ -370,6 +370,14 @@ async fn journey_a5_put_the_chat_on_the_website() {
         .fill("Text when nobody is online", "We are away; leave a note.")
         .await;
     admin.click("input[name=lc_uploads]").await;
+    // Most of the office's website visitors read German; a browser in a language Switchboard
+    // has no file for gets the widget in German, not English.
+    admin
+        .select_labelled(
+            "Widget language for visitors whose browser language we do not have",
+            "Deutsch",
+        )
+        .await;
     admin.screenshot_step("preview").await;
     admin.click_text("Save").await;
     admin.see("Saved.").await;
@@ -382,6 +390,7 @@ async fn journey_a5_put_the_chat_on_the_website() {
     assert_eq!(lc.offline_message, "We are away; leave a note.");
     assert!(lc.prechat_form);
     assert!(!lc.uploads);
+    assert_eq!(lc.language, "de");
 
     // The snippet, copied with its button.
     let snippet = admin.value("#livechat-snippet").await;
@@ -415,7 +424,30 @@ async fn journey_a5_put_the_chat_on_the_website() {
     )
     .await;
     de.screenshot().await;
-    j.finish([admin, de]).await;
+
+    // The widget in the channel's language for a French browser, in English for an English
+    // one (the admin's preview of the widget, /livechat/demo/{id}).
+    let fr = j.browser().lang(Lang::Fr).login("admin").await;
+    for (who, start) in [(&fr, "Chat starten"), (&admin, "Start chat")] {
+        who.open(&format!("/livechat/demo/{id}")).await;
+        who.wait_js(
+            "document.querySelector('#swb-livechat') && document.querySelector('#swb-livechat').shadowRoot.querySelector('.bub')",
+            "the chat bubble",
+        )
+        .await;
+        who.js("document.querySelector('#swb-livechat').shadowRoot.querySelector('.bub').click(); return 0")
+            .await;
+        who.wait_js(
+            &format!(
+                "document.querySelector('#swb-livechat').shadowRoot.querySelector('.go').textContent === {}",
+                serde_json::json!(start)
+            ),
+            start,
+        )
+        .await;
+    }
+    fr.screenshot_step("widget-for-a-french-browser").await;
+    j.finish([admin, de, fr]).await;
 }
 
 /// A stand-in office website on a second origin (another port): every request gets `html`.

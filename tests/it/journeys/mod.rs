@@ -69,6 +69,9 @@ impl Viewport {
 pub enum Lang {
     En,
     De,
+    /// A language Switchboard has no file for: pages fall back to English, the website chat
+    /// to its channel's language.
+    Fr,
 }
 
 impl Lang {
@@ -76,6 +79,7 @@ impl Lang {
         match self {
             Lang::En => "en-US",
             Lang::De => "de-DE",
+            Lang::Fr => "fr-FR",
         }
     }
 }
@@ -298,6 +302,7 @@ impl Person {
         let lang = match self.lang {
             Lang::En => "",
             Lang::De => "de/",
+            Lang::Fr => "fr/",
         };
         let step = step.map(|s| format!("-{s}")).unwrap_or_default();
         let phone = match self.viewport {

@@ -63,7 +63,7 @@ async fn world(j: &Journey, wa: &FakeWhatsApp) -> (u64, u64, u64) {
 async fn tour(j: &Journey, lang: Lang, lc: u64) {
     let p = j.browser().phone().lang(lang).login("admin").await;
     let (more, back) = match lang {
-        Lang::En => ("More actions", "Back to the chats"),
+        Lang::En | Lang::Fr => ("More actions", "Back to the chats"),
         Lang::De => ("Weitere Aktionen", "Zurück zu den Chats"),
     };
 
@@ -205,7 +205,7 @@ async fn tour(j: &Journey, lang: Lang, lc: u64) {
         .js(&format!("{sr} return sr.querySelector('.go').textContent;"))
         .await;
     let want = match lang {
-        Lang::En => "Start chat",
+        Lang::En | Lang::Fr => "Start chat",
         Lang::De => "Chat starten",
     };
     assert_eq!(start, json!(want), "the widget's Start button in {lang:?}");
