@@ -6,7 +6,7 @@
 //! language: a lookup is one hash lookup.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 /// One language: its code (the profile value, `Accept-Language`, `<html lang>`) and catalogue.
@@ -120,6 +120,52 @@ impl utoipa::PartialSchema for Lang {
 impl utoipa::ToSchema for Lang {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("Lang")
+    }
+}
+
+/// Words recorded now for people to read later (a timeline line, an audit detail), kept as a
+/// catalogue key with its values so that every reader sees them in their own language.
+/// `args` are data (names, numbers) put in as they are; `words` are catalogue keys (a role, a
+/// state) put in translated.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Phrase {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub words: BTreeMap<String, String>,
+}
+
+impl Phrase {
+    pub fn new(key: &str) -> Phrase {
+        Phrase {
+            key: key.to_string(),
+            args: BTreeMap::new(),
+            words: BTreeMap::new(),
+        }
+    }
+    /// `{name}` is `value`, as it is.
+    #[must_use]
+    pub fn arg(mut self, name: &str, value: impl ToString) -> Phrase {
+        self.args.insert(name.to_string(), value.to_string());
+        self
+    }
+    /// `{name}` is the text of the catalogue key `key`, in the reader's language.
+    #[must_use]
+    pub fn word(mut self, name: &str, key: &str) -> Phrase {
+        self.words.insert(name.to_string(), key.to_string());
+        self
+    }
+    /// The words in `lang`.
+    pub fn render(&self, lang: Lang) -> String {
+        let mut out = lang.s(&self.key).to_string();
+        for (name, key) in &self.words {
+            out = out.replace(&format!("{{{name}}}"), lang.s(key));
+        }
+        for (name, value) in &self.args {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
     }
 }
 
@@ -283,6 +329,19 @@ mod tests {
         assert_eq!(s.language, Some(de()));
         let s: Stored = serde_json::from_str(r#"{}"#).unwrap();
         assert_eq!(s.language, None);
+    }
+
+    #[test]
+    fn a_phrase_reads_in_each_readers_language() {
+        let p = Phrase::new("aud.d.role_changed")
+            .word("from", "role.agent")
+            .word("to", "role.admin");
+        assert_eq!(p.render(Lang::EN), "role Agent → Administrator");
+        assert_eq!(p.render(de()), "Rolle Agent → Administrator");
+        let p = Phrase::new("tl.d.to_user").arg("name", "Ben {x}");
+        assert_eq!(p.render(de()), "an Ben {x}");
+        let back: Phrase = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(back, p);
     }
 
     #[test]

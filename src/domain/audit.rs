@@ -1,6 +1,7 @@
 //! The append-only audit log: who did what, when.
 
 use crate::ids::UserId;
+use crate::locale::{Lang, Phrase};
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +18,11 @@ pub struct AuditEntry {
     pub actor: Option<UserId>,
     pub action: String,
     pub target: String,
+    /// In English; when `phrases` are set, their English words (for API readers).
     pub detail: String,
+    /// The detail as words each reader sees in their own language (empty in older entries).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phrases: Vec<Phrase>,
 }
 
 pub fn record(
@@ -27,14 +32,42 @@ pub fn record(
     target: impl Into<String>,
     detail: impl Into<String>,
 ) -> Result<()> {
+    put_entry(ctx, actor, action, target.into(), detail.into(), Vec::new())
+}
+
+/// Like [`record`], with a detail of words each reader sees in their own language.
+pub fn record_phrased(
+    ctx: &mut WriteCtx<'_>,
+    actor: Option<UserId>,
+    action: &str,
+    target: impl Into<String>,
+    phrases: Vec<Phrase>,
+) -> Result<()> {
+    let detail = phrases
+        .iter()
+        .map(|p| p.render(Lang::EN))
+        .collect::<Vec<_>>()
+        .join(", ");
+    put_entry(ctx, actor, action, target.into(), detail, phrases)
+}
+
+fn put_entry(
+    ctx: &mut WriteCtx<'_>,
+    actor: Option<UserId>,
+    action: &str,
+    target: String,
+    detail: String,
+    phrases: Vec<Phrase>,
+) -> Result<()> {
     let id = ctx.next_id("audit")?;
     let entry = AuditEntry {
         id,
         at: ctx.now,
         actor,
         action: action.to_string(),
-        target: target.into(),
-        detail: detail.into(),
+        target,
+        detail,
+        phrases,
     };
     let mut t = ctx.txn.open_table(AUDIT)?;
     codec::put(&mut t, &k1(id), &entry)?;

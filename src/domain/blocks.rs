@@ -127,12 +127,16 @@ pub fn unblock_in(ctx: &mut WriteCtx<'_>, actor: UserId, contact_id: ContactId) 
     ctx.txn
         .open_table(BLOCKED_CONTACTS)?
         .remove(k1(c.id).as_slice())?;
-    audit::record(
+    audit::record_phrased(
         ctx,
         Some(actor),
         "contact.unblock",
         format!("contact:{}", c.id),
-        format!("{} (blocked for: {})", c.address, old.reason),
+        vec![
+            crate::locale::Phrase::new("aud.d.unblocked")
+                .arg("address", &c.address)
+                .arg("reason", &old.reason),
+        ],
     )?;
     if let Some(sid) = sessions::latest_of_contact_in(ctx, history_owner(&c))? {
         sessions::timeline_in(ctx, sid, Some(actor), TimelineKind::Unblocked, "")?;

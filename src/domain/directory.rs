@@ -240,23 +240,26 @@ pub fn merge_in(
     }
     src.merged_into = Some(target.id);
     contacts::put_in(ctx, &src)?;
-    let detail = format!(
-        "{} ({}) merged into {} ({}), {} sessions moved",
-        src.label(),
-        src.address,
-        target.label(),
-        target.address,
-        moved.len()
-    );
-    audit::record(
+    let phrase = crate::locale::Phrase::new("tl.d.merged")
+        .arg("from", format!("{} ({})", src.label(), src.address))
+        .arg("into", format!("{} ({})", target.label(), target.address))
+        .arg("n", moved.len());
+    audit::record_phrased(
         ctx,
         Some(actor),
         "contact.merge",
         format!("contact:{source}"),
-        detail.clone(),
+        vec![phrase.clone()],
     )?;
     for sid in &moved {
-        sessions::timeline_in(ctx, *sid, Some(actor), TimelineKind::Merged, &detail)?;
+        sessions::timeline_phrased_in(
+            ctx,
+            *sid,
+            Some(actor),
+            TimelineKind::Merged,
+            Some(phrase.clone()),
+            "",
+        )?;
     }
     for c in [&src, &target] {
         contacts::announce_in(ctx, c)?;

@@ -3,6 +3,7 @@
 //! value sent back unchanged keeps the stored secret.
 
 use crate::ids::UserId;
+use crate::locale::Phrase;
 use redb::ReadTransaction;
 
 use super::channels::mask;
@@ -173,11 +174,16 @@ pub fn set_in(ctx: &mut WriteCtx<'_>, actor: UserId, input: &PbxConfig) -> Resul
     validate(&new)?;
     settings::put_in(ctx, KEY, &new)?;
     let detail = match &new {
-        PbxConfig::None => "removed".to_string(),
-        PbxConfig::Ami(a) => format!("AMI {}:{} as {}", a.host, a.port, a.username),
-        PbxConfig::Yeastar(y) => format!("Yeastar {} as {}", y.base_url, y.client_id),
+        PbxConfig::None => Phrase::new("aud.d.pbx_removed"),
+        PbxConfig::Ami(a) => Phrase::new("aud.d.pbx_ami")
+            .arg("host", &a.host)
+            .arg("port", a.port)
+            .arg("user", &a.username),
+        PbxConfig::Yeastar(y) => Phrase::new("aud.d.pbx_yeastar")
+            .arg("url", &y.base_url)
+            .arg("user", &y.client_id),
     };
-    audit::record(ctx, Some(actor), "pbx.update", "pbx", detail)?;
+    audit::record_phrased(ctx, Some(actor), "pbx.update", "pbx", vec![detail])?;
     Ok(new)
 }
 

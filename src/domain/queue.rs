@@ -8,6 +8,7 @@ use crate::domain::events::{AssignedBy, Event};
 use crate::domain::sessions::TimelineKind;
 use crate::ids::SessionId;
 use crate::ids::UserId;
+use crate::locale::Phrase;
 use std::collections::HashSet;
 
 use redb::ReadableTable;
@@ -219,20 +220,16 @@ pub fn transfer_in(
     s.assignee = to;
     sessions::save_in(ctx, Some(&before), &s)?;
     let target = match &receiver {
-        Some(u) => format!("to {}", u.display_name_or_username()),
-        None => "to the queue".to_string(),
+        Some(u) => Phrase::new("tl.d.to_user").arg("name", u.display_name_or_username()),
+        None => Phrase::new("tl.d.to_queue"),
     };
-    let detail = if note.is_empty() {
-        target
-    } else {
-        format!("{target}: {note}")
-    };
-    sessions::timeline_in(
+    sessions::timeline_phrased_in(
         ctx,
         session_id,
         Some(actor.id),
         TimelineKind::Transferred,
-        &detail,
+        Some(target),
+        note,
     )?;
     if let Some(u) = &receiver {
         ctx.emit(

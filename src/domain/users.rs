@@ -19,6 +19,16 @@ pub enum Role {
     Agent,
 }
 
+impl Role {
+    /// The catalogue key of its name (`role.admin`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::Admin => "role.admin",
+            Role::Agent => "role.agent",
+        }
+    }
+}
+
 pub use crate::locale::Lang;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -291,12 +301,16 @@ pub async fn create(
                 .open_table(USERS_BY_NAME)?
                 .insert(key.as_bytes(), k1(id).as_slice())?;
             put_in(ctx, &user)?;
-            audit::record(
+            audit::record_phrased(
                 ctx,
                 actor.or(Some(id)),
                 "user.create",
                 format!("user:{id}"),
-                format!("{username} ({role:?})"),
+                vec![
+                    crate::locale::Phrase::new("aud.d.user_created")
+                        .arg("username", &username)
+                        .word("role", role.key()),
+                ],
             )?;
             Ok(user)
         })
@@ -361,17 +375,21 @@ pub async fn update(
             if let Some(r) = patch.role
                 && r != u.role
             {
-                detail.push(format!("role {:?} -> {r:?}", u.role));
+                detail.push(
+                    crate::locale::Phrase::new("aud.d.role_changed")
+                        .word("from", u.role.key())
+                        .word("to", r.key()),
+                );
                 u.role = r;
             }
             if let Some(d) = patch.disabled
                 && d != u.disabled
             {
-                detail.push(if d {
-                    "disabled".to_string()
+                detail.push(crate::locale::Phrase::new(if d {
+                    "aud.d.disabled"
                 } else {
-                    "enabled".to_string()
-                });
+                    "aud.d.enabled"
+                }));
                 u.disabled = d;
                 if d {
                     // Sessions and API tokens end for good: enabling the user again later
@@ -381,12 +399,12 @@ pub async fn update(
                 }
             }
             put_in(ctx, &u)?;
-            audit::record(
+            audit::record_phrased(
                 ctx,
                 Some(actor),
                 "user.update",
                 format!("user:{id}"),
-                detail.join(", "),
+                detail,
             )?;
             Ok(u)
         })
@@ -469,11 +487,17 @@ pub async fn set_password(
                 super::auth::revoke_all_api_tokens_in(ctx, id)?
             };
             let detail = if keep_tokens {
-                "API tokens kept".to_string()
+                crate::locale::Phrase::new("aud.d.tokens_kept")
             } else {
-                format!("{revoked} API tokens revoked")
+                crate::locale::Phrase::new("aud.d.tokens_revoked").arg("n", revoked)
             };
-            audit::record(ctx, actor, "user.password", format!("user:{id}"), detail)?;
+            audit::record_phrased(
+                ctx,
+                actor,
+                "user.password",
+                format!("user:{id}"),
+                vec![detail],
+            )?;
             Ok(revoked)
         })
         .await

@@ -13,7 +13,24 @@ for (const el of document.querySelectorAll("[data-strings]")) {
 /** The text for `key` in the page's language (the key itself when unknown). */
 export const t = (key) => strings[key] || key;
 export const lang = document.body.dataset.lang || "en";
-/** Locale for dates and numbers: 24-hour clock in both languages. */
-export const locale = lang === "de" ? "de-DE" : "en-GB";
+/** Locale for dates and numbers: English with a 24-hour clock (en-GB), any other language its own. */
+export const locale = lang === "en" ? "en-GB" : lang;
+/**
+ * Words the server recorded as a catalogue key and its values (`crate::locale::Phrase`), in
+ * this page's language: `args` put in as they are, `words` (keys) translated.
+ */
+export function phrase(p) {
+  if (!p) return "";
+  let out = t(p.key);
+  for (const [k, v] of Object.entries(p.words || {})) out = out.replaceAll("{" + k + "}", t(v));
+  for (const [k, v] of Object.entries(p.args || {})) out = out.replaceAll("{" + k + "}", v);
+  return out;
+}
+/** A timeline entry's words after its label: the phrase, then the free text. */
+export function timelineText(e, sep) {
+  const p = phrase(e.phrase);
+  if (p && e.detail) return sep + p + ": " + e.detail;
+  return p || e.detail ? sep + (p || e.detail) : "";
+}
 /** The signed-in user's id (0 on pages without a user). */
 export const me = Number(document.body.dataset.userId || 0);

@@ -1,7 +1,7 @@
 // The conversation: message bubbles with files, ticks and retry, day separators, paging back.
 import { api } from "../core/api.js";
 import { $, h, icon } from "../core/dom.js";
-import { t } from "../core/i18n.js";
+import { t, timelineText } from "../core/i18n.js";
 import { fmtClock, fmtDateTime, fmtDay, fmtSize } from "../core/time.js";
 import { lightbox } from "./dialogs.js";
 import { S, me, showError, userName } from "./state.js";
@@ -134,7 +134,7 @@ function activities() {
 }
 function activityEl(e) {
   const who = e.actor ? userName(e.actor) + " · " : "";
-  return h("div", { class: "activity", dataset: { tl: e.id, kind: e.kind } }, h("time", { title: fmtDateTime(e.at), text: fmtClock(e.at) + " " }), who + t("tl." + e.kind) + (e.detail ? " " + e.detail : ""));
+  return h("div", { class: "activity", dataset: { tl: e.id, kind: e.kind } }, h("time", { title: fmtDateTime(e.at), text: fmtClock(e.at) + " " }), who + t("tl." + e.kind) + timelineText(e, " "));
 }
 
 /** Keeps the newest message in view while the agent is at the bottom (S.stick). */

@@ -3,6 +3,7 @@
 
 use crate::ids::SessionId;
 use crate::ids::UserId;
+use crate::locale::Phrase;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +18,12 @@ pub struct TimelineEntry {
     pub at: i64,
     pub actor: Option<UserId>,
     pub kind: TimelineKind,
+    /// Free text a person wrote (a note, a reason), or data (an address).
     pub detail: String,
+    /// What happened, in words each reader sees in their own language ("to Ben"), shown
+    /// before `detail`; absent in older entries, whose `detail` holds it in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phrase: Option<Phrase>,
 }
 
 /// What happened to a session. Stored by name (`picked_up`, …), which is also the key of its
@@ -110,6 +116,18 @@ pub fn timeline_in(
     kind: TimelineKind,
     detail: &str,
 ) -> Result<()> {
+    timeline_phrased_in(ctx, session_id, actor, kind, None, detail)
+}
+
+/// Like [`timeline_in`], with words each reader sees in their own language before `detail`.
+pub fn timeline_phrased_in(
+    ctx: &mut WriteCtx<'_>,
+    session_id: SessionId,
+    actor: Option<UserId>,
+    kind: TimelineKind,
+    phrase: Option<Phrase>,
+    detail: &str,
+) -> Result<()> {
     let id = ctx.next_id("timeline")?;
     let e = TimelineEntry {
         id,
@@ -117,6 +135,7 @@ pub fn timeline_in(
         actor,
         kind,
         detail: detail.into(),
+        phrase,
     };
     codec::put(&mut ctx.txn.open_table(TIMELINE)?, &k2(session_id, id), &e)?;
     Ok(())

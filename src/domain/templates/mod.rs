@@ -224,7 +224,7 @@ pub fn save_in(
     };
     codec::put(&mut tbl, &k1(tid), &t)?;
     drop(tbl);
-    audit::record(
+    audit::record_phrased(
         ctx,
         Some(actor),
         if id.is_some() {
@@ -233,7 +233,12 @@ pub fn save_in(
             "template.create"
         },
         format!("template:{tid}"),
-        format!("{} ({}), {} parameters", t.name, t.language, t.params),
+        vec![
+            crate::locale::Phrase::new("aud.d.template")
+                .arg("name", &t.name)
+                .arg("language", &t.language)
+                .arg("n", t.params),
+        ],
     )?;
     Ok(t)
 }

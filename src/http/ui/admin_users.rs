@@ -58,9 +58,11 @@ fn audit_rows(
     entries: Vec<AuditEntry>,
     system: &str,
     deleted: &str,
+    lang: crate::locale::Lang,
 ) -> crate::error::Result<Vec<AuditRow>> {
     let people = crate::domain::users::list(rtx)?;
     let chans = crate::domain::channels::list(rtx)?;
+    let templates = crate::domain::templates::list(rtx)?;
     let user_name = |id: UserId| {
         people
             .iter()
@@ -83,7 +85,23 @@ fn audit_rows(
                     .map_or_else(|| deleted.to_string(), |c| c.label().to_string()),
                 Err(_) => e.target.clone(),
             },
+            Some(("template", id)) => match id.parse::<u64>() {
+                Ok(id) => templates.iter().find(|t| t.id == id).map_or_else(
+                    || deleted.to_string(),
+                    |t| format!("{} ({})", t.name, t.language),
+                ),
+                Err(_) => e.target.clone(),
+            },
             _ => e.target.clone(),
+        };
+        let detail = if e.phrases.is_empty() {
+            e.detail
+        } else {
+            e.phrases
+                .iter()
+                .map(|p| p.render(lang))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         rows.push(AuditRow {
             at: e.at,
@@ -91,7 +109,7 @@ fn audit_rows(
             who: e.actor.map_or_else(|| system.to_string(), user_name),
             action: e.action,
             target,
-            detail: e.detail,
+            detail,
         });
     }
     Ok(rows)
@@ -230,7 +248,7 @@ async fn audit_page(
     let (system, deleted) = (t.s("aud.system"), t.s("aud.deleted"));
     let mut entries = state
         .store
-        .read(move |rtx| audit_rows(rtx, audit::list(rtx, None, 500)?, system, deleted))
+        .read(move |rtx| audit_rows(rtx, audit::list(rtx, None, 500)?, system, deleted, who.lang))
         .await?;
     for e in &mut entries {
         e.action = t.dynamic("aud.act.", &e.action).to_string();

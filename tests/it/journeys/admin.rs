@@ -729,7 +729,29 @@ async fn journey_a9_audit_log_with_names_and_dates() {
     assert!(!when.contains("UTC"), "{when}");
     assert!(!when.chars().all(|c| c.is_ascii_digit()), "{when}");
     admin.screenshot().await;
-    j.finish([admin]).await;
+
+    // A German admin reads the same log in German: what was recorded as words (a role, a
+    // template's parameters) is not stuck in English, and a template is named, not numbered.
+    let r =
+        j.t.admin
+            .post(
+                "/api/v1/templates",
+                serde_json::json!({"name": "order_update", "language": "de", "body": "Hallo {{1}}, Ihre Bestellung {{2}} ist unterwegs."}),
+            )
+            .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let de = j.browser().german().login("admin").await;
+    de.open("/admin/audit").await;
+    let log = de
+        .wait_text("#audit-log tbody", "order_update (de), 2 Parameter")
+        .await;
+    assert!(log.contains("(Agent)"), "{log}");
+    assert!(
+        !log.contains("template:") && !log.contains("parameters"),
+        "{log}"
+    );
+    de.screenshot().await;
+    j.finish([admin, de]).await;
 }
 
 /// A7: the admin enters Asterisk AMI credentials and presses **Test**: a wrong secret shows

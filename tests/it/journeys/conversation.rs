@@ -491,6 +491,18 @@ async fn b8_hand_over(vp: Viewport) {
     ben.wait_text("#messages", "to the queue: Off tomorrow")
         .await;
     ben.screenshot().await;
+    if vp == Viewport::Desktop {
+        // The same lines read in German by a German colleague: recorded as words, not as
+        // English text.
+        let de = j.browser().german().login("admin").await;
+        de.open(&format!("/chat/external/{sid}")).await;
+        de.wait_text("#messages", "an ben: VIP, wants a callback")
+            .await;
+        de.wait_text("#messages", "in die Warteschlange: Off tomorrow")
+            .await;
+        de.screenshot_step("timeline-in-german").await;
+        de.close().await;
+    }
     j.finish([anna, ben]).await;
 }
 

@@ -93,6 +93,9 @@ async fn transfer_to_colleague_or_queue_with_note_and_clear_errors() {
     );
     assert_eq!(tr["actor"], a);
     assert_eq!(tr["actor_name"], "alice");
+    // Whom it went to is kept as words each reader sees in their own language.
+    assert_eq!(tr["phrase"]["key"], "tl.d.to_user");
+    assert!(tr["phrase"]["args"]["name"].is_string(), "{tr}");
 
     // Back to the queue.
     let r = cb
