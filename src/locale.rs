@@ -62,8 +62,9 @@ impl Lang {
         }
         out
     }
-    /// This language's text for a message the domain produced in English (an `err.msg.` entry
-    /// whose English text is exactly `english`, or an `err.pat.` pattern with one `{n}`).
+    /// This language's text for a message the domain produced in English: an `err.msg.` entry
+    /// whose English text is exactly `english`, else the first `err.pat.` entry whose English
+    /// text matches it with its `{placeholders}` standing for the data in it.
     pub fn message(self, english: &str) -> Option<String> {
         let c = catalogue();
         if let Some(t) = c
@@ -74,12 +75,45 @@ impl Lang {
             return Some((*t).to_string());
         }
         c.patterns.iter().find_map(|(key, en)| {
-            let (pre, post) = en.split_once("{n}")?;
-            let n = english.strip_prefix(pre)?.strip_suffix(post)?;
-            (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| self.fill(key, &[("n", n)]))
+            let values = match_pattern(en, english)?;
+            let args: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            Some(self.fill(key, &args))
         })
     }
+}
+
+/// The values of `pattern`'s `{name}` placeholders in `text`, if `text` is `pattern` with
+/// each placeholder replaced by some non-empty text (its literal pieces in order).
+fn match_pattern<'p>(pattern: &'p str, text: &str) -> Option<Vec<(&'p str, String)>> {
+    // Literal, then (placeholder, literal) pairs.
+    let mut pieces: Vec<(&str, &str)> = Vec::new();
+    let (first, mut rest) = pattern
+        .split_once('{')
+        .map_or((pattern, ""), |(a, b)| (a, b));
+    while !rest.is_empty() {
+        let (name, after) = rest.split_once('}')?;
+        let (lit, next) = after.split_once('{').unwrap_or((after, ""));
+        pieces.push((name, lit));
+        rest = next;
+    }
+    let mut at = text.strip_prefix(first)?;
+    let mut out = Vec::new();
+    for (i, (name, lit)) in pieces.iter().enumerate() {
+        let last = i + 1 == pieces.len();
+        let end = if last {
+            at.strip_suffix(lit).map(str::len)?
+        } else {
+            // The shortest value: placeholders never hold the next literal piece.
+            at.get(1..)?.find(lit).map(|e| e + 1)?
+        };
+        let value = at.get(..end)?;
+        if value.is_empty() {
+            return None;
+        }
+        out.push((*name, value.to_string()));
+        at = at.get(end + lit.len()..)?;
+    }
+    (at.is_empty() || pieces.is_empty() && text == first).then_some(out)
 }
 
 impl serde::Serialize for Lang {
@@ -197,7 +231,7 @@ pub(crate) struct Catalogue {
     texts: HashMap<&'static str, Vec<&'static str>>,
     /// Per language: English domain message → this language, from the `err.msg.` entries.
     messages: Vec<HashMap<&'static str, &'static str>>,
-    /// The `err.pat.` entries (key, English text with one `{n}`).
+    /// The `err.pat.` entries (key, English text with `{placeholders}`).
     patterns: Vec<(&'static str, &'static str)>,
 }
 
@@ -354,6 +388,20 @@ mod tests {
             de().message("at most 500 characters").as_deref(),
             Some("darf höchstens 500 Zeichen lang sein")
         );
-        assert_eq!(de().message("must be 1 to x characters"), None);
+        assert_eq!(de().message("must be 1 to  characters"), None);
+        assert_eq!(
+            match_pattern("a {x} b {y}!", "a 1 b 2 b!"),
+            Some(vec![("x", "1".to_string()), ("y", "2 b".to_string())])
+        );
+        assert_eq!(
+            match_pattern("{x} is taken", "ben is taken"),
+            Some(vec![("x", "ben".to_string())])
+        );
+        assert_eq!(match_pattern("{x} is taken", " is taken"), None);
+        assert_eq!(
+            match_pattern("at most {n}", "at most 5"),
+            Some(vec![("n", "5".to_string())])
+        );
+        assert_eq!(match_pattern("at most {n}", "at least 5"), None);
     }
 }

@@ -137,5 +137,24 @@ mod tests {
             "muss 1 bis 80 Zeichen lang sein"
         );
         assert_eq!(I18n(Lang::EN).message("anything"), "anything");
+        // Messages with data in them, the more specific pattern first.
+        assert_eq!(
+            de.message("user ben is disabled"),
+            "Benutzer ben ist deaktiviert"
+        );
+        assert_eq!(
+            de.message("ben is disabled and cannot receive sessions"),
+            "ben ist deaktiviert und kann keine Gespräche übernehmen"
+        );
+        assert_eq!(
+            de.message("the session is already assigned to ben"),
+            "das Gespräch ist bereits ben zugewiesen"
+        );
+        assert_eq!(
+            de.error(&crate::error::Error::Conflict(
+                "the username anna is taken".into()
+            )),
+            "der Benutzername anna ist vergeben"
+        );
     }
 }
