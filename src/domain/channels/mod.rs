@@ -448,12 +448,16 @@ pub fn create_in(ctx: &mut WriteCtx<'_>, actor: UserId, input: &ChannelInput) ->
         set_members(ctx, &mut ch, m)?;
     }
     put(ctx, &ch)?;
-    audit::record(
+    audit::record_phrased(
         ctx,
         Some(actor),
         "channel.create",
         format!("channel:{id}"),
-        format!("{} ({})", ch.name, kind.as_str()),
+        vec![
+            crate::locale::Phrase::new("aud.d.channel")
+                .arg("name", &ch.name)
+                .word("kind", &format!("ch.{}", kind.as_str())),
+        ],
     )?;
     Ok(ch)
 }

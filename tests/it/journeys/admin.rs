@@ -745,7 +745,10 @@ async fn journey_a9_audit_log_with_names_and_dates() {
     let log = de
         .wait_text("#audit-log tbody", "order_update (de), 2 Parameter")
         .await;
-    assert!(log.contains("(Agent)"), "{log}");
+    assert!(
+        log.contains("(Agent)") && log.contains("WA (WhatsApp)"),
+        "{log}"
+    );
     assert!(
         !log.contains("template:") && !log.contains("parameters"),
         "{log}"
