@@ -23,8 +23,9 @@ pub fn router() -> Router<HttpState> {
 }
 
 /// The embeddable script: short cache so fixes reach websites within minutes.
-async fn widget_js() -> Response {
-    let mut r = crate::http::assets::raw("widget.js", "public, max-age=300");
+async fn widget_js(State(state): State<HttpState>, headers: axum::http::HeaderMap) -> Response {
+    let mut r =
+        crate::http::assets::raw(&state.assets, "widget.js", &headers, "public, max-age=300");
     r.headers_mut().insert(
         "cross-origin-resource-policy",
         HeaderValue::from_static("cross-origin"),

@@ -82,8 +82,8 @@ struct SettingsPage {
 
 /// The push part of the service worker, at the root so it may control every page (the app's
 /// `/sw.js` imports it).
-async fn push_worker() -> Response {
-    crate::http::assets::raw("sw-push.js", "no-cache")
+async fn push_worker(State(state): State<HttpState>, headers: axum::http::HeaderMap) -> Response {
+    crate::http::assets::raw(&state.assets, "sw-push.js", &headers, "no-cache")
 }
 
 #[derive(Deserialize)]
