@@ -26,11 +26,13 @@ use crate::store::{Audience, WriteCtx};
 pub(crate) mod actions;
 mod list;
 mod reads;
+pub mod snooze;
 mod timeline;
 
 pub use actions::{BULK_MAX, BulkAction, bulk, close, reopen, set_archived, set_muted};
 pub use list::{ListQuery, Scope, SessionPage, list, view};
 pub use reads::{read_state, read_state_in, set_muted_in, set_read_state_in};
+pub use snooze::{snooze, wake_due, wake_in};
 pub use timeline::{TimelineEntry, TimelineKind, timeline, timeline_in};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -66,6 +68,9 @@ pub struct Session {
     pub first_response_at: Option<i64>,
     #[serde(default)]
     pub message_count: u64,
+    /// Snoozed by an agent until then (Unix ms): out of the lists until it wakes.
+    #[serde(default)]
+    pub snoozed_until: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -336,6 +341,7 @@ pub fn open_for_contact_in(
         tags: Vec::new(),
         first_response_at: None,
         message_count: 0,
+        snoozed_until: None,
     };
     ctx.txn
         .open_table(OPEN_SESSIONS)?

@@ -51,6 +51,14 @@ pub enum TimelineKind {
     Reopened,
     Archived,
     Unarchived,
+    /// An automatic reply went out (detail: welcome, out_of_hours or busy).
+    AutoReply,
+    /// An automatic reply was due but the reply window did not allow it (detail: which).
+    AutoReplySkipped,
+    /// An agent snoozed it (detail: until, Unix ms).
+    Snoozed,
+    /// Back from snooze (the time came, the customer wrote, or an agent woke it).
+    Woke,
     /// Written by a later version.
     #[serde(other)]
     Other,
@@ -75,6 +83,10 @@ impl TimelineKind {
         Self::Reopened,
         Self::Archived,
         Self::Unarchived,
+        Self::AutoReply,
+        Self::AutoReplySkipped,
+        Self::Snoozed,
+        Self::Woke,
         Self::Other,
     ];
 
@@ -98,6 +110,10 @@ impl TimelineKind {
             Self::Reopened => "reopened",
             Self::Archived => "archived",
             Self::Unarchived => "unarchived",
+            Self::AutoReply => "auto_reply",
+            Self::AutoReplySkipped => "auto_reply_skipped",
+            Self::Snoozed => "snoozed",
+            Self::Woke => "woke",
             Self::Other => "other",
         }
     }
@@ -142,7 +158,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", k.as_str()));
             assert_eq!(serde_json::from_str::<TimelineKind>(&json).unwrap(), *k);
         }
-        let later: TimelineKind = serde_json::from_str("\"snoozed\"").unwrap();
+        let later: TimelineKind = serde_json::from_str("\"survey_answered\"").unwrap();
         assert_eq!(later, TimelineKind::Other);
     }
 }
