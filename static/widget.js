@@ -27,7 +27,9 @@
     agent: 'Team', retry: 'Nicht gesendet – tippen zum Wiederholen', ended: 'Der Chat wurde beendet. Schreiben Sie erneut, um einen neuen zu beginnen.',
     thanks: 'Danke! Wir melden uns per E-Mail.', slow: 'Zu viele Nachrichten – bitte kurz warten.',
     unavailable: 'Der Chat ist auf dieser Website nicht verfügbar.', reconnect: 'Verbinde neu…',
-    emoji: 'Emoji', image: 'Bild senden', big: 'Bilder dürfen höchstens 10 MB groß sein.', notimg: 'Nur Bilder können gesendet werden.'
+    emoji: 'Emoji', image: 'Bild senden', big: 'Bilder dürfen höchstens 10 MB groß sein.', notimg: 'Nur Bilder können gesendet werden.',
+    closed: 'Wir haben gerade geschlossen.', today: 'Wir antworten heute ab {t} Uhr.', tomorrow: 'Wir antworten morgen ab {t} Uhr.', on: 'Wir antworten am {d} ab {t} Uhr.',
+    days: ['Montag', 'Dienstag', 'Mittwoch', 'Donnerstag', 'Freitag', 'Samstag', 'Sonntag']
   } : {
     open: 'Open chat', close: 'Close', name: 'Name', email: 'E-mail', start: 'Start chat',
     msg: 'Message', write: 'Write a message…', send: 'Send', leave: 'Leave a message',
@@ -35,7 +37,9 @@
     agent: 'Team', retry: 'Not sent – tap to retry', ended: 'This chat has ended. Write again to start a new one.',
     thanks: 'Thank you! We will get back to you by e-mail.', slow: 'Too many messages – please wait a moment.',
     unavailable: 'The chat is not available on this website.', reconnect: 'Reconnecting…',
-    emoji: 'Emoji', image: 'Send an image', big: 'Images may be at most 10 MB.', notimg: 'Only images can be sent.'
+    emoji: 'Emoji', image: 'Send an image', big: 'Images may be at most 10 MB.', notimg: 'Only images can be sent.',
+    closed: 'We are closed right now.', today: 'We reply today from {t}.', tomorrow: 'We reply tomorrow from {t}.', on: 'We reply on {d} from {t}.',
+    days: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']
   };
   var CSS = ':host{all:initial}*{box-sizing:border-box;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}' +
     '.bub{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;background:var(--a);color:#fff;cursor:pointer;box-shadow:0 6px 20px rgba(0,0,0,.25);display:flex;align-items:center;justify-content:center;z-index:2147483000;transition:transform .15s}' +
@@ -48,6 +52,7 @@
     '.dot{width:8px;height:8px;border-radius:50%;background:#9aa4b2}.on .dot{background:#3ddc84}' +
     '.x{background:none;border:0;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:0 2px;opacity:.85}.x:hover{opacity:1}' +
     '.body{flex:1;overflow-y:auto;padding:16px 14px 8px;background:#f6f7f9}' +
+    '.hrs{background:#fff7e0;border-radius:12px;padding:8px 12px;margin:0 0 12px;font-size:13px}' +
     '.greet{background:#fff;border-radius:12px;padding:10px 12px;margin:0 0 12px;box-shadow:0 1px 2px rgba(0,0,0,.06)}' +
     '.m{display:flex;flex-direction:column;margin:6px 0;max-width:80%}.m.me{margin-left:auto;align-items:flex-end}' +
     '.who{font-size:11px;color:#6b7684;margin:0 4px 2px}' +
@@ -123,9 +128,9 @@
   status.appendChild(dot); status.appendChild(stText); hw.className = 'hw'; hw.appendChild(title); hw.appendChild(status);
   var closeB = btn('x', T.close, '×'); head.appendChild(hw); head.appendChild(closeB);
   var err = h('div', 'err'); err.hidden = true;
-  var body = h('div', 'body'), greet = h('p', 'greet'), list = h('div', 'list'), typing = h('div', 'typing'), note = h('div', 'note');
-  typing.hidden = true; note.hidden = true; greet.hidden = true;
-  body.appendChild(greet); body.appendChild(list); body.appendChild(note); body.appendChild(typing);
+  var body = h('div', 'body'), greet = h('p', 'greet'), hrs = h('p', 'hrs'), list = h('div', 'list'), typing = h('div', 'typing'), note = h('div', 'note');
+  typing.hidden = true; note.hidden = true; greet.hidden = true; hrs.hidden = true; hrs.setAttribute('role', 'status');
+  body.appendChild(hrs); body.appendChild(greet); body.appendChild(list); body.appendChild(note); body.appendChild(typing);
   var pre = h('form', 'pre'), preName = field(pre, T.name, 'name', 'text', true), preMail = field(pre, T.email, 'email', 'email', true), preGo = h('button', 'go', T.start);
   pre.appendChild(preGo); pre.hidden = true;
   var off = h('form', 'off'), offText = h('p'); off.appendChild(offText);
@@ -265,6 +270,18 @@
     comp.hidden = !(open && (token || (cfg.online && !cfg.prechat_form)));
     fileB.hidden = !(cfg && cfg.uploads);
     greet.hidden = !(cfg && cfg.greeting) || !!failed;
+    var hs = cfg && cfg.hours;
+    hrs.hidden = !hs || hs.open || !!failed;
+    if (hs && !hs.open) hrs.textContent = hoursLine(hs.next);
+  }
+  // Business hours, when closed: "We reply tomorrow from 8:00." (the box's time).
+  function hoursLine(n) {
+    if (!n) return T.closed;
+    var days = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+    var d = T.days[days.indexOf(n.weekday)] || n.weekday;
+    if (n.days_ahead >= 7) d += ' ' + n.date;
+    var line = n.days_ahead === 0 ? T.today : n.days_ahead === 1 ? T.tomorrow : T.on;
+    return T.closed + ' ' + line.replace('{t}', n.time).replace('{d}', d);
   }
   function history() {
     return call('GET', '/history').then(function (hist) {

@@ -37,6 +37,9 @@ pub struct ConfigView {
     pub online: bool,
     pub max_text: usize,
     pub max_image_bytes: u64,
+    /// Business hours (None: off): open now, else when it opens next (the widget says "we
+    /// reply tomorrow from 8:00").
+    pub hours: Option<crate::domain::automation::HoursState>,
 }
 
 /// Online: a member of the channel is online; a channel without members is answered by the
@@ -68,6 +71,17 @@ pub async fn config(
     LiveChannel(ch): LiveChannel,
 ) -> ApiResult<Response> {
     let l = &ch.livechat;
+    let now = state.now();
+    let cid = ch.id;
+    let hours = state
+        .store
+        .read(move |rtx| {
+            Ok(crate::domain::automation::state_at(
+                &crate::domain::automation::get(rtx, cid)?,
+                now,
+            ))
+        })
+        .await?;
     let view = ConfigView {
         channel_id: ch.id,
         title: l.title.clone(),
@@ -79,6 +93,7 @@ pub async fn config(
         online: anyone_online(&state, &ch).await?,
         max_text: livechat::MAX_TEXT,
         max_image_bytes: livechat::MAX_IMAGE_BYTES,
+        hours,
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)).into_response())
 }
