@@ -111,8 +111,8 @@ pub struct JobsConfig {
     /// `tls = "self-signed"`: a new server certificate from the local CA within 30 days of
     /// the current one's end, loaded without a restart.
     pub tls_renewal: String,
-    /// Automatic "all agents busy" replies that are due, and snoozed conversations whose time
-    /// has come (docs/automation.md).
+    /// Automatic "all agents busy" replies that are due, snoozed conversations whose time has
+    /// come, missed response targets (docs/automation.md).
     pub automation: String,
 }
 

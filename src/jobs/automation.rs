@@ -8,7 +8,10 @@ use crate::error::Result;
 pub async fn run(ctx: JobCtx) -> Result<Report> {
     let s = automation::sweep(&ctx.store).await?;
     Ok(Report::new(
-        format!("busy replies {}, woken {}", s.busy, s.woken),
-        s.busy + s.woken == 0,
+        format!(
+            "busy replies {}, woken {}, response targets missed {}",
+            s.busy, s.woken, s.breached
+        ),
+        s.busy + s.woken + s.breached == 0,
     ))
 }

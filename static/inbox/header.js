@@ -8,7 +8,7 @@ import { setMode } from "./composer.js";
 import { blockDialog } from "./block.js";
 import { callCustomer } from "./call.js";
 import { endDialog, snoozeDialog, transferDialog } from "./dialogs.js";
-import { renderList } from "./list.js";
+import { renderList, slaEl } from "./list.js";
 import { S, iconImg, kindName, pane, paneEl, root, showError, userName } from "./state.js";
 
 function actionBtn(action, iconName, label, onclick, primary, labelled) {
@@ -158,7 +158,7 @@ export function headerEl() {
     { class: "s-head" },
     back,
     iconImg(s.channel_kind, 34),
-    h("div", { class: "s-title" }, h("h2", { class: "s-name", text: s.contact_name || addr }), h("div", { class: "s-sub", text: sub.filter(Boolean).join(" · ") })),
+    h("div", { class: "s-title" }, h("h2", { class: "s-name", text: s.contact_name || addr }), h("div", { class: "s-sub", text: sub.filter(Boolean).join(" · ") }), slaEl(s)),
     actions,
   );
 }

@@ -367,3 +367,82 @@ async fn snooze_wakes_at_its_time_and_when_the_customer_writes() {
         .await;
     assert_eq!(r.status, 409, "{}", r.text());
 }
+
+#[tokio::test]
+async fn response_target_counts_business_hours_and_its_breach_is_told_once() {
+    let t = TestServer::builder().long_logins().start().await;
+    let ch = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    // A target out of range is refused and changes nothing.
+    let r = t
+        .admin
+        .put(
+            &format!("/api/v1/channels/{ch}/automation"),
+            with(office_hours(), json!({"response_minutes": 20000})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("response_minutes"), "{}", r.text());
+    set_automation(
+        &t,
+        ch,
+        with(office_hours(), json!({"response_minutes": 10})),
+    )
+    .await;
+
+    // Friday 16:55: five minutes today, the other five on Monday from 08:00.
+    let friday = next_local(&t, Weekday::Fri, 16, 55);
+    move_to(&t, friday);
+    let late = writes(&t, ch, "+4915100000005", Some("Fay"), "Before the weekend")
+        .await
+        .session_id;
+    let sla = session(&t.admin, late).await["sla"].clone();
+    let monday = next_local(&t, Weekday::Mon, 8, 5);
+    assert!(
+        (sla["due_at"].as_i64().unwrap() - monday).abs() < 60_000,
+        "{sla} vs {monday}"
+    );
+    // Answered in time on Monday morning: met.
+    let monday_0801 = next_local(&t, Weekday::Mon, 8, 1);
+    move_to(&t, monday_0801);
+    let r = t
+        .admin
+        .post(
+            &format!("/api/v1/sessions/{late}/messages"),
+            json!({"text": "Good morning!"}),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.text());
+
+    // Monday 09:00: a waiting conversation counts down and is missed after 10 minutes.
+    move_to(&t, monday_0801 + 59 * 60_000);
+    let mut events = crate::support::EventStream::open(&t.admin).await;
+    let sid = writes(&t, ch, "+4915100000006", Some("Max"), "Hello?")
+        .await
+        .session_id;
+    let sla = session(&t.admin, sid).await["sla"].clone();
+    let now = t.clock.now_ms();
+    let due = sla["due_at"].as_i64().unwrap();
+    let warn = sla["warn_at"].as_i64().unwrap();
+    assert!((due - (now + 600_000)).abs() < 2_000, "{sla}");
+    assert!(warn > now && warn < due, "amber before the target: {sla}");
+    assert_eq!(sla["breached"], false);
+    t.clock.advance_ms(9 * 60_000);
+    assert!(run_job(&t).await.contains("missed 0"));
+    t.clock.advance_ms(2 * 60_000);
+    assert!(run_job(&t).await.contains("missed 1"));
+    let ev = events.next_of_kind("session.sla_breached").await;
+    assert_eq!(ev.data()["session_id"], sid);
+    // Exactly once.
+    t.clock.advance_ms(60 * 60_000);
+    assert!(run_job(&t).await.contains("missed 0"));
+    events.read_for(std::time::Duration::from_millis(300)).await;
+    assert_eq!(events.raw().matches("session.sla_breached").count(), 1);
+    assert_eq!(session(&t.admin, sid).await["sla"]["breached"], true);
+    let kinds = timeline_kinds(&t.admin, sid).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "sla_breached").count(), 1);
+
+    // The report: two conversations with a target, one met.
+    let r = t.admin.get("/api/v1/reports").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["sla"], json!({"with_target": 2, "met": 1}));
+}

@@ -224,6 +224,43 @@ impl Hours {
         None
     }
 
+    /// The instant `minutes` of open time after `start` (a response target's deadline): the
+    /// clock only runs within business hours; without them, plain minutes.
+    pub fn add_open(&self, start: i64, minutes: u32) -> i64 {
+        let plain = start + i64::from(minutes) * 60_000;
+        if !self.enabled {
+            return plain;
+        }
+        let t0 = local(start);
+        let now_minute = (t0.hour() * 60 + t0.minute()) as u16;
+        let mut left = i64::from(minutes);
+        for ahead in 0..60 {
+            let d = t0.date() + Duration::days(ahead);
+            for s in self.spans_on(d) {
+                let from = if ahead == 0 {
+                    s.from.max(now_minute)
+                } else {
+                    s.from
+                };
+                if from >= s.to {
+                    continue;
+                }
+                let avail = i64::from(s.to - from);
+                if left <= avail {
+                    if ahead == 0 && from == now_minute {
+                        return start + left * 60_000;
+                    }
+                    let Some(midnight) = d.and_hms_opt(0, 0, 0) else {
+                        return plain;
+                    };
+                    return instant(midnight + Duration::minutes(i64::from(from) + left));
+                }
+                left -= avail;
+            }
+        }
+        plain
+    }
+
     /// Checked settings: switched on, at least one day must have opening times.
     pub fn check(&self) -> Result<()> {
         if self.enabled && self.week.iter().all(Vec::is_empty) {
@@ -328,6 +365,19 @@ mod tests {
         assert!(!h.is_open(at("2026-12-24 09:00")));
         let n = h.next_open(at("2026-12-23 18:00")).unwrap();
         assert_eq!(n.date, "2026-12-28");
+        // A response target counts open time only: 90 minutes from Friday 16:30 end Monday 09:00.
+        assert_eq!(
+            h.add_open(at("2026-12-11 16:30"), 90),
+            at("2026-12-14 09:00")
+        );
+        assert_eq!(
+            h.add_open(at("2026-12-07 09:00"), 30),
+            at("2026-12-07 09:30")
+        );
+        assert_eq!(
+            h.add_open(at("2026-12-07 11:45"), 30),
+            at("2026-12-07 13:15")
+        );
         // Off: always open, no next.
         let off = Hours::default();
         assert!(off.is_open(at("2026-12-24 03:00")));

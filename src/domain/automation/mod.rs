@@ -11,14 +11,15 @@ use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::channels::{self, Channel, ChannelKind};
+use crate::domain::events::Event;
 use crate::domain::messages::{self, Direction, Message, Status, Window, outbox};
-use crate::domain::sessions::{self, Session, SessionStatus, TimelineKind};
+use crate::domain::sessions::{self, Session, SessionStatus, Sla, TimelineKind};
 use crate::domain::users::User;
 use crate::error::{Error, Result};
 use crate::ids::{ChannelId, MessageId, SessionId};
 use crate::store::codec::{self, k1, kcat};
 use crate::store::tables::AUTOMATION;
-use crate::store::{Store, WriteCtx};
+use crate::store::{Audience, Store, WriteCtx};
 
 pub use hours::{Hours, Next};
 
@@ -26,6 +27,8 @@ pub use hours::{Hours, Next};
 pub const MAX_TEXT: usize = 1000;
 /// Longest wait before the busy reply, in minutes (one day).
 pub const MAX_BUSY_MINUTES: u32 = 1440;
+/// Longest first-response target, in minutes (a week).
+pub const MAX_RESPONSE_MINUTES: u32 = 10_080;
 
 /// What an admin set for one channel.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -39,6 +42,8 @@ pub struct Automation {
     /// Sent when a conversation waited `busy_minutes` without an answer (empty: off).
     pub busy: String,
     pub busy_minutes: u32,
+    /// First-response target in minutes of business hours (0: none).
+    pub response_minutes: u32,
 }
 
 /// The settings as the form and the API take them: each weekday as text
@@ -54,6 +59,8 @@ pub struct AutomationInput {
     pub out_of_hours: String,
     pub busy: String,
     pub busy_minutes: u32,
+    /// First-response target in minutes of business hours (0: none).
+    pub response_minutes: u32,
 }
 
 impl AutomationInput {
@@ -66,6 +73,7 @@ impl AutomationInput {
             out_of_hours: a.out_of_hours.clone(),
             busy: a.busy.clone(),
             busy_minutes: a.busy_minutes,
+            response_minutes: a.response_minutes,
         }
     }
 
@@ -92,7 +100,11 @@ impl AutomationInput {
         if !busy.is_empty() && !(1..=MAX_BUSY_MINUTES).contains(&self.busy_minutes) {
             return Err(Error::invalid("busy_minutes", BAD_MINUTES));
         }
+        if self.response_minutes > MAX_RESPONSE_MINUTES {
+            return Err(Error::invalid("response_minutes", BAD_TARGET));
+        }
         Ok(Automation {
+            response_minutes: self.response_minutes,
             hours: h,
             welcome: text("welcome", &self.welcome)?,
             out_of_hours: text("out_of_hours", &self.out_of_hours)?,
@@ -103,6 +115,7 @@ impl AutomationInput {
 }
 
 pub const TEXT_TOO_LONG: &str = "An automatic reply may have at most 1000 characters";
+pub const BAD_TARGET: &str = "Give the response target in minutes, 0 (none) to 10080";
 pub const BAD_MINUTES: &str = "Give the minutes before the busy reply, 1 to 1440";
 
 /// What a conversation has had from automation.
@@ -252,8 +265,56 @@ pub fn on_inbound_in(
     }
     if new_session {
         st.welcome = true;
+        if a.response_minutes > 0 {
+            let before = sessions::get_in(ctx, id)?;
+            let due_at = a.hours.add_open(ctx.now, a.response_minutes);
+            let warn_at = due_at - (due_at - ctx.now) / 4;
+            let mut s = before.clone();
+            s.sla = Some(Sla {
+                warn_at,
+                due_at,
+                breached: false,
+            });
+            sessions::save_in(ctx, Some(&before), &s)?;
+        }
     }
     put_state_in(ctx, id, &st)
+}
+
+/// Mark the conversations that missed their first-response target (once each) and tell the
+/// channel's agents.
+async fn breaches(store: &Store) -> Result<usize> {
+    store
+        .write(|ctx| {
+            let mut n = 0;
+            for sid in sessions::open_ids_in(ctx)? {
+                let before = sessions::get_in(ctx, sid)?;
+                let Some(sla) = before.sla else { continue };
+                if sla.breached || before.first_response_at.is_some() || ctx.now < sla.due_at {
+                    continue;
+                }
+                let mut s = before.clone();
+                s.sla = Some(Sla {
+                    breached: true,
+                    ..sla
+                });
+                sessions::save_in(ctx, Some(&before), &s)?;
+                sessions::timeline_in(ctx, sid, None, TimelineKind::SlaBreached, "")?;
+                ctx.emit(
+                    Audience::Channel {
+                        channel_id: s.channel_id,
+                    },
+                    &Event::SessionSlaBreached {
+                        session_id: sid,
+                        channel_id: s.channel_id,
+                        due_at: sla.due_at,
+                    },
+                )?;
+                n += 1;
+            }
+            Ok(n)
+        })
+        .await
 }
 
 /// Queue one automatic reply through the outbox, or skip it with a timeline note when the
@@ -323,6 +384,7 @@ fn send_in(
 pub struct Swept {
     pub busy: usize,
     pub woken: usize,
+    pub breached: usize,
 }
 
 /// The busy replies that are due, and snoozed conversations whose time has come.
@@ -385,5 +447,10 @@ pub async fn sweep(store: &Store) -> Result<Swept> {
             .await?;
         busy += usize::from(sent);
     }
-    Ok(Swept { busy, woken })
+    let breached = breaches(store).await?;
+    Ok(Swept {
+        busy,
+        woken,
+        breached,
+    })
 }

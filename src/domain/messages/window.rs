@@ -84,6 +84,7 @@ mod tests {
             first_response_at: None,
             message_count: 0,
             snoozed_until: None,
+            sla: None,
         }
     }
 

@@ -71,6 +71,19 @@ pub struct Session {
     /// Snoozed by an agent until then (Unix ms): out of the lists until it wakes.
     #[serde(default)]
     pub snoozed_until: Option<i64>,
+    /// The channel's first-response target for this conversation (docs/automation.md).
+    #[serde(default)]
+    pub sla: Option<Sla>,
+}
+
+/// When a customer-opened conversation should have its first answer: amber from `warn_at`,
+/// red from `due_at`; `breached` once the channel's agents were told it was missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Sla {
+    pub warn_at: i64,
+    pub due_at: i64,
+    #[serde(default)]
+    pub breached: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -299,6 +312,15 @@ pub fn open_of_contact_in(ctx: &WriteCtx<'_>, contact_id: ContactId) -> Result<O
         .transpose()
 }
 
+/// Every open session, inside a write.
+pub fn open_ids_in(ctx: &WriteCtx<'_>) -> Result<Vec<SessionId>> {
+    let mut out = Vec::new();
+    for item in ctx.txn.open_table(OPEN_SESSIONS)?.iter()? {
+        out.push(codec::id_at(item?.1.value(), 0)?);
+    }
+    Ok(out)
+}
+
 /// Every open session (the closure job walks them).
 pub fn open_ids(rtx: &ReadTransaction) -> Result<Vec<SessionId>> {
     let mut out = Vec::new();
@@ -342,6 +364,7 @@ pub fn open_for_contact_in(
         first_response_at: None,
         message_count: 0,
         snoozed_until: None,
+        sla: None,
     };
     ctx.txn
         .open_table(OPEN_SESSIONS)?

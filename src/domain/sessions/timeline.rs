@@ -59,6 +59,8 @@ pub enum TimelineKind {
     Snoozed,
     /// Back from snooze (the time came, the customer wrote, or an agent woke it).
     Woke,
+    /// The first-response target passed without an answer.
+    SlaBreached,
     /// Written by a later version.
     #[serde(other)]
     Other,
@@ -87,6 +89,7 @@ impl TimelineKind {
         Self::AutoReplySkipped,
         Self::Snoozed,
         Self::Woke,
+        Self::SlaBreached,
         Self::Other,
     ];
 
@@ -114,6 +117,7 @@ impl TimelineKind {
             Self::AutoReplySkipped => "auto_reply_skipped",
             Self::Snoozed => "snoozed",
             Self::Woke => "woke",
+            Self::SlaBreached => "sla_breached",
             Self::Other => "other",
         }
     }

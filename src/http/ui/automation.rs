@@ -202,6 +202,8 @@ struct AutoForm {
     busy: String,
     #[serde(default)]
     busy_minutes: String,
+    #[serde(default)]
+    response_minutes: String,
 }
 
 async fn save(
@@ -217,6 +219,14 @@ async fn save(
         minutes
             .parse::<u32>()
             .map_err(|_| Error::invalid("busy_minutes", automation::BAD_MINUTES))
+    };
+    let target = f.response_minutes.trim();
+    let response_minutes = if target.is_empty() {
+        Ok(0)
+    } else {
+        target
+            .parse::<u32>()
+            .map_err(|_| Error::invalid("response_minutes", automation::BAD_TARGET))
     };
     let input = AutomationInput {
         hours_enabled: f.hours_enabled.is_some(),
@@ -234,8 +244,9 @@ async fn save(
         out_of_hours: f.out_of_hours,
         busy: f.busy,
         busy_minutes: *busy_minutes.as_ref().unwrap_or(&0),
+        response_minutes: *response_minutes.as_ref().unwrap_or(&0),
     };
-    let result = match busy_minutes {
+    let result = match busy_minutes.and(response_minutes) {
         Ok(_) => automation::save(&state.store, &who.user, id, input.clone())
             .await
             .map(|_| ()),

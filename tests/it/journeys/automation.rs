@@ -245,3 +245,81 @@ async fn auto3(vp: Viewport) {
     p.screenshot().await;
     j.finish([agent]).await;
 }
+
+#[tokio::test]
+async fn journey_auto4_response_target() {
+    auto4(Viewport::Desktop).await;
+}
+
+#[tokio::test]
+async fn journey_auto4_response_target_phone() {
+    auto4(Viewport::Phone).await;
+}
+
+/// The admin gives a channel a 10-minute first-response target; a waiting conversation shows
+/// its countdown in the list and the header; when it is missed the agents are told once (a
+/// toast) and it turns red; the report shows the share met.
+async fn auto4(vp: Viewport) {
+    if skip() {
+        return;
+    }
+    let j = Journey::with_server(
+        "auto4_response_target",
+        TestServer::builder().long_logins().start().await,
+    );
+    let ch =
+        j.t.channel(serde_json::json!({"kind": "sms", "name": "SMS"}))
+            .await;
+    let admin = match vp {
+        Viewport::Desktop => j.browser().login("admin").await,
+        Viewport::Phone => j.browser().phone().german().login("admin").await,
+    };
+    let p = &admin;
+    p.open(&format!("/admin/channels/{ch}/automation")).await;
+    let target = say(
+        p,
+        "First response within (minutes of business hours)",
+        "Erste Antwort innerhalb von (Minuten der Geschäftszeit)",
+    );
+    p.fill(target, "10").await;
+    p.click_text(say(p, "Save", "Speichern")).await;
+    p.see(say(p, "Saved.", "Gespeichert.")).await;
+    assert_eq!(stored(&j, ch).await.response_minutes, 10);
+
+    p.open("/chat/external").await;
+    p.wait_live().await;
+    let sid = writes(
+        &j.t,
+        ch,
+        "+4915100000010",
+        Some("Tara Target"),
+        "Hello, anyone?",
+    )
+    .await
+    .session_id;
+    let row = format!(".srow[data-id=\"{sid}\"]");
+    p.wait_text(&format!("{row} .sla"), say(p, "10 min left", "noch 10 min"))
+        .await;
+    p.click_text("Tara Target").await;
+    p.wait_text(".s-head .sla", say(p, "left", "noch")).await;
+    p.screenshot_step("countdown").await;
+    // The target passes (the automation job by the test clock): told once, red.
+    j.t.clock.advance_ms(11 * 60_000);
+    switchboard::jobs::run_now(j.t.state().job_ctx(), "automation")
+        .await
+        .unwrap();
+    p.wait_toast(say(
+        p,
+        "Response target missed",
+        "Antwortzeit-Ziel verpasst",
+    ))
+    .await;
+    p.el(".s-head .sla.sla-over").await;
+    p.screenshot_step("missed").await;
+    // The report: none of one met.
+    p.open("/reports").await;
+    p.wait_text("#kpi-sla", "0 %").await;
+    p.wait_text("#kpi-sla", "(0/1)").await;
+    p.screenshot().await;
+    j.finish([admin]).await;
+}
