@@ -6,6 +6,7 @@ import { t } from "../core/i18n.js";
 import { fmtDateTime } from "../core/time.js";
 import { renderHeader } from "./header.js";
 import { renderList } from "./list.js";
+import { activityDetail } from "./messages.js";
 import { S, kindName, pane, paneEl, root, showError, userName } from "./state.js";
 
 /** `[label, value]` pairs as a definition list (empty values left out). */
@@ -91,7 +92,7 @@ export function detailsEl() {
       "li",
       {},
       h("time", { text: fmtDateTime(e.at) }),
-      h("span", { text: " " + t("tl." + e.kind) + (e.actor ? " · " + userName(e.actor) : "") + (e.detail ? " · " + e.detail : "") }),
+      h("span", { text: " " + t("tl." + e.kind) + (e.actor ? " · " + userName(e.actor) : "") + (e.detail ? " ·" + activityDetail(e) : "") }),
     ),
   );
   const closeX = h("button", { type: "button", class: "details-x", "aria-label": t("inbox.close"), text: "×" });

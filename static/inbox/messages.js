@@ -132,7 +132,8 @@ const daySeparator = (ts) => h("div", { class: "day" }, h("span", { text: fmtDay
 // their note, the end. The full list stays in Details → Timeline.
 const ACTIVITY = ["picked_up", "transferred", "closed", "closed_inactive", "snoozed", "woke", "auto_reply_skipped"];
 const AUTO_KIND = { welcome: "inbox.auto_welcome", out_of_hours: "inbox.auto_out_of_hours", busy: "inbox.auto_busy" };
-function activityDetail(e) {
+/** A timeline entry's detail as a person reads it (dates, which automatic reply). */
+export function activityDetail(e) {
   if (!e.detail) return "";
   if (e.kind === "snoozed") return " " + fmtDateTime(Number(e.detail));
   if (e.kind === "auto_reply" || e.kind === "auto_reply_skipped") return " " + (AUTO_KIND[e.detail] ? t(AUTO_KIND[e.detail]) : e.detail);

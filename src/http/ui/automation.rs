@@ -58,6 +58,17 @@ impl AutomationPage {
     }
 }
 
+/// The weekdays' names, Monday first (as `hours::DAYS`).
+const DAY_LABELS: [&str; 7] = [
+    "adm.auto.mon",
+    "adm.auto.tue",
+    "adm.auto.wed",
+    "adm.auto.thu",
+    "adm.auto.fri",
+    "adm.auto.sat",
+    "adm.auto.sun",
+];
+
 /// A domain message in the user's language; "… : the bad entry" keeps the entry as typed.
 fn localized(t: I18n, message: &str) -> String {
     match message.split_once(": ") {
@@ -71,10 +82,15 @@ fn now_line(t: I18n, a: &automation::Automation, now: i64) -> String {
         None => t.s("adm.auto.always_open").to_string(),
         Some(s) if s.open => t.s("adm.auto.open_now").to_string(),
         Some(s) => match s.next {
-            Some(n) => t
-                .s("adm.auto.closed_until")
-                .replace("{day}", &n.date)
-                .replace("{time}", &n.time),
+            Some(n) => {
+                let day = hours::DAYS
+                    .iter()
+                    .position(|d| *d == n.weekday)
+                    .map_or(n.weekday, |i| t.s(DAY_LABELS[i]));
+                t.s("adm.auto.closed_until")
+                    .replace("{day}", &format!("{day} {}", n.date))
+                    .replace("{time}", &n.time)
+            }
             None => t.s("adm.auto.closed").to_string(),
         },
     }
@@ -103,15 +119,6 @@ async fn show(
         None => (String::new(), String::new()),
     };
     let input = typed.unwrap_or_else(|| AutomationInput::from_settings(&a));
-    let labels = [
-        "adm.auto.mon",
-        "adm.auto.tue",
-        "adm.auto.wed",
-        "adm.auto.thu",
-        "adm.auto.fri",
-        "adm.auto.sat",
-        "adm.auto.sun",
-    ];
     let days = hours::DAYS
         .iter()
         .enumerate()
@@ -124,7 +131,7 @@ async fn show(
                     String::new()
                 },
                 field,
-                label: t.s(labels[i]),
+                label: t.s(DAY_LABELS[i]),
                 value: input.days[i].clone(),
             }
         })

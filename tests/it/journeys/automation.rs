@@ -88,6 +88,7 @@ async fn auto1(vp: Viewport) {
     p.el("#form-error").await;
     assert_eq!(stored(&j, lc).await, automation::Automation::default());
     p.fits("hours-error").await;
+    p.axe("automation-error").await;
     // The week, and a holiday that is no date.
     p.fill(monday, "08:00-12:00, 13:00-17:00").await;
     for (en, de) in [
@@ -130,6 +131,7 @@ async fn auto1(vp: Viewport) {
     assert!(a.hours.enabled);
     assert_eq!(a.hours.holidays, vec!["2026-12-24".to_string()]);
     assert_eq!(a.out_of_hours, ooh);
+    p.axe("automation-saved").await;
     p.screenshot_step("settings").await;
 
     // Saturday morning: the widget says when the office replies and answers by itself.
@@ -302,6 +304,7 @@ async fn auto4(vp: Viewport) {
         .await;
     p.click_text("Tara Target").await;
     p.wait_text(".s-head .sla", say(p, "left", "noch")).await;
+    p.axe("response-countdown").await;
     p.screenshot_step("countdown").await;
     // The target passes (the automation job by the test clock): told once, red.
     j.t.clock.advance_ms(11 * 60_000);
