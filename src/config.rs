@@ -111,6 +111,9 @@ pub struct JobsConfig {
     /// `tls = "self-signed"`: a new server certificate from the local CA within 30 days of
     /// the current one's end, loaded without a restart.
     pub tls_renewal: String,
+    /// Automatic "all agents busy" replies that are due, snoozed conversations whose time has
+    /// come, missed response targets (docs/automation.md).
+    pub automation: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -196,6 +199,7 @@ impl Default for JobsConfig {
             login_session_sweep: "0 */10 * * * *".into(),
             backup: "0 15 2 * * *".into(),
             tls_renewal: "0 45 3 * * *".into(),
+            automation: "*/10 * * * * *".into(),
         }
     }
 }
@@ -407,8 +411,9 @@ impl Config {
 }
 
 impl JobsConfig {
-    pub fn entries(&self) -> [(&'static str, &str); 7] {
+    pub fn entries(&self) -> [(&'static str, &str); 8] {
         [
+            ("automation", &self.automation),
             ("tls_renewal", &self.tls_renewal),
             ("backup", &self.backup),
             ("attachment_cleanup", &self.attachment_cleanup),

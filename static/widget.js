@@ -33,6 +33,7 @@
     '.dot{width:8px;height:8px;border-radius:50%;background:#9aa4b2}.on .dot{background:#3ddc84}' +
     '.x{background:none;border:0;color:#fff;font-size:22px;line-height:1;cursor:pointer;padding:0 2px;opacity:.85}.x:hover{opacity:1}' +
     '.body{flex:1;overflow-y:auto;padding:16px 14px 8px;background:#f6f7f9}' +
+    '.hrs{background:#fff7e0;border-radius:12px;padding:8px 12px;margin:0 0 12px;font-size:13px}' +
     '.greet{background:#fff;border-radius:12px;padding:10px 12px;margin:0 0 12px;box-shadow:0 1px 2px rgba(0,0,0,.06)}' +
     '.m{display:flex;flex-direction:column;margin:6px 0;max-width:80%}.m.me{margin-left:auto;align-items:flex-end}' +
     '.who{font-size:11px;color:#6b7684;margin:0 4px 2px}' +
@@ -109,9 +110,9 @@
   status.appendChild(dot); status.appendChild(stText); hw.className = 'hw'; hw.appendChild(title); hw.appendChild(status);
   var closeB = say(btn('x', '', '×'), 'close', 'label'); head.appendChild(hw); head.appendChild(closeB);
   var err = h('div', 'err'); err.hidden = true;
-  var body = h('div', 'body'), greet = h('p', 'greet'), list = h('div', 'list'), typing = h('div', 'typing'), note = h('div', 'note');
-  typing.hidden = true; note.hidden = true; greet.hidden = true;
-  body.appendChild(greet); body.appendChild(list); body.appendChild(note); body.appendChild(typing);
+  var body = h('div', 'body'), greet = h('p', 'greet'), hrs = h('p', 'hrs'), list = h('div', 'list'), typing = h('div', 'typing'), note = h('div', 'note');
+  typing.hidden = true; note.hidden = true; greet.hidden = true; hrs.hidden = true; hrs.setAttribute('role', 'status');
+  body.appendChild(hrs); body.appendChild(greet); body.appendChild(list); body.appendChild(note); body.appendChild(typing);
   var pre = h('form', 'pre'), preName = field(pre, 'name', 'name', 'text', true), preMail = field(pre, 'email', 'email', 'email', true), preGo = say(h('button', 'go'), 'start');
   pre.appendChild(preGo); pre.hidden = true;
   var off = h('form', 'off'), offText = h('p'); off.appendChild(offText);
@@ -251,6 +252,17 @@
     comp.hidden = !(open && (token || (cfg.online && !cfg.prechat_form)));
     fileB.hidden = !(cfg && cfg.uploads);
     greet.hidden = !(cfg && cfg.greeting);
+    var hs = cfg && cfg.hours;
+    hrs.hidden = !hs || hs.open;
+    if (hs && !hs.open) hrs.textContent = hoursLine(hs.next);
+  }
+  // Business hours, when closed: "We reply tomorrow from 8:00." (the box's time).
+  function hoursLine(n) {
+    if (!n) return T.closed;
+    var d = { mon: T.day_mon, tue: T.day_tue, wed: T.day_wed, thu: T.day_thu, fri: T.day_fri, sat: T.day_sat, sun: T.day_sun }[n.weekday] || n.weekday;
+    if (n.days_ahead >= 7) d += ' ' + n.date;
+    var line = n.days_ahead === 0 ? T.today : n.days_ahead === 1 ? T.tomorrow : T.on;
+    return T.closed + ' ' + (line || '').replace('{t}', n.time).replace('{d}', d);
   }
   function history() {
     return call('GET', '/history').then(function (hist) {

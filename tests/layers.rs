@@ -635,8 +635,10 @@ const OWNERS: &[(&str, &[&str])] = &[
             "OPEN_ASSIGNED",
             "SESSION_READS",
             "TIMELINE",
+            "SNOOZED",
         ],
     ),
+    ("src/domain/automation/", &["AUTOMATION"]),
     (
         "src/domain/messages/",
         &[

@@ -92,6 +92,12 @@ pub enum Event<'a> {
     },
     UserUpdated(UserView),
     AuditCreated(&'a AuditEntry),
+    /// A conversation missed its channel's first-response target (once; the channel's agents).
+    SessionSlaBreached {
+        session_id: SessionId,
+        channel_id: ChannelId,
+        due_at: i64,
+    },
     Typing(Typing<'a>),
 }
 
@@ -139,6 +145,7 @@ impl EventBody for Event<'_> {
             Self::ChatState { .. } => "chat.state",
             Self::UserUpdated(_) => "user.updated",
             Self::AuditCreated(_) => "audit.created",
+            Self::SessionSlaBreached { .. } => "session.sla_breached",
             Self::Typing(_) => TYPING,
         }
     }

@@ -4,6 +4,7 @@ pub(crate) mod access;
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod automation;
 pub mod blocks;
 pub(crate) mod calls;
 pub mod channels;

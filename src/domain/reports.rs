@@ -109,6 +109,22 @@ pub struct Report {
     pub results: Vec<Count>,
     /// Tags of the sessions (most used first).
     pub tags: Vec<Count>,
+    /// First-response targets (docs/automation.md): conversations that had one, and how many
+    /// got their first answer in time.
+    pub sla: SlaShare,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct SlaShare {
+    pub with_target: u64,
+    pub met: u64,
+}
+
+impl SlaShare {
+    /// Whole percent met (None without targets).
+    pub fn percent(&self) -> Option<u64> {
+        (self.with_target > 0).then(|| (self.met * 100 + self.with_target / 2) / self.with_target)
+    }
 }
 
 fn day_start_ms(d: NaiveDate) -> i64 {
@@ -179,6 +195,7 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
     let mut total = 0u64;
     let mut results: HashMap<String, u64> = HashMap::new();
     let mut tags: HashMap<String, u64> = HashMap::new();
+    let mut sla = SlaShare::default();
     sessions::each_active_since(
         rtx,
         from_ms,
@@ -199,6 +216,12 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
                 Some(t) if customer_opened(rtx, s.id)? => Some((t - s.created).max(0)),
                 _ => None,
             };
+            if let Some(target) = s.sla {
+                sla.with_target += 1;
+                if s.first_response_at.is_some_and(|t| t <= target.due_at) {
+                    sla.met += 1;
+                }
+            }
             let res = match (s.status, s.closed_at) {
                 (SessionStatus::Closed, Some(t)) => Some((t - s.created).max(0)),
                 _ => None,
@@ -276,6 +299,7 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
         agents: agents_out,
         results: counts(results),
         tags: counts(tags),
+        sla,
     })
 }
 

@@ -4,6 +4,7 @@
 //! large cleanup never holds the writer for long.
 
 mod attachment_cleanup;
+mod automation;
 pub mod backup;
 mod history_retention;
 mod outbound_retry;
@@ -101,6 +102,11 @@ pub const JOBS: &[Job] = &[
                 Ok(Report::new(summary, !renewed))
             })
         },
+    },
+    Job {
+        name: "automation",
+        schedule: |c| &c.jobs.automation,
+        run: |ctx| Box::pin(automation::run(ctx)),
     },
     Job {
         name: "backup",

@@ -114,6 +114,11 @@ pub const CHAT_MESSAGES_BY_TIME: Def = TableDefinition::new("chat_messages_by_ti
 pub const PUSH_SUBSCRIPTIONS: Def = TableDefinition::new("push_subscriptions");
 
 /// All tables the current schema knows, for migrations, backup and check.
+/// Automation per channel (`c` + channel) and per conversation (`s` + session).
+pub const AUTOMATION: Def = TableDefinition::new("automation");
+/// Snoozed sessions: session → until (Unix ms, big-endian).
+pub const SNOOZED: Def = TableDefinition::new("snoozed");
+
 pub const ALL: &[Def] = &[
     META,
     COUNTERS,
@@ -163,6 +168,8 @@ pub const ALL: &[Def] = &[
     CHAT_MESSAGES,
     CHAT_MESSAGES_BY_TIME,
     PUSH_SUBSCRIPTIONS,
+    AUTOMATION,
+    SNOOZED,
 ];
 
 /// A table of the common shape by name (for generic walks such as backup and check).

@@ -51,6 +51,7 @@ const ICONS = {
   pin: "M9 3h6l-1 7 4 4H6l4-4zM12 14v7",
   gear: "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M4.9 19.1L7 17M17 7l2.1-2.1",
   close: "M6 6l12 12M18 6L6 18",
+  clock: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7v5l3 2",
 };
 
 /** An inline SVG icon (decorative: aria-hidden) drawn with the current text colour. */

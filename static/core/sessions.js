@@ -172,6 +172,13 @@ live.on(async (ev) => {
       if (d.assignee || d.status !== "open" || d.archived) stopRepeat(d.id);
       break;
     }
+    case "session.sla_breached": {
+      // A conversation of my channels missed its first-response target: say so, once.
+      const s = (await learn(d.session_id)) || sessions.known.get(d.session_id) || {};
+      if (prefs.sound) beep();
+      toast(t("inbox.sla_breached"), s.name || "#" + d.session_id, { kind: "warn", ms: 15000, cls: "sla-toast", sid: d.session_id, onclick: () => sessions.open(d.session_id, { push: true }) });
+      break;
+    }
     case "session.transferred": {
       // A colleague handed a conversation to me: say who, which customer, and their note.
       if (d.to_user_id !== me) break;

@@ -2,10 +2,11 @@
 // previous conversations and the timeline.
 import { api } from "../core/api.js";
 import { h } from "../core/dom.js";
-import { t, timelineText } from "../core/i18n.js";
+import { t } from "../core/i18n.js";
 import { fmtDateTime } from "../core/time.js";
 import { renderHeader } from "./header.js";
 import { renderList } from "./list.js";
+import { activityDetail } from "./messages.js";
 import { S, kindName, pane, paneEl, root, showError, userName } from "./state.js";
 
 /** `[label, value]` pairs as a definition list (empty values left out). */
@@ -91,7 +92,7 @@ export function detailsEl() {
       "li",
       {},
       h("time", { text: fmtDateTime(e.at) }),
-      h("span", { text: " " + t("tl." + e.kind) + (e.actor ? " · " + userName(e.actor) : "") + timelineText(e, " · ") }),
+      h("span", { text: " " + t("tl." + e.kind) + (e.actor ? " · " + userName(e.actor) : "") + activityDetail(e, " · ") }),
     ),
   );
   const closeX = h("button", { type: "button", class: "details-x", "aria-label": t("inbox.close"), text: "×" });

@@ -88,6 +88,32 @@ export async function endDialog() {
   });
 }
 
+/** A local `YYYY-MM-DDTHH:MM` for a datetime-local input. */
+function localInput(d) {
+  const p = (n) => String(n).padStart(2, "0");
+  return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + "T" + p(d.getHours()) + ":" + p(d.getMinutes());
+}
+
+/** Snooze the open conversation: in an hour, this evening, tomorrow morning or a chosen time. */
+export function snoozeDialog() {
+  const now = new Date();
+  const inHour = new Date(now.getTime() + 3600e3);
+  const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1, 8, 0);
+  const when = h("select", { id: "snooze-when" }, h("option", { value: "hour", text: t("inbox.snooze_hour") }), h("option", { value: "tomorrow", text: t("inbox.snooze_tomorrow") }), h("option", { value: "custom", text: t("inbox.snooze_custom") }));
+  const at = h("input", { type: "datetime-local", id: "snooze-at", value: localInput(tomorrow), min: localInput(now) });
+  const atLabel = h("label", { hidden: true }, t("inbox.snooze_at"), at);
+  when.addEventListener("change", () => (atLabel.hidden = when.value !== "custom"));
+  const id = S.current;
+  const fields = [h("p", { class: "hint", text: t("inbox.snooze_hint") }), h("label", {}, t("inbox.snooze_when"), when), atLabel];
+  dialog(t("inbox.snooze"), fields, t("inbox.snooze"), async () => {
+    let until = when.value === "hour" ? inHour.getTime() : tomorrow.getTime();
+    if (when.value === "custom") until = at.value ? new Date(at.value).getTime() : NaN;
+    await api("POST", "/api/v1/sessions/" + id + "/snooze", { until: Number.isFinite(until) ? until : 0 });
+    // It leaves the list; the pane stays open (it says until when).
+    if (S.current === id) pane.refresh().catch(() => {});
+  });
+}
+
 /** An image at full size; a click anywhere but the download link closes it. */
 export function lightbox(url, name) {
   const img = h("img", { src: url, alt: name });

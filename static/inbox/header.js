@@ -3,11 +3,12 @@
 import { api } from "../core/api.js";
 import { h, icon } from "../core/dom.js";
 import { t } from "../core/i18n.js";
+import { fmtDateTime } from "../core/time.js";
 import { setMode } from "./composer.js";
 import { blockDialog } from "./block.js";
 import { callCustomer } from "./call.js";
-import { endDialog, transferDialog } from "./dialogs.js";
-import { renderList } from "./list.js";
+import { endDialog, snoozeDialog, transferDialog } from "./dialogs.js";
+import { renderList, slaEl } from "./list.js";
 import { S, iconImg, kindName, pane, paneEl, root, showError, userName } from "./state.js";
 
 function actionBtn(action, iconName, label, onclick, primary, labelled) {
@@ -119,6 +120,7 @@ export function headerEl() {
     s.assignee ? t("inbox.owner") + ": " + userName(s.assignee) : t("inbox.nobody"),
   ];
   if (!open) sub.push(t("inbox.closed") + (s.result ? " · " + s.result : ""));
+  if (open && s.snoozed_until) sub.push(t("inbox.snoozed_until").replace("{time}", fmtDateTime(s.snoozed_until)));
   const back = h("a", { class: "icon-btn back", href: "/chat/external", id: "back", "aria-label": t("inbox.back") }, icon("back"));
   back.addEventListener("click", (e) => {
     e.preventDefault();
@@ -139,6 +141,8 @@ export function headerEl() {
   menu.append(actionBtn("mute", s.muted ? "bell" : "belloff", s.muted ? t("inbox.unmute") : t("inbox.mute"), () => muteToggle(!s.muted)));
   if (s.archived) menu.append(actionBtn("unarchive", "unarchive", t("inbox.unarchive"), () => act("/unarchive").catch(ignore)));
   else menu.append(actionBtn("archive", "archive", t("inbox.archive"), () => act("/archive").catch(ignore)));
+  if (open && s.snoozed_until) menu.append(actionBtn("unsnooze", "clock", t("inbox.unsnooze"), () => act("/snooze", { until: null }).catch(ignore), false, true));
+  else if (open) menu.append(actionBtn("snooze", "clock", t("inbox.snooze"), snoozeDialog, false, true));
   if (may.end) menu.append(actionBtn("end", "end", t("inbox.end"), endDialog, false, true));
   if (d.contact && !s.blocked) menu.append(actionBtn("block", "block", t("inbox.block"), blockDialog));
   const det = actionBtn("details", "info", t("inbox.details"), () => {
@@ -154,7 +158,7 @@ export function headerEl() {
     { class: "s-head" },
     back,
     iconImg(s.channel_kind, 34),
-    h("div", { class: "s-title" }, h("h2", { class: "s-name", text: s.contact_name || addr }), h("div", { class: "s-sub", text: sub.filter(Boolean).join(" · ") })),
+    h("div", { class: "s-title" }, h("h2", { class: "s-name", text: s.contact_name || addr }), h("div", { class: "s-sub", text: sub.filter(Boolean).join(" · ") }), slaEl(s)),
     actions,
   );
 }

@@ -6,6 +6,24 @@ import { sessions } from "../core/sessions.js";
 import { fmtRel } from "../core/time.js";
 import { S, iconImg, listEl, matches, showError, userName } from "./state.js";
 
+/** The first-response countdown of a waiting conversation (amber before, red after the target). */
+export function slaEl(s) {
+  if (!s.sla || s.status !== "open" || s.first_response_at) return null;
+  const el = h("span", { class: "sla", title: t("inbox.sla_title"), dataset: { due: s.sla.due_at, warn: s.sla.warn_at, breached: s.sla.breached ? "1" : "" } });
+  slaTick(el);
+  return el;
+}
+function slaTick(el) {
+  const now = Date.now();
+  // Missed once the server says so (its clock decides), or once the time is past here.
+  const left = el.dataset.breached ? Math.min(-60000, Number(el.dataset.due) - now) : Number(el.dataset.due) - now;
+  const min = Math.max(1, Math.round(Math.abs(left) / 60000));
+  const dur = min >= 120 ? Math.round(min / 60) + " h" : min + " min";
+  el.textContent = (left > 0 ? t("inbox.sla_left") : t("inbox.sla_over")).replace("{t}", dur);
+  el.classList.toggle("sla-warn", left > 0 && now >= Number(el.dataset.warn));
+  el.classList.toggle("sla-over", left <= 0);
+}
+
 function rowEl(s) {
   const badge =
     s.unread > 0
@@ -39,6 +57,7 @@ function rowEl(s) {
           { class: "srow-bottom" },
           h("span", { class: "srow-preview", text: s.last_preview || "" }),
           tags,
+          slaEl(s),
           s.assignee && S.scope !== "mine" ? h("span", { class: "owner-chip", text: userName(s.assignee) }) : null,
           badge,
         ),
@@ -135,4 +154,5 @@ export function syncUrl(push) {
 /** Relative times in the list ("5 min") move on. */
 export function tickTimes() {
   for (const el of listEl.querySelectorAll("time[data-ts]")) el.textContent = fmtRel(Number(el.dataset.ts));
+  for (const el of document.querySelectorAll(".sla[data-due]")) slaTick(el);
 }

@@ -81,7 +81,7 @@ function msgEl(m, showSender) {
   const cls = ["msg", m.direction, showSender ? "first" : ""].filter(Boolean).join(" ");
   let sender = null;
   if (showSender) {
-    const name = m.direction === "in" ? (S.detail && S.detail.session.contact_name) || "" : userName(m.author);
+    const name = m.direction === "in" ? (S.detail && S.detail.session.contact_name) || "" : m.author ? userName(m.author) : t("inbox.automatic");
     sender = h("div", { class: "sender", text: m.direction === "note" ? t("inbox.internal_note") + " · " + name : name });
   }
   const tick = m.direction === "out" ? h("span", { class: "tick " + m.status, title: t("inbox.status_" + m.status) || m.status, text: TICKS[m.status] || "" }) : null;
@@ -97,6 +97,8 @@ function msgEl(m, showSender) {
     sender,
     (m.files || []).map(fileEl),
     tpl,
+    // An automatic reply (no author): labelled as such in every bubble.
+    m.direction === "out" && !m.author ? h("span", { class: "auto-label", text: t("inbox.auto_reply") }) : null,
     m.text ? h("div", { class: "text", text: m.text }) : null,
     h("div", { class: "meta" }, h("time", { dataset: { ts: m.created }, title: fmtDateTime(m.created), text: fmtClock(m.created) }), tick),
   );
@@ -128,13 +130,20 @@ const daySeparator = (ts) => h("div", { class: "day" }, h("span", { text: fmtDay
 
 // What happened to the conversation, shown in it (as Chatwoot does): pick-up, transfers with
 // their note, the end. The full list stays in Details → Timeline.
-const ACTIVITY = ["picked_up", "transferred", "closed", "closed_inactive"];
+const ACTIVITY = ["picked_up", "transferred", "closed", "closed_inactive", "snoozed", "woke", "auto_reply_skipped"];
+const AUTO_KIND = { welcome: "inbox.auto_welcome", out_of_hours: "inbox.auto_out_of_hours", busy: "inbox.auto_busy" };
+/** A timeline entry's detail as a person reads it (dates, which automatic reply). */
+export function activityDetail(e, sep) {
+  if (e.kind === "snoozed" && e.detail) return sep + fmtDateTime(Number(e.detail));
+  if ((e.kind === "auto_reply" || e.kind === "auto_reply_skipped") && e.detail) return sep + (AUTO_KIND[e.detail] ? t(AUTO_KIND[e.detail]) : e.detail);
+  return timelineText(e, sep);
+}
 function activities() {
   return ((S.detail && S.detail.timeline) || []).filter((e) => ACTIVITY.includes(e.kind));
 }
 function activityEl(e) {
   const who = e.actor ? userName(e.actor) + " · " : "";
-  return h("div", { class: "activity", dataset: { tl: e.id, kind: e.kind } }, h("time", { title: fmtDateTime(e.at), text: fmtClock(e.at) + " " }), who + t("tl." + e.kind) + timelineText(e, " "));
+  return h("div", { class: "activity", dataset: { tl: e.id, kind: e.kind } }, h("time", { title: fmtDateTime(e.at), text: fmtClock(e.at) + " " }), who + t("tl." + e.kind) + activityDetail(e, " "));
 }
 
 /** Keeps the newest message in view while the agent is at the bottom (S.stick). */

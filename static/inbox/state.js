@@ -92,6 +92,10 @@ export function matches(s) {
   if (S.status && s.status !== S.status) return false;
   // A search is answered by the server; a live update keeps only rows it already found.
   if (S.q && !S.rows.has(s.id)) return false;
+  // Snoozed conversations are only in the Snoozed list until they wake.
+  const snoozed = !!s.snoozed_until && s.status === "open";
+  if (S.scope === "snoozed") return snoozed;
+  if (snoozed) return false;
   switch (S.scope) {
     case "archived":
       return s.archived;

@@ -121,6 +121,9 @@ pub fn ingest_with_in(
     if new_session {
         crate::domain::queue::assign_on_arrival_in(ctx, ch, s.id, policy)?;
     }
+    // The customer wrote: a snoozed conversation comes back; automatic replies when due.
+    sessions::wake_in(ctx, s.id, None)?;
+    crate::domain::automation::on_inbound_in(ctx, ch, &session, new_session)?;
     Ok(Ingested::Stored {
         session_id: s.id,
         message_id: id,

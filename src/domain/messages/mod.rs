@@ -212,7 +212,8 @@ pub fn first_reply(rtx: &ReadTransaction, session_id: SessionId) -> Result<Optio
         t.range::<&[u8]>(k2(session_id, 0).as_slice()..k2(session_id, u64::MAX).as_slice())?
     {
         let m: Message = codec::decode(item?.1.value())?;
-        if m.direction == Direction::Out {
+        // Automatic replies (no author) are not anyone's first response.
+        if m.direction == Direction::Out && m.author.is_some() {
             return Ok(Some(m));
         }
     }
@@ -262,7 +263,7 @@ pub fn count_inbound_after(
     Ok(n)
 }
 
-pub(super) fn preview(text: &str, files: &[MessageFile]) -> String {
+pub(crate) fn preview(text: &str, files: &[MessageFile]) -> String {
     let base = if text.trim().is_empty() {
         files
             .first()

@@ -83,6 +83,8 @@ mod tests {
             tags: vec![],
             first_response_at: None,
             message_count: 0,
+            snoozed_until: None,
+            sla: None,
         }
     }
 

@@ -35,6 +35,8 @@ pub enum Scope {
     Open,
     /// Closed only.
     Closed,
+    /// Snoozed only (every other list leaves snoozed conversations out).
+    Snoozed,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
@@ -86,7 +88,9 @@ pub fn list(
     // Open sessions are a small share of all (closed ones pile up over the years): lists of
     // open sessions walk their own index instead of skipping every closed one.
     let idx = match scope {
-        Scope::Open | Scope::Unassigned => rtx.open_table(OPEN_SESSIONS_BY_ACTIVITY)?,
+        Scope::Open | Scope::Unassigned | Scope::Snoozed => {
+            rtx.open_table(OPEN_SESSIONS_BY_ACTIVITY)?
+        }
         _ => rtx.open_table(SESSIONS_BY_ACTIVITY)?,
     };
     let end = match &q.cursor {
@@ -113,6 +117,7 @@ pub fn list(
         Some(n) => sessions_with_text(rtx, vis, n)?,
         None => HashSet::new(),
     };
+    let snoozed = super::snooze::snoozed(rtx)?;
     let mut hits: Vec<(u64, SessionId, ChannelId)> = Vec::with_capacity(limit + 1);
     for item in idx.range::<&[u8]>(..end.as_slice())?.rev() {
         let (k, v) = item?;
@@ -140,6 +145,7 @@ pub fn list(
             Scope::Unassigned => !archived && !closed && assignee.is_none(),
             Scope::Open => !archived && !closed,
             Scope::Closed => !archived && closed,
+            Scope::Snoozed => !closed,
         };
         if !keep
             || q.status
@@ -149,6 +155,11 @@ pub fn list(
         }
         let key = k.value();
         let sid: SessionId = codec::id_at(key, 8)?;
+        // Snoozed conversations are only in the Snoozed list until they wake.
+        let is_snoozed = snoozed.contains(&sid) && !closed;
+        if (scope == Scope::Snoozed) != is_snoozed {
+            continue;
+        }
         if let Some(n) = needle
             && !text_hits.contains(&sid)
             && !contact_matches(rtx, sid, n)?

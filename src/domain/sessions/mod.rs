@@ -26,11 +26,13 @@ use crate::store::{Audience, WriteCtx};
 pub(crate) mod actions;
 mod list;
 mod reads;
+pub mod snooze;
 mod timeline;
 
 pub use actions::{BULK_MAX, BulkAction, bulk, close, reopen, set_archived, set_muted};
 pub use list::{ListQuery, Scope, SessionPage, list, view};
 pub use reads::{read_state, read_state_in, set_muted_in, set_read_state_in};
+pub use snooze::{snooze, wake_due, wake_in};
 pub use timeline::{TimelineEntry, TimelineKind, timeline, timeline_in, timeline_phrased_in};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -66,6 +68,22 @@ pub struct Session {
     pub first_response_at: Option<i64>,
     #[serde(default)]
     pub message_count: u64,
+    /// Snoozed by an agent until then (Unix ms): out of the lists until it wakes.
+    #[serde(default)]
+    pub snoozed_until: Option<i64>,
+    /// The channel's first-response target for this conversation (docs/automation.md).
+    #[serde(default)]
+    pub sla: Option<Sla>,
+}
+
+/// When a customer-opened conversation should have its first answer: amber from `warn_at`,
+/// red from `due_at`; `breached` once the channel's agents were told it was missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Sla {
+    pub warn_at: i64,
+    pub due_at: i64,
+    #[serde(default)]
+    pub breached: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -294,6 +312,15 @@ pub fn open_of_contact_in(ctx: &WriteCtx<'_>, contact_id: ContactId) -> Result<O
         .transpose()
 }
 
+/// Every open session, inside a write.
+pub fn open_ids_in(ctx: &WriteCtx<'_>) -> Result<Vec<SessionId>> {
+    let mut out = Vec::new();
+    for item in ctx.txn.open_table(OPEN_SESSIONS)?.iter()? {
+        out.push(codec::id_at(item?.1.value(), 0)?);
+    }
+    Ok(out)
+}
+
 /// Every open session (the closure job walks them).
 pub fn open_ids(rtx: &ReadTransaction) -> Result<Vec<SessionId>> {
     let mut out = Vec::new();
@@ -336,6 +363,8 @@ pub fn open_for_contact_in(
         tags: Vec::new(),
         first_response_at: None,
         message_count: 0,
+        snoozed_until: None,
+        sla: None,
     };
     ctx.txn
         .open_table(OPEN_SESSIONS)?

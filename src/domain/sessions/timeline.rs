@@ -57,6 +57,16 @@ pub enum TimelineKind {
     Reopened,
     Archived,
     Unarchived,
+    /// An automatic reply went out (detail: welcome, out_of_hours or busy).
+    AutoReply,
+    /// An automatic reply was due but the reply window did not allow it (detail: which).
+    AutoReplySkipped,
+    /// An agent snoozed it (detail: until, Unix ms).
+    Snoozed,
+    /// Back from snooze (the time came, the customer wrote, or an agent woke it).
+    Woke,
+    /// The first-response target passed without an answer.
+    SlaBreached,
     /// Written by a later version.
     #[serde(other)]
     Other,
@@ -81,6 +91,11 @@ impl TimelineKind {
         Self::Reopened,
         Self::Archived,
         Self::Unarchived,
+        Self::AutoReply,
+        Self::AutoReplySkipped,
+        Self::Snoozed,
+        Self::Woke,
+        Self::SlaBreached,
         Self::Other,
     ];
 
@@ -104,6 +119,11 @@ impl TimelineKind {
             Self::Reopened => "reopened",
             Self::Archived => "archived",
             Self::Unarchived => "unarchived",
+            Self::AutoReply => "auto_reply",
+            Self::AutoReplySkipped => "auto_reply_skipped",
+            Self::Snoozed => "snoozed",
+            Self::Woke => "woke",
+            Self::SlaBreached => "sla_breached",
             Self::Other => "other",
         }
     }
@@ -161,7 +181,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", k.as_str()));
             assert_eq!(serde_json::from_str::<TimelineKind>(&json).unwrap(), *k);
         }
-        let later: TimelineKind = serde_json::from_str("\"snoozed\"").unwrap();
+        let later: TimelineKind = serde_json::from_str("\"survey_answered\"").unwrap();
         assert_eq!(later, TimelineKind::Other);
     }
 }

@@ -2,6 +2,7 @@
 //! OpenAPI document at `/api/v1/openapi.json` always lists exactly what is served.
 
 pub(crate) mod attachments;
+pub(crate) mod automation;
 pub(crate) mod calls;
 pub(crate) mod channels;
 pub(crate) mod chats;
@@ -78,6 +79,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
         .routes(routes!(session::login_json, session::logout_json))
         .merge(users::router())
         .merge(channels::router())
+        .merge(automation::router())
         .merge(sessions::router())
         .merge(attachments::router())
         .merge(workflow::router())

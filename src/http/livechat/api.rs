@@ -41,6 +41,9 @@ pub struct ConfigView {
     pub lang: &'static str,
     /// The widget's texts in `lang` (the catalogue's `widget.*` keys, without the prefix).
     pub strings: std::collections::BTreeMap<&'static str, &'static str>,
+    /// Business hours (None: off): open now, else when it opens next (the widget says "we
+    /// reply tomorrow from 8:00").
+    pub hours: Option<crate::domain::automation::HoursState>,
 }
 
 /// Online: a member of the channel is online; a channel without members is answered by the
@@ -79,6 +82,17 @@ pub async fn config(
     let lang = crate::locale::pick(visitor)
         .or_else(|| crate::locale::Lang::from_code(&l.language))
         .unwrap_or_default();
+    let now = state.now();
+    let cid = ch.id;
+    let hours = state
+        .store
+        .read(move |rtx| {
+            Ok(crate::domain::automation::state_at(
+                &crate::domain::automation::get(rtx, cid)?,
+                now,
+            ))
+        })
+        .await?;
     let view = ConfigView {
         lang: lang.code(),
         strings: crate::http::i18n::I18n(lang)
@@ -96,6 +110,7 @@ pub async fn config(
         online: anyone_online(&state, &ch).await?,
         max_text: livechat::MAX_TEXT,
         max_image_bytes: livechat::MAX_IMAGE_BYTES,
+        hours,
     };
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(view)).into_response())
 }

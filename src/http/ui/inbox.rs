@@ -118,6 +118,7 @@ fn scope_of(s: Option<&str>) -> (Scope, &'static str) {
         Some("mine") => (Scope::Mine, "mine"),
         Some("unassigned") => (Scope::Unassigned, "unassigned"),
         Some("archived") => (Scope::Archived, "archived"),
+        Some("snoozed") => (Scope::Snoozed, "snoozed"),
         _ => (Scope::All, "all"),
     }
 }

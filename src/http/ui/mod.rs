@@ -2,6 +2,7 @@
 
 mod admin_channels;
 mod admin_users;
+mod automation;
 mod chat;
 mod directory;
 mod inbox;
@@ -36,6 +37,7 @@ pub fn router() -> Router<HttpState> {
         .merge(directory::router())
         .merge(inbox::router())
         .merge(admin_channels::router())
+        .merge(automation::router())
         .merge(onboarding::router())
         .merge(chat::router())
         .merge(pwa::router())

@@ -31,6 +31,7 @@
 
 mod a11y;
 mod admin;
+mod automation;
 mod call;
 mod contacts;
 mod conversation;

@@ -1,0 +1,456 @@
+//! Automation per channel: business hours ([`hours`]) and automatic replies — a welcome on a
+//! new conversation, an out-of-hours reply, an "all agents busy" reply after N minutes without
+//! an answer. Each goes out at most once per conversation and period, through the normal outbox
+//! (reply-window rules, blocks and delivery status apply), as an outbound message without an
+//! author, and leaves a timeline entry. Settings and per-conversation state live in the
+//! `AUTOMATION` table (`c` + channel, `s` + session), which only this module opens.
+
+pub mod hours;
+
+use redb::ReadTransaction;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::channels::{self, Channel, ChannelKind};
+use crate::domain::events::Event;
+use crate::domain::messages::{self, Direction, Message, Status, Window, outbox};
+use crate::domain::sessions::{self, Session, SessionStatus, Sla, TimelineKind};
+use crate::domain::users::User;
+use crate::error::{Error, Result};
+use crate::ids::{ChannelId, MessageId, SessionId};
+use crate::store::codec::{self, k1, kcat};
+use crate::store::tables::AUTOMATION;
+use crate::store::{Audience, Store, WriteCtx};
+
+pub use hours::{Hours, Next};
+
+/// Longest automatic reply text.
+pub const MAX_TEXT: usize = 1000;
+/// Longest wait before the busy reply, in minutes (one day).
+pub const MAX_BUSY_MINUTES: u32 = 1440;
+/// Longest first-response target, in minutes (a week).
+pub const MAX_RESPONSE_MINUTES: u32 = 10_080;
+
+/// What an admin set for one channel.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct Automation {
+    pub hours: Hours,
+    /// Sent on a new conversation within business hours (empty: off).
+    pub welcome: String,
+    /// Sent when a customer writes outside business hours, once per closed period (empty: off).
+    pub out_of_hours: String,
+    /// Sent when a conversation waited `busy_minutes` without an answer (empty: off).
+    pub busy: String,
+    pub busy_minutes: u32,
+    /// First-response target in minutes of business hours (0: none).
+    pub response_minutes: u32,
+}
+
+/// The settings as the form and the API take them: each weekday as text
+/// (`08:00-12:00, 13:00-17:00`, empty = closed), holidays one a line.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct AutomationInput {
+    pub hours_enabled: bool,
+    /// Monday … Sunday.
+    pub days: [String; 7],
+    pub holidays: String,
+    pub welcome: String,
+    pub out_of_hours: String,
+    pub busy: String,
+    pub busy_minutes: u32,
+    /// First-response target in minutes of business hours (0: none).
+    pub response_minutes: u32,
+}
+
+impl AutomationInput {
+    pub fn from_settings(a: &Automation) -> Self {
+        Self {
+            hours_enabled: a.hours.enabled,
+            days: std::array::from_fn(|i| hours::day_text(&a.hours.week[i])),
+            holidays: a.hours.holidays.join("\n"),
+            welcome: a.welcome.clone(),
+            out_of_hours: a.out_of_hours.clone(),
+            busy: a.busy.clone(),
+            busy_minutes: a.busy_minutes,
+            response_minutes: a.response_minutes,
+        }
+    }
+
+    /// Checked settings, or the first problem with the field it belongs to.
+    pub fn parse(&self) -> Result<Automation> {
+        let mut week: [Vec<hours::Span>; 7] = Default::default();
+        for (i, day) in hours::DAYS.iter().enumerate() {
+            week[i] = hours::parse_day(&format!("hours_{day}"), &self.days[i])?;
+        }
+        let h = Hours {
+            enabled: self.hours_enabled,
+            week,
+            holidays: hours::parse_holidays(&self.holidays)?,
+        };
+        h.check()?;
+        let text = |field: &str, t: &str| -> Result<String> {
+            let t = t.trim().to_string();
+            if t.chars().count() > MAX_TEXT {
+                return Err(Error::invalid(field, TEXT_TOO_LONG));
+            }
+            Ok(t)
+        };
+        let busy = text("busy", &self.busy)?;
+        if !busy.is_empty() && !(1..=MAX_BUSY_MINUTES).contains(&self.busy_minutes) {
+            return Err(Error::invalid("busy_minutes", BAD_MINUTES));
+        }
+        if self.response_minutes > MAX_RESPONSE_MINUTES {
+            return Err(Error::invalid("response_minutes", BAD_TARGET));
+        }
+        Ok(Automation {
+            response_minutes: self.response_minutes,
+            hours: h,
+            welcome: text("welcome", &self.welcome)?,
+            out_of_hours: text("out_of_hours", &self.out_of_hours)?,
+            busy,
+            busy_minutes: self.busy_minutes,
+        })
+    }
+}
+
+pub const TEXT_TOO_LONG: &str = "An automatic reply may have at most 1000 characters";
+pub const BAD_TARGET: &str = "Give the response target in minutes, 0 (none) to 10080";
+pub const BAD_MINUTES: &str = "Give the minutes before the busy reply, 1 to 1440";
+
+/// What a conversation has had from automation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+struct SessionAuto {
+    welcome: bool,
+    /// The out-of-hours reply went out for the closed period ending at this opening.
+    ooh_until: Option<i64>,
+    /// Since when the customer waits for an answer (None: answered).
+    waiting_since: Option<i64>,
+    busy_sent: bool,
+}
+
+fn channel_key(id: ChannelId) -> Vec<u8> {
+    kcat(b"c", &k1(id))
+}
+fn session_key(id: SessionId) -> Vec<u8> {
+    kcat(b"s", &k1(id))
+}
+
+/// The channel's settings (defaults: everything off).
+pub fn get(rtx: &ReadTransaction, channel_id: ChannelId) -> Result<Automation> {
+    Ok(codec::get(&rtx.open_table(AUTOMATION)?, &channel_key(channel_id))?.unwrap_or_default())
+}
+
+fn get_in(ctx: &WriteCtx<'_>, channel_id: ChannelId) -> Result<Automation> {
+    Ok(codec::get(&ctx.txn.open_table(AUTOMATION)?, &channel_key(channel_id))?.unwrap_or_default())
+}
+
+fn state_in(ctx: &WriteCtx<'_>, id: SessionId) -> Result<SessionAuto> {
+    Ok(codec::get(&ctx.txn.open_table(AUTOMATION)?, &session_key(id))?.unwrap_or_default())
+}
+
+fn put_state_in(ctx: &WriteCtx<'_>, id: SessionId, st: &SessionAuto) -> Result<()> {
+    codec::put(&mut ctx.txn.open_table(AUTOMATION)?, &session_key(id), st)
+}
+
+/// An admin saves a channel's automation (checked first; nothing stored when refused).
+pub async fn save(
+    store: &Store,
+    actor: &User,
+    channel_id: ChannelId,
+    input: AutomationInput,
+) -> Result<Automation> {
+    if !actor.is_admin() {
+        return Err(Error::Forbidden(
+            "only administrators change channels".into(),
+        ));
+    }
+    let a = input.parse()?;
+    let actor_id = actor.id;
+    store
+        .write(move |ctx| {
+            let ch = channels::get_in(ctx, channel_id)?;
+            codec::put(
+                &mut ctx.txn.open_table(AUTOMATION)?,
+                &channel_key(channel_id),
+                &a,
+            )?;
+            crate::domain::audit::record(
+                ctx,
+                Some(actor_id),
+                "channel.automation",
+                format!("channel:{channel_id}"),
+                ch.name.clone(),
+            )?;
+            Ok(a.clone())
+        })
+        .await
+}
+
+/// For the widget and the inbox: is the channel open now, and when does it open next.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HoursState {
+    pub open: bool,
+    pub next: Option<Next>,
+}
+
+pub fn state_at(a: &Automation, now: i64) -> Option<HoursState> {
+    if !a.hours.enabled {
+        return None;
+    }
+    let open = a.hours.is_open(now);
+    Some(HoursState {
+        open,
+        next: if open { None } else { a.hours.next_open(now) },
+    })
+}
+
+/// Which automatic reply a message is (timeline detail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoKind {
+    Welcome,
+    OutOfHours,
+    Busy,
+}
+
+impl AutoKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutoKind::Welcome => "welcome",
+            AutoKind::OutOfHours => "out_of_hours",
+            AutoKind::Busy => "busy",
+        }
+    }
+}
+
+/// Whether the last message before this one was an agent's answer.
+fn answered_in(ctx: &WriteCtx<'_>, s: &Session) -> Result<bool> {
+    if s.last_message_id == MessageId(0) {
+        return Ok(false);
+    }
+    Ok(messages::get_in(ctx, s.last_message_id)
+        .map(|m| m.direction == Direction::Out && m.author.is_some())
+        .unwrap_or(false))
+}
+
+/// A customer message was stored (`before` is the session as it was before it): the welcome
+/// or the out-of-hours reply when due, and the waiting clock for the busy reply.
+pub fn on_inbound_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    before: &Session,
+    new_session: bool,
+) -> Result<()> {
+    let a = get_in(ctx, ch.id)?;
+    if a == Automation::default() {
+        return Ok(());
+    }
+    let id = before.id;
+    let mut st = state_in(ctx, id)?;
+    if new_session || st.waiting_since.is_none() || answered_in(ctx, before)? {
+        st.waiting_since = Some(ctx.now);
+        st.busy_sent = false;
+    }
+    let open = a.hours.is_open(ctx.now);
+    if !open && !a.out_of_hours.is_empty() {
+        let until = a.hours.next_open(ctx.now).map_or(i64::MAX, |n| n.at);
+        if st.ooh_until != Some(until) {
+            st.ooh_until = Some(until);
+            send_in(ctx, ch, id, AutoKind::OutOfHours, &a.out_of_hours)?;
+        }
+    } else if open && new_session && !st.welcome && !a.welcome.is_empty() {
+        st.welcome = true;
+        send_in(ctx, ch, id, AutoKind::Welcome, &a.welcome)?;
+    }
+    if new_session {
+        st.welcome = true;
+        if a.response_minutes > 0 {
+            let before = sessions::get_in(ctx, id)?;
+            let due_at = a.hours.add_open(ctx.now, a.response_minutes);
+            let warn_at = due_at - (due_at - ctx.now) / 4;
+            let mut s = before.clone();
+            s.sla = Some(Sla {
+                warn_at,
+                due_at,
+                breached: false,
+            });
+            sessions::save_in(ctx, Some(&before), &s)?;
+        }
+    }
+    put_state_in(ctx, id, &st)
+}
+
+/// Mark the conversations that missed their first-response target (once each) and tell the
+/// channel's agents.
+async fn breaches(store: &Store) -> Result<usize> {
+    store
+        .write(|ctx| {
+            let mut n = 0;
+            for sid in sessions::open_ids_in(ctx)? {
+                let before = sessions::get_in(ctx, sid)?;
+                let Some(sla) = before.sla else { continue };
+                if sla.breached || before.first_response_at.is_some() || ctx.now < sla.due_at {
+                    continue;
+                }
+                let mut s = before.clone();
+                s.sla = Some(Sla {
+                    breached: true,
+                    ..sla
+                });
+                sessions::save_in(ctx, Some(&before), &s)?;
+                sessions::timeline_in(ctx, sid, None, TimelineKind::SlaBreached, "")?;
+                ctx.emit(
+                    Audience::Channel {
+                        channel_id: s.channel_id,
+                    },
+                    &Event::SessionSlaBreached {
+                        session_id: sid,
+                        channel_id: s.channel_id,
+                        due_at: sla.due_at,
+                    },
+                )?;
+                n += 1;
+            }
+            Ok(n)
+        })
+        .await
+}
+
+/// Queue one automatic reply through the outbox, or skip it with a timeline note when the
+/// reply window does not allow free text now.
+fn send_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    session_id: SessionId,
+    kind: AutoKind,
+    text: &str,
+) -> Result<()> {
+    let before = sessions::get_in(ctx, session_id)?;
+    let window = messages::window::reply_window(ch.kind, &before, ctx.now);
+    if before.status == SessionStatus::Closed || window != Window::Open {
+        return sessions::timeline_in(
+            ctx,
+            session_id,
+            None,
+            TimelineKind::AutoReplySkipped,
+            kind.as_str(),
+        );
+    }
+    let text = outbox::check_text(ch.kind, text, MAX_TEXT)?;
+    let id = MessageId(ctx.next_id("message")?);
+    let msg = Message {
+        id,
+        session_id,
+        channel_id: ch.id,
+        direction: Direction::Out,
+        author: None,
+        text,
+        files: Vec::new(),
+        template: None,
+        provider_id: None,
+        status: if ch.kind == ChannelKind::Livechat {
+            Status::Sent
+        } else {
+            Status::Queued
+        },
+        error: None,
+        created: ctx.now,
+        provider_at: None,
+        human_agent_tag: false,
+        retry: None,
+    };
+    messages::put_in(ctx, &msg, true)?;
+    if ch.kind != ChannelKind::Livechat {
+        outbox::schedule_in(ctx, id, ctx.now, 0)?;
+    }
+    let mut s = before.clone();
+    s.last_activity = ctx.now;
+    s.last_preview = messages::preview(&msg.text, &msg.files);
+    s.last_message_id = id;
+    s.message_count += 1;
+    sessions::save_in(ctx, Some(&before), &s)?;
+    sessions::timeline_in(
+        ctx,
+        session_id,
+        None,
+        TimelineKind::AutoReply,
+        kind.as_str(),
+    )
+}
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub busy: usize,
+    pub woken: usize,
+    pub breached: usize,
+}
+
+/// The busy replies that are due, and snoozed conversations whose time has come.
+pub async fn sweep(store: &Store) -> Result<Swept> {
+    let woken = sessions::wake_due(store).await?;
+    let due: Vec<(ChannelId, SessionId)> = store
+        .read(|rtx| {
+            let mut out = Vec::new();
+            let mut cfgs = std::collections::HashMap::new();
+            for sid in sessions::open_ids(rtx)? {
+                let Some(s) = sessions::get(rtx, sid)? else {
+                    continue;
+                };
+                let a = match cfgs.get(&s.channel_id) {
+                    Some(a) => a,
+                    None => cfgs.entry(s.channel_id).or_insert(get(rtx, s.channel_id)?),
+                };
+                if a.busy.is_empty() {
+                    continue;
+                }
+                let st: SessionAuto = codec::get(&rtx.open_table(AUTOMATION)?, &session_key(sid))?
+                    .unwrap_or_default();
+                if st.waiting_since.is_some() && !st.busy_sent {
+                    out.push((s.channel_id, sid));
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    let mut busy = 0;
+    for (cid, sid) in due {
+        let sent = store
+            .write(move |ctx| {
+                let Ok(ch) = channels::get_in(ctx, cid) else {
+                    return Ok(false);
+                };
+                let a = get_in(ctx, cid)?;
+                let mut st = state_in(ctx, sid)?;
+                let s = sessions::get_in(ctx, sid)?;
+                let Some(since) = st.waiting_since else {
+                    return Ok(false);
+                };
+                if a.busy.is_empty() || st.busy_sent || s.status != SessionStatus::Open {
+                    return Ok(false);
+                }
+                if answered_in(ctx, &s)? {
+                    st.waiting_since = None;
+                    put_state_in(ctx, sid, &st)?;
+                    return Ok(false);
+                }
+                let due = since + i64::from(a.busy_minutes) * 60_000;
+                if ctx.now < due || !a.hours.is_open(ctx.now) {
+                    return Ok(false);
+                }
+                st.busy_sent = true;
+                put_state_in(ctx, sid, &st)?;
+                send_in(ctx, &ch, sid, AutoKind::Busy, &a.busy)?;
+                Ok(true)
+            })
+            .await?;
+        busy += usize::from(sent);
+    }
+    let breached = breaches(store).await?;
+    Ok(Swept {
+        busy,
+        woken,
+        breached,
+    })
+}

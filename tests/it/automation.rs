@@ -1,0 +1,448 @@
+//! Automation with a test clock: business hours (checked input, nothing stored when refused),
+//! the automatic replies (welcome, out of hours, all agents busy: each once per conversation
+//! and period, through the outbox, without an author) and snooze (wakes at the time and when
+//! the customer writes). docs/automation.md.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime, Weekday};
+use serde_json::{Value, json};
+use switchboard::clock::Clock;
+use switchboard::domain::automation::hours;
+
+use crate::fakes::twilio::FakeTwilio;
+use crate::support::customer::{self, writes};
+use crate::support::read::{messages, session, timeline_kinds, wait_status};
+use crate::support::{TestServer, setup};
+
+/// The next `weekday` at `hh:mm` on the box's clock, at least one day after the test clock's now.
+pub fn next_local(t: &TestServer, weekday: Weekday, hh: u32, mm: u32) -> i64 {
+    let today: NaiveDate = hours::local(t.clock.now_ms()).date();
+    let mut d = today + Duration::days(1);
+    while d.weekday() != weekday {
+        d += Duration::days(1);
+    }
+    hours::instant(d.and_time(NaiveTime::from_hms_opt(hh, mm, 0).unwrap()))
+}
+
+/// Moves the test clock to `ms` (forward only).
+pub fn move_to(t: &TestServer, ms: i64) {
+    let now = t.clock.now_ms();
+    assert!(ms >= now, "the test clock only moves forward");
+    t.clock.advance_ms(ms - now);
+}
+
+/// Monday to Friday 08:00–12:00 and 13:00–17:00.
+pub fn office_hours() -> Value {
+    let day = "08:00-12:00, 13:00-17:00";
+    json!({"hours_enabled": true, "days": [day, day, day, day, day, "", ""], "holidays": ""})
+}
+
+pub async fn set_automation(t: &TestServer, ch: u64, body: Value) -> Value {
+    let r = t
+        .admin
+        .put(&format!("/api/v1/channels/{ch}/automation"), body)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()
+}
+
+fn with(mut base: Value, extra: Value) -> Value {
+    for (k, v) in extra.as_object().unwrap() {
+        base[k] = v.clone();
+    }
+    base
+}
+
+fn automatic(msgs: &[Value]) -> Vec<&Value> {
+    msgs.iter()
+        .filter(|m| m["direction"] == "out" && m["author"].is_null())
+        .collect()
+}
+
+async fn run_job(t: &TestServer) -> String {
+    switchboard::jobs::run_now(t.state().job_ctx(), "automation")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn bad_schedules_are_refused_at_their_field_and_nothing_is_stored() {
+    let t = TestServer::start().await;
+    let ch = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    set_automation(
+        &t,
+        ch,
+        with(office_hours(), json!({"out_of_hours": "We are closed."})),
+    )
+    .await;
+    let before = t
+        .admin
+        .get(&format!("/api/v1/channels/{ch}/automation"))
+        .await
+        .json();
+    let cases = [
+        (
+            json!({"days": ["08:00-12:00, 11:00-14:00", "", "", "", "", "", ""]}),
+            "hours_mon",
+            "overlap",
+        ),
+        (
+            json!({"days": ["", "12:00-08:00", "", "", "", "", ""]}),
+            "hours_tue",
+            "end after",
+        ),
+        (
+            json!({"days": ["", "", "8 to 5", "", "", "", ""]}),
+            "hours_wed",
+            "from-to",
+        ),
+        (
+            json!({"days": ["", "", "", "", "", "", ""]}),
+            "hours_mon",
+            "at least one day",
+        ),
+        (
+            json!({"holidays": "2026-12-24\n2026-02-30"}),
+            "holidays",
+            "2026-02-30",
+        ),
+        (json!({"holidays": "24.12.2026"}), "holidays", "YYYY-MM-DD"),
+        (
+            json!({"busy": "Busy", "busy_minutes": 0}),
+            "busy_minutes",
+            "1 to 1440",
+        ),
+        (json!({"welcome": "x".repeat(1001)}), "welcome", "1000"),
+    ];
+    for (change, field, says) in cases {
+        let r = t
+            .admin
+            .put(
+                &format!("/api/v1/channels/{ch}/automation"),
+                with(office_hours(), change.clone()),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{change}: {}", r.text());
+        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            message.starts_with(&format!("{field}: ")),
+            "{change}: {message}"
+        );
+        assert!(r.text().contains(says), "{change}: {}", r.text());
+    }
+    // A body that is not the shape: 400, never 500.
+    let r = t
+        .admin
+        .put(
+            &format!("/api/v1/channels/{ch}/automation"),
+            json!({"days": "monday"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let after = t
+        .admin
+        .get(&format!("/api/v1/channels/{ch}/automation"))
+        .await
+        .json();
+    assert_eq!(before, after, "a refused save changed nothing");
+    // Agents may not read or change it.
+    let (_, agent) = t.user("ben", "agent").await;
+    assert_eq!(
+        agent
+            .get(&format!("/api/v1/channels/{ch}/automation"))
+            .await
+            .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn out_of_hours_reply_goes_once_per_closed_period() {
+    let t = TestServer::builder().long_logins().start().await;
+    let fake = FakeTwilio::start().await;
+    let ch = setup::twilio_channel(&t, &fake).await;
+    set_automation(
+        &t,
+        ch,
+        with(
+            office_hours(),
+            json!({"out_of_hours": "We are closed; we reply from 8:00.", "welcome": "Hello!"}),
+        ),
+    )
+    .await;
+    // Saturday morning: closed until Monday 08:00.
+    move_to(&t, next_local(&t, Weekday::Sat, 10, 0));
+    let a = customer::sms(&t, ch, "+4915100000001", "Anyone there?").await;
+    let msgs = messages(&t, a.session_id).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 1, "{msgs:?}");
+    assert_eq!(auto[0]["text"], "We are closed; we reply from 8:00.");
+    // Through the outbox like any reply: the fake provider got it.
+    wait_status(&t, auto[0]["id"].as_u64().unwrap(), "sent").await;
+    assert!(
+        timeline_kinds(&t.admin, a.session_id)
+            .await
+            .contains(&"auto_reply".to_string())
+    );
+    // Not counted as the first response.
+    assert!(session(&t.admin, a.session_id).await["first_response_at"].is_null());
+    // Again on Sunday (same closed period): no second reply.
+    t.clock.advance_hours(26);
+    customer::sms(&t, ch, "+4915100000001", "Hello??").await;
+    assert_eq!(automatic(&messages(&t, a.session_id).await).len(), 1);
+    // Monday evening is a new closed period: one more.
+    move_to(&t, next_local(&t, Weekday::Mon, 18, 0));
+    customer::sms(&t, ch, "+4915100000001", "Still waiting").await;
+    let msgs = messages(&t, a.session_id).await;
+    assert_eq!(automatic(&msgs).len(), 2, "{msgs:?}");
+    // No welcome: the conversation did not start within business hours.
+    assert!(!msgs.iter().any(|m| m["text"] == "Hello!"));
+}
+
+#[tokio::test]
+async fn welcome_goes_once_and_not_again_on_reopen() {
+    let t = TestServer::builder().long_logins().start().await;
+    let ch = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    set_automation(
+        &t,
+        ch,
+        with(
+            office_hours(),
+            json!({"welcome": "Welcome! An agent will be with you shortly."}),
+        ),
+    )
+    .await;
+    move_to(&t, next_local(&t, Weekday::Tue, 9, 0));
+    let a = writes(&t, ch, "+4915100000002", Some("Wil"), "Hi").await;
+    writes(&t, ch, "+4915100000002", Some("Wil"), "Are you there?").await;
+    let sid = a.session_id;
+    assert_eq!(automatic(&messages(&t, sid).await).len(), 1);
+    // An agent ends it and reopens it; the customer writes again: no second welcome.
+    let r = t
+        .admin
+        .post(
+            &format!("/api/v1/sessions/{sid}/close"),
+            json!({"note": ""}),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.text());
+    let r = t
+        .admin
+        .post(&format!("/api/v1/sessions/{sid}/reopen"), json!({}))
+        .await;
+    assert!(r.status < 300, "{}", r.text());
+    let b = writes(&t, ch, "+4915100000002", Some("Wil"), "Back again").await;
+    assert_eq!(b.session_id, sid);
+    let msgs = messages(&t, sid).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 1, "{msgs:?}");
+    assert_eq!(
+        auto[0]["text"],
+        "Welcome! An agent will be with you shortly."
+    );
+}
+
+#[tokio::test]
+async fn busy_reply_after_n_minutes_unanswered_once() {
+    let t = TestServer::builder().long_logins().start().await;
+    let ch = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    set_automation(
+        &t,
+        ch,
+        with(
+            office_hours(),
+            json!({"busy": "All agents are busy; we will answer soon.", "busy_minutes": 5}),
+        ),
+    )
+    .await;
+    move_to(&t, next_local(&t, Weekday::Wed, 9, 0));
+    let a = writes(&t, ch, "+4915100000003", Some("Bea"), "Hello").await;
+    let sid = a.session_id;
+    t.clock.advance_ms(4 * 60_000);
+    run_job(&t).await;
+    assert_eq!(automatic(&messages(&t, sid).await).len(), 0, "not yet");
+    t.clock.advance_ms(2 * 60_000);
+    let said = run_job(&t).await;
+    assert!(said.contains("busy replies 1"), "{said}");
+    t.clock.advance_ms(30 * 60_000);
+    run_job(&t).await;
+    let msgs = messages(&t, sid).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 1, "{msgs:?}");
+    assert_eq!(auto[0]["text"], "All agents are busy; we will answer soon.");
+    // An agent answers; the next unanswered stretch may get its own busy reply.
+    let r = t
+        .admin
+        .post(
+            &format!("/api/v1/sessions/{sid}/messages"),
+            json!({"text": "Here now"}),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.text());
+    writes(
+        &t,
+        ch,
+        "+4915100000003",
+        Some("Bea"),
+        "Thanks, one more thing",
+    )
+    .await;
+    t.clock.advance_ms(3 * 60_000);
+    run_job(&t).await;
+    assert_eq!(automatic(&messages(&t, sid).await).len(), 1);
+    t.clock.advance_ms(3 * 60_000);
+    run_job(&t).await;
+    assert_eq!(automatic(&messages(&t, sid).await).len(), 2);
+}
+
+async fn listed(t: &TestServer, scope: &str) -> Vec<u64> {
+    let r = t
+        .admin
+        .get(&format!("/api/v1/sessions?scope={scope}"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn snooze_wakes_at_its_time_and_when_the_customer_writes() {
+    let t = TestServer::builder().long_logins().start().await;
+    let ch = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    let sid = writes(&t, ch, "+4915100000004", Some("Sam"), "Hi")
+        .await
+        .session_id;
+    let path = format!("/api/v1/sessions/{sid}/snooze");
+    let now = t.clock.now_ms();
+    // Bad times: refused, nothing changes.
+    for (until, status) in [
+        (json!(now - 1000), 422),
+        (json!(now + 91 * 86_400_000_i64), 422),
+        (json!("tomorrow"), 400),
+    ] {
+        let r = t.admin.post(&path, json!({ "until": until })).await;
+        assert_eq!(r.status, status, "{until}: {}", r.text());
+    }
+    assert!(listed(&t, "all").await.contains(&sid));
+    let r = t.admin.post(&path, json!({"until": now + 3_600_000})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!listed(&t, "all").await.contains(&sid));
+    assert!(!listed(&t, "open").await.contains(&sid));
+    assert_eq!(listed(&t, "snoozed").await, vec![sid]);
+    // Not yet.
+    t.clock.advance_ms(30 * 60_000);
+    run_job(&t).await;
+    assert!(!listed(&t, "all").await.contains(&sid));
+    // The time came.
+    t.clock.advance_ms(31 * 60_000);
+    let said = run_job(&t).await;
+    assert!(said.contains("woken 1"), "{said}");
+    assert!(listed(&t, "all").await.contains(&sid));
+    assert!(session(&t.admin, sid).await["snoozed_until"].is_null());
+    // Snoozed again, and the customer writes first.
+    let r = t
+        .admin
+        .post(&path, json!({"until": t.clock.now_ms() + 86_400_000}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(!listed(&t, "all").await.contains(&sid));
+    writes(&t, ch, "+4915100000004", Some("Sam"), "Any news?").await;
+    assert!(listed(&t, "all").await.contains(&sid));
+    let kinds = timeline_kinds(&t.admin, sid).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "snoozed").count(), 2);
+    assert_eq!(kinds.iter().filter(|k| *k == "woke").count(), 2);
+    // A closed conversation cannot be snoozed.
+    t.admin
+        .post(
+            &format!("/api/v1/sessions/{sid}/close"),
+            json!({"note": ""}),
+        )
+        .await;
+    let r = t
+        .admin
+        .post(&path, json!({"until": t.clock.now_ms() + 3_600_000}))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text());
+}
+
+#[tokio::test]
+async fn response_target_counts_business_hours_and_its_breach_is_told_once() {
+    let t = TestServer::builder().long_logins().start().await;
+    let ch = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    // A target out of range is refused and changes nothing.
+    let r = t
+        .admin
+        .put(
+            &format!("/api/v1/channels/{ch}/automation"),
+            with(office_hours(), json!({"response_minutes": 20000})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("response_minutes"), "{}", r.text());
+    set_automation(
+        &t,
+        ch,
+        with(office_hours(), json!({"response_minutes": 10})),
+    )
+    .await;
+
+    // Friday 16:55: five minutes today, the other five on Monday from 08:00.
+    let friday = next_local(&t, Weekday::Fri, 16, 55);
+    move_to(&t, friday);
+    let late = writes(&t, ch, "+4915100000005", Some("Fay"), "Before the weekend")
+        .await
+        .session_id;
+    let sla = session(&t.admin, late).await["sla"].clone();
+    let monday = next_local(&t, Weekday::Mon, 8, 5);
+    assert!(
+        (sla["due_at"].as_i64().unwrap() - monday).abs() < 60_000,
+        "{sla} vs {monday}"
+    );
+    // Answered in time on Monday morning: met.
+    let monday_0801 = next_local(&t, Weekday::Mon, 8, 1);
+    move_to(&t, monday_0801);
+    let r = t
+        .admin
+        .post(
+            &format!("/api/v1/sessions/{late}/messages"),
+            json!({"text": "Good morning!"}),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.text());
+
+    // Monday 09:00: a waiting conversation counts down and is missed after 10 minutes.
+    move_to(&t, monday_0801 + 59 * 60_000);
+    let mut events = crate::support::EventStream::open(&t.admin).await;
+    let sid = writes(&t, ch, "+4915100000006", Some("Max"), "Hello?")
+        .await
+        .session_id;
+    let sla = session(&t.admin, sid).await["sla"].clone();
+    let now = t.clock.now_ms();
+    let due = sla["due_at"].as_i64().unwrap();
+    let warn = sla["warn_at"].as_i64().unwrap();
+    assert!((due - (now + 600_000)).abs() < 2_000, "{sla}");
+    assert!(warn > now && warn < due, "amber before the target: {sla}");
+    assert_eq!(sla["breached"], false);
+    t.clock.advance_ms(9 * 60_000);
+    assert!(run_job(&t).await.contains("missed 0"));
+    t.clock.advance_ms(2 * 60_000);
+    assert!(run_job(&t).await.contains("missed 1"));
+    let ev = events.next_of_kind("session.sla_breached").await;
+    assert_eq!(ev.data()["session_id"], sid);
+    // Exactly once.
+    t.clock.advance_ms(60 * 60_000);
+    assert!(run_job(&t).await.contains("missed 0"));
+    events.read_for(std::time::Duration::from_millis(300)).await;
+    assert_eq!(events.raw().matches("session.sla_breached").count(), 1);
+    assert_eq!(session(&t.admin, sid).await["sla"]["breached"], true);
+    let kinds = timeline_kinds(&t.admin, sid).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "sla_breached").count(), 1);
+
+    // The report: two conversations with a target, one met.
+    let r = t.admin.get("/api/v1/reports").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["sla"], json!({"with_target": 2, "met": 1}));
+}
