@@ -49,6 +49,8 @@ pub const DYNAMIC_PREFIXES: &[&str] = &[
     "err.msg.",
     "fld.",
     "pbx.kind.",
+    "pbx.link.",
+    "pbx.phone.",
     "nf.",
     "inbox.status_",
 ];

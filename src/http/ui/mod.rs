@@ -81,7 +81,7 @@ impl Chrome {
             nav,
             seq: None,
             strings: if who.is_some() {
-                I18n(lang).bundle(&["inbox.", "tl.", "ch.", "common."])
+                I18n(lang).bundle(&["inbox.", "tl.", "ch.", "common.", "pbx.phone."])
             } else {
                 String::new()
             },

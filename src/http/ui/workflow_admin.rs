@@ -322,6 +322,9 @@ struct PbxPage {
     test: Option<(bool, String)>,
     last: Option<pbx::PbxTest>,
     last_utc: String,
+    /// The live event link.
+    link: crate::domain::pbx_link::LinkStatus,
+    link_since_utc: String,
 }
 
 async fn pbx_render(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
@@ -339,6 +342,7 @@ async fn pbx_render_with(
         .read(|rtx| Ok((pbx::get(rtx)?, pbx::last_test(rtx)?)))
         .await?;
     let cfg = cfg.masked();
+    let link = state.pbx_link.status();
     let last_utc = last
         .as_ref()
         .map(|l| super::admin_channels::utc(&&l.at))
@@ -372,6 +376,8 @@ async fn pbx_render_with(
         test,
         last,
         last_utc,
+        link_since_utc: super::admin_channels::utc(&&link.since),
+        link,
     })?;
     Ok(unprocessable(r, &error))
 }
@@ -447,7 +453,10 @@ async fn pbx_save(
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) => Ok(Redirect::to("/admin/pbx").into_response()),
+        Ok(_) => {
+            state.pbx_link.reload();
+            Ok(Redirect::to("/admin/pbx").into_response())
+        }
         Err(e) => pbx_render(&state, &who, form_error(who.t(), e)?).await,
     }
 }

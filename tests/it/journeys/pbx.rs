@@ -1,0 +1,140 @@
+//! The inbox that knows the phone system (issue 21): the live PBX event link on the PBX page,
+//! and each colleague's phone as a dot beside their name — internal chat, the transfer dialog,
+//! the admin's user list — moved live by the fake AMI's events (as Asterisk frames them).
+
+use serde_json::json;
+
+use crate::browser::skip;
+use crate::fakes::ami::{self, FakeAmi, Mode};
+use crate::fakes::twilio::FakeTwilio;
+use crate::journeys::{Journey, Viewport};
+use crate::support::{customer, setup};
+use crate::workflow::pbx_link::{ext_status, link_ami, presence, set_extension};
+
+/// P1: the admin links Asterisk on the PBX page and sees the event link come up; the PBX sends
+/// a garbled frame and an unknown event, then restarts: the page shows the count, the last
+/// problem and the reconnect, and the link is up again by itself.
+#[tokio::test]
+async fn journey_p1_pbx_event_link() {
+    p1_pbx_event_link(Viewport::Desktop).await;
+}
+
+#[tokio::test]
+async fn journey_p1_pbx_event_link_phone() {
+    p1_pbx_event_link(Viewport::Phone).await;
+}
+
+async fn p1_pbx_event_link(vp: Viewport) {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("p1_pbx_event_link").await;
+    let pbx = FakeAmi::start(Mode::Answered).await;
+    let admin = j.browser().viewport(vp).login("admin").await;
+    admin.open("/admin/pbx").await;
+    admin
+        .wait_text("#pbx-link", "Event link: off (no PBX linked)")
+        .await;
+    admin.fill("Host", "127.0.0.1").await;
+    admin.fill("Port", &pbx.port.to_string()).await;
+    admin.fill("Username", ami::USERNAME).await;
+    admin.fill("Secret", ami::SECRET).await;
+    admin.click_text("Use Asterisk AMI").await;
+    pbx.wait_subscribers(1).await;
+    admin.open("/admin/pbx").await;
+    admin.wait_text("#pbx-link", "Event link: connected").await;
+
+    pbx.send_events("Garbled line without a colon\r\n\r\n");
+    pbx.send_events("Event: AgentCalled\r\nQueue: sales\r\n\r\n");
+    pbx.drop_subscribers();
+    crate::support::read::wait_for("the link to reconnect", || async {
+        (pbx.event_logins() >= 2 && pbx.subscribers() == 1).then_some(())
+    })
+    .await;
+    admin.open("/admin/pbx").await;
+    let text = admin.wait_text("#pbx-link", "reconnects 1").await;
+    assert!(text.contains("Event link: connected"), "{text}");
+    assert!(text.contains("unreadable frames 1"), "{text}");
+    assert!(text.contains("unknown event AgentCalled"), "{text}");
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
+
+/// P2: the colleague's desk phone as a dot: Anna looks Ben up in the internal chat; Ben picks
+/// up his phone (the fake AMI's ExtensionStatus) and the dot turns "On a call" without a
+/// reload; the transfer dialog says so beside his name; his DND shows on the admin's user
+/// list; hanging up turns it back.
+#[tokio::test]
+async fn journey_p2_presence_dot() {
+    p2_presence_dot(Viewport::Desktop).await;
+}
+
+#[tokio::test]
+async fn journey_p2_presence_dot_phone() {
+    p2_presence_dot(Viewport::Phone).await;
+}
+
+async fn p2_presence_dot(vp: Viewport) {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("p2_presence_dot").await;
+    let sms = FakeTwilio::start().await;
+    let ch = setup::twilio_channel(&j.t, &sms).await;
+    set_extension(&j.t, j.t.admin_id, "201").await;
+    let (ben, _) = j.t.user("ben", "agent").await;
+    set_extension(&j.t, ben, "202").await;
+    let r =
+        j.t.admin
+            .patch(
+                &format!("/api/v1/users/{ben}"),
+                json!({"display_name": "Ben"}),
+            )
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let pbx = FakeAmi::start(Mode::Answered).await;
+    link_ami(&j.t, &pbx).await;
+    pbx.send_events(&ext_status("202", 0, "Idle"));
+    let a = customer::sms(&j.t, ch, "+4917612345678", "Hello there").await;
+
+    let anna = j.browser().viewport(vp).login("admin").await;
+    anna.nav("Internal").await;
+    anna.type_in("#ic-find", "Ben").await;
+    let dot = format!(".ic-person[data-user-id='{ben}'] .phone-dot");
+    anna.wait_js(
+        &format!("document.querySelector(\"{dot}\")?.getAttribute('aria-label') === 'Phone free'"),
+        "Ben's phone is free",
+    )
+    .await;
+    pbx.send_events(&ext_status("202", 1, "InUse"));
+    anna.wait_js(
+        &format!("document.querySelector(\"{dot}\")?.getAttribute('aria-label') === 'On a call'"),
+        "Ben's dot turns to on a call",
+    )
+    .await;
+    anna.screenshot_step("internal_chat").await;
+
+    // The transfer dialog says it beside his name.
+    anna.open(&format!("/chat/external/{}", a.session_id)).await;
+    anna.see("Hello there").await;
+    anna.click_text("Pick up").await;
+    anna.wait_gone("[data-action=pickup]").await;
+    anna.header_action("Transfer").await;
+    anna.select("#transfer-to", "Ben (202) · On a call").await;
+    anna.wait_text("#transfer-phone", "Ben: On a call").await;
+    anna.screenshot_step("transfer").await;
+    anna.click_text("Cancel").await;
+
+    // DND on his phone: the admin's user list shows it, and hanging up changes nothing of it.
+    pbx.send_events(&presence("202", "dnd"));
+    anna.open("/admin/users").await;
+    anna.wait_js(
+        &format!(
+            "document.querySelector(\"[data-phone-user='{ben}']\")?.getAttribute('aria-label') === 'Do not disturb'"
+        ),
+        "Ben on DND in the user list",
+    )
+    .await;
+    anna.screenshot().await;
+    j.finish([anna]).await;
+}
