@@ -261,7 +261,12 @@ async fn event(cx: &Ctx, e: PbxEvent, now: i64) -> crate::error::Result<()> {
                 super::calls_log::screen_pop(&cx.store, &u, &caller, now).await?;
             }
         }
-        PbxEvent::Cdr(c) => super::calls_log::record(&cx.store, c, now).await?,
+        PbxEvent::Cdr(c) => {
+            for l in super::calls_log::record(&cx.store, c, now).await? {
+                tracing::debug!(contact = ?l.contact.id, session = ?l.session.as_ref().map(|s| s.id),
+                    call = %l.entry.call_id, "call logged");
+            }
+        }
     }
     Ok(())
 }

@@ -51,6 +51,8 @@ pub const DYNAMIC_PREFIXES: &[&str] = &[
     "pbx.kind.",
     "pbx.link.",
     "pbx.phone.",
+    "pbx.call.",
+    "pbx.disp.",
     "nf.",
     "inbox.status_",
 ];

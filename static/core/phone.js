@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { h } from "./dom.js";
 import { live } from "./events.js";
 import { t } from "./i18n.js";
+import { toast } from "./toast.js";
 
 const states = new Map();
 let loading = null;
@@ -70,6 +71,41 @@ live.on((ev) => {
     loading = null;
     if (document.querySelector("[data-phone-user]")) loadPhones();
   }
+});
+
+/** Seconds as m:ss (or h:mm:ss). */
+function duration(s) {
+  const n = Math.max(0, Math.round(Number(s) || 0));
+  const pad = (x) => String(x).padStart(2, "0");
+  const m = Math.floor(n / 60);
+  return m >= 60 ? Math.floor(m / 60) + ":" + pad(m % 60) + ":" + pad(n % 60) : m + ":" + pad(n % 60);
+}
+
+/** The words of a `phone_call` timeline entry: "Incoming call · +49… · extension 201 · Missed". */
+export function callSummary(detail) {
+  let c;
+  try {
+    c = JSON.parse(detail);
+  } catch {
+    return detail || "";
+  }
+  const parts = [t("pbx.call." + c.direction), c.number];
+  if (c.extension) parts.push(t("pbx.call.extension") + " " + c.extension);
+  parts.push(t("pbx.disp." + c.disposition));
+  if (c.disposition === "answered") parts.push(duration(c.talk_s));
+  return parts.join(" · ");
+}
+
+// The screen pop: a known contact calls this agent's extension.
+live.on((ev) => {
+  if (ev.kind !== "phone.ringing" || !ev.data) return;
+  const d = ev.data;
+  const convs = d.sessions || [];
+  toast(t("pbx.pop.title") + ": " + d.name, d.number + (convs.length ? "" : " · " + t("pbx.pop.no_open")), {
+    ms: 30000,
+    cls: "screen-pop",
+    links: convs.map((s) => ({ href: "/chat/external/" + s.id, text: t("ch." + s.channel_kind) + (s.preview ? ": " + s.preview : "") })),
+  });
 });
 
 // Server-rendered dots (the admin's user list).

@@ -3,6 +3,7 @@
 import { api } from "../core/api.js";
 import { h } from "../core/dom.js";
 import { t } from "../core/i18n.js";
+import { callSummary } from "../core/phone.js";
 import { fmtDateTime } from "../core/time.js";
 import { renderHeader } from "./header.js";
 import { renderList } from "./list.js";
@@ -91,7 +92,7 @@ export function detailsEl() {
       "li",
       {},
       h("time", { text: fmtDateTime(e.at) }),
-      h("span", { text: " " + t("tl." + e.kind) + (e.actor ? " · " + userName(e.actor) : "") + (e.detail ? " · " + e.detail : "") }),
+      h("span", { text: " " + t("tl." + e.kind) + (e.actor ? " · " + userName(e.actor) : "") + (e.detail ? " · " + (e.kind === "phone_call" ? callSummary(e.detail) : e.detail) : "") }),
     ),
   );
   const closeX = h("button", { type: "button", class: "details-x", "aria-label": t("inbox.close"), text: "×" });

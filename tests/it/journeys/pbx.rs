@@ -9,7 +9,7 @@ use crate::fakes::ami::{self, FakeAmi, Mode};
 use crate::fakes::twilio::FakeTwilio;
 use crate::journeys::{Journey, Viewport};
 use crate::support::{customer, setup};
-use crate::workflow::pbx_link::{ext_status, link_ami, presence, set_extension};
+use crate::workflow::pbx_link::{cdr, dial_begin, ext_status, link_ami, presence, set_extension};
 
 /// P1: the admin links Asterisk on the PBX page and sees the event link come up; the PBX sends
 /// a garbled frame and an unknown event, then restarts: the page shows the count, the last
@@ -137,4 +137,131 @@ async fn p2_presence_dot(vp: Viewport) {
     .await;
     anna.screenshot().await;
     j.finish([anna]).await;
+}
+
+/// P3: calls in the conversation: Anna has Jonas's SMS conversation open; the PBX reports his
+/// missed call (national format) and later Anna's answered call back; both appear between the
+/// messages with direction, number, extension, outcome and talk time, without a reload.
+#[tokio::test]
+async fn journey_p3_call_in_timeline() {
+    p3_call_in_timeline(Viewport::Desktop, false).await;
+}
+
+#[tokio::test]
+async fn journey_p3_call_in_timeline_phone() {
+    p3_call_in_timeline(Viewport::Phone, true).await;
+}
+
+async fn p3_call_in_timeline(vp: Viewport, german: bool) {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("p3_call_in_timeline").await;
+    let sms = FakeTwilio::start().await;
+    let ch = setup::twilio_channel(&j.t, &sms).await;
+    set_extension(&j.t, j.t.admin_id, "201").await;
+    let pbx = FakeAmi::start(Mode::Answered).await;
+    link_ami(&j.t, &pbx).await;
+    let a = customer::sms(&j.t, ch, "+4917612345678", "Please call me back").await;
+
+    let b = j.browser().viewport(vp);
+    let anna = if german { b.german() } else { b }.login("admin").await;
+    anna.open(&format!("/chat/external/{}", a.session_id)).await;
+    anna.see("Please call me back").await;
+    pbx.send_events(&cdr(
+        "1700000000.1",
+        "017612345678",
+        "201",
+        "PJSIP/trunk-00000001",
+        "PJSIP/201-00000002",
+        "NO ANSWER",
+        30,
+        0,
+    ));
+    let (incoming, missed, outgoing, answered) = if german {
+        (
+            "Eingehender Anruf",
+            "verpasst",
+            "Ausgehender Anruf",
+            "angenommen",
+        )
+    } else {
+        ("Incoming call", "missed", "Outgoing call", "answered")
+    };
+    let text = anna.wait_text("#messages .phone-call", incoming).await;
+    assert!(
+        text.contains("017612345678") && text.contains(missed),
+        "{text}"
+    );
+    assert!(text.contains("201"), "{text}");
+    pbx.send_events(&cdr(
+        "1700000000.9",
+        "201",
+        "017612345678",
+        "PJSIP/201-00000003",
+        "PJSIP/trunk-00000004",
+        "ANSWERED",
+        100,
+        95,
+    ));
+    let text = anna
+        .wait_text("#messages .phone-call.call-answered", outgoing)
+        .await;
+    assert!(text.contains(answered) && text.contains("1:35"), "{text}");
+    anna.screenshot().await;
+    j.finish([anna]).await;
+}
+
+/// P4: the screen pop: Jonas calls; the PBX rings Anna's extension 201 (DialBegin), and Anna's
+/// browser pops "Calling you: Jonas" with a link to his open conversation, which she follows;
+/// Ben (extension 202) gets nothing.
+#[tokio::test]
+async fn journey_p4_screen_pop() {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("p4_screen_pop").await;
+    let sms = FakeTwilio::start().await;
+    let ch = setup::twilio_channel(&j.t, &sms).await;
+    set_extension(&j.t, j.t.admin_id, "201").await;
+    let (ben, _) = j.t.user("ben", "agent").await;
+    set_extension(&j.t, ben, "202").await;
+    let pbx = FakeAmi::start(Mode::Answered).await;
+    link_ami(&j.t, &pbx).await;
+    let a = customer::sms(&j.t, ch, "+4917612345678", "Invoice question").await;
+    let r =
+        j.t.admin
+            .patch(
+                &format!(
+                    "/api/v1/contacts/{}",
+                    crate::support::read::session(&j.t.admin, a.session_id).await["contact_id"]
+                ),
+                json!({"name": "Jonas"}),
+            )
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let anna = j.login("admin").await;
+    let ben_b = j.browser().login("ben").await;
+    anna.click_text("External").await;
+    anna.wait_live().await;
+    ben_b.click_text("Internal").await;
+    ben_b.wait_live().await;
+    pbx.send_events(&dial_begin("+49 176 12345678", "201"));
+    anna.wait_toast("Calling you: Jonas").await;
+    anna.screenshot_step("toast").await;
+    anna.click(".screen-pop .toast-links a").await;
+    anna.wait_for(
+        |u| u.ends_with(&format!("/chat/external/{}", a.session_id)),
+        "the caller's conversation",
+    )
+    .await;
+    anna.see("Invoice question").await;
+    assert_eq!(
+        ben_b.count(".screen-pop").await,
+        0,
+        "Ben's phone did not ring"
+    );
+    anna.screenshot().await;
+    j.finish([anna, ben_b]).await;
 }

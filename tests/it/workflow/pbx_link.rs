@@ -275,3 +275,124 @@ async fn the_yeastar_subscription_reports_phones_and_reconnects() {
     wait_page(&t.admin, "data-state=\"up\"").await;
     t.stop().await;
 }
+
+/// A `Cdr` event as Asterisk's cdr_manager frames it.
+#[allow(clippy::too_many_arguments)]
+pub fn cdr(
+    id: &str,
+    source: &str,
+    destination: &str,
+    channel: &str,
+    dest_channel: &str,
+    disposition: &str,
+    duration: u32,
+    billable: u32,
+) -> String {
+    format!(
+        "Event: Cdr\r\nPrivilege: cdr,all\r\nAccountCode: \r\nSource: {source}\r\nDestination: {destination}\r\nDestinationContext: from-internal\r\nCallerID: \"\" <{source}>\r\nChannel: {channel}\r\nDestinationChannel: {dest_channel}\r\nLastApplication: Dial\r\nLastData: PJSIP/201,30\r\nStartTime: 2026-12-03 17:40:00\r\nAnswerTime: \r\nEndTime: 2026-12-03 17:40:30\r\nDuration: {duration}\r\nBillableSeconds: {billable}\r\nDisposition: {disposition}\r\nAMAFlags: DOCUMENTATION\r\nUniqueID: {id}\r\nUserField: \r\n\r\n"
+    )
+}
+
+/// A `DialBegin`: the PBX rings extension `ext` for `caller`.
+pub fn dial_begin(caller: &str, ext: &str) -> String {
+    format!(
+        "Event: DialBegin\r\nPrivilege: call,all\r\nChannel: PJSIP/trunk-00000001\r\nCallerIDNum: {caller}\r\nCallerIDName: <unknown>\r\nDestChannel: PJSIP/{ext}-00000002\r\nDestCallerIDNum: {ext}\r\nDestExten: {ext}\r\nDialString: {ext}\r\n\r\n"
+    )
+}
+
+#[tokio::test]
+async fn cdrs_land_in_the_right_contacts_timeline_once_whatever_the_number_format() {
+    use crate::support::read::timeline_kinds;
+    let t = TestServer::start().await;
+    let (a, ca) = t.user("amy", "agent").await;
+    set_extension(&t, a, "201").await;
+    let sms = t
+        .channel(json!({"kind":"sms","name":"SMS","members":[a],"queue_mode":"manual"}))
+        .await;
+    let wa = t
+        .channel(json!({"kind":"whatsapp","name":"WA","members":[a],"queue_mode":"manual"}))
+        .await;
+    let fb = t
+        .channel(json!({"kind":"messenger","name":"FB","members":[a],"queue_mode":"manual"}))
+        .await;
+    let s1 = writes(&t, sms, "+4917612345678", None, "sms")
+        .await
+        .session_id;
+    let s2 = writes(&t, wa, "4917612345678", None, "wa").await.session_id;
+    let other = writes(&t, sms, "+4917699999999", None, "other")
+        .await
+        .session_id;
+    // A Messenger PSID ending in the same digits is not a phone number.
+    let psid = writes(&t, fb, "99004917612345678", None, "fb")
+        .await
+        .session_id;
+    let pbx = FakeAmi::start(Mode::Answered).await;
+    link_ami(&t, &pbx).await;
+
+    // A missed call in national format, reported twice (one CDR per leg), then odd ones.
+    let missed = cdr(
+        "1700000000.1",
+        "017612345678",
+        "201",
+        "PJSIP/trunk-00000001",
+        "PJSIP/201-00000002",
+        "NO ANSWER",
+        30,
+        0,
+    );
+    pbx.send_events(&missed);
+    pbx.send_events(&missed);
+    pbx.send_events(&cdr("x2", "anonymous", "201", "", "", "NO ANSWER", 5, 0));
+    pbx.send_events(&cdr(
+        "x3",
+        "201",
+        "202",
+        "PJSIP/201-1",
+        "PJSIP/202-2",
+        "ANSWERED",
+        9,
+        8,
+    ));
+    pbx.send_events(&cdr(
+        "1700000000.9",
+        "201",
+        "0049 176 12345678",
+        "PJSIP/201-00000003",
+        "PJSIP/trunk-00000004",
+        "ANSWERED",
+        100,
+        95,
+    ));
+    let tl = wait_for("two calls in the SMS conversation", || async {
+        let r = ca.get(&format!("/api/v1/sessions/{s1}/timeline")).await;
+        let tl = r.json().as_array().cloned().unwrap_or_default();
+        (tl.iter().filter(|e| e["kind"] == "phone_call").count() >= 2).then_some(tl)
+    })
+    .await;
+    let calls: Vec<serde_json::Value> = tl
+        .iter()
+        .filter(|e| e["kind"] == "phone_call")
+        .map(|e| serde_json::from_str(e["detail"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0]["direction"], "inbound");
+    assert_eq!(calls[0]["disposition"], "missed");
+    assert_eq!(calls[0]["extension"], "201");
+    assert_eq!(calls[1]["direction"], "outbound");
+    assert_eq!(calls[1]["disposition"], "answered");
+    assert_eq!(calls[1]["talk_s"], 95);
+    // WhatsApp's contact is the same number: its conversation shows them too.
+    wait_for("the WhatsApp conversation", || async {
+        let k = timeline_kinds(&ca, s2).await;
+        (k.iter().filter(|k| *k == "phone_call").count() == 2).then_some(())
+    })
+    .await;
+    for s in [other, psid] {
+        assert!(
+            !timeline_kinds(&ca, s)
+                .await
+                .contains(&"phone_call".to_string())
+        );
+    }
+    t.stop().await;
+}
