@@ -240,6 +240,7 @@ async fn start_workers(state: &AppState) {
             presence: state.presence.clone(),
             link: state.pbx_link.clone(),
             timeouts: Default::default(),
+            kick: state.delivery.clone(),
         },
         state.shutdown.clone(),
     );

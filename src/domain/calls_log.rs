@@ -117,8 +117,13 @@ fn customer_side(cdr: &Cdr, exts: &HashSet<String>) -> Option<(Direction, String
 }
 
 /// A finished call: an entry in the timeline of each matching contact's newest conversation
-/// (at most once per call id). Returns what was logged, for the missed-call follow-up.
-pub async fn record(store: &Store, cdr: Cdr, _now: i64) -> Result<Vec<Logged>> {
+/// (at most once per call id). Returns the call as logged and where, for the missed-call
+/// follow-up (None: a call between extensions or without a usable number).
+pub async fn record(
+    store: &Store,
+    cdr: Cdr,
+    _now: i64,
+) -> Result<Option<(CallEntry, Vec<Logged>)>> {
     let exts: HashSet<String> = store
         .read(|rtx| {
             Ok(users::list(rtx)?
@@ -129,7 +134,7 @@ pub async fn record(store: &Store, cdr: Cdr, _now: i64) -> Result<Vec<Logged>> {
         })
         .await?;
     let Some((direction, number, extension)) = customer_side(&cdr, &exts) else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let entry = CallEntry {
         direction,
@@ -140,7 +145,6 @@ pub async fn record(store: &Store, cdr: Cdr, _now: i64) -> Result<Vec<Logged>> {
         talk_s: cdr.talk_s,
         call_id: cdr.id.clone(),
     };
-    let detail = serde_json::to_string(&entry).map_err(crate::error::Error::internal)?;
     let found = store
         .read(move |rtx| {
             let mut out = Vec::new();
@@ -154,28 +158,7 @@ pub async fn record(store: &Store, cdr: Cdr, _now: i64) -> Result<Vec<Logged>> {
     let mut logged = Vec::new();
     for (contact, session) in found {
         if let Some(s) = &session {
-            let (sid, detail, call_id) = (s.id, detail.clone(), cdr.id.clone());
-            store
-                .write(move |ctx| {
-                    let s = sessions::get_in(ctx, sid)?;
-                    // A PBX may report a call more than once (one CDR per leg).
-                    let seen = sessions::timeline_of_in(ctx, sid)?.iter().any(|e| {
-                        e.kind == TimelineKind::PhoneCall
-                            && serde_json::from_str::<CallEntry>(&e.detail)
-                                .is_ok_and(|c| c.call_id == call_id)
-                    });
-                    if seen {
-                        return Ok(());
-                    }
-                    sessions::timeline_in(ctx, sid, None, TimelineKind::PhoneCall, &detail)?;
-                    ctx.emit(
-                        Audience::Channel {
-                            channel_id: s.channel_id,
-                        },
-                        &Event::SessionUpdated(&s),
-                    )
-                })
-                .await?;
+            note_in_session(store, s.id, &entry).await?;
         }
         logged.push(Logged {
             contact,
@@ -183,7 +166,38 @@ pub async fn record(store: &Store, cdr: Cdr, _now: i64) -> Result<Vec<Logged>> {
             entry: entry.clone(),
         });
     }
-    Ok(logged)
+    Ok(Some((entry, logged)))
+}
+
+/// Puts the call `entry` in conversation `sid` (once per call id) and tells its pages.
+pub async fn note_in_session(
+    store: &Store,
+    sid: crate::ids::SessionId,
+    entry: &CallEntry,
+) -> Result<()> {
+    let detail = serde_json::to_string(entry).map_err(crate::error::Error::internal)?;
+    let call_id = entry.call_id.clone();
+    store
+        .write(move |ctx| {
+            let s = sessions::get_in(ctx, sid)?;
+            // A PBX may report a call more than once (one CDR per leg).
+            let seen = sessions::timeline_of_in(ctx, sid)?.iter().any(|e| {
+                e.kind == TimelineKind::PhoneCall
+                    && serde_json::from_str::<CallEntry>(&e.detail)
+                        .is_ok_and(|c| c.call_id == call_id)
+            });
+            if seen {
+                return Ok(());
+            }
+            sessions::timeline_in(ctx, sid, None, TimelineKind::PhoneCall, &detail)?;
+            ctx.emit(
+                Audience::Channel {
+                    channel_id: s.channel_id,
+                },
+                &Event::SessionUpdated(&s),
+            )
+        })
+        .await
 }
 
 /// A call from `caller` rings `agent`'s extension: if the number is a known contact, the

@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod delivery;
 pub(crate) mod directory;
 pub mod events;
+pub mod followup;
 pub(crate) mod lists;
 pub mod livechat;
 pub mod messages;

@@ -108,6 +108,8 @@ pub struct Ctx {
     pub presence: Arc<Presence>,
     pub link: Arc<PbxLink>,
     pub timeouts: LinkTimeouts,
+    /// Wakes the delivery worker for a missed-call follow-up.
+    pub kick: super::delivery::Kick,
 }
 
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
@@ -262,9 +264,30 @@ async fn event(cx: &Ctx, e: PbxEvent, now: i64) -> crate::error::Result<()> {
             }
         }
         PbxEvent::Cdr(c) => {
-            for l in super::calls_log::record(&cx.store, c, now).await? {
+            let called = c.to.clone();
+            let Some((entry, logged)) = super::calls_log::record(&cx.store, c, now).await? else {
+                return Ok(());
+            };
+            for l in &logged {
                 tracing::debug!(contact = ?l.contact.id, session = ?l.session.as_ref().map(|s| s.id),
                     call = %l.entry.call_id, "call logged");
+            }
+            match super::followup::on_missed_call(&cx.store, &cx.kick, &entry, &called, &logged)
+                .await
+            {
+                Ok(super::followup::Outcome::Skipped(why)) => {
+                    tracing::warn!(number = %entry.number, %why, "no missed-call follow-up");
+                }
+                Ok(super::followup::Outcome::Sent(sid)) => {
+                    // The new conversation shows the call it follows up.
+                    super::calls_log::note_in_session(&cx.store, sid, &entry).await?;
+                }
+                Ok(o) => tracing::debug!(outcome = ?o, "missed-call follow-up"),
+                Err(e) => {
+                    tracing::warn!(error = %e, number = %entry.number, "missed-call follow-up failed");
+                    cx.link
+                        .with(|s| s.last_problem = format!("follow-up to {}: {e}", entry.number));
+                }
             }
         }
     }

@@ -265,3 +265,93 @@ async fn journey_p4_screen_pop() {
     anna.screenshot().await;
     j.finish([anna, ben_b]).await;
 }
+
+/// P5: the missed-call follow-up: the admin sets it up on the PBX page (WhatsApp, the approved
+/// template, 24 h); a customer's call goes unanswered; a conversation with the template
+/// appears in the queue, tagged "missed call", with the missed call between the messages.
+#[tokio::test]
+async fn journey_p5_missed_call_conversation() {
+    p5_missed_call_conversation(Viewport::Desktop).await;
+}
+
+#[tokio::test]
+async fn journey_p5_missed_call_conversation_phone() {
+    p5_missed_call_conversation(Viewport::Phone).await;
+}
+
+async fn p5_missed_call_conversation(vp: Viewport) {
+    use crate::fakes::whatsapp::FakeWhatsApp;
+    if skip() {
+        return;
+    }
+    let j = Journey::start("p5_missed_call_conversation").await;
+    let wa = FakeWhatsApp::start().await;
+    setup::whatsapp_channel(&j.t, &wa).await;
+    set_extension(&j.t, j.t.admin_id, "201").await;
+    let r =
+        j.t.admin
+            .post(
+                "/api/v1/templates",
+                json!({"name":"missed_call","language":"en_US",
+                    "body":"Sorry we missed your call. How can we help?"}),
+            )
+            .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let pbx = FakeAmi::start(Mode::Answered).await;
+    link_ami(&j.t, &pbx).await;
+
+    let admin = j.browser().viewport(vp).login("admin").await;
+    admin.open("/admin/pbx").await;
+    admin.click("#followup input[name=enabled]").await;
+    admin
+        .select_labelled("Channel (SMS or WhatsApp)", "WA (WhatsApp)")
+        .await;
+    admin
+        .fill("WhatsApp template name (without parameters)", "missed_call")
+        .await;
+    admin.fill("At most once per caller in (hours)", "24").await;
+    admin.click_text("Save the follow-up").await;
+    admin
+        .wait_js(
+            "document.querySelector('#followup input[name=template]')?.value === 'missed_call'",
+            "the follow-up saved",
+        )
+        .await;
+
+    pbx.send_events(&cdr(
+        "1700000000.5",
+        "+4917612345678",
+        "201",
+        "PJSIP/trunk-00000001",
+        "PJSIP/201-00000002",
+        "NO ANSWER",
+        25,
+        0,
+    ));
+    let sid = crate::support::read::wait_for("the follow-up conversation", || async {
+        let r =
+            j.t.admin
+                .get("/api/v1/sessions?scope=unassigned")
+                .await
+                .json();
+        r["sessions"].as_array().and_then(|a| {
+            a.iter()
+                .find(|s| {
+                    s["tags"]
+                        .as_array()
+                        .is_some_and(|t| t.iter().any(|t| t == "missed call"))
+                })
+                .and_then(|s| s["id"].as_u64())
+        })
+    })
+    .await;
+    admin.nav("External").await;
+    admin.see("missed call").await;
+    admin.open(&format!("/chat/external/{sid}")).await;
+    admin.see("Sorry we missed your call").await;
+    admin
+        .wait_text("#messages .phone-call", "Incoming call")
+        .await;
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}

@@ -396,3 +396,145 @@ async fn cdrs_land_in_the_right_contacts_timeline_once_whatever_the_number_forma
     }
     t.stop().await;
 }
+
+pub async fn followup_whatsapp(t: &TestServer, ch: u64, cooldown_hours: u32) {
+    let r = t
+        .admin
+        .post(
+            "/api/v1/templates",
+            json!({"name":"missed_call","language":"en_US",
+                "body":"Sorry we missed your call. How can we help?"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let ch = ch.to_string();
+    let hours = cooldown_hours.to_string();
+    let r = t
+        .admin
+        .post_form(
+            "/admin/pbx/followup",
+            &[
+                ("enabled", "on"),
+                ("channel_id", &ch),
+                ("template", "missed_call"),
+                ("language", "en_US"),
+                ("cooldown_hours", &hours),
+                ("numbers", ""),
+            ],
+        )
+        .await;
+    assert!(r.status < 400, "{} {}", r.status, r.text());
+}
+
+#[tokio::test]
+async fn a_missed_call_gets_one_follow_up_none_within_the_cooldown_or_to_a_blocked_number() {
+    use crate::fakes::whatsapp::FakeWhatsApp;
+    use crate::support::{customer, setup};
+    let t = TestServer::start().await;
+    let (a, _) = t.user("amy", "agent").await;
+    set_extension(&t, a, "201").await;
+    let wa = FakeWhatsApp::start().await;
+    let ch = setup::whatsapp_channel(&t, &wa).await;
+    followup_whatsapp(&t, ch, 24).await;
+    let pbx = FakeAmi::start(Mode::Answered).await;
+    link_ami(&t, &pbx).await;
+    let templates_to = |to: &str| {
+        wa.accepted()
+            .iter()
+            .filter(|m| m["type"] == "template" && m["to"] == to)
+            .count()
+    };
+    // Events are applied in order: amy's phone state after a CDR shows the CDR was handled.
+    let mut flip = 0u8;
+    let mut barrier = || {
+        flip = 1 - flip;
+        let busy = flip == 1;
+        pbx.send_events(&ext_status("201", if busy { 1 } else { 0 }, "x"));
+        let t = &t;
+        async move {
+            wait_for("the events before", || async {
+                (t.state().presence.phone(UserId(a)).busy() == busy).then_some(())
+            })
+            .await;
+        }
+    };
+    let missed = |id: &str, from: &str| {
+        cdr(
+            id,
+            from,
+            "201",
+            "PJSIP/trunk-1",
+            "PJSIP/201-2",
+            "NO ANSWER",
+            25,
+            0,
+        )
+    };
+
+    pbx.send_events(&missed("c1", "+4917612345678"));
+    wait_for("the follow-up template", || async {
+        (templates_to("4917612345678") == 1).then_some(())
+    })
+    .await;
+    let sent = wa
+        .accepted()
+        .into_iter()
+        .find(|m| m["type"] == "template")
+        .unwrap();
+    assert_eq!(sent["template"]["name"], "missed_call");
+    assert_eq!(sent["template"]["language"]["code"], "en_US");
+    // In the queue, unassigned, tagged "missed call".
+    let sessions = t.admin.get("/api/v1/sessions?scope=all").await.json();
+    let s = sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "missed call"))
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("{sessions}"));
+    assert!(s["assignee"].is_null(), "{s}");
+
+    // The same caller again (another format) within the cooldown: nothing more.
+    pbx.send_events(&missed("c2", "0049 176 12345678"));
+    // An answered call and a voicemail from a blocked number: nothing either.
+    pbx.send_events(&cdr(
+        "c3",
+        "+4915100000001",
+        "201",
+        "PJSIP/trunk-1",
+        "PJSIP/201-2",
+        "ANSWERED",
+        40,
+        30,
+    ));
+    let blocked = customer::whatsapp(&t, ch, "4915100000077", "Spam", "buy now").await;
+    let contact = session(&t.admin, blocked.session_id).await["contact_id"].clone();
+    let r = t
+        .admin
+        .post(
+            &format!("/api/v1/contacts/{contact}/block"),
+            json!({"reason":"spam"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    pbx.send_events(&missed("c4", "+4915100000077"));
+    barrier().await;
+    // Give the delivery worker a moment to send anything wrongly queued.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(templates_to("4917612345678"), 1);
+    assert_eq!(templates_to("4915100000001"), 0);
+    assert_eq!(templates_to("4915100000077"), 0);
+
+    // After the cooldown the caller gets one again.
+    t.clock.advance_ms(25 * 3_600_000);
+    pbx.send_events(&missed("c5", "+4917612345678"));
+    wait_for("a second follow-up after the cooldown", || async {
+        (templates_to("4917612345678") == 2).then_some(())
+    })
+    .await;
+    t.stop().await;
+}
