@@ -179,6 +179,7 @@ fn build(dir: &Path, n: usize) {
                     password_hash: "x".into(),
                     created: ctx.now,
                     notify: NotifySettings::default(),
+                    phone_routing_off: false,
                 };
                 ctx.txn
                     .open_table(USERS_BY_NAME)?

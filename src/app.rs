@@ -46,7 +46,9 @@ pub struct AppInner {
     pub delivery: Kick,
     /// Which agents are online (open event stream or a recent browser request): live-chat
     /// availability and assign-on-arrival.
-    pub presence: crate::domain::presence::Presence,
+    pub presence: Arc<crate::domain::presence::Presence>,
+    /// The live PBX event link's state (its task: `domain::pbx_link`).
+    pub pbx_link: Arc<crate::domain::pbx_link::PbxLink>,
     /// Per-install key for signed, expiring media links (`/media/{id}/{expires}/{sig}`).
     pub media_secret: Vec<u8>,
     /// Yeastar API access tokens, reused until they expire.

@@ -155,6 +155,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
         shutdown: shutdown.clone(),
         delivery: Default::default(),
         presence: Default::default(),
+        pbx_link: Default::default(),
         media_secret,
         pbx_tokens: Default::default(),
         channels: Default::default(),
@@ -232,6 +233,17 @@ async fn start_workers(state: &AppState) {
     if let Err(e) = crate::domain::push::worker::start(push, state.shutdown.clone()).await {
         tracing::error!(error = %e, "web push worker not started");
     }
+    crate::domain::pbx_link::start(
+        crate::domain::pbx_link::Ctx {
+            store: state.store.clone(),
+            clock: state.clock.clone(),
+            presence: state.presence.clone(),
+            link: state.pbx_link.clone(),
+            timeouts: Default::default(),
+            kick: state.delivery.clone(),
+        },
+        state.shutdown.clone(),
+    );
 }
 
 /// The listening socket, with room in the kernel's accept queue for a burst of connections

@@ -15,6 +15,8 @@ import { live } from "./core/events.js";
 import { me, t } from "./core/i18n.js";
 import { sessions } from "./core/sessions.js";
 import { fmtDateTime } from "./core/time.js";
+// Phone dots (PBX) on server-rendered pages follow the live stream too.
+import "./core/phone.js";
 
 // A handle for the browser tests and the console; page code imports the modules instead.
 window.SB = { live, notify: sessions };

@@ -389,6 +389,7 @@ pub fn put_user_in(
         password_hash: password_hash.into(),
         created: ctx.now,
         notify: NotifySettings::default(),
+        phone_routing_off: false,
     };
     ctx.txn
         .open_table(USERS_BY_NAME)?

@@ -9,6 +9,8 @@ use crate::ids::UserId;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
+use crate::pbx::link::CallState;
+
 /// Activity this recent counts as online without an open stream.
 pub const ONLINE_WINDOW_MS: i64 = 5 * 60_000;
 
@@ -21,6 +23,42 @@ struct Entry {
 #[derive(Default)]
 pub struct Presence {
     map: Mutex<HashMap<UserId, Entry>>,
+    /// The phone as the PBX event link reports it (`domain::pbx_link`); empty without one.
+    phones: Mutex<Phones>,
+}
+
+/// What the PBX says about an agent's extension.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Phone {
+    pub call: Option<CallState>,
+    /// DND, away, lunch, off work…
+    pub away: bool,
+}
+
+impl Phone {
+    /// The word the pages show: `dnd`, `on_call`, `ringing`, `idle`, `offline` (None: unknown).
+    pub fn label(&self) -> Option<&'static str> {
+        if self.away {
+            return Some("dnd");
+        }
+        self.call.map(|c| match c {
+            CallState::Idle => "idle",
+            CallState::Ringing => "ringing",
+            CallState::OnCall => "on_call",
+            CallState::Offline => "offline",
+        })
+    }
+    /// On a call or DND: assign-on-arrival passes them by.
+    pub fn busy(&self) -> bool {
+        self.away || self.call == Some(CallState::OnCall)
+    }
+}
+
+#[derive(Default)]
+struct Phones {
+    by_user: HashMap<UserId, Phone>,
+    /// Agents whose phone never keeps them from new sessions (their own choice).
+    opted_out: HashSet<UserId>,
 }
 
 impl Presence {
@@ -86,10 +124,66 @@ impl Presence {
             .collect()
     }
 
-    /// The snapshot the intake path passes to the domain.
+    /// The snapshot the intake path passes to the domain: online, and not on the phone or DND
+    /// (unless they opted out of phone-driven routing).
     pub fn policy(&self, now: i64) -> AssignPolicy {
+        let mut online = self.online(now);
+        if let Ok(p) = self.phones.lock() {
+            online.retain(|id| {
+                p.opted_out.contains(id) || !p.by_user.get(id).is_some_and(Phone::busy)
+            });
+        }
         AssignPolicy {
-            online: Some(self.online(now)),
+            online: Some(online),
+        }
+    }
+
+    /// Changes `user_id`'s phone; the new phone when it changed.
+    pub fn update_phone(&self, user_id: UserId, f: impl FnOnce(&mut Phone)) -> Option<Phone> {
+        let mut p = self.phones.lock().ok()?;
+        let e = p.by_user.entry(user_id).or_default();
+        let before = *e;
+        f(e);
+        (*e != before).then_some(*e)
+    }
+
+    /// The link went down: nothing is known about any phone any more.
+    pub fn forget_phones(&self) -> Vec<UserId> {
+        let Ok(mut p) = self.phones.lock() else {
+            return Vec::new();
+        };
+        p.by_user.drain().map(|(id, _)| id).collect()
+    }
+
+    pub fn phone(&self, user_id: UserId) -> Phone {
+        self.phones
+            .lock()
+            .ok()
+            .and_then(|p| p.by_user.get(&user_id).copied())
+            .unwrap_or_default()
+    }
+
+    /// Every known phone's label, by user.
+    pub fn phone_labels(&self) -> HashMap<UserId, &'static str> {
+        self.phones
+            .lock()
+            .map(|p| {
+                p.by_user
+                    .iter()
+                    .filter_map(|(id, ph)| ph.label().map(|l| (*id, l)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether `user_id`'s phone state is left out of assign-on-arrival.
+    pub fn set_phone_opt_out(&self, user_id: UserId, out: bool) {
+        if let Ok(mut p) = self.phones.lock() {
+            if out {
+                p.opted_out.insert(user_id);
+            } else {
+                p.opted_out.remove(&user_id);
+            }
         }
     }
 }
@@ -136,5 +230,21 @@ mod tests {
         );
         p.forget(UserId(1));
         assert!(!p.is_online(UserId(1), 1_000));
+    }
+
+    #[test]
+    fn agents_on_the_phone_or_dnd_are_passed_by_unless_they_opted_out() {
+        let p = Presence::default();
+        p.stream_opened(UserId(1), 0);
+        p.stream_opened(UserId(2), 0);
+        p.update_phone(UserId(1), |ph| ph.call = Some(CallState::OnCall));
+        p.update_phone(UserId(2), |ph| ph.away = true);
+        assert!(p.policy(0).online.unwrap().is_empty());
+        p.set_phone_opt_out(UserId(2), true);
+        assert!(p.policy(0).is_online(UserId(2)));
+        p.update_phone(UserId(1), |ph| ph.call = Some(CallState::Idle));
+        assert!(p.policy(0).is_online(UserId(1)));
+        assert_eq!(p.phone_labels().get(&UserId(2)), Some(&"dnd"));
+        assert_eq!(p.forget_phones().len(), 2);
     }
 }

@@ -67,6 +67,9 @@ pub struct User {
     pub created: i64,
     #[serde(default)]
     pub notify: NotifySettings,
+    /// The PBX's view of their phone (on a call, DND) never keeps new sessions from them.
+    #[serde(default)]
+    pub phone_routing_off: bool,
 }
 
 /// The public view of a user (never the hash).
@@ -81,6 +84,8 @@ pub struct UserView {
     pub disabled: bool,
     pub language: Option<Lang>,
     pub notify: NotifySettings,
+    #[serde(default)]
+    pub phone_routing_off: bool,
 }
 
 impl From<&User> for UserView {
@@ -95,6 +100,7 @@ impl From<&User> for UserView {
             disabled: u.disabled,
             language: u.language,
             notify: u.notify.clone(),
+            phone_routing_off: u.phone_routing_off,
         }
     }
 }
@@ -135,6 +141,8 @@ pub struct UserPatch {
     pub extension: Option<String>,
     pub language: Option<Option<Lang>>,
     pub notify: Option<NotifySettings>,
+    /// Leave their phone state (on a call, DND) out of assign-on-arrival.
+    pub phone_routing_off: Option<bool>,
     /// Admin only.
     pub role: Option<Role>,
     /// Admin only.
@@ -296,6 +304,7 @@ pub async fn create(
                 password_hash: hash.clone(),
                 created: ctx.now,
                 notify: NotifySettings::default(),
+                phone_routing_off: false,
             };
             ctx.txn
                 .open_table(USERS_BY_NAME)?
@@ -370,6 +379,9 @@ pub async fn update(
             }
             if let Some(v) = &patch.notify {
                 u.notify = v.clone();
+            }
+            if let Some(v) = patch.phone_routing_off {
+                u.phone_routing_off = v;
             }
             let mut detail = Vec::new();
             if let Some(r) = patch.role

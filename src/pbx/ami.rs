@@ -17,18 +17,18 @@ use super::{CallOutcome, CallStatus, PbxError, Timeouts};
 
 /// How long the agent's phone rings before Asterisk gives up (ms).
 pub const RING_TIMEOUT_MS: u32 = 30_000;
-const MAX_LINE: u64 = 8 * 1024;
-const MAX_KEYS: usize = 200;
+pub(super) const MAX_LINE: u64 = 8 * 1024;
+pub(super) const MAX_KEYS: usize = 200;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-fn action_id(what: &str) -> String {
+pub(super) fn action_id(what: &str) -> String {
     format!("swb-{what}-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed))
 }
 
 /// One AMI packet: `Key: Value` lines (keys compared case-insensitively).
 #[derive(Debug, Default)]
-pub struct Packet(HashMap<String, String>);
+pub struct Packet(pub(super) HashMap<String, String>);
 
 impl Packet {
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -37,7 +37,9 @@ impl Packet {
 }
 
 /// Reads one line, at most `MAX_LINE` bytes; None at end of stream.
-async fn read_line<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> std::io::Result<Option<String>> {
+pub(super) async fn read_line<R: AsyncRead + Unpin>(
+    r: &mut BufReader<R>,
+) -> std::io::Result<Option<String>> {
     let mut buf = Vec::new();
     let n = (&mut *r).take(MAX_LINE).read_until(b'\n', &mut buf).await?;
     if n == 0 {
@@ -70,7 +72,7 @@ async fn read_packet<R: AsyncRead + Unpin>(
     }
 }
 
-fn packet(lines: &[(&str, &str)]) -> String {
+pub(super) fn packet(lines: &[(&str, &str)]) -> String {
     let mut s = String::new();
     for (k, v) in lines {
         // Values come from validated config; strip line breaks anyway so nothing can inject keys.
@@ -97,14 +99,14 @@ pub fn reason_text(code: &str) -> String {
     }
 }
 
-struct Conn {
-    reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
-    writer: tokio::net::tcp::OwnedWriteHalf,
-    deadline: Instant,
+pub(super) struct Conn {
+    pub(super) reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
+    pub(super) writer: tokio::net::tcp::OwnedWriteHalf,
+    pub(super) deadline: Instant,
 }
 
 impl Conn {
-    async fn send(&mut self, text: &str, stage: &'static str) -> Result<(), PbxError> {
+    pub(super) async fn send(&mut self, text: &str, stage: &'static str) -> Result<(), PbxError> {
         match timeout_at(self.deadline, self.writer.write_all(text.as_bytes())).await {
             Err(_) => Err(PbxError::Timeout(stage)),
             Ok(Err(_)) => Err(PbxError::Dropped(stage)),
@@ -133,7 +135,7 @@ impl Conn {
 }
 
 /// Connects and logs in; the refusal is the PBX's own `Message`.
-async fn login(cfg: &AmiConfig, t: Timeouts) -> Result<Conn, PbxError> {
+pub(super) async fn login(cfg: &AmiConfig, t: Timeouts, events: &str) -> Result<Conn, PbxError> {
     let deadline = Instant::now() + t.total;
     let addr = format!("{}:{}", cfg.host, cfg.port);
     let stream = match timeout(t.connect.min(t.total), TcpStream::connect(&addr)).await {
@@ -166,7 +168,7 @@ async fn login(cfg: &AmiConfig, t: Timeouts) -> Result<Conn, PbxError> {
             ("Action", "Login"),
             ("Username", &cfg.username),
             ("Secret", &cfg.secret),
-            ("Events", "off"),
+            ("Events", events),
             ("ActionID", &login_id),
         ]),
         "sending the login",
@@ -189,7 +191,7 @@ async fn login(cfg: &AmiConfig, t: Timeouts) -> Result<Conn, PbxError> {
 
 /// Logs in with `cfg` and off again: what the admin's **Test** button asks.
 pub async fn probe(cfg: &AmiConfig, t: Timeouts) -> Result<String, PbxError> {
-    let mut c = login(cfg, t).await?;
+    let mut c = login(cfg, t, "off").await?;
     let id = action_id("logoff");
     let _ = c
         .send(
@@ -207,7 +209,7 @@ pub async fn originate(
     number: &str,
     t: Timeouts,
 ) -> Result<CallOutcome, PbxError> {
-    let mut c = login(cfg, t).await?;
+    let mut c = login(cfg, t, "off").await?;
     let orig_id = action_id("originate");
     let channel = format!("PJSIP/{ext}");
     let caller_id = if cfg.caller_id.is_empty() {

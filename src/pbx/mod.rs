@@ -4,6 +4,8 @@
 //! shown to the agent.
 
 pub(crate) mod ami;
+pub mod link;
+mod ws;
 pub(crate) mod yeastar;
 
 use std::time::Duration;

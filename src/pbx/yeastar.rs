@@ -214,3 +214,29 @@ pub async fn dial(
         Ok(r) => r,
     }
 }
+
+/// A new access token for the event subscription (its own, never the dial cache's).
+pub(super) async fn fresh_token(cfg: &YeastarConfig, t: Timeouts) -> Result<String, PbxError> {
+    let http = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(t.connect)
+        .timeout(t.total)
+        .danger_accept_invalid_certs(cfg.accept_invalid_certs)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| PbxError::Protocol(e.to_string()))?;
+    let r: TokenReply = post(
+        &http,
+        &format!("{}/get_token", cfg.base_url),
+        json!({ "username": cfg.client_id, "password": cfg.client_secret }),
+        "getting an access token",
+    )
+    .await?;
+    if r.errcode != 0 || r.access_token.is_empty() {
+        return Err(PbxError::Auth(format!(
+            "{} (errcode {})",
+            r.errmsg, r.errcode
+        )));
+    }
+    Ok(r.access_token)
+}

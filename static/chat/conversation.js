@@ -2,6 +2,7 @@
 // back to older messages, marking read.
 import { api } from "../core/api.js";
 import { h, icon } from "../core/dom.js";
+import { phoneDot } from "../core/phone.js";
 import { debounce, fmtStamp } from "../core/time.js";
 import { toast } from "../core/toast.js";
 import { renderPending } from "./files.js";
@@ -69,7 +70,7 @@ export async function reloadView() {
 
 export function renderHead() {
   const c = st.current.chat;
-  $("ic-title").textContent = c.name;
+  $("ic-title").replaceChildren(c.name, c.kind === "direct" && c.other ? phoneDot(c.other.id) : "");
   $("ic-sub").textContent = c.kind === "group" ? c.member_count + " " + tc("members_count") : c.other ? [c.other.extension, c.other.email].filter(Boolean).join(" · ") : "";
   const call = $("ic-call");
   const ext = c.kind === "direct" && c.other && c.other.extension;

@@ -1,6 +1,7 @@
 // The search box: colleagues (start a 1:1 chat) and messages (jump to one).
 import { api } from "../core/api.js";
 import { h } from "../core/dom.js";
+import { phoneDot } from "../core/phone.js";
 import { debounce, fmtStamp } from "../core/time.js";
 import { openChat } from "./conversation.js";
 import { loadList } from "./list.js";
@@ -27,7 +28,7 @@ const runFind = debounce(async () => {
       h(
         "li",
         { class: "ic-person", tabindex: 0, "data-user-id": p.id, onclick: () => startDirect(p.id) },
-        h("span", { class: "ic-name", text: p.display_name }),
+        h("span", { class: "ic-name" }, p.display_name, phoneDot(p.id)),
         h("span", { class: "ic-meta", text: [p.extension, p.email].filter(Boolean).join(" · ") }),
       ),
     );

@@ -2,6 +2,7 @@
 // the unread total in the nav badge and tab title.
 import { api } from "../core/api.js";
 import { h, icon } from "../core/dom.js";
+import { phoneDot } from "../core/phone.js";
 import { debounce, fmtStamp } from "../core/time.js";
 import { $, isOpen, me, showError, st, tc, ui } from "./state.js";
 
@@ -55,6 +56,7 @@ function itemEl(c) {
         "span",
         { class: "ic-item-top" },
         h("span", { class: "ic-name", text: c.name }),
+        c.kind === "direct" && c.other ? phoneDot(c.other.id) : null,
         c.pinned ? h("span", { class: "ic-flag", title: tc("pinned"), role: "img", "aria-label": tc("pinned") }, icon("pin")) : null,
         c.muted ? h("span", { class: "ic-flag", title: tc("muted"), role: "img", "aria-label": tc("muted") }, icon("belloff")) : null,
         h("span", { class: "ic-time", text: c.last_message ? fmtStamp(c.last_message.at) : "" }),

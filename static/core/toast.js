@@ -3,8 +3,9 @@ import { byId, h } from "./dom.js";
 import { t } from "./i18n.js";
 
 /**
- * toast(title, text, {kind: "info"|"error", sid, onclick, ms, box, cls})
- * `box` is the container element (default #toasts), `cls` an extra class for the page's look.
+ * toast(title, text, {kind: "info"|"error", sid, onclick, ms, box, cls, links})
+ * `box` is the container element (default #toasts), `cls` an extra class for the page's look,
+ * `links` a list of {href, text} shown as links under the text.
  * At most four stay; each goes after `ms` (7 s) or on its close button.
  */
 export function toast(title, text, opts) {
@@ -20,6 +21,7 @@ export function toast(title, text, opts) {
     },
     h("div", { class: "toast-title", text: title }),
     text ? h("div", { class: "toast-text", text }) : null,
+    o.links && o.links.length ? h("ul", { class: "toast-links" }, o.links.map((l) => h("li", {}, h("a", { href: l.href, text: l.text })))) : null,
   );
   if (o.onclick) {
     el.classList.add("clickable");

@@ -2,6 +2,7 @@
 import { api } from "../core/api.js";
 import { h } from "../core/dom.js";
 import { t } from "../core/i18n.js";
+import { loadPhones, phoneDot, phoneLabel, phoneState } from "../core/phone.js";
 import { S, me, pane, showError } from "./state.js";
 
 /** A modal form; `onSubmit` may throw, and its error is shown in the dialog. A second click on
@@ -46,6 +47,12 @@ export async function loadUsers() {
 
 export async function transferDialog() {
   if (!S.users.size) await loadUsers();
+  await loadPhones();
+  // An option holds text only: the phone's words go after the name, the dot beside the choice.
+  const optionText = (u) => {
+    const st = phoneState(u.id);
+    return u.display_name + (u.extension ? " (" + u.extension + ")" : "") + (st ? " · " + phoneLabel(st) : "");
+  };
   const owner = S.detail && S.detail.session.assignee;
   const sel = h(
     "select",
@@ -55,11 +62,18 @@ export async function transferDialog() {
     owner ? h("option", { value: "queue", text: t("inbox.to_queue") }) : null,
     Array.from(S.users.values())
       .filter((u) => u.id !== me && u.id !== owner && !u.disabled)
-      .map((u) => h("option", { value: u.id, text: u.display_name + (u.extension ? " (" + u.extension + ")" : "") })),
+      .map((u) => h("option", { value: u.id, text: optionText(u) })),
   );
+  const chosen = h("p", { class: "transfer-phone", id: "transfer-phone", "aria-live": "polite" });
+  const showChosen = () => {
+    const u = S.users.get(Number(sel.value));
+    const st = u && phoneState(u.id);
+    chosen.replaceChildren(...(st ? [phoneDot(u.id), " " + u.display_name + ": " + phoneLabel(st)] : []));
+  };
+  sel.addEventListener("change", showChosen);
   const note = h("textarea", { id: "transfer-note", rows: "3", maxlength: "2000" });
   const id = S.current;
-  const fields = [h("label", {}, t("inbox.transfer_to"), sel), h("label", {}, t("inbox.transfer_note"), note)];
+  const fields = [h("label", {}, t("inbox.transfer_to"), sel), chosen, h("label", {}, t("inbox.transfer_note"), note)];
   dialog(t("inbox.transfer"), fields, t("inbox.transfer"), async () => {
     const to = sel.value === "queue" ? null : Number(sel.value);
     await api("POST", "/api/v1/sessions/" + id + "/transfer", { to_user_id: to, note: note.value });

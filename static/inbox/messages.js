@@ -2,6 +2,7 @@
 import { api } from "../core/api.js";
 import { $, h, icon } from "../core/dom.js";
 import { t, timelineText } from "../core/i18n.js";
+import { callSummary } from "../core/phone.js";
 import { fmtClock, fmtDateTime, fmtDay, fmtSize } from "../core/time.js";
 import { lightbox } from "./dialogs.js";
 import { S, me, showError, userName } from "./state.js";
@@ -130,11 +131,12 @@ const daySeparator = (ts) => h("div", { class: "day" }, h("span", { text: fmtDay
 
 // What happened to the conversation, shown in it (as Chatwoot does): pick-up, transfers with
 // their note, the end. The full list stays in Details → Timeline.
-const ACTIVITY = ["picked_up", "transferred", "closed", "closed_inactive", "snoozed", "woke", "auto_reply_skipped"];
+const ACTIVITY = ["picked_up", "transferred", "closed", "closed_inactive", "snoozed", "woke", "auto_reply_skipped", "phone_call"];
 const AUTO_KIND = { welcome: "inbox.auto_welcome", out_of_hours: "inbox.auto_out_of_hours", busy: "inbox.auto_busy" };
 /** A timeline entry's detail as a person reads it (dates, which automatic reply). */
 export function activityDetail(e, sep) {
   if (e.kind === "snoozed" && e.detail) return sep + fmtDateTime(Number(e.detail));
+  if (e.kind === "phone_call" && e.detail) return sep + callSummary(e.detail);
   if ((e.kind === "auto_reply" || e.kind === "auto_reply_skipped") && e.detail) return sep + (AUTO_KIND[e.detail] ? t(AUTO_KIND[e.detail]) : e.detail);
   return timelineText(e, sep);
 }
@@ -142,6 +144,16 @@ function activities() {
   return ((S.detail && S.detail.timeline) || []).filter((e) => ACTIVITY.includes(e.kind));
 }
 function activityEl(e) {
+  if (e.kind === "phone_call") {
+    // A call the PBX reported, between the messages (direction, number, extension, outcome).
+    let disp = "";
+    try {
+      disp = JSON.parse(e.detail).disposition || "";
+    } catch {
+      /* an old or odd entry: words only */
+    }
+    return h("div", { class: "activity phone-call call-" + disp, dataset: { tl: e.id, kind: e.kind } }, h("time", { title: fmtDateTime(e.at), text: fmtClock(e.at) + " " }), "☎ " + callSummary(e.detail));
+  }
   const who = e.actor ? userName(e.actor) + " · " : "";
   return h("div", { class: "activity", dataset: { tl: e.id, kind: e.kind } }, h("time", { title: fmtDateTime(e.at), text: fmtClock(e.at) + " " }), who + t("tl." + e.kind) + activityDetail(e, " "));
 }

@@ -36,6 +36,7 @@ async fn bulk_users(t: &TestServer, prefix: &str, n: usize) -> Vec<u64> {
                     password_hash: "not-a-hash".into(),
                     created: ctx.now,
                     notify: NotifySettings::default(),
+                    phone_routing_off: false,
                 };
                 ctx.txn
                     .open_table(USERS_BY_NAME)?

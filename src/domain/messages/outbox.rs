@@ -66,6 +66,20 @@ pub fn enqueue_in(
     files: Vec<MessageFile>,
     text: String,
 ) -> Result<Message> {
+    enqueue_by_in(ctx, ch, session_id, Some(author), out, files, text)
+}
+
+/// [`enqueue_in`] for an agent or, with `author` None, for Switchboard itself (the
+/// missed-call follow-up): then nobody becomes the owner and the session stays in the queue.
+pub fn enqueue_by_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    session_id: SessionId,
+    author: Option<&User>,
+    out: &NewOutbound,
+    files: Vec<MessageFile>,
+    text: String,
+) -> Result<Message> {
     let before = sessions::get_in(ctx, session_id)?;
     let window = reply_window(ch.kind, &before, ctx.now);
     if before.status == SessionStatus::Closed {
@@ -106,7 +120,7 @@ pub fn enqueue_in(
         session_id,
         channel_id: ch.id,
         direction: Direction::Out,
-        author: Some(author.id),
+        author: author.map(|a| a.id),
         text,
         files,
         template,
@@ -134,7 +148,9 @@ pub fn enqueue_in(
     s.first_response_at = s.first_response_at.or(Some(ctx.now));
     // Whoever answers an unassigned conversation owns it, in every queue mode (as in
     // Chatwoot): the queue shows who is on it and the Pick-up button goes.
-    if s.assignee.is_none() {
+    if let Some(author) = author
+        && s.assignee.is_none()
+    {
         s.assignee = Some(author.id);
         sessions::timeline_in(
             ctx,

@@ -33,7 +33,9 @@ pub use actions::{BULK_MAX, BulkAction, bulk, close, reopen, set_archived, set_m
 pub use list::{ListQuery, Scope, SessionPage, list, view};
 pub use reads::{read_state, read_state_in, set_muted_in, set_read_state_in};
 pub use snooze::{snooze, wake_due, wake_in};
-pub use timeline::{TimelineEntry, TimelineKind, timeline, timeline_in, timeline_phrased_in};
+pub use timeline::{
+    TimelineEntry, TimelineKind, timeline, timeline_in, timeline_of_in, timeline_phrased_in,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

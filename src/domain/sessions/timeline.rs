@@ -43,6 +43,8 @@ pub enum TimelineKind {
     Note,
     Tagged,
     Call,
+    /// A call the PBX reported (detail: `calls_log::CallEntry` as JSON).
+    PhoneCall,
     Blocked,
     Unblocked,
     /// Its contact was merged into another (detail: which).
@@ -82,6 +84,7 @@ impl TimelineKind {
         Self::Note,
         Self::Tagged,
         Self::Call,
+        Self::PhoneCall,
         Self::Blocked,
         Self::Unblocked,
         Self::Merged,
@@ -110,6 +113,7 @@ impl TimelineKind {
             Self::Note => "note",
             Self::Tagged => "tagged",
             Self::Call => "call",
+            Self::PhoneCall => "phone_call",
             Self::Blocked => "blocked",
             Self::Unblocked => "unblocked",
             Self::Merged => "merged",
@@ -159,6 +163,16 @@ pub fn timeline_phrased_in(
     };
     codec::put(&mut ctx.txn.open_table(TIMELINE)?, &k2(session_id, id), &e)?;
     Ok(())
+}
+
+/// A session's timeline inside a write.
+pub fn timeline_of_in(ctx: &WriteCtx<'_>, session_id: SessionId) -> Result<Vec<TimelineEntry>> {
+    Ok(
+        codec::scan_prefix(&ctx.txn.open_table(TIMELINE)?, &k1(session_id), 10_000)?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect(),
+    )
 }
 
 pub fn timeline(rtx: &ReadTransaction, session_id: SessionId) -> Result<Vec<TimelineEntry>> {

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
     OpenApiRouter::new()
         .routes(routes!(get_pbx, put_pbx))
         .routes(routes!(pbx_status))
+        .routes(routes!(phones))
         .routes(routes!(call_customer))
         .routes(routes!(call_colleague))
 }
@@ -44,7 +45,9 @@ pub async fn put_pbx(
     ApiAdmin(who): ApiAdmin,
     JsonBody(b): JsonBody<PbxConfig>,
 ) -> ApiResult<Json<PbxConfig>> {
-    Ok(Json(pbx::set(&state.store, who.id(), b).await?.masked()))
+    let saved = pbx::set(&state.store, who.id(), b).await?;
+    state.pbx_link.reload();
+    Ok(Json(saved.masked()))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -54,6 +57,24 @@ pub struct PbxStatus {
     pub kind: String,
     /// The caller's own extension (empty = calls are not possible for them).
     pub extension: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/pbx/phones", tag = "calls", responses((status = 200, body = std::collections::HashMap<String, String>)))]
+/// Each colleague's phone as the PBX event link last reported it, by user id: `idle`,
+/// `ringing`, `on_call`, `dnd` or `offline` (unknown phones are left out). `phone.state`
+/// events carry the changes.
+pub async fn phones(
+    State(state): State<HttpState>,
+    ApiAuth(_who): ApiAuth,
+) -> ApiResult<Json<std::collections::HashMap<String, &'static str>>> {
+    Ok(Json(
+        state
+            .presence
+            .phone_labels()
+            .into_iter()
+            .map(|(id, l)| (id.to_string(), l))
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/pbx/status", tag = "calls", responses((status = 200, body = PbxStatus)))]

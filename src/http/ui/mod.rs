@@ -83,7 +83,16 @@ impl Chrome {
             nav,
             seq: None,
             strings: if who.is_some() {
-                I18n(lang).bundle(&["inbox.", "tl.", "ch.", "common."])
+                I18n(lang).bundle(&[
+                    "inbox.",
+                    "tl.",
+                    "ch.",
+                    "common.",
+                    "pbx.phone.",
+                    "pbx.call.",
+                    "pbx.disp.",
+                    "pbx.pop.",
+                ])
             } else {
                 String::new()
             },

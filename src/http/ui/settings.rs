@@ -101,6 +101,8 @@ struct SettingsForm {
     popups: Option<String>,
     #[serde(default)]
     desktop: Option<String>,
+    #[serde(default)]
+    phone_routing_off: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -155,11 +157,13 @@ async fn save(
             popups: f.popups.is_some(),
             desktop: f.desktop.is_some(),
         }),
+        phone_routing_off: Some(f.phone_routing_off.is_some()),
         role: None,
         disabled: None,
     };
     match users::update(&state.store, who.id(), who.id(), patch, false).await {
         Ok(u) => {
+            state.presence.set_phone_opt_out(u.id, u.phone_routing_off);
             let msg = crate::http::i18n::I18n(u.language.unwrap_or(who.lang))
                 .s("settings.saved")
                 .to_string();

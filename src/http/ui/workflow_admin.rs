@@ -39,6 +39,7 @@ pub fn router() -> Router<HttpState> {
         .route("/canned/{id}/delete", post(canned_delete))
         .route("/admin/workflow", get(lists_page).post(lists_save))
         .route("/admin/pbx", get(pbx_page).post(pbx_save))
+        .route("/admin/pbx/followup", post(followup_save))
         .route("/admin/blocks", get(blocks_page).post(block_add))
         .route("/admin/blocks/{id}/lift", post(block_lift))
 }
@@ -322,6 +323,13 @@ struct PbxPage {
     test: Option<(bool, String)>,
     last: Option<pbx::PbxTest>,
     last_utc: String,
+    /// The live event link.
+    link: crate::domain::pbx_link::LinkStatus,
+    link_since_utc: String,
+    /// The missed-call follow-up and the channels it may use: (id, name, kind).
+    followup: crate::domain::followup::FollowUp,
+    /// (id, name, kind, chosen).
+    phone_channels: Vec<(crate::ids::ChannelId, String, &'static str, bool)>,
 }
 
 async fn pbx_render(state: &HttpState, who: &Authed, error: String) -> Result<Response, UiError> {
@@ -334,11 +342,36 @@ async fn pbx_render_with(
     error: String,
     test: Option<(bool, String)>,
 ) -> Result<Response, UiError> {
-    let (cfg, last) = state
+    let (cfg, last, followup, phone_channels) = state
         .store
-        .read(|rtx| Ok((pbx::get(rtx)?, pbx::last_test(rtx)?)))
+        .read(|rtx| {
+            let chans = crate::domain::channels::list(rtx)?
+                .into_iter()
+                .filter(|c| {
+                    matches!(
+                        c.kind,
+                        crate::domain::channels::ChannelKind::Sms
+                            | crate::domain::channels::ChannelKind::Whatsapp
+                    )
+                })
+                .collect::<Vec<_>>();
+            let fu = crate::domain::followup::get(rtx)?;
+            let chans = chans
+                .into_iter()
+                .map(|c| {
+                    (
+                        c.id,
+                        c.name.clone(),
+                        c.kind.as_str(),
+                        fu.channel_id == Some(c.id),
+                    )
+                })
+                .collect::<Vec<_>>();
+            Ok((pbx::get(rtx)?, pbx::last_test(rtx)?, fu, chans))
+        })
         .await?;
     let cfg = cfg.masked();
+    let link = state.pbx_link.status();
     let last_utc = last
         .as_ref()
         .map(|l| super::admin_channels::utc(&&l.at))
@@ -372,6 +405,10 @@ async fn pbx_render_with(
         test,
         last,
         last_utc,
+        link_since_utc: super::admin_channels::utc(&&link.since),
+        link,
+        followup,
+        phone_channels,
     })?;
     Ok(unprocessable(r, &error))
 }
@@ -381,6 +418,62 @@ async fn pbx_page(
     UiAdmin(who): UiAdmin,
 ) -> Result<Response, UiError> {
     pbx_render(&state, &who, String::new()).await
+}
+
+#[derive(Deserialize)]
+struct FollowUpForm {
+    #[serde(default)]
+    enabled: Option<String>,
+    #[serde(default)]
+    channel_id: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    template: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    cooldown_hours: String,
+    #[serde(default)]
+    numbers: String,
+}
+
+/// The missed-call follow-up card of the PBX page.
+async fn followup_save(
+    State(state): State<HttpState>,
+    UiAdmin(who): UiAdmin,
+    Form(f): Form<FollowUpForm>,
+) -> Result<Response, UiError> {
+    let cooldown = match f.cooldown_hours.trim().parse::<u32>() {
+        Ok(h) => h,
+        Err(_) => {
+            let e = Error::invalid("cooldown_hours", "must be a whole number of hours");
+            return pbx_render(&state, &who, form_error(who.t(), e)?).await;
+        }
+    };
+    let channel_id = f
+        .channel_id
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(crate::ids::ChannelId);
+    let input = crate::domain::followup::FollowUp {
+        enabled: f.enabled.is_some(),
+        channel_id,
+        text: f.text,
+        template: f.template,
+        language: if f.language.trim().is_empty() {
+            "en_US".into()
+        } else {
+            f.language
+        },
+        cooldown_hours: cooldown,
+        numbers: f.numbers,
+    };
+    match crate::domain::followup::set(&state.store, who.id(), input).await {
+        Ok(_) => Ok(Redirect::to("/admin/pbx#followup").into_response()),
+        Err(e) => pbx_render(&state, &who, form_error(who.t(), e)?).await,
+    }
 }
 
 #[derive(Deserialize)]
@@ -447,7 +540,10 @@ async fn pbx_save(
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) => Ok(Redirect::to("/admin/pbx").into_response()),
+        Ok(_) => {
+            state.pbx_link.reload();
+            Ok(Redirect::to("/admin/pbx").into_response())
+        }
         Err(e) => pbx_render(&state, &who, form_error(who.t(), e)?).await,
     }
 }

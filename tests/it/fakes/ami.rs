@@ -6,13 +6,20 @@
 //!
 //! It accepts any number of connections, records every packet each one sent, and notes framing
 //! faults (a line without CRLF, an action without `ActionID`) that [`FakeAmi::sessions`] reports.
+//!
+//! A login with `Events:` other than `off` subscribes that connection to the event stream:
+//! [`FakeAmi::send_events`] writes raw text (events exactly as Asterisk frames them, or
+//! garbage) to every subscriber, `Action: Ping` is answered `Response: Success` / `Ping: Pong`,
+//! and [`FakeAmi::drop_subscribers`] cuts them (the PBX restarting).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 
 pub const USERNAME: &str = "switchboard";
@@ -43,10 +50,19 @@ struct Log {
     problems: Vec<String>,
 }
 
+#[derive(Clone, Debug)]
+enum Push {
+    Text(String),
+    Drop,
+}
+
 pub struct FakeAmi {
     pub port: u16,
     log: Arc<Mutex<Log>>,
     acceptor: tokio::task::JoinHandle<()>,
+    push: broadcast::Sender<Push>,
+    subscribers: Arc<AtomicUsize>,
+    logins: Arc<AtomicUsize>,
 }
 
 impl FakeAmi {
@@ -55,11 +71,16 @@ impl FakeAmi {
         let port = listener.local_addr().unwrap().port();
         let log = Arc::new(Mutex::new(Log::default()));
         let l = log.clone();
+        let (push, _) = broadcast::channel(1024);
+        let subscribers = Arc::new(AtomicUsize::new(0));
+        let logins = Arc::new(AtomicUsize::new(0));
+        let (p, subs, lg) = (push.clone(), subscribers.clone(), logins.clone());
         let acceptor = tokio::spawn(async move {
             // Dropped with the acceptor: aborting it ends every connection too.
             let mut conns = JoinSet::new();
             while let Ok((sock, _)) = listener.accept().await {
                 let l = l.clone();
+                let (p, subs, lg) = (p.clone(), subs.clone(), lg.clone());
                 conns.spawn(async move {
                     let (r, w) = sock.into_split();
                     let mut c = Conn {
@@ -67,11 +88,22 @@ impl FakeAmi {
                         w,
                         seen: Vec::new(),
                         problems: Vec::new(),
+                        push: p,
+                        subscribers: subs,
+                        logins: lg,
                     };
                     c.serve(mode).await;
                     let mut log = l.lock().unwrap();
                     log.problems.append(&mut c.problems);
-                    log.finished.push(c.seen);
+                    // The event link's connections are not calls: kept apart.
+                    let events = c
+                        .seen
+                        .first()
+                        .and_then(|p| field(p, "Events"))
+                        .is_some_and(|e| e != "off");
+                    if !events {
+                        log.finished.push(c.seen);
+                    }
                 });
             }
         });
@@ -79,10 +111,47 @@ impl FakeAmi {
             port,
             log,
             acceptor,
+            push,
+            subscribers,
+            logins,
+        }
+    }
+
+    /// Writes `text` as is to every connection subscribed to events.
+    pub fn send_events(&self, text: &str) {
+        let _ = self.push.send(Push::Text(text.to_string()));
+    }
+
+    /// Closes every event connection (the PBX restarts).
+    pub fn drop_subscribers(&self) {
+        let _ = self.push.send(Push::Drop);
+    }
+
+    /// How many connections are logged in and subscribed to events now.
+    pub fn subscribers(&self) -> usize {
+        self.subscribers.load(Ordering::SeqCst)
+    }
+
+    /// How many event subscriptions were ever made (reconnects included).
+    pub fn event_logins(&self) -> usize {
+        self.logins.load(Ordering::SeqCst)
+    }
+
+    /// Waits (30 s at most) until `n` connections are subscribed to events.
+    pub async fn wait_subscribers(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.subscribers() < n {
+            assert!(
+                Instant::now() < deadline,
+                "{} AMI event subscribers, not {n}",
+                self.subscribers()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
     /// Waits until `n` connections have ended (30 s at most); returns the packets each sent.
+    /// Event subscriptions (a login with `Events:` other than `off`) are not counted.
     /// Panics on a framing fault.
     pub async fn sessions(&self, n: usize) -> Vec<Vec<Packet>> {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -135,6 +204,9 @@ struct Conn {
     w: OwnedWriteHalf,
     seen: Vec<Packet>,
     problems: Vec<String>,
+    push: broadcast::Sender<Push>,
+    subscribers: Arc<AtomicUsize>,
+    logins: Arc<AtomicUsize>,
 }
 
 impl Conn {
@@ -166,6 +238,52 @@ impl Conn {
         };
         self.seen.push(lines.clone());
         Some((lines, id))
+    }
+
+    /// An event subscriber: pushed text goes out; `Ping` is answered; `Logoff` ends it.
+    async fn events(&mut self, rx: &mut broadcast::Receiver<Push>) {
+        // `read_until` is cancel-safe: a line half read when an event goes out stays in `buf`.
+        let mut buf = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
+        loop {
+            let out = tokio::select! {
+                n = self.r.read_until(b'\n', &mut buf) => {
+                    if !matches!(n, Ok(n) if n > 0) {
+                        return;
+                    }
+                    let l = String::from_utf8_lossy(&buf).trim_end().to_string();
+                    buf.clear();
+                    if !l.is_empty() {
+                        lines.push(l);
+                        continue;
+                    }
+                    let p = std::mem::take(&mut lines);
+                    let id = field(&p, "ActionID").unwrap_or_default().to_string();
+                    match field(&p, "Action") {
+                        Some("Ping") => format!(
+                            "Response: Success\r\nActionID: {id}\r\nPing: Pong\r\nTimestamp: 1700000000.000000\r\n\r\n"
+                        ),
+                        Some("Logoff") => {
+                            let _ = self.say(&format!(
+                                "Response: Goodbye\r\nActionID: {id}\r\nMessage: Thanks for all the fish.\r\n\r\n"
+                            )).await;
+                            return;
+                        }
+                        _ => format!(
+                            "Response: Error\r\nActionID: {id}\r\nMessage: Invalid/unknown command\r\n\r\n"
+                        ),
+                    }
+                }
+                m = rx.recv() => match m {
+                    Ok(Push::Text(t)) => t,
+                    Ok(Push::Drop) | Err(broadcast::error::RecvError::Closed) => return,
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                },
+            };
+            if !self.say(&out).await {
+                return;
+            }
+        }
     }
 
     async fn say(&mut self, text: &str) -> bool {
@@ -205,6 +323,14 @@ impl Conn {
         // An unrelated event must not confuse the client.
         self.say("Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n")
             .await;
+        if field(&login, "Events").is_some_and(|e| e != "off") {
+            let mut rx = self.push.subscribe();
+            self.subscribers.fetch_add(1, Ordering::SeqCst);
+            self.logins.fetch_add(1, Ordering::SeqCst);
+            self.events(&mut rx).await;
+            self.subscribers.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
         while let Some((p, id)) = self.packet().await {
             match field(&p, "Action") {
                 Some("Originate") => {

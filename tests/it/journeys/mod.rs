@@ -37,6 +37,7 @@ mod contacts;
 mod conversation;
 mod example;
 mod organise;
+mod pbx;
 mod phone;
 mod reports;
 mod start;

@@ -5,6 +5,7 @@
 mod calls;
 mod contacts;
 mod pages;
+pub mod pbx_link;
 mod queues;
 mod reports;
 mod tags_blocks;
