@@ -78,14 +78,25 @@ pub async fn call_customer(
     }
     let ext = own_extension(&user.extension)?;
     let outcome = client::call(&cfg, &ext, &number, tokens, now, Timeouts::default()).await;
-    let detail = match &outcome {
-        Ok(o) => format!("{number} from extension {ext}: {}", o.message),
-        Err(e) => format!("{number} from extension {ext} failed: {e}"),
+    // The PBX's own words (or the error) as the detail, ours as words in each reader's language.
+    let (key, detail) = match &outcome {
+        Ok(o) => ("tl.d.call", o.message.clone()),
+        Err(e) => ("tl.d.call_failed", e.to_string()),
     };
+    let phrase = crate::locale::Phrase::new(key)
+        .arg("number", &number)
+        .arg("ext", &ext);
     let uid = user.id;
     store
         .write(move |ctx| {
-            sessions::timeline_in(ctx, session_id, Some(uid), TimelineKind::Call, &detail)
+            sessions::timeline_phrased_in(
+                ctx,
+                session_id,
+                Some(uid),
+                TimelineKind::Call,
+                Some(phrase),
+                &detail,
+            )
         })
         .await?;
     Ok(Call {

@@ -148,11 +148,23 @@ async fn ami_call_checks_packets_and_reports_success_and_failures() {
         .unwrap()
         .iter()
         .filter(|e| e["kind"] == "call")
-        .map(|e| e["detail"].as_str().unwrap().to_string())
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["phrase"]["key"].as_str().unwrap(),
+                e["detail"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(calls.len(), 5, "{calls:?}");
-    assert!(calls[0].contains("answered"));
-    assert!(calls[1].contains("failed") && calls[1].contains("Authentication failed"));
+    assert!(
+        calls[0].starts_with("tl.d.call ") && calls[0].contains("answered"),
+        "{calls:?}"
+    );
+    assert!(
+        calls[1].starts_with("tl.d.call_failed ") && calls[1].contains("Authentication failed"),
+        "{calls:?}"
+    );
     assert!(calls[4].contains("in time"));
     t.stop().await;
 }
