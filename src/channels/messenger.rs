@@ -105,6 +105,7 @@ fn base_message(
         text: String::new(),
         media: Vec::new(),
         reply_to: None,
+        identity: Default::default(),
     })
 }
 

@@ -31,6 +31,31 @@ pub const MAX_ITEMS_PER_PAYLOAD: usize = 100_000;
 pub enum InboundEvent {
     Message(InboundMessage),
     Status(StatusUpdate),
+    /// The customer's provider-side identity changed (WhatsApp `user_id_update`: a new
+    /// business-scoped user id after a number change). Applied to the contact found under
+    /// `previous`; for an unknown contact nothing happens.
+    IdentityUpdate(IdentityUpdate),
+}
+
+/// WhatsApp `user_id_update`: the contact known as `previous` is now `current`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityUpdate {
+    pub previous: String,
+    pub current: String,
+    /// The phone number (wa_id) when Meta sent one with the update.
+    pub phone: Option<String>,
+}
+
+/// What a provider says about who the customer is beyond the address in `from`
+/// (WhatsApp 2026: business-scoped user id, username, phone number).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// WhatsApp business-scoped user id (`US.13491208655302741918`), validated.
+    pub user_id: Option<String>,
+    /// WhatsApp username (shown instead of the number when the user hid it).
+    pub username: Option<String>,
+    /// The phone number (wa_id) when the provider sent one.
+    pub phone: Option<String>,
 }
 
 /// A customer's message, normalized across providers.
@@ -38,7 +63,8 @@ pub enum InboundEvent {
 pub struct InboundMessage {
     /// The provider's message id (`wamid.…`, `SM…`/`MM…`, Messenger `mid`): the dedup key.
     pub provider_id: String,
-    /// Contact address: E.164 phone (Twilio), `wa_id` (WhatsApp), PSID (Messenger).
+    /// Contact address: E.164 phone (Twilio), `wa_id` (WhatsApp; the business-scoped user id
+    /// when Meta withheld the number), PSID (Messenger).
     pub from: String,
     /// Business address: our number (Twilio), `phone_number_id` (WhatsApp), page id (Messenger).
     pub to: String,
@@ -57,6 +83,8 @@ pub struct InboundMessage {
     pub media: Vec<MediaRef>,
     /// The provider id of the message this one replies to, if any.
     pub reply_to: Option<String>,
+    /// WhatsApp BSUID, username and phone where sent (empty for other providers).
+    pub identity: Identity,
 }
 
 /// A reference to an inbound file, to be downloaded (with bounded memory) by the caller.

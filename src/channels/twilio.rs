@@ -120,6 +120,7 @@ pub fn parse_inbound(
         },
         media,
         reply_to: None,
+        identity: Default::default(),
     })
 }
 

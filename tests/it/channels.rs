@@ -4,6 +4,7 @@
 
 mod admin;
 mod bad_input;
+mod bsuid;
 mod inbound;
 mod media;
 mod outbound;

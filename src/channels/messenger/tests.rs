@@ -40,6 +40,7 @@ fn text_attachments_reply_and_echo() {
             text: "hi".into(),
             media: vec![],
             reply_to: Some("m_0".into()),
+            identity: Default::default(),
         })
     );
     let InboundEvent::Message(m) = &events[1] else {

@@ -37,6 +37,7 @@ fn inbound_sms_with_unknown_fields() {
             text: "Hello & good day = ok?".into(),
             media: vec![],
             reply_to: None,
+            identity: Default::default(),
         })]
     );
 }

@@ -46,8 +46,14 @@ pub fn send_body(msg: &OutboundMessage) -> Result<Value, SendError> {
     let mut body = json!({
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": msg.to,
     });
+    // A user known only by business-scoped user id (number hidden behind a username) is
+    // addressed with `recipient`; a phone number with `to` (Meta: `to` wins when both are set).
+    if super::is_bsuid(&msg.to) {
+        body["recipient"] = json!(msg.to);
+    } else {
+        body["to"] = json!(msg.to);
+    }
     if let Some(t) = &msg.template {
         let mut template = json!({"name": t.name, "language": {"code": t.language}});
         if !t.params.is_empty() {

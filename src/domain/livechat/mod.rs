@@ -424,6 +424,9 @@ mod tests {
                 created: 0,
                 blocked: None,
                 merged_into: None,
+                user_id: None,
+                username: None,
+                phone: None,
             }),
             Some(42)
         );

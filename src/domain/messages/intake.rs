@@ -161,9 +161,18 @@ pub fn apply_batch_in(
             InboundEvent::Message(m) => {
                 let files: Vec<_> = m.media.iter().map(media_fetch::file_entry).collect();
                 let has_files = !files.is_empty();
+                // A WhatsApp contact first known by user id keeps its address (and its
+                // history, block and merge) when the number arrives later.
+                let has_identity = m.identity != Default::default();
+                let from = match has_identity {
+                    true => contacts::find_with_identity_in(ctx, ch.id, &m.from, &m.identity)?
+                        .map(|c| c.address)
+                        .unwrap_or_else(|| m.from.clone()),
+                    false => m.from.clone(),
+                };
                 let n = NewInbound {
                     provider_id: Some(m.provider_id.clone()),
-                    from: m.from.clone(),
+                    from: from.clone(),
                     contact_name: m.contact_name.clone(),
                     text: m.text.clone(),
                     files,
@@ -172,6 +181,9 @@ pub fn apply_batch_in(
                 match ingest_with_in(ctx, ch, &n, policy)? {
                     Ingested::Stored { message_id, .. } => {
                         a.stored += 1;
+                        if has_identity && let Some(mut c) = contacts::find_in(ctx, ch.id, &from)? {
+                            contacts::note_identity_in(ctx, &mut c, &m.identity)?;
+                        }
                         if has_files {
                             a.with_media += 1;
                             media_fetch::enqueue_in(ctx, message_id)?;
@@ -197,6 +209,18 @@ pub fn apply_batch_in(
                             ctx, ch.id, contact, *up_to_ms, status,
                         )?;
                     }
+                }
+            }
+            InboundEvent::IdentityUpdate(u) => {
+                // Unknown user, or the new id taken: acknowledged, nothing changed.
+                if !contacts::move_user_id_in(
+                    ctx,
+                    ch.id,
+                    &u.previous,
+                    &u.current,
+                    u.phone.as_deref(),
+                )? {
+                    tracing::info!(channel = %ch.id, "user_id_update for an unknown WhatsApp user ignored");
                 }
             }
         }

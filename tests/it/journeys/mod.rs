@@ -32,6 +32,7 @@
 mod a11y;
 mod admin;
 mod call;
+mod channels2026;
 mod contacts;
 mod conversation;
 mod example;

@@ -1,0 +1,146 @@
+//! Journeys of the 2026 provider changes (issue 20): a WhatsApp user who hid their number
+//! behind a username. Customers and Meta are the fakes, speaking the documented formats
+//! (docs/providers.md §2.8); everything the agent does is clicked.
+
+use serde_json::Value;
+
+use crate::browser::{keys, skip};
+use crate::fakes::whatsapp::{self, FakeWhatsApp};
+use crate::journeys::{Journey, Viewport};
+use crate::support::read::wait_for;
+use crate::support::{customer, setup};
+
+const OLD_ID: &str = "US.13491208655302741918";
+const NEW_ID: &str = "US.20391208655302741999";
+
+/// Meta posts a message of a username user (no `from`, only `from_user_id`).
+async fn bsuid_writes(j: &Journey, ch: u64, user_id: &str, wamid: &str, text: &str) -> u16 {
+    let body = whatsapp::bsuid_text_webhook(
+        user_id,
+        "sheena.n",
+        "Sheena Nelson",
+        None,
+        wamid,
+        text,
+        customer::now_secs(&j.t),
+    );
+    customer::post_wa(&j.t, ch, &body).await.status
+}
+
+/// Sends the fake accepted that went to `recipient` (a BSUID), in order.
+fn sends_to(wa: &FakeWhatsApp, recipient: &str) -> Vec<Value> {
+    wa.accepted()
+        .into_iter()
+        .filter(|b| b["recipient"] == recipient)
+        .collect()
+}
+
+/// W1: a customer without a visible number writes; the agent sees the name and the username
+/// (never the opaque id), answers (sent to the user id with `recipient`), the customer's id
+/// changes (`user_id_update`) and the conversation carries on under the new id; then the
+/// agent blocks them and a further message is not stored.
+#[tokio::test]
+async fn journey_w1_username_customer_answered_moved_blocked() {
+    w1(Viewport::Desktop).await;
+}
+
+/// The same on a German phone (390 × 844).
+#[tokio::test]
+async fn journey_w1_username_customer_answered_moved_blocked_phone() {
+    w1(Viewport::Phone).await;
+}
+
+async fn w1(vp: Viewport) {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("w1_username_customer").await;
+    let wa = FakeWhatsApp::start().await;
+    let ch = setup::whatsapp_channel(&j.t, &wa).await;
+    let mut b = j.browser().viewport(vp);
+    if vp == Viewport::Phone {
+        b = b.german();
+    }
+    let admin = b.login("admin").await;
+    let de = vp == Viewport::Phone;
+    admin.open("/chat/external").await;
+    admin.wait_live().await;
+
+    assert_eq!(
+        bsuid_writes(&j, ch, OLD_ID, "wamid.bsuid.1", "Hi, where is my parcel?").await,
+        200
+    );
+    admin.wait_text("#session-list", "Sheena Nelson").await;
+    admin.click_text("Sheena Nelson").await;
+    admin.see("Hi, where is my parcel?").await;
+    // The username in the header, not the user id.
+    let head = admin.wait_text(".s-head", "@sheena.n").await;
+    assert!(!head.contains(OLD_ID), "the opaque id is not shown: {head}");
+    admin.click("[data-action=pickup]").await;
+    admin.wait_gone("[data-action=pickup]").await;
+    admin
+        .type_in("#composer-text", &format!("It ships today!{}", keys::ENTER))
+        .await;
+    admin.wait_text("#messages", "It ships today!").await;
+    let sent = wait_for("the reply at the fake, to the user id", || {
+        let s = sends_to(&wa, OLD_ID);
+        async move { s.into_iter().next() }
+    })
+    .await;
+    assert_eq!(sent["recipient_type"], "individual", "{sent}");
+    assert!(
+        sent.get("to").is_none(),
+        "no phone number to send to: {sent}"
+    );
+    assert_eq!(sent["text"]["body"], "It ships today!");
+
+    // Sheena changes her number: Meta announces her new user id.
+    let upd = whatsapp::user_id_update_webhook(
+        whatsapp::PHONE_NUMBER_ID,
+        OLD_ID,
+        NEW_ID,
+        None,
+        customer::now_secs(&j.t),
+    );
+    assert_eq!(customer::post_wa(&j.t, ch, &upd).await.status, 200);
+    assert_eq!(
+        bsuid_writes(&j, ch, NEW_ID, "wamid.bsuid.2", "New phone, same me").await,
+        200
+    );
+    // Same conversation, not a new customer.
+    admin.wait_text("#messages", "New phone, same me").await;
+    admin.wait_count("li.srow", 1).await;
+    admin
+        .type_in("#composer-text", &format!("Noted!{}", keys::ENTER))
+        .await;
+    let sent = wait_for("the second reply goes to the new id", || {
+        let s = sends_to(&wa, NEW_ID);
+        async move { s.into_iter().next() }
+    })
+    .await;
+    assert_eq!(sent["text"]["body"], "Noted!");
+
+    // Blocked: a further message is acknowledged and not stored.
+    admin
+        .header_action(if de { "Sperren" } else { "Block" })
+        .await;
+    admin.click("dialog .dlg-actions button.primary").await;
+    admin.wait_gone("[data-action=block]").await;
+    assert_eq!(
+        bsuid_writes(&j, ch, NEW_ID, "wamid.bsuid.3", "spam spam").await,
+        200
+    );
+    let blocks = j.t.admin.get("/api/v1/blocks").await.json();
+    let list = blocks.as_array().expect("block list");
+    assert_eq!(list.len(), 1, "{blocks}");
+    assert_eq!(list[0]["contact"]["user_id"], NEW_ID, "{blocks}");
+    assert_eq!(list[0]["contact"]["username"], "sheena.n", "{blocks}");
+    admin.see("Noted!").await;
+    admin.screenshot().await;
+    let shown = admin.wait_text("#messages", "Noted!").await;
+    assert!(
+        !shown.contains("spam spam"),
+        "the blocked message is not stored"
+    );
+    j.finish([admin]).await;
+}
