@@ -106,6 +106,7 @@ fn base_message(
         media: Vec::new(),
         reply_to: None,
         identity: Default::default(),
+        keyword: None,
     })
 }
 

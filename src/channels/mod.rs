@@ -85,6 +85,20 @@ pub struct InboundMessage {
     pub reply_to: Option<String>,
     /// WhatsApp BSUID, username and phone where sent (empty for other providers).
     pub identity: Identity,
+    /// SMS: the message is an opt-out, opt-in or help keyword (Twilio `OptOutType`, or the
+    /// whole body is one of Twilio's default keywords).
+    pub keyword: Option<Keyword>,
+}
+
+/// Twilio's opt-out handling keywords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyword {
+    /// STOP and its synonyms: nothing may be sent until the customer opts in again.
+    OptOut,
+    /// START and its synonyms: sending is allowed again.
+    OptIn,
+    /// HELP / INFO: Twilio answers with the help text; nothing changes.
+    Help,
 }
 
 /// A reference to an inbound file, to be downloaded (with bounded memory) by the caller.

@@ -351,6 +351,7 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
         media,
         reply_to,
         identity: Identity::default(),
+        keyword: None,
     })
 }
 

@@ -48,6 +48,16 @@ pub struct Contact {
     /// contact first known by user id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// SMS: the customer replied STOP (or a synonym); nothing may be sent until START.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opted_out: Option<OptOut>,
+}
+
+/// When and with which word a customer opted out of SMS.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OptOut {
+    pub keyword: String,
+    pub at: i64,
 }
 
 impl Contact {
@@ -203,6 +213,7 @@ pub fn upsert_in(
         user_id: None,
         username: None,
         phone: None,
+        opted_out: None,
     };
     ctx.txn
         .open_table(CONTACTS_BY_ADDR)?
@@ -334,4 +345,29 @@ pub fn move_user_id_in(
     put_in(ctx, &c)?;
     announce_in(ctx, &c)?;
     Ok(true)
+}
+
+/// An SMS opt-out or opt-in keyword arrived from this contact (Twilio has already stopped or
+/// resumed delivery on its side): record it so composer and API refuse sends until START.
+pub fn note_keyword_in(
+    ctx: &mut WriteCtx<'_>,
+    c: &mut Contact,
+    keyword: crate::channels::Keyword,
+    word: &str,
+) -> Result<()> {
+    use crate::channels::Keyword;
+    let next = match keyword {
+        Keyword::OptOut => Some(OptOut {
+            keyword: clean(word.trim(), 20).to_uppercase(),
+            at: ctx.now,
+        }),
+        Keyword::OptIn => None,
+        Keyword::Help => return Ok(()),
+    };
+    if next.is_none() && c.opted_out.is_none() {
+        return Ok(());
+    }
+    c.opted_out = next;
+    put_in(ctx, c)?;
+    announce_in(ctx, c)
 }

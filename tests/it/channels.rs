@@ -8,6 +8,7 @@ mod bsuid;
 mod inbound;
 mod media;
 mod outbound;
+mod sms_rules;
 
 use crate::support::customer::{now_secs, post_fb, post_meta, post_twilio, post_wa};
 use crate::support::read::{message, messages, sessions, wait_for, wait_status};

@@ -41,6 +41,7 @@ fn text_attachments_reply_and_echo() {
             media: vec![],
             reply_to: Some("m_0".into()),
             identity: Default::default(),
+            keyword: None,
         })
     );
     let InboundEvent::Message(m) = &events[1] else {

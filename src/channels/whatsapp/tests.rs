@@ -55,6 +55,7 @@ fn text_message() {
                 phone: Some("16505551234".into()),
                 ..Default::default()
             },
+            keyword: None,
         }
     );
 }

@@ -427,6 +427,7 @@ mod tests {
                 user_id: None,
                 username: None,
                 phone: None,
+                opted_out: None,
             }),
             Some(42)
         );

@@ -181,8 +181,15 @@ pub fn apply_batch_in(
                 match ingest_with_in(ctx, ch, &n, policy)? {
                     Ingested::Stored { message_id, .. } => {
                         a.stored += 1;
-                        if has_identity && let Some(mut c) = contacts::find_in(ctx, ch.id, &from)? {
-                            contacts::note_identity_in(ctx, &mut c, &m.identity)?;
+                        if (has_identity || m.keyword.is_some())
+                            && let Some(mut c) = contacts::find_in(ctx, ch.id, &from)?
+                        {
+                            if has_identity {
+                                contacts::note_identity_in(ctx, &mut c, &m.identity)?;
+                            }
+                            if let Some(k) = m.keyword {
+                                contacts::note_keyword_in(ctx, &mut c, k, &m.text)?;
+                            }
                         }
                         if has_files {
                             a.with_media += 1;
@@ -202,6 +209,11 @@ pub fn apply_batch_in(
                             .error
                             .as_ref()
                             .map(|e| format!("{} (provider code {})", e.message, e.code));
+                        // A delivery failure reported later (e.g. Twilio 30034, unregistered
+                        // 10DLC traffic) is the channel's trouble too: its health line says so.
+                        if let Some(e) = &error {
+                            crate::domain::channels::health::send_error_in(ctx, ch.id, e)?;
+                        }
                         super::receipts::apply_status_in(ctx, ch.id, pid, status, error)?;
                     }
                     StatusTarget::Watermark { contact, up_to_ms } => {

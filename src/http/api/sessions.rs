@@ -98,8 +98,8 @@ pub async fn detail(
                 let s = sessions::get_visible(rtx, &user, id)?;
                 let ch = channels::get(rtx, s.channel_id)?;
                 let kind = s.channel_kind;
-                let window = messages::window::reply_window(kind, &s, now);
                 let contact = contacts::get(rtx, s.contact_id)?;
+                let (window, why) = messages::window::for_contact(kind, &s, now, contact.as_ref());
                 // The person's history, across contacts merged into one.
                 let person = contacts::root_id(rtx, s.contact_id)?;
                 let history = sessions::for_contact(rtx, person)?
@@ -110,7 +110,7 @@ pub async fn detail(
                     allowed: sessions::allowed(&user, &s),
                     timeline: sessions::timeline(rtx, id)?,
                     window,
-                    window_message: t.message(messages::window::window_message(window, kind)),
+                    window_message: t.message(why),
                     channel: ch.map(|c| ChannelSummary {
                         id: c.id,
                         kind: c.kind,

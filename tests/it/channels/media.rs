@@ -49,6 +49,7 @@ async fn put_file(t: &TestServer, channel_id: u64, name: &str, bytes: &[u8]) -> 
             max_bytes: u64::MAX,
             allowed: vec!["*".into()],
             whatsapp_caps: false,
+            mms: false,
         },
         retention_ms: 3_600_000,
     };

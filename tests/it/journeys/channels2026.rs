@@ -144,3 +144,130 @@ async fn w1(vp: Viewport) {
     );
     j.finish([admin]).await;
 }
+
+/// S1: SMS that a carrier accepts. A 6 MB PDF is refused when attached, with Twilio's MMS
+/// limit as the reason; the customer replies STOP and the composer says why nothing can be
+/// sent (the API refuses too); after START the agent replies; a later 30034 failure shows in
+/// plain words on the channel's health line.
+#[tokio::test]
+async fn journey_s1_sms_opt_out_and_mms_limits() {
+    s1(Viewport::Desktop).await;
+}
+
+/// The same on a German phone (390 × 844).
+#[tokio::test]
+async fn journey_s1_sms_opt_out_and_mms_limits_phone() {
+    s1(Viewport::Phone).await;
+}
+
+async fn s1(vp: Viewport) {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("s1_sms_opt_out_and_mms_limits").await;
+    let sms = crate::fakes::twilio::FakeTwilio::start().await;
+    let ch = setup::twilio_channel(&j.t, &sms).await;
+    let de = vp == Viewport::Phone;
+    let mut b = j.browser().viewport(vp);
+    if de {
+        b = b.german();
+    }
+    let admin = b.login("admin").await;
+    let m = customer::sms(&j.t, ch, "+14155550100", "Can you send the brochure?").await;
+    admin
+        .open(&format!("/chat/external/{}", m.session_id))
+        .await;
+    admin.see("Can you send the brochure?").await;
+    admin.click("[data-action=pickup]").await;
+    admin.wait_gone("[data-action=pickup]").await;
+
+    // A 6 MB PDF: refused at attach time, the reason in the composer.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("brochure.pdf");
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    pdf.resize(6 << 20, b' ');
+    std::fs::write(&path, pdf).unwrap();
+    admin
+        .el("#attach-input")
+        .await
+        .send_keys(path.to_str().unwrap())
+        .await
+        .unwrap();
+    let chip = admin
+        .wait_text(
+            ".chip.bad .chip-err",
+            if de { "5 MB" } else { "at most 5 MB" },
+        )
+        .await;
+    if de {
+        assert!(chip.contains("höchstens 5 MB"), "{chip}");
+    }
+
+    // STOP: the composer says why, and the API refuses as well.
+    customer::sms(&j.t, ch, "+14155550100", "STOP").await;
+    let note = admin
+        .wait_text(
+            "#window-note",
+            if de {
+                "mit STOP geantwortet"
+            } else {
+                "replied STOP"
+            },
+        )
+        .await;
+    assert!(note.contains("START"), "{note}");
+    let r =
+        j.t.admin
+            .post(
+                &format!("/api/v1/sessions/{}/messages", m.session_id),
+                serde_json::json!({"text": "are you there?"}),
+            )
+            .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    admin.screenshot_step("opted_out").await;
+
+    // START: the agent can answer again.
+    customer::sms(&j.t, ch, "+14155550100", "START").await;
+    admin.wait_gone("#window-note").await;
+    admin
+        .type_in(
+            "#composer-text",
+            &format!("Welcome back! Here is the link.{}", keys::ENTER),
+        )
+        .await;
+    admin
+        .wait_text("#messages", "Welcome back! Here is the link.")
+        .await;
+    wait_for("Twilio receives the reply", || async {
+        sms.accepted()
+            .iter()
+            .any(|p| {
+                p.iter()
+                    .any(|(k, v)| k == "Body" && v == "Welcome back! Here is the link.")
+            })
+            .then_some(())
+    })
+    .await;
+
+    // Twilio reports the carrier refused it: unregistered 10DLC traffic (30034).
+    let mut p = crate::fakes::twilio::status_params(
+        "SM0000000000000000000000000000abcd",
+        "undelivered",
+        None,
+    );
+    p.push(("ErrorCode".into(), "30034".into()));
+    let r = customer::post_twilio(
+        &j.t,
+        &format!("/hooks/twilio/{ch}/status"),
+        &p,
+        crate::fakes::twilio::AUTH_TOKEN,
+    )
+    .await;
+    assert!(r.status < 300, "{}", r.text());
+    admin.open(&format!("/admin/channels/{ch}")).await;
+    admin
+        .wait_text("#channel-health", "not registered for US A2P 10DLC")
+        .await;
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
