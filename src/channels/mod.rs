@@ -77,7 +77,7 @@ pub struct InboundMessage {
     /// that send no timestamp (Twilio) this is the receive time passed in by the caller.
     pub timestamp_ms: i64,
     /// What to show and index: the body, the media caption, or a readable placeholder such as
-    /// `[location]` or `[unsupported message type: reaction]`. May be empty for media-only
+    /// `[location]` or `[unsupported message (poll_creation)]`. May be empty for media-only
     /// messages without caption.
     pub text: String,
     pub media: Vec<MediaRef>,

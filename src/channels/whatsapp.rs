@@ -12,7 +12,7 @@ use super::{
 
 mod api;
 pub use api::{
-    MediaInfo, WhatsAppConfig, fetch_media, fetch_media_info, mark_read, send, send_body,
+    MediaInfo, WhatsAppConfig, fetch_media, fetch_media_info, mark_read, send, send_body, typing,
     upload_media,
 };
 
@@ -212,6 +212,11 @@ fn parse_value(
     Ok(())
 }
 
+/// A provider-chosen word shown to agents: printable, at most 40 characters.
+fn clip(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(40).collect()
+}
+
 /// One `contacts[]` entry of a messages webhook.
 struct Person {
     wa_id: Option<String>,
@@ -337,7 +342,13 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
             "system" => p(&["system", "body"])
                 .map(|b| format!("[system] {b}"))
                 .unwrap_or_else(|| "[system message]".to_owned()),
-            other => format!("[unsupported message type: {other}]"),
+            // Meta: `type = "unsupported"` with `unsupported.type` (e.g. "edit", "poll_creation")
+            // and error 131051; older payloads said `unknown`. Stored, never dropped.
+            "unsupported" | "unknown" => {
+                let inner = p(&["unsupported", "type"]).unwrap_or_else(|| kind.clone());
+                format!("[unsupported message ({})]", clip(&inner))
+            }
+            other => format!("[unsupported message ({})]", clip(other)),
         }
     };
     Ok(InboundMessage {

@@ -259,13 +259,18 @@ fn other_types_become_placeholders() {
         ),
         (
             json!({"type": "unknown", "errors": [{"code": 131051}]}),
-            "[unsupported message type: unknown]",
+            "[unsupported message (unknown)]",
+        ),
+        (
+            json!({"type": "unsupported", "unsupported": {"type": "poll_creation"},
+                   "errors": [{"code": 131051, "title": "Message type unknown"}]}),
+            "[unsupported message (poll_creation)]",
         ),
         (
             json!({"type": "ephemeral"}),
-            "[unsupported message type: ephemeral]",
+            "[unsupported message (ephemeral)]",
         ),
-        (json!({}), "[unsupported message type: unknown]"),
+        (json!({}), "[unsupported message (unknown)]"),
     ];
     for (extra, want) in cases {
         let mut m = json!({"from": "1", "id": "wamid.P", "timestamp": "5"});

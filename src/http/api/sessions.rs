@@ -173,6 +173,8 @@ pub async fn reply(
         state.config.limits.max_message_chars,
     )
     .await?;
+    // Meta clears the typing indicator with the reply.
+    crate::domain::delivery::signals::replied(&state.store, id);
     Ok((StatusCode::CREATED, Json(m)))
 }
 
@@ -234,6 +236,13 @@ pub async fn mark_read(
     Path(id): Path<SessionId>,
 ) -> ApiResult<StatusCode> {
     messages::mark_read(&state.store, &who.user, id).await?;
+    // WhatsApp: blue ticks for the customer, without holding up the answer.
+    let (store, http, user) = (state.store.clone(), state.http.clone(), who.user.clone());
+    tokio::spawn(async move {
+        if let Err(e) = crate::domain::delivery::signals::opened(&store, &http, &user, id).await {
+            tracing::warn!(session = %id, error = %e, "read receipt not sent");
+        }
+    });
     Ok(StatusCode::NO_CONTENT)
 }
 

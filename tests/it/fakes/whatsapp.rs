@@ -291,14 +291,19 @@ fn send_message(s: &WaState, rec: &Recorded) -> Response {
         return bad("messaging_product must be \"whatsapp\"");
     }
     if body.contains_key("status") {
-        let ok = body.len() == 3
+        // Mark read, optionally with the typing indicator (`{"type":"text"}`, nothing else).
+        let typing = body.get("typing_indicator");
+        let ok = body.len() == 3 + usize::from(typing.is_some())
+            && typing.is_none_or(|t| *t == json!({"type": "text"}))
             && body.get("status") == Some(&json!("read"))
             && body
                 .get("message_id")
                 .and_then(Value::as_str)
                 .is_some_and(|m| m.starts_with("wamid."));
         if !ok {
-            return bad("mark-read needs exactly messaging_product, status=read, message_id");
+            return bad(
+                "mark-read needs exactly messaging_product, status=read, message_id (and optionally typing_indicator {type:text})",
+            );
         }
         lock(&s.accepted).push(Value::Object(body));
         return json_response(200, r#"{"success":true}"#);

@@ -271,3 +271,113 @@ async fn s1(vp: Viewport) {
     admin.screenshot().await;
     j.finish([admin]).await;
 }
+
+/// W2: the agent opens a WhatsApp conversation and the customer gets blue ticks (Meta's
+/// mark-read body reaches the fake); while the agent types the customer sees "typing…" (the
+/// documented `typing_indicator` body); a message type Meta cannot deliver shows as
+/// "unsupported message (type)"; the admin switches both signals off on the channel page and
+/// no further calls are made.
+#[tokio::test]
+async fn journey_w2_read_and_typing_switchable() {
+    w2(Viewport::Desktop).await;
+}
+
+/// The same on a German phone (390 × 844).
+#[tokio::test]
+async fn journey_w2_read_and_typing_switchable_phone() {
+    w2(Viewport::Phone).await;
+}
+
+fn reads(wa: &FakeWhatsApp) -> Vec<Value> {
+    wa.accepted()
+        .into_iter()
+        .filter(|b| b["status"] == "read")
+        .collect()
+}
+
+async fn w2(vp: Viewport) {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("w2_read_and_typing").await;
+    let wa = FakeWhatsApp::start().await;
+    let ch = setup::whatsapp_channel(&j.t, &wa).await;
+    let de = vp == Viewport::Phone;
+    let mut b = j.browser().viewport(vp);
+    if de {
+        b = b.german();
+    }
+    let admin = b.login("admin").await;
+    let m = customer::whatsapp(&j.t, ch, "4915112345678", "Jonas Weber", "Hallo?").await;
+    let body = whatsapp::webhook(
+        whatsapp::PHONE_NUMBER_ID,
+        &[("4915112345678", "Jonas Weber")],
+        vec![
+            serde_json::json!({"from": "4915112345678", "id": "wamid.poll.1",
+            "timestamp": customer::now_secs(&j.t).to_string(), "type": "unsupported",
+            "unsupported": {"type": "poll_creation"},
+            "errors": [{"code": 131051, "title": "Message type unknown"}]}),
+        ],
+        vec![],
+    );
+    assert_eq!(customer::post_wa(&j.t, ch, &body).await.status, 200);
+    admin.open("/chat/external").await;
+    admin.wait_live().await;
+    admin.click_text("Jonas Weber").await;
+    admin
+        .wait_text("#messages", "[unsupported message (poll_creation)]")
+        .await;
+    let read = wait_for("blue ticks: mark-read at Meta", || {
+        let r = reads(&wa);
+        async move { r.into_iter().next() }
+    })
+    .await;
+    assert_eq!(
+        read,
+        serde_json::json!({"messaging_product": "whatsapp", "status": "read",
+            "message_id": "wamid.poll.1"}),
+        "one call for the newest message marks the earlier ones too"
+    );
+    admin.click("[data-action=pickup]").await;
+    admin.wait_gone("[data-action=pickup]").await;
+    admin.type_in("#composer-text", "Moment, ich schaue").await;
+    let typing = wait_for("typing indicator at Meta", || {
+        let r = reads(&wa)
+            .into_iter()
+            .find(|b| b.get("typing_indicator").is_some());
+        async move { r }
+    })
+    .await;
+    assert_eq!(
+        typing["typing_indicator"],
+        serde_json::json!({"type": "text"})
+    );
+    assert_eq!(typing["message_id"], "wamid.poll.1");
+    admin.type_in("#composer-text", keys::ENTER).await;
+    admin.wait_text("#messages", "Moment, ich schaue").await;
+    admin.screenshot_step("conversation").await;
+
+    // Switched off on the channel page: a new message, opened, makes no call.
+    admin.open(&format!("/admin/channels/{ch}")).await;
+    admin.click("#wa-signals input[name=read_receipts]").await;
+    admin
+        .click("#wa-signals input[name=typing_indicator]")
+        .await;
+    admin
+        .click_text(if de { "Speichern" } else { "Save" })
+        .await;
+    admin
+        .el("#wa-signals input[name=read_receipts]:not(:checked)")
+        .await;
+    let before = reads(&wa).len();
+    customer::whatsapp(&j.t, ch, "4915112345678", "Jonas Weber", "Noch da?").await;
+    admin
+        .open(&format!("/chat/external/{}", m.session_id))
+        .await;
+    admin.see("Noch da?").await;
+    admin.type_in("#composer-text", "Ja").await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert_eq!(reads(&wa).len(), before, "{:?}", reads(&wa));
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
