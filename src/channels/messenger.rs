@@ -107,6 +107,7 @@ fn base_message(
         reply_to: None,
         identity: Default::default(),
         keyword: None,
+        reaction: None,
     })
 }
 

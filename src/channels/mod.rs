@@ -27,6 +27,9 @@ pub use http::{MediaDownload, http_client};
 pub const MAX_ITEMS_PER_PAYLOAD: usize = 100_000;
 
 /// One normalized thing a provider told us in a webhook.
+// Events live briefly in one webhook's list; boxing the common message variant would cost an
+// allocation each for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboundEvent {
     Message(InboundMessage),
@@ -88,6 +91,16 @@ pub struct InboundMessage {
     /// SMS: the message is an opt-out, opt-in or help keyword (Twilio `OptOutType`, or the
     /// whole body is one of Twilio's default keywords).
     pub keyword: Option<Keyword>,
+    /// WhatsApp: this is a reaction to another message, not a message of its own.
+    pub reaction: Option<Reaction>,
+}
+
+/// A customer's reaction (WhatsApp `type = "reaction"`): `emoji` on the message `message_id`;
+/// no emoji means the reaction was removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    pub message_id: String,
+    pub emoji: Option<String>,
 }
 
 /// Twilio's opt-out handling keywords.

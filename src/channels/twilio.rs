@@ -122,6 +122,7 @@ pub fn parse_inbound(
         reply_to: None,
         identity: Default::default(),
         keyword: keyword(params),
+        reaction: None,
     })
 }
 

@@ -212,6 +212,32 @@ fn parse_value(
     Ok(())
 }
 
+/// `[location] name, address` and an OpenStreetMap link for the coordinates (the inbox turns
+/// it into a link).
+fn location_text(m: &Obj) -> String {
+    let p = |keys: &[&str]| json::path_str(m, keys);
+    let mut s = "[location]".to_owned();
+    let label: Vec<String> = [p(&["location", "name"]), p(&["location", "address"])]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !label.is_empty() {
+        s.push(' ');
+        s.push_str(&label.join(", "));
+    }
+    let num = |k: &str| {
+        json::get_path(m, &["location", k])
+            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.trim().parse().ok()))
+            .filter(|x| x.is_finite())
+    };
+    if let (Some(lat), Some(lon)) = (num("latitude"), num("longitude")) {
+        s.push_str(&format!(
+            " https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+        ));
+    }
+    s
+}
+
 /// A provider-chosen word shown to agents: printable, at most 40 characters.
 fn clip(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(40).collect()
@@ -291,22 +317,6 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
     } else {
         match kind.as_str() {
             "text" => p(&["text", "body"]).unwrap_or_default(),
-            "location" => {
-                let mut s = "[location]".to_owned();
-                for part in [p(&["location", "name"]), p(&["location", "address"])]
-                    .into_iter()
-                    .flatten()
-                {
-                    s.push(' ');
-                    s.push_str(&part);
-                }
-                if let (Some(lat), Some(lon)) =
-                    (p(&["location", "latitude"]), p(&["location", "longitude"]))
-                {
-                    s.push_str(&format!(" ({lat}, {lon})"));
-                }
-                s
-            }
             "contacts" => {
                 let names: Vec<String> = m
                     .get("contacts")
@@ -314,7 +324,25 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
                     .map(|a| {
                         a.iter()
                             .filter_map(Value::as_object)
-                            .filter_map(|c| json::path_str(c, &["name", "formatted_name"]))
+                            .filter_map(|c| {
+                                let name = json::path_str(c, &["name", "formatted_name"])?;
+                                let phones: Vec<String> = c
+                                    .get("phones")
+                                    .and_then(Value::as_array)
+                                    .map(|a| {
+                                        a.iter()
+                                            .filter_map(Value::as_object)
+                                            .filter_map(|p| json::opt_str(p, "phone"))
+                                            .take(3)
+                                            .collect()
+                                    })
+                                    .unwrap_or_default();
+                                Some(if phones.is_empty() {
+                                    name
+                                } else {
+                                    format!("{name} ({})", phones.join(", "))
+                                })
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -326,7 +354,13 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
                 .map(|t| format!("[button] {t}"))
                 .unwrap_or_else(|| "[button]".to_owned()),
             "interactive" => p(&["interactive", "button_reply", "title"])
-                .or_else(|| p(&["interactive", "list_reply", "title"]))
+                .or_else(|| {
+                    let title = p(&["interactive", "list_reply", "title"])?;
+                    Some(match p(&["interactive", "list_reply", "description"]) {
+                        Some(d) => format!("{title} — {d}"),
+                        None => title,
+                    })
+                })
                 .map(|t| format!("[selected] {t}"))
                 .unwrap_or_else(|| "[interactive reply]".to_owned()),
             "reaction" => {
@@ -338,6 +372,7 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
                     None => "[reaction removed]".to_owned(),
                 }
             }
+            "location" => location_text(m),
             "order" => "[order]".to_owned(),
             "system" => p(&["system", "body"])
                 .map(|b| format!("[system] {b}"))
@@ -351,6 +386,13 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
             other => format!("[unsupported message ({})]", clip(other)),
         }
     };
+    let reaction = (kind == "reaction")
+        .then(|| p(&["reaction", "message_id"]))
+        .flatten()
+        .map(|message_id| super::Reaction {
+            message_id,
+            emoji: p(&["reaction", "emoji"]),
+        });
     Ok(InboundMessage {
         provider_id,
         from,
@@ -363,6 +405,7 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
         reply_to,
         identity: Identity::default(),
         keyword: None,
+        reaction,
     })
 }
 

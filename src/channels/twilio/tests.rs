@@ -39,6 +39,7 @@ fn inbound_sms_with_unknown_fields() {
             reply_to: None,
             identity: Default::default(),
             keyword: None,
+            reaction: None,
         })]
     );
 }

@@ -56,6 +56,7 @@ fn text_message() {
                 ..Default::default()
             },
             keyword: None,
+            reaction: None,
         }
     );
 }
@@ -234,7 +235,7 @@ fn other_types_become_placeholders() {
     let cases = [
         (
             json!({"type": "location", "location": {"latitude": 1.5, "longitude": 2, "name": "HQ"}}),
-            "[location] HQ (1.5, 2)",
+            "[location] HQ https://www.openstreetmap.org/?mlat=1.5&mlon=2#map=17/1.5/2",
         ),
         (
             json!({"type": "reaction", "reaction": {"message_id": "wamid.X", "emoji": "👍"}}),

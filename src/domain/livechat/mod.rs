@@ -400,6 +400,8 @@ mod tests {
             provider_at: None,
             human_agent_tag: false,
             retry: None,
+            quote: None,
+            reaction: None,
         };
         let no_url = |_: &MessageFile| None;
         assert!(view(&v, &m, None, &no_url).is_none());

@@ -127,6 +127,8 @@ pub fn enqueue_in(
         provider_at: None,
         human_agent_tag,
         retry: None,
+        quote: None,
+        reaction: None,
     };
     put_in(ctx, &msg, true)?;
     if ch.kind != ChannelKind::Livechat {

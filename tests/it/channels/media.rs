@@ -259,6 +259,8 @@ fn out_message(files: Vec<messages::MessageFile>, text: &str) -> messages::Messa
         provider_at: None,
         human_agent_tag: false,
         retry: None,
+        quote: None,
+        reaction: None,
     }
 }
 

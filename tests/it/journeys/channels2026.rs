@@ -381,3 +381,133 @@ async fn w2(vp: Viewport) {
     admin.screenshot().await;
     j.finish([admin]).await;
 }
+
+/// W3: rich customer messages shown properly. The customer reacts 👍 to the agent's reply
+/// (shown on that reply), answers it with a quote, shares a location (a map link), a contact
+/// card and a list choice; a reaction to a message we never had is acknowledged and changes
+/// nothing.
+#[tokio::test]
+async fn journey_w3_rich_customer_messages() {
+    w3(Viewport::Desktop).await;
+}
+
+/// The same on a German phone (390 × 844).
+#[tokio::test]
+async fn journey_w3_rich_customer_messages_phone() {
+    w3(Viewport::Phone).await;
+}
+
+async fn w3(vp: Viewport) {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("w3_rich_customer_messages").await;
+    let wa = FakeWhatsApp::start().await;
+    let ch = setup::whatsapp_channel(&j.t, &wa).await;
+    let de = vp == Viewport::Phone;
+    let mut b = j.browser().viewport(vp);
+    if de {
+        b = b.german();
+    }
+    let admin = b.login("admin").await;
+    const WA_ID: &str = "4915112345678";
+    let m = customer::whatsapp(&j.t, ch, WA_ID, "Jonas Weber", "Is my order ready?").await;
+    admin
+        .open(&format!("/chat/external/{}", m.session_id))
+        .await;
+    admin.see("Is my order ready?").await;
+    admin.click("[data-action=pickup]").await;
+    admin.wait_gone("[data-action=pickup]").await;
+    admin
+        .type_in(
+            "#composer-text",
+            &format!("It ships Monday.{}", keys::ENTER),
+        )
+        .await;
+    admin.wait_text("#messages", "It ships Monday.").await;
+    let reply_wamid = wait_for("the reply's wamid", || {
+        let t = &j.t;
+        let sid = m.session_id;
+        async move {
+            let msgs = t
+                .admin
+                .get(&format!("/api/v1/sessions/{sid}/messages"))
+                .await
+                .json();
+            msgs.as_array()?.iter().find(|x| x["direction"] == "out")?["provider_id"]
+                .as_str()
+                .map(str::to_string)
+        }
+    })
+    .await;
+    let ts = customer::now_secs(&j.t).to_string();
+    let items = vec![
+        serde_json::json!({"from": WA_ID, "id": "wamid.r1", "timestamp": ts, "type": "reaction",
+            "reaction": {"message_id": reply_wamid, "emoji": "👍"}}),
+        serde_json::json!({"from": WA_ID, "id": "wamid.q1", "timestamp": ts, "type": "text",
+            "context": {"from": whatsapp::DISPLAY_NUMBER, "id": reply_wamid},
+            "text": {"body": "Great, where do I pick it up?"}}),
+        serde_json::json!({"from": WA_ID, "id": "wamid.l1", "timestamp": ts, "type": "location",
+            "location": {"latitude": 52.52, "longitude": 13.405, "name": "Home",
+                         "address": "Unter den Linden 1, Berlin"}}),
+        serde_json::json!({"from": WA_ID, "id": "wamid.c1", "timestamp": ts, "type": "contacts",
+            "contacts": [{"name": {"formatted_name": "Anna Weber", "first_name": "Anna"},
+                          "phones": [{"phone": "+49 30 1234567", "type": "HOME"}]}]}),
+        serde_json::json!({"from": WA_ID, "id": "wamid.i1", "timestamp": ts, "type": "interactive",
+            "interactive": {"type": "list_reply", "list_reply": {"id": "express",
+                "title": "Express", "description": "1-2 days"}}}),
+    ];
+    let body = whatsapp::webhook(
+        whatsapp::PHONE_NUMBER_ID,
+        &[(WA_ID, "Jonas Weber")],
+        items,
+        vec![],
+    );
+    assert_eq!(customer::post_wa(&j.t, ch, &body).await.status, 200);
+    admin.wait_text(".msg.out .reaction", "👍").await;
+    admin.wait_text(".msg.in .quote", "It ships Monday.").await;
+    admin.see("Great, where do I pick it up?").await;
+    admin
+        .el(".msg.in a[href^='https://www.openstreetmap.org/?mlat=52.52']")
+        .await;
+    admin
+        .wait_text("#messages", "[contact card] Anna Weber (+49 30 1234567)")
+        .await;
+    admin
+        .wait_text("#messages", "[selected] Express — 1-2 days")
+        .await;
+    let label = admin
+        .js("return document.querySelector('.msg.out .reaction').getAttribute('aria-label')")
+        .await;
+    let want = if de {
+        "mit 👍 reagiert"
+    } else {
+        "reacted with 👍"
+    };
+    assert!(label.as_str().unwrap_or_default().contains(want), "{label}");
+
+    // A reaction to a message we never had: 200, nothing stored or changed.
+    let before =
+        j.t.admin
+            .get(&format!("/api/v1/sessions/{}/messages", m.session_id))
+            .await
+            .json();
+    let stray = whatsapp::webhook(
+        whatsapp::PHONE_NUMBER_ID,
+        &[(WA_ID, "Jonas Weber")],
+        vec![
+            serde_json::json!({"from": WA_ID, "id": "wamid.r2", "timestamp": ts,
+            "type": "reaction", "reaction": {"message_id": "wamid.never.seen", "emoji": "😡"}}),
+        ],
+        vec![],
+    );
+    assert_eq!(customer::post_wa(&j.t, ch, &stray).await.status, 200);
+    let after =
+        j.t.admin
+            .get(&format!("/api/v1/sessions/{}/messages", m.session_id))
+            .await
+            .json();
+    assert_eq!(before, after, "nothing changed");
+    admin.screenshot().await;
+    j.finish([admin]).await;
+}
