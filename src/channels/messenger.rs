@@ -105,6 +105,9 @@ fn base_message(
         text: String::new(),
         media: Vec::new(),
         reply_to: None,
+        identity: Default::default(),
+        keyword: None,
+        reaction: None,
     })
 }
 

@@ -27,10 +27,38 @@ pub use http::{MediaDownload, http_client};
 pub const MAX_ITEMS_PER_PAYLOAD: usize = 100_000;
 
 /// One normalized thing a provider told us in a webhook.
+// Events live briefly in one webhook's list; boxing the common message variant would cost an
+// allocation each for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InboundEvent {
     Message(InboundMessage),
     Status(StatusUpdate),
+    /// The customer's provider-side identity changed (WhatsApp `user_id_update`: a new
+    /// business-scoped user id after a number change). Applied to the contact found under
+    /// `previous`; for an unknown contact nothing happens.
+    IdentityUpdate(IdentityUpdate),
+}
+
+/// WhatsApp `user_id_update`: the contact known as `previous` is now `current`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityUpdate {
+    pub previous: String,
+    pub current: String,
+    /// The phone number (wa_id) when Meta sent one with the update.
+    pub phone: Option<String>,
+}
+
+/// What a provider says about who the customer is beyond the address in `from`
+/// (WhatsApp 2026: business-scoped user id, username, phone number).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// WhatsApp business-scoped user id (`US.13491208655302741918`), validated.
+    pub user_id: Option<String>,
+    /// WhatsApp username (shown instead of the number when the user hid it).
+    pub username: Option<String>,
+    /// The phone number (wa_id) when the provider sent one.
+    pub phone: Option<String>,
 }
 
 /// A customer's message, normalized across providers.
@@ -38,7 +66,8 @@ pub enum InboundEvent {
 pub struct InboundMessage {
     /// The provider's message id (`wamid.…`, `SM…`/`MM…`, Messenger `mid`): the dedup key.
     pub provider_id: String,
-    /// Contact address: E.164 phone (Twilio), `wa_id` (WhatsApp), PSID (Messenger).
+    /// Contact address: E.164 phone (Twilio), `wa_id` (WhatsApp; the business-scoped user id
+    /// when Meta withheld the number), PSID (Messenger).
     pub from: String,
     /// Business address: our number (Twilio), `phone_number_id` (WhatsApp), page id (Messenger).
     pub to: String,
@@ -51,12 +80,38 @@ pub struct InboundMessage {
     /// that send no timestamp (Twilio) this is the receive time passed in by the caller.
     pub timestamp_ms: i64,
     /// What to show and index: the body, the media caption, or a readable placeholder such as
-    /// `[location]` or `[unsupported message type: reaction]`. May be empty for media-only
+    /// `[location]` or `[unsupported message (poll_creation)]`. May be empty for media-only
     /// messages without caption.
     pub text: String,
     pub media: Vec<MediaRef>,
     /// The provider id of the message this one replies to, if any.
     pub reply_to: Option<String>,
+    /// WhatsApp BSUID, username and phone where sent (empty for other providers).
+    pub identity: Identity,
+    /// SMS: the message is an opt-out, opt-in or help keyword (Twilio `OptOutType`, or the
+    /// whole body is one of Twilio's default keywords).
+    pub keyword: Option<Keyword>,
+    /// WhatsApp: this is a reaction to another message, not a message of its own.
+    pub reaction: Option<Reaction>,
+}
+
+/// A customer's reaction (WhatsApp `type = "reaction"`): `emoji` on the message `message_id`;
+/// no emoji means the reaction was removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    pub message_id: String,
+    pub emoji: Option<String>,
+}
+
+/// Twilio's opt-out handling keywords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyword {
+    /// STOP and its synonyms: nothing may be sent until the customer opts in again.
+    OptOut,
+    /// START and its synonyms: sending is allowed again.
+    OptIn,
+    /// HELP / INFO: Twilio answers with the help text; nothing changes.
+    Help,
 }
 
 /// A reference to an inbound file, to be downloaded (with bounded memory) by the caller.

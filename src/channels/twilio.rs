@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use super::http::{self, ApiError, MediaDownload};
 use super::{
-    DeliveryStatus, InboundEvent, InboundMessage, MediaError, MediaKind, MediaRef, MediaSource,
-    OutboundMessage, ParseCode, ParseError, ProviderError, SendError, SendOk, StatusTarget,
-    StatusUpdate,
+    DeliveryStatus, InboundEvent, InboundMessage, Keyword, MediaError, MediaKind, MediaRef,
+    MediaSource, OutboundMessage, ParseCode, ParseError, ProviderError, SendError, SendOk,
+    StatusTarget, StatusUpdate,
 };
 
 pub const DEFAULT_BASE_URL: &str = "https://api.twilio.com";
@@ -120,7 +120,49 @@ pub fn parse_inbound(
         },
         media,
         reply_to: None,
+        identity: Default::default(),
+        keyword: keyword(params),
+        reaction: None,
     })
+}
+
+/// Twilio's default opt-out, opt-in and help keywords (twilio.com/docs/messaging/tutorials/
+/// advanced-opt-out and Twilio's help article "Twilio support for opt-out keywords"): the
+/// whole message, trimmed, case-insensitive. With Advanced Opt-Out Twilio names the kind in
+/// `OptOutType` (STOP, START, HELP), which wins (it covers custom and localized keywords).
+pub const OPT_OUT_WORDS: &[&str] = &[
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "REVOKE",
+    "OPTOUT",
+];
+pub const OPT_IN_WORDS: &[&str] = &["START", "YES", "UNSTOP"];
+pub const HELP_WORDS: &[&str] = &["HELP", "INFO"];
+
+fn keyword(params: &[(String, String)]) -> Option<Keyword> {
+    match field(params, "OptOutType")
+        .map(str::to_ascii_uppercase)
+        .as_deref()
+    {
+        Some("STOP") => return Some(Keyword::OptOut),
+        Some("START") => return Some(Keyword::OptIn),
+        Some("HELP") => return Some(Keyword::Help),
+        _ => {}
+    }
+    let body = field(params, "Body")?.trim().to_ascii_uppercase();
+    if OPT_OUT_WORDS.contains(&body.as_str()) {
+        Some(Keyword::OptOut)
+    } else if OPT_IN_WORDS.contains(&body.as_str()) {
+        Some(Keyword::OptIn)
+    } else if HELP_WORDS.contains(&body.as_str()) {
+        Some(Keyword::Help)
+    } else {
+        None
+    }
 }
 
 /// Parse a status callback. `queued`, `accepted`, `scheduled` and `sending` are stages before
@@ -145,6 +187,8 @@ pub fn parse_status(
         .filter(|c| !c.is_empty() && *c != "0")
         .map(|code| ProviderError {
             code: code.to_owned(),
+            // Twilio's message when it sends one (status callbacks usually do not), else
+            // our plain words for the code.
             message: field(params, "ErrorMessage")
                 .filter(|m| !m.is_empty())
                 .map(str::to_owned)
@@ -174,9 +218,16 @@ pub fn parse_webhook(body: &[u8], received_at_ms: i64) -> Result<Vec<InboundEven
     }
 }
 
-fn describe_error(code: &str) -> &'static str {
+/// Plain words for Twilio error codes (twilio.com/docs/api/errors/<code>).
+pub fn describe_error(code: &str) -> &'static str {
     match code {
         "21610" => "the recipient has opted out (replied STOP)",
+        "30032" => {
+            "the toll-free number is not verified; finish Toll-Free Verification in the Twilio console"
+        }
+        "30034" => {
+            "the number is not registered for US A2P 10DLC; register a brand and campaign in the Twilio console, until then US carriers block these messages"
+        }
         "21614" => "the number is not a mobile number",
         "30003" => "unreachable destination handset",
         "30004" => "message blocked by the recipient",

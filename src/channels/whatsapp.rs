@@ -6,13 +6,13 @@ use subtle::ConstantTimeEq;
 
 use super::json::{self, Budget, Obj};
 use super::{
-    DeliveryStatus, InboundEvent, InboundMessage, MediaKind, MediaRef, MediaSource, ParseError,
-    ProviderError, StatusTarget, StatusUpdate,
+    DeliveryStatus, Identity, IdentityUpdate, InboundEvent, InboundMessage, MediaKind, MediaRef,
+    MediaSource, ParseError, ProviderError, StatusTarget, StatusUpdate,
 };
 
 mod api;
 pub use api::{
-    MediaInfo, WhatsAppConfig, fetch_media, fetch_media_info, mark_read, send, send_body,
+    MediaInfo, WhatsAppConfig, fetch_media, fetch_media_info, mark_read, send, send_body, typing,
     upload_media,
 };
 
@@ -80,9 +80,37 @@ pub(crate) fn describe_error(code: &str, provider_message: &str) -> String {
     }
 }
 
+/// Is `s` a business-scoped user id as Meta documents it: a two-letter country code, a
+/// period, then up to 128 letters and digits (`US.13491208655302741918`); parent BSUIDs put
+/// `ENT.` after the country code (`US.ENT.11815799212886844830`).
+pub fn is_bsuid(s: &str) -> bool {
+    let Some((cc, rest)) = s.split_once('.') else {
+        return false;
+    };
+    let rest = rest.strip_prefix("ENT.").unwrap_or(rest);
+    cc.len() == 2
+        && cc.bytes().all(|b| b.is_ascii_uppercase())
+        && !rest.is_empty()
+        && rest.len() <= 128
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+fn bsuid(v: Option<String>) -> Option<String> {
+    match v {
+        Some(s) if is_bsuid(&s) => Some(s),
+        Some(s) => {
+            tracing::warn!(user_id = %s.chars().take(40).collect::<String>(), "malformed WhatsApp business-scoped user id ignored");
+            None
+        }
+        None => None,
+    }
+}
+
 /// Parse a webhook body (after its signature was verified) into events, in payload order.
 /// Every entry, change, message and status is visited; changes other than `messages` and
-/// unknown status values are skipped; unknown message types become readable placeholders.
+/// `user_id_update` and unknown status values are skipped; unknown message types become
+/// readable placeholders. A message with neither a phone number nor a well-formed
+/// business-scoped user id cannot be answered and is skipped (acknowledged, nothing stored).
 pub fn parse_webhook(body: &[u8]) -> Result<Vec<InboundEvent>, ParseError> {
     let root = json::parse_root(body)?;
     json::expect_object_kind(&root, "whatsapp_business_account")?;
@@ -98,7 +126,8 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<InboundEvent>, ParseError> {
         for (j, change) in changes.iter().enumerate() {
             let cpath = || format!("entry[{i}].changes[{j}]");
             let change = json::as_obj(change, &cpath)?;
-            if change.get("field").and_then(Value::as_str) != Some("messages") {
+            let field = change.get("field").and_then(Value::as_str);
+            if field != Some("messages") && field != Some("user_id_update") {
                 continue;
             }
             let vpath = || format!("entry[{i}].changes[{j}].value");
@@ -106,7 +135,11 @@ pub fn parse_webhook(body: &[u8]) -> Result<Vec<InboundEvent>, ParseError> {
                 Some(v) => json::as_obj(v, &vpath)?,
                 None => return Err(ParseError::missing(&vpath())),
             };
-            parse_value(value, &vpath, &mut budget, &mut out)?;
+            if field == Some("user_id_update") {
+                parse_user_id_updates(value, &vpath, &mut budget, &mut out)?;
+            } else {
+                parse_value(value, &vpath, &mut budget, &mut out)?;
+            }
         }
     }
     Ok(out)
@@ -127,25 +160,46 @@ fn parse_value(
     budget.take(contacts.len())?;
     budget.take(messages.len())?;
     budget.take(statuses.len())?;
-    let names: Vec<(String, String)> = contacts
+    let people: Vec<Person> = contacts
         .iter()
         .filter_map(Value::as_object)
-        .filter_map(|c| {
-            let name = json::path_str(c, &["profile", "name"])?;
-            Some((json::opt_str(c, "wa_id").unwrap_or_default(), name))
+        .map(|c| Person {
+            wa_id: json::opt_str(c, "wa_id").filter(|s| !s.is_empty()),
+            user_id: json::opt_str(c, "user_id").filter(|s| !s.is_empty()),
+            name: json::path_str(c, &["profile", "name"]),
+            username: json::path_str(c, &["profile", "username"]).filter(|s| !s.is_empty()),
         })
         .collect();
     for (k, m) in messages.iter().enumerate() {
         let mpath = || format!("{}.messages[{k}]", vpath());
         let m = json::as_obj(m, &mpath)?;
         let mut msg = parse_message(m, &mpath)?;
+        let from_user_id = json::opt_str(m, "from_user_id").filter(|s| !s.is_empty());
+        let phone = Some(msg.from.clone()).filter(|s| !s.is_empty());
+        let person = people
+            .iter()
+            .find(|p| {
+                (phone.is_some() && p.wa_id == phone)
+                    || (from_user_id.is_some() && p.user_id == from_user_id)
+            })
+            .or_else(|| people.first().filter(|_| people.len() == 1));
+        let phone = phone.or_else(|| person.and_then(|p| p.wa_id.clone()));
+        let user_id = bsuid(from_user_id.or_else(|| person.and_then(|p| p.user_id.clone())));
+        // The number stays the key where Meta sends it (existing contacts keep working);
+        // a user who hid it behind a username is keyed by the business-scoped user id.
+        let Some(key) = phone.clone().or_else(|| user_id.clone()) else {
+            tracing::warn!(id = %msg.provider_id, "WhatsApp message without a phone number or a valid user id skipped");
+            continue;
+        };
+        msg.from = key;
         msg.to.clone_from(&phone_number_id);
         msg.to_display.clone_from(&display);
-        msg.contact_name = names
-            .iter()
-            .find(|(wa_id, _)| *wa_id == msg.from)
-            .or_else(|| names.first().filter(|_| names.len() == 1))
-            .map(|(_, n)| n.clone());
+        msg.contact_name = person.and_then(|p| p.name.clone());
+        msg.identity = Identity {
+            user_id,
+            username: person.and_then(|p| p.username.clone()),
+            phone,
+        };
         out.push(InboundEvent::Message(msg));
     }
     for (k, s) in statuses.iter().enumerate() {
@@ -154,6 +208,71 @@ fn parse_value(
         if let Some(update) = parse_status(s, &spath)? {
             out.push(InboundEvent::Status(update));
         }
+    }
+    Ok(())
+}
+
+/// `[location] name, address` and an OpenStreetMap link for the coordinates (the inbox turns
+/// it into a link).
+fn location_text(m: &Obj) -> String {
+    let p = |keys: &[&str]| json::path_str(m, keys);
+    let mut s = "[location]".to_owned();
+    let label: Vec<String> = [p(&["location", "name"]), p(&["location", "address"])]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !label.is_empty() {
+        s.push(' ');
+        s.push_str(&label.join(", "));
+    }
+    let num = |k: &str| {
+        json::get_path(m, &["location", k])
+            .and_then(|v| v.as_f64().or_else(|| v.as_str()?.trim().parse().ok()))
+            .filter(|x| x.is_finite())
+    };
+    if let (Some(lat), Some(lon)) = (num("latitude"), num("longitude")) {
+        s.push_str(&format!(
+            " https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+        ));
+    }
+    s
+}
+
+/// A provider-chosen word shown to agents: printable, at most 40 characters.
+fn clip(s: &str) -> String {
+    s.chars().filter(|c| !c.is_control()).take(40).collect()
+}
+
+/// One `contacts[]` entry of a messages webhook.
+struct Person {
+    wa_id: Option<String>,
+    user_id: Option<String>,
+    name: Option<String>,
+    username: Option<String>,
+}
+
+/// `field = "user_id_update"`: `value.user_id_update[]` items, each with
+/// `user_id.previous` / `user_id.current` and, when Meta shares it, `wa_id`. Items whose ids
+/// are missing or malformed are skipped (acknowledged, nothing changed).
+fn parse_user_id_updates(
+    value: &Obj,
+    vpath: &dyn Fn() -> String,
+    budget: &mut Budget,
+    out: &mut Vec<InboundEvent>,
+) -> Result<(), ParseError> {
+    let items = json::opt_array(value, "user_id_update", vpath)?;
+    budget.take(items.len())?;
+    for item in items.iter().filter_map(Value::as_object) {
+        let previous = json::path_str(item, &["user_id", "previous"]);
+        let current = json::path_str(item, &["user_id", "current"]);
+        let (Some(previous), Some(current)) = (bsuid(previous), bsuid(current)) else {
+            continue;
+        };
+        out.push(InboundEvent::IdentityUpdate(IdentityUpdate {
+            previous,
+            current,
+            phone: json::opt_str(item, "wa_id").filter(|s| !s.is_empty()),
+        }));
     }
     Ok(())
 }
@@ -171,7 +290,8 @@ fn media_kind(t: &str) -> Option<MediaKind> {
 
 fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, ParseError> {
     let provider_id = json::req_str(m, "id", mpath)?;
-    let from = json::req_str(m, "from", mpath)?;
+    // Absent for a user who hid their number behind a username (then `from_user_id`).
+    let from = json::opt_str(m, "from").unwrap_or_default();
     let secs = json::int_field(m, "timestamp", mpath)?;
     let timestamp_ms = json::secs_to_ms(secs, &format!("{}.timestamp", mpath()))?;
     let kind = json::opt_str(m, "type").unwrap_or_else(|| "unknown".to_owned());
@@ -197,22 +317,6 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
     } else {
         match kind.as_str() {
             "text" => p(&["text", "body"]).unwrap_or_default(),
-            "location" => {
-                let mut s = "[location]".to_owned();
-                for part in [p(&["location", "name"]), p(&["location", "address"])]
-                    .into_iter()
-                    .flatten()
-                {
-                    s.push(' ');
-                    s.push_str(&part);
-                }
-                if let (Some(lat), Some(lon)) =
-                    (p(&["location", "latitude"]), p(&["location", "longitude"]))
-                {
-                    s.push_str(&format!(" ({lat}, {lon})"));
-                }
-                s
-            }
             "contacts" => {
                 let names: Vec<String> = m
                     .get("contacts")
@@ -220,7 +324,25 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
                     .map(|a| {
                         a.iter()
                             .filter_map(Value::as_object)
-                            .filter_map(|c| json::path_str(c, &["name", "formatted_name"]))
+                            .filter_map(|c| {
+                                let name = json::path_str(c, &["name", "formatted_name"])?;
+                                let phones: Vec<String> = c
+                                    .get("phones")
+                                    .and_then(Value::as_array)
+                                    .map(|a| {
+                                        a.iter()
+                                            .filter_map(Value::as_object)
+                                            .filter_map(|p| json::opt_str(p, "phone"))
+                                            .take(3)
+                                            .collect()
+                                    })
+                                    .unwrap_or_default();
+                                Some(if phones.is_empty() {
+                                    name
+                                } else {
+                                    format!("{name} ({})", phones.join(", "))
+                                })
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
@@ -232,7 +354,13 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
                 .map(|t| format!("[button] {t}"))
                 .unwrap_or_else(|| "[button]".to_owned()),
             "interactive" => p(&["interactive", "button_reply", "title"])
-                .or_else(|| p(&["interactive", "list_reply", "title"]))
+                .or_else(|| {
+                    let title = p(&["interactive", "list_reply", "title"])?;
+                    Some(match p(&["interactive", "list_reply", "description"]) {
+                        Some(d) => format!("{title} — {d}"),
+                        None => title,
+                    })
+                })
                 .map(|t| format!("[selected] {t}"))
                 .unwrap_or_else(|| "[interactive reply]".to_owned()),
             "reaction" => {
@@ -244,13 +372,27 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
                     None => "[reaction removed]".to_owned(),
                 }
             }
+            "location" => location_text(m),
             "order" => "[order]".to_owned(),
             "system" => p(&["system", "body"])
                 .map(|b| format!("[system] {b}"))
                 .unwrap_or_else(|| "[system message]".to_owned()),
-            other => format!("[unsupported message type: {other}]"),
+            // Meta: `type = "unsupported"` with `unsupported.type` (e.g. "edit", "poll_creation")
+            // and error 131051; older payloads said `unknown`. Stored, never dropped.
+            "unsupported" | "unknown" => {
+                let inner = p(&["unsupported", "type"]).unwrap_or_else(|| kind.clone());
+                format!("[unsupported message ({})]", clip(&inner))
+            }
+            other => format!("[unsupported message ({})]", clip(other)),
         }
     };
+    let reaction = (kind == "reaction")
+        .then(|| p(&["reaction", "message_id"]))
+        .flatten()
+        .map(|message_id| super::Reaction {
+            message_id,
+            emoji: p(&["reaction", "emoji"]),
+        });
     Ok(InboundMessage {
         provider_id,
         from,
@@ -261,6 +403,9 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
         text,
         media,
         reply_to,
+        identity: Identity::default(),
+        keyword: None,
+        reaction,
     })
 }
 

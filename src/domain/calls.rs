@@ -94,7 +94,7 @@ pub async fn call_customer(
                 session_id,
                 Some(uid),
                 TimelineKind::Call,
-                Some(phrase),
+                Some(phrase.clone()),
                 &detail,
             )
         })

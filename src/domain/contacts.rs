@@ -38,14 +38,37 @@ pub struct Contact {
     /// Set when merged into another contact.
     #[serde(default)]
     pub merged_into: Option<ContactId>,
+    /// WhatsApp business-scoped user id (`US.…`), also a lookup key of this contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// WhatsApp username, shown where the number is hidden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The phone number when the provider sent one and the address is not it (a WhatsApp
+    /// contact first known by user id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// SMS: the customer replied STOP (or a synonym); nothing may be sent until START.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opted_out: Option<OptOut>,
+}
+
+/// When and with which word a customer opted out of SMS.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OptOut {
+    pub keyword: String,
+    pub at: i64,
 }
 
 impl Contact {
+    /// The name, else the WhatsApp username, else the address.
     pub fn label(&self) -> &str {
-        if self.name.is_empty() {
-            &self.address
-        } else {
+        if !self.name.is_empty() {
             &self.name
+        } else if let Some(u) = self.username.as_deref().filter(|u| !u.is_empty()) {
+            u
+        } else {
+            &self.address
         }
     }
 }
@@ -187,6 +210,10 @@ pub fn upsert_in(
         created: ctx.now,
         blocked: None,
         merged_into: None,
+        user_id: None,
+        username: None,
+        phone: None,
+        opted_out: None,
     };
     ctx.txn
         .open_table(CONTACTS_BY_ADDR)?
@@ -207,4 +234,140 @@ pub fn is_blocked(rtx: &ReadTransaction, channel_id: ChannelId, address: &str) -
         Some(t) => get(rtx, t)?.is_some_and(|r| r.blocked.is_some()),
         None => false,
     })
+}
+
+fn clean(v: &str, max: usize) -> String {
+    v.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
+/// The contact a WhatsApp customer writes as: found by `address` (the number, or the
+/// business-scoped user id when Meta withheld it), else by the user id (a contact first known
+/// by user id whose number now arrives). Records user id, username and phone on it and makes
+/// the user id a lookup key. Returns `None` when nothing is known yet (the caller upserts).
+pub fn find_with_identity_in(
+    ctx: &WriteCtx<'_>,
+    channel_id: ChannelId,
+    address: &str,
+    identity: &crate::channels::Identity,
+) -> Result<Option<Contact>> {
+    let found = match find_in(ctx, channel_id, address.trim())? {
+        Some(c) => Some(c),
+        None => match &identity.user_id {
+            Some(u) => find_in(ctx, channel_id, u)?,
+            None => None,
+        },
+    };
+    Ok(found)
+}
+
+/// Note what the provider said about the customer: user id (also indexed), username, and the
+/// phone number when it differs from the address. Announces a change.
+pub fn note_identity_in(
+    ctx: &mut WriteCtx<'_>,
+    c: &mut Contact,
+    identity: &crate::channels::Identity,
+) -> Result<()> {
+    let mut changed = false;
+    if let Some(u) = &identity.user_id
+        && c.user_id.as_deref() != Some(u.as_str())
+    {
+        let key = addr_key(c.channel_id, u);
+        let mut t = ctx.txn.open_table(CONTACTS_BY_ADDR)?;
+        // Never take a key another contact holds.
+        if t.get(key.as_slice())?.is_none() {
+            t.insert(key.as_slice(), k1(c.id).as_slice())?;
+        }
+        drop(t);
+        c.user_id = Some(u.clone());
+        changed = true;
+    }
+    if let Some(n) = identity.username.as_deref().map(|n| clean(n, 100))
+        && !n.is_empty()
+        && c.username.as_deref() != Some(n.as_str())
+    {
+        c.username = Some(n);
+        changed = true;
+    }
+    if let Some(p) = identity.phone.as_deref().map(|p| clean(p, 40))
+        && !p.is_empty()
+        && p != c.address
+        && c.phone.as_deref() != Some(p.as_str())
+    {
+        c.phone = Some(p);
+        changed = true;
+    }
+    if changed {
+        put_in(ctx, c)?;
+        announce_in(ctx, c)?;
+    }
+    Ok(())
+}
+
+/// WhatsApp `user_id_update`: the contact known by user id `previous` is now `current`. Its
+/// lookup key moves, and so does its address when that was the old user id (replies go to the
+/// new one). Unknown `previous`, or `current` already taken by another contact: nothing
+/// changes (`Ok(false)`).
+pub fn move_user_id_in(
+    ctx: &mut WriteCtx<'_>,
+    channel_id: ChannelId,
+    previous: &str,
+    current: &str,
+    phone: Option<&str>,
+) -> Result<bool> {
+    let Some(mut c) = find_in(ctx, channel_id, previous)? else {
+        return Ok(false);
+    };
+    if c.user_id.as_deref() != Some(previous) && c.address != previous {
+        // `previous` is this contact's phone number, not a user id: not ours to move.
+        return Ok(false);
+    }
+    let new_key = addr_key(channel_id, current);
+    {
+        let mut t = ctx.txn.open_table(CONTACTS_BY_ADDR)?;
+        if let Some(v) = t.get(new_key.as_slice())? {
+            let holder: ContactId = codec::id_at(v.value(), 0)?;
+            if holder != c.id {
+                return Ok(false);
+            }
+        }
+        t.remove(addr_key(channel_id, previous).as_slice())?;
+        t.insert(new_key.as_slice(), k1(c.id).as_slice())?;
+    }
+    if c.address == previous {
+        c.address = current.to_string();
+    }
+    c.user_id = Some(current.to_string());
+    if let Some(p) = phone.map(|p| clean(p, 40)).filter(|p| !p.is_empty())
+        && p != c.address
+    {
+        c.phone = Some(p);
+    }
+    put_in(ctx, &c)?;
+    announce_in(ctx, &c)?;
+    Ok(true)
+}
+
+/// An SMS opt-out or opt-in keyword arrived from this contact (Twilio has already stopped or
+/// resumed delivery on its side): record it so composer and API refuse sends until START.
+pub fn note_keyword_in(
+    ctx: &mut WriteCtx<'_>,
+    c: &mut Contact,
+    keyword: crate::channels::Keyword,
+    word: &str,
+) -> Result<()> {
+    use crate::channels::Keyword;
+    let next = match keyword {
+        Keyword::OptOut => Some(OptOut {
+            keyword: clean(word.trim(), 20).to_uppercase(),
+            at: ctx.now,
+        }),
+        Keyword::OptIn => None,
+        Keyword::Help => return Ok(()),
+    };
+    if next.is_none() && c.opted_out.is_none() {
+        return Ok(());
+    }
+    c.opted_out = next;
+    put_in(ctx, c)?;
+    announce_in(ctx, c)
 }

@@ -131,11 +131,13 @@ export function renderOwnerNote() {
 }
 
 // Live chat: the visitor sees "… is typing" while the agent types (at most every 2.5 s).
+// WhatsApp: Meta shows a typing indicator for 25 s (or until the reply): refresh every 20 s.
 let typedAt = 0;
 function typingSignal() {
-  if (S.mode !== "reply" || !S.detail || S.detail.session.channel_kind !== "livechat") return;
+  const kind = S.detail && S.detail.session.channel_kind;
+  if (S.mode !== "reply" || (kind !== "livechat" && kind !== "whatsapp")) return;
   const now = Date.now();
-  if (now - typedAt < 2500) return;
+  if (now - typedAt < (kind === "whatsapp" ? 20000 : 2500)) return;
   typedAt = now;
   api("POST", "/api/v1/sessions/" + S.current + "/typing").catch(() => {});
 }

@@ -109,7 +109,10 @@ export function detailsEl() {
     h("h3", { text: t("inbox.customer") }),
     nameForm(c, s),
     dl([
-      [t("inbox.number"), c.address || s.contact_address],
+      [t("inbox.number"), c.username && !c.phone && c.user_id === c.address ? "" : c.phone || c.address || s.contact_address],
+      ...(c.username ? [[t("inbox.wa_username"), "@" + c.username.replace(/^@/, "")]] : []),
+      ...(c.user_id ? [[t("inbox.wa_user_id"), c.user_id]] : []),
+      ...(c.opted_out ? [[t("inbox.sms_opted_out"), c.opted_out.keyword + " · " + fmtDateTime(c.opted_out.at)]] : []),
       [t("inbox.email"), c.email || ""],
       [t("inbox.channel"), kindName(s.channel_kind)],
       [t("inbox.blocked"), s.blocked ? "✓" : ""],

@@ -112,7 +112,9 @@ export function headerEl() {
   const d = S.detail;
   const s = d.session;
   const open = s.status === "open";
-  const addr = (d.contact && d.contact.address) || s.contact_address;
+  const c = d.contact || {};
+  // A WhatsApp user who hid their number is shown by username, never by the opaque user id.
+  const addr = c.username ? "@" + c.username.replace(/^@/, "") : c.address || s.contact_address;
   const phone = s.channel_kind === "sms" || s.channel_kind === "whatsapp";
   const sub = [
     addr !== s.contact_name ? addr : "",
@@ -137,7 +139,9 @@ export function headerEl() {
   if (!open) actions.append(actionBtn("reopen", "unarchive", t("inbox.reopen"), () => act("/reopen").catch(ignore), true));
   if (may.transfer) menu.append(actionBtn("transfer", "transfer", t("inbox.transfer"), transferDialog, false, true));
   menu.append(actionBtn("note", "note", t("inbox.note"), () => setMode("note")));
-  if (phone && addr) menu.append(callLink(s.channel_kind, addr));
+  // Only a number can be called (a WhatsApp user id cannot).
+  const dial = c.user_id && c.user_id === c.address ? c.phone : c.phone || c.address || s.contact_address;
+  if (phone && dial) menu.append(callLink(s.channel_kind, dial));
   menu.append(actionBtn("mute", s.muted ? "bell" : "belloff", s.muted ? t("inbox.unmute") : t("inbox.mute"), () => muteToggle(!s.muted)));
   if (s.archived) menu.append(actionBtn("unarchive", "unarchive", t("inbox.unarchive"), () => act("/unarchive").catch(ignore)));
   else menu.append(actionBtn("archive", "archive", t("inbox.archive"), () => act("/archive").catch(ignore)));

@@ -78,6 +78,15 @@ function fileEl(f) {
   return el;
 }
 
+// A shared location carries an OpenStreetMap link (docs/providers.md §2.2): make it a link.
+const MAP = "https://www.openstreetmap.org/";
+function textEl(text) {
+  const at = text.startsWith("[location]") ? text.indexOf(MAP) : -1;
+  if (at < 0) return h("div", { class: "text", text });
+  const url = text.slice(at).split(/\s/)[0];
+  return h("div", { class: "text" }, text.slice(0, at), h("a", { href: url, target: "_blank", rel: "noopener", text: t("inbox.open_map") }));
+}
+
 function msgEl(m, showSender) {
   const cls = ["msg", m.direction, showSender ? "first" : ""].filter(Boolean).join(" ");
   let sender = null;
@@ -92,18 +101,25 @@ function msgEl(m, showSender) {
         text: "▤ " + m.template.name + " (" + m.template.language + ")" + (m.template.params && m.template.params.length ? " · " + m.template.params.join(", ") : ""),
       })
     : null;
+  // A reply to an earlier message shows what it answers (WhatsApp reply context).
+  const quote = m.quote ? h("blockquote", { class: "quote", "aria-label": t("inbox.quoted"), text: m.quote.text }) : null;
   const bubble = h(
     "div",
     { class: "bubble" },
     sender,
+    quote,
     (m.files || []).map(fileEl),
     tpl,
     // An automatic reply (no author): labelled as such in every bubble.
     m.direction === "out" && !m.author ? h("span", { class: "auto-label", text: t("inbox.auto_reply") }) : null,
-    m.text ? h("div", { class: "text", text: m.text }) : null,
+    m.text ? textEl(m.text) : null,
     h("div", { class: "meta" }, h("time", { dataset: { ts: m.created }, title: fmtDateTime(m.created), text: fmtClock(m.created) }), tick),
   );
   const out = h("div", { class: cls, dataset: { id: m.id, status: m.status } }, bubble);
+  if (m.reaction) {
+    const label = t("inbox.customer_reacted").replace("{emoji}", m.reaction);
+    bubble.append(h("span", { class: "reaction", role: "img", title: label, "aria-label": label, text: m.reaction }));
+  }
   if (m.status === "queued" && m.retry) {
     // The provider refused for a passing reason: say so, with when it is tried again.
     const why = t("inbox.retrying").replace("{n}", String(m.retry.attempt)).replace("{at}", fmtClock(m.retry.next_at));

@@ -4,9 +4,12 @@
 
 mod admin;
 mod bad_input;
+mod bsuid;
 mod inbound;
 mod media;
 mod outbound;
+mod sms_rules;
+mod wa_signals;
 
 use crate::support::customer::{now_secs, post_fb, post_meta, post_twilio, post_wa};
 use crate::support::read::{message, messages, sessions, wait_for, wait_status};

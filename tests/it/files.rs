@@ -166,7 +166,7 @@ fn sha_of(total: u64) -> String {
 async fn a_100_mb_file_streams_in_and_out_unchanged() {
     let env = boot().await;
     let ch = env
-        .channel(ChannelKind::Sms, vec![], ChannelInput::default())
+        .channel(ChannelKind::Whatsapp, vec![], ChannelInput::default())
         .await;
     let total: u64 = 100 * 1000 * 1000;
     let sent = Arc::new(AtomicU64::new(0));
@@ -211,7 +211,7 @@ async fn a_100_mb_file_streams_in_and_out_unchanged() {
 async fn ranges_etags_and_headers() {
     let env = boot().await;
     let ch = env
-        .channel(ChannelKind::Sms, vec![], ChannelInput::default())
+        .channel(ChannelKind::Whatsapp, vec![], ChannelInput::default())
         .await;
     // Three chunks of text, so ranges cross chunk boundaries.
     let text: Vec<u8> = (0..(2 * CHUNK + 1000))
@@ -347,7 +347,7 @@ async fn over_the_limit_is_refused_mid_stream_and_leaves_nothing() {
     // The admin's lower limit applies too.
     let small = env
         .channel(
-            ChannelKind::Sms,
+            ChannelKind::Whatsapp,
             vec![],
             ChannelInput {
                 max_file_mb: Some(Some(1)),
@@ -398,7 +398,7 @@ fn png_bytes(w: u32, h: u32) -> Vec<u8> {
 async fn the_type_comes_from_the_content_not_the_name() {
     let env = boot().await;
     let ch = env
-        .channel(ChannelKind::Sms, vec![], ChannelInput::default())
+        .channel(ChannelKind::Whatsapp, vec![], ChannelInput::default())
         .await;
     let q = format!("channel_id={ch}");
 
@@ -468,7 +468,7 @@ async fn the_type_comes_from_the_content_not_the_name() {
     // A channel that allows only PDFs refuses the PNG named .pdf.
     let pdf_only = env
         .channel(
-            ChannelKind::Sms,
+            ChannelKind::Whatsapp,
             vec![],
             ChannelInput {
                 allowed_types: Some(Some(vec!["pdf".into()])),
@@ -497,7 +497,7 @@ async fn the_type_comes_from_the_content_not_the_name() {
 async fn bad_names_empty_files_and_multipart() {
     let env = boot().await;
     let ch = env
-        .channel(ChannelKind::Sms, vec![], ChannelInput::default())
+        .channel(ChannelKind::Whatsapp, vec![], ChannelInput::default())
         .await;
     let q = format!("channel_id={ch}");
 
@@ -583,7 +583,7 @@ async fn bad_names_empty_files_and_multipart() {
 async fn parallel_uploads_of_the_same_file() {
     let env = boot().await;
     let ch = env
-        .channel(ChannelKind::Sms, vec![], ChannelInput::default())
+        .channel(ChannelKind::Whatsapp, vec![], ChannelInput::default())
         .await;
     let total = 3 * CHUNK as u64 + 17;
     let q = format!("channel_id={ch}");
@@ -611,13 +611,13 @@ async fn unknown_or_foreign_ids_are_not_found() {
     let env = boot().await;
     let mine = env
         .channel(
-            ChannelKind::Sms,
+            ChannelKind::Whatsapp,
             vec![env.agent_id],
             ChannelInput::default(),
         )
         .await;
     let other = env
-        .channel(ChannelKind::Sms, vec![], ChannelInput::default())
+        .channel(ChannelKind::Whatsapp, vec![], ChannelInput::default())
         .await;
     let (_, a_other) = env
         .upload(&env.admin, &format!("channel_id={other}"), "o.txt", "o")
@@ -667,7 +667,7 @@ async fn unknown_or_foreign_ids_are_not_found() {
 async fn after_72_hours_the_bytes_go_and_the_message_keeps_its_file() {
     let env = boot().await;
     let ch_id = env
-        .channel(ChannelKind::Sms, vec![], ChannelInput::default())
+        .channel(ChannelKind::Whatsapp, vec![], ChannelInput::default())
         .await;
     let (_, a) = env
         .upload(
@@ -743,7 +743,7 @@ fn crash(up: attachments::AttachmentUpload) {
 async fn cut_off_uploads_are_reclaimed() {
     let env = boot().await;
     let ch = env
-        .channel(ChannelKind::Sms, vec![], ChannelInput::default())
+        .channel(ChannelKind::Whatsapp, vec![], ChannelInput::default())
         .await;
 
     // The client goes away mid-body.
@@ -849,7 +849,7 @@ async fn stale_uploads_are_reclaimed_by_the_cleanup_job() {
 async fn signed_media_links_for_providers() {
     let env = boot().await;
     let ch = env
-        .channel(ChannelKind::Sms, vec![], ChannelInput::default())
+        .channel(ChannelKind::Whatsapp, vec![], ChannelInput::default())
         .await;
     let (_, a) = env
         .upload(
@@ -1015,7 +1015,7 @@ async fn inactive_sessions_close_by_their_channel_rules() {
 async fn history_retention_deletes_old_messages_only() {
     let env = boot().await;
     let ch = env
-        .channel(ChannelKind::Sms, vec![], ChannelInput::default())
+        .channel(ChannelKind::Whatsapp, vec![], ChannelInput::default())
         .await;
     let mut old = Vec::new();
     for i in 0..3 {

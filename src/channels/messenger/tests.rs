@@ -40,6 +40,9 @@ fn text_attachments_reply_and_echo() {
             text: "hi".into(),
             media: vec![],
             reply_to: Some("m_0".into()),
+            identity: Default::default(),
+            keyword: None,
+            reaction: None,
         })
     );
     let InboundEvent::Message(m) = &events[1] else {

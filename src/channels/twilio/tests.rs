@@ -37,6 +37,9 @@ fn inbound_sms_with_unknown_fields() {
             text: "Hello & good day = ok?".into(),
             media: vec![],
             reply_to: None,
+            identity: Default::default(),
+            keyword: None,
+            reaction: None,
         })]
     );
 }
@@ -221,4 +224,81 @@ fn twiml_constant() {
         TWIML_EMPTY_RESPONSE,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>"
     );
+}
+
+fn keyword_of(pairs: &[(&str, &str)]) -> Option<Keyword> {
+    let mut all = vec![("MessageSid", "SM9"), ("From", "+1415"), ("To", "+1800")];
+    all.extend_from_slice(pairs);
+    match parse_webhook(&form(&all), NOW).unwrap().remove(0) {
+        InboundEvent::Message(m) => m.keyword,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn opt_out_keywords_are_recognised() {
+    for w in [
+        "STOP",
+        " stop ",
+        "Unsubscribe",
+        "cancel",
+        "END",
+        "quit",
+        "STOPALL",
+        "REVOKE",
+        "OPTOUT",
+    ] {
+        assert_eq!(keyword_of(&[("Body", w)]), Some(Keyword::OptOut), "{w}");
+    }
+    for w in ["START", "yes", "Unstop"] {
+        assert_eq!(keyword_of(&[("Body", w)]), Some(Keyword::OptIn), "{w}");
+    }
+    for w in ["HELP", "info"] {
+        assert_eq!(keyword_of(&[("Body", w)]), Some(Keyword::Help), "{w}");
+    }
+    // Only the whole message counts.
+    for w in ["please stop", "STOP!", "stopp", ""] {
+        assert_eq!(keyword_of(&[("Body", w)]), None, "{w}");
+    }
+    // Advanced Opt-Out names the kind, also for custom (here German) keywords.
+    assert_eq!(
+        keyword_of(&[("Body", "ABMELDEN"), ("OptOutType", "STOP")]),
+        Some(Keyword::OptOut)
+    );
+    assert_eq!(
+        keyword_of(&[("Body", "ANMELDEN"), ("OptOutType", "START")]),
+        Some(Keyword::OptIn)
+    );
+}
+
+#[test]
+fn known_error_codes_get_plain_words() {
+    let body = form(&[
+        ("MessageSid", "SM5"),
+        ("MessageStatus", "undelivered"),
+        ("ErrorCode", "30034"),
+    ]);
+    let ev = parse_webhook(&body, NOW).unwrap();
+    let InboundEvent::Status(s) = &ev[0] else {
+        panic!("{ev:?}")
+    };
+    let e = s.error.as_ref().unwrap();
+    assert_eq!(e.code, "30034");
+    assert!(
+        e.message.contains("not registered for US A2P 10DLC"),
+        "{}",
+        e.message
+    );
+    // Unknown codes keep Twilio's own message when it sends one.
+    let body = form(&[
+        ("MessageSid", "SM6"),
+        ("MessageStatus", "failed"),
+        ("ErrorCode", "39999"),
+        ("ErrorMessage", "Something odd"),
+    ]);
+    let ev = parse_webhook(&body, NOW).unwrap();
+    let InboundEvent::Status(s) = &ev[0] else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(s.error.as_ref().unwrap().message, "Something odd");
 }

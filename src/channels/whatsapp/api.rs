@@ -46,8 +46,14 @@ pub fn send_body(msg: &OutboundMessage) -> Result<Value, SendError> {
     let mut body = json!({
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
-        "to": msg.to,
     });
+    // A user known only by business-scoped user id (number hidden behind a username) is
+    // addressed with `recipient`; a phone number with `to` (Meta: `to` wins when both are set).
+    if super::is_bsuid(&msg.to) {
+        body["recipient"] = json!(msg.to);
+    } else {
+        body["to"] = json!(msg.to);
+    }
     if let Some(t) = &msg.template {
         let mut template = json!({"name": t.name, "language": {"code": t.language}});
         if !t.params.is_empty() {
@@ -118,15 +124,32 @@ pub async fn send(
     Ok(SendOk { provider_id })
 }
 
-/// Mark an inbound message as read (blue ticks for the customer).
+/// Mark an inbound message as read (blue ticks for the customer); Meta marks the earlier
+/// messages of the conversation read with it.
 pub async fn mark_read(
     client: &Client,
     cfg: &WhatsAppConfig,
     message_id: &str,
 ) -> Result<(), SendError> {
+    let body = json!({"messaging_product": "whatsapp", "status": "read", "message_id": message_id});
+    read_call(client, cfg, body).await
+}
+
+/// Mark read and show the customer a typing indicator (Meta, "Typing indicators"): it goes
+/// away when we reply or after 25 seconds.
+pub async fn typing(
+    client: &Client,
+    cfg: &WhatsAppConfig,
+    message_id: &str,
+) -> Result<(), SendError> {
+    let body = json!({"messaging_product": "whatsapp", "status": "read", "message_id": message_id,
+        "typing_indicator": {"type": "text"}});
+    read_call(client, cfg, body).await
+}
+
+async fn read_call(client: &Client, cfg: &WhatsAppConfig, body: Value) -> Result<(), SendError> {
     let url =
         http::endpoint(&cfg.base_url, &[&cfg.phone_number_id, "messages"]).map_err(bad_config)?;
-    let body = json!({"messaging_product": "whatsapp", "status": "read", "message_id": message_id});
     let result = client
         .post(url)
         .bearer_auth(&cfg.access_token)

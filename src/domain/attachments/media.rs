@@ -94,6 +94,7 @@ impl MediaStore {
                 max_bytes: u64::MAX,
                 allowed: vec!["*".into()],
                 whatsapp_caps: false,
+                mms: false,
             },
             retention_ms: self.retention_ms,
         };

@@ -32,19 +32,64 @@ pub struct Policy {
     pub allowed: Vec<String>,
     /// Apply WhatsApp's per-media-type caps once the type is known.
     pub whatsapp_caps: bool,
+    /// Twilio MMS rules (SMS channels): [`MMS_MAX_BYTES`] and [`MMS_TYPES`], refused with
+    /// [`MMS_TOO_LARGE`] / [`MMS_TYPE_REFUSED`].
+    pub mms: bool,
 }
+
+/// Twilio: the message and its media together must stay below 5 MB for MMS
+/// (twilio.com/docs/messaging/guides/accepted-mime-types, "Media size limits").
+pub const MMS_MAX_BYTES: u64 = 5 * MB;
+
+/// Extensions of the content types Twilio accepts for MMS (same page: images JPEG/PNG/GIF,
+/// common audio and video, vCard, CSV, PDF). Office documents, archives, HEIC and WebP are not
+/// among them.
+pub const MMS_TYPES: &[&str] = &[
+    "jpg", "jpeg", "png", "gif", "bmp", "tif", "mp3", "m4a", "ogg", "amr", "wav", "mp4", "3gp",
+    "webm", "mov", "pdf", "csv", "vcf",
+];
+
+/// Why a file is too large for an SMS channel (one fixed sentence, translated in `err.msg.`).
+pub const MMS_TOO_LARGE: &str =
+    "files sent by SMS (MMS) may be at most 5 MB: Twilio refuses larger messages";
+
+/// Why a type cannot go by SMS (one fixed sentence, translated in `err.msg.`).
+pub const MMS_TYPE_REFUSED: &str = "this file type cannot be sent by SMS (MMS); Twilio accepts images (JPEG, PNG, GIF), audio, video, PDF, CSV and vCard";
 
 impl Policy {
     /// A channel's rules: the provider cap lowered by the admin's `max_file_mb`, the channel's
     /// allowlist (or the defaults), and for WhatsApp the per-type caps.
     pub fn for_channel(ch: &Channel) -> Self {
+        let allowed: Vec<String> = ch
+            .allowed_types
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TYPES.iter().map(|s| s.to_string()).collect());
+        if ch.kind == ChannelKind::Sms {
+            // What the admin allows, within what Twilio accepts for MMS.
+            let mms = |e: &String| MMS_TYPES.contains(&e.to_ascii_lowercase().as_str());
+            return Self {
+                max_bytes: ch.max_file_bytes().min(MMS_MAX_BYTES),
+                allowed: allowed.into_iter().filter(mms).collect(),
+                whatsapp_caps: false,
+                mms: true,
+            };
+        }
         Self {
             max_bytes: ch.max_file_bytes(),
-            allowed: ch
-                .allowed_types
-                .clone()
-                .unwrap_or_else(|| DEFAULT_TYPES.iter().map(|s| s.to_string()).collect()),
+            allowed,
             whatsapp_caps: ch.kind == ChannelKind::Whatsapp,
+            mms: false,
+        }
+    }
+
+    /// The refusal for a file over `limit` bytes.
+    pub fn too_large(&self, mime: Option<&str>, limit: u64, human: &str) -> Error {
+        match mime {
+            _ if self.mms => Error::TooLarge(MMS_TOO_LARGE.into()),
+            Some(m) if limit < self.max_bytes => Error::TooLarge(format!(
+                "file too large: the limit for {m} files here is {human}"
+            )),
+            _ => Error::TooLarge(format!("file too large: the limit here is {human}")),
         }
     }
 
@@ -54,6 +99,7 @@ impl Policy {
             max_bytes: INTERNAL_MAX_BYTES,
             allowed: DEFAULT_TYPES.iter().map(|s| s.to_string()).collect(),
             whatsapp_caps: false,
+            mms: false,
         }
     }
 
@@ -79,6 +125,7 @@ impl Policy {
         }
         let what = match sniffed {
             Some(s) if self.allows(s.ext) => return Ok(()),
+            Some(_) if self.mms => return Err(Error::Unsupported(MMS_TYPE_REFUSED.into())),
             Some(s) => format!("{} ({})", s.ext, s.mime),
             None => "unrecognised binary content".to_string(),
         };
@@ -316,11 +363,42 @@ mod tests {
     }
 
     #[test]
+    fn sms_channels_follow_twilio_mms_rules() {
+        let ch: Channel = serde_json::from_value(serde_json::json!({
+            "id": 1, "kind": "sms", "name": "SMS", "created": 0
+        }))
+        .unwrap();
+        let p = Policy::for_channel(&ch);
+        assert!(p.mms);
+        assert_eq!(p.max_bytes, MMS_MAX_BYTES);
+        assert_eq!(p.cap_for("application/pdf"), 5 * MB);
+        for ok in ["jpg", "png", "gif", "pdf", "mp4", "mp3"] {
+            assert!(p.allowed.iter().any(|a| a == ok), "{ok}");
+        }
+        for no in ["docx", "xlsx", "zip", "heic", "webp"] {
+            assert!(!p.allowed.iter().any(|a| a == no), "{no}");
+        }
+        let docx = Sniffed {
+            ext: "docx",
+            mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document".into(),
+        };
+        let Err(Error::Unsupported(why)) = p.check(Some(&docx)) else {
+            panic!("docx is not an MMS type")
+        };
+        assert_eq!(why, MMS_TYPE_REFUSED);
+        let Error::TooLarge(why) = p.too_large(Some("application/pdf"), 5 * MB, "5 MB") else {
+            panic!()
+        };
+        assert_eq!(why, MMS_TOO_LARGE);
+    }
+
+    #[test]
     fn whatsapp_caps_per_type() {
         let p = Policy {
             max_bytes: 100 * MB,
             allowed: vec![],
             whatsapp_caps: true,
+            mms: false,
         };
         assert_eq!(p.cap_for("image/jpeg"), 5 * MB);
         assert_eq!(p.cap_for("image/webp"), 500 * 1024);

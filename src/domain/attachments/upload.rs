@@ -146,17 +146,10 @@ impl AttachmentUpload {
     }
 
     fn too_large(&self) -> Error {
-        match &self.sniffed {
-            Some(s) if self.limit < self.new.policy.max_bytes => Error::TooLarge(format!(
-                "file too large: the limit for {} files here is {}",
-                s.mime,
-                human(self.limit)
-            )),
-            _ => Error::TooLarge(format!(
-                "file too large: the limit here is {}",
-                human(self.limit)
-            )),
-        }
+        let mime = self.sniffed.as_ref().map(|s| s.mime.as_str());
+        self.new
+            .policy
+            .too_large(mime, self.limit, &human(self.limit))
     }
 
     /// Decide the type, once: on the first [`CHUNK`] bytes (`buf` holds exactly the file's
@@ -170,6 +163,9 @@ impl AttachmentUpload {
         let s = found.ok_or_else(|| Error::Unsupported("file type not recognised".into()))?;
         self.limit = self.new.policy.cap_for(&s.mime);
         if self.size > self.limit {
+            if self.new.policy.mms {
+                return Err(Error::TooLarge(policy::MMS_TOO_LARGE.into()));
+            }
             return Err(Error::TooLarge(format!(
                 "file too large: the limit for {} files here is {}",
                 s.mime,

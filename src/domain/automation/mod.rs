@@ -359,6 +359,8 @@ fn send_in(
         provider_at: None,
         human_agent_tag: false,
         retry: None,
+        quote: None,
+        reaction: None,
     };
     messages::put_in(ctx, &msg, true)?;
     if ch.kind != ChannelKind::Livechat {

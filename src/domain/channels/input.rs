@@ -21,6 +21,10 @@ pub struct ChannelInput {
     pub allowed_types: Option<Option<Vec<String>>>,
     pub max_sessions_per_agent: Option<u32>,
     pub livechat: Option<LivechatSettings>,
+    /// WhatsApp: mark customer messages read at Meta when an agent opens them (default on).
+    pub read_receipts: Option<bool>,
+    /// WhatsApp: show the customer a typing indicator while an agent types (default on).
+    pub typing_indicator: Option<bool>,
 }
 
 fn validate_api_base(v: &str) -> Result<String> {
@@ -114,6 +118,12 @@ pub(super) fn apply(ch: &mut Channel, input: &ChannelInput) -> Result<()> {
     }
     if let Some(v) = input.max_sessions_per_agent {
         ch.max_sessions_per_agent = v;
+    }
+    if let Some(v) = input.read_receipts {
+        ch.read_receipts_off = !v;
+    }
+    if let Some(v) = input.typing_indicator {
+        ch.typing_off = !v;
     }
     if let Some(l) = &input.livechat {
         let mut l = l.clone();

@@ -139,6 +139,12 @@ pub struct Channel {
     pub max_sessions_per_agent: u32,
     #[serde(default)]
     pub livechat: LivechatSettings,
+    /// WhatsApp: do not mark customer messages read at Meta when an agent opens them.
+    #[serde(default)]
+    pub read_receipts_off: bool,
+    /// WhatsApp: do not show the customer a typing indicator while an agent types.
+    #[serde(default)]
+    pub typing_off: bool,
     pub created: i64,
 }
 
@@ -163,6 +169,8 @@ impl Channel {
             allowed_types: None,
             max_sessions_per_agent: 0,
             livechat: LivechatSettings::default(),
+            read_receipts_off: false,
+            typing_off: false,
             created,
         }
     }
@@ -208,6 +216,10 @@ pub struct ChannelView {
     pub allowed_types: Option<Vec<String>>,
     pub max_sessions_per_agent: u32,
     pub livechat: LivechatSettings,
+    /// WhatsApp: customer messages are marked read at Meta when an agent opens them.
+    pub read_receipts: bool,
+    /// WhatsApp: the customer sees a typing indicator while an agent types.
+    pub typing_indicator: bool,
     /// URLs to paste into the provider's console.
     pub webhook_urls: Vec<String>,
 }
@@ -237,6 +249,8 @@ impl Channel {
             allowed_types: self.allowed_types.clone(),
             max_sessions_per_agent: self.max_sessions_per_agent,
             livechat: self.livechat.clone(),
+            read_receipts: !self.read_receipts_off,
+            typing_indicator: !self.typing_off,
             webhook_urls,
         }
     }

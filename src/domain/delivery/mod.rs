@@ -34,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 pub(crate) mod kick;
 pub mod media_fetch;
 pub mod plan;
+pub mod signals;
 
 pub use kick::Kick;
 

@@ -260,6 +260,8 @@ mod tests {
             provider_at: None,
             human_agent_tag: false,
             retry: None,
+            quote: None,
+            reaction: None,
         }
     }
 

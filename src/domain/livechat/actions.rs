@@ -200,6 +200,7 @@ where
             .map(|s| s.to_string())
             .collect(),
         whatsapp_caps: false,
+        mms: false,
     };
     let new = NewAttachment {
         name: name.to_string(),

@@ -400,6 +400,8 @@ mod tests {
             provider_at: None,
             human_agent_tag: false,
             retry: None,
+            quote: None,
+            reaction: None,
         };
         let no_url = |_: &MessageFile| None;
         assert!(view(&v, &m, None, &no_url).is_none());
@@ -424,6 +426,10 @@ mod tests {
                 created: 0,
                 blocked: None,
                 merged_into: None,
+                user_id: None,
+                username: None,
+                phone: None,
+                opted_out: None,
             }),
             Some(42)
         );

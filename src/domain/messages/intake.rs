@@ -102,6 +102,8 @@ pub fn ingest_with_in(
         provider_at: m.at,
         human_agent_tag: false,
         retry: None,
+        quote: None,
+        reaction: None,
     };
     if let Some(pid) = &m.provider_id {
         ctx.txn.open_table(PROVIDER_IDS)?.insert(
@@ -161,12 +163,31 @@ pub fn apply_batch_in(
     crate::domain::channels::health::inbound_in(ctx, ch.id)?;
     for ev in events {
         match ev {
+            InboundEvent::Message(m) if m.reaction.is_some() => {
+                // A reaction annotates the message it reacts to; to an unknown message (or
+                // from a blocked sender) it is acknowledged and dropped.
+                if let Some(r) = &m.reaction
+                    && !sender_blocked_in(ctx, ch, &m.from)?
+                    && react_in(ctx, ch, r)?
+                {
+                    a.statuses += 1;
+                }
+            }
             InboundEvent::Message(m) => {
                 let files: Vec<_> = m.media.iter().map(media_fetch::file_entry).collect();
                 let has_files = !files.is_empty();
+                // A WhatsApp contact first known by user id keeps its address (and its
+                // history, block and merge) when the number arrives later.
+                let has_identity = m.identity != Default::default();
+                let from = match has_identity {
+                    true => contacts::find_with_identity_in(ctx, ch.id, &m.from, &m.identity)?
+                        .map(|c| c.address)
+                        .unwrap_or_else(|| m.from.clone()),
+                    false => m.from.clone(),
+                };
                 let n = NewInbound {
                     provider_id: Some(m.provider_id.clone()),
-                    from: m.from.clone(),
+                    from: from.clone(),
                     contact_name: m.contact_name.clone(),
                     text: m.text.clone(),
                     files,
@@ -175,6 +196,19 @@ pub fn apply_batch_in(
                 match ingest_with_in(ctx, ch, &n, policy)? {
                     Ingested::Stored { message_id, .. } => {
                         a.stored += 1;
+                        if let Some(pid) = &m.reply_to {
+                            quote_in(ctx, ch, message_id, pid)?;
+                        }
+                        if (has_identity || m.keyword.is_some())
+                            && let Some(mut c) = contacts::find_in(ctx, ch.id, &from)?
+                        {
+                            if has_identity {
+                                contacts::note_identity_in(ctx, &mut c, &m.identity)?;
+                            }
+                            if let Some(k) = m.keyword {
+                                contacts::note_keyword_in(ctx, &mut c, k, &m.text)?;
+                            }
+                        }
                         if has_files {
                             a.with_media += 1;
                             media_fetch::enqueue_in(ctx, message_id)?;
@@ -193,6 +227,11 @@ pub fn apply_batch_in(
                             .error
                             .as_ref()
                             .map(|e| format!("{} (provider code {})", e.message, e.code));
+                        // A delivery failure reported later (e.g. Twilio 30034, unregistered
+                        // 10DLC traffic) is the channel's trouble too: its health line says so.
+                        if let Some(e) = &error {
+                            crate::domain::channels::health::send_error_in(ctx, ch.id, e)?;
+                        }
                         super::receipts::apply_status_in(ctx, ch.id, pid, status, error)?;
                     }
                     StatusTarget::Watermark { contact, up_to_ms } => {
@@ -202,9 +241,87 @@ pub fn apply_batch_in(
                     }
                 }
             }
+            InboundEvent::IdentityUpdate(u) => {
+                // Unknown user, or the new id taken: acknowledged, nothing changed.
+                if !contacts::move_user_id_in(
+                    ctx,
+                    ch.id,
+                    &u.previous,
+                    &u.current,
+                    u.phone.as_deref(),
+                )? {
+                    tracing::info!(channel = %ch.id, "user_id_update for an unknown WhatsApp user ignored");
+                }
+            }
         }
     }
     Ok(a)
+}
+
+fn by_provider_id_in(ctx: &WriteCtx<'_>, ch: &Channel, pid: &str) -> Result<Option<Message>> {
+    let id = ctx
+        .txn
+        .open_table(PROVIDER_IDS)?
+        .get(kcat(&k1(ch.id), pid.as_bytes()).as_slice())?
+        .map(|v| codec::id_at(v.value(), 0))
+        .transpose()?;
+    match id {
+        Some(id) => super::get_in(ctx, id).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn sender_blocked_in(ctx: &WriteCtx<'_>, ch: &Channel, from: &str) -> Result<bool> {
+    match contacts::find_in(ctx, ch.id, from.trim())? {
+        Some(c) => contacts::blocked_in(ctx, &c),
+        None => Ok(false),
+    }
+}
+
+/// Put (or take off, without emoji) the customer's reaction on the message it names.
+fn react_in(ctx: &mut WriteCtx<'_>, ch: &Channel, r: &crate::channels::Reaction) -> Result<bool> {
+    let Some(mut target) = by_provider_id_in(ctx, ch, &r.message_id)? else {
+        tracing::info!(channel = %ch.id, "reaction to an unknown message ignored");
+        return Ok(false);
+    };
+    let emoji = r
+        .emoji
+        .as_deref()
+        .map(|e| {
+            e.chars()
+                .filter(|c| !c.is_control())
+                .take(16)
+                .collect::<String>()
+        })
+        .filter(|e| !e.is_empty());
+    if target.reaction == emoji {
+        return Ok(false);
+    }
+    target.reaction = emoji;
+    put_in(ctx, &target, false)?;
+    Ok(true)
+}
+
+/// The stored message `id` answers the message with provider id `pid`: keep a quote of it.
+fn quote_in(ctx: &mut WriteCtx<'_>, ch: &Channel, id: MessageId, pid: &str) -> Result<()> {
+    let Some(quoted) = by_provider_id_in(ctx, ch, pid)? else {
+        return Ok(());
+    };
+    let text = if quoted.text.is_empty() {
+        quoted
+            .files
+            .first()
+            .map(|f| f.name.clone())
+            .unwrap_or_default()
+    } else {
+        quoted.text.chars().take(140).collect()
+    };
+    let mut m = super::get_in(ctx, id)?;
+    m.quote = Some(super::Quote {
+        id: quoted.id,
+        text,
+    });
+    put_in(ctx, &m, false)
 }
 
 /// Store a verified, parsed webhook batch (messages and receipts) in ONE group-committed

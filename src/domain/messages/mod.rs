@@ -112,6 +112,19 @@ pub struct Message {
     /// passing reason (`error` says why): which attempt failed and when the next one is due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<Retrying>,
+    /// The message this one answers (WhatsApp reply context), as it was when quoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Quote>,
+    /// The customer's reaction to this message (WhatsApp), e.g. "👍".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaction: Option<String>,
+}
+
+/// A quoted message: its id and the start of its text (or file name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Quote {
+    pub id: MessageId,
+    pub text: String,
 }
 
 /// A reply between attempts (see [`Message::retry`]).
@@ -332,6 +345,8 @@ pub fn add_note_in(
         provider_at: None,
         human_agent_tag: false,
         retry: None,
+        quote: None,
+        reaction: None,
     };
     put_in(ctx, &m, true)?;
     sessions::timeline_in(ctx, session_id, Some(author.id), TimelineKind::Note, "")?;

@@ -93,6 +93,12 @@ pub fn enqueue_by_in(
     if text.is_empty() && files.is_empty() && out.template.is_none() {
         return Err(Error::invalid("text", "the message is empty"));
     }
+    if ch.kind == ChannelKind::Sms {
+        let c = crate::domain::contacts::get_in(ctx, before.contact_id)?;
+        if c.opted_out.is_some() {
+            return Err(Error::Rule(super::window::OPTED_OUT.into()));
+        }
+    }
     let human_agent_tag = match (window, out.template.is_some()) {
         (Window::Open, _) => false,
         (Window::TemplateOnly, true) => false,
@@ -135,6 +141,8 @@ pub fn enqueue_by_in(
         provider_at: None,
         human_agent_tag,
         retry: None,
+        quote: None,
+        reaction: None,
     };
     put_in(ctx, &msg, true)?;
     if ch.kind != ChannelKind::Livechat {

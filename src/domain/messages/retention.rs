@@ -86,5 +86,7 @@ fn placeholder() -> Message {
         provider_at: None,
         human_agent_tag: false,
         retry: None,
+        quote: None,
+        reaction: None,
     }
 }

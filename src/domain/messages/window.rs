@@ -40,6 +40,27 @@ pub fn reply_window(kind: ChannelKind, s: &Session, now: i64) -> Window {
     }
 }
 
+/// Why nothing can be sent to an SMS customer who replied STOP (one fixed sentence, translated
+/// in `err.msg.`).
+pub const OPTED_OUT: &str = "The customer replied STOP and opted out of SMS from this number; nothing can be sent until they reply START.";
+
+/// The window for this session given its contact: an SMS contact who opted out is closed.
+pub fn for_contact(
+    kind: ChannelKind,
+    s: &Session,
+    now: i64,
+    contact: Option<&crate::domain::contacts::Contact>,
+) -> (Window, &'static str) {
+    if kind == ChannelKind::Sms
+        && s.status != SessionStatus::Closed
+        && contact.is_some_and(|c| c.opted_out.is_some())
+    {
+        return (Window::Closed, OPTED_OUT);
+    }
+    let w = reply_window(kind, s, now);
+    (w, window_message(w, kind))
+}
+
 pub fn window_message(w: Window, kind: ChannelKind) -> &'static str {
     match (w, kind) {
         (Window::TemplateOnly, _) => {

@@ -98,8 +98,8 @@ pub async fn detail(
                 let s = sessions::get_visible(rtx, &user, id)?;
                 let ch = channels::get(rtx, s.channel_id)?;
                 let kind = s.channel_kind;
-                let window = messages::window::reply_window(kind, &s, now);
                 let contact = contacts::get(rtx, s.contact_id)?;
+                let (window, why) = messages::window::for_contact(kind, &s, now, contact.as_ref());
                 // The person's history, across contacts merged into one.
                 let person = contacts::root_id(rtx, s.contact_id)?;
                 let history = sessions::for_contact(rtx, person)?
@@ -110,7 +110,7 @@ pub async fn detail(
                     allowed: sessions::allowed(&user, &s),
                     timeline: sessions::timeline(rtx, id)?,
                     window,
-                    window_message: t.message(messages::window::window_message(window, kind)),
+                    window_message: t.message(why),
                     channel: ch.map(|c| ChannelSummary {
                         id: c.id,
                         kind: c.kind,
@@ -173,6 +173,8 @@ pub async fn reply(
         state.config.limits.max_message_chars,
     )
     .await?;
+    // Meta clears the typing indicator with the reply.
+    crate::domain::delivery::signals::replied(&state.store, id);
     Ok((StatusCode::CREATED, Json(m)))
 }
 
@@ -234,6 +236,13 @@ pub async fn mark_read(
     Path(id): Path<SessionId>,
 ) -> ApiResult<StatusCode> {
     messages::mark_read(&state.store, &who.user, id).await?;
+    // WhatsApp: blue ticks for the customer, without holding up the answer.
+    let (store, http, user) = (state.store.clone(), state.http.clone(), who.user.clone());
+    tokio::spawn(async move {
+        if let Err(e) = crate::domain::delivery::signals::opened(&store, &http, &user, id).await {
+            tracing::warn!(session = %id, error = %e, "read receipt not sent");
+        }
+    });
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -270,6 +270,8 @@ struct ChannelPage {
     members: Vec<MemberBox>,
     queue_mode: &'static str,
     cap: u32,
+    read_receipts: bool,
+    typing_indicator: bool,
     auto_close_hours: u32,
     max_file_mb: String,
     allowed_types: String,
@@ -389,6 +391,8 @@ async fn channel_page(
             .collect(),
         queue_mode: queue_mode_str(ch.queue_mode),
         cap: ch.max_sessions_per_agent,
+        read_receipts: !ch.read_receipts_off,
+        typing_indicator: !ch.typing_off,
         auto_close_hours: ch.closes_after_hours().unwrap_or(0),
         max_file_mb: ch.max_file_mb.map(|m| m.to_string()).unwrap_or_default(),
         allowed_types: ch.allowed_types.clone().unwrap_or_default().join(", "),
@@ -519,6 +523,10 @@ fn input_from(body: &[u8], creating: bool) -> Result<ChannelInput, Error> {
             h.parse()
                 .map_err(|_| Error::invalid("auto_close_hours", "must be a whole number"))?,
         );
+    }
+    if pairs.iter().any(|(k, _)| k == "wa_signals_present") {
+        input.read_receipts = Some(pairs.iter().any(|(k, _)| k == "read_receipts"));
+        input.typing_indicator = Some(pairs.iter().any(|(k, _)| k == "typing_indicator"));
     }
     if let Some(cap) = one("max_sessions_per_agent") {
         input.max_sessions_per_agent = Some(if cap.is_empty() {

@@ -49,6 +49,7 @@ async fn put_file(t: &TestServer, channel_id: u64, name: &str, bytes: &[u8]) -> 
             max_bytes: u64::MAX,
             allowed: vec!["*".into()],
             whatsapp_caps: false,
+            mms: false,
         },
         retention_ms: 3_600_000,
     };
@@ -258,6 +259,8 @@ fn out_message(files: Vec<messages::MessageFile>, text: &str) -> messages::Messa
         provider_at: None,
         human_agent_tag: false,
         retry: None,
+        quote: None,
+        reaction: None,
     }
 }
 

@@ -291,14 +291,19 @@ fn send_message(s: &WaState, rec: &Recorded) -> Response {
         return bad("messaging_product must be \"whatsapp\"");
     }
     if body.contains_key("status") {
-        let ok = body.len() == 3
+        // Mark read, optionally with the typing indicator (`{"type":"text"}`, nothing else).
+        let typing = body.get("typing_indicator");
+        let ok = body.len() == 3 + usize::from(typing.is_some())
+            && typing.is_none_or(|t| *t == json!({"type": "text"}))
             && body.get("status") == Some(&json!("read"))
             && body
                 .get("message_id")
                 .and_then(Value::as_str)
                 .is_some_and(|m| m.starts_with("wamid."));
         if !ok {
-            return bad("mark-read needs exactly messaging_product, status=read, message_id");
+            return bad(
+                "mark-read needs exactly messaging_product, status=read, message_id (and optionally typing_indicator {type:text})",
+            );
         }
         lock(&s.accepted).push(Value::Object(body));
         return json_response(200, r#"{"success":true}"#);
@@ -306,7 +311,13 @@ fn send_message(s: &WaState, rec: &Recorded) -> Response {
     if let Err(e) = check_message_shape(s, &body) {
         return bad(&e);
     }
-    let to = body.get("to").and_then(Value::as_str).unwrap_or_default();
+    // `to` (a phone number) or `recipient` (a business-scoped user id); `to` wins.
+    let by_user_id = body.get("to").is_none();
+    let to = body
+        .get("to")
+        .or_else(|| body.get("recipient"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let kind = body.get("type").and_then(Value::as_str).unwrap_or_default();
     if kind != "template" && lock(&s.closed_windows).contains(to) {
         return json_response(400, &window_closed_body());
@@ -320,10 +331,24 @@ fn send_message(s: &WaState, rec: &Recorded) -> Response {
     lock(&s.accepted).push(Value::Object(body.clone()));
     json_response(
         200,
-        &json!({"messaging_product": "whatsapp", "contacts": [{"input": to, "wa_id": to}],
+        &json!({"messaging_product": "whatsapp",
+            "contacts": [if by_user_id { json!({"input": to, "user_id": to}) }
+                         else { json!({"input": to, "wa_id": to}) }],
             "messages": [msg]})
         .to_string(),
     )
+}
+
+/// Meta's documented BSUID shape: `CC.` + up to 128 alphanumerics (parent ids: `CC.ENT.…`).
+pub fn is_bsuid(s: &str) -> bool {
+    let Some((cc, rest)) = s.split_once('.') else {
+        return false;
+    };
+    let rest = rest.strip_prefix("ENT.").unwrap_or(rest);
+    cc.len() == 2
+        && cc.bytes().all(|b| b.is_ascii_uppercase())
+        && (1..=128).contains(&rest.len())
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 fn check_message_shape(s: &WaState, body: &serde_json::Map<String, Value>) -> Result<(), String> {
@@ -333,14 +358,19 @@ fn check_message_shape(s: &WaState, body: &serde_json::Map<String, Value>) -> Re
     if body.get("recipient_type") != Some(&json!("individual")) {
         return Err("recipient_type must be \"individual\"".into());
     }
-    if str_of(body.get("to")).is_none() {
-        return Err("to is required".into());
+    match (str_of(body.get("to")), str_of(body.get("recipient"))) {
+        (None, None) => return Err("to or recipient is required".into()),
+        (None, Some(r)) if !is_bsuid(r) => {
+            return Err(format!("recipient {r} is not a business-scoped user id"));
+        }
+        _ => {}
     }
     let kind = str_of(body.get("type")).ok_or("type is required")?;
     let allowed = [
         "messaging_product",
         "recipient_type",
         "to",
+        "recipient",
         "type",
         kind,
         "context",

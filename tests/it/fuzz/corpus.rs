@@ -4,7 +4,7 @@
 //! A corpus file is one HTTP request: a request line, header lines, an empty line (`\n\n`), then
 //! the body bytes verbatim (CRLFs included). Placeholders in the request line and header values
 //! are replaced with the fixture's ids and tokens: `{a}`, `{b}` (live-chat channels, see
-//! [`Lc`]), `{sms}`, `{small}` (an SMS channel limited to 1 MB), `{tok_a}`, `{tok_b}`,
+//! [`Lc`]), `{sms}`, `{small}` (a WhatsApp channel limited to 1 MB; SMS channels take only MMS types), `{tok_a}`, `{tok_b}`,
 //! `{tok_blocked}` (visitor tokens), `{token}` (an admin API token), `{own}` (the server's own
 //! origin). Pseudo-headers, not sent:
 //! - `x-corpus-expect: 201 | 2xx | 4xx | 413 …` — the status (class) the request must get;
@@ -192,9 +192,10 @@ fn kept_corpus_replays_clean() {
         )
         .await
         .unwrap();
-        let small =
-            lc.t.channel(serde_json::json!({"kind": "sms", "name": "Small", "max_file_mb": 1}))
-                .await;
+        let small = lc
+            .t
+            .channel(serde_json::json!({"kind": "whatsapp", "name": "Small", "max_file_mb": 1}))
+            .await;
         let f = Fixture { lc, token, small };
         let mut failures = Vec::new();
         for path in &files {

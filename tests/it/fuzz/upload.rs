@@ -511,6 +511,7 @@ async fn domain_one(store: &Store, c: &DomainCase, tally: &Tally) -> Result<(), 
         max_bytes: c.limit,
         allowed: c.allowed.clone(),
         whatsapp_caps: c.whatsapp_caps,
+        mms: false,
     };
     let data = content(c.kind, resolve_len(c.len, c.limit), c.seed);
     let (items, delivered) = split(&data, &c.chunking, c.limit);
@@ -611,7 +612,7 @@ impl Http {
         let t = TestServer::start().await;
         let token = t.api_token(t.admin_id).await;
         let small = t
-            .channel(serde_json::json!({"kind": "sms", "name": "Small", "max_file_mb": 1}))
+            .channel(serde_json::json!({"kind": "whatsapp", "name": "Small", "max_file_mb": 1}))
             .await;
         let app = switchboard::app(t.state().clone());
         Http {
@@ -1320,6 +1321,7 @@ fn unrecognised_start_is_refused_whatever_the_tail() {
         max_bytes: 100 << 20,
         allowed: vec!["*".into()],
         whatsapp_caps: false,
+        mms: false,
     };
     for piece in [data.len(), 65536, 1] {
         let items: Vec<Result<Bytes, io::Error>> = data

@@ -591,6 +591,15 @@ async fn b12_see_a_failure(vp: Viewport) {
     let j = Journey::start("b12_see_a_failure").await;
     let wa = FakeWhatsApp::start().await;
     let ch = setup::whatsapp_channel(&j.t, &wa).await;
+    // The injected faults are for the send: no read-receipt or typing calls in between.
+    let r =
+        j.t.admin
+            .patch(
+                &format!("/api/v1/channels/{ch}"),
+                json!({"read_receipts": false, "typing_indicator": false}),
+            )
+            .await;
+    assert_eq!(r.status, 200, "{}", r.text());
     let m = customer::whatsapp(&j.t, ch, "4915112345678", "Jonas Weber", "Hello?").await;
     let admin = j.browser().viewport(vp).login("admin").await;
     admin

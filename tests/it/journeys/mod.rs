@@ -33,6 +33,7 @@ mod a11y;
 mod admin;
 mod automation;
 mod call;
+mod channels2026;
 mod contacts;
 mod conversation;
 mod example;

@@ -107,6 +107,56 @@ pub fn status_webhook(
     )
 }
 
+/// A message from a user who hid their number behind a username (Meta, 2026): `messages[]`
+/// has no `from` but `from_user_id` (the BSUID); `contacts[]` has `user_id` and
+/// `profile.username`, and `wa_id` only when `phone` is given (Meta still shares it).
+/// To the fake's [`super::PHONE_NUMBER_ID`].
+pub fn bsuid_text_webhook(
+    user_id: &str,
+    username: &str,
+    name: &str,
+    phone: Option<&str>,
+    wamid: &str,
+    text: &str,
+    ts_secs: i64,
+) -> String {
+    let mut contact = json!({"profile": {"name": name, "username": username}, "user_id": user_id});
+    let mut message = json!({"from_user_id": user_id, "id": wamid,
+        "timestamp": ts_secs.to_string(), "type": "text", "text": {"body": text}});
+    if let Some(p) = phone {
+        contact["wa_id"] = json!(p);
+        message["from"] = json!(p);
+    }
+    let value = json!({"messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": DISPLAY_NUMBER, "phone_number_id": super::PHONE_NUMBER_ID},
+        "contacts": [contact], "messages": [message]});
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA_ID",
+        "changes": [{"value": value, "field": "messages"}]}]})
+    .to_string()
+}
+
+/// The `user_id_update` webhook: the user's BSUID changed from `previous` to `current`
+/// (after a number change); `wa_id` only when Meta shares the number.
+pub fn user_id_update_webhook(
+    phone_number_id: &str,
+    previous: &str,
+    current: &str,
+    phone: Option<&str>,
+    ts_secs: i64,
+) -> String {
+    let mut item = json!({"user_id": {"previous": previous, "current": current},
+        "timestamp": ts_secs.to_string()});
+    if let Some(p) = phone {
+        item["wa_id"] = json!(p);
+    }
+    let value = json!({"messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": DISPLAY_NUMBER, "phone_number_id": phone_number_id},
+        "user_id_update": [item]});
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA_ID",
+        "changes": [{"value": value, "field": "user_id_update"}]}]})
+    .to_string()
+}
+
 /// `X-Hub-Signature-256` header value.
 pub fn sign(app_secret: &str, body: &[u8]) -> String {
     crate::fakes::meta_sign(app_secret, body)
