@@ -310,10 +310,12 @@ async fn p5_missed_call_conversation(vp: Viewport) {
         .fill("WhatsApp template name (without parameters)", "missed_call")
         .await;
     admin.fill("At most once per caller in (hours)", "24").await;
+    // Saved means the page came back from the server (the typed value alone is there before).
+    admin.js("window.__unsaved = true; return 0").await;
     admin.click_text("Save the follow-up").await;
     admin
         .wait_js(
-            "document.querySelector('#followup input[name=template]')?.value === 'missed_call'",
+            "!window.__unsaved && document.querySelector('#followup input[name=template]')?.value === 'missed_call'",
             "the follow-up saved",
         )
         .await;
