@@ -150,7 +150,11 @@
   function keep(t) { token = t; try { localStorage.setItem(KEY, t); } catch (_e) { /* ignore */ } }
 
   // ---- messages --------------------------------------------------------------------------
-  function clock(ms) { return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }); }
+  // Times in the widget's language, 24-hour (English as en-GB), not the browser's default locale.
+  function clock(ms) {
+    var l = cfg && cfg.lang && cfg.lang !== 'en' ? cfg.lang : 'en-GB';
+    return new Date(ms).toLocaleTimeString(l, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+  }
   function find(m) {
     return (m.id && list.querySelector('[data-id="' + m.id + '"]')) || (m.client_id && list.querySelector('[data-c="' + m.client_id + '"]'));
   }

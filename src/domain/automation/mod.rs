@@ -52,7 +52,8 @@ pub struct Automation {
 #[serde(default)]
 pub struct AutomationInput {
     pub hours_enabled: bool,
-    /// Monday … Sunday.
+    /// Monday … Sunday: exactly seven.
+    #[schema(min_items = 7, max_items = 7)]
     pub days: [String; 7],
     pub holidays: String,
     pub welcome: String,

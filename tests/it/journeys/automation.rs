@@ -151,6 +151,15 @@ async fn auto1(vp: Viewport) {
         .await;
     p.click_text(say(p, "Send", "Senden")).await;
     widget_shows(p, ooh).await;
+    // Message times in the widget: 24-hour, in the widget's language (not the browser's default).
+    widget_shows(p, "10:00").await;
+    let meta = p
+        .js("return [...document.getElementById('swb-livechat').shadowRoot.querySelectorAll('.meta')].map(e => e.textContent).join(' ');")
+        .await;
+    assert!(
+        !meta.to_string().contains("AM") && !meta.to_string().contains("PM"),
+        "{meta}"
+    );
     p.screenshot_step("widget").await;
 
     // The agent sees the reply in the conversation, marked as automatic.
