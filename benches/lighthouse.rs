@@ -8,7 +8,8 @@
 //! ```
 //! Knobs: `BENCH_BIN` (server binary, default `$CARGO_TARGET_DIR/release/switchboard`),
 //! `LIGHTHOUSE_RUNS` (runs per page, 3; the median by performance score is reported),
-//! `CHROME_PATH` (default `/usr/bin/chromium`).
+//! `CHROME_PATH` (default `/usr/bin/chromium`). With `BENCH_SMOKE=1` (the CI smoke loop of
+//! `./scripts/test`) it does nothing.
 //!
 //! Pages: login, the inbox, a conversation with 200 messages, an internal 1:1 chat with 40
 //! messages, the admin page of a WhatsApp channel. The server's data is seeded through the
@@ -229,6 +230,11 @@ fn median(tool: &Path, url: &str, cookie: Option<&str>, runs: usize) -> Result_ 
 }
 
 fn main() {
+    if common::smoke() {
+        // The CI smoke loop runs every bench; Lighthouse takes minutes per page and needs npm.
+        println!("lighthouse: skipped with BENCH_SMOKE=1 (run it without, see the file's header)");
+        return;
+    }
     let bin = common::require_binary();
     let tool = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/lighthouse");
     let st = Command::new(tool.join("install")).status().unwrap();

@@ -261,11 +261,26 @@ impl Browser {
         self.find_by("field", label).await
     }
 
-    /// Empties the field labelled `label` and types `text` into it.
+    /// Empties the field labelled `label` and types `text` into it. A field the page redrew
+    /// between finding and typing (a stale element) is found again, as a person would.
     pub async fn fill(&self, label: &str, text: &str) {
-        let f = self.field(label).await;
-        f.clear().await.unwrap();
-        f.send_keys(text).await.unwrap();
+        for attempt in 1.. {
+            let f = self.field(label).await;
+            let typed = match f.clear().await {
+                Ok(()) => f.send_keys(text).await,
+                Err(e) => Err(e),
+            };
+            match typed {
+                Ok(()) => return,
+                Err(e) if attempt < 5 && format!("{e:?}").contains("StaleElementReference") => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!(
+                    "typing into {label:?}: {e}; page: {}",
+                    self.page_state().await
+                ),
+            }
+        }
     }
 
     /// Chooses `option` (its visible text) in the `<select>` labelled `label`.
