@@ -97,15 +97,8 @@ async fn post<T: for<'de> Deserialize<'de>>(
     resp.json::<T>().await.map_err(|e| map_err(e, stage))
 }
 
-async fn token(
-    http: &reqwest::Client,
-    cfg: &YeastarConfig,
-    cache: &TokenCache,
-    now: i64,
-) -> Result<String, PbxError> {
-    if let Some(t) = cache.get(cfg, now) {
-        return Ok(t);
-    }
+/// A new access token (`get_token`), refused as `Auth` with Yeastar's errcode.
+async fn get_token(http: &reqwest::Client, cfg: &YeastarConfig) -> Result<TokenReply, PbxError> {
     let r: TokenReply = post(
         http,
         &format!("{}/get_token", cfg.base_url),
@@ -119,6 +112,31 @@ async fn token(
             r.errmsg, r.errcode
         )));
     }
+    Ok(r)
+}
+
+/// The HTTP client for one exchange with the PBX (its certificate setting, no redirects).
+fn client(cfg: &YeastarConfig, t: Timeouts) -> Result<reqwest::Client, PbxError> {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(t.connect)
+        .timeout(t.total)
+        .danger_accept_invalid_certs(cfg.accept_invalid_certs)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| PbxError::Protocol(e.to_string()))
+}
+
+async fn token(
+    http: &reqwest::Client,
+    cfg: &YeastarConfig,
+    cache: &TokenCache,
+    now: i64,
+) -> Result<String, PbxError> {
+    if let Some(t) = cache.get(cfg, now) {
+        return Ok(t);
+    }
+    let r = get_token(http, cfg).await?;
     // Renew a minute early so a token never expires between the check and the dial.
     let life_s = r.access_token_expire_time.unwrap_or(1800).clamp(60, 86_400);
     cache.put(cfg, r.access_token.clone(), now + (life_s - 60) * 1000);
@@ -169,27 +187,7 @@ async fn dial_once(
 
 /// Asks for a fresh access token with `cfg`: what the admin's **Test** button asks.
 pub async fn probe(cfg: &YeastarConfig, t: Timeouts) -> Result<String, PbxError> {
-    let http = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .connect_timeout(t.connect)
-        .timeout(t.total)
-        .danger_accept_invalid_certs(cfg.accept_invalid_certs)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| PbxError::Protocol(e.to_string()))?;
-    let r: TokenReply = post(
-        &http,
-        &format!("{}/get_token", cfg.base_url),
-        json!({ "username": cfg.client_id, "password": cfg.client_secret }),
-        "getting an access token",
-    )
-    .await?;
-    if r.errcode != 0 || r.access_token.is_empty() {
-        return Err(PbxError::Auth(format!(
-            "{} (errcode {})",
-            r.errmsg, r.errcode
-        )));
-    }
+    let r = get_token(&client(cfg, t)?, cfg).await?;
     Ok(format!("{} (errcode 0)", r.errmsg))
 }
 
@@ -201,14 +199,7 @@ pub async fn dial(
     now: i64,
     t: Timeouts,
 ) -> Result<CallOutcome, PbxError> {
-    let http = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .connect_timeout(t.connect)
-        .timeout(t.total)
-        .danger_accept_invalid_certs(cfg.accept_invalid_certs)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| PbxError::Protocol(e.to_string()))?;
+    let http = client(cfg, t)?;
     match tokio::time::timeout(t.total, dial_once(&http, cfg, caller, callee, cache, now)).await {
         Err(_) => Err(PbxError::Timeout("talking to the Yeastar API")),
         Ok(r) => r,
@@ -217,26 +208,5 @@ pub async fn dial(
 
 /// A new access token for the event subscription (its own, never the dial cache's).
 pub(super) async fn fresh_token(cfg: &YeastarConfig, t: Timeouts) -> Result<String, PbxError> {
-    let http = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .connect_timeout(t.connect)
-        .timeout(t.total)
-        .danger_accept_invalid_certs(cfg.accept_invalid_certs)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| PbxError::Protocol(e.to_string()))?;
-    let r: TokenReply = post(
-        &http,
-        &format!("{}/get_token", cfg.base_url),
-        json!({ "username": cfg.client_id, "password": cfg.client_secret }),
-        "getting an access token",
-    )
-    .await?;
-    if r.errcode != 0 || r.access_token.is_empty() {
-        return Err(PbxError::Auth(format!(
-            "{} (errcode {})",
-            r.errmsg, r.errcode
-        )));
-    }
-    Ok(r.access_token)
+    Ok(get_token(&client(cfg, t)?, cfg).await?.access_token)
 }
