@@ -10,9 +10,9 @@ pub mod hours;
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::channels::{self, Channel, ChannelKind};
+use crate::domain::channels::{self, Channel};
 use crate::domain::events::Event;
-use crate::domain::messages::{self, Direction, Message, Status, Window, outbox};
+use crate::domain::messages::{self, Direction, NewOutbound, Window, outbox};
 use crate::domain::sessions::{self, Session, SessionStatus, Sla, TimelineKind};
 use crate::domain::users::User;
 use crate::error::{Error, Result};
@@ -172,11 +172,14 @@ pub async fn save(
     store
         .write(move |ctx| {
             let ch = channels::get_in(ctx, channel_id)?;
-            codec::put(
-                &mut ctx.txn.open_table(AUTOMATION)?,
-                &channel_key(channel_id),
-                &a,
-            )?;
+            let mut t = ctx.txn.open_table(AUTOMATION)?;
+            // Nothing switched on is no entry: every customer message looks for one.
+            if a == Automation::default() {
+                t.remove(channel_key(channel_id).as_slice())?;
+            } else {
+                codec::put(&mut t, &channel_key(channel_id), &a)?;
+            }
+            drop(t);
             crate::domain::audit::record(
                 ctx,
                 Some(actor_id),
@@ -243,7 +246,11 @@ pub fn on_inbound_in(
     before: &Session,
     new_session: bool,
 ) -> Result<()> {
-    let a = get_in(ctx, ch.id)?;
+    // On every customer message: a channel without automation costs one lookup.
+    let Some(a) = codec::get::<Automation>(&ctx.txn.open_table(AUTOMATION)?, &channel_key(ch.id))?
+    else {
+        return Ok(());
+    };
     if a == Automation::default() {
         return Ok(());
     }
@@ -282,14 +289,21 @@ pub fn on_inbound_in(
     put_state_in(ctx, id, &st)
 }
 
-/// Mark the conversations that missed their first-response target (once each) and tell the
-/// channel's agents.
-async fn breaches(store: &Store) -> Result<usize> {
+/// Of `waiting` (open, with a target not yet met or missed: found by the sweep's read), mark
+/// those whose target has now passed (once each) and tell the channel's agents. The writer is
+/// held for these few, not for a walk over every open conversation.
+async fn breaches(store: &Store, waiting: Vec<SessionId>) -> Result<usize> {
+    if waiting.is_empty() {
+        return Ok(0);
+    }
     store
-        .write(|ctx| {
+        .write(move |ctx| {
             let mut n = 0;
-            for sid in sessions::open_ids_in(ctx)? {
+            for &sid in &waiting {
                 let before = sessions::get_in(ctx, sid)?;
+                if before.status != SessionStatus::Open {
+                    continue;
+                }
                 let Some(sla) = before.sla else { continue };
                 if sla.breached || before.first_response_at.is_some() || ctx.now < sla.due_at {
                     continue;
@@ -339,40 +353,26 @@ fn send_in(
         );
     }
     let text = outbox::check_text(ch.kind, text, MAX_TEXT)?;
-    let id = MessageId(ctx.next_id("message")?);
-    let msg = Message {
-        id,
-        session_id,
-        channel_id: ch.id,
-        direction: Direction::Out,
-        author: None,
-        text,
-        files: Vec::new(),
-        template: None,
-        provider_id: None,
-        status: if ch.kind == ChannelKind::Livechat {
-            Status::Sent
-        } else {
-            Status::Queued
-        },
-        error: None,
-        created: ctx.now,
-        provider_at: None,
-        human_agent_tag: false,
-        retry: None,
-        quote: None,
-        reaction: None,
+    let out = NewOutbound {
+        text: text.clone(),
+        ..Default::default()
     };
-    messages::put_in(ctx, &msg, true)?;
-    if ch.kind != ChannelKind::Livechat {
-        outbox::schedule_in(ctx, id, ctx.now, 0)?;
+    // Sent by Switchboard itself (no author): nobody becomes the owner. What the outbox
+    // refuses for a person (an SMS customer who opted out) is skipped here, not an error
+    // that would undo the customer's message that triggered it.
+    match outbox::enqueue_by_in(ctx, ch, session_id, None, &out, Vec::new(), text) {
+        Ok(_) => {}
+        Err(Error::Rule(_) | Error::Conflict(_)) => {
+            return sessions::timeline_in(
+                ctx,
+                session_id,
+                None,
+                TimelineKind::AutoReplySkipped,
+                kind.as_str(),
+            );
+        }
+        Err(e) => return Err(e),
     }
-    let mut s = before.clone();
-    s.last_activity = ctx.now;
-    s.last_preview = messages::preview(&msg.text, &msg.files);
-    s.last_message_id = id;
-    s.message_count += 1;
-    sessions::save_in(ctx, Some(&before), &s)?;
     sessions::timeline_in(
         ctx,
         session_id,
@@ -393,14 +393,18 @@ pub struct Swept {
 /// The busy replies that are due, and snoozed conversations whose time has come.
 pub async fn sweep(store: &Store) -> Result<Swept> {
     let woken = sessions::wake_due(store).await?;
-    let due: Vec<(ChannelId, SessionId)> = store
+    let (due, waiting): (Vec<(ChannelId, SessionId)>, Vec<SessionId>) = store
         .read(|rtx| {
             let mut out = Vec::new();
+            let mut waiting = Vec::new();
             let mut cfgs = std::collections::HashMap::new();
             for sid in sessions::open_ids(rtx)? {
                 let Some(s) = sessions::get(rtx, sid)? else {
                     continue;
                 };
+                if s.sla.is_some_and(|t| !t.breached) && s.first_response_at.is_none() {
+                    waiting.push(sid);
+                }
                 let a = match cfgs.get(&s.channel_id) {
                     Some(a) => a,
                     None => cfgs.entry(s.channel_id).or_insert(get(rtx, s.channel_id)?),
@@ -414,7 +418,7 @@ pub async fn sweep(store: &Store) -> Result<Swept> {
                     out.push((s.channel_id, sid));
                 }
             }
-            Ok(out)
+            Ok((out, waiting))
         })
         .await?;
     let mut busy = 0;
@@ -450,7 +454,7 @@ pub async fn sweep(store: &Store) -> Result<Swept> {
             .await?;
         busy += usize::from(sent);
     }
-    let breached = breaches(store).await?;
+    let breached = breaches(store, waiting).await?;
     Ok(Swept {
         busy,
         woken,

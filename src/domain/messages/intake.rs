@@ -119,12 +119,16 @@ pub fn ingest_with_in(
     s.last_message_id = id;
     s.message_count += 1;
     s.archived = false;
+    // The customer wrote: a snoozed conversation comes back (in this same save).
+    let woke = s.snoozed_until.take().is_some();
     sessions::save_in(ctx, Some(&session), &s)?;
+    if woke {
+        sessions::timeline_in(ctx, s.id, None, sessions::TimelineKind::Woke, "")?;
+    }
     if new_session {
         crate::domain::queue::assign_on_arrival_in(ctx, ch, s.id, policy)?;
     }
-    // The customer wrote: a snoozed conversation comes back; automatic replies when due.
-    sessions::wake_in(ctx, s.id, None)?;
+    // Automatic replies when due.
     crate::domain::automation::on_inbound_in(ctx, ch, &session, new_session)?;
     Ok(Ingested::Stored {
         session_id: s.id,

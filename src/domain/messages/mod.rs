@@ -276,7 +276,7 @@ pub fn count_inbound_after(
     Ok(n)
 }
 
-pub(crate) fn preview(text: &str, files: &[MessageFile]) -> String {
+pub(super) fn preview(text: &str, files: &[MessageFile]) -> String {
     let base = if text.trim().is_empty() {
         files
             .first()

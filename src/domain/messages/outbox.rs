@@ -153,7 +153,10 @@ pub fn enqueue_by_in(
     s.last_preview = preview(&msg.text, &msg.files);
     s.last_message_id = id;
     s.message_count += 1;
-    s.first_response_at = s.first_response_at.or(Some(ctx.now));
+    // Only a person's reply is a response (an automatic reply or follow-up is not).
+    if author.is_some() {
+        s.first_response_at = s.first_response_at.or(Some(ctx.now));
+    }
     // Whoever answers an unassigned conversation owns it, in every queue mode (as in
     // Chatwoot): the queue shows who is on it and the Pick-up button goes.
     if let Some(author) = author

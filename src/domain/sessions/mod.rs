@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::store::codec::{self, k1, k2};
 use crate::store::tables::{
     OPEN_ASSIGNED, OPEN_SESSIONS, OPEN_SESSIONS_BY_ACTIVITY, SESSIONS, SESSIONS_BY_ACTIVITY,
-    SESSIONS_BY_CONTACT,
+    SESSIONS_BY_CONTACT, SNOOZED,
 };
 use crate::store::{Audience, WriteCtx};
 
@@ -213,6 +213,20 @@ pub fn save_in(ctx: &mut WriteCtx<'_>, before: Option<&Session>, s: &Session) ->
             oa.insert(k2(a, s.id).as_slice(), k1(s.channel_id).as_slice())?;
         }
     }
+    // Snoozed open sessions, for the Snoozed list and the wake-up job (no table work for the
+    // sessions that never were).
+    let was_snoozed = before.is_some_and(|b| b.snoozed_until.is_some());
+    if was_snoozed || s.snoozed_until.is_some() {
+        let mut t = ctx.txn.open_table(SNOOZED)?;
+        if was_snoozed {
+            t.remove(k1(s.id).as_slice())?;
+        }
+        if let Some(until) = s.snoozed_until
+            && s.status == SessionStatus::Open
+        {
+            t.insert(k1(s.id).as_slice(), until.to_be_bytes().as_slice())?;
+        }
+    }
     codec::put(&mut ctx.txn.open_table(SESSIONS)?, &k1(s.id), s)?;
     let event = if before.is_some() {
         Event::SessionUpdated(s)
@@ -312,15 +326,6 @@ pub fn open_of_contact_in(ctx: &WriteCtx<'_>, contact_id: ContactId) -> Result<O
         .get(k1(contact_id).as_slice())?
         .map(|v| codec::id_at(v.value(), 0))
         .transpose()
-}
-
-/// Every open session, inside a write.
-pub fn open_ids_in(ctx: &WriteCtx<'_>) -> Result<Vec<SessionId>> {
-    let mut out = Vec::new();
-    for item in ctx.txn.open_table(OPEN_SESSIONS)?.iter()? {
-        out.push(codec::id_at(item?.1.value(), 0)?);
-    }
-    Ok(out)
 }
 
 /// Every open session (the closure job walks them).

@@ -1,7 +1,8 @@
 //! Snooze: an agent puts an open conversation away until a time. It leaves the lists (but
 //! the "Snoozed" one) and comes back when the time comes (the `automation` job wakes it) or
-//! earlier when the customer writes. `SNOOZED` maps session → until, so the lists and the
-//! job read a small table instead of every session.
+//! earlier when the customer writes. `Session::snoozed_until` is the truth; `SNOOZED` maps
+//! session → until for the open ones (kept by `save_in` like the other session indexes), so
+//! the lists and the job read a small table instead of every session.
 
 use std::collections::HashSet;
 
@@ -12,7 +13,7 @@ use super::{Session, SessionStatus, TimelineKind, get_in, save_in, timeline_in};
 use crate::domain::users::User;
 use crate::error::{Error, Result};
 use crate::ids::SessionId;
-use crate::store::codec::{self, k1};
+use crate::store::codec;
 use crate::store::tables::SNOOZED;
 use crate::store::{Store, WriteCtx};
 
@@ -58,9 +59,6 @@ pub async fn snooze(
             }
             let mut s = before.clone();
             s.snoozed_until = Some(until);
-            ctx.txn
-                .open_table(SNOOZED)?
-                .insert(k1(id).as_slice(), until.to_be_bytes().as_slice())?;
             save_in(ctx, Some(&before), &s)?;
             timeline_in(
                 ctx,
@@ -81,15 +79,10 @@ pub fn wake_in(
     id: SessionId,
     actor: Option<crate::ids::UserId>,
 ) -> Result<Option<Session>> {
-    let was = ctx
-        .txn
-        .open_table(SNOOZED)?
-        .remove(k1(id).as_slice())?
-        .is_some();
-    if !was {
+    let before = get_in(ctx, id)?;
+    if before.snoozed_until.is_none() {
         return Ok(None);
     }
-    let before = get_in(ctx, id)?;
     let mut s = before.clone();
     s.snoozed_until = None;
     save_in(ctx, Some(&before), &s)?;
