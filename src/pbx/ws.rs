@@ -5,33 +5,30 @@
 //! text `heartbeat` (answered `heartbeat response`) so the PBX does not close a connection
 //! that was quiet for 60 s. Events arrive as `{"type":30008,"sn":"…","msg":"<JSON text>"}`.
 //!
-//! The WebSocket itself (RFC 6455) is the small client subset written here: the upgrade
-//! handshake with its `Sec-WebSocket-Accept` check, masked frames out, unmasked frames in,
-//! fragments joined, pings answered, at most 1 MiB a message.
+//! The WebSocket itself is `tokio-tungstenite` (ping answers, fragments, at most 1 MiB a
+//! message), with our rustls configuration (ring, webpki roots or the PBX's own certificate).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use sha1::{Digest, Sha1};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout, timeout_at};
+use tokio_tungstenite::tungstenite::{
+    self, Message, client::IntoClientRequest, protocol::WebSocketConfig,
+};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use super::link::{CallState, Cdr, Direction, Disposition, LinkMsg, LinkTimeouts, PbxEvent};
 use super::{PbxError, YeastarConfig};
 
 /// The events subscribed: extension call state, presence, new CDR.
 pub const TOPICS: &str = r#"{"topic_list":[30008,30009,30012]}"#;
-const MAX_MESSAGE: u64 = 1024 * 1024;
-const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const MAX_MESSAGE: usize = 1024 * 1024;
 /// Tokens live 30 minutes: reconnect with a fresh one before.
 const TOKEN_LIFE: Duration = Duration::from_secs(25 * 60);
-
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 pub(super) enum Frame {
     Text(String),
@@ -39,37 +36,25 @@ pub(super) enum Frame {
 }
 
 pub(super) struct Ws {
-    io: BufReader<Box<dyn Io>>,
+    s: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
-fn proto(stage: &'static str) -> impl Fn(std::io::Error) -> PbxError {
-    move |_| PbxError::Dropped(stage)
-}
-
-fn random<const N: usize>() -> [u8; N] {
-    let mut b = [0u8; N];
-    // A failed system RNG leaves zeros: a predictable mask is harmless for a client.
-    let _ = getrandom::fill(&mut b);
-    b
-}
-
-/// `http(s)://host:port/path` → (tls, host, port, `/path/subscribe?access_token=…`).
-fn target(base: &str, token: &str) -> Result<(bool, String, u16, String), PbxError> {
+/// `http(s)://host:port/path` → `ws(s)://host:port/path/subscribe?access_token=…`.
+fn target(base: &str, token: &str) -> Result<String, PbxError> {
     let mut u = url::Url::parse(&format!("{}/subscribe", base.trim_end_matches('/')))
         .map_err(|e| PbxError::Protocol(e.to_string()))?;
     u.query_pairs_mut().append_pair("access_token", token);
-    let tls = match u.scheme() {
-        "https" => true,
-        "http" => false,
+    let scheme = match u.scheme() {
+        "https" => "wss",
+        "http" => "ws",
         other => return Err(PbxError::Protocol(format!("scheme {other}"))),
     };
-    let host = u
-        .host_str()
-        .ok_or_else(|| PbxError::Protocol("no host".into()))?
-        .to_string();
-    let port = u.port_or_known_default().unwrap_or(8088);
-    let path = format!("{}?{}", u.path(), u.query().unwrap_or(""));
-    Ok((tls, host, port, path))
+    u.set_scheme(scheme)
+        .map_err(|()| PbxError::Protocol(format!("scheme {scheme}")))?;
+    if u.host_str().is_none() {
+        return Err(PbxError::Protocol("no host".into()));
+    }
+    Ok(u.into())
 }
 
 mod insecure {
@@ -124,16 +109,12 @@ mod insecure {
     }
 }
 
-async fn tls_stream(
-    tcp: TcpStream,
-    host: &str,
-    accept_invalid: bool,
-) -> Result<Box<dyn Io>, PbxError> {
+fn tls_config(accept_invalid: bool) -> Result<rustls::ClientConfig, PbxError> {
     let provider = rustls::crypto::ring::default_provider();
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(provider.clone()))
         .with_safe_default_protocol_versions()
         .map_err(|e| PbxError::Protocol(e.to_string()))?;
-    let config = if accept_invalid {
+    Ok(if accept_invalid {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(insecure::AcceptAny(provider)))
@@ -143,25 +124,45 @@ async fn tls_stream(
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
         builder.with_root_certificates(roots).with_no_client_auth()
-    };
-    let name = rustls::pki_types::ServerName::try_from(host.to_string())
-        .map_err(|e| PbxError::Protocol(e.to_string()))?;
-    let s = tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .map_err(|e| PbxError::Connect(format!("TLS: {e}")))?;
-    Ok(Box::new(s))
+    })
+}
+
+fn ws_error(e: tungstenite::Error, stage: &'static str) -> PbxError {
+    match e {
+        tungstenite::Error::Http(resp) => PbxError::Protocol(format!(
+            "the PBX refused the event subscription: HTTP {}",
+            resp.status()
+        )),
+        tungstenite::Error::Capacity(_) => PbxError::Protocol("an event larger than 1 MiB".into()),
+        tungstenite::Error::Tls(e) => PbxError::Connect(format!("TLS: {e}")),
+        tungstenite::Error::Io(_)
+        | tungstenite::Error::ConnectionClosed
+        | tungstenite::Error::AlreadyClosed => PbxError::Dropped(stage),
+        other => PbxError::Protocol(format!("{stage}: {other}")),
+    }
 }
 
 impl Ws {
-    /// Connects and upgrades (bounded by the caller's timeout).
+    /// Connects and upgrades (bounded by the caller's timeout; `connect` bounds the TCP part).
     pub(super) async fn connect(
         base: &str,
         token: &str,
         accept_invalid: bool,
         connect: Duration,
     ) -> Result<Ws, PbxError> {
-        let (tls, host, port, path) = target(base, token)?;
+        let url = target(base, token)?;
+        let mut req = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| ws_error(e, "the WebSocket upgrade"))?;
+        if let Ok(ua) = super::yeastar::USER_AGENT.parse() {
+            req.headers_mut().insert("user-agent", ua);
+        }
+        let host = req.uri().host().unwrap_or_default().to_string();
+        let port = req
+            .uri()
+            .port_u16()
+            .unwrap_or(if url.starts_with("wss:") { 443 } else { 80 });
         let addr = format!("{host}:{port}");
         let tcp = match timeout(connect, TcpStream::connect(&addr)).await {
             Err(_) => return Err(PbxError::Timeout("connecting")),
@@ -169,149 +170,44 @@ impl Ws {
             Ok(Ok(s)) => s,
         };
         let _ = tcp.set_nodelay(true);
-        let io: Box<dyn Io> = if tls {
-            tls_stream(tcp, &host, accept_invalid).await?
+        let connector = if url.starts_with("wss:") {
+            Connector::Rustls(Arc::new(tls_config(accept_invalid)?))
         } else {
-            Box::new(tcp)
+            Connector::Plain
         };
-        let mut io = BufReader::new(io);
-        let key = base64::engine::general_purpose::STANDARD.encode(random::<16>());
-        let req = format!(
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n",
-            super::yeastar::USER_AGENT
-        );
-        io.get_mut()
-            .write_all(req.as_bytes())
-            .await
-            .map_err(proto("sending the WebSocket upgrade"))?;
-        let mut status = String::new();
-        let mut accept = None;
-        let mut total = 0usize;
-        loop {
-            let mut line = String::new();
-            let n = (&mut io)
-                .take(4096)
-                .read_line(&mut line)
-                .await
-                .map_err(proto("reading the upgrade answer"))?;
-            total += n;
-            if n == 0 || total > 16 * 1024 {
-                return Err(PbxError::Dropped("during the WebSocket upgrade"));
-            }
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if status.is_empty() {
-                status = l.to_string();
-            } else if let Some((k, v)) = l.split_once(':')
-                && k.trim().eq_ignore_ascii_case("sec-websocket-accept")
-            {
-                accept = Some(v.trim().to_string());
-            }
-        }
-        if status.split(' ').nth(1) != Some("101") {
-            return Err(PbxError::Protocol(format!(
-                "the PBX refused the event subscription: {}",
-                status.chars().take(80).collect::<String>()
-            )));
-        }
-        let want = base64::engine::general_purpose::STANDARD
-            .encode(Sha1::digest(format!("{key}{GUID}").as_bytes()));
-        if accept.as_deref() != Some(want.as_str()) {
-            return Err(PbxError::Protocol(
-                "wrong Sec-WebSocket-Accept in the upgrade answer".into(),
-            ));
-        }
-        Ok(Ws { io })
-    }
-
-    async fn send_frame(&mut self, opcode: u8, payload: &[u8]) -> Result<(), PbxError> {
-        let mut f = Vec::with_capacity(payload.len() + 14);
-        f.push(0x80 | opcode);
-        let len = payload.len();
-        if len < 126 {
-            f.push(0x80 | len as u8);
-        } else if len <= u16::MAX as usize {
-            f.push(0x80 | 126);
-            f.extend_from_slice(&(len as u16).to_be_bytes());
-        } else {
-            f.push(0x80 | 127);
-            f.extend_from_slice(&(len as u64).to_be_bytes());
-        }
-        let mask = random::<4>();
-        f.extend_from_slice(&mask);
-        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-        self.io
-            .get_mut()
-            .write_all(&f)
-            .await
-            .map_err(proto("sending to the PBX"))
+        let limits = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE))
+            .max_frame_size(Some(MAX_MESSAGE));
+        let (s, _) = tokio_tungstenite::client_async_tls_with_config(
+            req,
+            tcp,
+            Some(limits),
+            Some(connector),
+        )
+        .await
+        .map_err(|e| ws_error(e, "during the WebSocket upgrade"))?;
+        Ok(Ws { s })
     }
 
     pub(super) async fn send_text(&mut self, text: &str) -> Result<(), PbxError> {
-        self.send_frame(1, text.as_bytes()).await
+        self.s
+            .send(Message::text(text))
+            .await
+            .map_err(|e| ws_error(e, "sending to the PBX"))
     }
 
-    /// The next text message (pings answered, fragments joined).
+    /// The next text message (pings are answered by the library).
     pub(super) async fn recv(&mut self) -> Result<Frame, PbxError> {
-        let mut message: Vec<u8> = Vec::new();
         loop {
-            let mut h = [0u8; 2];
-            self.io
-                .read_exact(&mut h)
-                .await
-                .map_err(proto("reading an event"))?;
-            let fin = h[0] & 0x80 != 0;
-            let opcode = h[0] & 0x0f;
-            let masked = h[1] & 0x80 != 0;
-            let mut len = u64::from(h[1] & 0x7f);
-            if len == 126 {
-                let mut b = [0u8; 2];
-                self.io
-                    .read_exact(&mut b)
-                    .await
-                    .map_err(proto("reading an event"))?;
-                len = u64::from(u16::from_be_bytes(b));
-            } else if len == 127 {
-                let mut b = [0u8; 8];
-                self.io
-                    .read_exact(&mut b)
-                    .await
-                    .map_err(proto("reading an event"))?;
-                len = u64::from_be_bytes(b);
-            }
-            if len + message.len() as u64 > MAX_MESSAGE {
-                return Err(PbxError::Protocol("an event larger than 1 MiB".into()));
-            }
-            let mut mask = [0u8; 4];
-            if masked {
-                self.io
-                    .read_exact(&mut mask)
-                    .await
-                    .map_err(proto("reading an event"))?;
-            }
-            let mut payload = vec![0u8; len as usize];
-            self.io
-                .read_exact(&mut payload)
-                .await
-                .map_err(proto("reading an event"))?;
-            if masked {
-                for (i, b) in payload.iter_mut().enumerate() {
-                    *b ^= mask[i % 4];
+            match self.s.next().await {
+                None => return Err(PbxError::Dropped("reading an event")),
+                Some(Err(e)) => return Err(ws_error(e, "reading an event")),
+                Some(Ok(Message::Text(t))) => return Ok(Frame::Text(t.to_string())),
+                Some(Ok(Message::Binary(b))) => {
+                    return Ok(Frame::Text(String::from_utf8_lossy(&b).into_owned()));
                 }
-            }
-            match opcode {
-                8 => return Ok(Frame::Close),
-                9 => self.send_frame(10, &payload).await?,
-                10 => {}
-                0..=2 => {
-                    message.extend_from_slice(&payload);
-                    if fin {
-                        return Ok(Frame::Text(String::from_utf8_lossy(&message).into_owned()));
-                    }
-                }
-                _ => return Err(PbxError::Protocol(format!("WebSocket opcode {opcode}"))),
+                Some(Ok(Message::Close(_))) => return Ok(Frame::Close),
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
             }
         }
     }
@@ -558,9 +454,14 @@ mod tests {
 
     #[test]
     fn urls_become_websocket_targets() {
-        let (tls, host, port, path) = target("https://pbx.lan:8088/openapi/v1.0", "a b").unwrap();
-        assert!(tls);
-        assert_eq!((host.as_str(), port), ("pbx.lan", 8088));
-        assert_eq!(path, "/openapi/v1.0/subscribe?access_token=a+b");
+        assert_eq!(
+            target("https://pbx.lan:8088/openapi/v1.0", "a b").unwrap(),
+            "wss://pbx.lan:8088/openapi/v1.0/subscribe?access_token=a+b"
+        );
+        assert_eq!(
+            target("http://127.0.0.1:9/x/", "t").unwrap(),
+            "ws://127.0.0.1:9/x/subscribe?access_token=t"
+        );
+        assert!(target("ftp://pbx.lan", "t").is_err());
     }
 }
