@@ -49,6 +49,8 @@ pub struct AppInner {
     pub presence: Arc<crate::domain::presence::Presence>,
     /// The live PBX event link's state (its task: `domain::pbx_link`).
     pub pbx_link: Arc<crate::domain::pbx_link::PbxLink>,
+    /// Click-to-call calls under way, followed through the PBX event link.
+    pub live_calls: Arc<crate::domain::live_calls::LiveCalls>,
     /// Per-install key for signed, expiring media links (`/media/{id}/{expires}/{sig}`).
     pub media_secret: Vec<u8>,
     /// Yeastar API access tokens, reused until they expire.

@@ -18,6 +18,8 @@ pub struct Call {
     pub outcome: std::result::Result<CallOutcome, PbxError>,
     pub number: String,
     pub extension: String,
+    /// The conversation called from (customer calls).
+    pub session_id: Option<SessionId>,
 }
 
 fn own_extension(ext: &str) -> Result<String> {
@@ -103,6 +105,7 @@ pub async fn call_customer(
         outcome,
         number,
         extension: ext,
+        session_id: Some(session_id),
     })
 }
 
@@ -151,5 +154,6 @@ pub async fn call_colleague(
         outcome,
         number,
         extension: ext,
+        session_id: None,
     })
 }

@@ -8,6 +8,7 @@ pub mod automation;
 pub mod blocks;
 pub(crate) mod calls;
 pub(crate) mod calls_log;
+pub mod live_calls;
 pub mod channels;
 pub mod chats;
 pub mod contacts;

@@ -6,7 +6,8 @@
 //!   passes by agents on a call or DND — and an ephemeral `phone.state` event so every page
 //!   moves the dot beside their name;
 //! * a `phone.ringing` screen pop to the agent whose extension rings for a known contact;
-//! * call records in the contact's timeline (`calls_log`) and missed-call follow-ups.
+//! * call records in the contact's timeline (`calls_log`) and missed-call follow-ups;
+//! * the steps of an agent's click-to-call (`live_calls`: `call.state` to their pages).
 //!
 //! Everything runs on its own task with its own bounded waits: a PBX that is down, slow or
 //! talks nonsense changes the link state on the PBX page and `/metrics`, never chat. Garbled
@@ -107,6 +108,8 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     pub presence: Arc<Presence>,
     pub link: Arc<PbxLink>,
+    /// Click-to-call calls the link's events move on.
+    pub live_calls: Arc<super::live_calls::LiveCalls>,
     pub timeouts: LinkTimeouts,
     /// Wakes the delivery worker for a missed-call follow-up.
     pub kick: super::delivery::Kick,
@@ -262,6 +265,23 @@ async fn event(cx: &Ctx, e: PbxEvent, now: i64) -> crate::error::Result<()> {
             for u in users_at(&cx.store, &ext).await? {
                 super::calls_log::screen_pop(&cx.store, &u, &caller, now).await?;
             }
+        }
+        PbxEvent::Leg {
+            ext,
+            number,
+            call_id,
+            phase,
+        } => {
+            cx.live_calls
+                .on_leg(
+                    &cx.store,
+                    &ext,
+                    number.as_deref(),
+                    call_id.as_deref(),
+                    phase,
+                    now,
+                )
+                .await?;
         }
         PbxEvent::Cdr(c) => {
             let called = c.to.clone();

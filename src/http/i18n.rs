@@ -20,6 +20,7 @@ pub const DYNAMIC_PREFIXES: &[&str] = &[
     "pbx.phone.",
     "pbx.call.",
     "pbx.disp.",
+    "call.state.",
     "nf.",
     "inbox.status_",
     "err.pat.",

@@ -88,6 +88,30 @@ pub enum PbxEvent {
         caller: String,
     },
     Cdr(Cdr),
+    /// A step of a call the agent at `ext` places (click-to-call): `number` is who is dialled
+    /// when the event names them, `call_id` the PBX's id of the call when it gives one.
+    Leg {
+        ext: String,
+        number: Option<String>,
+        call_id: Option<String>,
+        phase: LegPhase,
+    },
+}
+
+/// How far an outgoing call got, as one PBX event shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LegPhase {
+    /// The agent's phone rings or is dialling; nothing from the customer yet.
+    Calling,
+    /// The customer's phone rings.
+    Ringing,
+    Connected,
+    /// Hung up (after talking, or before the customer answered).
+    Ended,
+    Busy,
+    NoAnswer,
+    Failed,
 }
 
 /// What a running link reports.
@@ -228,8 +252,11 @@ fn ami_messages(raw: RawPacket) -> Vec<LinkMsg> {
             "AMI packet without Event or Response".into(),
         )),
         Some(name) => match ami_event(name, p) {
-            Ok(Some(e)) => out.push(LinkMsg::Event(e)),
-            Ok(None) => {}
+            Ok(Some(e)) => {
+                out.push(LinkMsg::Event(e));
+                out.extend(ami_leg(name, p).map(LinkMsg::Event));
+            }
+            Ok(None) => out.extend(ami_leg(name, p).map(LinkMsg::Event)),
             Err(Problem::Unknown) => out.push(LinkMsg::Unknown(name.chars().take(60).collect())),
             Err(Problem::Bad(why)) => out.push(LinkMsg::Garbled(format!("AMI {name}: {why}"))),
         },
@@ -253,6 +280,68 @@ fn channel_ext(channel: &str) -> Option<String> {
     }
     let name = rest.split(['-', '@', ';']).next().unwrap_or("");
     super::valid_extension(name).then(|| name.to_string())
+}
+
+/// The click-to-call side of an AMI event (docs.asterisk.org, "AMI Events"): the agent's own
+/// channel (`Channel`) originates (`OriginateResponse`), dials the customer (`DialBegin` /
+/// `DialEnd` with `DialStatus`) and hangs up (`Hangup`). `Uniqueid` of the agent's channel is
+/// the call's id (the `UniqueID` of its CDR).
+fn ami_leg(name: &str, p: &Packet) -> Option<PbxEvent> {
+    let ext = p.get("Channel").and_then(channel_ext)?;
+    let id = p
+        .get("Uniqueid")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let nonempty = |k: &str| {
+        p.get(k)
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("<unknown>"))
+            .map(str::to_string)
+    };
+    let (phase, number) = match name.to_ascii_lowercase().as_str() {
+        "originateresponse" => {
+            let ok = p
+                .get("Response")
+                .is_some_and(|r| r.eq_ignore_ascii_case("Success"));
+            // Reason: Asterisk's control frame (1 hangup, 3 ringing, 5 busy, 8 congestion).
+            let phase = match (ok, p.get("Reason").map(str::trim)) {
+                (true, _) => LegPhase::Calling,
+                (false, Some("5")) => LegPhase::Busy,
+                (false, Some("3" | "1" | "0")) => LegPhase::NoAnswer,
+                (false, _) => LegPhase::Failed,
+            };
+            (phase, None)
+        }
+        "dialbegin" => {
+            // The number dialled: `DialString` is `trunk/number` or `number`.
+            let dialled = nonempty("DialString")
+                .map(|d| d.rsplit('/').next().unwrap_or("").to_string())
+                .filter(|d| !d.is_empty())
+                .or_else(|| nonempty("DestCallerIDNum"))
+                .or_else(|| nonempty("DestExten"));
+            (LegPhase::Ringing, dialled)
+        }
+        "dialend" => {
+            let phase = match p.get("DialStatus").unwrap_or("").trim() {
+                "ANSWER" => LegPhase::Connected,
+                "BUSY" => LegPhase::Busy,
+                "NOANSWER" => LegPhase::NoAnswer,
+                "CANCEL" => LegPhase::Ended,
+                "CONGESTION" | "CHANUNAVAIL" => LegPhase::Failed,
+                _ => return None,
+            };
+            (phase, nonempty("DestCallerIDNum"))
+        }
+        "hangup" => (LegPhase::Ended, None),
+        _ => return None,
+    };
+    Some(PbxEvent::Leg {
+        ext,
+        number,
+        call_id: id,
+        phase,
+    })
 }
 
 fn secs(v: Option<&str>) -> u64 {

@@ -1,7 +1,7 @@
 //! The Yeastar P-Series event subscription (Yeastar developer guide, "Monitor Events via
 //! WebSocket"): `POST /get_token`, then a WebSocket to `{base}/subscribe?access_token=…`
 //! (`ws://` for an `http://` base, `wss://` for `https://`), the text message
-//! `{"topic_list":[30008,30009,30012]}` answered `{"errcode":0,"errmsg":"SUCCESS"}`, and the
+//! `{"topic_list":[30008,30009,30011,30012]}` answered `{"errcode":0,"errmsg":"SUCCESS"}`, and the
 //! text `heartbeat` (answered `heartbeat response`) so the PBX does not close a connection
 //! that was quiet for 60 s. Events arrive as `{"type":30008,"sn":"…","msg":"<JSON text>"}`.
 //!
@@ -21,11 +21,13 @@ use tokio_tungstenite::tungstenite::{
 };
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use super::link::{CallState, Cdr, Direction, Disposition, LinkMsg, LinkTimeouts, PbxEvent};
+use super::link::{
+    CallState, Cdr, Direction, Disposition, LegPhase, LinkMsg, LinkTimeouts, PbxEvent,
+};
 use super::{PbxError, YeastarConfig};
 
-/// The events subscribed: extension call state, presence, new CDR.
-pub const TOPICS: &str = r#"{"topic_list":[30008,30009,30012]}"#;
+/// The events subscribed: extension call state, presence, call state (members), new CDR.
+pub const TOPICS: &str = r#"{"topic_list":[30008,30009,30011,30012]}"#;
 const MAX_MESSAGE: usize = 1024 * 1024;
 /// Tokens live 30 minutes: reconnect with a fresh one before.
 const TOKEN_LIFE: Duration = Duration::from_secs(25 * 60);
@@ -282,10 +284,10 @@ pub(super) async fn run_yeastar(
                 if s.trim() == "heartbeat response" {
                     continue;
                 }
-                if let Some(m) = yeastar_message(&s)
-                    && tx.send(m).await.is_err()
-                {
-                    return Ok(());
+                for m in yeastar_messages(&s) {
+                    if tx.send(m).await.is_err() {
+                        return Ok(());
+                    }
                 }
             }
         }
@@ -306,6 +308,107 @@ fn number(v: &Value, key: &str) -> u64 {
         Value::String(s) => s.trim().parse().unwrap_or(0),
         _ => 0,
     }
+}
+
+/// What one message says: 30011 (Call State Changed) may name several extensions; every
+/// other message is at most one.
+pub(super) fn yeastar_messages(s: &str) -> Vec<LinkMsg> {
+    match serde_json::from_str::<Value>(s) {
+        Ok(v) if v["type"].as_i64() == Some(30011) => call_state(&v),
+        _ => yeastar_message(s).into_iter().collect(),
+    }
+}
+
+/// 30011 "Call State Changed" (Yeastar P-Series developer guide): `msg` is
+/// `{"call_id":"…","members":[{"extension":{"number":"2000","channel_id":"…",
+/// "member_status":"ALERT"}},{"outbound":{"from":"2000","to":"0049…","trunk_name":"…",
+/// "channel_id":"…","member_status":"RING"}}]}`, or an `inbound` member
+/// (`from` = the caller) for calls from outside. `member_status`: ALERT (caller hears
+/// ringback), RING (callee rings), EARLYMEDIA (outbound callee rings, 183), ANSWERED (the
+/// caller's call was answered), ANSWER (callee talks), HOLD, BYE (hung up).
+///
+/// An extension ringing (RING) for an inbound caller is the screen pop; an extension calling
+/// out is a step of its call (the outbound member's status).
+fn call_state(v: &Value) -> Vec<LinkMsg> {
+    let garbled = |why: &str| vec![LinkMsg::Garbled(format!("Yeastar 30011: {why}"))];
+    let msg = match &v["msg"] {
+        Value::String(m) => match serde_json::from_str::<Value>(m) {
+            Ok(m) => m,
+            Err(_) => return garbled("msg is not JSON"),
+        },
+        Value::Object(_) => v["msg"].clone(),
+        _ => return garbled("no msg"),
+    };
+    let Some(members) = msg["members"].as_array() else {
+        return garbled("no members");
+    };
+    let call_id = Some(text(&msg, "call_id")).filter(|s| !s.is_empty());
+    let status = |m: &Value| text(m, "member_status").to_ascii_uppercase();
+    let mut exts: Vec<(String, String)> = Vec::new();
+    let mut inbound: Option<String> = None;
+    let mut outbound: Option<(String, String, String)> = None;
+    for m in members {
+        if let Some(e) = m.get("extension") {
+            let n = text(e, "number");
+            if super::valid_extension(&n) {
+                exts.push((n, status(e)));
+            }
+        } else if let Some(i) = m.get("inbound") {
+            inbound = Some(text(i, "from")).filter(|s| !s.is_empty());
+        } else if let Some(o) = m.get("outbound") {
+            outbound = Some((text(o, "from"), text(o, "to"), status(o)));
+        }
+    }
+    if exts.is_empty() {
+        return garbled("no extension member");
+    }
+    let mut out = Vec::new();
+    if let Some(caller) = inbound {
+        for (ext, st) in &exts {
+            if st == "RING" {
+                out.push(LinkMsg::Event(PbxEvent::Ringing {
+                    ext: ext.clone(),
+                    caller: caller.clone(),
+                }));
+            }
+        }
+    } else if let Some((from, to, st)) = outbound {
+        let phase = match st.as_str() {
+            "RING" | "EARLYMEDIA" | "ALERT" => LegPhase::Ringing,
+            "ANSWER" | "ANSWERED" | "HOLD" => LegPhase::Connected,
+            "BYE" => LegPhase::Ended,
+            _ => return garbled("unknown member_status"),
+        };
+        // The extension that calls out (`from`), or the only one in the call.
+        let ext = exts
+            .iter()
+            .find(|(n, _)| *n == from)
+            .or(exts.first())
+            .map(|(n, _)| n.clone())
+            .unwrap_or_default();
+        out.push(LinkMsg::Event(PbxEvent::Leg {
+            ext,
+            number: Some(to).filter(|s| !s.is_empty()),
+            call_id,
+            phase,
+        }));
+    } else {
+        // Only extensions: the agent's own phone before the PBX dials out (click-to-call), or
+        // a call between extensions.
+        for (ext, st) in &exts {
+            let phase = match st.as_str() {
+                "BYE" => LegPhase::Ended,
+                _ => LegPhase::Calling,
+            };
+            out.push(LinkMsg::Event(PbxEvent::Leg {
+                ext: ext.clone(),
+                number: None,
+                call_id: call_id.clone(),
+                phase,
+            }));
+        }
+    }
+    out
 }
 
 /// One event message; None for answers that need nothing (`errcode` 0).

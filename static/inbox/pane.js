@@ -10,6 +10,7 @@ import { remember, renderList, syncUrl } from "./list.js";
 import { PAGE, keepBottom, renderMessages } from "./messages.js";
 import { S, matches, pane, paneEl, root, visible } from "./state.js";
 import { attach } from "./uploads.js";
+import { callBarEl } from "./call.js";
 
 // Files dropped anywhere on the pane are attached to the reply (when a reply may carry them).
 function acceptDrops() {
@@ -46,7 +47,7 @@ function renderPane() {
   });
   // "… is typing" from a live-chat visitor (live.js fills it).
   const typing = h("div", { class: "typing-line", id: "typing-line", "aria-live": "polite" });
-  const main = h("div", { class: "s-main" }, headerEl(), box, typing, composerEl());
+  const main = h("div", { class: "s-main" }, headerEl(), callBarEl(), box, typing, composerEl());
   paneEl.replaceChildren(main, detailsEl());
   renderMessages();
   S.stick = true;

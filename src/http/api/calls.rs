@@ -136,14 +136,27 @@ fn answer(call: calls::Call) -> Response {
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/call", tag = "calls", params(("id" = u64, Path)),
     responses((status = 200, body = CallResult), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "no PBX link: use the tel: link in the message"),
         (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
-/// Call the customer of an SMS or WhatsApp session: the PBX rings the agent's extension, then dials the customer. The outcome is recorded in the timeline.
+/// Call the customer of an SMS or WhatsApp session: the PBX rings the agent's extension, then dials the customer. The request is recorded in the timeline; the call's steps follow as `call.state` events (`calling`, `ringing`, `connected`, `ended`, `busy`, `no_answer`, `failed`, `unknown`) and its outcome as one `phone_call` timeline entry.
 pub async fn call_customer(
     State(state): State<HttpState>,
     ApiAuth(who): ApiAuth,
     Path(id): Path<SessionId>,
 ) -> ApiResult<Response> {
     let call = calls::call_customer(&state.store, &state.pbx_tokens, &who.user, id, state.now());
-    Ok(answer(call.await?))
+    let call = call.await?;
+    // Accepted by the PBX: follow it live (`call.state` events) until its outcome.
+    if let Ok(o) = &call.outcome {
+        state.live_calls.start(
+            &state.store,
+            state.clock.clone(),
+            id,
+            who.user.id,
+            &call.extension,
+            &call.number,
+            o.call_id.clone(),
+        );
+    }
+    Ok(answer(call))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

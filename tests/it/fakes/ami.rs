@@ -370,3 +370,32 @@ impl Conn {
         }
     }
 }
+
+/// The events Asterisk sends to a `call` listener while an originated call (agent extension
+/// `ext` first, then `number` through the trunk) goes on, as docs.asterisk.org "AMI Events"
+/// frames them: `OriginateResponse` (the agent answered), `DialBegin` (the customer's phone
+/// rings), `DialEnd` with `DialStatus`, and `Hangup` of the agent's channel. `uniqueid` is the
+/// agent channel's (the `UniqueID` of the call's CDR, the `Uniqueid` of OriginateResponse).
+pub mod originated {
+    pub fn answered(ext: &str, uniqueid: &str) -> String {
+        format!(
+            "Event: OriginateResponse\r\nPrivilege: call,all\r\nResponse: Success\r\nChannel: PJSIP/{ext}-00000001\r\nContext: from-internal\r\nExten: {ext}\r\nReason: 4\r\nUniqueid: {uniqueid}\r\nCallerIDNum: {ext}\r\nCallerIDName: Switchboard\r\n\r\n"
+        )
+    }
+    pub fn dial_begin(ext: &str, number: &str, uniqueid: &str) -> String {
+        format!(
+            "Event: DialBegin\r\nPrivilege: call,all\r\nChannel: PJSIP/{ext}-00000001\r\nChannelState: 6\r\nChannelStateDesc: Up\r\nCallerIDNum: {ext}\r\nCallerIDName: Switchboard\r\nExten: {number}\r\nContext: from-internal\r\nUniqueid: {uniqueid}\r\nLinkedid: {uniqueid}\r\nDestChannel: PJSIP/trunk-00000002\r\nDestChannelState: 0\r\nDestCallerIDNum: {number}\r\nDestExten: {number}\r\nDestUniqueid: {uniqueid}1\r\nDialString: trunk/{number}\r\n\r\n"
+        )
+    }
+    /// `status`: ANSWER, BUSY, NOANSWER, CANCEL, CONGESTION, CHANUNAVAIL.
+    pub fn dial_end(ext: &str, number: &str, uniqueid: &str, status: &str) -> String {
+        format!(
+            "Event: DialEnd\r\nPrivilege: call,all\r\nChannel: PJSIP/{ext}-00000001\r\nCallerIDNum: {ext}\r\nUniqueid: {uniqueid}\r\nLinkedid: {uniqueid}\r\nDestChannel: PJSIP/trunk-00000002\r\nDestCallerIDNum: {number}\r\nDestUniqueid: {uniqueid}1\r\nDialStatus: {status}\r\n\r\n"
+        )
+    }
+    pub fn hangup(ext: &str, uniqueid: &str) -> String {
+        format!(
+            "Event: Hangup\r\nPrivilege: call,all\r\nChannel: PJSIP/{ext}-00000001\r\nCallerIDNum: {ext}\r\nUniqueid: {uniqueid}\r\nLinkedid: {uniqueid}\r\nCause: 16\r\nCause-txt: Normal Clearing\r\n\r\n"
+        )
+    }
+}

@@ -357,3 +357,119 @@ async fn p5_missed_call_conversation(vp: Viewport) {
     admin.screenshot().await;
     j.finish([admin]).await;
 }
+
+/// P6: click-to-call with live state: Anna presses Call in Jonas's SMS conversation; the bar
+/// above the messages follows the PBX's events (as Asterisk sends them for the originated
+/// call): calling → ringing → connected → ended with the talk time; the call lands once in the
+/// timeline, and the CDR of the same call afterwards adds nothing. The phone twin is German.
+#[tokio::test]
+async fn journey_p6_click_to_call_live_state() {
+    p6_click_to_call_live_state(Viewport::Desktop, false).await;
+}
+
+#[tokio::test]
+async fn journey_p6_click_to_call_live_state_phone() {
+    p6_click_to_call_live_state(Viewport::Phone, true).await;
+}
+
+async fn p6_click_to_call_live_state(vp: Viewport, german: bool) {
+    use crate::fakes::ami::originated;
+    use crate::support::read::timeline_kinds;
+    if skip() {
+        return;
+    }
+    let j = Journey::start(if german {
+        "p6_click_to_call_live_state_de"
+    } else {
+        "p6_click_to_call_live_state"
+    })
+    .await;
+    let sms = FakeTwilio::start().await;
+    let ch = setup::twilio_channel(&j.t, &sms).await;
+    set_extension(&j.t, j.t.admin_id, "201").await;
+    let pbx = FakeAmi::start(Mode::Answered).await;
+    link_ami(&j.t, &pbx).await;
+    let a = customer::sms(&j.t, ch, "+4917612345678", "Please call me back").await;
+    let number = "+4917612345678";
+    // The fake answers the Originate with this Uniqueid (the agent's channel).
+    let id = "1700000000.1";
+
+    let b = j.browser().viewport(vp);
+    let anna = if german { b.german() } else { b }.login("admin").await;
+    anna.open(&format!("/chat/external/{}", a.session_id)).await;
+    anna.see("Please call me back").await;
+    anna.wait_live().await;
+    anna.wait_js(
+        "document.querySelector('button[data-action=call]') !== null",
+        "the Call button uses the PBX",
+    )
+    .await;
+    let w = |en: &'static str, de: &'static str| if german { de } else { en };
+    anna.header_action(w("Call", "Anrufen")).await;
+    anna.wait_text("#call-bar[data-state=calling]", w("Calling", "Rufe"))
+        .await;
+    pbx.sessions(1).await;
+    anna.screenshot_step("calling").await;
+
+    pbx.send_events(&originated::answered("201", id));
+    pbx.send_events(&originated::dial_begin("201", number, id));
+    let text = anna
+        .wait_text("#call-bar[data-state=ringing]", w("is ringing", "klingelt"))
+        .await;
+    assert!(text.contains(number), "{text}");
+    anna.screenshot_step("ringing").await;
+
+    pbx.send_events(&originated::dial_end("201", number, id, "ANSWER"));
+    anna.wait_text(
+        "#call-bar[data-state=connected]",
+        w("Connected with", "Verbunden mit"),
+    )
+    .await;
+    anna.screenshot_step("connected").await;
+
+    j.t.clock.advance_ms(95_000);
+    pbx.send_events(&originated::hangup("201", id));
+    let text = anna
+        .wait_text("#call-bar[data-state=ended]", w("ended", "beendet"))
+        .await;
+    assert!(text.contains("1:35"), "{text}");
+    let text = anna
+        .wait_text(
+            "#messages .phone-call.call-answered",
+            w("Outgoing call", "Ausgehender Anruf"),
+        )
+        .await;
+    assert!(text.contains("1:35"), "{text}");
+
+    // The PBX's record of the same call (its UniqueID) arrives: still one entry.
+    pbx.send_events(&cdr(
+        id,
+        "201",
+        number,
+        "PJSIP/201-00000001",
+        "PJSIP/trunk-00000002",
+        "ANSWERED",
+        110,
+        95,
+    ));
+    // Events are applied in order: once the phone is idle again, the CDR has been handled.
+    pbx.send_events(&ext_status("201", 0, "Idle"));
+    crate::support::read::wait_for("the CDR handled", || async {
+        (j.t.state()
+            .presence
+            .phone(switchboard::ids::UserId(j.t.admin_id))
+            .label()
+            == Some("idle"))
+        .then_some(())
+    })
+    .await;
+    let kinds = timeline_kinds(&j.t.admin, a.session_id).await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "phone_call").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(anna.count("#messages .phone-call").await, 1);
+    anna.screenshot().await;
+    j.finish([anna]).await;
+}

@@ -244,7 +244,7 @@ async fn the_yeastar_subscription_reports_phones_and_reconnects() {
     assert!(
         ys.received()
             .iter()
-            .any(|m| m == r#"{"topic_list":[30008,30009,30012]}"#),
+            .any(|m| m == r#"{"topic_list":[30008,30009,30011,30012]}"#),
         "{:?}",
         ys.received()
     );
@@ -536,5 +536,165 @@ async fn a_missed_call_gets_one_follow_up_none_within_the_cooldown_or_to_a_block
         (templates_to("4917612345678") == 2).then_some(())
     })
     .await;
+    t.stop().await;
+}
+
+/// A 30011 "Call State Changed" message body as the Yeastar P-Series developer guide shows it.
+pub fn call_state(call_id: &str, members: serde_json::Value) -> serde_json::Value {
+    json!({"call_id": call_id, "members": members})
+}
+
+async fn yeastar_linked(t: &TestServer) -> crate::fakes::yeastar::FakeYeastar {
+    use crate::fakes::yeastar::{self, FakeYeastar};
+    let ys = FakeYeastar::start().await;
+    let r = t
+        .admin
+        .put(
+            "/api/v1/pbx",
+            json!({"kind":"yeastar","base_url":ys.base_url(),"client_id":yeastar::CLIENT_ID,
+                "client_secret":yeastar::CLIENT_SECRET}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    ys.wait_subscribers(1).await;
+    wait_page(&t.admin, "data-state=\"up\"").await;
+    ys
+}
+
+/// Yeastar's 30011: an inbound call from a known contact ringing extension 2002 pops on Amy's
+/// pages only (Bob at 2003 gets nothing); garbled or partial 30011 frames are counted and
+/// change nothing else (the next event still applies).
+#[tokio::test]
+async fn yeastar_call_state_pops_the_ringing_agents_screen_only() {
+    use crate::support::events::EventStream;
+    let t = TestServer::start().await;
+    let (amy, ca) = t.user("amy", "agent").await;
+    let (bob, cb) = t.user("bob", "agent").await;
+    set_extension(&t, amy, "2002").await;
+    set_extension(&t, bob, "2003").await;
+    let cid = t
+        .channel(json!({"kind":"whatsapp","name":"WA","members":[amy, bob]}))
+        .await;
+    let sid = writes(&t, cid, "4917612345678", Some("Jonas"), "invoice?")
+        .await
+        .session_id;
+    let ys = yeastar_linked(&t).await;
+    assert!(
+        ys.received()
+            .iter()
+            .any(|m| m == r#"{"topic_list":[30008,30009,30011,30012]}"#),
+        "{:?}",
+        ys.received()
+    );
+    let mut ea = EventStream::open(&ca).await;
+    let mut eb = EventStream::open(&cb).await;
+
+    // Garbled and partial frames first.
+    ys.send_raw(r#"{"type":30011,"sn":"x","msg":"{\"call_id\":"}"#);
+    ys.send_event(30011, json!({"call_id": "1"}));
+    ys.send_event(
+        30011,
+        call_state(
+            "1700000000.77",
+            json!([
+                {"inbound": {"from": "017612345678", "to": "5503301", "trunk_name": "SIP-trunk",
+                    "channel_id": "PJSIP/SIP-trunk-00000031", "member_status": "ALERT", "call_path": ""}},
+                {"extension": {"number": "2002", "channel_id": "PJSIP/2002-00000032",
+                    "member_status": "RING", "call_path": ""}}
+            ]),
+        ),
+    );
+    let e = ea.next_of_kind("phone.ringing").await;
+    assert_eq!(e.data()["name"], "Jonas", "{:?}", e.json);
+    assert_eq!(e.data()["extension"], "2002");
+    assert_eq!(e.data()["sessions"][0]["id"], sid);
+    // Bob's stream: an event after the pop proves the pop was not for him.
+    ys.send_event(30008, json!({"extension": "2003", "status": "Busy"}));
+    let seen = eb.until(|e| e.kind() == "phone.state").await;
+    assert!(
+        seen.iter().all(|e| e.kind() != "phone.ringing"),
+        "{seen:?}"
+    );
+    wait_for("bob busy", || async {
+        t.state().presence.phone(UserId(bob)).busy().then_some(())
+    })
+    .await;
+    let p = wait_page(&t.admin, "unreadable frames 2").await;
+    assert!(p.contains("30011"), "{p}");
+    t.stop().await;
+}
+
+/// Click-to-call through Yeastar, followed live: the dial's call id, then 30011 as the PBX
+/// sends it for the call: the agent's extension rings, the outbound member rings, answers,
+/// hangs up. The agent's stream gets calling → ringing → connected → ended; the 30012 CDR
+/// of the same call id adds no second timeline entry.
+#[tokio::test]
+async fn yeastar_click_to_call_is_followed_live_and_logged_once() {
+    use crate::fakes::yeastar::CALL_ID;
+    use crate::support::events::EventStream;
+    use crate::support::read::timeline_kinds;
+    let t = TestServer::start().await;
+    let (amy, ca) = t.user("amy", "agent").await;
+    set_extension(&t, amy, "2002").await;
+    let cid = t
+        .channel(json!({"kind":"whatsapp","name":"WA","members":[amy]}))
+        .await;
+    let sid = writes(&t, cid, "4917612345678", Some("Jonas"), "call me")
+        .await
+        .session_id;
+    let ys = yeastar_linked(&t).await;
+    let mut ea = EventStream::open(&ca).await;
+    let r = ca.post(&format!("/api/v1/sessions/{sid}/call"), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let e = ea.next_of_kind("call.state").await;
+    assert_eq!(e.data()["state"], "calling");
+    assert_eq!(e.data()["session_id"], sid);
+
+    let ext = |st: &str| json!({"extension": {"number": "2002", "channel_id": "PJSIP/2002-00000040", "member_status": st, "call_path": ""}});
+    let out = |st: &str| json!({"outbound": {"from": "2002", "to": "+4917612345678", "trunk_name": "SIP-trunk", "channel_id": "PJSIP/SIP-trunk-00000041", "member_status": st, "call_path": ""}});
+    ys.send_event(30011, call_state(CALL_ID, json!([ext("RING")])));
+    ys.send_event(30011, call_state(CALL_ID, json!([ext("ANSWER"), out("RING")])));
+    t.clock.advance_ms(1_000);
+    ys.send_event(30011, call_state(CALL_ID, json!([ext("ANSWERED"), out("ANSWER")])));
+    t.clock.advance_ms(42_000);
+    ys.send_event(30011, call_state(CALL_ID, json!([ext("BYE"), out("BYE")])));
+    let states: Vec<String> = ea
+        .until(|e| e.kind() == "call.state" && e.data()["state"] == "ended")
+        .await
+        .into_iter()
+        .filter(|e| e.kind() == "call.state")
+        .map(|e| e.data()["state"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(states, ["ringing", "connected", "ended"]);
+
+    ys.send_event(
+        30012,
+        json!({"call_id": CALL_ID, "time_start": "2026-12-04 14:00:00", "call_from": "2002",
+            "call_to": "+4917612345678", "call_duration": 45, "talk_duration": 42,
+            "status": "ANSWERED", "type": "Outbound"}),
+    );
+    ys.send_event(30008, json!({"extension": "2002", "status": "Idle"}));
+    wait_for("the CDR handled", || async {
+        (t.state().presence.phone(UserId(amy)).label() == Some("idle")).then_some(())
+    })
+    .await;
+    let tl = ca
+        .get(&format!("/api/v1/sessions/{sid}/timeline"))
+        .await
+        .json();
+    let calls: Vec<_> = tl
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["kind"] == "phone_call")
+        .collect();
+    assert_eq!(calls.len(), 1, "{tl}");
+    let detail: serde_json::Value =
+        serde_json::from_str(calls[0]["detail"].as_str().unwrap_or("{}")).unwrap();
+    assert_eq!(detail["call_id"], CALL_ID);
+    assert_eq!(detail["disposition"], "answered");
+    assert_eq!(detail["talk_s"], 42);
+    let kinds = timeline_kinds(&ca, sid).await;
+    assert_eq!(kinds.iter().filter(|k| *k == "phone_call").count(), 1);
     t.stop().await;
 }
