@@ -205,10 +205,7 @@ impl LiveCalls {
                 return Ok(());
             }
             if let Some(n) = number {
-                let same = match (
-                    calls_log::normalise(n),
-                    calls_log::normalise(&l.number),
-                ) {
+                let same = match (calls_log::normalise(n), calls_log::normalise(&l.number)) {
                     (Some(a), Some(b)) => calls_log::same_number(&a, &b),
                     _ => false,
                 };

@@ -611,10 +611,7 @@ async fn yeastar_call_state_pops_the_ringing_agents_screen_only() {
     // Bob's stream: an event after the pop proves the pop was not for him.
     ys.send_event(30008, json!({"extension": "2003", "status": "Busy"}));
     let seen = eb.until(|e| e.kind() == "phone.state").await;
-    assert!(
-        seen.iter().all(|e| e.kind() != "phone.ringing"),
-        "{seen:?}"
-    );
+    assert!(seen.iter().all(|e| e.kind() != "phone.ringing"), "{seen:?}");
     wait_for("bob busy", || async {
         t.state().presence.phone(UserId(bob)).busy().then_some(())
     })
@@ -644,7 +641,9 @@ async fn yeastar_click_to_call_is_followed_live_and_logged_once() {
         .session_id;
     let ys = yeastar_linked(&t).await;
     let mut ea = EventStream::open(&ca).await;
-    let r = ca.post(&format!("/api/v1/sessions/{sid}/call"), json!({})).await;
+    let r = ca
+        .post(&format!("/api/v1/sessions/{sid}/call"), json!({}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let e = ea.next_of_kind("call.state").await;
     assert_eq!(e.data()["state"], "calling");
@@ -653,9 +652,15 @@ async fn yeastar_click_to_call_is_followed_live_and_logged_once() {
     let ext = |st: &str| json!({"extension": {"number": "2002", "channel_id": "PJSIP/2002-00000040", "member_status": st, "call_path": ""}});
     let out = |st: &str| json!({"outbound": {"from": "2002", "to": "+4917612345678", "trunk_name": "SIP-trunk", "channel_id": "PJSIP/SIP-trunk-00000041", "member_status": st, "call_path": ""}});
     ys.send_event(30011, call_state(CALL_ID, json!([ext("RING")])));
-    ys.send_event(30011, call_state(CALL_ID, json!([ext("ANSWER"), out("RING")])));
+    ys.send_event(
+        30011,
+        call_state(CALL_ID, json!([ext("ANSWER"), out("RING")])),
+    );
     t.clock.advance_ms(1_000);
-    ys.send_event(30011, call_state(CALL_ID, json!([ext("ANSWERED"), out("ANSWER")])));
+    ys.send_event(
+        30011,
+        call_state(CALL_ID, json!([ext("ANSWERED"), out("ANSWER")])),
+    );
     t.clock.advance_ms(42_000);
     ys.send_event(30011, call_state(CALL_ID, json!([ext("BYE"), out("BYE")])));
     let states: Vec<String> = ea
