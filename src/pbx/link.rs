@@ -532,4 +532,36 @@ mod tests {
         // The cut-off packet at the end is never half-applied.
         assert_eq!(msgs.len(), 8, "{msgs:?}");
     }
+
+    #[tokio::test]
+    async fn an_originated_call_as_asterisk_reports_it() {
+        let msgs = parse(concat!(
+            "Event: OriginateResponse\r\nResponse: Success\r\nChannel: PJSIP/201-00000001\r\nReason: 4\r\nUniqueid: 17.1\r\n\r\n",
+            "Event: DialBegin\r\nChannel: PJSIP/201-00000001\r\nCallerIDNum: 201\r\nUniqueid: 17.1\r\nDestChannel: PJSIP/trunk-00000002\r\nDestCallerIDNum: +4917612345678\r\nDialString: trunk/+4917612345678\r\n\r\n",
+            "Event: DialEnd\r\nChannel: PJSIP/201-00000001\r\nUniqueid: 17.1\r\nDestCallerIDNum: +4917612345678\r\nDialStatus: BUSY\r\n\r\n",
+            "Event: Hangup\r\nChannel: PJSIP/201-00000001\r\nUniqueid: 17.1\r\nCause: 16\r\n\r\n",
+            "Event: OriginateResponse\r\nResponse: Failure\r\nChannel: PJSIP/202\r\nReason: 5\r\n\r\n",
+        ))
+        .await;
+        let legs: Vec<(String, Option<String>, LegPhase)> = msgs
+            .iter()
+            .filter_map(|m| match m {
+                LinkMsg::Event(PbxEvent::Leg {
+                    ext, number, phase, ..
+                }) => Some((ext.clone(), number.clone(), *phase)),
+                _ => None,
+            })
+            .collect();
+        let n = Some("+4917612345678".to_string());
+        assert_eq!(
+            legs,
+            vec![
+                ("201".into(), None, LegPhase::Calling),
+                ("201".into(), n.clone(), LegPhase::Ringing),
+                ("201".into(), n, LegPhase::Busy),
+                ("201".into(), None, LegPhase::Ended),
+                ("202".into(), None, LegPhase::Busy),
+            ]
+        );
+    }
 }

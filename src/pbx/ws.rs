@@ -556,6 +556,38 @@ mod tests {
     }
 
     #[test]
+    fn call_state_30011_as_the_guide_shows_it() {
+        let inbound = r#"{"type":30011,"sn":"x","msg":"{\"call_id\":\"1649387502.118\",\"members\":[{\"inbound\":{\"from\":\"017612345678\",\"to\":\"5503301\",\"trunk_name\":\"SIP\",\"channel_id\":\"PJSIP/SIP-00000022\",\"member_status\":\"ALERT\",\"call_path\":\"\"}},{\"extension\":{\"number\":\"2002\",\"channel_id\":\"PJSIP/2002-00000023\",\"member_status\":\"RING\",\"call_path\":\"\"}}]}"}"#;
+        assert_eq!(
+            yeastar_messages(inbound),
+            vec![LinkMsg::Event(PbxEvent::Ringing {
+                ext: "2002".into(),
+                caller: "017612345678".into()
+            })]
+        );
+        let outbound = r#"{"type":30011,"sn":"x","msg":"{\"call_id\":\"7.1\",\"members\":[{\"extension\":{\"number\":\"2002\",\"channel_id\":\"c\",\"member_status\":\"ANSWERED\"}},{\"outbound\":{\"from\":\"2002\",\"to\":\"+4917612345678\",\"trunk_name\":\"SIP\",\"channel_id\":\"d\",\"member_status\":\"ANSWER\"}}]}"}"#;
+        assert_eq!(
+            yeastar_messages(outbound),
+            vec![LinkMsg::Event(PbxEvent::Leg {
+                ext: "2002".into(),
+                number: Some("+4917612345678".into()),
+                call_id: Some("7.1".into()),
+                phase: LegPhase::Connected
+            })]
+        );
+        for bad in [
+            r#"{"type":30011,"msg":"{\"call_id\":"}"#,
+            r#"{"type":30011,"msg":"{\"call_id\":\"1\"}"}"#,
+            r#"{"type":30011,"msg":"{\"members\":[{\"inbound\":{\"from\":\"1\"}}]}"}"#,
+        ] {
+            assert!(
+                matches!(yeastar_messages(bad).as_slice(), [LinkMsg::Garbled(_)]),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn urls_become_websocket_targets() {
         assert_eq!(
             target("https://pbx.lan:8088/openapi/v1.0", "a b").unwrap(),
