@@ -91,6 +91,7 @@ impl Chrome {
                     "pbx.phone.",
                     "pbx.call.",
                     "pbx.disp.",
+                    "call.state.",
                     "pbx.pop.",
                 ])
             } else {
