@@ -18,8 +18,6 @@ pub struct Call {
     pub outcome: std::result::Result<CallOutcome, PbxError>,
     pub number: String,
     pub extension: String,
-    /// The conversation called from (customer calls).
-    pub session_id: Option<SessionId>,
 }
 
 fn own_extension(ext: &str) -> Result<String> {
@@ -105,7 +103,6 @@ pub async fn call_customer(
         outcome,
         number,
         extension: ext,
-        session_id: Some(session_id),
     })
 }
 
@@ -154,6 +151,5 @@ pub async fn call_colleague(
         outcome,
         number,
         extension: ext,
-        session_id: None,
     })
 }
