@@ -6,6 +6,7 @@ mod admin;
 mod bad_input;
 mod bsuid;
 mod inbound;
+mod instagram;
 mod media;
 mod outbound;
 mod sms_rules;
