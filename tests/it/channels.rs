@@ -8,6 +8,7 @@ mod bsuid;
 mod inbound;
 mod instagram;
 mod media;
+mod messenger_events;
 mod outbound;
 mod sms_rules;
 mod wa_signals;

@@ -430,6 +430,7 @@ mod tests {
                 username: None,
                 phone: None,
                 opted_out: None,
+                picture: None,
             }),
             Some(42)
         );

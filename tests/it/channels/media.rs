@@ -261,6 +261,7 @@ fn out_message(files: Vec<messages::MessageFile>, text: &str) -> messages::Messa
         retry: None,
         quote: None,
         reaction: None,
+        edited: None,
     }
 }
 
