@@ -13,6 +13,7 @@ mod json;
 mod meta_events;
 pub mod messenger;
 pub mod probe;
+pub mod profile;
 pub mod signature;
 pub mod twilio;
 pub mod whatsapp;
