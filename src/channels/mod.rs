@@ -10,8 +10,8 @@ use std::time::Duration;
 
 mod http;
 mod json;
-mod meta_events;
 pub mod messenger;
+mod meta_events;
 pub mod probe;
 pub mod profile;
 pub mod signature;

@@ -321,8 +321,8 @@ fn edit_in(ctx: &mut WriteCtx<'_>, ch: &Channel, e: &crate::channels::MessageEdi
         return Ok(false);
     };
     let session = crate::domain::sessions::get_in(ctx, target.session_id)?;
-    let from_sender = contacts::find_in(ctx, ch.id, e.from.trim())?
-        .is_some_and(|c| c.id == session.contact_id);
+    let from_sender =
+        contacts::find_in(ctx, ch.id, e.from.trim())?.is_some_and(|c| c.id == session.contact_id);
     if target.direction != super::Direction::In || !from_sender {
         tracing::info!(channel = %ch.id, "edit of a message the sender did not write ignored");
         return Ok(false);
