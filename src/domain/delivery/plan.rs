@@ -275,6 +275,7 @@ mod tests {
             retry: None,
             quote: None,
             reaction: None,
+            edited: None,
         }
     }
 
