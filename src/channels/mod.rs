@@ -11,7 +11,9 @@ use std::time::Duration;
 mod http;
 mod json;
 pub mod messenger;
+mod meta_events;
 pub mod probe;
+pub mod profile;
 pub mod signature;
 pub mod twilio;
 pub mod whatsapp;
@@ -38,6 +40,19 @@ pub enum InboundEvent {
     /// business-scoped user id after a number change). Applied to the contact found under
     /// `previous`; for an unknown contact nothing happens.
     IdentityUpdate(IdentityUpdate),
+    /// The customer edited the text of a message they sent (Messenger `message_edit`).
+    /// Applied to the stored message with that provider id; for an unknown one nothing happens.
+    Edit(MessageEdit),
+}
+
+/// Messenger `message_edit`: the message `message_id` from `from` now reads `text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageEdit {
+    pub from: String,
+    pub message_id: String,
+    pub text: String,
+    /// How many times the message was edited so far (Meta's `num_edit`).
+    pub num_edit: u32,
 }
 
 /// WhatsApp `user_id_update`: the contact known as `previous` is now `current`.

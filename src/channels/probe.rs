@@ -4,6 +4,7 @@
 //! - WhatsApp Cloud API: `GET {base}/{phone_number_id}` with the bearer token (the phone
 //!   number record: `display_phone_number`, `verified_name`).
 //! - Messenger: `GET {base}/me?access_token={page token}` (the page: `name`, `id`).
+//! - Instagram: `GET {base}/me?fields=user_id,username` with the bearer token.
 //! - Twilio: `GET {base}/2010-04-01/Accounts/{sid}.json` with Basic auth (`friendly_name`,
 //!   `status`).
 
@@ -63,6 +64,25 @@ pub async fn messenger(client: &Client, base: &str, page_token: &str) -> Probe {
     )
     .await?;
     Ok(format!("{} ({})", field(&v, "name"), field(&v, "id")))
+}
+
+/// The Instagram professional account the Instagram user token belongs to
+/// (`GET {base}/me?fields=user_id,username`).
+pub async fn instagram(client: &Client, base: &str, token: &str) -> Probe {
+    let url = endpoint(base, &["me"])?;
+    let v = ask(
+        client
+            .get(url)
+            .query(&[("fields", "user_id,username")])
+            .bearer_auth(token),
+        graph_text,
+    )
+    .await?;
+    Ok(format!(
+        "@{} ({})",
+        field(&v, "username"),
+        field(&v, "user_id")
+    ))
 }
 
 /// The Twilio account.

@@ -51,6 +51,9 @@ pub struct Contact {
     /// SMS: the customer replied STOP (or a synonym); nothing may be sent until START.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opted_out: Option<OptOut>,
+    /// Messenger: the profile picture URL from the User Profile API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
 }
 
 /// When and with which word a customer opted out of SMS.
@@ -214,6 +217,7 @@ pub fn upsert_in(
         username: None,
         phone: None,
         opted_out: None,
+        picture: None,
     };
     ctx.txn
         .open_table(CONTACTS_BY_ADDR)?
@@ -370,4 +374,35 @@ pub fn note_keyword_in(
     c.opted_out = next;
     put_in(ctx, c)?;
     announce_in(ctx, c)
+}
+
+/// The provider's profile of a contact arrived (Messenger User Profile API): the name unless
+/// an agent set one or one is known already, and the picture. `false` when nothing changed.
+pub fn note_profile_in(
+    ctx: &mut WriteCtx<'_>,
+    channel_id: ChannelId,
+    address: &str,
+    name: &str,
+    picture: Option<&str>,
+) -> Result<bool> {
+    let Some(mut c) = find_in(ctx, channel_id, address)? else {
+        return Ok(false);
+    };
+    let name = clean(name.trim(), 100);
+    let mut changed = false;
+    if !name.is_empty() && !c.name_edited && c.name.trim().is_empty() {
+        c.name = name;
+        changed = true;
+    }
+    if let Some(p) = picture
+        && c.picture.as_deref() != Some(p)
+    {
+        c.picture = Some(clean(p, 2000));
+        changed = true;
+    }
+    if changed {
+        put_in(ctx, &c)?;
+        announce_in(ctx, &c)?;
+    }
+    Ok(changed)
 }

@@ -145,7 +145,8 @@ function typingSignal() {
 export function composerEl() {
   const w = windowState();
   const area = h("div", { class: "composer-area mode-" + S.mode, id: "composer-area", dataset: { window: w } });
-  const notice = w === "human_agent" ? t("inbox.window_human") : w !== "open" ? S.detail.window_message : "";
+  const humanKey = S.detail && S.detail.session.channel_kind === "instagram" ? "inbox.window_human_ig" : "inbox.window_human";
+  const notice = w === "human_agent" ? t(humanKey) : w !== "open" ? S.detail.window_message : "";
   if (notice && S.mode === "reply") area.append(h("p", { class: "window-note " + w, id: "window-note", role: "note", text: notice }));
   const modes = h(
     "div",

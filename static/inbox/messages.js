@@ -113,7 +113,14 @@ function msgEl(m, showSender) {
     // An automatic reply (no author): labelled as such in every bubble.
     m.direction === "out" && !m.author ? h("span", { class: "auto-label", text: t("inbox.auto_reply") }) : null,
     m.text ? textEl(m.text) : null,
-    h("div", { class: "meta" }, h("time", { dataset: { ts: m.created }, title: fmtDateTime(m.created), text: fmtClock(m.created) }), tick),
+    h(
+      "div",
+      { class: "meta" },
+      // The customer edited the message (Messenger): the first version stays readable.
+      m.edited ? h("span", { class: "edited", tabindex: "0", title: t("inbox.edited_original").replace("{text}", m.edited.original), "aria-label": t("inbox.edited_original").replace("{text}", m.edited.original), text: t("inbox.edited") }) : null,
+      h("time", { dataset: { ts: m.created }, title: fmtDateTime(m.created), text: fmtClock(m.created) }),
+      tick,
+    ),
   );
   const out = h("div", { class: cls, dataset: { id: m.id, status: m.status } }, bubble);
   if (m.reaction) {

@@ -341,7 +341,9 @@ fn every_entry_and_change_is_visited() {
         .into_iter()
         .map(|e| match e {
             InboundEvent::Message(m) => m.provider_id,
-            InboundEvent::Status(_) | InboundEvent::IdentityUpdate(_) => String::new(),
+            InboundEvent::Status(_) | InboundEvent::IdentityUpdate(_) | InboundEvent::Edit(_) => {
+                String::new()
+            }
         })
         .collect();
     assert_eq!(ids, ["a", "b", "c", "d"]);

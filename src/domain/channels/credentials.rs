@@ -18,7 +18,7 @@ pub struct Credentials {
     /// WhatsApp phone-number id.
     #[serde(default)]
     pub phone_number_id: String,
-    /// WhatsApp access token (secret).
+    /// WhatsApp access token; Instagram user access token (secret).
     #[serde(default)]
     pub access_token: String,
     /// Messenger page id.
@@ -27,6 +27,9 @@ pub struct Credentials {
     /// Messenger page access token (secret).
     #[serde(default)]
     pub page_token: String,
+    /// Instagram professional account id (the send endpoint's path segment).
+    #[serde(default)]
+    pub ig_user_id: String,
     /// Meta app secret for webhook signatures (secret).
     #[serde(default)]
     pub app_secret: String,
@@ -45,6 +48,7 @@ impl Credentials {
             access_token: mask(&self.access_token),
             page_id: self.page_id.clone(),
             page_token: mask(&self.page_token),
+            ig_user_id: self.ig_user_id.clone(),
             app_secret: mask(&self.app_secret),
             verify_token: mask(&self.verify_token),
         }
@@ -63,6 +67,7 @@ impl Credentials {
         set(&mut self.access_token, &p.access_token);
         set(&mut self.page_id, &p.page_id);
         set(&mut self.page_token, &p.page_token);
+        set(&mut self.ig_user_id, &p.ig_user_id);
         set(&mut self.app_secret, &p.app_secret);
         set(&mut self.verify_token, &p.verify_token);
     }

@@ -1,4 +1,5 @@
-//! Channels: where customers write in (SMS via Twilio, WhatsApp Cloud API, Messenger, Live Chat),
+//! Channels: where customers write in (SMS via Twilio, WhatsApp Cloud API, Messenger, Instagram,
+//! Live Chat),
 //! with credentials, members (agents who receive its sessions), queue mode, closure and file rules.
 //! Secrets are stored in full but never shown back: `ChannelView` masks them.
 
@@ -33,6 +34,8 @@ pub enum ChannelKind {
     Whatsapp,
     Messenger,
     Livechat,
+    /// Instagram direct messages (Instagram API with Instagram Login).
+    Instagram,
 }
 
 impl ChannelKind {
@@ -40,7 +43,9 @@ impl ChannelKind {
     pub fn max_file_bytes(self) -> u64 {
         match self {
             ChannelKind::Sms | ChannelKind::Whatsapp => 100 << 20,
-            ChannelKind::Messenger => crate::channels::messenger::MAX_ATTACHMENT_BYTES,
+            ChannelKind::Messenger | ChannelKind::Instagram => {
+                crate::channels::messenger::MAX_ATTACHMENT_BYTES
+            }
             ChannelKind::Livechat => 10 << 20,
         }
     }
@@ -50,6 +55,7 @@ impl ChannelKind {
             ChannelKind::Whatsapp => "whatsapp",
             ChannelKind::Messenger => "messenger",
             ChannelKind::Livechat => "livechat",
+            ChannelKind::Instagram => "instagram",
         }
     }
     pub fn default_api_base(self) -> &'static str {
@@ -57,6 +63,7 @@ impl ChannelKind {
             ChannelKind::Sms => crate::channels::twilio::DEFAULT_BASE_URL,
             ChannelKind::Whatsapp => crate::channels::whatsapp::DEFAULT_BASE_URL,
             ChannelKind::Messenger => crate::channels::messenger::DEFAULT_BASE_URL,
+            ChannelKind::Instagram => crate::channels::messenger::INSTAGRAM_BASE_URL,
             ChannelKind::Livechat => "",
         }
     }
@@ -233,6 +240,7 @@ impl Channel {
             ],
             ChannelKind::Whatsapp => vec![format!("{public_url}/hooks/whatsapp/{}", self.id)],
             ChannelKind::Messenger => vec![format!("{public_url}/hooks/messenger/{}", self.id)],
+            ChannelKind::Instagram => vec![format!("{public_url}/hooks/instagram/{}", self.id)],
             ChannelKind::Livechat => Vec::new(),
         };
         ChannelView {
@@ -345,6 +353,12 @@ pub fn required_fields(kind: ChannelKind) -> &'static [(&'static str, &'static s
             ("app_secret", "App secret"),
             ("verify_token", "Verify token"),
         ],
+        ChannelKind::Instagram => &[
+            ("ig_user_id", "Instagram account ID"),
+            ("access_token", "Instagram user access token"),
+            ("app_secret", "App secret"),
+            ("verify_token", "Verify token"),
+        ],
         ChannelKind::Livechat => &[],
     }
 }
@@ -363,6 +377,7 @@ pub fn require_credentials(ch: &Channel) -> Result<()> {
                 "access_token" => &c.access_token,
                 "page_id" => &c.page_id,
                 "page_token" => &c.page_token,
+                "ig_user_id" => &c.ig_user_id,
                 "app_secret" => &c.app_secret,
                 _ => &c.verify_token,
             };
@@ -426,6 +441,7 @@ pub async fn test_connection(
             probe::whatsapp(&client, base, &c.phone_number_id, &c.access_token).await
         }
         ChannelKind::Messenger => probe::messenger(&client, base, &c.page_token).await,
+        ChannelKind::Instagram => probe::instagram(&client, base, &c.access_token).await,
         ChannelKind::Sms => probe::twilio(&client, base, &c.account_sid, &c.auth_token).await,
         ChannelKind::Livechat => Ok("the website chat needs no provider".into()),
     })

@@ -136,7 +136,7 @@ async fn download(
         (ChannelKind::Sms, MediaSource::Url(u)) => {
             twilio::fetch_media(client, &plan::twilio_cfg(ch, ""), u, max).await
         }
-        (ChannelKind::Messenger, MediaSource::Url(u)) => {
+        (ChannelKind::Messenger | ChannelKind::Instagram, MediaSource::Url(u)) => {
             messenger::fetch_attachment(client, u, max).await
         }
         _ => Err(MediaError::Permanent {

@@ -45,10 +45,21 @@ pub fn twilio_cfg(ch: &Channel, public_url: &str) -> TwilioConfig {
     }
 }
 
+/// Messenger and Instagram settings (one adapter, parameterised by platform).
 pub fn messenger_cfg(ch: &Channel) -> MessengerConfig {
-    MessengerConfig {
-        base_url: ch.api_base().to_string(),
-        page_access_token: ch.credentials.page_token.clone(),
+    match ch.kind {
+        ChannelKind::Instagram => MessengerConfig {
+            platform: messenger::Platform::Instagram,
+            base_url: ch.api_base().to_string(),
+            access_token: ch.credentials.access_token.clone(),
+            account_id: ch.credentials.ig_user_id.clone(),
+        },
+        _ => MessengerConfig {
+            platform: messenger::Platform::Messenger,
+            base_url: ch.api_base().to_string(),
+            access_token: ch.credentials.page_token.clone(),
+            account_id: String::new(),
+        },
     }
 }
 
@@ -215,7 +226,9 @@ pub async fn send_part(
     match ch.kind {
         ChannelKind::Whatsapp => whatsapp::send(cx.client, &whatsapp_cfg(ch), &msg).await,
         ChannelKind::Sms => twilio::send(cx.client, &twilio_cfg(ch, cx.public_url), &msg).await,
-        ChannelKind::Messenger => messenger::send(cx.client, &messenger_cfg(ch), &msg).await,
+        ChannelKind::Messenger | ChannelKind::Instagram => {
+            messenger::send(cx.client, &messenger_cfg(ch), &msg).await
+        }
         ChannelKind::Livechat => Err(SendError::Permanent {
             code: "not_a_provider".into(),
             message: "live chat messages are not sent through a provider".into(),
@@ -262,6 +275,7 @@ mod tests {
             retry: None,
             quote: None,
             reaction: None,
+            edited: None,
         }
     }
 

@@ -402,6 +402,7 @@ mod tests {
             retry: None,
             quote: None,
             reaction: None,
+            edited: None,
         };
         let no_url = |_: &MessageFile| None;
         assert!(view(&v, &m, None, &no_url).is_none());
@@ -430,6 +431,7 @@ mod tests {
                 username: None,
                 phone: None,
                 opted_out: None,
+                picture: None,
             }),
             Some(42)
         );

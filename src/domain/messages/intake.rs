@@ -104,6 +104,7 @@ pub fn ingest_with_in(
         retry: None,
         quote: None,
         reaction: None,
+        edited: None,
     };
     if let Some(pid) = &m.provider_id {
         ctx.txn.open_table(PROVIDER_IDS)?.insert(
@@ -245,6 +246,13 @@ pub fn apply_batch_in(
                     }
                 }
             }
+            InboundEvent::Edit(e) => {
+                // An edit of an unknown message (or from someone else): acknowledged, nothing
+                // changed.
+                if edit_in(ctx, ch, e)? {
+                    a.statuses += 1;
+                }
+            }
             InboundEvent::IdentityUpdate(u) => {
                 // Unknown user, or the new id taken: acknowledged, nothing changed.
                 if !contacts::move_user_id_in(
@@ -302,6 +310,33 @@ fn react_in(ctx: &mut WriteCtx<'_>, ch: &Channel, r: &crate::channels::Reaction)
         return Ok(false);
     }
     target.reaction = emoji;
+    put_in(ctx, &target, false)?;
+    Ok(true)
+}
+
+/// Replace an inbound message's text with the customer's edit, keeping the first text.
+fn edit_in(ctx: &mut WriteCtx<'_>, ch: &Channel, e: &crate::channels::MessageEdit) -> Result<bool> {
+    let Some(mut target) = by_provider_id_in(ctx, ch, &e.message_id)? else {
+        tracing::info!(channel = %ch.id, "edit of an unknown message ignored");
+        return Ok(false);
+    };
+    let session = crate::domain::sessions::get_in(ctx, target.session_id)?;
+    let from_sender =
+        contacts::find_in(ctx, ch.id, e.from.trim())?.is_some_and(|c| c.id == session.contact_id);
+    if target.direction != super::Direction::In || !from_sender {
+        tracing::info!(channel = %ch.id, "edit of a message the sender did not write ignored");
+        return Ok(false);
+    }
+    let count = e.num_edit.max(1);
+    if target.text == e.text || target.edited.as_ref().is_some_and(|m| m.count >= count) {
+        return Ok(false);
+    }
+    let original = match target.edited.take() {
+        Some(m) => m.original,
+        None => std::mem::take(&mut target.text),
+    };
+    target.text = e.text.chars().take(4096).collect();
+    target.edited = Some(super::Edited { original, count });
     put_in(ctx, &target, false)?;
     Ok(true)
 }

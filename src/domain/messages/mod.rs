@@ -118,6 +118,17 @@ pub struct Message {
     /// The customer's reaction to this message (WhatsApp), e.g. "👍".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reaction: Option<String>,
+    /// The customer edited this message (Messenger `message_edit`): `text` is the new text,
+    /// the mark keeps the text as first received and how often it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<Edited>,
+}
+
+/// An edited customer message: the original text (kept for the history) and Meta's count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Edited {
+    pub original: String,
+    pub count: u32,
 }
 
 /// A quoted message: its id and the start of its text (or file name).
@@ -347,6 +358,7 @@ pub fn add_note_in(
         retry: None,
         quote: None,
         reaction: None,
+        edited: None,
     };
     put_in(ctx, &m, true)?;
     sessions::timeline_in(ctx, session_id, Some(author.id), TimelineKind::Note, "")?;

@@ -143,6 +143,7 @@ pub fn enqueue_by_in(
         retry: None,
         quote: None,
         reaction: None,
+        edited: None,
     };
     put_in(ctx, &msg, true)?;
     if ch.kind != ChannelKind::Livechat {
@@ -199,7 +200,7 @@ pub fn start_in(
                     .into(),
             ));
         }
-        ChannelKind::Messenger | ChannelKind::Livechat => {
+        ChannelKind::Messenger | ChannelKind::Instagram | ChannelKind::Livechat => {
             return Err(Error::Rule(format!(
                 "{} conversations can only be started by the customer",
                 ch.kind.as_str()

@@ -1,5 +1,5 @@
 //! The reply windows the server enforces (not only the UI): WhatsApp 24 h then templates only,
-//! Messenger 24 h then 7 days with the HUMAN_AGENT tag, SMS and live chat always open.
+//! Messenger and Instagram 24 h then 7 days with the HUMAN_AGENT tag, SMS and live chat always open.
 
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +32,7 @@ pub fn reply_window(kind: ChannelKind, s: &Session, now: i64) -> Window {
             Some(d) if d < DAY_MS => Window::Open,
             _ => Window::TemplateOnly,
         },
-        ChannelKind::Messenger => match since {
+        ChannelKind::Messenger | ChannelKind::Instagram => match since {
             Some(d) if d < DAY_MS => Window::Open,
             Some(d) if d < 7 * DAY_MS => Window::HumanAgent,
             _ => Window::Closed,
@@ -68,6 +68,9 @@ pub fn window_message(w: Window, kind: ChannelKind) -> &'static str {
         }
         (Window::Closed, ChannelKind::Messenger) => {
             "Messenger allows replies only within 7 days of the customer's last message; wait for the customer to write again."
+        }
+        (Window::Closed, ChannelKind::Instagram) => {
+            "Instagram allows replies only within 7 days of the customer's last message; wait for the customer to write again."
         }
         (Window::Closed, _) => "This conversation is closed; it cannot receive replies.",
         _ => "",

@@ -1,4 +1,5 @@
-//! Provider webhooks: `/hooks/whatsapp/{id}`, `/hooks/messenger/{id}` (GET handshake + POST),
+//! Provider webhooks: `/hooks/whatsapp/{id}`, `/hooks/messenger/{id}`, `/hooks/instagram/{id}`
+//! (GET handshake + POST),
 //! `/hooks/twilio/{id}` and `/hooks/twilio/{id}/status`.
 //!
 //! Every POST: read the raw body with a cap (413 beyond), verify the signature over it BEFORE
@@ -7,6 +8,7 @@
 //! batch is stored or nothing is — and only then answer 2xx. Redeliveries are recognised by the
 //! provider's message id and answered 2xx. Storage trouble answers 503 so the provider retries.
 
+mod instagram;
 mod messenger;
 mod twilio;
 mod whatsapp;
@@ -41,6 +43,10 @@ pub fn router() -> Router<HttpState> {
         .route(
             "/hooks/messenger/{channel_id}",
             get(messenger::verify).post(messenger::receive),
+        )
+        .route(
+            "/hooks/instagram/{channel_id}",
+            get(instagram::verify).post(instagram::receive),
         )
         .route("/hooks/twilio/{channel_id}", post(twilio::receive))
         .route("/hooks/twilio/{channel_id}/status", post(twilio::receive))

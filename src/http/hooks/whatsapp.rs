@@ -92,7 +92,7 @@ pub(super) async fn receive(
     .await
 }
 
-/// A signed Meta batch (WhatsApp or Messenger): channel, capped body, signature, parse with
+/// A signed Meta batch (WhatsApp, Messenger or Instagram): channel, capped body, signature, parse with
 /// `parse`, one group-committed write, then `EVENT_RECEIVED`.
 pub(super) async fn receive_meta(
     state: &HttpState,

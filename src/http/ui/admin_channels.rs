@@ -63,6 +63,7 @@ fn kind_of(s: &str) -> Option<ChannelKind> {
         "sms" => Some(ChannelKind::Sms),
         "whatsapp" => Some(ChannelKind::Whatsapp),
         "messenger" => Some(ChannelKind::Messenger),
+        "instagram" => Some(ChannelKind::Instagram),
         "livechat" => Some(ChannelKind::Livechat),
         _ => None,
     }
@@ -83,6 +84,9 @@ fn fields(t: I18n, kind: ChannelKind, c: &Credentials) -> Vec<Field> {
             .map_or("", |x| match (kind, x.2) {
                 (ChannelKind::Messenger, "adm.hint.app_secret") => "adm.hint.app_secret",
                 (ChannelKind::Messenger, "adm.hint.verify_token") => "adm.hint.verify_token_fb",
+                (ChannelKind::Instagram, "adm.hint.access_token") => "adm.hint.access_token_ig",
+                (ChannelKind::Instagram, "adm.hint.app_secret") => "adm.hint.app_secret_ig",
+                (ChannelKind::Instagram, "adm.hint.verify_token") => "adm.hint.verify_token_ig",
                 (_, h) => h,
             })),
         secret,
@@ -113,6 +117,12 @@ fn fields(t: I18n, kind: ChannelKind, c: &Credentials) -> Vec<Field> {
             f("app_secret", true, false, &c.app_secret),
             f("verify_token", false, true, &c.verify_token),
         ],
+        ChannelKind::Instagram => vec![
+            f("ig_user_id", false, false, &c.ig_user_id),
+            f("access_token", true, false, &c.access_token),
+            f("app_secret", true, false, &c.app_secret),
+            f("verify_token", false, true, &c.verify_token),
+        ],
         ChannelKind::Livechat => Vec::new(),
     }
 }
@@ -134,6 +144,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ),
     ("page_id", "adm.f.page_id", "adm.hint.page_id"),
     ("page_token", "adm.f.page_token", "adm.hint.page_token"),
+    ("ig_user_id", "adm.f.ig_user_id", "adm.hint.ig_user_id"),
     ("app_secret", "adm.f.app_secret", "adm.hint.app_secret"),
     (
         "verify_token",
@@ -147,6 +158,7 @@ fn kind_label(t: I18n, k: ChannelKind) -> &'static str {
         ChannelKind::Sms => "adm.kind.sms",
         ChannelKind::Whatsapp => "adm.kind.whatsapp",
         ChannelKind::Messenger => "adm.kind.messenger",
+        ChannelKind::Instagram => "adm.kind.instagram",
         ChannelKind::Livechat => "adm.kind.livechat",
     })
 }
@@ -238,6 +250,7 @@ async fn list(State(state): State<HttpState>, UiAdmin(who): UiAdmin) -> Result<R
         ChannelKind::Whatsapp,
         ChannelKind::Sms,
         ChannelKind::Messenger,
+        ChannelKind::Instagram,
         ChannelKind::Livechat,
     ]
     .into_iter()
@@ -480,11 +493,12 @@ fn input_from(body: &[u8], creating: bool) -> Result<ChannelInput, Error> {
             Some("sms") => Some(ChannelKind::Sms),
             Some("whatsapp") => Some(ChannelKind::Whatsapp),
             Some("messenger") => Some(ChannelKind::Messenger),
+            Some("instagram") => Some(ChannelKind::Instagram),
             Some("livechat") => Some(ChannelKind::Livechat),
             _ => {
                 return Err(Error::invalid(
                     "kind",
-                    "choose sms, whatsapp, messenger or livechat",
+                    "choose sms, whatsapp, messenger, instagram or livechat",
                 ));
             }
         };
@@ -498,6 +512,7 @@ fn input_from(body: &[u8], creating: bool) -> Result<ChannelInput, Error> {
         access_token: cred("access_token"),
         page_id: cred("page_id"),
         page_token: cred("page_token"),
+        ig_user_id: cred("ig_user_id"),
         app_secret: cred("app_secret"),
         verify_token: cred("verify_token"),
     });

@@ -173,7 +173,7 @@ fn window_str(w: Window) -> &'static str {
 }
 
 fn icon_urls(state: &HttpState) -> HashMap<&'static str, String> {
-    ["sms", "whatsapp", "messenger", "livechat"]
+    ["sms", "whatsapp", "messenger", "instagram", "livechat"]
         .into_iter()
         .map(|k| (k, state.assets.url(&format!("icons/{k}.svg"))))
         .collect()

@@ -16,13 +16,13 @@ use super::*;
 use crate::fakes::{Fault, messenger, twilio, whatsapp};
 
 /// The server's own attachment store for provider media.
-fn media_store(t: &TestServer) -> MediaStore {
+pub(super) fn media_store(t: &TestServer) -> MediaStore {
     let s = t.state();
     MediaStore::new(&s.store, &s.public_url, &s.config, &s.media_secret)
 }
 
 /// The bytes of a stored attachment.
-async fn stored_bytes(t: &TestServer, id: u64) -> Vec<u8> {
+pub(super) async fn stored_bytes(t: &TestServer, id: u64) -> Vec<u8> {
     let store = t.state().store.clone();
     let a = store
         .read(move |rtx| attachments::get(rtx, AttachmentId(id)))
@@ -60,7 +60,7 @@ async fn put_file(t: &TestServer, channel_id: u64, name: &str, bytes: &[u8]) -> 
     (up.finish().await.unwrap().id).get()
 }
 
-async fn all_files(t: &TestServer) -> Vec<Value> {
+pub(super) async fn all_files(t: &TestServer) -> Vec<Value> {
     let mut out = Vec::new();
     for s in sessions(t).await {
         for m in messages(t, s["id"].as_u64().unwrap()).await {
@@ -72,7 +72,7 @@ async fn all_files(t: &TestServer) -> Vec<Value> {
     out
 }
 
-async fn fetch_now(t: &TestServer, media: &MediaStore) -> usize {
+pub(super) async fn fetch_now(t: &TestServer, media: &MediaStore) -> usize {
     let client = switchboard::channels::http_client(std::time::Duration::from_secs(10)).unwrap();
     media_fetch::run_due(&t.state().store, &t.clock, &client, media)
         .await
@@ -261,6 +261,7 @@ fn out_message(files: Vec<messages::MessageFile>, text: &str) -> messages::Messa
         retry: None,
         quote: None,
         reaction: None,
+        edited: None,
     }
 }
 

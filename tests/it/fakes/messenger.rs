@@ -1,7 +1,12 @@
-//! Fake Messenger Send API plus builders for signed Messenger webhooks.
+//! Fake Messenger Send API plus builders for signed Messenger webhooks. The same server plays
+//! Instagram (Instagram API with Instagram Login) when started with
+//! [`FakeMessenger::start_instagram`] (see `fakes::instagram`).
 //!
-//! Endpoints: `POST {origin}/v21.0/me/messages?access_token=…` (base URL = `{origin}/v21.0`)
-//! and `GET {origin}/cdn/{name}` (public attachment URLs, no auth).
+//! Messenger endpoints: `POST {origin}/v21.0/me/messages?access_token=…` (base URL =
+//! `{origin}/v21.0`) and `GET {origin}/cdn/{name}` (public attachment URLs, no auth).
+//! Instagram endpoints: `POST {origin}/v21.0/{ig-user-id}/messages` and
+//! `GET {origin}/v21.0/me?fields=user_id,username`, both with `Authorization: Bearer <token>`
+//! and no `access_token` parameter.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,11 +42,15 @@ pub fn error_body(code: i64, subcode: Option<i64>, message: &str) -> String {
 struct MsState {
     core: Arc<Core>,
     token: String,
+    /// Instagram mode: the professional account id of the send path.
+    instagram: Option<String>,
     origin: Mutex<String>,
     files: Mutex<HashMap<String, StoredMedia>>,
     closed_windows: Mutex<HashSet<String>>,
     accepted: Mutex<Vec<Value>>,
     counter: AtomicU64,
+    /// B: User Profile API answers by PSID (`set_profile`).
+    profiles: Mutex<HashMap<String, Value>>,
 }
 
 pub struct FakeMessenger {
@@ -55,6 +64,16 @@ impl FakeMessenger {
     }
 
     pub async fn start_with(page_token: &str) -> FakeMessenger {
+        FakeMessenger::start_mode(page_token, None).await
+    }
+
+    /// The Instagram flavour: `token` is the Instagram user access token, `ig_user_id` the
+    /// professional account id in the send path.
+    pub async fn start_instagram(token: &str, ig_user_id: &str) -> FakeMessenger {
+        FakeMessenger::start_mode(token, Some(ig_user_id.to_owned())).await
+    }
+
+    async fn start_mode(page_token: &str, instagram: Option<String>) -> FakeMessenger {
         let mut state = None;
         let flavor = Flavor {
             server_error: SERVER_ERROR,
@@ -64,11 +83,13 @@ impl FakeMessenger {
             let s = Arc::new(MsState {
                 core,
                 token: page_token.to_owned(),
+                instagram,
                 origin: Mutex::new(String::new()),
                 files: Mutex::new(HashMap::new()),
                 closed_windows: Mutex::new(HashSet::new()),
                 accepted: Mutex::new(Vec::new()),
                 counter: AtomicU64::new(1),
+                profiles: Mutex::new(HashMap::new()),
             });
             state = Some(s.clone());
             Router::new().fallback(handle).with_state(s)
@@ -84,9 +105,20 @@ impl FakeMessenger {
     }
 
     pub fn config(&self) -> switchboard::channels::messenger::MessengerConfig {
-        switchboard::channels::messenger::MessengerConfig {
-            base_url: self.base_url(),
-            page_access_token: self.state.token.clone(),
+        use switchboard::channels::messenger::{MessengerConfig, Platform};
+        match &self.state.instagram {
+            Some(id) => MessengerConfig {
+                platform: Platform::Instagram,
+                base_url: self.base_url(),
+                access_token: self.state.token.clone(),
+                account_id: id.clone(),
+            },
+            None => MessengerConfig {
+                platform: Platform::Messenger,
+                base_url: self.base_url(),
+                access_token: self.state.token.clone(),
+                account_id: String::new(),
+            },
         }
     }
 
@@ -112,6 +144,15 @@ impl FakeMessenger {
         lock(&self.state.closed_windows).insert(psid.to_owned());
     }
 
+    /// B: the User Profile API answers `GET /v21.0/{psid}?fields=first_name,last_name,profile_pic`
+    /// with these fields (plus `id`); other PSIDs get Graph error 100 / subcode 33.
+    pub fn set_profile(&self, psid: &str, first: &str, last: &str, pic: &str) {
+        lock(&self.state.profiles).insert(
+            psid.to_owned(),
+            json!({"first_name": first, "last_name": last, "profile_pic": pic, "id": psid}),
+        );
+    }
+
     /// Serve a public attachment; returns its payload URL.
     pub fn add_attachment(&self, bytes: &[u8], mime: &str) -> String {
         let n = self.state.counter.fetch_add(1, Ordering::SeqCst);
@@ -133,6 +174,9 @@ async fn handle(State(s): State<Arc<MsState>>, req: Request) -> Response {
         Err(resp) => return resp,
     };
     let segs: Vec<&str> = rec.path().trim_start_matches('/').split('/').collect();
+    if let Some(ig) = &s.instagram {
+        return instagram(&s, ig, &rec, &segs);
+    }
     match (rec.method.as_str(), segs.as_slice()) {
         ("GET", ["cdn", name]) => match lock(&s.files).get(*name) {
             Some(m) => m.response(),
@@ -160,6 +204,7 @@ async fn handle(State(s): State<Arc<MsState>>, req: Request) -> Response {
                 &serde_json::json!({"name": "Sunnyside Dental", "id": PAGE_ID}).to_string(),
             )
         }
+        ("GET", ["v21.0", psid]) if *psid != "me" => profile(&s, &rec, psid),
         ("POST", ["v21.0", "me", "messages"]) => {
             let tokens: Vec<String> = rec
                 .query_pairs()
@@ -176,9 +221,69 @@ async fn handle(State(s): State<Arc<MsState>>, req: Request) -> Response {
     }
 }
 
+/// Instagram: bearer token only, the account id in the path.
+fn instagram(s: &MsState, ig: &str, rec: &Recorded, segs: &[&str]) -> Response {
+    if let ("GET", ["cdn", name]) = (rec.method.as_str(), segs) {
+        return match lock(&s.files).get(*name) {
+            Some(m) => m.response(),
+            None => (StatusCode::NOT_FOUND, "URL signature expired").into_response(),
+        };
+    }
+    let bearer = format!("Bearer {}", s.token);
+    let token_ok = rec.header("authorization") == Some(bearer.as_str())
+        && !rec.query_pairs().iter().any(|(k, _)| k == "access_token");
+    if !token_ok {
+        return json_response(
+            400,
+            &error_body(
+                190,
+                None,
+                "Invalid OAuth access token - Cannot parse access token",
+            ),
+        );
+    }
+    match (rec.method.as_str(), segs) {
+        ("GET", ["v21.0", "me"]) => json_response(
+            200,
+            &json!({"user_id": ig, "username": "sunnyside.dental"}).to_string(),
+        ),
+        ("POST", ["v21.0", id, "messages"]) if *id == ig => send(s, rec),
+        _ => json_response(400, &error_body(100, None, "Unsupported request (fake)")),
+    }
+}
+
+/// B: `GET /{psid}?fields=…&access_token=…` (User Profile API).
+fn profile(s: &MsState, rec: &Recorded, psid: &str) -> Response {
+    let q = rec.query_pairs();
+    let token = q
+        .iter()
+        .find(|(k, _)| k == "access_token")
+        .map(|(_, v)| v.clone());
+    if token.as_deref() != Some(s.token.as_str()) {
+        return json_response(400, &error_body(190, None, "Invalid OAuth access token."));
+    }
+    if !q
+        .iter()
+        .any(|(k, v)| k == "fields" && v.contains("first_name"))
+    {
+        return json_response(400, &error_body(100, None, "(#100) fields are required"));
+    }
+    match lock(&s.profiles).get(psid) {
+        Some(p) => json_response(200, &p.to_string()),
+        None => json_response(
+            400,
+            &error_body(
+                100,
+                Some(33),
+                "Unsupported get request. Object does not exist",
+            ),
+        ),
+    }
+}
+
 fn send(s: &MsState, rec: &Recorded) -> Response {
     let bad = |m: &str| json_response(400, &error_body(100, None, &format!("(#100) {m}")));
-    if rec.header("authorization").is_some() {
+    if s.instagram.is_none() && rec.header("authorization").is_some() {
         return bad("send the page token as access_token only");
     }
     if !rec
@@ -190,7 +295,7 @@ fn send(s: &MsState, rec: &Recorded) -> Response {
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&rec.body) else {
         return bad("body must be a JSON object");
     };
-    if let Err(e) = check_shape(&body) {
+    if let Err(e) = check_shape(&body, s.instagram.is_some()) {
         return bad(&e);
     }
     let psid = body
@@ -201,11 +306,16 @@ fn send(s: &MsState, rec: &Recorded) -> Response {
         .to_owned();
     let kind = body.get("messaging_type").and_then(Value::as_str);
     if kind != Some("MESSAGE_TAG") && lock(&s.closed_windows).contains(&psid) {
+        let subcode = if s.instagram.is_some() {
+            2_534_022
+        } else {
+            2_018_278
+        };
         return json_response(
             400,
             &error_body(
                 10,
-                Some(2_018_278),
+                Some(subcode),
                 "(#10) This message is sent outside of allowed window.",
             ),
         );
@@ -218,7 +328,9 @@ fn send(s: &MsState, rec: &Recorded) -> Response {
     )
 }
 
-fn check_shape(body: &serde_json::Map<String, Value>) -> Result<(), String> {
+/// Messenger's send shape; Instagram's is the same with `messaging_type` optional, only the
+/// `HUMAN_AGENT` tag, and text up to 1000 characters.
+fn check_shape(body: &serde_json::Map<String, Value>, instagram: bool) -> Result<(), String> {
     if let Some(k) = body
         .keys()
         .find(|k| !["recipient", "messaging_type", "tag", "message"].contains(&k.as_str()))
@@ -242,6 +354,10 @@ fn check_shape(body: &serde_json::Map<String, Value>) -> Result<(), String> {
         body.get("tag").and_then(Value::as_str),
     ) {
         (Some("RESPONSE" | "UPDATE"), None) => {}
+        (None, None) if instagram => {}
+        (Some("MESSAGE_TAG"), Some(t)) if instagram && t != "HUMAN_AGENT" => {
+            return Err("Instagram allows only the HUMAN_AGENT tag".into());
+        }
         (
             Some("MESSAGE_TAG"),
             Some(
@@ -261,8 +377,9 @@ fn check_shape(body: &serde_json::Map<String, Value>) -> Result<(), String> {
         .ok_or("message is required")?;
     match (msg.get("text"), msg.get("attachment")) {
         (Some(Value::String(t)), None) if msg.len() == 1 => {
-            if t.is_empty() || t.chars().count() > 2000 {
-                return Err("message.text must be 1..2000 characters".into());
+            let max = if instagram { 1000 } else { 2000 };
+            if t.is_empty() || t.chars().count() > max {
+                return Err(format!("message.text must be 1..{max} characters"));
             }
         }
         (None, Some(Value::Object(a))) if msg.len() == 1 => {

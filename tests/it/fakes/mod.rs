@@ -18,6 +18,7 @@
 #![allow(dead_code)] // not every test uses every helper
 
 pub mod ami;
+pub mod instagram;
 pub mod messenger;
 pub mod push;
 pub mod twilio;

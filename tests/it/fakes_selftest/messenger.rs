@@ -69,7 +69,7 @@ async fn errors_and_retries() {
     let fake = FakeMessenger::start().await;
     let c = client();
     let wrong = MessengerConfig {
-        page_access_token: "bad".into(),
+        access_token: "bad".into(),
         ..fake.config()
     };
     assert!(matches!(ms::send(&c, &wrong, &text("P", "x")).await,

@@ -21,7 +21,7 @@ use switchboard::domain::messages::{self, Ingested, NewInbound, Status};
 use super::client::{Client, Resp};
 use super::server::TestServer;
 use super::visitor::Visitor;
-use crate::fakes::{messenger, twilio, whatsapp};
+use crate::fakes::{instagram, messenger, twilio, whatsapp};
 
 /// Where a customer's message was stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +233,18 @@ pub async fn post_fb(t: &TestServer, ch: u64, body: &str) -> Resp {
     post_meta(
         t,
         &format!("/hooks/messenger/{ch}"),
+        body.as_bytes(),
+        Some(&sig),
+    )
+    .await
+}
+
+/// POST a correctly signed Instagram webhook body to channel `ch`.
+pub async fn post_ig(t: &TestServer, ch: u64, body: &str) -> Resp {
+    let sig = instagram::sign(instagram::APP_SECRET, body.as_bytes());
+    post_meta(
+        t,
+        &format!("/hooks/instagram/{ch}"),
         body.as_bytes(),
         Some(&sig),
     )

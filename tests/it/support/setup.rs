@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::server::TestServer;
-use crate::fakes::{messenger, twilio, whatsapp};
+use crate::fakes::{instagram, messenger, twilio, whatsapp};
 
 /// Create a channel through the admin API; returns its id.
 pub async fn create_channel(t: &TestServer, body: Value) -> u64 {
@@ -65,6 +65,17 @@ pub async fn messenger_channel(t: &TestServer, fake: &messenger::FakeMessenger) 
         json!({"kind": "messenger", "name": "FB", "api_base": fake.base_url(),
             "credentials": {"page_id": messenger::PAGE_ID, "page_token": messenger::PAGE_TOKEN,
                 "app_secret": messenger::APP_SECRET, "verify_token": messenger::VERIFY_TOKEN}}),
+    )
+    .await
+}
+
+/// An Instagram channel "IG" talking to `fake` (the Instagram flavour of the Messenger fake).
+pub async fn instagram_channel(t: &TestServer, fake: &messenger::FakeMessenger) -> u64 {
+    create_channel(
+        t,
+        json!({"kind": "instagram", "name": "IG", "api_base": fake.base_url(),
+            "credentials": {"ig_user_id": instagram::IG_USER_ID, "access_token": instagram::TOKEN,
+                "app_secret": instagram::APP_SECRET, "verify_token": instagram::VERIFY_TOKEN}}),
     )
     .await
 }
