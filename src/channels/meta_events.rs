@@ -42,11 +42,19 @@ pub(super) fn parse(
         let mid = json::req_str(r, "mid", &rpath)?;
         let emoji = match json::opt_str(r, "action").as_deref() {
             Some("unreact") => None,
-            _ => json::opt_str(r, "emoji")
-                .filter(|e| !e.trim().is_empty())
-                .or_else(|| {
-                    json::opt_str(r, "reaction").and_then(|n| emoji_for(&n).map(str::to_owned))
-                }),
+            _ => {
+                let e = json::opt_str(r, "emoji")
+                    .filter(|e| !e.trim().is_empty())
+                    .or_else(|| {
+                        json::opt_str(r, "reaction").and_then(|n| emoji_for(&n).map(str::to_owned))
+                    });
+                // A "react" that names no reaction we can show is skipped, not read as a
+                // removal of the customer's earlier reaction.
+                match e {
+                    Some(e) => Some(e),
+                    None => return Ok(None),
+                }
+            }
         };
         let from = sender(item, ipath)?;
         let to = json::path_str(item, &["recipient", "id"]).unwrap_or_default();
