@@ -402,6 +402,7 @@ mod tests {
             retry: None,
             quote: None,
             reaction: None,
+            interactive: None,
         };
         let no_url = |_: &MessageFile| None;
         assert!(view(&v, &m, None, &no_url).is_none());

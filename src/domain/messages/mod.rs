@@ -118,6 +118,10 @@ pub struct Message {
     /// The customer's reaction to this message (WhatsApp), e.g. "👍".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reaction: Option<String>,
+    /// Choices offered with it (the satisfaction survey): WhatsApp sends an interactive
+    /// message, the website chat shows buttons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interactive: Option<crate::channels::Interactive>,
 }
 
 /// A quoted message: its id and the start of its text (or file name).
@@ -347,6 +351,7 @@ pub fn add_note_in(
         retry: None,
         quote: None,
         reaction: None,
+        interactive: None,
     };
     put_in(ctx, &m, true)?;
     sessions::timeline_in(ctx, session_id, Some(author.id), TimelineKind::Note, "")?;

@@ -88,5 +88,6 @@ fn placeholder() -> Message {
         retry: None,
         quote: None,
         reaction: None,
+        interactive: None,
     }
 }

@@ -106,6 +106,8 @@ mod tests {
             message_count: 0,
             snoozed_until: None,
             sla: None,
+            rating: None,
+            rating: None,
         }
     }
 
