@@ -42,6 +42,7 @@
     '.pending .t{opacity:.6}.failed .t{background:#fde8e8;color:#8a1c1c;cursor:pointer}' +
     '.t img{display:block;max-width:100%;border-radius:10px;margin-top:4px}' +
     '.meta{font-size:11px;color:#8a94a3;margin:2px 4px 0}' +
+    '.sv{display:flex;gap:6px;margin:6px 0 0}.svb{min-width:40px;min-height:40px;border:1px solid var(--a);background:#fff;color:#1f2933;border-radius:10px;font-size:15px;cursor:pointer}.svb:hover,.svb:focus-visible{background:var(--a);color:#fff;outline:2px solid #1f2933;outline-offset:1px}.svb:disabled{opacity:.6;cursor:default}' +
     '.typing,.note{font-size:12px;color:#6b7684;margin:6px 4px;font-style:italic}' +
     '.err{background:#fdecec;color:#8a1c1c;font-size:13px;padding:8px 14px}' +
     'form{display:flex;flex-direction:column;gap:10px;padding:14px;background:#fff;border-top:1px solid #eceef1}' +
@@ -172,11 +173,29 @@
       if (f.url && /^image\//.test(f.mime)) { var i = h('img'); i.alt = f.name; i.src = f.url; t.appendChild(i); } else t.appendChild(h('div', null, '📎 ' + f.name));
     });
     el.appendChild(t);
+    if (m.survey && !mine) el.appendChild(survey());
     el.appendChild(h('div', 'meta', m.failed ? T.retry : m.created ? clock(m.created) : ''));
     if (m.failed) t.onclick = function () { m.failed = false; m.pending = true; render(m); m.retry(); };
     if (fresh) list.appendChild(el);
     if (!mine && m.id && !quiet) { hideTyping(); if (panel.hidden) { unread++; badgeUp(); } else markRead(m.id); }
     seen(); scroll();
+  }
+  // The satisfaction survey: five buttons (1 poor … 5 excellent); the click is the answer.
+  function survey() {
+    var g = h('div', 'sv'); g.setAttribute('role', 'group'); g.setAttribute('aria-label', T.survey_label || '');
+    for (var n = 1; n <= 5; n++) (function (n) {
+      var b = h('button', 'svb', String(n)); b.type = 'button';
+      b.setAttribute('aria-label', (T.survey_score || '{n} of 5').replace('{n}', n));
+      b.onclick = function () {
+        var all = g.querySelectorAll('button'); for (var i = 0; i < all.length; i++) all[i].disabled = true;
+        call('POST', '/survey', { score: n }).then(function () { done(); }, function (e) {
+          if (e.status === 409) done(); else { for (var i = 0; i < all.length; i++) all[i].disabled = false; showErr(e); }
+        });
+      };
+      g.appendChild(b);
+    })(n);
+    function done() { g.textContent = ''; g.appendChild(h('div', 'note', T.survey_thanks)); }
+    return g;
   }
   function seen() {
     var old = list.querySelector('.seen'); if (old) old.parentNode.removeChild(old);

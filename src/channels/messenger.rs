@@ -188,6 +188,7 @@ fn base_message(
         identity: Default::default(),
         keyword: None,
         reaction: None,
+        choice: None,
     })
 }
 

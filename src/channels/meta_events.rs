@@ -71,6 +71,7 @@ pub(super) fn parse(
             reply_to: None,
             identity: Default::default(),
             keyword: None,
+            choice: None,
             reaction: Some(Reaction {
                 message_id: mid,
                 emoji,

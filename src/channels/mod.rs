@@ -6,6 +6,8 @@
 //! `PROVIDERS.md`; the normalized types below are what the rest of the application sees.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 mod http;
@@ -108,6 +110,9 @@ pub struct InboundMessage {
     pub keyword: Option<Keyword>,
     /// WhatsApp: this is a reaction to another message, not a message of its own.
     pub reaction: Option<Reaction>,
+    /// WhatsApp: the id of the reply button or list row the customer chose
+    /// (`interactive.button_reply.id` / `interactive.list_reply.id`).
+    pub choice: Option<String>,
 }
 
 /// A customer's reaction (WhatsApp `type = "reaction"`): `emoji` on the message `message_id`;
@@ -314,6 +319,28 @@ pub struct OutboundMessage {
     /// Messenger only: send outside the 24 h window with `MESSAGE_TAG` / `HUMAN_AGENT`.
     pub human_agent_tag: bool,
 }
+
+/// Choices sent with a message: WhatsApp sends them as an interactive message (reply buttons
+/// for up to [`MAX_BUTTONS`], a list for up to [`MAX_ROWS`]); the website chat shows buttons;
+/// other channels send the text alone (which then asks for the answer in words or digits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Interactive {
+    /// The label of the button that opens a list (WhatsApp, at most 20 characters).
+    pub button: String,
+    pub options: Vec<Choice>,
+}
+
+/// One choice: `id` comes back with the customer's answer, `title` is what they see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Choice {
+    pub id: String,
+    pub title: String,
+}
+
+/// WhatsApp reply buttons per message.
+pub const MAX_BUTTONS: usize = 3;
+/// WhatsApp list rows per message.
+pub const MAX_ROWS: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundMedia {

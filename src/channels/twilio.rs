@@ -123,6 +123,7 @@ pub fn parse_inbound(
         identity: Default::default(),
         keyword: keyword(params),
         reaction: None,
+        choice: None,
     })
 }
 

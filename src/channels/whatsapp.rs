@@ -12,8 +12,8 @@ use super::{
 
 mod api;
 pub use api::{
-    MediaInfo, WhatsAppConfig, fetch_media, fetch_media_info, mark_read, send, send_body, typing,
-    upload_media,
+    MediaInfo, WhatsAppConfig, fetch_media, fetch_media_info, interactive_body, mark_read, send,
+    send_body, send_interactive, typing, upload_media,
 };
 
 /// Default Graph API base (the version is part of the configurable base).
@@ -393,6 +393,12 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
             message_id,
             emoji: p(&["reaction", "emoji"]),
         });
+    let choice = (kind == "interactive")
+        .then(|| {
+            p(&["interactive", "button_reply", "id"])
+                .or_else(|| p(&["interactive", "list_reply", "id"]))
+        })
+        .flatten();
     Ok(InboundMessage {
         provider_id,
         from,
@@ -406,6 +412,7 @@ fn parse_message(m: &Obj, mpath: &dyn Fn() -> String) -> Result<InboundMessage, 
         identity: Identity::default(),
         keyword: None,
         reaction,
+        choice,
     })
 }
 

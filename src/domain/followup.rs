@@ -233,11 +233,13 @@ fn send_in(ctx: &mut WriteCtx<'_>, f: &FollowUp, to: &str, key: &str) -> Result<
                 language: f.language.clone(),
                 params: Vec::new(),
             }),
+            ..Default::default()
         },
         _ => NewOutbound {
             text: f.text.clone(),
             attachment_ids: Vec::new(),
             template: None,
+            ..Default::default()
         },
     };
     if new_session {

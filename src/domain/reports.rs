@@ -65,6 +65,8 @@ pub struct ChannelDays {
     /// Sessions created per day, aligned with `Report::days`.
     pub per_day: Vec<u64>,
     pub total: u64,
+    /// Satisfaction answers of the channel's sessions.
+    pub rating: Ratings,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -76,6 +78,32 @@ pub struct AgentStats {
     /// First responses: of the sessions the agent answered first.
     pub first_response: Timing,
     pub resolution: Timing,
+    /// Satisfaction answers of the sessions the agent owned.
+    pub rating: Ratings,
+}
+
+/// Satisfaction survey answers (docs/automation.md): how many, their average, and how many
+/// gave each score (`distribution[0]` = 1 … `distribution[4]` = 5).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Ratings {
+    pub count: u64,
+    /// Rounded to one decimal (None without answers).
+    pub average: Option<f64>,
+    pub distribution: [u64; 5],
+}
+
+impl Ratings {
+    fn add(&mut self, score: u8) {
+        if let Some(c) = self
+            .distribution
+            .get_mut(usize::from(score).wrapping_sub(1))
+        {
+            *c += 1;
+            self.count += 1;
+            let sum: u64 = (1u64..=5).zip(self.distribution).map(|(s, n)| s * n).sum();
+            self.average = Some((sum as f64 * 10.0 / self.count as f64).round() / 10.0);
+        }
+    }
 }
 
 /// How many sessions of the range carry one result or tag.
@@ -112,6 +140,8 @@ pub struct Report {
     /// First-response targets (docs/automation.md): conversations that had one, and how many
     /// got their first answer in time.
     pub sla: SlaShare,
+    /// Satisfaction answers of all sessions of the range.
+    pub rating: Ratings,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -196,6 +226,9 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
     let mut results: HashMap<String, u64> = HashMap::new();
     let mut tags: HashMap<String, u64> = HashMap::new();
     let mut sla = SlaShare::default();
+    let mut rating = Ratings::default();
+    let mut channel_rating: HashMap<ChannelId, Ratings> = HashMap::new();
+    let mut agent_rating: HashMap<UserId, Ratings> = HashMap::new();
     sessions::each_active_since(
         rtx,
         from_ms,
@@ -220,6 +253,14 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
                 sla.with_target += 1;
                 if s.first_response_at.is_some_and(|t| t <= target.due_at) {
                     sla.met += 1;
+                }
+            }
+            if let Some(score) = s.rating {
+                rating.add(score);
+                channel_rating.entry(s.channel_id).or_default().add(score);
+                if let Some(a) = s.assignee {
+                    agent_rating.entry(a).or_default().add(score);
+                    agents.entry(a).or_default();
                 }
             }
             let res = match (s.status, s.closed_at) {
@@ -271,6 +312,7 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
             name,
             total: row.iter().sum(),
             per_day: row,
+            rating: channel_rating.get(&cid).copied().unwrap_or_default(),
         });
     }
     let mut agents_out = Vec::new();
@@ -284,6 +326,7 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
             sessions: n,
             first_response: Timing::of(frt),
             resolution: Timing::of(res),
+            rating: agent_rating.get(&uid).copied().unwrap_or_default(),
         });
     }
     agents_out.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.name.cmp(&b.name)));
@@ -300,6 +343,7 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
         results: counts(results),
         tags: counts(tags),
         sla,
+        rating,
     })
 }
 

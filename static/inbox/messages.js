@@ -154,7 +154,7 @@ const daySeparator = (ts) => h("div", { class: "day" }, h("span", { text: fmtDay
 
 // What happened to the conversation, shown in it (as Chatwoot does): pick-up, transfers with
 // their note, the end. The full list stays in Details → Timeline.
-const ACTIVITY = ["picked_up", "transferred", "closed", "closed_inactive", "snoozed", "woke", "auto_reply_skipped", "phone_call"];
+const ACTIVITY = ["picked_up", "transferred", "closed", "closed_inactive", "snoozed", "woke", "auto_reply_skipped", "phone_call", "survey_sent", "survey_skipped", "survey_invalid", "rated"];
 const AUTO_KIND = { welcome: "inbox.auto_welcome", out_of_hours: "inbox.auto_out_of_hours", busy: "inbox.auto_busy" };
 /** A timeline entry's detail as a person reads it (dates, which automatic reply). */
 export function activityDetail(e, sep) {

@@ -446,3 +446,168 @@ async fn response_target_counts_business_hours_and_its_breach_is_told_once() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["sla"], json!({"with_target": 2, "met": 1}));
 }
+
+async fn close(t: &TestServer, sid: u64) {
+    let r = t
+        .admin
+        .post(
+            &format!("/api/v1/sessions/{sid}/close"),
+            json!({"note": ""}),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.text());
+}
+
+const SURVEY: &str = "How satisfied were you? Reply with a number from 1 to 5.";
+
+#[tokio::test]
+async fn survey_goes_once_on_end_and_an_sms_digit_is_recorded_and_reported() {
+    let t = TestServer::builder().long_logins().start().await;
+    let ch = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    let quiet = t.channel(json!({"kind": "sms", "name": "Quiet"})).await;
+    // Too long a question is refused at its field and nothing is stored.
+    let r = t
+        .admin
+        .put(
+            &format!("/api/v1/channels/{ch}/automation"),
+            json!({"survey": "x".repeat(1001)}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("survey:"), "{}", r.text());
+    let r = t
+        .admin
+        .get(&format!("/api/v1/channels/{ch}/automation"))
+        .await;
+    assert_eq!(r.json()["settings"]["survey"], "", "{}", r.text());
+    set_automation(&t, ch, json!({"survey": SURVEY})).await;
+
+    // The survey is off by default: ending a conversation on the other channel asks nothing.
+    let q = writes(&t, quiet, "+4915100000020", None, "Hi")
+        .await
+        .session_id;
+    close(&t, q).await;
+    assert!(automatic(&messages(&t, q).await).is_empty());
+
+    let sid = writes(&t, ch, "+4915100000021", Some("Sam"), "Hello")
+        .await
+        .session_id;
+    let r = t
+        .admin
+        .post(
+            &format!("/api/v1/sessions/{sid}/messages"),
+            json!({"text": "Done!"}),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.text());
+    close(&t, sid).await;
+    let msgs = messages(&t, sid).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 1, "{msgs:?}");
+    assert_eq!(auto[0]["text"], SURVEY);
+    assert!(
+        timeline_kinds(&t.admin, sid)
+            .await
+            .contains(&"survey_sent".to_string())
+    );
+
+    // "7": kept on the ended conversation, one polite re-ask (the question again).
+    let a = writes(&t, ch, "+4915100000021", Some("Sam"), "7").await;
+    assert_eq!(a.session_id, sid);
+    assert_eq!(session(&t.admin, sid).await["status"], "closed");
+    assert_eq!(automatic(&messages(&t, sid).await).len(), 2);
+    // "4": recorded, the conversation stays ended.
+    let a = writes(&t, ch, "+4915100000021", Some("Sam"), " 4 ").await;
+    assert_eq!(a.session_id, sid);
+    let s = session(&t.admin, sid).await;
+    assert_eq!(s["rating"], 4, "{s}");
+    assert_eq!(s["status"], "closed");
+    let tl = t
+        .admin
+        .get(&format!("/api/v1/sessions/{sid}/timeline"))
+        .await
+        .json();
+    let rated: Vec<&Value> = tl
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "rated")
+        .collect();
+    assert_eq!(rated.len(), 1, "{tl}");
+    // The next message is a normal one: a new conversation; a later "5" is no answer.
+    let b = writes(&t, ch, "+4915100000021", Some("Sam"), "5").await;
+    assert_ne!(b.session_id, sid);
+    assert_eq!(session(&t.admin, sid).await["rating"], 4);
+    assert!(session(&t.admin, b.session_id).await["rating"].is_null());
+
+    // Reopened and ended again: no second survey for that conversation.
+    close(&t, b.session_id).await;
+    let r = t
+        .admin
+        .post(&format!("/api/v1/sessions/{sid}/reopen"), json!({}))
+        .await;
+    assert!(r.status < 300, "{}", r.text());
+    close(&t, sid).await;
+    assert_eq!(automatic(&messages(&t, sid).await).len(), 2);
+
+    // Text twice: one re-ask, then the survey gives up and the message opens a conversation.
+    let other = writes(&t, ch, "+4915100000022", None, "Hello")
+        .await
+        .session_id;
+    close(&t, other).await;
+    let x = writes(&t, ch, "+4915100000022", None, "great service").await;
+    assert_eq!(x.session_id, other);
+    let y = writes(&t, ch, "+4915100000022", None, "did you get that?").await;
+    assert_ne!(y.session_id, other);
+    assert!(session(&t.admin, other).await["rating"].is_null());
+    let kinds = timeline_kinds(&t.admin, other).await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "survey_invalid").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert_eq!(automatic(&messages(&t, other).await).len(), 2);
+    close(&t, y.session_id).await;
+    let z = writes(&t, ch, "+4915100000022", None, "3").await;
+    // The new conversation asked again (it is another conversation): 3 is its answer.
+    assert_eq!(z.session_id, y.session_id);
+    assert_eq!(session(&t.admin, y.session_id).await["rating"], 3);
+
+    // Reports: per channel and per agent (the owner), count, average and distribution.
+    let r = t.admin.get("/api/v1/reports").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let rep = r.json();
+    assert_eq!(
+        rep["rating"],
+        json!({"count": 2, "average": 3.5, "distribution": [0, 0, 1, 1, 0]})
+    );
+    let chan = rep["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel_id"] == ch)
+        .unwrap();
+    assert_eq!(chan["rating"]["count"], 2);
+    let quiet_row = rep["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel_id"] == quiet)
+        .unwrap();
+    assert_eq!(quiet_row["rating"]["count"], 0);
+    let agent = rep["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["rating"]["count"] == 1)
+        .unwrap();
+    assert_eq!(
+        agent["rating"]["distribution"],
+        json!([0, 0, 0, 1, 0]),
+        "{rep}"
+    );
+    // The page shows the card and the table.
+    let page = t.admin.get("/reports").await.text();
+    assert!(page.contains("id=\"kpi-rating\""), "{page}");
+    assert!(page.contains("3.5 / 5"), "{page}");
+}

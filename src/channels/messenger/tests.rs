@@ -43,6 +43,7 @@ fn text_attachments_reply_and_echo() {
             identity: Default::default(),
             keyword: None,
             reaction: None,
+            choice: None,
         })
     );
     let InboundEvent::Message(m) = &events[1] else {

@@ -40,6 +40,7 @@ fn inbound_sms_with_unknown_fields() {
             identity: Default::default(),
             keyword: None,
             reaction: None,
+            choice: None,
         })]
     );
 }

@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 
 use super::describe_error;
 use crate::channels::http::{self, ApiError, MediaDownload};
-use crate::channels::{MediaError, MediaKind, MediaSource, OutboundMessage, SendError, SendOk};
+use crate::channels::{
+    Interactive, MAX_BUTTONS, MAX_ROWS, MediaError, MediaKind, MediaSource, OutboundMessage,
+    SendError, SendOk,
+};
 
 /// One WhatsApp business number's API settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +105,93 @@ pub fn send_body(msg: &OutboundMessage) -> Result<Value, SendError> {
         ));
     }
     Ok(body)
+}
+
+/// The exact JSON body of an interactive message (Cloud API `"type": "interactive"`): up to
+/// three choices as reply buttons (`interactive.type = "button"`, titles at most 20
+/// characters), up to ten as a list (`interactive.type = "list"`, one section, row titles at
+/// most 24 characters, the opening button at most 20). `text` is the body (at most 1024).
+/// The customer's pick comes back as `interactive.button_reply.id` / `list_reply.id`.
+pub fn interactive_body(to: &str, text: &str, it: &Interactive) -> Result<Value, SendError> {
+    let bad = |why: &str| SendError::permanent("invalid_message", why);
+    if to.trim().is_empty() {
+        return Err(bad("no recipient"));
+    }
+    if text.trim().is_empty() || text.chars().count() > 1024 {
+        return Err(bad(
+            "an interactive message needs a body of 1 to 1024 characters",
+        ));
+    }
+    let n = it.options.len();
+    if n == 0 || n > MAX_ROWS {
+        return Err(bad("an interactive message takes 1 to 10 choices"));
+    }
+    let buttons = n <= MAX_BUTTONS;
+    let max_title = if buttons { 20 } else { 24 };
+    for c in &it.options {
+        if c.id.is_empty() || c.id.len() > 200 || c.title.chars().count() > max_title {
+            return Err(bad("a choice needs an id and a short title"));
+        }
+    }
+    let interactive = if buttons {
+        let b: Vec<Value> = it
+            .options
+            .iter()
+            .map(|c| json!({"type": "reply", "reply": {"id": c.id, "title": c.title}}))
+            .collect();
+        json!({"type": "button", "body": {"text": text}, "action": {"buttons": b}})
+    } else {
+        let label: String = it.button.chars().take(20).collect();
+        let rows: Vec<Value> = it
+            .options
+            .iter()
+            .map(|c| json!({"id": c.id, "title": c.title}))
+            .collect();
+        json!({"type": "list", "body": {"text": text},
+            "action": {"button": label, "sections": [{"rows": rows}]}})
+    };
+    let mut body = json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "type": "interactive",
+        "interactive": interactive,
+    });
+    if super::is_bsuid(to) {
+        body["recipient"] = json!(to);
+    } else {
+        body["to"] = json!(to);
+    }
+    Ok(body)
+}
+
+/// Send an interactive message ([`interactive_body`]).
+pub async fn send_interactive(
+    client: &Client,
+    cfg: &WhatsAppConfig,
+    to: &str,
+    text: &str,
+    it: &Interactive,
+) -> Result<SendOk, SendError> {
+    let body = interactive_body(to, text, it)?;
+    post_message(client, cfg, &body).await
+}
+
+async fn post_message(
+    client: &Client,
+    cfg: &WhatsAppConfig,
+    body: &Value,
+) -> Result<SendOk, SendError> {
+    let url =
+        http::endpoint(&cfg.base_url, &[&cfg.phone_number_id, "messages"]).map_err(bad_config)?;
+    let result = client
+        .post(url)
+        .bearer_auth(&cfg.access_token)
+        .json(body)
+        .send()
+        .await;
+    let value = http::send_outcome(result, api_error, message_id).await?;
+    let provider_id = message_id(&value).unwrap_or_default();
+    Ok(SendOk { provider_id })
 }
 
 /// Send a message; `Ok` carries the `wamid.…` that status webhooks will refer to.

@@ -57,6 +57,7 @@ fn text_message() {
             },
             keyword: None,
             reaction: None,
+            choice: None,
         }
     );
 }
@@ -477,4 +478,62 @@ fn send_bodies_are_exact() {
         })
         .is_err()
     );
+}
+
+fn choices(n: usize) -> crate::channels::Interactive {
+    crate::channels::Interactive {
+        button: "Choose".into(),
+        options: (1..=n)
+            .map(|i| crate::channels::Choice {
+                id: format!("csat:{i}"),
+                title: i.to_string(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn interactive_is_buttons_up_to_three_and_a_list_up_to_ten() {
+    let b = interactive_body("16505551234", "Pick one", &choices(3)).unwrap();
+    assert_eq!(
+        b,
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+            "to": "16505551234", "type": "interactive",
+            "interactive": {"type": "button", "body": {"text": "Pick one"}, "action": {"buttons": [
+                {"type": "reply", "reply": {"id": "csat:1", "title": "1"}},
+                {"type": "reply", "reply": {"id": "csat:2", "title": "2"}},
+                {"type": "reply", "reply": {"id": "csat:3", "title": "3"}}]}}})
+    );
+    let l = interactive_body("16505551234", "How satisfied?", &choices(5)).unwrap();
+    assert_eq!(l["interactive"]["type"], "list");
+    assert_eq!(l["interactive"]["action"]["button"], "Choose");
+    let rows = &l["interactive"]["action"]["sections"][0]["rows"];
+    assert_eq!(rows.as_array().map(Vec::len), Some(5));
+    assert_eq!(rows[4], json!({"id": "csat:5", "title": "5"}));
+    // Too many, none, or an empty body: refused before any request.
+    assert!(interactive_body("1", "x", &choices(11)).is_err());
+    assert!(interactive_body("1", "x", &choices(0)).is_err());
+    assert!(interactive_body("1", " ", &choices(2)).is_err());
+}
+
+#[test]
+fn the_chosen_reply_id_comes_back_as_choice() {
+    let m = one_message(
+        json!({"from": "16505551234", "id": "wamid.L", "timestamp": "5",
+        "type": "interactive", "interactive": {"type": "list_reply",
+        "list_reply": {"id": "csat:4", "title": "4"}}}),
+    );
+    assert_eq!(m.choice.as_deref(), Some("csat:4"));
+    assert_eq!(m.text, "[selected] 4");
+    let m = one_message(
+        json!({"from": "16505551234", "id": "wamid.B", "timestamp": "5",
+        "type": "interactive", "interactive": {"type": "button_reply",
+        "button_reply": {"id": "yes", "title": "Yes"}}}),
+    );
+    assert_eq!(m.choice.as_deref(), Some("yes"));
+    let m = one_message(
+        json!({"from": "16505551234", "id": "wamid.T", "timestamp": "5",
+        "type": "text", "text": {"body": "4"}}),
+    );
+    assert_eq!(m.choice, None);
 }

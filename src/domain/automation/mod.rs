@@ -6,6 +6,7 @@
 //! `AUTOMATION` table (`c` + channel, `s` + session), which only this module opens.
 
 pub mod hours;
+pub mod survey;
 
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,8 @@ pub struct Automation {
     pub busy_minutes: u32,
     /// First-response target in minutes of business hours (0: none).
     pub response_minutes: u32,
+    /// The satisfaction question sent when a conversation ends (empty: no survey).
+    pub survey: String,
 }
 
 /// The settings as the form and the API take them: each weekday as text
@@ -62,6 +65,8 @@ pub struct AutomationInput {
     pub busy_minutes: u32,
     /// First-response target in minutes of business hours (0: none).
     pub response_minutes: u32,
+    /// The satisfaction question sent when a conversation ends (empty: no survey).
+    pub survey: String,
 }
 
 impl AutomationInput {
@@ -75,6 +80,7 @@ impl AutomationInput {
             busy: a.busy.clone(),
             busy_minutes: a.busy_minutes,
             response_minutes: a.response_minutes,
+            survey: a.survey.clone(),
         }
     }
 
@@ -111,6 +117,7 @@ impl AutomationInput {
             out_of_hours: text("out_of_hours", &self.out_of_hours)?,
             busy,
             busy_minutes: self.busy_minutes,
+            survey: text("survey", &self.survey)?,
         })
     }
 }
@@ -129,6 +136,8 @@ struct SessionAuto {
     /// Since when the customer waits for an answer (None: answered).
     waiting_since: Option<i64>,
     busy_sent: bool,
+    /// The satisfaction survey was asked (or skipped) for this conversation: never again.
+    survey: bool,
 }
 
 fn channel_key(id: ChannelId) -> Vec<u8> {
@@ -143,7 +152,7 @@ pub fn get(rtx: &ReadTransaction, channel_id: ChannelId) -> Result<Automation> {
     Ok(codec::get(&rtx.open_table(AUTOMATION)?, &channel_key(channel_id))?.unwrap_or_default())
 }
 
-fn get_in(ctx: &WriteCtx<'_>, channel_id: ChannelId) -> Result<Automation> {
+pub(crate) fn get_in(ctx: &WriteCtx<'_>, channel_id: ChannelId) -> Result<Automation> {
     Ok(codec::get(&ctx.txn.open_table(AUTOMATION)?, &channel_key(channel_id))?.unwrap_or_default())
 }
 
@@ -216,6 +225,7 @@ pub enum AutoKind {
     Welcome,
     OutOfHours,
     Busy,
+    Survey,
 }
 
 impl AutoKind {
@@ -224,6 +234,7 @@ impl AutoKind {
             AutoKind::Welcome => "welcome",
             AutoKind::OutOfHours => "out_of_hours",
             AutoKind::Busy => "busy",
+            AutoKind::Survey => "survey",
         }
     }
 }

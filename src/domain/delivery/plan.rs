@@ -188,6 +188,13 @@ pub async fn send_part(
     m: &Message,
     part: &Part,
 ) -> Result<SendOk, SendError> {
+    if ch.kind == ChannelKind::Whatsapp
+        && !part.template
+        && part.file.is_none()
+        && let (Some(it), Some(text)) = (&m.interactive, &part.text)
+    {
+        return whatsapp::send_interactive(cx.client, &whatsapp_cfg(ch), to, text, it).await;
+    }
     let template = if part.template {
         m.template.as_ref().map(|t| TemplateSend {
             name: t.name.clone(),
@@ -276,6 +283,7 @@ mod tests {
             quote: None,
             reaction: None,
             edited: None,
+            interactive: None,
         }
     }
 

@@ -130,6 +130,15 @@ pub async fn mark_read(store: &Store, v: Visitor, up_to: MessageId) -> Result<()
         .await
 }
 
+/// The visitor answered the satisfaction survey with one of its buttons (1–5).
+pub async fn rate(store: &Store, v: Visitor, score: u8) -> Result<()> {
+    store
+        .write(move |ctx| {
+            crate::domain::automation::survey::rate_in(ctx, v.contact_id, score).map(|_| ())
+        })
+        .await
+}
+
 /// Refused while the channel has file uploads turned off.
 pub fn check_uploads(ch: &Channel) -> Result<()> {
     if ch.livechat.uploads {

@@ -403,6 +403,7 @@ mod tests {
             quote: None,
             reaction: None,
             edited: None,
+            interactive: None,
         };
         let no_url = |_: &MessageFile| None;
         assert!(view(&v, &m, None, &no_url).is_none());

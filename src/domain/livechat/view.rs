@@ -38,6 +38,9 @@ pub struct VisitorMessage {
     pub client_id: Option<String>,
     /// The replying agent's display name.
     pub agent: Option<String>,
+    /// The satisfaction survey: the widget shows buttons 1–5 (`POST survey`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub survey: bool,
 }
 
 /// What the visitor may see of `m`: None for internal notes and other visitors' messages.
@@ -83,6 +86,7 @@ pub fn view(
         } else {
             None
         },
+        survey: m.direction == Direction::Out && m.interactive.is_some(),
     })
 }
 

@@ -60,6 +60,19 @@ pub fn ingest_with_in(
     m: &NewInbound,
     policy: &AssignPolicy,
 ) -> Result<Ingested> {
+    ingest_choice_in(ctx, ch, m, policy, None)
+}
+
+/// [`ingest_with_in`] with the id of the interactive choice the customer picked (WhatsApp).
+/// A message answering the satisfaction survey of a conversation that ended is stored on that
+/// conversation and does not open a new one (docs/automation.md).
+pub fn ingest_choice_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    m: &NewInbound,
+    policy: &AssignPolicy,
+    choice: Option<&str>,
+) -> Result<Ingested> {
     if let Some(pid) = &m.provider_id {
         if pid.is_empty() || pid.len() > 256 {
             return Err(Error::invalid(
@@ -83,7 +96,16 @@ pub fn ingest_with_in(
         return Ok(Ingested::Blocked);
     }
     let (contact, _) = contacts::upsert_in(ctx, ch.id, &m.from, m.contact_name.as_deref())?;
-    let (session, new_session) = sessions::open_for_contact_in(ctx, ch.id, ch.kind, &contact)?;
+    // The answer to a satisfaction survey stays with the conversation that asked (which stays
+    // ended); anything else is a normal message (docs/automation.md).
+    let take = match sessions::open_of_contact_in(ctx, contact.id)? {
+        Some(_) => None,
+        None => crate::domain::automation::survey::take_in(ctx, contact.id, &m.text, choice)?,
+    };
+    let (session, new_session) = match take {
+        Some(t) => (sessions::get_in(ctx, t.session_id())?, false),
+        None => sessions::open_for_contact_in(ctx, ch.id, ch.kind, &contact)?,
+    };
     let id = MessageId(ctx.next_id("message")?);
     let text: String = m.text.chars().take(64 * 1024).collect();
     let msg = Message {
@@ -105,6 +127,7 @@ pub fn ingest_with_in(
         quote: None,
         reaction: None,
         edited: None,
+        interactive: None,
     };
     if let Some(pid) = &m.provider_id {
         ctx.txn.open_table(PROVIDER_IDS)?.insert(
@@ -115,6 +138,19 @@ pub fn ingest_with_in(
     put_in(ctx, &msg, true)?;
     let mut s = session.clone();
     s.last_activity = ctx.now;
+    if let Some(t) = take {
+        // On the ended conversation: no reopen, no automatic replies, no reply window.
+        s.last_preview = preview(&msg.text, &msg.files);
+        s.last_message_id = id;
+        s.message_count += 1;
+        sessions::save_in(ctx, Some(&session), &s)?;
+        crate::domain::automation::survey::apply_in(ctx, ch, t)?;
+        return Ok(Ingested::Stored {
+            session_id: s.id,
+            message_id: id,
+            new_session: false,
+        });
+    }
     s.last_inbound = Some(ctx.now);
     s.last_preview = preview(&msg.text, &msg.files);
     s.last_message_id = id;
@@ -198,7 +234,7 @@ pub fn apply_batch_in(
                     files,
                     at: Some(m.timestamp_ms),
                 };
-                match ingest_with_in(ctx, ch, &n, policy)? {
+                match ingest_choice_in(ctx, ch, &n, policy, m.choice.as_deref())? {
                     Ingested::Stored { message_id, .. } => {
                         a.stored += 1;
                         if let Some(pid) = &m.reply_to {

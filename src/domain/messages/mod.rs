@@ -118,6 +118,10 @@ pub struct Message {
     /// The customer's reaction to this message (WhatsApp), e.g. "👍".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reaction: Option<String>,
+    /// Choices offered with it (the satisfaction survey): WhatsApp sends an interactive
+    /// message, the website chat shows buttons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interactive: Option<crate::channels::Interactive>,
     /// The customer edited this message (Messenger `message_edit`): `text` is the new text,
     /// the mark keeps the text as first received and how often it changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -358,6 +362,7 @@ pub fn add_note_in(
         retry: None,
         quote: None,
         reaction: None,
+        interactive: None,
         edited: None,
     };
     put_in(ctx, &m, true)?;

@@ -34,6 +34,9 @@ pub struct NewOutbound {
     pub attachment_ids: Vec<AttachmentId>,
     #[serde(default)]
     pub template: Option<TemplateRef>,
+    /// Choices (Switchboard's own survey for now; not taken from the API).
+    #[serde(skip)]
+    pub interactive: Option<crate::channels::Interactive>,
 }
 
 pub const SMS_MAX_CHARS: usize = 1600;
@@ -80,9 +83,32 @@ pub fn enqueue_by_in(
     files: Vec<MessageFile>,
     text: String,
 ) -> Result<Message> {
+    enqueue_with_in(ctx, ch, session_id, author, out, files, text, false)
+}
+
+/// [`enqueue_by_in`]; with `after_close`, Switchboard's own message to a conversation that just
+/// ended (the survey's re-ask): the window counts as for an open conversation.
+#[allow(clippy::too_many_arguments)]
+pub fn enqueue_with_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    session_id: SessionId,
+    author: Option<&User>,
+    out: &NewOutbound,
+    files: Vec<MessageFile>,
+    text: String,
+    after_close: bool,
+) -> Result<Message> {
     let before = sessions::get_in(ctx, session_id)?;
-    let window = reply_window(ch.kind, &before, ctx.now);
-    if before.status == SessionStatus::Closed {
+    let after_close = after_close && author.is_none();
+    let window = if after_close {
+        let mut open = before.clone();
+        open.status = SessionStatus::Open;
+        reply_window(ch.kind, &open, ctx.now)
+    } else {
+        reply_window(ch.kind, &before, ctx.now)
+    };
+    if before.status == SessionStatus::Closed && !after_close {
         return Err(Error::Conflict(match ch.kind {
             ChannelKind::Sms | ChannelKind::Whatsapp => {
                 "this session is closed; start a new session with the customer".into()
@@ -144,6 +170,7 @@ pub fn enqueue_by_in(
         quote: None,
         reaction: None,
         edited: None,
+        interactive: out.interactive.clone(),
     };
     put_in(ctx, &msg, true)?;
     if ch.kind != ChannelKind::Livechat {

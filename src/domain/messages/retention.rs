@@ -89,5 +89,6 @@ fn placeholder() -> Message {
         quote: None,
         reaction: None,
         edited: None,
+        interactive: None,
     }
 }

@@ -109,6 +109,7 @@ mod tests {
             message_count: 0,
             snoozed_until: None,
             sla: None,
+            rating: None,
         }
     }
 

@@ -76,6 +76,9 @@ pub struct Session {
     /// The channel's first-response target for this conversation (docs/automation.md).
     #[serde(default)]
     pub sla: Option<Sla>,
+    /// The customer's answer to the satisfaction survey, 1–5 (docs/automation.md).
+    #[serde(default)]
+    pub rating: Option<u8>,
 }
 
 /// When a customer-opened conversation should have its first answer: amber from `warn_at`,
@@ -372,6 +375,7 @@ pub fn open_for_contact_in(
         message_count: 0,
         snoozed_until: None,
         sla: None,
+        rating: None,
     };
     ctx.txn
         .open_table(OPEN_SESSIONS)?
@@ -428,6 +432,9 @@ pub fn close_in(
     if before.status == SessionStatus::Closed {
         return Err(Error::Conflict("the session is already closed".into()));
     }
+    // The satisfaction survey goes out while the conversation is still open (window rules).
+    crate::domain::automation::survey::on_close_in(ctx, &before)?;
+    let before = get_in(ctx, id)?;
     let mut s = before.clone();
     s.status = SessionStatus::Closed;
     s.closed_at = Some(ctx.now);

@@ -69,6 +69,14 @@ pub enum TimelineKind {
     Woke,
     /// The first-response target passed without an answer.
     SlaBreached,
+    /// The satisfaction survey went out (detail: the question).
+    SurveySent,
+    /// The survey was due but not sent (reply window closed, opted out).
+    SurveySkipped,
+    /// The customer answered the survey (phrase: the score, 1–5).
+    Rated,
+    /// The customer's answer was not 1–5 (detail: `reasked` or `gave_up`).
+    SurveyInvalid,
     /// Written by a later version.
     #[serde(other)]
     Other,
@@ -99,6 +107,10 @@ impl TimelineKind {
         Self::Snoozed,
         Self::Woke,
         Self::SlaBreached,
+        Self::SurveySent,
+        Self::SurveySkipped,
+        Self::Rated,
+        Self::SurveyInvalid,
         Self::Other,
     ];
 
@@ -128,6 +140,10 @@ impl TimelineKind {
             Self::Snoozed => "snoozed",
             Self::Woke => "woke",
             Self::SlaBreached => "sla_breached",
+            Self::SurveySent => "survey_sent",
+            Self::SurveySkipped => "survey_skipped",
+            Self::Rated => "rated",
+            Self::SurveyInvalid => "survey_invalid",
             Self::Other => "other",
         }
     }

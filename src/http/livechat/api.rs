@@ -286,6 +286,25 @@ pub async fn read(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Deserialize)]
+pub struct SurveyBody {
+    /// 1 (poor) to 5 (excellent).
+    pub score: u8,
+}
+
+/// `POST survey` {score}: the visitor's answer to the satisfaction survey (once).
+pub async fn survey(
+    State(state): State<HttpState>,
+    va: VisitorAuth,
+    JsonBody(b): JsonBody<SurveyBody>,
+) -> ApiResult<StatusCode> {
+    state
+        .livechat
+        .take(Key::Signal(va.token_hash, "survey"), PER_TOKEN, state.now())?;
+    livechat::rate(&state.store, va.visitor.clone(), b.score).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `POST uploads` (raw image body, name in `X-Filename`): an image message, ≤ 10 MB.
 pub async fn upload(
     State(state): State<HttpState>,

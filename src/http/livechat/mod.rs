@@ -50,6 +50,7 @@ pub fn router(state: HttpState) -> Router<HttpState> {
         .route("/livechat/{channel_id}/offline", post(api::offline))
         .route("/livechat/{channel_id}/typing", post(api::typing))
         .route("/livechat/{channel_id}/read", post(api::read))
+        .route("/livechat/{channel_id}/survey", post(api::survey))
         .route("/livechat/{channel_id}/events", get(stream::events))
         .route(
             "/livechat/{channel_id}/uploads",

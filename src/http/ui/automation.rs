@@ -211,6 +211,8 @@ struct AutoForm {
     busy_minutes: String,
     #[serde(default)]
     response_minutes: String,
+    #[serde(default)]
+    survey: String,
 }
 
 async fn save(
@@ -252,6 +254,7 @@ async fn save(
         busy: f.busy,
         busy_minutes: *busy_minutes.as_ref().unwrap_or(&0),
         response_minutes: *response_minutes.as_ref().unwrap_or(&0),
+        survey: f.survey,
     };
     let result = match busy_minutes.and(response_minutes) {
         Ok(_) => automation::save(&state.store, &who.user, id, input.clone())

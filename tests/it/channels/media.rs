@@ -262,6 +262,7 @@ fn out_message(files: Vec<messages::MessageFile>, text: &str) -> messages::Messa
         quote: None,
         reaction: None,
         edited: None,
+        interactive: None,
     }
 }
 

@@ -432,6 +432,68 @@ fn check_message_shape(s: &WaState, body: &serde_json::Map<String, Value>) -> Re
                 }
             }
         }
+        "interactive" => {
+            // Cloud API interactive messages: reply buttons (1–3, title ≤ 20) or a list
+            // (one or more sections, 1–10 rows in all, row title ≤ 24, button ≤ 20); body ≤ 1024.
+            only(&["type", "body", "action", "header", "footer"])?;
+            let body = str_of(obj.get("body").and_then(|b| b.get("text")))
+                .ok_or("interactive.body.text is required")?;
+            if body.chars().count() > 1024 {
+                return Err("interactive.body.text longer than 1024 characters".into());
+            }
+            let action = obj
+                .get("action")
+                .and_then(Value::as_object)
+                .ok_or("interactive.action is required")?;
+            let title_ok = |v: Option<&Value>, max: usize| {
+                str_of(v).is_some_and(|t| !t.is_empty() && t.chars().count() <= max)
+            };
+            match str_of(obj.get("type")) {
+                Some("button") => {
+                    let b = action
+                        .get("buttons")
+                        .and_then(Value::as_array)
+                        .ok_or("interactive.action.buttons is required")?;
+                    if b.is_empty() || b.len() > 3 {
+                        return Err("1 to 3 reply buttons".into());
+                    }
+                    for x in b {
+                        if x.get("type") != Some(&json!("reply"))
+                            || str_of(x.get("reply").and_then(|r| r.get("id"))).is_none()
+                            || !title_ok(x.get("reply").and_then(|r| r.get("title")), 20)
+                        {
+                            return Err("a button is {type:reply,reply:{id,title≤20}}".into());
+                        }
+                    }
+                }
+                Some("list") => {
+                    if !title_ok(action.get("button"), 20) {
+                        return Err("interactive.action.button (≤20) is required".into());
+                    }
+                    let sections = action
+                        .get("sections")
+                        .and_then(Value::as_array)
+                        .ok_or("interactive.action.sections is required")?;
+                    let mut rows = 0;
+                    for sec in sections {
+                        for r in sec
+                            .get("rows")
+                            .and_then(Value::as_array)
+                            .ok_or("section rows are required")?
+                        {
+                            if str_of(r.get("id")).is_none() || !title_ok(r.get("title"), 24) {
+                                return Err("a row is {id,title≤24}".into());
+                            }
+                            rows += 1;
+                        }
+                    }
+                    if rows == 0 || rows > 10 {
+                        return Err("1 to 10 list rows".into());
+                    }
+                }
+                _ => return Err("interactive.type must be button or list here".into()),
+            }
+        }
         other => return Err(format!("type {other} is not supported by the fake")),
     }
     Ok(())
