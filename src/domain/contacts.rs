@@ -376,6 +376,19 @@ pub fn note_keyword_in(
     announce_in(ctx, c)
 }
 
+/// The provider's profile of a contact arrived: [`note_profile_in`] in its own write.
+pub async fn note_profile(
+    store: &crate::store::Store,
+    channel_id: ChannelId,
+    address: String,
+    name: String,
+    picture: Option<String>,
+) -> Result<bool> {
+    store
+        .write(move |ctx| note_profile_in(ctx, channel_id, &address, &name, picture.as_deref()))
+        .await
+}
+
 /// The provider's profile of a contact arrived (Messenger User Profile API): the name unless
 /// an agent set one or one is known already, and the picture. `false` when nothing changed.
 pub fn note_profile_in(

@@ -59,13 +59,8 @@ async fn look_up(state: &HttpState, ch: &Channel, psid: &str) {
     let token = ch.credentials.page_token.clone();
     match profile::fetch(&state.http, ch.api_base(), &token, psid).await {
         Ok(p) => {
-            let (addr, name, picture) = (psid.to_owned(), p.name, p.picture);
-            let saved = state
-                .store
-                .write(move |ctx| {
-                    contacts::note_profile_in(ctx, id, &addr, &name, picture.as_deref())
-                })
-                .await;
+            let saved =
+                contacts::note_profile(&state.store, id, psid.to_owned(), p.name, p.picture).await;
             if let Err(e) = saved {
                 tracing::warn!(channel = %id, error = %e, "Messenger profile not saved");
             }
