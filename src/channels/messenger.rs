@@ -137,8 +137,8 @@ fn parse_item(item: &Obj, ipath: &dyn Fn() -> String) -> Result<Option<InboundEv
         msg.text = format!("[button] {title}").trim_end().to_owned();
         return Ok(Some(InboundEvent::Message(msg)));
     }
-    // B: reactions and edits (Messenger `message_reactions` / `message_edits`).
-    if let Some(ev) = super::meta_events::parse(item, ipath)? {
+    // Reactions and edits (Messenger `message_reactions` / `message_edits`).
+    if let Some(ev) = events::parse(item, ipath)? {
         return Ok(Some(ev));
     }
     for (key, status) in [
@@ -399,5 +399,6 @@ pub async fn fetch_attachment(
     MediaDownload::from_response(resp, max_bytes, None, None)
 }
 
+mod events;
 #[cfg(test)]
 mod tests;

@@ -13,7 +13,6 @@ use std::time::Duration;
 mod http;
 mod json;
 pub mod messenger;
-mod meta_events;
 pub mod probe;
 pub mod profile;
 pub mod signature;

@@ -176,6 +176,7 @@ pub async fn send_interactive(
     post_message(client, cfg, &body).await
 }
 
+/// `POST {base}/{phone_number_id}/messages` with `body`; `Ok` carries the `wamid.…`.
 async fn post_message(
     client: &Client,
     cfg: &WhatsAppConfig,
@@ -201,17 +202,7 @@ pub async fn send(
     msg: &OutboundMessage,
 ) -> Result<SendOk, SendError> {
     let body = send_body(msg)?;
-    let url =
-        http::endpoint(&cfg.base_url, &[&cfg.phone_number_id, "messages"]).map_err(bad_config)?;
-    let result = client
-        .post(url)
-        .bearer_auth(&cfg.access_token)
-        .json(&body)
-        .send()
-        .await;
-    let value = http::send_outcome(result, api_error, message_id).await?;
-    let provider_id = message_id(&value).unwrap_or_default();
-    Ok(SendOk { provider_id })
+    post_message(client, cfg, &body).await
 }
 
 /// Mark an inbound message as read (blue ticks for the customer); Meta marks the earlier

@@ -47,19 +47,24 @@ pub fn twilio_cfg(ch: &Channel, public_url: &str) -> TwilioConfig {
 
 /// Messenger and Instagram settings (one adapter, parameterised by platform).
 pub fn messenger_cfg(ch: &Channel) -> MessengerConfig {
-    match ch.kind {
-        ChannelKind::Instagram => MessengerConfig {
-            platform: messenger::Platform::Instagram,
-            base_url: ch.api_base().to_string(),
-            access_token: ch.credentials.access_token.clone(),
-            account_id: ch.credentials.ig_user_id.clone(),
-        },
-        _ => MessengerConfig {
-            platform: messenger::Platform::Messenger,
-            base_url: ch.api_base().to_string(),
-            access_token: ch.credentials.page_token.clone(),
-            account_id: String::new(),
-        },
+    let c = &ch.credentials;
+    let (platform, access_token, account_id) = match ch.kind {
+        ChannelKind::Instagram => (
+            messenger::Platform::Instagram,
+            &c.access_token,
+            &c.ig_user_id,
+        ),
+        _ => (
+            messenger::Platform::Messenger,
+            &c.page_token,
+            &String::new(),
+        ),
+    };
+    MessengerConfig {
+        platform,
+        base_url: ch.api_base().to_string(),
+        access_token: access_token.clone(),
+        account_id: account_id.clone(),
     }
 }
 

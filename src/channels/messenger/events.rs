@@ -1,6 +1,6 @@
 //! Messenger-format reactions and edits (Messenger `message_reactions` / `message_edits`
-//! webhook fields; Instagram sends reactions in the same shape). Shared by both platforms'
-//! parser (`messenger::parse_item`).
+//! webhook fields; Instagram sends reactions in the same shape), read by [`super::parse_item`]
+//! for both platforms.
 //!
 //! - `reaction`: `{"mid", "action": "react"|"unreact", "reaction": "love"|…, "emoji"}` on a
 //!   message the business received or sent → [`Reaction`] on that message (none on unreact).
@@ -9,8 +9,9 @@
 
 use serde_json::Value;
 
-use super::json::{self, Obj};
-use super::{InboundEvent, InboundMessage, MessageEdit, ParseError, Reaction};
+use super::{base_message, sender};
+use crate::channels::json::{self, Obj};
+use crate::channels::{InboundEvent, MessageEdit, ParseError, Reaction};
 
 /// The emoji for a reaction name when Meta sent no `emoji` (older Graph versions).
 fn emoji_for(name: &str) -> Option<&'static str> {
@@ -26,9 +27,11 @@ fn emoji_for(name: &str) -> Option<&'static str> {
     })
 }
 
-fn sender(item: &Obj, ipath: &dyn Fn() -> String) -> Result<String, ParseError> {
-    json::path_str(item, &["sender", "id"])
-        .ok_or_else(|| ParseError::missing(&format!("{}.sender.id", ipath())))
+/// The reaction's `emoji`, or the emoji for its name.
+fn shown_emoji(r: &Obj) -> Option<String> {
+    json::opt_str(r, "emoji")
+        .filter(|e| !e.trim().is_empty())
+        .or_else(|| json::opt_str(r, "reaction").and_then(|n| emoji_for(&n).map(str::to_owned)))
 }
 
 /// A reaction or edit item, or `None` when `item` is neither.
@@ -43,40 +46,21 @@ pub(super) fn parse(
         let emoji = match json::opt_str(r, "action").as_deref() {
             Some("unreact") => None,
             _ => {
-                let e = json::opt_str(r, "emoji")
-                    .filter(|e| !e.trim().is_empty())
-                    .or_else(|| {
-                        json::opt_str(r, "reaction").and_then(|n| emoji_for(&n).map(str::to_owned))
-                    });
                 // A "react" that names no reaction we can show is skipped, not read as a
                 // removal of the customer's earlier reaction.
-                match e {
-                    Some(e) => Some(e),
-                    None => return Ok(None),
-                }
+                let Some(e) = shown_emoji(r) else {
+                    return Ok(None);
+                };
+                Some(e)
             }
         };
-        let from = sender(item, ipath)?;
-        let to = json::path_str(item, &["recipient", "id"]).unwrap_or_default();
         let timestamp_ms = json::int_field(item, "timestamp", ipath)?;
-        return Ok(Some(InboundEvent::Message(InboundMessage {
-            provider_id: format!("reaction:{mid}:{timestamp_ms}"),
-            from,
-            to,
-            to_display: None,
-            contact_name: None,
-            timestamp_ms,
-            text: String::new(),
-            media: Vec::new(),
-            reply_to: None,
-            identity: Default::default(),
-            keyword: None,
-            choice: None,
-            reaction: Some(Reaction {
-                message_id: mid,
-                emoji,
-            }),
-        })));
+        let mut msg = base_message(item, ipath, format!("reaction:{mid}:{timestamp_ms}"))?;
+        msg.reaction = Some(Reaction {
+            message_id: mid,
+            emoji,
+        });
+        return Ok(Some(InboundEvent::Message(msg)));
     }
     if let Some(e) = sub("message_edit") {
         let epath = || format!("{}.message_edit", ipath());
