@@ -1,9 +1,16 @@
-//! `/hooks/whatsapp/{channel_id}`: Meta's subscription handshake and signed event batches.
+//! Meta's webhooks: `/hooks/whatsapp/{id}`, `/hooks/messenger/{id}` and `/hooks/instagram/{id}`
+//! share the subscription handshake, `X-Hub-Signature-256` with the app secret and the
+//! `EVENT_RECEIVED` answer; each kind brings its parser (Messenger and Instagram: the Messenger
+//! adapter for its platform). Messenger also asks the User Profile API about the senders of a
+//! durable batch, in the background (`profiles`): intake never waits for it.
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
 
 use super::{HookError, commit, load_channel, parse_refusal, read_body, signature_refused};
 use crate::channels::signature::{self, SignatureError};
@@ -12,6 +19,36 @@ use crate::channels::{InboundEvent, ParseError};
 use crate::domain::channels::{Channel, ChannelKind};
 use crate::error::Error;
 use crate::http::HttpState;
+
+/// A kind's webhook parser.
+pub(super) type Parse = fn(&[u8]) -> Result<Vec<InboundEvent>, ParseError>;
+
+/// Called once a batch is durable, with the senders of its messages (off the request's path).
+pub(super) type OnSenders = fn(HttpState, Arc<Channel>, Vec<String>);
+
+/// The GET handshake and POST batches of one Meta channel kind.
+pub(super) fn routes(
+    kind: ChannelKind,
+    parse: Parse,
+    on_senders: Option<OnSenders>,
+) -> MethodRouter<HttpState> {
+    get(
+        move |State(state): State<HttpState>,
+              Path(id): Path<String>,
+              RawQuery(query): RawQuery| async move {
+            let ch = load_channel(&state, &id, kind).await?;
+            Ok::<_, HookError>(handshake(&ch, query.as_deref()))
+        },
+    )
+    .post(
+        move |State(state): State<HttpState>,
+              Path(id): Path<String>,
+              headers: HeaderMap,
+              body: Body| async move {
+            receive_meta(&state, &id, kind, headers, body, parse, on_senders).await
+        },
+    )
+}
 
 /// GET: answer the challenge (exactly, as plain text) when the verify token matches; else 403.
 pub(super) fn handshake(ch: &Channel, query: Option<&str>) -> Response {
@@ -28,15 +65,6 @@ pub(super) fn handshake(ch: &Channel, query: Option<&str>) -> Response {
         ))
         .into_response(),
     }
-}
-
-pub(super) async fn verify(
-    State(state): State<HttpState>,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, HookError> {
-    let ch = load_channel(&state, &id, ChannelKind::Whatsapp).await?;
-    Ok(handshake(&ch, query.as_deref()))
 }
 
 /// Verify `X-Hub-Signature-256` (or the legacy SHA-1 header) over the raw body.
@@ -75,32 +103,16 @@ pub(super) fn event_received() -> Response {
         .into_response()
 }
 
-pub(super) async fn receive(
-    State(state): State<HttpState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, HookError> {
-    receive_meta(
-        &state,
-        &id,
-        ChannelKind::Whatsapp,
-        headers,
-        body,
-        whatsapp::parse_webhook,
-    )
-    .await
-}
-
-/// A signed Meta batch (WhatsApp, Messenger or Instagram): channel, capped body, signature, parse with
-/// `parse`, one group-committed write, then `EVENT_RECEIVED`.
-pub(super) async fn receive_meta(
+/// A signed Meta batch: channel, capped body, signature, parse with `parse`, one
+/// group-committed write, then `EVENT_RECEIVED` (and `on_senders`).
+async fn receive_meta(
     state: &HttpState,
     id: &str,
     kind: ChannelKind,
     headers: HeaderMap,
     body: Body,
-    parse: fn(&[u8]) -> Result<Vec<InboundEvent>, ParseError>,
+    parse: Parse,
+    on_senders: Option<OnSenders>,
 ) -> Result<Response, HookError> {
     let ch = load_channel(state, id, kind).await?;
     let bytes = read_body(&headers, body).await?;
@@ -109,6 +121,21 @@ pub(super) async fn receive_meta(
         Ok(ev) => ev,
         Err(e) => return Ok(parse_refusal(&e)),
     };
-    commit(state, ch, events).await?;
+    let senders: Vec<String> = match on_senders {
+        Some(_) => events
+            .iter()
+            .filter_map(|ev| match ev {
+                InboundEvent::Message(m) if m.reaction.is_none() => Some(m.from.clone()),
+                _ => None,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    commit(state, ch.clone(), events).await?;
+    if let Some(f) = on_senders
+        && !senders.is_empty()
+    {
+        f(state.clone(), ch, senders);
+    }
     Ok(event_received())
 }

@@ -8,10 +8,9 @@
 //! batch is stored or nothing is — and only then answer 2xx. Redeliveries are recognised by the
 //! provider's message id and answered 2xx. Storage trouble answers 503 so the provider retries.
 
-mod instagram;
-mod messenger;
+mod meta;
+mod profiles;
 mod twilio;
-mod whatsapp;
 
 use crate::ids::ChannelId;
 use std::sync::Arc;
@@ -20,12 +19,13 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 
 use super::HttpState;
 use super::error::json_error;
+use crate::channels::messenger::{self, Platform};
 use crate::channels::signature::SignatureError;
-use crate::channels::{InboundEvent, ParseError};
+use crate::channels::{InboundEvent, ParseError, whatsapp};
 use crate::domain::channels::health;
 use crate::domain::channels::{Channel, ChannelKind};
 use crate::domain::messages::intake;
@@ -38,15 +38,23 @@ pub fn router() -> Router<HttpState> {
     Router::new()
         .route(
             "/hooks/whatsapp/{channel_id}",
-            get(whatsapp::verify).post(whatsapp::receive),
+            meta::routes(ChannelKind::Whatsapp, whatsapp::parse_webhook, None),
         )
         .route(
             "/hooks/messenger/{channel_id}",
-            get(messenger::verify).post(messenger::receive),
+            meta::routes(
+                ChannelKind::Messenger,
+                messenger::parse_webhook,
+                Some(profiles::look_up_later),
+            ),
         )
         .route(
             "/hooks/instagram/{channel_id}",
-            get(instagram::verify).post(instagram::receive),
+            meta::routes(
+                ChannelKind::Instagram,
+                |body| messenger::parse_webhook_for(Platform::Instagram, body),
+                None,
+            ),
         )
         .route("/hooks/twilio/{channel_id}", post(twilio::receive))
         .route("/hooks/twilio/{channel_id}/status", post(twilio::receive))

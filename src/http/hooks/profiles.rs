@@ -28,6 +28,7 @@ fn first_time(channel: ChannelId, psid: &str) -> bool {
     set.insert((channel, psid.to_owned()))
 }
 
+/// Ask about the senders of a durable batch that still go by their PSID (`meta::OnSenders`).
 pub(super) fn look_up_later(state: HttpState, ch: Arc<Channel>, senders: Vec<String>) {
     let mut todo: Vec<String> = Vec::new();
     for s in senders {
