@@ -100,9 +100,15 @@ impl Ratings {
         {
             *c += 1;
             self.count += 1;
-            let sum: u64 = (1u64..=5).zip(self.distribution).map(|(s, n)| s * n).sum();
-            self.average = Some((sum as f64 * 10.0 / self.count as f64).round() / 10.0);
         }
+    }
+
+    /// With the average of what was added.
+    fn done(mut self) -> Self {
+        let sum: u64 = (1u64..=5).zip(self.distribution).map(|(s, n)| s * n).sum();
+        self.average =
+            (self.count > 0).then(|| (sum as f64 * 10.0 / self.count as f64).round() / 10.0);
+        self
     }
 }
 
@@ -312,7 +318,7 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
             name,
             total: row.iter().sum(),
             per_day: row,
-            rating: channel_rating.get(&cid).copied().unwrap_or_default(),
+            rating: channel_rating.get(&cid).copied().unwrap_or_default().done(),
         });
     }
     let mut agents_out = Vec::new();
@@ -326,7 +332,7 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
             sessions: n,
             first_response: Timing::of(frt),
             resolution: Timing::of(res),
-            rating: agent_rating.get(&uid).copied().unwrap_or_default(),
+            rating: agent_rating.get(&uid).copied().unwrap_or_default().done(),
         });
     }
     agents_out.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.name.cmp(&b.name)));
@@ -343,7 +349,7 @@ pub fn build(rtx: &ReadTransaction, vis: &Visible, q: &ReportQuery, now: i64) ->
         results: counts(results),
         tags: counts(tags),
         sla,
-        rating,
+        rating: rating.done(),
     })
 }
 

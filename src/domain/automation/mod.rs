@@ -225,7 +225,6 @@ pub enum AutoKind {
     Welcome,
     OutOfHours,
     Busy,
-    Survey,
 }
 
 impl AutoKind {
@@ -234,7 +233,6 @@ impl AutoKind {
             AutoKind::Welcome => "welcome",
             AutoKind::OutOfHours => "out_of_hours",
             AutoKind::Busy => "busy",
-            AutoKind::Survey => "survey",
         }
     }
 }

@@ -44,6 +44,24 @@ fn pending_in(ctx: &WriteCtx<'_>, contact: ContactId) -> Result<Option<Pending>>
     codec::get(&ctx.txn.open_table(AUTOMATION)?, &pending_key(contact))
 }
 
+/// The survey waiting for `contact`'s answer; one that can no longer be answered (expired,
+/// the conversation reopened or already rated) is forgotten.
+fn live_pending_in(ctx: &WriteCtx<'_>, contact: ContactId) -> Result<Option<Pending>> {
+    let Some(p) = pending_in(ctx, contact)? else {
+        return Ok(None);
+    };
+    let live = sessions::get_in(ctx, p.session_id).is_ok_and(|s| {
+        s.status == SessionStatus::Closed
+            && s.rating.is_none()
+            && ctx.now - p.asked_at <= ANSWER_WITHIN_MS
+    });
+    if !live {
+        clear_in(ctx, contact)?;
+        return Ok(None);
+    }
+    Ok(Some(p))
+}
+
 fn clear_in(ctx: &WriteCtx<'_>, contact: ContactId) -> Result<()> {
     ctx.txn
         .open_table(AUTOMATION)?
@@ -163,19 +181,9 @@ pub fn take_in(
     text: &str,
     choice: Option<&str>,
 ) -> Result<Option<Take>> {
-    let Some(p) = pending_in(ctx, contact)? else {
+    let Some(p) = live_pending_in(ctx, contact)? else {
         return Ok(None);
     };
-    let s = sessions::get_in(ctx, p.session_id).ok();
-    let live = s.as_ref().is_some_and(|s| {
-        s.status == SessionStatus::Closed
-            && s.rating.is_none()
-            && ctx.now - p.asked_at <= ANSWER_WITHIN_MS
-    });
-    if !live {
-        clear_in(ctx, contact)?;
-        return Ok(None);
-    }
     if let Some(score) = parse_score(text, choice) {
         clear_in(ctx, contact)?;
         return Ok(Some(Take::Score {
@@ -256,26 +264,12 @@ pub fn rate_in(ctx: &mut WriteCtx<'_>, contact: ContactId, score: u8) -> Result<
     if !(1..=5).contains(&score) {
         return Err(Error::invalid("score", BAD_SCORE));
     }
-    let Some(p) = pending_in(ctx, contact)? else {
+    let Some(p) = live_pending_in(ctx, contact)? else {
         return Err(Error::Conflict("there is no survey to answer".into()));
     };
-    let s = sessions::get_in(ctx, p.session_id)?;
-    if s.status != SessionStatus::Closed
-        || s.rating.is_some()
-        || ctx.now - p.asked_at > ANSWER_WITHIN_MS
-    {
-        clear_in(ctx, contact)?;
-        return Err(Error::Conflict("there is no survey to answer".into()));
-    }
     clear_in(ctx, contact)?;
     record_in(ctx, p.session_id, score)?;
     Ok(p.session_id)
-}
-
-/// Whether a survey waits for `contact`'s answer (the widget shows its buttons).
-pub fn waiting(rtx: &redb::ReadTransaction, contact: ContactId, now: i64) -> Result<bool> {
-    let p: Option<Pending> = codec::get(&rtx.open_table(AUTOMATION)?, &pending_key(contact))?;
-    Ok(p.is_some_and(|p| now - p.asked_at <= ANSWER_WITHIN_MS))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use redb::ReadableTable;
 
 use super::{Direction, Message, MessageFile, Status, preview, put_in};
 use crate::channels::{DeliveryStatus, InboundEvent, StatusTarget};
+use crate::domain::automation::survey;
 use crate::domain::channels::Channel;
 use crate::domain::contacts;
 use crate::domain::delivery::media_fetch;
@@ -98,13 +99,14 @@ pub fn ingest_choice_in(
     let (contact, _) = contacts::upsert_in(ctx, ch.id, &m.from, m.contact_name.as_deref())?;
     // The answer to a satisfaction survey stays with the conversation that asked (which stays
     // ended); anything else is a normal message (docs/automation.md).
-    let take = match sessions::open_of_contact_in(ctx, contact.id)? {
+    let open = sessions::open_of_contact_in(ctx, contact.id)?;
+    let take = match open {
         Some(_) => None,
-        None => crate::domain::automation::survey::take_in(ctx, contact.id, &m.text, choice)?,
+        None => survey::take_in(ctx, contact.id, &m.text, choice)?,
     };
     let (session, new_session) = match take {
         Some(t) => (sessions::get_in(ctx, t.session_id())?, false),
-        None => sessions::open_for_contact_in(ctx, ch.id, ch.kind, &contact)?,
+        None => sessions::open_or_new_in(ctx, ch.id, ch.kind, &contact, open)?,
     };
     let id = MessageId(ctx.next_id("message")?);
     let text: String = m.text.chars().take(64 * 1024).collect();
@@ -138,13 +140,13 @@ pub fn ingest_choice_in(
     put_in(ctx, &msg, true)?;
     let mut s = session.clone();
     s.last_activity = ctx.now;
+    s.last_preview = preview(&msg.text, &msg.files);
+    s.last_message_id = id;
+    s.message_count += 1;
     if let Some(t) = take {
         // On the ended conversation: no reopen, no automatic replies, no reply window.
-        s.last_preview = preview(&msg.text, &msg.files);
-        s.last_message_id = id;
-        s.message_count += 1;
         sessions::save_in(ctx, Some(&session), &s)?;
-        crate::domain::automation::survey::apply_in(ctx, ch, t)?;
+        survey::apply_in(ctx, ch, t)?;
         return Ok(Ingested::Stored {
             session_id: s.id,
             message_id: id,
@@ -152,9 +154,6 @@ pub fn ingest_choice_in(
         });
     }
     s.last_inbound = Some(ctx.now);
-    s.last_preview = preview(&msg.text, &msg.files);
-    s.last_message_id = id;
-    s.message_count += 1;
     s.archived = false;
     // The customer wrote: a snoozed conversation comes back (in this same save).
     let woke = s.snoozed_until.take().is_some();

@@ -102,9 +102,7 @@ pub fn enqueue_with_in(
     let before = sessions::get_in(ctx, session_id)?;
     let after_close = after_close && author.is_none();
     let window = if after_close {
-        let mut open = before.clone();
-        open.status = SessionStatus::Open;
-        reply_window(ch.kind, &open, ctx.now)
+        super::window::provider_window(ch.kind, before.last_inbound, ctx.now)
     } else {
         reply_window(ch.kind, &before, ctx.now)
     };

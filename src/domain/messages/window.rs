@@ -25,7 +25,13 @@ pub fn reply_window(kind: ChannelKind, s: &Session, now: i64) -> Window {
     if s.status == SessionStatus::Closed {
         return Window::Closed;
     }
-    let since = s.last_inbound.map(|t| now - t);
+    provider_window(kind, s.last_inbound, now)
+}
+
+/// The provider's rule alone, from the customer's last message (Switchboard's own message to a
+/// conversation that just ended, such as the survey's re-ask, is not refused for the ending).
+pub fn provider_window(kind: ChannelKind, last_inbound: Option<i64>, now: i64) -> Window {
+    let since = last_inbound.map(|t| now - t);
     match kind {
         ChannelKind::Sms | ChannelKind::Livechat => Window::Open,
         ChannelKind::Whatsapp => match since {

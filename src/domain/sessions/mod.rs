@@ -347,7 +347,19 @@ pub fn open_for_contact_in(
     kind: ChannelKind,
     contact: &Contact,
 ) -> Result<(Session, bool)> {
-    if let Some(id) = open_of_contact_in(ctx, contact.id)? {
+    let open = open_of_contact_in(ctx, contact.id)?;
+    open_or_new_in(ctx, channel_id, kind, contact, open)
+}
+
+/// [`open_for_contact_in`] when the caller already looked up the contact's open session.
+pub fn open_or_new_in(
+    ctx: &mut WriteCtx<'_>,
+    channel_id: ChannelId,
+    kind: ChannelKind,
+    contact: &Contact,
+    open: Option<SessionId>,
+) -> Result<(Session, bool)> {
+    if let Some(id) = open {
         let s = get_in(ctx, id)?;
         if s.status == SessionStatus::Open {
             return Ok((s, false));
