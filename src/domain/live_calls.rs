@@ -15,40 +15,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use serde::Serialize;
-
 use super::calls_log::{self, CallEntry};
 use crate::ids::{SessionId, UserId};
-use crate::pbx::link::{Direction, Disposition, LegPhase};
+use crate::pbx::link::{Direction, Disposition};
 use crate::store::{Audience, Store};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    Calling,
-    Ringing,
-    Connected,
-    Ended,
-    Busy,
-    NoAnswer,
-    Failed,
-    /// Nothing heard from the PBX in time.
-    Unknown,
-}
-
-impl Phase {
-    pub fn is_final(self) -> bool {
-        !matches!(self, Phase::Calling | Phase::Ringing | Phase::Connected)
-    }
-    fn rank(self) -> u8 {
-        match self {
-            Phase::Calling => 0,
-            Phase::Ringing => 1,
-            Phase::Connected => 2,
-            _ => 3,
-        }
-    }
-}
+/// A call's state: the PBX's steps, or `Unknown` when it said nothing in time.
+pub use crate::pbx::link::LegPhase as Phase;
 
 #[derive(Debug, Clone)]
 struct Live {
@@ -178,18 +151,10 @@ impl LiveCalls {
         ext: &str,
         number: Option<&str>,
         call_id: Option<&str>,
-        phase: LegPhase,
+        phase: Phase,
         now: i64,
     ) -> crate::error::Result<()> {
-        let next = match phase {
-            LegPhase::Calling => Phase::Calling,
-            LegPhase::Ringing => Phase::Ringing,
-            LegPhase::Connected => Phase::Connected,
-            LegPhase::Ended => Phase::Ended,
-            LegPhase::Busy => Phase::Busy,
-            LegPhase::NoAnswer => Phase::NoAnswer,
-            LegPhase::Failed => Phase::Failed,
-        };
+        let next = phase;
         let done = {
             let Ok(mut m) = self.calls.lock() else {
                 return Ok(());

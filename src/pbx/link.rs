@@ -112,6 +112,27 @@ pub enum LegPhase {
     Busy,
     NoAnswer,
     Failed,
+    /// Nothing heard from the PBX in time (Switchboard's own verdict, never parsed).
+    Unknown,
+}
+
+impl LegPhase {
+    /// Busy, no answer, failed, ended or unknown: nothing follows.
+    pub fn is_final(self) -> bool {
+        !matches!(
+            self,
+            LegPhase::Calling | LegPhase::Ringing | LegPhase::Connected
+        )
+    }
+    /// How far the call got: a step never moves a call back.
+    pub fn rank(self) -> u8 {
+        match self {
+            LegPhase::Calling => 0,
+            LegPhase::Ringing => 1,
+            LegPhase::Connected => 2,
+            _ => 3,
+        }
+    }
 }
 
 /// What a running link reports.
@@ -252,11 +273,11 @@ fn ami_messages(raw: RawPacket) -> Vec<LinkMsg> {
             "AMI packet without Event or Response".into(),
         )),
         Some(name) => match ami_event(name, p) {
-            Ok(Some(e)) => {
-                out.push(LinkMsg::Event(e));
+            Ok(e) => {
+                out.extend(e.map(LinkMsg::Event));
+                // The same event may also be a step of a click-to-call.
                 out.extend(ami_leg(name, p).map(LinkMsg::Event));
             }
-            Ok(None) => out.extend(ami_leg(name, p).map(LinkMsg::Event)),
             Err(Problem::Unknown) => out.push(LinkMsg::Unknown(name.chars().take(60).collect())),
             Err(Problem::Bad(why)) => out.push(LinkMsg::Garbled(format!("AMI {name}: {why}"))),
         },
@@ -288,17 +309,13 @@ fn channel_ext(channel: &str) -> Option<String> {
 /// the call's id (the `UniqueID` of its CDR).
 fn ami_leg(name: &str, p: &Packet) -> Option<PbxEvent> {
     let ext = p.get("Channel").and_then(channel_ext)?;
-    let id = p
-        .get("Uniqueid")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
     let nonempty = |k: &str| {
         p.get(k)
             .map(str::trim)
             .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("<unknown>"))
             .map(str::to_string)
     };
+    let id = nonempty("Uniqueid");
     let (phase, number) = match name.to_ascii_lowercase().as_str() {
         "originateresponse" => {
             let ok = p

@@ -313,9 +313,11 @@ fn number(v: &Value, key: &str) -> u64 {
 /// What one message says: 30011 (Call State Changed) may name several extensions; every
 /// other message is at most one.
 pub(super) fn yeastar_messages(s: &str) -> Vec<LinkMsg> {
-    match serde_json::from_str::<Value>(s) {
-        Ok(v) if v["type"].as_i64() == Some(30011) => call_state(&v),
-        _ => yeastar_message(s).into_iter().collect(),
+    match envelope(s) {
+        Ok(Some((30011, msg))) => call_state(&msg),
+        Ok(Some((kind, msg))) => event(kind, &msg).into_iter().collect(),
+        Ok(None) => Vec::new(),
+        Err(why) => vec![LinkMsg::Garbled(why)],
     }
 }
 
@@ -329,20 +331,12 @@ pub(super) fn yeastar_messages(s: &str) -> Vec<LinkMsg> {
 ///
 /// An extension ringing (RING) for an inbound caller is the screen pop; an extension calling
 /// out is a step of its call (the outbound member's status).
-fn call_state(v: &Value) -> Vec<LinkMsg> {
+fn call_state(msg: &Value) -> Vec<LinkMsg> {
     let garbled = |why: &str| vec![LinkMsg::Garbled(format!("Yeastar 30011: {why}"))];
-    let msg = match &v["msg"] {
-        Value::String(m) => match serde_json::from_str::<Value>(m) {
-            Ok(m) => m,
-            Err(_) => return garbled("msg is not JSON"),
-        },
-        Value::Object(_) => v["msg"].clone(),
-        _ => return garbled("no msg"),
-    };
     let Some(members) = msg["members"].as_array() else {
         return garbled("no members");
     };
-    let call_id = Some(text(&msg, "call_id")).filter(|s| !s.is_empty());
+    let call_id = Some(text(msg, "call_id")).filter(|s| !s.is_empty());
     let status = |m: &Value| text(m, "member_status").to_ascii_uppercase();
     let mut exts: Vec<(String, String)> = Vec::new();
     let mut inbound: Option<String> = None;
@@ -412,42 +406,47 @@ fn call_state(v: &Value) -> Vec<LinkMsg> {
 }
 
 /// One event message; None for answers that need nothing (`errcode` 0).
+/// One message of the stream as a test reads it (the first thing it says).
+#[cfg(test)]
 pub(super) fn yeastar_message(s: &str) -> Option<LinkMsg> {
+    yeastar_messages(s).into_iter().next()
+}
+
+/// The envelope `{"type":…,"msg":"<JSON text>"}`: its type and parsed `msg`; `None` for the
+/// subscription's `{"errcode":0}` answer; `Err` says why it is garbled.
+fn envelope(s: &str) -> Result<Option<(i64, Value)>, String> {
     let sample = || s.chars().take(80).collect::<String>();
     let Ok(v) = serde_json::from_str::<Value>(s) else {
-        return Some(LinkMsg::Garbled(format!(
-            "Yeastar: not JSON: {:?}",
-            sample()
-        )));
+        return Err(format!("Yeastar: not JSON: {:?}", sample()));
     };
     let Some(kind) = v["type"].as_i64() else {
         if v["errcode"].as_i64() == Some(0) {
-            return None;
+            return Ok(None);
         }
-        return Some(LinkMsg::Garbled(format!(
-            "Yeastar: no type: {:?}",
-            sample()
-        )));
+        return Err(format!("Yeastar: no type: {:?}", sample()));
     };
     // `msg` is JSON text (as documented); accept an object too.
     let msg = match &v["msg"] {
         Value::String(m) => match serde_json::from_str::<Value>(m) {
             Ok(m) => m,
-            Err(_) => {
-                return Some(LinkMsg::Garbled(format!("Yeastar {kind}: msg is not JSON")));
-            }
+            Err(_) => return Err(format!("Yeastar {kind}: msg is not JSON")),
         },
         Value::Object(_) => v["msg"].clone(),
-        _ => return Some(LinkMsg::Garbled(format!("Yeastar {kind}: no msg"))),
+        _ => return Err(format!("Yeastar {kind}: no msg")),
     };
-    let ext = text(&msg, "extension");
+    Ok(Some((kind, msg)))
+}
+
+/// A 30008, 30009 or 30012 event (30011 is [`call_state`]); an unknown type is counted.
+fn event(kind: i64, msg: &Value) -> Option<LinkMsg> {
+    let ext = text(msg, "extension");
     let bad = |why: &str| Some(LinkMsg::Garbled(format!("Yeastar {kind}: {why}")));
     match kind {
         30008 => {
             if !super::valid_extension(&ext) {
                 return bad("no extension");
             }
-            let state = match text(&msg, "status").to_ascii_lowercase().as_str() {
+            let state = match text(msg, "status").to_ascii_lowercase().as_str() {
                 "idle" => CallState::Idle,
                 "ringing" => CallState::Ringing,
                 "busy" => CallState::OnCall,
@@ -459,7 +458,7 @@ pub(super) fn yeastar_message(s: &str) -> Option<LinkMsg> {
             if !super::valid_extension(&ext) {
                 return bad("no extension");
             }
-            let status = text(&msg, "status").to_ascii_lowercase();
+            let status = text(msg, "status").to_ascii_lowercase();
             let away = match status.as_str() {
                 "available" => false,
                 "away" | "business_trip" | "do_not_disturb" | "lunch" | "off_work" => true,
@@ -468,11 +467,11 @@ pub(super) fn yeastar_message(s: &str) -> Option<LinkMsg> {
             Some(LinkMsg::Event(PbxEvent::Presence { ext, away, status }))
         }
         30012 => {
-            let id = text(&msg, "call_id");
+            let id = text(msg, "call_id");
             if id.is_empty() {
                 return bad("no call_id");
             }
-            let disposition = match text(&msg, "status").to_ascii_uppercase().as_str() {
+            let disposition = match text(msg, "status").to_ascii_uppercase().as_str() {
                 // The guide spells it both ways.
                 "ANSWERED" | "ANSWERD" => Disposition::Answered,
                 "NO ANSWER" => Disposition::Missed,
@@ -481,14 +480,14 @@ pub(super) fn yeastar_message(s: &str) -> Option<LinkMsg> {
                 "FAILED" => Disposition::Failed,
                 _ => return bad("unknown status"),
             };
-            let direction = match text(&msg, "type").to_ascii_lowercase().as_str() {
+            let direction = match text(msg, "type").to_ascii_lowercase().as_str() {
                 "inbound" => Some(Direction::Inbound),
                 "outbound" => Some(Direction::Outbound),
                 "internal" => Some(Direction::Internal),
                 _ => None,
             };
-            let from = text(&msg, "call_from");
-            let to = text(&msg, "call_to");
+            let from = text(msg, "call_from");
+            let to = text(msg, "call_to");
             let ext_if = |n: &str| super::valid_extension(n).then(|| n.to_string());
             Some(LinkMsg::Event(PbxEvent::Cdr(Cdr {
                 id,
@@ -502,8 +501,8 @@ pub(super) fn yeastar_message(s: &str) -> Option<LinkMsg> {
                 to,
                 direction,
                 disposition,
-                duration_s: number(&msg, "call_duration"),
-                talk_s: number(&msg, "talk_duration"),
+                duration_s: number(msg, "call_duration"),
+                talk_s: number(msg, "talk_duration"),
             })))
         }
         other => Some(LinkMsg::Unknown(other.to_string())),
