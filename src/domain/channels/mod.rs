@@ -39,6 +39,18 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
+    /// Every kind, in the order the admin's "new channel" choice shows them.
+    pub const ALL: [ChannelKind; 5] = [
+        ChannelKind::Whatsapp,
+        ChannelKind::Sms,
+        ChannelKind::Messenger,
+        ChannelKind::Instagram,
+        ChannelKind::Livechat,
+    ];
+    /// The kind named by [`ChannelKind::as_str`].
+    pub fn parse(s: &str) -> Option<ChannelKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
     /// The provider's hard file-size cap in bytes (admins may only lower it).
     pub fn max_file_bytes(self) -> u64 {
         match self {

@@ -58,17 +58,6 @@ pub struct Field {
     pub stored: bool,
 }
 
-fn kind_of(s: &str) -> Option<ChannelKind> {
-    match s {
-        "sms" => Some(ChannelKind::Sms),
-        "whatsapp" => Some(ChannelKind::Whatsapp),
-        "messenger" => Some(ChannelKind::Messenger),
-        "instagram" => Some(ChannelKind::Instagram),
-        "livechat" => Some(ChannelKind::Livechat),
-        _ => None,
-    }
-}
-
 /// The provider fields of `kind`, filled from `c` (secrets never).
 fn fields(t: I18n, kind: ChannelKind, c: &Credentials) -> Vec<Field> {
     let required = channels::required_fields(kind);
@@ -246,16 +235,10 @@ async fn list(State(state): State<HttpState>, UiAdmin(who): UiAdmin) -> Result<R
             Ok(rows)
         })
         .await?;
-    let kinds = [
-        ChannelKind::Whatsapp,
-        ChannelKind::Sms,
-        ChannelKind::Messenger,
-        ChannelKind::Instagram,
-        ChannelKind::Livechat,
-    ]
-    .into_iter()
-    .map(|k| (k.as_str(), kind_label(t, k)))
-    .collect();
+    let kinds = ChannelKind::ALL
+        .into_iter()
+        .map(|k| (k.as_str(), kind_label(t, k)))
+        .collect();
     let chrome = Chrome::new(&state, Some(&who), who.lang, t.s("adm.channels"), "admin");
     render(&ListPage {
         chrome,
@@ -438,7 +421,7 @@ async fn new_form(
     UiAdmin(who): UiAdmin,
     Path(kind): Path<String>,
 ) -> Result<Response, UiError> {
-    let kind = kind_of(&kind).ok_or(Error::NotFound("channel kind"))?;
+    let kind = ChannelKind::parse(&kind).ok_or(Error::NotFound("channel kind"))?;
     channel_page(&state, &who, kind, None, Extra::default()).await
 }
 
@@ -489,13 +472,9 @@ fn input_from(body: &[u8], creating: bool) -> Result<ChannelInput, Error> {
         ..Default::default()
     };
     if creating {
-        input.kind = match one("kind").as_deref() {
-            Some("sms") => Some(ChannelKind::Sms),
-            Some("whatsapp") => Some(ChannelKind::Whatsapp),
-            Some("messenger") => Some(ChannelKind::Messenger),
-            Some("instagram") => Some(ChannelKind::Instagram),
-            Some("livechat") => Some(ChannelKind::Livechat),
-            _ => {
+        input.kind = match one("kind").as_deref().and_then(ChannelKind::parse) {
+            Some(k) => Some(k),
+            None => {
                 return Err(Error::invalid(
                     "kind",
                     "choose sms, whatsapp, messenger, instagram or livechat",
@@ -622,7 +601,7 @@ async fn create(
 fn kind_from(body: &[u8]) -> Option<ChannelKind> {
     url::form_urlencoded::parse(body)
         .find(|(k, _)| k == "kind")
-        .and_then(|(_, v)| kind_of(&v))
+        .and_then(|(_, v)| ChannelKind::parse(&v))
 }
 
 async fn edit(

@@ -173,9 +173,14 @@ fn window_str(w: Window) -> &'static str {
 }
 
 fn icon_urls(state: &HttpState) -> HashMap<&'static str, String> {
-    ["sms", "whatsapp", "messenger", "instagram", "livechat"]
+    ChannelKind::ALL
         .into_iter()
-        .map(|k| (k, state.assets.url(&format!("icons/{k}.svg"))))
+        .map(|k| {
+            (
+                k.as_str(),
+                state.assets.url(&format!("icons/{}.svg", k.as_str())),
+            )
+        })
         .collect()
 }
 
