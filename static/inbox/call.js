@@ -84,8 +84,9 @@ live.on((ev) => {
 
 export async function callCustomer() {
   const id = S.current;
+  // The bar says "calling" at once; the one toast, when the PBX took the call, says which
+  // phone to pick up.
   set(id, { state: "calling", number: S.detail && S.detail.session ? S.detail.session.contact_address : "" });
-  toast(t("inbox.calling"), "", {});
   try {
     const r = await api("POST", "/api/v1/sessions/" + id + "/call", {});
     const c = calls.get(id);
