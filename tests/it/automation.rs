@@ -581,26 +581,14 @@ async fn survey_goes_once_on_end_and_an_sms_digit_is_recorded_and_reported() {
         rep["rating"],
         json!({"count": 2, "average": 3.5, "distribution": [0, 0, 1, 1, 0]})
     );
-    let chan = rep["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["channel_id"] == ch)
-        .unwrap();
+    let row = |list: &str, pred: &dyn Fn(&Value) -> bool| {
+        rep[list].as_array().unwrap().iter().find(|r| pred(r)).unwrap().clone()
+    };
+    let chan = row("channels", &|c| c["channel_id"] == ch);
     assert_eq!(chan["rating"]["count"], 2);
-    let quiet_row = rep["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["channel_id"] == quiet)
-        .unwrap();
+    let quiet_row = row("channels", &|c| c["channel_id"] == quiet);
     assert_eq!(quiet_row["rating"]["count"], 0);
-    let agent = rep["agents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["rating"]["count"] == 1)
-        .unwrap();
+    let agent = row("agents", &|a| a["rating"]["count"] == 1);
     assert_eq!(
         agent["rating"]["distribution"],
         json!([0, 0, 0, 1, 0]),
