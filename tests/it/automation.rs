@@ -582,7 +582,13 @@ async fn survey_goes_once_on_end_and_an_sms_digit_is_recorded_and_reported() {
         json!({"count": 2, "average": 3.5, "distribution": [0, 0, 1, 1, 0]})
     );
     let row = |list: &str, pred: &dyn Fn(&Value) -> bool| {
-        rep[list].as_array().unwrap().iter().find(|r| pred(r)).unwrap().clone()
+        rep[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| pred(r))
+            .unwrap()
+            .clone()
     };
     let chan = row("channels", &|c| c["channel_id"] == ch);
     assert_eq!(chan["rating"]["count"], 2);
