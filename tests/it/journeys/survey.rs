@@ -97,6 +97,8 @@ async fn write_the_question(p: &Person, ch: u64) {
     p.see(say(p, "Saved.", "Gespeichert.")).await;
     assert_eq!(p.value("#survey").await, QUESTION);
     p.axe("automation, survey saved").await;
+    p.js("document.getElementById('survey-set').scrollIntoView({block: 'center'}); return 0;")
+        .await;
     p.screenshot_step("question").await;
 }
 
@@ -209,6 +211,9 @@ async fn auto5(vp: Viewport) {
     p.nav(say(p, "Reports", "Berichte")).await;
     let card = p.wait_text("#kpi-rating", "4.0 / 5").await;
     assert!(card.contains("(1)"), "one answer: {card}");
+    p.js("document.getElementById('kpi-rating').scrollIntoView({block: 'center'}); return 0;")
+        .await;
+    p.screenshot_step("reports-card").await;
     let cells = |sel: &str| {
         format!(
             "return [...document.querySelectorAll('#rating-table {sel} td')].slice(1).map(td => td.textContent.trim());"
