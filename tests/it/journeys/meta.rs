@@ -253,6 +253,12 @@ async fn c8(vp: Viewport) {
     );
     assert_eq!(customer::post_fb(&j.t, ch, &edit).await.status, 200);
     let bubble = p.wait_text(".msg.in", "Can I come at 11 instead?").await;
+    // The list's preview follows the edit (on a phone the list is behind the conversation).
+    p.wait_js(
+        "document.querySelector('.srow .srow-preview').textContent === 'Can I come at 11 instead?'",
+        "the edited text in the list",
+    )
+    .await;
     assert!(!bubble.contains("Can I come at 10?"), "{bubble}");
     let mark = p.wait_text(".msg.in .edited", say(p, "edited", "bearbeitet")).await;
     assert_eq!(mark, say(p, "edited", "bearbeitet"));
