@@ -63,8 +63,15 @@ async fn c7(vp: Viewport) {
         "Instagram-Direktnachrichten",
     ))
     .await;
-    p.wait_text("h1", say(p, "Instagram direct messages", "Instagram-Direktnachrichten"))
-        .await;
+    p.wait_text(
+        "h1",
+        say(
+            p,
+            "Instagram direct messages",
+            "Instagram-Direktnachrichten",
+        ),
+    )
+    .await;
     // Only Instagram's fields.
     for other in ["page_id", "page_token", "phone_number_id", "account_sid"] {
         p.assert_absent(&format!("input[name={other}]")).await;
@@ -94,7 +101,8 @@ async fn c7(vp: Viewport) {
     p.fill(say(p, "API base URL", "API-Basis-URL"), &ig.base_url())
         .await;
     p.fits("instagram form").await;
-    p.click_text(say(p, "Create channel", "Kanal anlegen")).await;
+    p.click_text(say(p, "Create channel", "Kanal anlegen"))
+        .await;
     p.see(say(p, "Saved.", "Gespeichert.")).await;
     // The webhook URL to paste into Meta's form, with the verify token to copy.
     let hook = p.value(".webhooks input").await;
@@ -113,7 +121,8 @@ async fn c7(vp: Viewport) {
         "",
         "the token is not shown back"
     );
-    p.see(say(p, "message_reactions", "message_reactions")).await;
+    p.see(say(p, "message_reactions", "message_reactions"))
+        .await;
     p.axe("instagram channel created").await;
     p.screenshot_step("channel").await;
 
@@ -172,7 +181,9 @@ async fn c7(vp: Viewport) {
         Some(format!("Bearer {}", instagram::TOKEN).as_str())
     );
     assert!(
-        !rec.query_pairs().iter().any(|(k, _)| k.as_str() == "access_token"),
+        !rec.query_pairs()
+            .iter()
+            .any(|(k, _)| k.as_str() == "access_token"),
         "no token in the URL"
     );
     p.axe("instagram conversation").await;
@@ -260,7 +271,9 @@ async fn c8(vp: Viewport) {
     )
     .await;
     assert!(!bubble.contains("Can I come at 10?"), "{bubble}");
-    let mark = p.wait_text(".msg.in .edited", say(p, "edited", "bearbeitet")).await;
+    let mark = p
+        .wait_text(".msg.in .edited", say(p, "edited", "bearbeitet"))
+        .await;
     assert_eq!(mark, say(p, "edited", "bearbeitet"));
     let title = p
         .js("return document.querySelector('.msg.in .edited').getAttribute('title');")
@@ -292,7 +305,8 @@ async fn c8(vp: Viewport) {
         &format!("Yes, 11:00 is fine. See you!{}", keys::ENTER),
     )
     .await;
-    p.wait_text("#messages", "Yes, 11:00 is fine. See you!").await;
+    p.wait_text("#messages", "Yes, 11:00 is fine. See you!")
+        .await;
     let sent = wait_for("the reply at Messenger", || {
         let a = fb.accepted();
         async move { a.into_iter().next() }

@@ -160,7 +160,11 @@ async fn auto5(vp: Viewport) {
     end_chat(p).await;
     p.wait_text(
         "#messages .activity[data-kind=survey_sent]",
-        say(p, "Satisfaction survey sent", "Zufriedenheitsumfrage gesendet"),
+        say(
+            p,
+            "Satisfaction survey sent",
+            "Zufriedenheitsumfrage gesendet",
+        ),
     )
     .await;
 
@@ -172,9 +176,11 @@ async fn auto5(vp: Viewport) {
     let of = say(v, "of", "von");
     assert_eq!(
         buttons,
-        serde_json::json!((1..=5)
-            .map(|n| [n.to_string(), format!("{n} {of} 5")])
-            .collect::<Vec<_>>()),
+        serde_json::json!(
+            (1..=5)
+                .map(|n| [n.to_string(), format!("{n} {of} 5")])
+                .collect::<Vec<_>>()
+        ),
         "five buttons, each labelled"
     );
     v.fits("survey buttons").await;
@@ -230,7 +236,9 @@ async fn auto5(vp: Viewport) {
         want,
         "the agent's row (the conversation's owner)"
     );
-    let agent_row = p.wait_text("#rating-table tr[data-agent]", "Ada Admin").await;
+    let agent_row = p
+        .wait_text("#rating-table tr[data-agent]", "Ada Admin")
+        .await;
     assert!(
         agent_row.starts_with(say(p, "Agent", "Mitarbeiter/in")),
         "{agent_row}"
@@ -296,7 +304,11 @@ async fn auto5_sms(vp: Viewport) {
     customer::sms(&j.t, ch, FROM, "7").await;
     p.wait_text(
         "#messages .activity[data-kind=survey_invalid]",
-        say(p, "Survey answer was not 1–5", "Umfrage-Antwort war nicht 1–5"),
+        say(
+            p,
+            "Survey answer was not 1–5",
+            "Umfrage-Antwort war nicht 1–5",
+        ),
     )
     .await;
     p.wait_count(".msg.in", 2).await;
