@@ -306,8 +306,8 @@ async fn auto5_sms(vp: Viewport) {
         "#messages .activity[data-kind=survey_invalid]",
         say(
             p,
-            "Survey answer was not 1–5",
-            "Umfrage-Antwort war nicht 1–5",
+            "Survey answer was not 1–5 (asked again)",
+            "Umfrage-Antwort war nicht 1–5 (erneut gefragt)",
         ),
     )
     .await;
