@@ -36,14 +36,14 @@
     '.hrs{background:#fff7e0;border-radius:12px;padding:8px 12px;margin:0 0 12px;font-size:13px}' +
     '.greet{background:#fff;border-radius:12px;padding:10px 12px;margin:0 0 12px;box-shadow:0 1px 2px rgba(0,0,0,.06)}' +
     '.m{display:flex;flex-direction:column;margin:6px 0;max-width:80%}.m.me{margin-left:auto;align-items:flex-end}' +
-    '.who{font-size:11px;color:#6b7684;margin:0 4px 2px}' +
+    '.who{font-size:11px;color:#5b6573;margin:0 4px 2px}' +
     '.t{padding:8px 12px;border-radius:16px;white-space:pre-wrap;word-wrap:break-word;overflow-wrap:anywhere;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06)}' +
     '.me .t{background:var(--a);color:#fff;border-bottom-right-radius:4px}.ag .t{border-bottom-left-radius:4px}' +
     '.pending .t{opacity:.6}.failed .t{background:#fde8e8;color:#8a1c1c;cursor:pointer}' +
     '.t img{display:block;max-width:100%;border-radius:10px;margin-top:4px}' +
-    '.meta{font-size:11px;color:#8a94a3;margin:2px 4px 0}' +
+    '.meta{font-size:11px;color:#5b6573;margin:2px 4px 0}' +
     '.sv{display:flex;gap:6px;margin:6px 0 0}.svb{min-width:40px;min-height:40px;border:1px solid var(--a);background:#fff;color:#1f2933;border-radius:10px;font-size:15px;cursor:pointer}.svb:hover,.svb:focus-visible{background:var(--a);color:#fff;outline:2px solid #1f2933;outline-offset:1px}.svb:disabled{opacity:.6;cursor:default}' +
-    '.typing,.note{font-size:12px;color:#6b7684;margin:6px 4px;font-style:italic}' +
+    '.typing,.note{font-size:12px;color:#5b6573;margin:6px 4px;font-style:italic}' +
     '.err{background:#fdecec;color:#8a1c1c;font-size:13px;padding:8px 14px}' +
     'form{display:flex;flex-direction:column;gap:10px;padding:14px;background:#fff;border-top:1px solid #eceef1}' +
     'form p{margin:0;color:#4a5564}label{display:flex;flex-direction:column;gap:4px;font-size:12px;color:#4a5564}' +

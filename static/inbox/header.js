@@ -115,9 +115,12 @@ export function headerEl() {
   const c = d.contact || {};
   // A WhatsApp user who hid their number is shown by username, never by the opaque user id.
   const addr = c.username ? "@" + c.username.replace(/^@/, "") : c.address || s.contact_address;
+  // Messenger and Instagram ids are page-scoped numbers that mean nothing to the agent: not
+  // shown beside the customer's name (docs/providers.md §4.4).
+  const scoped = (s.channel_kind === "messenger" || s.channel_kind === "instagram") && s.contact_name && s.contact_name !== addr;
   const phone = s.channel_kind === "sms" || s.channel_kind === "whatsapp";
   const sub = [
-    addr !== s.contact_name ? addr : "",
+    addr !== s.contact_name && !scoped ? addr : "",
     d.channel ? d.channel.name : kindName(s.channel_kind),
     s.assignee ? t("inbox.owner") + ": " + userName(s.assignee) : t("inbox.nobody"),
   ];

@@ -156,11 +156,13 @@ const daySeparator = (ts) => h("div", { class: "day" }, h("span", { text: fmtDay
 // their note, the end. The full list stays in Details → Timeline.
 const ACTIVITY = ["picked_up", "transferred", "closed", "closed_inactive", "snoozed", "woke", "auto_reply_skipped", "phone_call", "survey_sent", "survey_skipped", "survey_invalid", "rated"];
 const AUTO_KIND = { welcome: "inbox.auto_welcome", out_of_hours: "inbox.auto_out_of_hours", busy: "inbox.auto_busy" };
+const SURVEY_INVALID = { reasked: "tl.d.survey_reasked", gave_up: "tl.d.survey_gave_up" };
 /** A timeline entry's detail as a person reads it (dates, which automatic reply). */
 export function activityDetail(e, sep) {
   if (e.kind === "snoozed" && e.detail) return sep + fmtDateTime(Number(e.detail));
   if (e.kind === "phone_call" && e.detail) return sep + callSummary(e.detail);
   if ((e.kind === "auto_reply" || e.kind === "auto_reply_skipped") && e.detail) return sep + (AUTO_KIND[e.detail] ? t(AUTO_KIND[e.detail]) : e.detail);
+  if (e.kind === "survey_invalid" && SURVEY_INVALID[e.detail]) return sep + t(SURVEY_INVALID[e.detail]);
   return timelineText(e, sep);
 }
 function activities() {

@@ -37,7 +37,7 @@ function acceptDrops() {
 function renderPane() {
   const s = S.detail.session;
   // role=log: screen readers announce messages as they arrive (politely, not the history).
-  const box = h("div", { class: "messages", id: "messages", role: "log", "aria-label": t("inbox.messages_label") });
+  const box = h("div", { class: "messages", id: "messages", role: "log", tabindex: "0", "aria-label": t("inbox.messages_label") });
   // Follow the newest message unless the agent scrolled up themselves (a re-render or an
   // image still loading also moves the scroll position: those do not count).
   let userAt = 0;

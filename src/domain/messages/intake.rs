@@ -373,6 +373,12 @@ fn edit_in(ctx: &mut WriteCtx<'_>, ch: &Channel, e: &crate::channels::MessageEdi
     target.text = e.text.chars().take(4096).collect();
     target.edited = Some(super::Edited { original, count });
     put_in(ctx, &target, false)?;
+    // The newest message edited: the inbox row's preview follows.
+    if session.last_message_id == target.id {
+        let mut s = session.clone();
+        s.last_preview = preview(&target.text, &target.files);
+        crate::domain::sessions::save_in(ctx, Some(&session), &s)?;
+    }
     Ok(true)
 }
 

@@ -37,11 +37,13 @@ mod channels2026;
 mod contacts;
 mod conversation;
 mod example;
+mod meta;
 mod organise;
 mod pbx;
 mod phone;
 mod reports;
 mod start;
+mod survey;
 mod talk;
 
 use std::ops::Deref;

@@ -146,7 +146,10 @@ pub async fn messenger(t: &TestServer, ch: u64, psid: &str, text: &str) -> Arriv
 /// Someone sends an SMS: a signed Twilio form to channel `ch` (made by
 /// [`super::setup::twilio_channel`]). `from` is an E.164 number.
 pub async fn sms(t: &TestServer, ch: u64, from: &str, text: &str) -> Arrived {
-    let sid = format!("SM{:032x}", next_id());
+    // Inbound SIDs from their own range: the fake numbers the messages it accepts
+    // `SM000…01`, `SM000…02`, … and Twilio never gives two messages one SID (a shared SID
+    // would make the intake drop this message as a redelivery).
+    let sid = format!("SM{:032x}", (0xc0_u128 << 120) | u128::from(next_id()));
     let params = twilio::inbound_params(&sid, from, twilio::FROM_NUMBER, text);
     let r = post_twilio(
         t,
