@@ -72,7 +72,9 @@ const JOBS_OFF: [(&str, &str); 6] = [
 
 /// A customer's text of 8–40 words, different for every `seq`.
 fn text(seq: u64) -> String {
-    let mut x = seq.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seq
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let n = 8 + (x % 33) as usize;
     let mut out = String::new();
     for _ in 0..n {
@@ -332,7 +334,13 @@ fn main() {
         .ok()
         .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
         .filter(|v| v["version"] == SEED_VERSION)
-        .and_then(|v| Some((v["channel"].as_u64()?, v["next"].as_u64()?, v["messages"].as_u64()?)));
+        .and_then(|v| {
+            Some((
+                v["channel"].as_u64()?,
+                v["next"].as_u64()?,
+                v["messages"].as_u64()?,
+            ))
+        });
     let (channel, first, messages) = match seeded {
         Some(n) => {
             println!(
@@ -431,7 +439,10 @@ fn main() {
         mib(rss_before),
         mib(hwm.load(Ordering::Relaxed))
     );
-    println!("webhooks (latency from each one's scheduled time; load {}):", common::loadavg());
+    println!(
+        "webhooks (latency from each one's scheduled time; load {}):",
+        common::loadavg()
+    );
     report("before", &before, before_secs);
     report("backup", &during, during_secs);
     report("after", &after, after_secs);

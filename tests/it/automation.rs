@@ -605,3 +605,188 @@ async fn survey_goes_once_on_end_and_an_sms_digit_is_recorded_and_reported() {
     assert!(page.contains("id=\"kpi-rating\""), "{page}");
     assert!(page.contains("3.5 / 5"), "{page}");
 }
+
+/// A visitor who starts with the widget's `language` and writes once.
+async fn visitor_in(t: &TestServer, ch: u64, language: &str) -> crate::support::customer::Arrived {
+    let mut v = crate::support::visitor::Visitor::new(t, ch, Some("https://shop.example"));
+    let r = v.post("/visitors", json!({"language": language})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    v.token = Some(r.json()["visitor_token"].as_str().unwrap().to_string());
+    customer::livechat(&v, "Hello").await
+}
+
+#[tokio::test]
+async fn automatic_replies_go_in_the_customers_language_where_known() {
+    let t = TestServer::builder().long_logins().start().await;
+    let web = setup::livechat_channel(&t, &["https://shop.example"], false).await;
+    set_automation(
+        &t,
+        web,
+        with(
+            office_hours(),
+            json!({"welcome": "Welcome! An agent will be with you shortly.",
+                   "variants": {"de": {"welcome": "Willkommen! Gleich ist jemand für Sie da."}}}),
+        ),
+    )
+    .await;
+    // Read back with every shipped language listed.
+    let view = t
+        .admin
+        .get(&format!("/api/v1/channels/{web}/automation"))
+        .await
+        .json();
+    assert_eq!(
+        view["settings"]["variants"]["de"]["welcome"],
+        "Willkommen! Gleich ist jemand für Sie da."
+    );
+    assert_eq!(view["settings"]["variants"]["en"]["welcome"], "");
+    move_to(&t, next_local(&t, Weekday::Tue, 9, 0));
+    // A German browser: the German welcome; the language is kept on the contact.
+    let de = visitor_in(&t, web, "de-DE").await;
+    let msgs = messages(&t, de.session_id).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 1, "{msgs:?}");
+    assert_eq!(auto[0]["text"], "Willkommen! Gleich ist jemand für Sie da.");
+    let s = session(&t.admin, de.session_id).await;
+    let c = t
+        .admin
+        .get(&format!("/api/v1/contacts/{}", s["contact_id"]))
+        .await
+        .json();
+    assert_eq!(c["contact"]["language"], "de", "{c}");
+    // An English one, and a language we do not ship: the default text.
+    for lang in ["en-US", "fr-FR"] {
+        let other = visitor_in(&t, web, lang).await;
+        let msgs = messages(&t, other.session_id).await;
+        let auto = automatic(&msgs);
+        assert_eq!(auto.len(), 1, "{lang}: {msgs:?}");
+        assert_eq!(
+            auto[0]["text"], "Welcome! An agent will be with you shortly.",
+            "{lang}"
+        );
+    }
+
+    // SMS: unknown until an agent sets it; then the German out-of-hours reply.
+    let sms = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    set_automation(
+        &t,
+        sms,
+        with(
+            office_hours(),
+            json!({"out_of_hours": "We are closed.",
+                   "variants": {"de": {"out_of_hours": "Wir haben geschlossen."}}}),
+        ),
+    )
+    .await;
+    move_to(&t, next_local(&t, Weekday::Sat, 10, 0));
+    let a = writes(&t, sms, "+4915100000077", Some("Uwe"), "Hallo?").await;
+    assert_eq!(
+        automatic(&messages(&t, a.session_id).await)[0]["text"],
+        "We are closed."
+    );
+    let contact = session(&t.admin, a.session_id).await["contact_id"]
+        .as_u64()
+        .unwrap();
+    // Bad input: a language we do not ship is refused at its field, nothing changes.
+    let r = t
+        .admin
+        .put(
+            &format!("/api/v1/contacts/{contact}/language"),
+            json!({"language": "xx"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("language: "),
+        "{}",
+        r.text()
+    );
+    let r = t
+        .admin
+        .put(
+            &format!("/api/v1/contacts/{contact}/language"),
+            json!({"language": "de"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["language"], "de");
+    // The next closed period (Monday evening): the German reply.
+    move_to(&t, next_local(&t, Weekday::Mon, 18, 0));
+    writes(&t, sms, "+4915100000077", Some("Uwe"), "Noch da?").await;
+    let msgs = messages(&t, a.session_id).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 2, "{msgs:?}");
+    assert_eq!(auto[1]["text"], "Wir haben geschlossen.");
+    // Back to unknown: the default again.
+    let r = t
+        .admin
+        .put(
+            &format!("/api/v1/contacts/{contact}/language"),
+            json!({"language": null}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["language"].is_null());
+}
+
+#[tokio::test]
+async fn bad_language_variants_are_refused_and_nothing_is_stored() {
+    let t = TestServer::builder().long_logins().start().await;
+    let ch = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    set_automation(
+        &t,
+        ch,
+        with(
+            office_hours(),
+            json!({"welcome": "Hello", "variants": {"de": {"welcome": "Hallo"}}}),
+        ),
+    )
+    .await;
+    let before = t
+        .admin
+        .get(&format!("/api/v1/channels/{ch}/automation"))
+        .await
+        .json();
+    let cases = [
+        (
+            json!({"welcome": "Hello", "variants": {"xx": {"welcome": "?"}}}),
+            "variants",
+            "no language",
+        ),
+        (
+            json!({"welcome": "Hello", "variants": {"de": {"welcome": "x".repeat(1001)}}}),
+            "variants.de.welcome",
+            "1000",
+        ),
+        (
+            json!({"welcome": "Hello", "variants": {"de": {"busy": "Alle beschäftigt"}}}),
+            "variants.de.busy",
+            "default text first",
+        ),
+    ];
+    for (change, field, says) in cases {
+        let r = t
+            .admin
+            .put(
+                &format!("/api/v1/channels/{ch}/automation"),
+                with(office_hours(), change.clone()),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{change}: {}", r.text());
+        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            message.starts_with(&format!("{field}: ")),
+            "{change}: {message}"
+        );
+        assert!(message.contains(says), "{change}: {message}");
+    }
+    let after = t
+        .admin
+        .get(&format!("/api/v1/channels/{ch}/automation"))
+        .await
+        .json();
+    assert_eq!(before, after);
+}

@@ -8,6 +8,8 @@
 pub mod hours;
 pub mod survey;
 
+use std::collections::BTreeMap;
+
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +20,7 @@ use crate::domain::sessions::{self, Session, SessionStatus, Sla, TimelineKind};
 use crate::domain::users::User;
 use crate::error::{Error, Result};
 use crate::ids::{ChannelId, MessageId, SessionId};
+use crate::locale::Lang;
 use crate::store::codec::{self, k1, kcat};
 use crate::store::tables::AUTOMATION;
 use crate::store::{Audience, Store, WriteCtx};
@@ -47,6 +50,73 @@ pub struct Automation {
     pub response_minutes: u32,
     /// The satisfaction question sent when a conversation ends (empty: no survey).
     pub survey: String,
+    /// The texts in other languages, by language code (`"de"`): a contact whose language is
+    /// known gets its variant of a text, else the default above. Only shipped languages
+    /// (`locales/*.txt`), only those with at least one text.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<String, Texts>,
+}
+
+/// One language's variant of the automatic texts (each empty: the default text is used).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct Texts {
+    pub welcome: String,
+    pub out_of_hours: String,
+    pub busy: String,
+    pub survey: String,
+}
+
+impl Texts {
+    fn is_empty(&self) -> bool {
+        self == &Texts::default()
+    }
+}
+
+/// Which automatic text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    Welcome,
+    OutOfHours,
+    Busy,
+    Survey,
+}
+
+impl Automation {
+    /// The text of `kind` for a contact whose language is `lang` (if known): that language's
+    /// variant when it has one, else the default.
+    pub fn text_for(&self, kind: TextKind, lang: Option<&str>) -> &str {
+        let default = match kind {
+            TextKind::Welcome => &self.welcome,
+            TextKind::OutOfHours => &self.out_of_hours,
+            TextKind::Busy => &self.busy,
+            TextKind::Survey => &self.survey,
+        };
+        let Some(v) = lang.and_then(|l| self.variants.get(l)) else {
+            return default;
+        };
+        let variant = match kind {
+            TextKind::Welcome => &v.welcome,
+            TextKind::OutOfHours => &v.out_of_hours,
+            TextKind::Busy => &v.busy,
+            TextKind::Survey => &v.survey,
+        };
+        if variant.is_empty() { default } else { variant }
+    }
+}
+
+/// The language an automatic reply to this conversation's customer is written in: the
+/// contact's (or, merged, the surviving contact's) language, if known.
+pub(crate) fn contact_lang_in(ctx: &WriteCtx<'_>, s: &Session) -> Result<Option<String>> {
+    let Ok(c) = crate::domain::contacts::get_in(ctx, s.contact_id) else {
+        return Ok(None);
+    };
+    if c.language.is_some() {
+        return Ok(c.language);
+    }
+    Ok(crate::domain::contacts::root_in(ctx, &c)
+        .ok()
+        .and_then(|r| r.language))
 }
 
 /// The settings as the form and the API take them: each weekday as text
@@ -67,6 +137,9 @@ pub struct AutomationInput {
     pub response_minutes: u32,
     /// The satisfaction question sent when a conversation ends (empty: no survey).
     pub survey: String,
+    /// The texts in other languages by language code (`"de"`); only the languages Switchboard
+    /// ships. Read back with every shipped language listed.
+    pub variants: BTreeMap<String, Texts>,
 }
 
 impl AutomationInput {
@@ -81,6 +154,13 @@ impl AutomationInput {
             busy_minutes: a.busy_minutes,
             response_minutes: a.response_minutes,
             survey: a.survey.clone(),
+            variants: Lang::all()
+                .map(|l| {
+                    let code = l.code().to_string();
+                    let t = a.variants.get(&code).cloned().unwrap_or_default();
+                    (code, t)
+                })
+                .collect(),
         }
     }
 
@@ -110,7 +190,7 @@ impl AutomationInput {
         if self.response_minutes > MAX_RESPONSE_MINUTES {
             return Err(Error::invalid("response_minutes", BAD_TARGET));
         }
-        Ok(Automation {
+        let mut a = Automation {
             response_minutes: self.response_minutes,
             hours: h,
             welcome: text("welcome", &self.welcome)?,
@@ -118,10 +198,48 @@ impl AutomationInput {
             busy,
             busy_minutes: self.busy_minutes,
             survey: text("survey", &self.survey)?,
-        })
+            variants: BTreeMap::new(),
+        };
+        for (code, v) in &self.variants {
+            if Lang::from_code(code).is_none() {
+                let shipped: Vec<&str> = Lang::all().map(Lang::code).collect();
+                return Err(Error::invalid(
+                    "variants",
+                    format!(
+                        "there is no language \"{}\" (available: {})",
+                        code.chars().take(20).collect::<String>(),
+                        shipped.join(", ")
+                    ),
+                ));
+            }
+            let field = |name: &str| format!("variants.{code}.{name}");
+            let t = Texts {
+                welcome: text(&field("welcome"), &v.welcome)?,
+                out_of_hours: text(&field("out_of_hours"), &v.out_of_hours)?,
+                busy: text(&field("busy"), &v.busy)?,
+                survey: text(&field("survey"), &v.survey)?,
+            };
+            // A variant replaces a text that is on; it does not switch a reply on by itself.
+            for (name, variant, default) in [
+                ("welcome", &t.welcome, &a.welcome),
+                ("out_of_hours", &t.out_of_hours, &a.out_of_hours),
+                ("busy", &t.busy, &a.busy),
+                ("survey", &t.survey, &a.survey),
+            ] {
+                if !variant.is_empty() && default.is_empty() {
+                    return Err(Error::invalid(&field(name), NO_DEFAULT));
+                }
+            }
+            if !t.is_empty() {
+                a.variants.insert(code.clone(), t);
+            }
+        }
+        Ok(a)
     }
 }
 
+pub const NO_DEFAULT: &str =
+    "Write the default text first; a language's text replaces it for customers of that language";
 pub const TEXT_TOO_LONG: &str = "An automatic reply may have at most 1000 characters";
 pub const BAD_TARGET: &str = "Give the response target in minutes, 0 (none) to 10080";
 pub const BAD_MINUTES: &str = "Give the minutes before the busy reply, 1 to 1440";
@@ -235,6 +353,13 @@ impl AutoKind {
             AutoKind::Busy => "busy",
         }
     }
+    fn text_kind(self) -> TextKind {
+        match self {
+            AutoKind::Welcome => TextKind::Welcome,
+            AutoKind::OutOfHours => TextKind::OutOfHours,
+            AutoKind::Busy => TextKind::Busy,
+        }
+    }
 }
 
 /// Whether the last message before this one was an agent's answer.
@@ -274,11 +399,11 @@ pub fn on_inbound_in(
         let until = a.hours.next_open(ctx.now).map_or(i64::MAX, |n| n.at);
         if st.ooh_until != Some(until) {
             st.ooh_until = Some(until);
-            send_in(ctx, ch, id, AutoKind::OutOfHours, &a.out_of_hours)?;
+            send_in(ctx, ch, id, AutoKind::OutOfHours, &a)?;
         }
     } else if open && new_session && !st.welcome && !a.welcome.is_empty() {
         st.welcome = true;
-        send_in(ctx, ch, id, AutoKind::Welcome, &a.welcome)?;
+        send_in(ctx, ch, id, AutoKind::Welcome, &a)?;
     }
     if new_session {
         st.welcome = true;
@@ -341,16 +466,18 @@ async fn breaches(store: &Store, waiting: Vec<SessionId>) -> Result<usize> {
         .await
 }
 
-/// Queue one automatic reply through the outbox, or skip it with a timeline note when the
-/// reply window does not allow free text now.
+/// Queue one automatic reply through the outbox (in the customer's language when known), or
+/// skip it with a timeline note when the reply window does not allow free text now.
 fn send_in(
     ctx: &mut WriteCtx<'_>,
     ch: &Channel,
     session_id: SessionId,
     kind: AutoKind,
-    text: &str,
+    a: &Automation,
 ) -> Result<()> {
     let before = sessions::get_in(ctx, session_id)?;
+    let lang = contact_lang_in(ctx, &before)?;
+    let text = a.text_for(kind.text_kind(), lang.as_deref());
     let window = messages::window::reply_window(ch.kind, &before, ctx.now);
     if before.status == SessionStatus::Closed || window != Window::Open {
         return sessions::timeline_in(
@@ -457,7 +584,7 @@ pub async fn sweep(store: &Store) -> Result<Swept> {
                 }
                 st.busy_sent = true;
                 put_state_in(ctx, sid, &st)?;
-                send_in(ctx, &ch, sid, AutoKind::Busy, &a.busy)?;
+                send_in(ctx, &ch, sid, AutoKind::Busy, &a)?;
                 Ok(true)
             })
             .await?;

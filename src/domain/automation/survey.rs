@@ -119,7 +119,11 @@ pub fn on_close_in(ctx: &mut WriteCtx<'_>, s: &Session) -> Result<()> {
         // advertisement the customer did not ask for).
         return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySkipped, "");
     }
-    if !send_in(ctx, &ch, s.id, &a.survey, false)? {
+    let lang = super::contact_lang_in(ctx, s)?;
+    let question = a
+        .text_for(super::TextKind::Survey, lang.as_deref())
+        .to_string();
+    if !send_in(ctx, &ch, s.id, &question, false)? {
         return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySkipped, "");
     }
     codec::put(
@@ -222,7 +226,12 @@ pub fn apply_in(ctx: &mut WriteCtx<'_>, ch: &Channel, take: Take) -> Result<()> 
         Take::Score { session_id, score } => record_in(ctx, session_id, score),
         Take::Reask { session_id } => {
             let a = get_in(ctx, ch.id)?;
-            let sent = !a.survey.is_empty() && send_in(ctx, ch, session_id, &a.survey, true)?;
+            let s = sessions::get_in(ctx, session_id)?;
+            let lang = super::contact_lang_in(ctx, &s)?;
+            let question = a
+                .text_for(super::TextKind::Survey, lang.as_deref())
+                .to_string();
+            let sent = !a.survey.is_empty() && send_in(ctx, ch, session_id, &question, true)?;
             sessions::timeline_in(
                 ctx,
                 session_id,
