@@ -206,6 +206,51 @@ async fn auto5(vp: Viewport) {
     p.wait_text("#messages", "Do you do whitening?").await;
     p.click("[data-action=pickup]").await;
     p.wait_gone("[data-action=pickup]").await;
+
+    // The details panel shows the language the widget told; the agent changes it (a wrong
+    // guess of the browser), and it is kept on the contact.
+    let sid: u64 = p
+        .url()
+        .await
+        .rsplit('/')
+        .next()
+        .and_then(|x| x.split('?').next())
+        .and_then(|x| x.parse().ok())
+        .expect("the conversation's id in the address");
+    let contact = crate::support::read::session(&j.t.admin, sid).await["contact_id"]
+        .as_u64()
+        .unwrap();
+    p.header_action("Details").await;
+    let (told, to, to_label) = if say(p, "en", "de") == "de" {
+        ("de", "en", "Englisch")
+    } else {
+        ("en", "de", "German")
+    };
+    assert_eq!(p.value("#contact-language").await, told);
+    p.select_labelled(say(p, "Language", "Sprache"), to_label)
+        .await;
+    let admin_client = &j.t.admin;
+    wait_for("the contact's language", || async {
+        let c = admin_client
+            .get(&format!("/api/v1/contacts/{contact}"))
+            .await
+            .json();
+        (c["contact"]["language"] == to).then_some(())
+    })
+    .await;
+    p.wait_js(
+        &format!("document.getElementById('contact-language').value === {to:?}"),
+        "the panel shows the new language",
+    )
+    .await;
+    p.axe("details, language").await;
+    p.js(
+        "document.getElementById('contact-language').scrollIntoView({block: 'center'}); return 0;",
+    )
+    .await;
+    p.screenshot_step("language").await;
+    p.click("#details .details-x").await;
+
     p.type_in(
         "#composer-text",
         &format!("Yes, from 199 EUR.{}", keys::ENTER),
