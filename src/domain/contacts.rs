@@ -446,3 +446,17 @@ pub fn note_language_in(ctx: &mut WriteCtx<'_>, id: ContactId, tag: Option<&str>
     put_in(ctx, &c)?;
     announce_in(ctx, &c)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::shipped_language;
+
+    #[test]
+    fn a_browser_language_is_kept_as_its_shipped_primary_subtag() {
+        assert_eq!(shipped_language("de-DE").as_deref(), Some("de"));
+        assert_eq!(shipped_language(" DE ").as_deref(), Some("de"));
+        assert_eq!(shipped_language("en_GB").as_deref(), Some("en"));
+        assert_eq!(shipped_language("fr-FR"), None);
+        assert_eq!(shipped_language(""), None);
+    }
+}

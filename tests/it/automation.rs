@@ -673,8 +673,9 @@ async fn automatic_replies_go_in_the_customers_language_where_known() {
         sms,
         with(
             office_hours(),
-            json!({"out_of_hours": "We are closed.",
-                   "variants": {"de": {"out_of_hours": "Wir haben geschlossen."}}}),
+            json!({"out_of_hours": "We are closed.", "survey": SURVEY,
+                   "variants": {"de": {"out_of_hours": "Wir haben geschlossen.",
+                                       "survey": "Wie zufrieden waren Sie? Antworten Sie mit 1 bis 5."}}}),
         ),
     )
     .await;
@@ -720,6 +721,15 @@ async fn automatic_replies_go_in_the_customers_language_where_known() {
     let auto = automatic(&msgs);
     assert_eq!(auto.len(), 2, "{msgs:?}");
     assert_eq!(auto[1]["text"], "Wir haben geschlossen.");
+    // The survey question when it ends: German too.
+    close(&t, a.session_id).await;
+    let msgs = messages(&t, a.session_id).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 3, "{msgs:?}");
+    assert_eq!(
+        auto[2]["text"],
+        "Wie zufrieden waren Sie? Antworten Sie mit 1 bis 5."
+    );
     // Back to unknown: the default again.
     let r = t
         .admin

@@ -227,7 +227,7 @@ impl AutomationInput {
                 ("survey", &t.survey, &a.survey),
             ] {
                 if !variant.is_empty() && default.is_empty() {
-                    return Err(Error::invalid(&field(name), NO_DEFAULT));
+                    return Err(Error::invalid(field(name), NO_DEFAULT));
                 }
             }
             if !t.is_empty() {
@@ -596,4 +596,78 @@ pub async fn sweep(store: &Store) -> Result<Swept> {
         woken,
         breached,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_language_gets_its_variant_else_the_default() {
+        let mut a = Automation {
+            welcome: "Welcome".into(),
+            busy: "Busy".into(),
+            ..Default::default()
+        };
+        a.variants.insert(
+            "de".into(),
+            Texts {
+                welcome: "Willkommen".into(),
+                ..Default::default()
+            },
+        );
+        assert_eq!(a.text_for(TextKind::Welcome, Some("de")), "Willkommen");
+        assert_eq!(a.text_for(TextKind::Welcome, Some("en")), "Welcome");
+        assert_eq!(a.text_for(TextKind::Welcome, None), "Welcome");
+        // German has no busy text: the default.
+        assert_eq!(a.text_for(TextKind::Busy, Some("de")), "Busy");
+        assert_eq!(a.text_for(TextKind::Survey, Some("de")), "");
+    }
+
+    #[test]
+    fn variants_of_unshipped_languages_or_without_a_default_are_refused() {
+        let mut input = AutomationInput {
+            welcome: "Welcome".into(),
+            ..Default::default()
+        };
+        input.variants.insert(
+            "de".into(),
+            Texts {
+                welcome: " Willkommen ".into(),
+                ..Default::default()
+            },
+        );
+        // An empty group is not stored.
+        input.variants.insert("en".into(), Texts::default());
+        let a = input.parse().map_err(|e| e.to_string());
+        assert_eq!(
+            a.as_ref()
+                .map(|a| a.variants.keys().cloned().collect::<Vec<_>>()),
+            Ok(vec!["de".to_string()])
+        );
+        assert_eq!(
+            a.map(|a| a.variants["de"].welcome.clone()),
+            Ok("Willkommen".to_string())
+        );
+        let mut bad = input.clone();
+        bad.variants.insert(
+            "xx".into(),
+            Texts {
+                welcome: "?".into(),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(bad.parse(), Err(Error::Invalid { field, .. }) if field == "variants"));
+        let mut bad = input.clone();
+        bad.variants.insert(
+            "de".into(),
+            Texts {
+                busy: "Beschäftigt".into(),
+                ..Default::default()
+            },
+        );
+        assert!(
+            matches!(bad.parse(), Err(Error::Invalid { field, .. }) if field == "variants.de.busy")
+        );
+    }
 }
