@@ -800,3 +800,164 @@ async fn bad_language_variants_are_refused_and_nothing_is_stored() {
         .json();
     assert_eq!(before, after);
 }
+
+/// Registers a WhatsApp template (201) and returns its id.
+async fn template(t: &TestServer, body: Value) -> u64 {
+    let r = t.admin.post("/api/v1/templates", body).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()["id"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn whatsapp_outside_the_window_sends_the_chosen_template() {
+    let t = TestServer::builder().long_logins().start().await;
+    let fake = crate::fakes::whatsapp::FakeWhatsApp::start().await;
+    let wa = setup::whatsapp_channel(&t, &fake).await;
+    let other = t.channel(json!({"kind": "whatsapp", "name": "WA 2"})).await;
+    let sms = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    let closed = template(
+        &t,
+        json!({"name": "office_closed", "language": "en_US", "channel_id": wa,
+               "body": "Thanks for your message. We will answer as soon as we are back."}),
+    )
+    .await;
+    let foreign = template(
+        &t,
+        json!({"name": "other_hello", "language": "en_US", "channel_id": other,
+               "body": "Hello from the other number."}),
+    )
+    .await;
+    let with_param = template(
+        &t,
+        json!({"name": "named_hello", "language": "en_US", "body": "Hello {{1}}."}),
+    )
+    .await;
+    let busy = with(
+        office_hours(),
+        json!({"busy": "All our agents are busy; we answer soon.", "busy_minutes": 10}),
+    );
+    set_automation(&t, wa, busy.clone()).await;
+    let before = t
+        .admin
+        .get(&format!("/api/v1/channels/{wa}/automation"))
+        .await
+        .json();
+    // Bad choices: refused at their field, nothing stored.
+    for (ch, choice, field, says) in [
+        (
+            wa,
+            json!({"busy": 999_999}),
+            "wa_templates.busy",
+            "no template",
+        ),
+        (
+            wa,
+            json!({"survey": foreign}),
+            "wa_templates.survey",
+            "no template",
+        ),
+        (
+            wa,
+            json!({"out_of_hours": with_param}),
+            "wa_templates.out_of_hours",
+            "without parameters",
+        ),
+        (
+            sms,
+            json!({"busy": closed}),
+            "wa_templates.busy",
+            "WhatsApp",
+        ),
+    ] {
+        let r = t
+            .admin
+            .put(
+                &format!("/api/v1/channels/{ch}/automation"),
+                with(busy.clone(), json!({"wa_templates": choice})),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{choice}: {}", r.text());
+        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(message.starts_with(&format!("{field}: ")), "{message}");
+        assert!(message.contains(says), "{message}");
+    }
+    let after = t
+        .admin
+        .get(&format!("/api/v1/channels/{wa}/automation"))
+        .await
+        .json();
+    assert_eq!(before, after);
+    set_automation(
+        &t,
+        wa,
+        with(busy.clone(), json!({"wa_templates": {"busy": closed}})),
+    )
+    .await;
+
+    // Sunday 02:00 the customer writes (closed); the busy reply is due when the office opens,
+    // Monday 08:00: 30 hours later, outside WhatsApp's 24-hour window.
+    move_to(&t, next_local(&t, Weekday::Sun, 2, 0));
+    let a = customer::whatsapp(&t, wa, "4915100000088", "Kim", "Hello?").await;
+    assert!(automatic(&messages(&t, a.session_id).await).is_empty());
+    move_to(&t, next_local(&t, Weekday::Mon, 8, 0));
+    run_job(&t).await;
+    let msgs = messages(&t, a.session_id).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 1, "{msgs:?}");
+    assert_eq!(auto[0]["template"]["name"], "office_closed");
+    // Through the normal outbox: the provider got a template send, the status follows it.
+    wait_status(&t, auto[0]["id"].as_u64().unwrap(), "sent").await;
+    let sent: Vec<Value> = fake
+        .accepted()
+        .into_iter()
+        .filter(|b| b["type"] == "template")
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["to"], "4915100000088");
+    assert_eq!(sent[0]["template"]["name"], "office_closed");
+    assert_eq!(sent[0]["template"]["language"]["code"], "en_US");
+    assert!(
+        timeline_kinds(&t.admin, a.session_id)
+            .await
+            .contains(&"auto_reply".to_string())
+    );
+
+    // The template is deleted later: the next such reply is skipped with a note saying so
+    // (not a 500), and the automation page shows the choice is gone.
+    let r = t.admin.delete(&format!("/api/v1/templates/{closed}")).await;
+    assert!(r.status < 300, "{}", r.text());
+    move_to(&t, next_local(&t, Weekday::Sun, 2, 0));
+    let b = customer::whatsapp(&t, wa, "4915100000099", "Lou", "Hi?").await;
+    move_to(&t, next_local(&t, Weekday::Mon, 8, 0));
+    run_job(&t).await;
+    assert!(automatic(&messages(&t, b.session_id).await).is_empty());
+    let tl = t
+        .admin
+        .get(&format!("/api/v1/sessions/{}/timeline", b.session_id))
+        .await
+        .json();
+    assert!(
+        tl.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "auto_reply_skipped" && e["detail"] == "busy.template_gone"),
+        "{tl}"
+    );
+    let page = t
+        .admin
+        .get(&format!("/admin/channels/{wa}/automation"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("The chosen template no longer exists"),
+        "{}",
+        page.text()
+    );
+    assert_eq!(
+        fake.accepted()
+            .iter()
+            .filter(|b| b["type"] == "template")
+            .count(),
+        1
+    );
+}

@@ -55,7 +55,114 @@ pub struct Automation {
     /// (`locales/*.txt`), only those with at least one text.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub variants: BTreeMap<String, Texts>,
+    /// WhatsApp: the registered template (id) sent instead of a reply when the 24-hour window
+    /// is closed (none: skipped with a timeline note).
+    #[serde(skip_serializing_if = "WaTemplates::is_none")]
+    pub wa_templates: WaTemplates,
 }
+
+/// Per automatic reply, the WhatsApp template sent outside the 24-hour window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct WaTemplates {
+    pub out_of_hours: Option<u64>,
+    pub busy: Option<u64>,
+    pub survey: Option<u64>,
+}
+
+impl WaTemplates {
+    fn is_none(&self) -> bool {
+        self == &WaTemplates::default()
+    }
+    pub fn for_kind(&self, kind: TextKind) -> Option<u64> {
+        match kind {
+            TextKind::Welcome => None,
+            TextKind::OutOfHours => self.out_of_hours,
+            TextKind::Busy => self.busy,
+            TextKind::Survey => self.survey,
+        }
+    }
+}
+
+/// Sending a reply's chosen template outside the window.
+pub(crate) enum TemplateSend {
+    /// None chosen (or not WhatsApp, or the window allows nothing at all).
+    NoneChosen,
+    /// The chosen template was deleted.
+    Gone,
+    /// Queued through the outbox.
+    Sent,
+    /// The outbox refused it (a rule or conflict).
+    Refused,
+}
+
+/// Outside the reply window: send the template chosen for `kind` through the normal outbox.
+pub(crate) fn send_template_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    session_id: SessionId,
+    a: &Automation,
+    kind: TextKind,
+    window: Window,
+) -> Result<TemplateSend> {
+    if window != Window::TemplateOnly || ch.kind != channels::ChannelKind::Whatsapp {
+        return Ok(TemplateSend::NoneChosen);
+    }
+    let Some(id) = a.wa_templates.for_kind(kind) else {
+        return Ok(TemplateSend::NoneChosen);
+    };
+    let Some(t) = crate::domain::templates::get_in(ctx, id)?
+        .filter(|t| t.channel_id.is_none_or(|c| c == ch.id))
+    else {
+        return Ok(TemplateSend::Gone);
+    };
+    let out = NewOutbound {
+        template: Some(crate::domain::messages::TemplateRef {
+            name: t.name,
+            language: t.language,
+            params: Vec::new(),
+        }),
+        ..Default::default()
+    };
+    match outbox::enqueue_by_in(ctx, ch, session_id, None, &out, Vec::new(), String::new()) {
+        Ok(_) => Ok(TemplateSend::Sent),
+        Err(Error::Rule(_) | Error::Conflict(_) | Error::Invalid { .. }) => {
+            Ok(TemplateSend::Refused)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The chosen templates must be registered for this WhatsApp channel and take no parameters
+/// (an automatic reply has nothing to fill them with).
+fn check_templates_in(ctx: &WriteCtx<'_>, ch: &Channel, w: &WaTemplates) -> Result<()> {
+    for (name, id) in [
+        ("out_of_hours", w.out_of_hours),
+        ("busy", w.busy),
+        ("survey", w.survey),
+    ] {
+        let Some(id) = id else { continue };
+        let field = format!("wa_templates.{name}");
+        if ch.kind != channels::ChannelKind::Whatsapp {
+            return Err(Error::invalid(field, "templates are for WhatsApp channels"));
+        }
+        let Some(t) = crate::domain::templates::get_in(ctx, id)?
+            .filter(|t| t.channel_id.is_none_or(|c| c == ch.id))
+        else {
+            return Err(Error::invalid(
+                field,
+                format!("there is no template {id} for this channel"),
+            ));
+        };
+        if t.params > 0 {
+            return Err(Error::invalid(field, TEMPLATE_PARAMS));
+        }
+    }
+    Ok(())
+}
+
+pub const TEMPLATE_PARAMS: &str =
+    "Choose a template without parameters; an automatic reply has nothing to fill them with";
 
 /// One language's variant of the automatic texts (each empty: the default text is used).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -140,6 +247,8 @@ pub struct AutomationInput {
     /// The texts in other languages by language code (`"de"`); only the languages Switchboard
     /// ships. Read back with every shipped language listed.
     pub variants: BTreeMap<String, Texts>,
+    /// WhatsApp: template ids sent outside the 24-hour window (null: skipped).
+    pub wa_templates: WaTemplates,
 }
 
 impl AutomationInput {
@@ -161,6 +270,7 @@ impl AutomationInput {
                     (code, t)
                 })
                 .collect(),
+            wa_templates: a.wa_templates,
         }
     }
 
@@ -199,6 +309,7 @@ impl AutomationInput {
             busy_minutes: self.busy_minutes,
             survey: text("survey", &self.survey)?,
             variants: BTreeMap::new(),
+            wa_templates: self.wa_templates,
         };
         for (code, v) in &self.variants {
             if Lang::from_code(code).is_none() {
@@ -299,6 +410,7 @@ pub async fn save(
     store
         .write(move |ctx| {
             let ch = channels::get_in(ctx, channel_id)?;
+            check_templates_in(ctx, &ch, &a.wa_templates)?;
             let mut t = ctx.txn.open_table(AUTOMATION)?;
             // Nothing switched on is no entry: every customer message looks for one.
             if a == Automation::default() {
@@ -479,7 +591,30 @@ fn send_in(
     let lang = contact_lang_in(ctx, &before)?;
     let text = a.text_for(kind.text_kind(), lang.as_deref());
     let window = messages::window::reply_window(ch.kind, &before, ctx.now);
-    if before.status == SessionStatus::Closed || window != Window::Open {
+    if before.status != SessionStatus::Closed && window != Window::Open {
+        // WhatsApp after 24 h: the template chosen for this reply, if any.
+        let detail = match send_template_in(ctx, ch, session_id, a, kind.text_kind(), window)? {
+            TemplateSend::Sent => {
+                return sessions::timeline_in(
+                    ctx,
+                    session_id,
+                    None,
+                    TimelineKind::AutoReply,
+                    kind.as_str(),
+                );
+            }
+            TemplateSend::Gone => format!("{}.template_gone", kind.as_str()),
+            TemplateSend::NoneChosen | TemplateSend::Refused => kind.as_str().to_string(),
+        };
+        return sessions::timeline_in(
+            ctx,
+            session_id,
+            None,
+            TimelineKind::AutoReplySkipped,
+            &detail,
+        );
+    }
+    if before.status == SessionStatus::Closed {
         return sessions::timeline_in(
             ctx,
             session_id,

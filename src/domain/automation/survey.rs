@@ -114,10 +114,28 @@ pub fn on_close_in(ctx: &mut WriteCtx<'_>, s: &Session) -> Result<()> {
     let Ok(ch) = channels::get_in(ctx, s.channel_id) else {
         return Ok(());
     };
-    if window::reply_window(ch.kind, s, ctx.now) != Window::Open {
-        // WhatsApp after 24 h, Messenger after a day: no survey (a template would be an
-        // advertisement the customer did not ask for).
-        return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySkipped, "");
+    let w = window::reply_window(ch.kind, s, ctx.now);
+    if w != Window::Open {
+        // WhatsApp after 24 h: the template the admin chose for the survey, if any (the
+        // customer answers with a digit); else, and on Messenger after a day, no survey.
+        let detail = match super::send_template_in(ctx, &ch, s.id, &a, super::TextKind::Survey, w)?
+        {
+            super::TemplateSend::Sent => {
+                codec::put(
+                    &mut ctx.txn.open_table(AUTOMATION)?,
+                    &pending_key(s.contact_id),
+                    &Pending {
+                        session_id: s.id,
+                        asked_at: ctx.now,
+                        reasked: false,
+                    },
+                )?;
+                return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySent, "");
+            }
+            super::TemplateSend::Gone => "template_gone",
+            super::TemplateSend::NoneChosen | super::TemplateSend::Refused => "",
+        };
+        return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySkipped, detail);
     }
     let lang = super::contact_lang_in(ctx, s)?;
     let question = a

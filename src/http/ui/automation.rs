@@ -49,6 +49,20 @@ struct AutomationPage {
     now_line: String,
     /// The texts per shipped language, under the defaults.
     variants: Vec<VariantGroup>,
+    /// WhatsApp channels: a template per reply for outside the 24-hour window.
+    wa: Vec<TemplateChoice>,
+}
+
+/// One reply's template select (WhatsApp).
+pub struct TemplateChoice {
+    /// `wa_busy` (form field) / `wa_templates.busy` (refused field).
+    pub field: &'static str,
+    pub label: &'static str,
+    /// (id, "name (language)", selected)
+    pub options: Vec<(u64, String, bool)>,
+    /// The chosen template was deleted.
+    pub gone: bool,
+    pub error: String,
 }
 
 /// One language's group of texts on the form.
@@ -181,11 +195,12 @@ async fn show(
 ) -> Result<Response, UiError> {
     let t = I18n(who.lang);
     let now = state.now();
-    let (ch, a) = state
+    let (ch, a, templates) = state
         .store
         .read(move |rtx| {
             let ch = channels::get(rtx, id)?.ok_or(Error::NotFound("channel"))?;
-            Ok((ch, automation::get(rtx, id)?))
+            let templates = crate::domain::templates::for_channel(rtx, id)?;
+            Ok((ch, automation::get(rtx, id)?, templates))
         })
         .await?;
     let (error_field, error_text) = match &error {
@@ -213,6 +228,52 @@ async fn show(
         .collect();
     let failed = error.is_some();
     let variants = variant_groups(t, &input, &error_field, &error_text);
+    let wa = if ch.kind == channels::ChannelKind::Whatsapp {
+        [
+            (
+                "wa_out_of_hours",
+                "out_of_hours",
+                "adm.auto.out_of_hours",
+                input.wa_templates.out_of_hours,
+            ),
+            ("wa_busy", "busy", "adm.auto.busy", input.wa_templates.busy),
+            (
+                "wa_survey",
+                "survey",
+                "adm.auto.survey_text",
+                input.wa_templates.survey,
+            ),
+        ]
+        .into_iter()
+        .map(|(field, name, label, chosen)| {
+            let options: Vec<(u64, String, bool)> = templates
+                .iter()
+                .filter(|x| x.params == 0)
+                .map(|x| {
+                    (
+                        x.id,
+                        format!("{} ({})", x.name, x.language),
+                        chosen == Some(x.id),
+                    )
+                })
+                .collect();
+            let refused = format!("wa_templates.{name}");
+            TemplateChoice {
+                field,
+                label: t.s(label),
+                gone: chosen.is_some() && !options.iter().any(|o| o.2) && error_field != refused,
+                error: if error_field == refused {
+                    error_text.clone()
+                } else {
+                    String::new()
+                },
+                options,
+            }
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
     let page = AutomationPage {
         chrome: Chrome::new(
             state,
@@ -230,6 +291,7 @@ async fn show(
         notice,
         now_line: now_line(t, &a, now),
         variants,
+        wa,
     };
     let mut r = render(&page)?;
     if failed {
@@ -295,6 +357,17 @@ struct AutoForm {
     rest: std::collections::HashMap<String, String>,
 }
 
+/// A chosen template's id (empty: none). Not a number: an id no template has, so it is
+/// refused at its field like an unknown one.
+fn template_id(rest: &std::collections::HashMap<String, String>, field: &str) -> Option<u64> {
+    let v = rest.get(field).map(|v| v.trim()).unwrap_or("");
+    if v.is_empty() {
+        None
+    } else {
+        Some(v.parse().unwrap_or(0))
+    }
+}
+
 /// The language variants typed in the form (`variants.de.welcome` …). A field for a language
 /// that is not shipped is passed on, so it is refused at its field like in the API.
 fn variants_of(rest: std::collections::HashMap<String, String>) -> BTreeMap<String, Texts> {
@@ -355,6 +428,11 @@ async fn save(
         busy_minutes: *busy_minutes.as_ref().unwrap_or(&0),
         response_minutes: *response_minutes.as_ref().unwrap_or(&0),
         survey: f.survey,
+        wa_templates: automation::WaTemplates {
+            out_of_hours: template_id(&f.rest, "wa_out_of_hours"),
+            busy: template_id(&f.rest, "wa_busy"),
+            survey: template_id(&f.rest, "wa_survey"),
+        },
         variants: variants_of(f.rest),
     };
     let result = match busy_minutes.and(response_minutes) {
