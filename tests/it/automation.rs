@@ -960,4 +960,38 @@ async fn whatsapp_outside_the_window_sends_the_chosen_template() {
             .count(),
         1
     );
+
+    // The survey as a template: Lou's conversation ends 30 h after their message; the
+    // question goes as the chosen template and a digit answers it.
+    let rate = template(
+        &t,
+        json!({"name": "rate_us", "language": "de", "channel_id": wa,
+               "body": "Wie zufrieden waren Sie? Antworten Sie mit 1 bis 5."}),
+    )
+    .await;
+    set_automation(
+        &t,
+        wa,
+        with(
+            busy,
+            json!({"survey": SURVEY, "wa_templates": {"survey": rate}}),
+        ),
+    )
+    .await;
+    close(&t, b.session_id).await;
+    let msgs = messages(&t, b.session_id).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 1, "{msgs:?}");
+    assert_eq!(auto[0]["template"]["name"], "rate_us");
+    wait_status(&t, auto[0]["id"].as_u64().unwrap(), "sent").await;
+    let last = fake
+        .accepted()
+        .into_iter()
+        .filter(|b| b["type"] == "template")
+        .last()
+        .unwrap();
+    assert_eq!(last["template"]["name"], "rate_us");
+    assert_eq!(last["template"]["language"]["code"], "de");
+    customer::whatsapp(&t, wa, "4915100000099", "Lou", "5").await;
+    assert_eq!(session(&t.admin, b.session_id).await["rating"], 5);
 }
