@@ -987,8 +987,8 @@ async fn whatsapp_outside_the_window_sends_the_chosen_template() {
     let last = fake
         .accepted()
         .into_iter()
-        .filter(|b| b["type"] == "template")
-        .last()
+        .rev()
+        .find(|b| b["type"] == "template")
         .unwrap();
     assert_eq!(last["template"]["name"], "rate_us");
     assert_eq!(last["template"]["language"]["code"], "de");
