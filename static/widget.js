@@ -297,14 +297,16 @@
       listen(); view();
     }, function (e) { if (e.status === 401) forget(); else showErr(e); });
   }
+  // The browser's language: the server keeps it on the contact (automatic replies use it).
+  function lang() { return (navigator.language || '').slice(0, 35); }
   function ensure() {
     if (token) return Promise.resolve();
-    return call('POST', '/visitors', {}).then(function (r) { keep(r.visitor_token); return history(); });
+    return call('POST', '/visitors', { language: lang() }).then(function (r) { keep(r.visitor_token); return history(); });
   }
   function send(text) {
     var m = { from: 'visitor', text: text, client_id: cid(), pending: true, created: Date.now() };
     m.retry = function () {
-      ensure().then(function () { return call('POST', '/messages', { text: text, client_id: m.client_id }); })
+      ensure().then(function () { return call('POST', '/messages', { text: text, client_id: m.client_id, language: lang() }); })
         .then(function (r) { showErr(null); render(r.message); }, function (e) {
           showErr(e); m.pending = false; m.failed = true; render(m);
         });
@@ -355,13 +357,13 @@
   };
   pre.onsubmit = function (e) {
     e.preventDefault();
-    call('POST', '/visitors', { name: preName.value, email: preMail.value }).then(function (r) {
+    call('POST', '/visitors', { name: preName.value, email: preMail.value, language: lang() }).then(function (r) {
       showErr(null); keep(r.visitor_token); view(); input.focus(); return history();
     }, showErr);
   };
   off.onsubmit = function (e) {
     e.preventDefault();
-    call('POST', '/offline', { name: offName.value, email: offMail.value, text: offMsg.value }).then(function (r) {
+    call('POST', '/offline', { name: offName.value, email: offMail.value, text: offMsg.value, language: lang() }).then(function (r) {
       showErr(null); if (r.visitor_token) keep(r.visitor_token);
       off.reset(); history().then(function () { note.textContent = T.thanks; note.hidden = false; });
     }, showErr);

@@ -54,6 +54,10 @@ pub struct Contact {
     /// Messenger: the profile picture URL from the User Profile API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub picture: Option<String>,
+    /// The customer's language (a shipped language's code, `"de"`), when known: the website
+    /// widget sends the browser's, an agent can set it. Automatic replies use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// When and with which word a customer opted out of SMS.
@@ -218,6 +222,7 @@ pub fn upsert_in(
         phone: None,
         opted_out: None,
         picture: None,
+        language: None,
     };
     ctx.txn
         .open_table(CONTACTS_BY_ADDR)?
@@ -418,4 +423,40 @@ pub fn note_profile_in(
         announce_in(ctx, &c)?;
     }
     Ok(changed)
+}
+
+/// A language as a browser or a person gives it (`"de-DE"`, `"de"`): its primary subtag when
+/// Switchboard ships that language, else `None`.
+pub fn shipped_language(tag: &str) -> Option<String> {
+    let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+    crate::locale::Lang::from_code(&primary).map(|l| l.code().to_string())
+}
+
+/// The widget told the visitor's browser language: kept on the contact when none is known yet
+/// (an agent's choice or an earlier one is never overwritten). Unshipped languages are ignored.
+pub fn note_language_in(ctx: &mut WriteCtx<'_>, id: ContactId, tag: Option<&str>) -> Result<()> {
+    let Some(lang) = tag.and_then(shipped_language) else {
+        return Ok(());
+    };
+    let mut c = get_in(ctx, id)?;
+    if c.language.is_some() {
+        return Ok(());
+    }
+    c.language = Some(lang);
+    put_in(ctx, &c)?;
+    announce_in(ctx, &c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shipped_language;
+
+    #[test]
+    fn a_browser_language_is_kept_as_its_shipped_primary_subtag() {
+        assert_eq!(shipped_language("de-DE").as_deref(), Some("de"));
+        assert_eq!(shipped_language(" DE ").as_deref(), Some("de"));
+        assert_eq!(shipped_language("en_GB").as_deref(), Some("en"));
+        assert_eq!(shipped_language("fr-FR"), None);
+        assert_eq!(shipped_language(""), None);
+    }
 }

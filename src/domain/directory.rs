@@ -135,6 +135,54 @@ pub async fn rename(store: &Store, user: &User, id: ContactId, name: String) -> 
         .await
 }
 
+/// `user` sets the language of a contact they see (`None`: unknown). Only shipped languages.
+pub async fn set_language(
+    store: &Store,
+    user: &User,
+    id: ContactId,
+    language: Option<String>,
+) -> Result<Contact> {
+    let language = match language.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(code) => Some(
+            crate::locale::Lang::from_code(code)
+                .map(|l| l.code().to_string())
+                .ok_or_else(|| {
+                    let shipped: Vec<&str> = crate::locale::Lang::all()
+                        .map(crate::locale::Lang::code)
+                        .collect();
+                    Error::invalid(
+                        "language",
+                        format!(
+                            "there is no language \"{}\" (available: {})",
+                            code.chars().take(20).collect::<String>(),
+                            shipped.join(", ")
+                        ),
+                    )
+                })?,
+        ),
+    };
+    let u = user.clone();
+    store.read(move |rtx| visible_contact(rtx, &u, id)).await?;
+    let actor = user.id;
+    store
+        .write(move |ctx| {
+            let mut c = contacts::get_in(ctx, id)?;
+            let old = std::mem::replace(&mut c.language, language.clone());
+            contacts::put_in(ctx, &c)?;
+            audit::record(
+                ctx,
+                Some(actor),
+                "contact.language",
+                format!("contact:{id}"),
+                format!("{old:?} -> {:?}", c.language),
+            )?;
+            contacts::announce_in(ctx, &c)?;
+            Ok(c)
+        })
+        .await
+}
+
 /// `user` merges contact `source` into `into`; both must be visible to them.
 pub async fn merge(
     store: &Store,

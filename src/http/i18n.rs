@@ -25,6 +25,7 @@ pub const DYNAMIC_PREFIXES: &[&str] = &[
     "inbox.status_",
     "err.pat.",
     "widget.",
+    "lang.of_",
 ];
 
 #[derive(Debug, Clone, Copy)]

@@ -10,6 +10,8 @@ for (const el of document.querySelectorAll("[data-strings]")) {
   }
 }
 
+/** The keys of the page's strings that start with `prefix` (e.g. the shipped languages). */
+export const keysWith = (prefix) => Object.keys(strings).filter((k) => k.startsWith(prefix));
 /** The text for `key` in the page's language (the key itself when unknown). */
 export const t = (key) => strings[key] || key;
 export const lang = document.body.dataset.lang || "en";

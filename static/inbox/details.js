@@ -2,7 +2,7 @@
 // previous conversations and the timeline.
 import { api } from "../core/api.js";
 import { h } from "../core/dom.js";
-import { t } from "../core/i18n.js";
+import { keysWith, t } from "../core/i18n.js";
 import { fmtDateTime } from "../core/time.js";
 import { renderHeader } from "./header.js";
 import { renderList } from "./list.js";
@@ -36,6 +36,27 @@ function nameForm(c, s) {
     }
   });
   return [form, err];
+}
+
+/** The customer's language (automatic replies use it): unknown or one Switchboard ships. */
+function languageEl(c) {
+  const sel = h("select", { id: "contact-language" }, h("option", { value: "", text: t("inbox.language_unknown") }));
+  for (const k of keysWith("lang.of_")) {
+    const code = k.slice("lang.of_".length);
+    sel.append(h("option", { value: code, text: t(k), selected: c.language === code }));
+  }
+  if (!c.language) sel.value = "";
+  const err = h("p", { class: "error", role: "alert", id: "language-error", hidden: true });
+  sel.addEventListener("change", async () => {
+    err.hidden = true;
+    try {
+      await api("PUT", "/api/v1/contacts/" + c.id + "/language", { language: sel.value || null });
+      await pane.refresh();
+    } catch (ex) {
+      showError(err, ex);
+    }
+  });
+  return [h("label", { class: "contact-language" }, t("inbox.language") + " ", sel), err];
 }
 
 /** The session's tags: chips with a remove button, and a field to add one of the admin's. */
@@ -117,6 +138,7 @@ export function detailsEl() {
       [t("inbox.channel"), kindName(s.channel_kind)],
       [t("inbox.blocked"), s.blocked ? "✓" : ""],
     ]),
+    c.id ? languageEl(c) : [],
     h("h3", { text: t("inbox.session") }),
     dl([
       [t("inbox.channel"), d.channel ? d.channel.name : ""],

@@ -108,6 +108,14 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
+/** The customer's satisfaction rating (1–5) once they answered the survey: "★ 4/5". */
+function ratingEl(s) {
+  if (!s.rating) return null;
+  const n = String(s.rating);
+  const label = t("inbox.rated_label").replace("{n}", n);
+  return h("span", { class: "s-rating", id: "s-rating", role: "img", "aria-label": label, title: label, text: t("inbox.rated").replace("{n}", n) });
+}
+
 export function headerEl() {
   const d = S.detail;
   const s = d.session;
@@ -165,7 +173,7 @@ export function headerEl() {
     { class: "s-head" },
     back,
     iconImg(s.channel_kind, 34),
-    h("div", { class: "s-title" }, h("h2", { class: "s-name", text: s.contact_name || addr }), h("div", { class: "s-sub", text: sub.filter(Boolean).join(" · ") }), slaEl(s)),
+    h("div", { class: "s-title" }, h("h2", { class: "s-name", text: s.contact_name || addr }), h("div", { class: "s-sub", text: sub.filter(Boolean).join(" · ") }), slaEl(s), ratingEl(s)),
     actions,
   );
 }

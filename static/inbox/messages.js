@@ -161,7 +161,12 @@ const SURVEY_INVALID = { reasked: "tl.d.survey_reasked", gave_up: "tl.d.survey_g
 export function activityDetail(e, sep) {
   if (e.kind === "snoozed" && e.detail) return sep + fmtDateTime(Number(e.detail));
   if (e.kind === "phone_call" && e.detail) return sep + callSummary(e.detail);
-  if ((e.kind === "auto_reply" || e.kind === "auto_reply_skipped") && e.detail) return sep + (AUTO_KIND[e.detail] ? t(AUTO_KIND[e.detail]) : e.detail);
+  if ((e.kind === "auto_reply" || e.kind === "auto_reply_skipped") && e.detail) {
+    // "busy.template_gone": the WhatsApp template chosen for it was deleted.
+    const [k, why] = e.detail.split(".");
+    return sep + (AUTO_KIND[k] ? t(AUTO_KIND[k]) : k) + (why === "template_gone" ? sep + t("inbox.auto_template_gone") : "");
+  }
+  if (e.kind === "survey_skipped" && e.detail === "template_gone") return sep + t("inbox.auto_template_gone");
   if (e.kind === "survey_invalid" && SURVEY_INVALID[e.detail]) return sep + t(SURVEY_INVALID[e.detail]);
   return timelineText(e, sep);
 }

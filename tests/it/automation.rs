@@ -605,3 +605,393 @@ async fn survey_goes_once_on_end_and_an_sms_digit_is_recorded_and_reported() {
     assert!(page.contains("id=\"kpi-rating\""), "{page}");
     assert!(page.contains("3.5 / 5"), "{page}");
 }
+
+/// A visitor who starts with the widget's `language` and writes once.
+async fn visitor_in(t: &TestServer, ch: u64, language: &str) -> crate::support::customer::Arrived {
+    let mut v = crate::support::visitor::Visitor::new(t, ch, Some("https://shop.example"));
+    let r = v.post("/visitors", json!({"language": language})).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    v.token = Some(r.json()["visitor_token"].as_str().unwrap().to_string());
+    customer::livechat(&v, "Hello").await
+}
+
+#[tokio::test]
+async fn automatic_replies_go_in_the_customers_language_where_known() {
+    let t = TestServer::builder().long_logins().start().await;
+    let web = setup::livechat_channel(&t, &["https://shop.example"], false).await;
+    set_automation(
+        &t,
+        web,
+        with(
+            office_hours(),
+            json!({"welcome": "Welcome! An agent will be with you shortly.",
+                   "variants": {"de": {"welcome": "Willkommen! Gleich ist jemand für Sie da."}}}),
+        ),
+    )
+    .await;
+    // Read back with every shipped language listed.
+    let view = t
+        .admin
+        .get(&format!("/api/v1/channels/{web}/automation"))
+        .await
+        .json();
+    assert_eq!(
+        view["settings"]["variants"]["de"]["welcome"],
+        "Willkommen! Gleich ist jemand für Sie da."
+    );
+    assert_eq!(view["settings"]["variants"]["en"]["welcome"], "");
+    move_to(&t, next_local(&t, Weekday::Tue, 9, 0));
+    // A German browser: the German welcome; the language is kept on the contact.
+    let de = visitor_in(&t, web, "de-DE").await;
+    let msgs = messages(&t, de.session_id).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 1, "{msgs:?}");
+    assert_eq!(auto[0]["text"], "Willkommen! Gleich ist jemand für Sie da.");
+    let s = session(&t.admin, de.session_id).await;
+    let c = t
+        .admin
+        .get(&format!("/api/v1/contacts/{}", s["contact_id"]))
+        .await
+        .json();
+    assert_eq!(c["contact"]["language"], "de", "{c}");
+    // An English one, and a language we do not ship: the default text.
+    for lang in ["en-US", "fr-FR"] {
+        let other = visitor_in(&t, web, lang).await;
+        let msgs = messages(&t, other.session_id).await;
+        let auto = automatic(&msgs);
+        assert_eq!(auto.len(), 1, "{lang}: {msgs:?}");
+        assert_eq!(
+            auto[0]["text"], "Welcome! An agent will be with you shortly.",
+            "{lang}"
+        );
+    }
+
+    // SMS: unknown until an agent sets it; then the German out-of-hours reply.
+    let sms = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    set_automation(
+        &t,
+        sms,
+        with(
+            office_hours(),
+            json!({"out_of_hours": "We are closed.", "survey": SURVEY,
+                   "variants": {"de": {"out_of_hours": "Wir haben geschlossen.",
+                                       "survey": "Wie zufrieden waren Sie? Antworten Sie mit 1 bis 5."}}}),
+        ),
+    )
+    .await;
+    move_to(&t, next_local(&t, Weekday::Sat, 10, 0));
+    let a = writes(&t, sms, "+4915100000077", Some("Uwe"), "Hallo?").await;
+    assert_eq!(
+        automatic(&messages(&t, a.session_id).await)[0]["text"],
+        "We are closed."
+    );
+    let contact = session(&t.admin, a.session_id).await["contact_id"]
+        .as_u64()
+        .unwrap();
+    // Bad input: a language we do not ship is refused at its field, nothing changes.
+    let r = t
+        .admin
+        .put(
+            &format!("/api/v1/contacts/{contact}/language"),
+            json!({"language": "xx"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("language: "),
+        "{}",
+        r.text()
+    );
+    let r = t
+        .admin
+        .put(
+            &format!("/api/v1/contacts/{contact}/language"),
+            json!({"language": "de"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["language"], "de");
+    // The next closed period (Monday evening): the German reply.
+    move_to(&t, next_local(&t, Weekday::Mon, 18, 0));
+    writes(&t, sms, "+4915100000077", Some("Uwe"), "Noch da?").await;
+    let msgs = messages(&t, a.session_id).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 2, "{msgs:?}");
+    assert_eq!(auto[1]["text"], "Wir haben geschlossen.");
+    // The survey question when it ends: German too.
+    close(&t, a.session_id).await;
+    let msgs = messages(&t, a.session_id).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 3, "{msgs:?}");
+    assert_eq!(
+        auto[2]["text"],
+        "Wie zufrieden waren Sie? Antworten Sie mit 1 bis 5."
+    );
+    // Back to unknown: the default again.
+    let r = t
+        .admin
+        .put(
+            &format!("/api/v1/contacts/{contact}/language"),
+            json!({"language": null}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["language"].is_null());
+}
+
+#[tokio::test]
+async fn bad_language_variants_are_refused_and_nothing_is_stored() {
+    let t = TestServer::builder().long_logins().start().await;
+    let ch = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    set_automation(
+        &t,
+        ch,
+        with(
+            office_hours(),
+            json!({"welcome": "Hello", "variants": {"de": {"welcome": "Hallo"}}}),
+        ),
+    )
+    .await;
+    let before = t
+        .admin
+        .get(&format!("/api/v1/channels/{ch}/automation"))
+        .await
+        .json();
+    let cases = [
+        (
+            json!({"welcome": "Hello", "variants": {"xx": {"welcome": "?"}}}),
+            "variants",
+            "no language",
+        ),
+        (
+            json!({"welcome": "Hello", "variants": {"de": {"welcome": "x".repeat(1001)}}}),
+            "variants.de.welcome",
+            "1000",
+        ),
+        (
+            json!({"welcome": "Hello", "variants": {"de": {"busy": "Alle beschäftigt"}}}),
+            "variants.de.busy",
+            "default text first",
+        ),
+    ];
+    for (change, field, says) in cases {
+        let r = t
+            .admin
+            .put(
+                &format!("/api/v1/channels/{ch}/automation"),
+                with(office_hours(), change.clone()),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{change}: {}", r.text());
+        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            message.starts_with(&format!("{field}: ")),
+            "{change}: {message}"
+        );
+        assert!(message.contains(says), "{change}: {message}");
+    }
+    let after = t
+        .admin
+        .get(&format!("/api/v1/channels/{ch}/automation"))
+        .await
+        .json();
+    assert_eq!(before, after);
+}
+
+/// Registers a WhatsApp template (201) and returns its id.
+async fn template(t: &TestServer, body: Value) -> u64 {
+    let r = t.admin.post("/api/v1/templates", body).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()["id"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn whatsapp_outside_the_window_sends_the_chosen_template() {
+    let t = TestServer::builder().long_logins().start().await;
+    let fake = crate::fakes::whatsapp::FakeWhatsApp::start().await;
+    let wa = setup::whatsapp_channel(&t, &fake).await;
+    let other = t.channel(json!({"kind": "whatsapp", "name": "WA 2"})).await;
+    let sms = t.channel(json!({"kind": "sms", "name": "SMS"})).await;
+    let closed = template(
+        &t,
+        json!({"name": "office_closed", "language": "en_US", "channel_id": wa,
+               "body": "Thanks for your message. We will answer as soon as we are back."}),
+    )
+    .await;
+    let foreign = template(
+        &t,
+        json!({"name": "other_hello", "language": "en_US", "channel_id": other,
+               "body": "Hello from the other number."}),
+    )
+    .await;
+    let with_param = template(
+        &t,
+        json!({"name": "named_hello", "language": "en_US", "body": "Hello {{1}}."}),
+    )
+    .await;
+    let busy = with(
+        office_hours(),
+        json!({"busy": "All our agents are busy; we answer soon.", "busy_minutes": 10}),
+    );
+    set_automation(&t, wa, busy.clone()).await;
+    let before = t
+        .admin
+        .get(&format!("/api/v1/channels/{wa}/automation"))
+        .await
+        .json();
+    // Bad choices: refused at their field, nothing stored.
+    for (ch, choice, field, says) in [
+        (
+            wa,
+            json!({"busy": 999_999}),
+            "wa_templates.busy",
+            "no template",
+        ),
+        (
+            wa,
+            json!({"survey": foreign}),
+            "wa_templates.survey",
+            "no template",
+        ),
+        (
+            wa,
+            json!({"out_of_hours": with_param}),
+            "wa_templates.out_of_hours",
+            "without parameters",
+        ),
+        (
+            sms,
+            json!({"busy": closed}),
+            "wa_templates.busy",
+            "WhatsApp",
+        ),
+    ] {
+        let r = t
+            .admin
+            .put(
+                &format!("/api/v1/channels/{ch}/automation"),
+                with(busy.clone(), json!({"wa_templates": choice})),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{choice}: {}", r.text());
+        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(message.starts_with(&format!("{field}: ")), "{message}");
+        assert!(message.contains(says), "{message}");
+    }
+    let after = t
+        .admin
+        .get(&format!("/api/v1/channels/{wa}/automation"))
+        .await
+        .json();
+    assert_eq!(before, after);
+    set_automation(
+        &t,
+        wa,
+        with(busy.clone(), json!({"wa_templates": {"busy": closed}})),
+    )
+    .await;
+
+    // Sunday 02:00 the customer writes (closed); the busy reply is due when the office opens,
+    // Monday 08:00: 30 hours later, outside WhatsApp's 24-hour window.
+    move_to(&t, next_local(&t, Weekday::Sun, 2, 0));
+    let a = customer::whatsapp(&t, wa, "4915100000088", "Kim", "Hello?").await;
+    assert!(automatic(&messages(&t, a.session_id).await).is_empty());
+    move_to(&t, next_local(&t, Weekday::Mon, 8, 0));
+    run_job(&t).await;
+    let msgs = messages(&t, a.session_id).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 1, "{msgs:?}");
+    assert_eq!(auto[0]["template"]["name"], "office_closed");
+    // Through the normal outbox: the provider got a template send, the status follows it.
+    wait_status(&t, auto[0]["id"].as_u64().unwrap(), "sent").await;
+    let sent: Vec<Value> = fake
+        .accepted()
+        .into_iter()
+        .filter(|b| b["type"] == "template")
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["to"], "4915100000088");
+    assert_eq!(sent[0]["template"]["name"], "office_closed");
+    assert_eq!(sent[0]["template"]["language"]["code"], "en_US");
+    assert!(
+        timeline_kinds(&t.admin, a.session_id)
+            .await
+            .contains(&"auto_reply".to_string())
+    );
+
+    // The template is deleted later: the next such reply is skipped with a note saying so
+    // (not a 500), and the automation page shows the choice is gone.
+    let r = t.admin.delete(&format!("/api/v1/templates/{closed}")).await;
+    assert!(r.status < 300, "{}", r.text());
+    move_to(&t, next_local(&t, Weekday::Sun, 2, 0));
+    let b = customer::whatsapp(&t, wa, "4915100000099", "Lou", "Hi?").await;
+    move_to(&t, next_local(&t, Weekday::Mon, 8, 0));
+    run_job(&t).await;
+    assert!(automatic(&messages(&t, b.session_id).await).is_empty());
+    let tl = t
+        .admin
+        .get(&format!("/api/v1/sessions/{}/timeline", b.session_id))
+        .await
+        .json();
+    assert!(
+        tl.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "auto_reply_skipped" && e["detail"] == "busy.template_gone"),
+        "{tl}"
+    );
+    let page = t
+        .admin
+        .get(&format!("/admin/channels/{wa}/automation"))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("The chosen template no longer exists"),
+        "{}",
+        page.text()
+    );
+    assert_eq!(
+        fake.accepted()
+            .iter()
+            .filter(|b| b["type"] == "template")
+            .count(),
+        1
+    );
+
+    // The survey as a template: Lou's conversation ends 30 h after their message; the
+    // question goes as the chosen template and a digit answers it.
+    let rate = template(
+        &t,
+        json!({"name": "rate_us", "language": "de", "channel_id": wa,
+               "body": "Wie zufrieden waren Sie? Antworten Sie mit 1 bis 5."}),
+    )
+    .await;
+    set_automation(
+        &t,
+        wa,
+        with(
+            busy,
+            json!({"survey": SURVEY, "wa_templates": {"survey": rate}}),
+        ),
+    )
+    .await;
+    close(&t, b.session_id).await;
+    let msgs = messages(&t, b.session_id).await;
+    let auto = automatic(&msgs);
+    assert_eq!(auto.len(), 1, "{msgs:?}");
+    assert_eq!(auto[0]["template"]["name"], "rate_us");
+    wait_status(&t, auto[0]["id"].as_u64().unwrap(), "sent").await;
+    let last = fake
+        .accepted()
+        .into_iter()
+        .rev()
+        .find(|b| b["type"] == "template")
+        .unwrap();
+    assert_eq!(last["template"]["name"], "rate_us");
+    assert_eq!(last["template"]["language"]["code"], "de");
+    customer::whatsapp(&t, wa, "4915100000099", "Lou", "5").await;
+    assert_eq!(session(&t.admin, b.session_id).await["rating"], 5);
+}

@@ -8,6 +8,8 @@
 pub mod hours;
 pub mod survey;
 
+use std::collections::BTreeMap;
+
 use redb::ReadTransaction;
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +20,7 @@ use crate::domain::sessions::{self, Session, SessionStatus, Sla, TimelineKind};
 use crate::domain::users::User;
 use crate::error::{Error, Result};
 use crate::ids::{ChannelId, MessageId, SessionId};
+use crate::locale::Lang;
 use crate::store::codec::{self, k1, kcat};
 use crate::store::tables::AUTOMATION;
 use crate::store::{Audience, Store, WriteCtx};
@@ -47,6 +50,180 @@ pub struct Automation {
     pub response_minutes: u32,
     /// The satisfaction question sent when a conversation ends (empty: no survey).
     pub survey: String,
+    /// The texts in other languages, by language code (`"de"`): a contact whose language is
+    /// known gets its variant of a text, else the default above. Only shipped languages
+    /// (`locales/*.txt`), only those with at least one text.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<String, Texts>,
+    /// WhatsApp: the registered template (id) sent instead of a reply when the 24-hour window
+    /// is closed (none: skipped with a timeline note).
+    #[serde(skip_serializing_if = "WaTemplates::is_none")]
+    pub wa_templates: WaTemplates,
+}
+
+/// Per automatic reply, the WhatsApp template sent outside the 24-hour window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct WaTemplates {
+    pub out_of_hours: Option<u64>,
+    pub busy: Option<u64>,
+    pub survey: Option<u64>,
+}
+
+impl WaTemplates {
+    fn is_none(&self) -> bool {
+        self == &WaTemplates::default()
+    }
+    pub fn for_kind(&self, kind: TextKind) -> Option<u64> {
+        match kind {
+            TextKind::Welcome => None,
+            TextKind::OutOfHours => self.out_of_hours,
+            TextKind::Busy => self.busy,
+            TextKind::Survey => self.survey,
+        }
+    }
+}
+
+/// Sending a reply's chosen template outside the window.
+pub(crate) enum TemplateSend {
+    /// None chosen (or not WhatsApp, or the window allows nothing at all).
+    NoneChosen,
+    /// The chosen template was deleted.
+    Gone,
+    /// Queued through the outbox.
+    Sent,
+    /// The outbox refused it (a rule or conflict).
+    Refused,
+}
+
+/// Outside the reply window: send the template chosen for `kind` through the normal outbox.
+pub(crate) fn send_template_in(
+    ctx: &mut WriteCtx<'_>,
+    ch: &Channel,
+    session_id: SessionId,
+    a: &Automation,
+    kind: TextKind,
+    window: Window,
+) -> Result<TemplateSend> {
+    if window != Window::TemplateOnly || ch.kind != channels::ChannelKind::Whatsapp {
+        return Ok(TemplateSend::NoneChosen);
+    }
+    let Some(id) = a.wa_templates.for_kind(kind) else {
+        return Ok(TemplateSend::NoneChosen);
+    };
+    let Some(t) = crate::domain::templates::get_in(ctx, id)?
+        .filter(|t| t.channel_id.is_none_or(|c| c == ch.id))
+    else {
+        return Ok(TemplateSend::Gone);
+    };
+    let out = NewOutbound {
+        template: Some(crate::domain::messages::TemplateRef {
+            name: t.name,
+            language: t.language,
+            params: Vec::new(),
+        }),
+        ..Default::default()
+    };
+    match outbox::enqueue_by_in(ctx, ch, session_id, None, &out, Vec::new(), String::new()) {
+        Ok(_) => Ok(TemplateSend::Sent),
+        Err(Error::Rule(_) | Error::Conflict(_) | Error::Invalid { .. }) => {
+            Ok(TemplateSend::Refused)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The chosen templates must be registered for this WhatsApp channel and take no parameters
+/// (an automatic reply has nothing to fill them with).
+fn check_templates_in(ctx: &WriteCtx<'_>, ch: &Channel, w: &WaTemplates) -> Result<()> {
+    for (name, id) in [
+        ("out_of_hours", w.out_of_hours),
+        ("busy", w.busy),
+        ("survey", w.survey),
+    ] {
+        let Some(id) = id else { continue };
+        let field = format!("wa_templates.{name}");
+        if ch.kind != channels::ChannelKind::Whatsapp {
+            return Err(Error::invalid(field, "templates are for WhatsApp channels"));
+        }
+        let Some(t) = crate::domain::templates::get_in(ctx, id)?
+            .filter(|t| t.channel_id.is_none_or(|c| c == ch.id))
+        else {
+            return Err(Error::invalid(
+                field,
+                format!("there is no template {id} for this channel"),
+            ));
+        };
+        if t.params > 0 {
+            return Err(Error::invalid(field, TEMPLATE_PARAMS));
+        }
+    }
+    Ok(())
+}
+
+pub const TEMPLATE_PARAMS: &str =
+    "Choose a template without parameters; an automatic reply has nothing to fill them with";
+
+/// One language's variant of the automatic texts (each empty: the default text is used).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct Texts {
+    pub welcome: String,
+    pub out_of_hours: String,
+    pub busy: String,
+    pub survey: String,
+}
+
+impl Texts {
+    fn is_empty(&self) -> bool {
+        self == &Texts::default()
+    }
+}
+
+/// Which automatic text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    Welcome,
+    OutOfHours,
+    Busy,
+    Survey,
+}
+
+impl Automation {
+    /// The text of `kind` for a contact whose language is `lang` (if known): that language's
+    /// variant when it has one, else the default.
+    pub fn text_for(&self, kind: TextKind, lang: Option<&str>) -> &str {
+        let default = match kind {
+            TextKind::Welcome => &self.welcome,
+            TextKind::OutOfHours => &self.out_of_hours,
+            TextKind::Busy => &self.busy,
+            TextKind::Survey => &self.survey,
+        };
+        let Some(v) = lang.and_then(|l| self.variants.get(l)) else {
+            return default;
+        };
+        let variant = match kind {
+            TextKind::Welcome => &v.welcome,
+            TextKind::OutOfHours => &v.out_of_hours,
+            TextKind::Busy => &v.busy,
+            TextKind::Survey => &v.survey,
+        };
+        if variant.is_empty() { default } else { variant }
+    }
+}
+
+/// The language an automatic reply to this conversation's customer is written in: the
+/// contact's (or, merged, the surviving contact's) language, if known.
+pub(crate) fn contact_lang_in(ctx: &WriteCtx<'_>, s: &Session) -> Result<Option<String>> {
+    let Ok(c) = crate::domain::contacts::get_in(ctx, s.contact_id) else {
+        return Ok(None);
+    };
+    if c.language.is_some() {
+        return Ok(c.language);
+    }
+    Ok(crate::domain::contacts::root_in(ctx, &c)
+        .ok()
+        .and_then(|r| r.language))
 }
 
 /// The settings as the form and the API take them: each weekday as text
@@ -67,6 +244,11 @@ pub struct AutomationInput {
     pub response_minutes: u32,
     /// The satisfaction question sent when a conversation ends (empty: no survey).
     pub survey: String,
+    /// The texts in other languages by language code (`"de"`); only the languages Switchboard
+    /// ships. Read back with every shipped language listed.
+    pub variants: BTreeMap<String, Texts>,
+    /// WhatsApp: template ids sent outside the 24-hour window (null: skipped).
+    pub wa_templates: WaTemplates,
 }
 
 impl AutomationInput {
@@ -81,6 +263,14 @@ impl AutomationInput {
             busy_minutes: a.busy_minutes,
             response_minutes: a.response_minutes,
             survey: a.survey.clone(),
+            variants: Lang::all()
+                .map(|l| {
+                    let code = l.code().to_string();
+                    let t = a.variants.get(&code).cloned().unwrap_or_default();
+                    (code, t)
+                })
+                .collect(),
+            wa_templates: a.wa_templates,
         }
     }
 
@@ -110,7 +300,7 @@ impl AutomationInput {
         if self.response_minutes > MAX_RESPONSE_MINUTES {
             return Err(Error::invalid("response_minutes", BAD_TARGET));
         }
-        Ok(Automation {
+        let mut a = Automation {
             response_minutes: self.response_minutes,
             hours: h,
             welcome: text("welcome", &self.welcome)?,
@@ -118,10 +308,49 @@ impl AutomationInput {
             busy,
             busy_minutes: self.busy_minutes,
             survey: text("survey", &self.survey)?,
-        })
+            variants: BTreeMap::new(),
+            wa_templates: self.wa_templates,
+        };
+        for (code, v) in &self.variants {
+            if Lang::from_code(code).is_none() {
+                let shipped: Vec<&str> = Lang::all().map(Lang::code).collect();
+                return Err(Error::invalid(
+                    "variants",
+                    format!(
+                        "there is no language \"{}\" (available: {})",
+                        code.chars().take(20).collect::<String>(),
+                        shipped.join(", ")
+                    ),
+                ));
+            }
+            let field = |name: &str| format!("variants.{code}.{name}");
+            let t = Texts {
+                welcome: text(&field("welcome"), &v.welcome)?,
+                out_of_hours: text(&field("out_of_hours"), &v.out_of_hours)?,
+                busy: text(&field("busy"), &v.busy)?,
+                survey: text(&field("survey"), &v.survey)?,
+            };
+            // A variant replaces a text that is on; it does not switch a reply on by itself.
+            for (name, variant, default) in [
+                ("welcome", &t.welcome, &a.welcome),
+                ("out_of_hours", &t.out_of_hours, &a.out_of_hours),
+                ("busy", &t.busy, &a.busy),
+                ("survey", &t.survey, &a.survey),
+            ] {
+                if !variant.is_empty() && default.is_empty() {
+                    return Err(Error::invalid(field(name), NO_DEFAULT));
+                }
+            }
+            if !t.is_empty() {
+                a.variants.insert(code.clone(), t);
+            }
+        }
+        Ok(a)
     }
 }
 
+pub const NO_DEFAULT: &str =
+    "Write the default text first; a language's text replaces it for customers of that language";
 pub const TEXT_TOO_LONG: &str = "An automatic reply may have at most 1000 characters";
 pub const BAD_TARGET: &str = "Give the response target in minutes, 0 (none) to 10080";
 pub const BAD_MINUTES: &str = "Give the minutes before the busy reply, 1 to 1440";
@@ -181,6 +410,7 @@ pub async fn save(
     store
         .write(move |ctx| {
             let ch = channels::get_in(ctx, channel_id)?;
+            check_templates_in(ctx, &ch, &a.wa_templates)?;
             let mut t = ctx.txn.open_table(AUTOMATION)?;
             // Nothing switched on is no entry: every customer message looks for one.
             if a == Automation::default() {
@@ -235,6 +465,13 @@ impl AutoKind {
             AutoKind::Busy => "busy",
         }
     }
+    fn text_kind(self) -> TextKind {
+        match self {
+            AutoKind::Welcome => TextKind::Welcome,
+            AutoKind::OutOfHours => TextKind::OutOfHours,
+            AutoKind::Busy => TextKind::Busy,
+        }
+    }
 }
 
 /// Whether the last message before this one was an agent's answer.
@@ -274,11 +511,11 @@ pub fn on_inbound_in(
         let until = a.hours.next_open(ctx.now).map_or(i64::MAX, |n| n.at);
         if st.ooh_until != Some(until) {
             st.ooh_until = Some(until);
-            send_in(ctx, ch, id, AutoKind::OutOfHours, &a.out_of_hours)?;
+            send_in(ctx, ch, id, AutoKind::OutOfHours, &a)?;
         }
     } else if open && new_session && !st.welcome && !a.welcome.is_empty() {
         st.welcome = true;
-        send_in(ctx, ch, id, AutoKind::Welcome, &a.welcome)?;
+        send_in(ctx, ch, id, AutoKind::Welcome, &a)?;
     }
     if new_session {
         st.welcome = true;
@@ -341,18 +578,43 @@ async fn breaches(store: &Store, waiting: Vec<SessionId>) -> Result<usize> {
         .await
 }
 
-/// Queue one automatic reply through the outbox, or skip it with a timeline note when the
-/// reply window does not allow free text now.
+/// Queue one automatic reply through the outbox (in the customer's language when known), or
+/// skip it with a timeline note when the reply window does not allow free text now.
 fn send_in(
     ctx: &mut WriteCtx<'_>,
     ch: &Channel,
     session_id: SessionId,
     kind: AutoKind,
-    text: &str,
+    a: &Automation,
 ) -> Result<()> {
     let before = sessions::get_in(ctx, session_id)?;
+    let lang = contact_lang_in(ctx, &before)?;
+    let text = a.text_for(kind.text_kind(), lang.as_deref());
     let window = messages::window::reply_window(ch.kind, &before, ctx.now);
-    if before.status == SessionStatus::Closed || window != Window::Open {
+    if before.status != SessionStatus::Closed && window != Window::Open {
+        // WhatsApp after 24 h: the template chosen for this reply, if any.
+        let detail = match send_template_in(ctx, ch, session_id, a, kind.text_kind(), window)? {
+            TemplateSend::Sent => {
+                return sessions::timeline_in(
+                    ctx,
+                    session_id,
+                    None,
+                    TimelineKind::AutoReply,
+                    kind.as_str(),
+                );
+            }
+            TemplateSend::Gone => format!("{}.template_gone", kind.as_str()),
+            TemplateSend::NoneChosen | TemplateSend::Refused => kind.as_str().to_string(),
+        };
+        return sessions::timeline_in(
+            ctx,
+            session_id,
+            None,
+            TimelineKind::AutoReplySkipped,
+            &detail,
+        );
+    }
+    if before.status == SessionStatus::Closed {
         return sessions::timeline_in(
             ctx,
             session_id,
@@ -457,7 +719,7 @@ pub async fn sweep(store: &Store) -> Result<Swept> {
                 }
                 st.busy_sent = true;
                 put_state_in(ctx, sid, &st)?;
-                send_in(ctx, &ch, sid, AutoKind::Busy, &a.busy)?;
+                send_in(ctx, &ch, sid, AutoKind::Busy, &a)?;
                 Ok(true)
             })
             .await?;
@@ -469,4 +731,78 @@ pub async fn sweep(store: &Store) -> Result<Swept> {
         woken,
         breached,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_known_language_gets_its_variant_else_the_default() {
+        let mut a = Automation {
+            welcome: "Welcome".into(),
+            busy: "Busy".into(),
+            ..Default::default()
+        };
+        a.variants.insert(
+            "de".into(),
+            Texts {
+                welcome: "Willkommen".into(),
+                ..Default::default()
+            },
+        );
+        assert_eq!(a.text_for(TextKind::Welcome, Some("de")), "Willkommen");
+        assert_eq!(a.text_for(TextKind::Welcome, Some("en")), "Welcome");
+        assert_eq!(a.text_for(TextKind::Welcome, None), "Welcome");
+        // German has no busy text: the default.
+        assert_eq!(a.text_for(TextKind::Busy, Some("de")), "Busy");
+        assert_eq!(a.text_for(TextKind::Survey, Some("de")), "");
+    }
+
+    #[test]
+    fn variants_of_unshipped_languages_or_without_a_default_are_refused() {
+        let mut input = AutomationInput {
+            welcome: "Welcome".into(),
+            ..Default::default()
+        };
+        input.variants.insert(
+            "de".into(),
+            Texts {
+                welcome: " Willkommen ".into(),
+                ..Default::default()
+            },
+        );
+        // An empty group is not stored.
+        input.variants.insert("en".into(), Texts::default());
+        let a = input.parse().map_err(|e| e.to_string());
+        assert_eq!(
+            a.as_ref()
+                .map(|a| a.variants.keys().cloned().collect::<Vec<_>>()),
+            Ok(vec!["de".to_string()])
+        );
+        assert_eq!(
+            a.map(|a| a.variants["de"].welcome.clone()),
+            Ok("Willkommen".to_string())
+        );
+        let mut bad = input.clone();
+        bad.variants.insert(
+            "xx".into(),
+            Texts {
+                welcome: "?".into(),
+                ..Default::default()
+            },
+        );
+        assert!(matches!(bad.parse(), Err(Error::Invalid { field, .. }) if field == "variants"));
+        let mut bad = input.clone();
+        bad.variants.insert(
+            "de".into(),
+            Texts {
+                busy: "Beschäftigt".into(),
+                ..Default::default()
+            },
+        );
+        assert!(
+            matches!(bad.parse(), Err(Error::Invalid { field, .. }) if field == "variants.de.busy")
+        );
+    }
 }

@@ -114,12 +114,34 @@ pub fn on_close_in(ctx: &mut WriteCtx<'_>, s: &Session) -> Result<()> {
     let Ok(ch) = channels::get_in(ctx, s.channel_id) else {
         return Ok(());
     };
-    if window::reply_window(ch.kind, s, ctx.now) != Window::Open {
-        // WhatsApp after 24 h, Messenger after a day: no survey (a template would be an
-        // advertisement the customer did not ask for).
-        return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySkipped, "");
+    let w = window::reply_window(ch.kind, s, ctx.now);
+    if w != Window::Open {
+        // WhatsApp after 24 h: the template the admin chose for the survey, if any (the
+        // customer answers with a digit); else, and on Messenger after a day, no survey.
+        let detail = match super::send_template_in(ctx, &ch, s.id, &a, super::TextKind::Survey, w)?
+        {
+            super::TemplateSend::Sent => {
+                codec::put(
+                    &mut ctx.txn.open_table(AUTOMATION)?,
+                    &pending_key(s.contact_id),
+                    &Pending {
+                        session_id: s.id,
+                        asked_at: ctx.now,
+                        reasked: false,
+                    },
+                )?;
+                return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySent, "");
+            }
+            super::TemplateSend::Gone => "template_gone",
+            super::TemplateSend::NoneChosen | super::TemplateSend::Refused => "",
+        };
+        return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySkipped, detail);
     }
-    if !send_in(ctx, &ch, s.id, &a.survey, false)? {
+    let lang = super::contact_lang_in(ctx, s)?;
+    let question = a
+        .text_for(super::TextKind::Survey, lang.as_deref())
+        .to_string();
+    if !send_in(ctx, &ch, s.id, &question, false)? {
         return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySkipped, "");
     }
     codec::put(
@@ -222,7 +244,12 @@ pub fn apply_in(ctx: &mut WriteCtx<'_>, ch: &Channel, take: Take) -> Result<()> 
         Take::Score { session_id, score } => record_in(ctx, session_id, score),
         Take::Reask { session_id } => {
             let a = get_in(ctx, ch.id)?;
-            let sent = !a.survey.is_empty() && send_in(ctx, ch, session_id, &a.survey, true)?;
+            let s = sessions::get_in(ctx, session_id)?;
+            let lang = super::contact_lang_in(ctx, &s)?;
+            let question = a
+                .text_for(super::TextKind::Survey, lang.as_deref())
+                .to_string();
+            let sent = !a.survey.is_empty() && send_in(ctx, ch, session_id, &question, true)?;
             sessions::timeline_in(
                 ctx,
                 session_id,

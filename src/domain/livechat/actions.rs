@@ -41,13 +41,18 @@ pub async fn create_visitor(
     ch: Arc<Channel>,
     name: Option<String>,
     email: Option<String>,
+    language: Option<String>,
 ) -> Result<(String, Visitor)> {
     let required = ch.livechat.prechat_form;
     let name = clean_name(name.as_deref(), required)?;
     let email = clean_email(email.as_deref(), required)?;
     let (token, hash) = new_token()?;
     let v = store
-        .write(move |ctx| create_in(ctx, &ch, &hash, &name, &email))
+        .write(move |ctx| {
+            let v = create_in(ctx, &ch, &hash, &name, &email)?;
+            contacts::note_language_in(ctx, v.contact_id, language.as_deref())?;
+            Ok(v)
+        })
         .await?;
     Ok((token, v))
 }
@@ -60,12 +65,15 @@ pub async fn send(
     v: Visitor,
     text: &str,
     client_id: Option<&str>,
+    language: Option<String>,
     policy: AssignPolicy,
 ) -> Result<Message> {
     let text = clean_text(text)?;
     let client_id = clean_client_id(client_id)?;
     store
         .write(move |ctx| {
+            // Before the intake: the welcome of a new conversation is in this language.
+            contacts::note_language_in(ctx, v.contact_id, language.as_deref())?;
             send_in(
                 ctx,
                 &ch,
@@ -84,6 +92,8 @@ pub struct OfflineNote {
     pub name: Option<String>,
     pub email: Option<String>,
     pub text: String,
+    /// The visitor's browser language (`navigator.language`).
+    pub language: Option<String>,
 }
 
 /// The offline form (nobody online): lands in the inbox as a session. A visitor without a
@@ -111,6 +121,7 @@ pub async fn offline(
                 Some(v) => update_contact_in(ctx, &hash, v, &name, &email)?,
                 None => create_in(ctx, &ch, &hash, &name, &email)?,
             };
+            contacts::note_language_in(ctx, v.contact_id, note.language.as_deref())?;
             let m = offline_in(ctx, &ch, &v, &text)?;
             Ok((v, m))
         })

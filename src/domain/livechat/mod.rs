@@ -433,6 +433,7 @@ mod tests {
                 phone: None,
                 opted_out: None,
                 picture: None,
+                language: None,
             }),
             Some(42)
         );

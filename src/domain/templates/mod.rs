@@ -152,6 +152,11 @@ fn list_in(ctx: &WriteCtx<'_>) -> Result<Vec<Template>> {
     Ok(out)
 }
 
+/// One registered template, if it (still) exists.
+pub fn get_in(ctx: &WriteCtx<'_>, id: u64) -> Result<Option<Template>> {
+    codec::get(&ctx.txn.open_table(TEMPLATES)?, &k1(id))
+}
+
 /// Templates usable on `channel_id` (its own and the ones for every channel).
 pub fn for_channel(rtx: &ReadTransaction, channel_id: ChannelId) -> Result<Vec<Template>> {
     Ok(list(rtx)?

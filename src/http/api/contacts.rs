@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<HttpState> {
         .routes(routes!(search))
         .routes(routes!(detail, rename))
         .routes(routes!(merge))
+        .routes(routes!(set_language))
         .routes(routes!(block, unblock))
         .routes(routes!(list_blocks))
 }
@@ -91,6 +92,26 @@ pub async fn rename(
 ) -> ApiResult<Json<Contact>> {
     Ok(Json(
         directory::rename(&state.store, &who.user, id, b.name).await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LanguageBody {
+    /// A shipped language's code (`"de"`); null or empty: unknown.
+    pub language: Option<String>,
+}
+
+#[utoipa::path(put, path = "/api/v1/contacts/{id}/language", tag = "contacts", params(("id" = u64, Path)), request_body = LanguageBody,
+    responses((status = 200, body = Contact), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+/// Set the customer's language (automatic replies use its texts), or unknown with null.
+pub async fn set_language(
+    State(state): State<HttpState>,
+    ApiAuth(who): ApiAuth,
+    Path(id): Path<ContactId>,
+    JsonBody(b): JsonBody<LanguageBody>,
+) -> ApiResult<Json<Contact>> {
+    Ok(Json(
+        directory::set_language(&state.store, &who.user, id, b.language).await?,
     ))
 }
 

@@ -119,6 +119,8 @@ pub async fn config(
 pub struct NewVisitor {
     pub name: Option<String>,
     pub email: Option<String>,
+    /// The browser's language (`navigator.language`), kept on the contact when shipped.
+    pub language: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -150,7 +152,8 @@ pub async fn create_visitor(
     JsonBody(b): JsonBody<NewVisitor>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
     ip_limit(&state, ip)?;
-    let (token, v) = livechat::create_visitor(&state.store, ch, b.name, b.email).await?;
+    let (token, v) =
+        livechat::create_visitor(&state.store, ch, b.name, b.email, b.language).await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -189,6 +192,8 @@ pub struct SendBody {
     #[serde(default)]
     pub text: String,
     pub client_id: Option<String>,
+    /// The browser's language (`navigator.language`), kept on the contact if none is known.
+    pub language: Option<String>,
 }
 
 fn own_view(state: &HttpState, v: &Visitor, m: &Message) -> Result<VisitorMessage, Error> {
@@ -207,7 +212,16 @@ pub async fn send(
     ip_limit(&state, ip)?;
     let policy = state.presence.policy(state.now());
     let (ch, v) = (va.channel.clone(), va.visitor.clone());
-    let m = livechat::send(&state.store, ch, v, &b.text, b.client_id.as_deref(), policy).await?;
+    let m = livechat::send(
+        &state.store,
+        ch,
+        v,
+        &b.text,
+        b.client_id.as_deref(),
+        b.language,
+        policy,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(Created {
@@ -224,6 +238,8 @@ pub struct OfflineBody {
     pub email: Option<String>,
     #[serde(default)]
     pub text: String,
+    /// The browser's language (`navigator.language`).
+    pub language: Option<String>,
 }
 
 /// `POST offline` {name, email, text}: when no agent is online. Lands in the inbox as a session;
@@ -244,6 +260,7 @@ pub async fn offline(
         name: b.name,
         email: b.email,
         text: b.text,
+        language: b.language,
     };
     let (token, v, m) = livechat::offline(&state.store, ch, known, note).await?;
     Ok((

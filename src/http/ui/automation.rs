@@ -10,7 +10,9 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::{Chrome, render};
-use crate::domain::automation::{self, AutomationInput, hours};
+use std::collections::BTreeMap;
+
+use crate::domain::automation::{self, AutomationInput, Texts, hours};
 use crate::domain::channels;
 use crate::error::Error;
 use crate::http::HttpState;
@@ -45,6 +47,93 @@ struct AutomationPage {
     notice: String,
     /// "Open now" / "Closed, opens …" under the schedule (box time).
     now_line: String,
+    /// The texts per shipped language, under the defaults.
+    variants: Vec<VariantGroup>,
+    /// WhatsApp channels: a template per reply for outside the 24-hour window.
+    wa: Vec<TemplateChoice>,
+}
+
+/// One reply's template select (WhatsApp).
+pub struct TemplateChoice {
+    /// `wa_busy` (form field) / `wa_templates.busy` (refused field).
+    pub field: &'static str,
+    pub label: &'static str,
+    /// (id, "name (language)", selected)
+    pub options: Vec<(u64, String, bool)>,
+    /// The chosen template was deleted.
+    pub gone: bool,
+    pub error: String,
+}
+
+/// One language's group of texts on the form.
+pub struct VariantGroup {
+    pub code: &'static str,
+    /// "German (Deutsch)" in the admin's language.
+    pub label: String,
+    /// Open when anything is filled in or refused.
+    pub open: bool,
+    pub fields: Vec<VariantField>,
+}
+
+pub struct VariantField {
+    /// `variants.de.welcome`: the form field and the refused field's name.
+    pub name: String,
+    /// An id without dots (`variant-de-welcome`).
+    pub id: String,
+    pub label: &'static str,
+    pub value: String,
+    pub error: String,
+}
+
+fn variant_groups(
+    t: I18n,
+    input: &AutomationInput,
+    error_field: &str,
+    error: &str,
+) -> Vec<VariantGroup> {
+    crate::locale::Lang::all()
+        .map(|l| {
+            let code = l.code();
+            let texts = input.variants.get(code).cloned().unwrap_or_default();
+            let own = l.s("lang.name");
+            let named = t.dynamic("lang.of_", code);
+            let label = if named == own || named == code {
+                own.to_string()
+            } else {
+                format!("{named} ({own})")
+            };
+            let fields: Vec<VariantField> = [
+                ("welcome", "adm.auto.welcome", texts.welcome),
+                ("out_of_hours", "adm.auto.out_of_hours", texts.out_of_hours),
+                ("busy", "adm.auto.busy", texts.busy),
+                ("survey", "adm.auto.survey_text", texts.survey),
+            ]
+            .into_iter()
+            .map(|(kind, key, value)| {
+                let name = format!("variants.{code}.{kind}");
+                VariantField {
+                    error: if error_field == name {
+                        error.to_string()
+                    } else {
+                        String::new()
+                    },
+                    id: format!("variant-{code}-{kind}"),
+                    name,
+                    label: t.s(key),
+                    value,
+                }
+            })
+            .collect();
+            VariantGroup {
+                code,
+                label,
+                open: fields
+                    .iter()
+                    .any(|f| !f.value.is_empty() || !f.error.is_empty()),
+                fields,
+            }
+        })
+        .collect()
 }
 
 impl AutomationPage {
@@ -106,11 +195,12 @@ async fn show(
 ) -> Result<Response, UiError> {
     let t = I18n(who.lang);
     let now = state.now();
-    let (ch, a) = state
+    let (ch, a, templates) = state
         .store
         .read(move |rtx| {
             let ch = channels::get(rtx, id)?.ok_or(Error::NotFound("channel"))?;
-            Ok((ch, automation::get(rtx, id)?))
+            let templates = crate::domain::templates::for_channel(rtx, id)?;
+            Ok((ch, automation::get(rtx, id)?, templates))
         })
         .await?;
     let (error_field, error_text) = match &error {
@@ -137,6 +227,53 @@ async fn show(
         })
         .collect();
     let failed = error.is_some();
+    let variants = variant_groups(t, &input, &error_field, &error_text);
+    let wa = if ch.kind == channels::ChannelKind::Whatsapp {
+        [
+            (
+                "wa_out_of_hours",
+                "out_of_hours",
+                "adm.auto.out_of_hours",
+                input.wa_templates.out_of_hours,
+            ),
+            ("wa_busy", "busy", "adm.auto.busy", input.wa_templates.busy),
+            (
+                "wa_survey",
+                "survey",
+                "adm.auto.survey_text",
+                input.wa_templates.survey,
+            ),
+        ]
+        .into_iter()
+        .map(|(field, name, label, chosen)| {
+            let options: Vec<(u64, String, bool)> = templates
+                .iter()
+                .filter(|x| x.params == 0)
+                .map(|x| {
+                    (
+                        x.id,
+                        format!("{} ({})", x.name, x.language),
+                        chosen == Some(x.id),
+                    )
+                })
+                .collect();
+            let refused = format!("wa_templates.{name}");
+            TemplateChoice {
+                field,
+                label: t.s(label),
+                gone: chosen.is_some() && !options.iter().any(|o| o.2) && error_field != refused,
+                error: if error_field == refused {
+                    error_text.clone()
+                } else {
+                    String::new()
+                },
+                options,
+            }
+        })
+        .collect()
+    } else {
+        Vec::new()
+    };
     let page = AutomationPage {
         chrome: Chrome::new(
             state,
@@ -153,6 +290,8 @@ async fn show(
         error: error_text,
         notice,
         now_line: now_line(t, &a, now),
+        variants,
+        wa,
     };
     let mut r = render(&page)?;
     if failed {
@@ -213,6 +352,40 @@ struct AutoForm {
     response_minutes: String,
     #[serde(default)]
     survey: String,
+    /// The language variants: `variants.{code}.{kind}` fields.
+    #[serde(flatten)]
+    rest: std::collections::HashMap<String, String>,
+}
+
+/// A chosen template's id (empty: none). Not a number: an id no template has, so it is
+/// refused at its field like an unknown one.
+fn template_id(rest: &std::collections::HashMap<String, String>, field: &str) -> Option<u64> {
+    let v = rest.get(field).map(|v| v.trim()).unwrap_or("");
+    if v.is_empty() {
+        None
+    } else {
+        Some(v.parse().unwrap_or(0))
+    }
+}
+
+/// The language variants typed in the form (`variants.de.welcome` …). A field for a language
+/// that is not shipped is passed on, so it is refused at its field like in the API.
+fn variants_of(rest: std::collections::HashMap<String, String>) -> BTreeMap<String, Texts> {
+    let mut out: BTreeMap<String, Texts> = BTreeMap::new();
+    for (k, v) in rest {
+        let Some((code, kind)) = k.strip_prefix("variants.").and_then(|r| r.split_once('.')) else {
+            continue;
+        };
+        let t = out.entry(code.to_string()).or_default();
+        match kind {
+            "welcome" => t.welcome = v,
+            "out_of_hours" => t.out_of_hours = v,
+            "busy" => t.busy = v,
+            "survey" => t.survey = v,
+            _ => {}
+        }
+    }
+    out
 }
 
 async fn save(
@@ -255,6 +428,12 @@ async fn save(
         busy_minutes: *busy_minutes.as_ref().unwrap_or(&0),
         response_minutes: *response_minutes.as_ref().unwrap_or(&0),
         survey: f.survey,
+        wa_templates: automation::WaTemplates {
+            out_of_hours: template_id(&f.rest, "wa_out_of_hours"),
+            busy: template_id(&f.rest, "wa_busy"),
+            survey: template_id(&f.rest, "wa_survey"),
+        },
+        variants: variants_of(f.rest),
     };
     let result = match busy_minutes.and(response_minutes) {
         Ok(_) => automation::save(&state.store, &who.user, id, input.clone())

@@ -93,6 +93,7 @@ impl Chrome {
                     "pbx.disp.",
                     "call.state.",
                     "pbx.pop.",
+                    "lang.of_",
                 ])
             } else {
                 String::new()

@@ -2,7 +2,9 @@
 //! replies on its page (a bad schedule is refused at its field, nothing stored), the website
 //! chat then says when the office replies and answers out of hours by itself, and the agent
 //! sees that reply marked as automatic; an agent snoozes a conversation, which comes back
-//! when the customer writes and when its time comes. Desktop in English, phone in German.
+//! when the customer writes and when its time comes; on a WhatsApp channel the admin chooses
+//! the template for a reply outside the 24-hour window and sees when it was deleted. Desktop
+//! in English, phone in German.
 
 use switchboard::domain::automation;
 use switchboard::ids::ChannelId;
@@ -332,6 +334,104 @@ async fn auto4(vp: Viewport) {
     p.open("/reports").await;
     p.wait_text("#kpi-sla", "0 %").await;
     p.wait_text("#kpi-sla", "(0/1)").await;
+    p.screenshot().await;
+    j.finish([admin]).await;
+}
+
+#[tokio::test]
+async fn journey_auto6_whatsapp_template_outside_the_window() {
+    auto6(Viewport::Desktop).await;
+}
+
+#[tokio::test]
+async fn journey_auto6_whatsapp_template_outside_the_window_phone() {
+    auto6(Viewport::Phone).await;
+}
+
+/// On a WhatsApp channel's automation page the admin chooses the template the busy reply goes
+/// as outside the 24-hour window (only templates without parameters are offered); once the
+/// template is deleted, the page says the choice is gone.
+async fn auto6(vp: Viewport) {
+    if skip() {
+        return;
+    }
+    let j = Journey::start("auto6_whatsapp_template_outside_the_window").await;
+    let fake = crate::fakes::whatsapp::FakeWhatsApp::start().await;
+    let wa = setup::whatsapp_channel(&j.t, &fake).await;
+    let mut ids = Vec::new();
+    for body in [
+        serde_json::json!({"name": "office_closed", "language": "en_US", "channel_id": wa,
+            "body": "Thanks for your message. We will answer as soon as we are back."}),
+        serde_json::json!({"name": "named_hello", "language": "en_US", "body": "Hello {{1}}."}),
+    ] {
+        let r = j.t.admin.post("/api/v1/templates", body).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        ids.push(r.json()["id"].as_u64().unwrap());
+    }
+    let admin = match vp {
+        Viewport::Desktop => j.browser().login("admin").await,
+        Viewport::Phone => j.browser().phone().german().login("admin").await,
+    };
+    let p = &admin;
+    p.open(&format!("/admin/channels/{wa}/automation")).await;
+    p.fill(
+        say(
+            p,
+            "All agents busy (after the minutes below without an answer)",
+            "Alle Mitarbeiter beschäftigt (nach den Minuten unten ohne Antwort)",
+        ),
+        "All our agents are busy; we answer soon.",
+    )
+    .await;
+    p.fill(
+        say(
+            p,
+            "Minutes without an answer before the busy reply",
+            "Minuten ohne Antwort bis zur Beschäftigt-Antwort",
+        ),
+        "10",
+    )
+    .await;
+    // Only the template without parameters is offered.
+    let offered = p
+        .js("return [...document.querySelectorAll('#wa_busy option')].map(o => o.textContent.trim());")
+        .await;
+    assert_eq!(
+        offered,
+        serde_json::json!([
+            say(p, "No template (skip)", "Keine Vorlage (entfällt)"),
+            "office_closed (en_US)"
+        ])
+    );
+    p.select("#wa_busy", "office_closed (en_US)").await;
+    p.click_text(say(p, "Save", "Speichern")).await;
+    p.see(say(p, "Saved.", "Gespeichert.")).await;
+    assert_eq!(p.value("#wa_busy").await, ids[0].to_string());
+    assert_eq!(stored(&j, wa).await.wa_templates.busy, Some(ids[0]));
+    p.axe("automation, WhatsApp template chosen").await;
+    p.js("document.getElementById('wa-templates').scrollIntoView({block: 'center'}); return 0;")
+        .await;
+    p.screenshot_step("chosen").await;
+
+    // Someone deletes the template: the page says the choice is gone.
+    let r =
+        j.t.admin
+            .delete(&format!("/api/v1/templates/{}", ids[0]))
+            .await;
+    assert!(r.status < 300, "{}", r.text());
+    p.open(&format!("/admin/channels/{wa}/automation")).await;
+    p.wait_text(
+        "#wa_busy-error",
+        say(
+            p,
+            "The chosen template no longer exists",
+            "Die gewählte Vorlage gibt es nicht mehr",
+        ),
+    )
+    .await;
+    p.axe("automation, chosen template gone").await;
+    p.js("document.getElementById('wa-templates').scrollIntoView({block: 'center'}); return 0;")
+        .await;
     p.screenshot().await;
     j.finish([admin]).await;
 }

@@ -1,8 +1,9 @@
 //! The customer-satisfaction survey (docs/automation.md § Customer-satisfaction survey) as
-//! people meet it: the admin writes the question on the channel's automation page; a website
-//! visitor (the real widget on another origin) writes, the agent ends the chat by clicking, the
-//! visitor rates with the widget's buttons, the agent sees the rating in the timeline and the
-//! admin in the reports. An SMS customer (Twilio's signed webhook) first answers out of range,
+//! people meet it: the admin writes the question and a welcome with its German variant on the
+//! channel's automation page; a website visitor (the real widget on another origin) writes and
+//! gets the welcome in the browser's language (German on the phone), the agent ends the chat by
+//! clicking, the visitor rates with the widget's buttons, the agent sees the rating in the
+//! timeline and, live, as "★ 4/5" in the header, and the admin in the reports. An SMS customer (Twilio's signed webhook) first answers out of range,
 //! is asked again, then rates. Desktop in English, phone in German.
 
 use crate::browser::{keys, skip};
@@ -12,6 +13,8 @@ use crate::support::read::wait_for;
 use crate::support::{customer, setup};
 
 const QUESTION: &str = "How did we do? Tap or reply 1 (poor) to 5 (excellent).";
+const WELCOME: &str = "Welcome to Sunnyside Dental! An assistant will answer shortly.";
+const WELCOME_DE: &str = "Willkommen bei Sunnyside Dental! Gleich antwortet jemand.";
 
 fn say<'a>(p: &Person, en: &'a str, de: &'a str) -> &'a str {
     if p.shot_name(None).starts_with("de/") {
@@ -81,8 +84,10 @@ impl Site {
     }
 }
 
-/// The agent writes the survey question on the channel's automation page and saves it.
-async fn write_the_question(p: &Person, ch: u64) {
+/// The admin writes the welcome, its German variant (in the "German (Deutsch)" group under
+/// the defaults) and the survey question on the channel's automation page and saves them.
+/// (SMS: the question alone.)
+async fn write_the_texts(p: &Person, ch: u64, welcome: bool) {
     p.open(&format!("/admin/channels/{ch}/automation")).await;
     p.fill(
         say(
@@ -93,13 +98,46 @@ async fn write_the_question(p: &Person, ch: u64) {
         QUESTION,
     )
     .await;
+    if !welcome {
+        p.click_text(say(p, "Save", "Speichern")).await;
+        p.see(say(p, "Saved.", "Gespeichert.")).await;
+        assert_eq!(p.value("#survey").await, QUESTION);
+        p.axe("automation, survey saved").await;
+        p.js("document.getElementById('survey-set').scrollIntoView({block: 'center'}); return 0;")
+            .await;
+        p.screenshot_step("question").await;
+        return;
+    }
+    p.fill(
+        say(
+            p,
+            "Welcome (a new conversation within business hours)",
+            "Begrüßung (neues Gespräch während der Geschäftszeiten)",
+        ),
+        WELCOME,
+    )
+    .await;
+    // The German texts sit in a closed group under the defaults: open it, write the welcome.
+    p.click_text(say(p, "German (Deutsch)", "Deutsch")).await;
+    p.type_in("#variant-de-welcome", WELCOME_DE).await;
     p.click_text(say(p, "Save", "Speichern")).await;
     p.see(say(p, "Saved.", "Gespeichert.")).await;
     assert_eq!(p.value("#survey").await, QUESTION);
-    p.axe("automation, survey saved").await;
+    assert_eq!(p.value("#welcome").await, WELCOME);
+    // Saved: the group with a text in it comes back open.
+    assert_eq!(
+        p.js("return document.getElementById('variant-de').open;")
+            .await,
+        serde_json::json!(true)
+    );
+    assert_eq!(p.value("#variant-de-welcome").await, WELCOME_DE);
+    p.axe("automation, texts saved").await;
     p.js("document.getElementById('survey-set').scrollIntoView({block: 'center'}); return 0;")
         .await;
     p.screenshot_step("question").await;
+    p.js("document.getElementById('variant-de').scrollIntoView({block: 'center'}); return 0;")
+        .await;
+    p.screenshot_step("german-welcome").await;
 }
 
 /// Ends the open conversation from its header (no result asked for).
@@ -131,7 +169,7 @@ async fn auto5(vp: Viewport) {
 
     let admin = person(&j, vp, Some("admin")).await;
     let p = &admin;
-    write_the_question(p, lc).await;
+    write_the_texts(p, lc, true).await;
     // The agent waits in the inbox (that makes the chat "online").
     p.open("/chat/external").await;
     p.wait_live().await;
@@ -144,12 +182,75 @@ async fn auto5(vp: Viewport) {
     v.fill(say(v, "Message", "Nachricht"), "Do you do whitening?")
         .await;
     v.click_text(say(v, "Send", "Senden")).await;
+    // The welcome in the visitor's browser language: German on the phone (a German
+    // Chromium), the default text on the desktop (an English one).
+    let (welcome, not) = if say(v, "en", "de") == "de" {
+        (WELCOME_DE, WELCOME)
+    } else {
+        (WELCOME, WELCOME_DE)
+    };
+    widget_shows(v, welcome).await;
+    assert_eq!(
+        v.js(&format!(
+            "return document.getElementById('swb-livechat').shadowRoot.querySelector('.panel').innerText.includes({});",
+            serde_json::json!(not)
+        ))
+        .await,
+        serde_json::json!(false),
+        "only one welcome, in the visitor's language"
+    );
+    v.screenshot_step("welcome").await;
 
     // The agent picks up, answers and ends the chat by clicking.
     p.click(".srow a").await;
     p.wait_text("#messages", "Do you do whitening?").await;
     p.click("[data-action=pickup]").await;
     p.wait_gone("[data-action=pickup]").await;
+
+    // The details panel shows the language the widget told; the agent changes it (a wrong
+    // guess of the browser), and it is kept on the contact.
+    let sid: u64 = p
+        .url()
+        .await
+        .rsplit('/')
+        .next()
+        .and_then(|x| x.split('?').next())
+        .and_then(|x| x.parse().ok())
+        .expect("the conversation's id in the address");
+    let contact = crate::support::read::session(&j.t.admin, sid).await["contact_id"]
+        .as_u64()
+        .unwrap();
+    p.header_action("Details").await;
+    let (told, to, to_label) = if say(p, "en", "de") == "de" {
+        ("de", "en", "Englisch")
+    } else {
+        ("en", "de", "German")
+    };
+    assert_eq!(p.value("#contact-language").await, told);
+    p.select_labelled(say(p, "Language", "Sprache"), to_label)
+        .await;
+    let admin_client = &j.t.admin;
+    wait_for("the contact's language", || async {
+        let c = admin_client
+            .get(&format!("/api/v1/contacts/{contact}"))
+            .await
+            .json();
+        (c["contact"]["language"] == to).then_some(())
+    })
+    .await;
+    p.wait_js(
+        &format!("document.getElementById('contact-language').value === {to:?}"),
+        "the panel shows the new language",
+    )
+    .await;
+    p.axe("details, language").await;
+    p.js(
+        "document.getElementById('contact-language').scrollIntoView({block: 'center'}); return 0;",
+    )
+    .await;
+    p.screenshot_step("language").await;
+    p.click("#details .details-x").await;
+
     p.type_in(
         "#composer-text",
         &format!("Yes, from 199 EUR.{}", keys::ENTER),
@@ -210,6 +311,23 @@ async fn auto5(vp: Viewport) {
         say(p, "Rated 4 of 5", "Bewertet mit 4 von 5"),
     )
     .await;
+    // … and in the conversation's header, live: "★ 4/5", read out as "Rated 4 of 5".
+    p.wait_text("#s-rating", "★ 4/5").await;
+    assert_eq!(
+        p.js("return document.getElementById('s-rating').getAttribute('aria-label');")
+            .await,
+        serde_json::json!(say(p, "Rated 4 of 5", "Bewertet mit 4 von 5"))
+    );
+    assert_eq!(
+        p.js(
+            "const r = document.getElementById('s-rating').getBoundingClientRect(); \
+              const h = document.querySelector('.s-head').getBoundingClientRect(); \
+              return r.width > 0 && r.left >= h.left && r.right <= h.right && r.bottom <= h.bottom;"
+        )
+        .await,
+        serde_json::json!(true),
+        "the rating fits inside the header"
+    );
     p.axe("conversation, rated").await;
     p.screenshot_step("rated").await;
 
@@ -271,7 +389,7 @@ async fn auto5_sms(vp: Viewport) {
     const FROM: &str = "+14155550123";
     let admin = person(&j, vp, Some("admin")).await;
     let p = &admin;
-    write_the_question(p, ch).await;
+    write_the_texts(p, ch, false).await;
 
     let m = customer::sms(&j.t, ch, FROM, "Is my crown ready?").await;
     p.open(&format!("/chat/external/{}", m.session_id)).await;
