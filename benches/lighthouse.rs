@@ -1,14 +1,16 @@
 //! Pages on a phone: Lighthouse (npm `lighthouse@12.2.3`, `tools/lighthouse`) in its default
 //! mobile emulation (Moto G Power viewport, 4× CPU slowdown, slow 4G) against the RELEASE binary,
-//! next to BASELINE: a bare page ("hello" from a plain axum server in this process), measured by
-//! the same Lighthouse in the same run, so a busy machine shows in both.
+//! next to BASELINE: a bare HTML page (a heading, from a plain axum server in this process; it
+//! has no favicon, hence its best-practices 96), measured by the same Lighthouse in the same run,
+//! so a busy machine shows in both.
 //!
 //! ```text
 //! cargo build --release && cargo bench --profile dev --bench lighthouse
 //! ```
 //! Knobs: `BENCH_BIN` (server binary, default `$CARGO_TARGET_DIR/release/switchboard`),
 //! `LIGHTHOUSE_RUNS` (runs per page, 3; the median by performance score is reported),
-//! `CHROME_PATH` (default `/usr/bin/chromium`). With `BENCH_SMOKE=1` (the CI smoke loop of
+//! `CHROME_PATH` (default `/usr/bin/chromium`), `LIGHTHOUSE_SAVE` (a directory for every run's
+//! full JSON report, to read the audits behind a score). With `BENCH_SMOKE=1` (the CI smoke loop of
 //! `./scripts/test`) it does nothing.
 //!
 //! Pages: login, the inbox, a conversation with 200 messages, an internal 1:1 chat with 40
@@ -16,7 +18,9 @@
 //! library before it starts; the signed-in pages carry a login cookie, as a browser would.
 //! Reported per page: the performance, accessibility and best-practices scores, largest
 //! contentful paint, total blocking time, and the JavaScript + CSS the page loads (bytes over
-//! the wire, i.e. compressed), with every audit below a full score named.
+//! the wire, i.e. compressed, headers included), with every weighted accessibility and
+//! best-practices audit below a full score and every performance audit Lighthouse flags
+//! (score below 0.9) named.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
