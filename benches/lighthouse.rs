@@ -1,14 +1,16 @@
 //! Pages on a phone: Lighthouse (npm `lighthouse@12.2.3`, `tools/lighthouse`) in its default
 //! mobile emulation (Moto G Power viewport, 4× CPU slowdown, slow 4G) against the RELEASE binary,
-//! next to BASELINE: a bare page ("hello" from a plain axum server in this process), measured by
-//! the same Lighthouse in the same run, so a busy machine shows in both.
+//! next to BASELINE: a bare HTML page (a heading, from a plain axum server in this process; it
+//! has no favicon, hence its best-practices 96), measured by the same Lighthouse in the same run,
+//! so a busy machine shows in both.
 //!
 //! ```text
 //! cargo build --release && cargo bench --profile dev --bench lighthouse
 //! ```
 //! Knobs: `BENCH_BIN` (server binary, default `$CARGO_TARGET_DIR/release/switchboard`),
 //! `LIGHTHOUSE_RUNS` (runs per page, 3; the median by performance score is reported),
-//! `CHROME_PATH` (default `/usr/bin/chromium`). With `BENCH_SMOKE=1` (the CI smoke loop of
+//! `CHROME_PATH` (default `/usr/bin/chromium`), `LIGHTHOUSE_SAVE` (a directory for every run's
+//! full JSON report, to read the audits behind a score). With `BENCH_SMOKE=1` (the CI smoke loop of
 //! `./scripts/test`) it does nothing.
 //!
 //! Pages: login, the inbox, a conversation with 200 messages, an internal 1:1 chat with 40
@@ -16,7 +18,9 @@
 //! library before it starts; the signed-in pages carry a login cookie, as a browser would.
 //! Reported per page: the performance, accessibility and best-practices scores, largest
 //! contentful paint, total blocking time, and the JavaScript + CSS the page loads (bytes over
-//! the wire, i.e. compressed), with every audit below a full score named.
+//! the wire, i.e. compressed, headers included), with every weighted accessibility and
+//! best-practices audit below a full score and every performance audit Lighthouse flags
+//! (score below 0.9) named.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -132,7 +136,9 @@ async fn chat(base: &str, cookie: &str, colleague: UserId) -> u64 {
         .json()
         .await
         .unwrap();
-    let id = r["id"].as_u64().unwrap_or_else(|| panic!("no chat: {r}"));
+    let id = r["chat"]["id"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no chat: {r}"));
     for i in 0..40 {
         let r = post(
             format!("/api/v1/chats/{id}/messages"),
@@ -155,7 +161,7 @@ struct Result_ {
     below: Vec<String>,
 }
 
-fn lighthouse(tool: &Path, url: &str, cookie: Option<&str>) -> Result_ {
+fn lighthouse(tool: &Path, url: &str, cookie: Option<&str>, save: Option<&Path>) -> Result_ {
     let chrome = std::env::var("CHROME_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let mut cmd = Command::new("node");
     cmd.arg(tool.join("node_modules/lighthouse/cli/index.js"))
@@ -177,6 +183,9 @@ fn lighthouse(tool: &Path, url: &str, cookie: Option<&str>) -> Result_ {
         "lighthouse failed on {url}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    if let Some(p) = save {
+        std::fs::write(p, &out.stdout).unwrap();
+    }
     let r: Value = serde_json::from_slice(&out.stdout).expect("lighthouse JSON");
     let score = |c: &str| r["categories"][c]["score"].as_f64().unwrap_or(0.0) * 100.0;
     let num = |a: &str| r["audits"][a]["numericValue"].as_f64().unwrap_or(f64::NAN);
@@ -196,7 +205,7 @@ fn lighthouse(tool: &Path, url: &str, cookie: Option<&str>) -> Result_ {
         })
         .unwrap_or(0.0);
     let mut below = Vec::new();
-    for cat in ["accessibility", "best-practices"] {
+    for cat in ["performance", "accessibility", "best-practices"] {
         for a in r["categories"][cat]["auditRefs"]
             .as_array()
             .into_iter()
@@ -205,8 +214,18 @@ fn lighthouse(tool: &Path, url: &str, cookie: Option<&str>) -> Result_ {
             let id = a["id"].as_str().unwrap_or_default();
             let w = a["weight"].as_f64().unwrap_or(0.0);
             let s = r["audits"][id]["score"].as_f64();
-            if w > 0.0 && s.is_some_and(|s| s < 1.0) {
-                below.push(format!("{cat}/{id}"));
+            // Performance: the weighted metrics, and the unweighted diagnostics/opportunities
+            // Lighthouse flags (score below 0.9), with their display value.
+            let flagged = if cat == "performance" {
+                s.is_some_and(|s| s < 0.9)
+            } else {
+                w > 0.0 && s.is_some_and(|s| s < 1.0)
+            };
+            if flagged {
+                match r["audits"][id]["displayValue"].as_str() {
+                    Some(v) if !v.is_empty() => below.push(format!("{cat}/{id} ({v})")),
+                    _ => below.push(format!("{cat}/{id}")),
+                }
             }
         }
     }
@@ -221,12 +240,39 @@ fn lighthouse(tool: &Path, url: &str, cookie: Option<&str>) -> Result_ {
     }
 }
 
-fn median(tool: &Path, url: &str, cookie: Option<&str>, runs: usize) -> Result_ {
+/// `save`: a directory for each run's full JSON report (`LIGHTHOUSE_SAVE`), `<slug>-<run>.json`.
+fn median(
+    tool: &Path,
+    url: &str,
+    cookie: Option<&str>,
+    runs: usize,
+    save: Option<(&Path, &str)>,
+) -> Result_ {
     let mut all: Vec<Result_> = (0..runs.max(1))
-        .map(|_| lighthouse(tool, url, cookie))
+        .map(|i| {
+            let path = save.map(|(dir, slug)| dir.join(format!("{slug}-{i}.json")));
+            lighthouse(tool, url, cookie, path.as_deref())
+        })
         .collect();
     all.sort_by(|a, b| a.perf.total_cmp(&b.perf));
     all.swap_remove(all.len() / 2)
+}
+
+/// BASELINE: the smallest valid page (Lighthouse refuses a `text/plain` one) from a plain axum
+/// server in this process.
+async fn bare_page() -> String {
+    const PAGE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+        <meta name=\"description\" content=\"Baseline\"><title>Baseline</title></head>\
+        <body><main><h1>hello</h1></main></body></html>";
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async { axum::response::Html(PAGE) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/")
 }
 
 fn main() {
@@ -235,11 +281,16 @@ fn main() {
         println!("lighthouse: skipped with BENCH_SMOKE=1 (run it without, see the file's header)");
         return;
     }
+    switchboard::tls::install_crypto_provider();
     let bin = common::require_binary();
     let tool = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/lighthouse");
     let st = Command::new(tool.join("install")).status().unwrap();
     assert!(st.success(), "tools/lighthouse/install failed");
     let runs = env_usize("LIGHTHOUSE_RUNS", 3);
+    let save = std::env::var_os("LIGHTHOUSE_SAVE").map(PathBuf::from);
+    if let Some(d) = &save {
+        std::fs::create_dir_all(d).unwrap();
+    }
     let dir = tempfile::tempdir().unwrap();
     let s = seed(dir.path());
     let admin = cookie(dir.path(), s.admin);
@@ -247,7 +298,7 @@ fn main() {
     server.wait_ready(Duration::from_secs(10));
     let rt = tokio::runtime::Runtime::new().unwrap();
     let chat_id = rt.block_on(chat(&server.base, &admin, s.colleague));
-    let baseline = rt.block_on(common::hello_server());
+    let baseline = rt.block_on(bare_page());
 
     println!(
         "Lighthouse 12.2.3, mobile emulation, median of {runs} by performance; load {}",
@@ -283,7 +334,18 @@ fn main() {
     ];
     let mut base_lcp = f64::NAN;
     for (name, url, c) in &pages {
-        let r = median(&tool, url, *c, runs);
+        let slug: String = name
+            .chars()
+            .take_while(|&ch| ch != ',')
+            .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '-' })
+            .collect();
+        let r = median(
+            &tool,
+            url,
+            *c,
+            runs,
+            save.as_deref().map(|d| (d, slug.as_str())),
+        );
         if name.starts_with("BASELINE") {
             base_lcp = r.lcp_ms;
         }

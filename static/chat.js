@@ -13,21 +13,15 @@ import { loadList, wireList } from "./chat/list.js";
 import { follow } from "./chat/live.js";
 import { app, st } from "./chat/state.js";
 
-// Features: PBX calls when an admin linked a PBX (else the phone icon is a tel: link),
-// attachments when the server offers them (the OpenAPI document).
+// Features: PBX calls when an admin linked a PBX (else the phone icon is a tel: link).
+// Attachments are always served (/api/v1/attachments); no need to read the 140 KB OpenAPI
+// document on every page load to find that out.
 async function detectFeatures() {
   try {
     const pbx = await api("GET", "/api/v1/pbx/status");
     st.features.calls = !!(pbx && pbx.configured);
   } catch {
     st.features.calls = false;
-  }
-  try {
-    const doc = await fetch("/api/v1/openapi.json", { credentials: "same-origin" }).then((r) => r.json());
-    const paths = (doc && doc.paths) || {};
-    st.features.attachments = !!paths["/api/v1/attachments"];
-  } catch {
-    /* keep the default: no files */
   }
 }
 

@@ -7,15 +7,12 @@ import { $, h } from "./core/dom.js";
 import { t } from "./core/i18n.js";
 import { sessions } from "./core/sessions.js";
 import { alertsPrompt } from "./inbox/alerts.js";
-import { loadUsers } from "./inbox/dialogs.js";
 import { follow } from "./inbox/live.js";
-import { bulkAction } from "./inbox/bulk.js";
 import { loadPbx } from "./inbox/call.js";
 import { renderHeader } from "./inbox/header.js";
-import { loadList, renderBulk, renderList, syncUrl, tickTimes } from "./inbox/list.js";
+import { loadList, loadUsers, renderBulk, renderList, syncUrl, tickTimes } from "./inbox/list.js";
 import { wireShortcuts } from "./inbox/keys.js";
 import { closeSession, markRead, openSession } from "./inbox/pane.js";
-import { startDialog } from "./inbox/start.js";
 import { S, listEl, root, visible } from "./inbox/state.js";
 
 function wire() {
@@ -56,6 +53,9 @@ function wire() {
       refilter();
     }, 250);
   });
+  // Bulk actions and the new-conversation dialog load on first use (less script for a phone
+  // to fetch and parse before the list shows).
+  const bulkAction = (action) => import("./inbox/bulk.js").then((m) => m.bulkAction(action));
   $("#bulk-archive").addEventListener("click", () => bulkAction("archive"));
   $("#bulk-close").addEventListener("click", () => bulkAction("close"));
   $("#bulk-clear").addEventListener("click", () => {
@@ -67,7 +67,7 @@ function wire() {
     renderList();
   });
   $("#load-more").addEventListener("click", () => loadList(true));
-  $("#new-conversation").addEventListener("click", startDialog);
+  $("#new-conversation").addEventListener("click", () => import("./inbox/start.js").then((m) => m.startDialog()));
   listEl.addEventListener("change", (e) => {
     const box = e.target.closest("input.srow-sel");
     if (!box) return;

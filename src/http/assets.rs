@@ -36,6 +36,9 @@ pub struct Assets {
     by_name: HashMap<String, String>,
     /// `app.3f9a1c2b7d.css` → the file as served.
     by_hashed: HashMap<String, Asset>,
+    /// `inbox.js` → the files it imports statically (`import … from`), by name; dynamic
+    /// `import("…")` is left out: it loads on first use, not with the page.
+    imports: HashMap<String, Vec<String>>,
 }
 
 /// One file as served: its name, its body (JS with its imports rewritten) and, for text, the
@@ -71,7 +74,7 @@ fn gzip_if_smaller(name: &str, body: &[u8]) -> Option<Bytes> {
 }
 
 /// Does the request's `Accept-Encoding` take gzip (and not with `q=0`)?
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
@@ -138,13 +141,17 @@ pub fn build(files: impl IntoIterator<Item = (String, Bytes)>) -> (Assets, Vec<S
     let mut b = Builder {
         files: &files,
         done: HashMap::new(),
+        imports: HashMap::new(),
         path: Vec::new(),
         problems: Vec::new(),
     };
     for name in names {
         b.visit(name);
     }
-    let mut assets = Assets::default();
+    let mut assets = Assets {
+        imports: b.imports,
+        ..Assets::default()
+    };
     for (name, (hashed, body)) in b.done {
         assets
             .by_name
@@ -158,6 +165,8 @@ struct Builder<'a> {
     files: &'a HashMap<String, Bytes>,
     /// name → (hashed name, final body).
     done: HashMap<String, (String, Bytes)>,
+    /// name → its static imports (names).
+    imports: HashMap<String, Vec<String>>,
     /// The import chain being resolved (cycle detection).
     path: Vec<String>,
     problems: Vec<String>,
@@ -194,6 +203,12 @@ impl Builder<'_> {
                     continue;
                 }
                 self.visit(&target);
+                if !is_dynamic(src, start) {
+                    self.imports
+                        .entry(name.to_string())
+                        .or_default()
+                        .push(target.clone());
+                }
                 if let Some((hashed, _)) = self.done.get(&target) {
                     out.push_str(&src[at..start]);
                     out.push_str("/static/");
@@ -260,6 +275,11 @@ fn relative_imports(src: &str) -> Vec<(usize, usize)> {
     found
 }
 
+/// Is the specifier starting at `start` (just inside its quote) an `import("…")`?
+fn is_dynamic(src: &str, start: usize) -> bool {
+    src[..start.saturating_sub(1)].trim_end().ends_with('(')
+}
+
 /// `spec` relative to the file `importer` (both inside `static/`); `None` if it leaves it.
 fn resolve(importer: &str, spec: &str) -> Option<String> {
     let mut parts: Vec<&str> = importer.split('/').collect();
@@ -303,6 +323,32 @@ pub async fn serve(
 }
 
 impl Assets {
+    /// The hashed URLs of every module `entry` (a plain name, `inbox.js`) imports statically,
+    /// directly or not, in depth-first order, without `entry` and without those in `skip`:
+    /// the page lists them as `<link rel="modulepreload">` so the browser fetches the whole
+    /// graph at once instead of one import level per round trip.
+    pub fn module_graph(&self, entry: &str, skip: &[String]) -> Vec<String> {
+        let mut seen: Vec<&str> = Vec::new();
+        let mut out = Vec::new();
+        let mut stack: Vec<&str> = vec![entry];
+        while let Some(name) = stack.pop() {
+            if seen.contains(&name) {
+                continue;
+            }
+            seen.push(name);
+            if name != entry {
+                let url = self.url(name);
+                if !skip.contains(&url) {
+                    out.push(url);
+                }
+            }
+            for dep in self.imports.get(name).into_iter().flatten().rev() {
+                stack.push(dep);
+            }
+        }
+        out
+    }
+
     /// An embedded file by its plain name (`widget.js`), as served.
     pub fn file(&self, name: &str) -> Option<&Asset> {
         let url = self.by_name.get(name)?;
@@ -393,6 +439,36 @@ mod tests {
             assert!(resp.headers().get(header::CONTENT_ENCODING).is_none());
             assert_eq!(resp.headers()[header::VARY], "Accept-Encoding");
         }
+    }
+
+    #[test]
+    fn the_module_graph_lists_static_imports_once_and_skips_lazy_ones() {
+        let (a, problems) = build(files(&[
+            (
+                "page.js",
+                "import { h } from \"./core/dom.js\";\nimport \"./i18n.js\";\nconst later = () => import(\"./lazy.js\");\n",
+            ),
+            ("core/dom.js", DOM),
+            ("i18n.js", "export const t = () => 1;"),
+            (
+                "lazy.js",
+                "import { t } from \"./i18n.js\";\nexport const x = t;",
+            ),
+            ("app.js", "import \"./i18n.js\";"),
+        ]));
+        assert!(problems.is_empty(), "{problems:?}");
+        let graph = a.module_graph("page.js", &[]);
+        assert_eq!(graph, vec![a.url("core/dom.js"), a.url("i18n.js")]);
+        assert!(
+            !graph.contains(&a.url("lazy.js")),
+            "dynamic import is not preloaded"
+        );
+        // What app.js already preloads is not listed twice.
+        assert_eq!(
+            a.module_graph("page.js", &[a.url("i18n.js")]),
+            vec![a.url("core/dom.js")]
+        );
+        assert!(a.module_graph("i18n.js", &[]).is_empty());
     }
 
     #[test]

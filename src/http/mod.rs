@@ -5,6 +5,7 @@ pub(crate) mod api;
 pub(crate) mod assets;
 pub mod auth;
 pub(crate) mod body;
+pub(crate) mod compress;
 pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod files;
@@ -107,6 +108,7 @@ pub fn app(app: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_cap))
         .layer(middleware::from_fn(json_rejections))
         .layer(middleware::from_fn_with_state(state.clone(), localize))
+        .layer(middleware::from_fn(compress::gzip))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
@@ -129,16 +131,24 @@ async fn security_headers(mut req: Request, next: Next) -> Response {
     {
         req.headers_mut().insert(header::HOST, v);
     }
+    // Scripts and stylesheets under /static/ are never documents or workers (the service
+    // workers are served at /sw.js and /sw-push.js), so CSP and frame options mean nothing on
+    // them; left off, a page's ~30 module requests carry ~10 KB fewer header bytes on a phone.
+    let path = req.uri().path();
+    let subresource =
+        path.starts_with("/static/") && (path.ends_with(".js") || path.ends_with(".css"));
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(CSP));
+    if !subresource {
+        h.entry(header::CONTENT_SECURITY_POLICY)
+            .or_insert(HeaderValue::from_static(CSP));
+        h.entry(header::X_FRAME_OPTIONS)
+            .or_insert(HeaderValue::from_static("DENY"));
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.entry(header::X_FRAME_OPTIONS)
-        .or_insert(HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),

@@ -144,13 +144,13 @@ function longPress(li, c) {
       fired = true;
       contextMenu(t.clientX, t.clientY, c);
     }, 550);
-  });
+  }, { passive: true });
   const cancel = () => clearTimeout(timer);
   li.addEventListener("touchend", (e) => {
     cancel();
     if (fired) e.preventDefault();
   });
-  li.addEventListener("touchmove", cancel);
+  li.addEventListener("touchmove", cancel, { passive: true });
 }
 
 function closeMenus() {

@@ -19,7 +19,7 @@ export const st = {
   messages: [], // messages of the open chat, oldest first
   lastRead: {}, // user id -> last read message id (open chat)
   typing: {}, // user id -> {name, until}
-  features: { calls: false, attachments: false },
+  features: { calls: false, attachments: true },
   pending: [], // uploaded attachments for the next message
   lastTypingSent: 0,
 };

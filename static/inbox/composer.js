@@ -5,7 +5,6 @@ import { $, h, icon } from "../core/dom.js";
 import { t } from "../core/i18n.js";
 import { upsertMessage } from "./messages.js";
 import { S, pane, paneEl, showError, userName } from "./state.js";
-import { templatePicker } from "./templates.js";
 import { attach, renderChips } from "./uploads.js";
 
 const EMOJI = "😀 😃 😄 😁 😊 🙂 😉 😍 😘 😎 🤔 😅 😂 🙏 👍 👎 👌 👋 🙌 👏 💪 🤝 ❤️ 💙 🎉 ✅ ❌ ⚠️ ⭐ 🔥 📞 📎 📷 📄 📦 🚚 ⏰ 📅 💶 🛒 🏠 ☕ 😢 😮 🙈 🤷 👀".split(" ");
@@ -161,7 +160,12 @@ export function composerEl() {
   area.append(ownerNoteEl(), modes);
   const err = h("p", { class: "composer-error", id: "composer-error", role: "alert", hidden: true });
   if (S.mode === "reply" && w === "template_only") {
-    area.append(templatePicker(err), err);
+    // The template picker (only for a closed reply window) loads when first needed.
+    const slot = h("div", { class: "templates", id: "templates" }, h("p", { class: "muted", text: t("inbox.templates") + "…" }));
+    import("./templates.js")
+      .then((m) => slot.replaceWith(m.templatePicker(err)))
+      .catch(() => {});
+    area.append(slot, err);
     return area;
   }
   const disabled = S.mode === "reply" && w === "closed";

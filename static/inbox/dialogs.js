@@ -3,6 +3,7 @@ import { api } from "../core/api.js";
 import { h } from "../core/dom.js";
 import { t } from "../core/i18n.js";
 import { loadPhones, phoneDot, phoneLabel, phoneState } from "../core/phone.js";
+import { loadUsers } from "./list.js";
 import { S, me, pane, showError } from "./state.js";
 
 /** A modal form; `onSubmit` may throw, and its error is shown in the dialog. A second click on
@@ -33,16 +34,6 @@ export function dialog(title, fields, submitLabel, onSubmit) {
   document.body.append(dlg);
   dlg.showModal();
   return dlg;
-}
-
-/** The colleagues (for names and the transfer list). */
-export async function loadUsers() {
-  try {
-    const list = await api("GET", "/api/v1/users");
-    for (const u of list) S.users.set(u.id, u);
-  } catch {
-    /* names fall back to ids */
-  }
 }
 
 export async function transferDialog() {

@@ -5,11 +5,18 @@ import { h, icon } from "../core/dom.js";
 import { t } from "../core/i18n.js";
 import { fmtDateTime } from "../core/time.js";
 import { setMode } from "./composer.js";
-import { blockDialog } from "./block.js";
 import { callCustomer } from "./call.js";
-import { endDialog, snoozeDialog, transferDialog } from "./dialogs.js";
 import { renderList, slaEl } from "./list.js";
 import { S, iconImg, kindName, pane, paneEl, root, showError, userName } from "./state.js";
+
+// The dialogs behind the header's actions load when first used (less script before a
+// conversation shows on a phone).
+const later = (load, name) => (...args) => load().then((m) => m[name](...args));
+const dialogs = () => import("./dialogs.js");
+const transferDialog = later(dialogs, "transferDialog");
+const snoozeDialog = later(dialogs, "snoozeDialog");
+const endDialog = later(dialogs, "endDialog");
+const blockDialog = later(() => import("./block.js"), "blockDialog");
 
 function actionBtn(action, iconName, label, onclick, primary, labelled) {
   const b = h(

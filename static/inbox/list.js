@@ -156,3 +156,13 @@ export function tickTimes() {
   for (const el of listEl.querySelectorAll("time[data-ts]")) el.textContent = fmtRel(Number(el.dataset.ts));
   for (const el of document.querySelectorAll(".sla[data-due]")) slaTick(el);
 }
+
+/** The colleagues (for names and the transfer list). */
+export async function loadUsers() {
+  try {
+    const list = await api("GET", "/api/v1/users");
+    for (const u of list) S.users.set(u.id, u);
+  } catch {
+    /* names fall back to ids */
+  }
+}

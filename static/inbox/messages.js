@@ -4,10 +4,10 @@ import { $, h, icon } from "../core/dom.js";
 import { t, timelineText } from "../core/i18n.js";
 import { callSummary } from "../core/phone.js";
 import { fmtClock, fmtDateTime, fmtDay, fmtSize } from "../core/time.js";
-import { lightbox } from "./dialogs.js";
 import { S, me, showError, userName } from "./state.js";
 
-export const PAGE = 100;
+// Messages per page: the newest 50 fill several phone screens; "Earlier messages" loads more.
+export const PAGE = 50;
 const TICKS = { queued: "◷", unknown: "?", sent: "✓", delivered: "✓✓", read: "✓✓", failed: "⚠" };
 const senderKey = (m) => m.direction + ":" + (m.author || 0);
 
@@ -46,7 +46,7 @@ function fileEl(f) {
     });
     el.addEventListener("click", (e) => {
       e.preventDefault();
-      lightbox(url, f.name);
+      import("./dialogs.js").then((m) => m.lightbox(url, f.name));
     });
     return el;
   }

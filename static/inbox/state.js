@@ -4,6 +4,9 @@
 //   state.js → list.js, dialogs.js, uploads.js, call.js → block.js, bulk.js, start.js →
 //   messages.js → templates.js → composer.js → header.js → details.js → pane.js → live.js,
 //   keys.js → inbox.js (wiring and start); alerts.js (the "turn on alerts" prompt) only imports core/.
+// What only an action needs loads on first use with import(): dialogs.js and block.js (header,
+// image lightbox), bulk.js and start.js (inbox.js), templates.js (composer.js); the page lists
+// the rest as <link rel="modulepreload">.
 // The few calls that go up (a button in the header refreshes the pane) go through `pane`
 // below, which pane.js fills in when it loads.
 import { $, h } from "../core/dom.js";

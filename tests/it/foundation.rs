@@ -448,3 +448,87 @@ async fn error_pages_are_readable_and_allow_no_script() {
     );
     t.stop().await;
 }
+
+/// Pages and JSON answers go gzipped to browsers that take it (a phone on a slow link), never
+/// the event stream; a page preloads its script's static imports, not the lazy ones; scripts
+/// under /static/ carry no document-only headers.
+#[tokio::test]
+async fn pages_and_json_are_gzipped_and_pages_preload_their_modules() {
+    use std::io::Read as _;
+    let t = TestServer::start().await;
+    let c = &t.admin;
+    let gz_get = |path: &str| {
+        c.http
+            .get(c.url(path))
+            .headers(c.headers(false))
+            .header("accept-encoding", "gzip, deflate, br")
+    };
+    let gunzip = |b: &[u8]| {
+        let mut s = String::new();
+        flate2::read::GzDecoder::new(b)
+            .read_to_string(&mut s)
+            .unwrap();
+        s
+    };
+
+    let plain = c.get("/chat/external").await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("content-encoding"), None);
+    let page = c.send(gz_get("/chat/external")).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("content-encoding").as_deref(), Some("gzip"));
+    assert!(page.header("vary").unwrap().contains("Accept-Encoding"));
+    assert!(page.header("content-security-policy").is_some());
+    let html = gunzip(&page.body);
+    assert!(
+        page.body.len() * 2 < html.len(),
+        "{} vs {}",
+        page.body.len(),
+        html.len()
+    );
+    // Same page either way (the CSRF token differs per render: compare the start).
+    assert_eq!(html[..200], plain.text()[..200]);
+    let preloads: Vec<&str> = html
+        .split("<link rel=\"modulepreload\" href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect();
+    for m in [
+        "/static/core/dom.",
+        "/static/inbox/pane.",
+        "/static/inbox/messages.",
+    ] {
+        assert!(
+            preloads.iter().any(|p| p.starts_with(m)),
+            "{m} not in {preloads:?}"
+        );
+    }
+    for lazy in [
+        "/static/inbox/bulk.",
+        "/static/inbox/start.",
+        "/static/inbox/dialogs.",
+    ] {
+        assert!(
+            !preloads.iter().any(|p| p.starts_with(lazy)),
+            "{lazy} is loaded on use"
+        );
+    }
+    let js = c.send(gz_get(preloads[0])).await;
+    assert_eq!(js.status, 200);
+    assert!(js.header("content-security-policy").is_none());
+    assert_eq!(
+        js.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+
+    let api = c.send(gz_get("/api/v1/openapi.json")).await;
+    assert_eq!(api.header("content-encoding").as_deref(), Some("gzip"));
+    let doc: serde_json::Value = serde_json::from_str(&gunzip(&api.body)).unwrap();
+    assert!(doc["paths"].is_object());
+
+    let sse = gz_get("/api/v1/events").send().await.unwrap();
+    assert_eq!(sse.status(), 200);
+    assert!(sse.headers().get("content-encoding").is_none());
+    drop(sse);
+    t.stop().await;
+}

@@ -398,6 +398,9 @@ async fn long_history_loads_earlier_pages() {
     b.login(&t.base(), "anna", PASSWORD).await;
     b.goto(&format!("{}/chat/external/{sid}", t.base())).await;
     b.wait_text("#messages", "line 130").await;
+    // 50 per page: two more pages to reach the first line.
+    b.wait_count(".msg.in", 50).await;
+    b.click("#earlier").await;
     b.wait_count(".msg.in", 100).await;
     b.click("#earlier").await;
     b.wait_count(".msg.in", 130).await;

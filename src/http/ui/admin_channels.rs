@@ -361,7 +361,7 @@ async fn channel_page(
     };
     let mut chrome = Chrome::new(state, Some(who), who.lang, &title, "admin");
     if kind == ChannelKind::Livechat {
-        chrome.page_js = Some(state.assets.url("livechat-admin.js"));
+        chrome.page_script(state, "livechat-admin.js");
     }
     let page = ChannelPage {
         chrome,

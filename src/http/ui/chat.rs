@@ -26,7 +26,6 @@ pub fn router() -> Router<HttpState> {
 struct ChatPage {
     chrome: Chrome,
     chat_css: String,
-    chat_js: String,
     /// The chat to open (0 = none).
     chat_id: ChatId,
     me: UserId,
@@ -42,10 +41,11 @@ fn page(state: &HttpState, who: &Authed, chat_id: ChatId) -> Result<Response, Ui
         .into_iter()
         .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
         .collect();
+    let mut chrome = Chrome::new(state, Some(who), who.lang, t.s("chat.title"), "internal");
+    chrome.page_script(state, "chat.js");
     render(&ChatPage {
-        chrome: Chrome::new(state, Some(who), who.lang, t.s("chat.title"), "internal"),
+        chrome,
         chat_css: state.assets.url("chat.css"),
-        chat_js: state.assets.url("chat.js"),
         chat_id,
         me: who.id(),
         strings: serde_json::Value::Object(strings).to_string(),

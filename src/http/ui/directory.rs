@@ -169,7 +169,7 @@ async fn contacts_render(
         t.s("contacts.title"),
         "contacts",
     );
-    chrome.page_js = Some(state.assets.url("contacts.js"));
+    chrome.page_script(state, "contacts.js");
     let mut r = render(&ContactsPage {
         chrome,
         wf_css: state.assets.url("workflow.css"),

@@ -355,7 +355,7 @@ async fn page(
     };
     let mut chrome = Chrome::new(&state, Some(&who), who.lang, &title, "external");
     chrome.seq = Some(seq);
-    chrome.page_js = Some(state.assets.url("inbox.js"));
+    chrome.page_script(&state, "inbox.js");
     let rows = page.sessions.iter().map(|v| row(v, &icons, open)).collect();
     let icons_json = serde_json::to_string(&icons).unwrap_or_default();
     render(&InboxPage {

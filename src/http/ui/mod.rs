@@ -60,8 +60,10 @@ pub struct Chrome {
     pub seq: Option<u64>,
     /// UI strings for the scripts (JSON, in a data attribute).
     pub strings: String,
-    /// A page-specific script after `app.js`.
+    /// A page-specific script after `app.js` (set with [`Chrome::page_script`]).
     pub page_js: Option<String>,
+    /// Every module the page's scripts import statically: `<link rel="modulepreload">`.
+    pub preload: Vec<String>,
 }
 
 impl Chrome {
@@ -99,7 +101,17 @@ impl Chrome {
                 String::new()
             },
             page_js: None,
+            preload: state.assets.module_graph("app.js", &[]),
         }
+    }
+
+    /// Loads the page's own script `name` (`inbox.js`) after `app.js`, preloading its modules.
+    pub fn page_script(&mut self, state: &HttpState, name: &str) {
+        let mut skip = self.preload.clone();
+        skip.push(self.js.clone());
+        let more = state.assets.module_graph(name, &skip);
+        self.preload.extend(more);
+        self.page_js = Some(state.assets.url(name));
     }
     pub fn is_admin(&self) -> bool {
         self.user

@@ -115,7 +115,7 @@ async fn offline(State(state): State<HttpState>, headers: HeaderMap) -> Result<R
     let lang = request_lang(&headers);
     let t = crate::http::i18n::I18n(lang);
     let mut chrome = Chrome::new(&state, None, lang, t.s("pwa.offline_title"), "offline");
-    chrome.page_js = Some(state.assets.url("offline.js"));
+    chrome.page_script(&state, "offline.js");
     render(&OfflinePage { chrome })
 }
 

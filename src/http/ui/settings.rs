@@ -124,7 +124,7 @@ async fn page_for(
     let title = who.t().s("settings.title").to_string();
     let lang = u.language.unwrap_or(who.lang);
     let mut chrome = Chrome::new(state, Some(who), lang, &title, "settings");
-    chrome.page_js = Some(state.assets.url("settings.js"));
+    chrome.page_script(state, "settings.js");
     render(&SettingsPage {
         push_strings: crate::http::i18n::I18n(lang).bundle(&["push."]),
         ca: state.tls_ca.is_some(),
