@@ -277,7 +277,8 @@ fn cpu_ticks(pid: u32) -> (u64, u64) {
         for t in tasks.flatten() {
             let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
             if comm.trim() == "store-writer" {
-                writer = std::fs::read_to_string(t.path().join("stat")).map_or(0, |s| stat_ticks(&s));
+                writer =
+                    std::fs::read_to_string(t.path().join("stat")).map_or(0, |s| stat_ticks(&s));
             }
         }
     }
@@ -289,7 +290,16 @@ fn cpu_ticks(pid: u32) -> (u64, u64) {
 fn perf_start(pid: u32) -> Option<Child> {
     let out = std::env::var("INGEST_BENCH_PERF").ok()?;
     let child = Command::new("perf")
-        .args(["record", "-F", "999", "-g", "--call-graph", "dwarf,16384", "-o", &out])
+        .args([
+            "record",
+            "-F",
+            "999",
+            "-g",
+            "--call-graph",
+            "dwarf,16384",
+            "-o",
+            &out,
+        ])
         .args(["-p", &pid.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
