@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
+    musl_mem();
     println!("cargo:rerun-if-changed=locales");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
     let mut codes: Vec<String> = std::fs::read_dir(&dir)
@@ -39,4 +40,23 @@ fn main() {
     if let Err(e) = std::fs::write(&dest, out) {
         println!("cargo:warning=cannot write {}: {e}", dest.display());
     }
+}
+
+/// The static musl build gets word-at-a-time `memcpy`/`memmove`/`memcmp`/`bcmp`
+/// (`native/musl_mem.c` says why); glibc's are left alone.
+fn musl_mem() {
+    println!("cargo:rerun-if-changed=native/musl_mem.c");
+    if std::env::var("CARGO_CFG_TARGET_ENV").as_deref() != Ok("musl")
+        || std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() != Ok("x86_64")
+    {
+        return;
+    }
+    cc::Build::new()
+        .file("native/musl_mem.c")
+        .opt_level(2)
+        .flag("-ffreestanding")
+        .flag("-fno-builtin")
+        .flag_if_supported("-fno-tree-loop-distribute-patterns")
+        .flag("-fno-stack-protector")
+        .compile("switchboard_musl_mem");
 }

@@ -13,7 +13,10 @@
 //! INGEST_BENCH_MESSAGES=5000 cargo bench --bench ingest          # CI smoke run
 //! ```
 //! Other knobs: `INGEST_BENCH_CONCURRENCY` (64), `INGEST_BENCH_BASELINE` (commits in baseline
-//! B, default 3000), `INGEST_BENCH_BIN` (path of the binary).
+//! B, default 3000), `INGEST_BENCH_BIN` (path of the binary), `INGEST_BENCH_PERF` (a file:
+//! `perf record` the server's load phase into it). Besides the server's CPU per message it
+//! prints this process's (the load generator's) CPU share during the load phase, so a run
+//! whose generator starved the server shows as such.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
@@ -251,27 +254,70 @@ fn status_kb(pid: u32, field: &str) -> Option<u64> {
         .ok()
 }
 
+/// utime + stime (clock ticks) of a `/proc/.../stat` line.
+fn stat_ticks(stat: &str) -> u64 {
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let get = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    get(11) + get(12)
+}
+
+/// CPU time (user + system, clock ticks) of this bench process: the load generator.
+fn self_ticks() -> u64 {
+    std::fs::read_to_string("/proc/self/stat").map_or(0, |s| stat_ticks(&s))
+}
+
 /// CPU time (user + system, in clock ticks) of the whole process and of its `store-writer`
 /// thread: a per-message cost that stays meaningful when the shared machine is noisy.
 fn cpu_ticks(pid: u32) -> (u64, u64) {
-    fn ticks(stat: &str) -> u64 {
-        // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let get = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        get(11) + get(12)
-    }
-    let total = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(0, |s| ticks(&s));
+    let total = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(0, |s| stat_ticks(&s));
     let mut writer = 0;
     if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
         for t in tasks.flatten() {
             let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
             if comm.trim() == "store-writer" {
-                writer = std::fs::read_to_string(t.path().join("stat")).map_or(0, |s| ticks(&s));
+                writer =
+                    std::fs::read_to_string(t.path().join("stat")).map_or(0, |s| stat_ticks(&s));
             }
         }
     }
     (total, writer)
+}
+
+/// `INGEST_BENCH_PERF=<file>`: `perf record` the server during the load phase only (call
+/// graphs from DWARF unwinding; build with `--profile profiling` so it has symbols).
+fn perf_start(pid: u32) -> Option<Child> {
+    let out = std::env::var("INGEST_BENCH_PERF").ok()?;
+    let child = Command::new("perf")
+        .args([
+            "record",
+            "-F",
+            "999",
+            "-g",
+            "--call-graph",
+            "dwarf,16384",
+            "-o",
+            &out,
+        ])
+        .args(["-p", &pid.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| eprintln!("perf record: {e}"))
+        .ok()?;
+    // perf needs a moment to attach to every thread.
+    std::thread::sleep(Duration::from_millis(500));
+    Some(child)
+}
+
+fn perf_stop(perf: Option<Child>) {
+    if let Some(mut p) = perf {
+        let _ = Command::new("kill")
+            .args(["-INT", &p.id().to_string()])
+            .status();
+        let _ = p.wait();
+    }
 }
 
 /// Admin through the setup link, login, a WhatsApp channel through the API.
@@ -407,19 +453,26 @@ fn main() {
             .collect(),
     );
 
+    let loadavg = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
     let dir = tempfile::tempdir().unwrap();
     let srv = start_server(&bin, dir.path());
     let pid = srv.child.id();
-    let (stats, total, cpu, before_load, load_peak) = rt.block_on(async {
+    let (stats, total, cpu, generator, before_load, load_peak) = rt.block_on(async {
         let ch = prepare(&client, &srv).await;
         let url = format!("{}/hooks/whatsapp/{ch}", srv.base);
         // Setup and login ran argon2id (19 MiB each); the figure we want is the peak while
         // webhooks arrive: writing 5 to clear_refs resets VmHWM to the current RSS.
         let before_load = status_kb(pid, "VmRSS:");
         let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+        let perf = perf_start(pid);
         let before = cpu_ticks(pid);
+        let gen_before = self_ticks();
         let stats = fire(&client, &url, bodies.clone(), concurrency).await;
+        let generator = self_ticks() - gen_before;
         let after = cpu_ticks(pid);
+        perf_stop(perf);
         let load_peak = vm_hwm_kb(pid);
         let cpu = (after.0 - before.0, after.1 - before.1);
         // Check: every message stored exactly once, through the API.
@@ -454,7 +507,7 @@ fn main() {
             .iter()
             .map(|s| s["message_count"].as_u64().unwrap_or(0))
             .sum();
-        (stats, total, cpu, before_load, load_peak)
+        (stats, total, cpu, generator, before_load, load_peak)
     });
     let mib = |k: Option<u64>| k.map_or("?".into(), |k| format!("{:.1}", k as f64 / 1024.0));
     let db_bytes = std::fs::metadata(dir.path().join("switchboard.redb"))
@@ -475,6 +528,16 @@ fn main() {
         "  server CPU {:.0} us/message, of which the store-writer thread {:.0} us/message",
         per_msg(cpu.0),
         per_msg(cpu.1)
+    );
+    // The generator's share of the machine while it fired: CPU time / (wall time × cores).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "  load generator (this process) CPU {:.0} us/message, {:.0} % of {cores} cores \
+         (server {:.0} %); uptime load before the run: {}",
+        per_msg(generator),
+        generator as f64 / 100.0 / (stats.secs * cores as f64) * 100.0,
+        cpu.0 as f64 / 100.0 / (stats.secs * cores as f64) * 100.0,
+        loadavg
     );
     let b = baseline_redb(baseline_n);
     b.print("BASELINE B: redb, 1 Immediate commit / msg");
