@@ -52,6 +52,30 @@ fn with(mut base: Value, extra: Value) -> Value {
     base
 }
 
+/// Each change to the office-hours settings is refused with 422 at its field, saying why.
+async fn refused_at_field(
+    t: &TestServer,
+    ch: u64,
+    cases: impl IntoIterator<Item = (Value, &str, &str)>,
+) {
+    for (change, field, says) in cases {
+        let r = t
+            .admin
+            .put(
+                &format!("/api/v1/channels/{ch}/automation"),
+                with(office_hours(), change.clone()),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{change}: {}", r.text());
+        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
+        assert!(
+            message.starts_with(&format!("{field}: ")),
+            "{change}: {message}"
+        );
+        assert!(message.contains(says), "{change}: {message}");
+    }
+}
+
 fn automatic(msgs: &[Value]) -> Vec<&Value> {
     msgs.iter()
         .filter(|m| m["direction"] == "out" && m["author"].is_null())
@@ -113,22 +137,7 @@ async fn bad_schedules_are_refused_at_their_field_and_nothing_is_stored() {
         ),
         (json!({"welcome": "x".repeat(1001)}), "welcome", "1000"),
     ];
-    for (change, field, says) in cases {
-        let r = t
-            .admin
-            .put(
-                &format!("/api/v1/channels/{ch}/automation"),
-                with(office_hours(), change.clone()),
-            )
-            .await;
-        assert_eq!(r.status, 422, "{change}: {}", r.text());
-        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
-        assert!(
-            message.starts_with(&format!("{field}: ")),
-            "{change}: {message}"
-        );
-        assert!(r.text().contains(says), "{change}: {}", r.text());
-    }
+    refused_at_field(&t, ch, cases).await;
     // A body that is not the shape: 400, never 500.
     let r = t
         .admin
@@ -777,22 +786,7 @@ async fn bad_language_variants_are_refused_and_nothing_is_stored() {
             "default text first",
         ),
     ];
-    for (change, field, says) in cases {
-        let r = t
-            .admin
-            .put(
-                &format!("/api/v1/channels/{ch}/automation"),
-                with(office_hours(), change.clone()),
-            )
-            .await;
-        assert_eq!(r.status, 422, "{change}: {}", r.text());
-        let message = r.json()["error"]["message"].as_str().unwrap().to_string();
-        assert!(
-            message.starts_with(&format!("{field}: ")),
-            "{change}: {message}"
-        );
-        assert!(message.contains(says), "{change}: {message}");
-    }
+    refused_at_field(&t, ch, cases).await;
     let after = t
         .admin
         .get(&format!("/api/v1/channels/{ch}/automation"))

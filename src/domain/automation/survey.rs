@@ -121,16 +121,7 @@ pub fn on_close_in(ctx: &mut WriteCtx<'_>, s: &Session) -> Result<()> {
         let detail = match super::send_template_in(ctx, &ch, s.id, &a, super::TextKind::Survey, w)?
         {
             super::TemplateSend::Sent => {
-                codec::put(
-                    &mut ctx.txn.open_table(AUTOMATION)?,
-                    &pending_key(s.contact_id),
-                    &Pending {
-                        session_id: s.id,
-                        asked_at: ctx.now,
-                        reasked: false,
-                    },
-                )?;
-                return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySent, "");
+                return asked_in(ctx, s);
             }
             super::TemplateSend::Gone => "template_gone",
             super::TemplateSend::NoneChosen | super::TemplateSend::Refused => "",
@@ -144,6 +135,11 @@ pub fn on_close_in(ctx: &mut WriteCtx<'_>, s: &Session) -> Result<()> {
     if !send_in(ctx, &ch, s.id, &question, false)? {
         return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySkipped, "");
     }
+    asked_in(ctx, s)
+}
+
+/// The question went out: the customer's next answer is awaited, and the timeline says so.
+fn asked_in(ctx: &mut WriteCtx<'_>, s: &Session) -> Result<()> {
     codec::put(
         &mut ctx.txn.open_table(AUTOMATION)?,
         &pending_key(s.contact_id),
