@@ -989,3 +989,76 @@ async fn whatsapp_outside_the_window_sends_the_chosen_template() {
     customer::whatsapp(&t, wa, "4915100000099", "Lou", "5").await;
     assert_eq!(session(&t.admin, b.session_id).await["rating"], 5);
 }
+
+/// WhatsApp inside the window: the survey is an interactive list of five choices (more than
+/// three reply buttons allow), and the customer's tap arrives as a signed `list_reply` whose id
+/// is the rating; a choice id that is not one of ours gets the polite re-ask instead.
+#[tokio::test]
+async fn a_whatsapp_survey_is_a_list_and_the_customers_choice_is_the_rating() {
+    use crate::fakes::whatsapp::{self, FakeWhatsApp};
+    let t = TestServer::builder().long_logins().start().await;
+    let fake = FakeWhatsApp::start().await;
+    let wa = setup::whatsapp_channel(&t, &fake).await;
+    set_automation(&t, wa, json!({"survey": SURVEY})).await;
+    let from = "4915100000066";
+    let sid = customer::whatsapp(&t, wa, from, "Mia", "Hello")
+        .await
+        .session_id;
+    close(&t, sid).await;
+    let auto = automatic(&messages(&t, sid).await)
+        .into_iter()
+        .cloned()
+        .collect::<Vec<_>>();
+    assert_eq!(auto.len(), 1, "{auto:?}");
+    wait_status(&t, auto[0]["id"].as_u64().unwrap(), "sent").await;
+    let lists: Vec<Value> = fake
+        .accepted()
+        .into_iter()
+        .filter(|b| b["type"] == "interactive")
+        .collect();
+    assert_eq!(lists.len(), 1, "{lists:?}");
+    assert_eq!(lists[0]["to"], from);
+    let i = &lists[0]["interactive"];
+    assert_eq!(i["type"], "list", "{i}");
+    assert_eq!(i["body"]["text"], SURVEY);
+    let ids: Vec<&str> = i["action"]["sections"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["csat:1", "csat:2", "csat:3", "csat:4", "csat:5"]);
+
+    let tap = |wamid: &str, id: &str, title: &str| {
+        let ts = customer::now_secs(&t).to_string();
+        whatsapp::webhook(
+            whatsapp::PHONE_NUMBER_ID,
+            &[(from, "Mia")],
+            vec![
+                json!({"from": from, "id": wamid, "timestamp": ts, "type": "interactive",
+                "interactive": {"type": "list_reply", "list_reply": {"id": id, "title": title}}}),
+            ],
+            vec![],
+        )
+    };
+    // Not one of the survey's ids: no rating, asked once more.
+    let r = customer::post_wa(&t, wa, &tap("wamid.csat.x", "csat:9", "Nine")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(session(&t.admin, sid).await["rating"].is_null());
+    assert_eq!(automatic(&messages(&t, sid).await).len(), 2);
+    // The tap on "4": the rating, once, on the ended conversation.
+    let r = customer::post_wa(&t, wa, &tap("wamid.csat.4", "csat:4", "Good")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let s = session(&t.admin, sid).await;
+    assert_eq!(s["rating"], 4, "{s}");
+    assert_eq!(s["status"], "closed");
+    // Delivered again by Meta: the same wamid changes nothing.
+    let r = customer::post_wa(&t, wa, &tap("wamid.csat.4", "csat:4", "Good")).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let kinds = timeline_kinds(&t.admin, sid).await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "rated").count(),
+        1,
+        "{kinds:?}"
+    );
+}
