@@ -47,21 +47,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 "invalid JSON body: expected an object".into(),
             )));
         }
-        let value = integers(value).map_err(|e| ApiError(Error::BadRequest(e)))?;
-        serde_json::from_value(value)
-            .map(JsonBody)
-            .map_err(|e| ApiError(Error::BadRequest(format!("invalid JSON body: {e}"))))
+        let mut too_big = None;
+        let value = integers(value, &mut too_big);
+        serde_json::from_value(value).map(JsonBody).map_err(|e| {
+            ApiError(Error::BadRequest(match too_big {
+                // The integer beyond int64 was in a field we read: say that, not serde's
+                // "invalid type: floating point".
+                Some(n) => format!("invalid JSON body: {n} is out of range (integers are int64)"),
+                None => format!("invalid JSON body: {e}"),
+            }))
+        })
     }
 }
 
-/// Integral floats (`5.0`) become integers; integers beyond int64 are refused.
-fn integers(v: serde_json::Value) -> Result<serde_json::Value, String> {
+/// Integral floats (`5.0`) become integers. An integer beyond int64 becomes a float, which no
+/// integer field accepts (the body is then refused, naming the number in `too_big`), while a
+/// property the endpoint does not read may hold one: the document allows such properties and
+/// they are ignored.
+fn integers(v: serde_json::Value, too_big: &mut Option<String>) -> serde_json::Value {
     use serde_json::Value;
-    Ok(match v {
+    match v {
         Value::Number(n) if n.is_u64() && n.as_i64().is_none() => {
-            return Err(format!(
-                "invalid JSON body: {n} is out of range (integers are int64)"
-            ));
+            if too_big.is_none() {
+                *too_big = Some(n.to_string());
+            }
+            n.as_f64().map_or(Value::Null, Value::from)
         }
         Value::Number(n) => match n.as_f64() {
             // Exactly representable integral values only (|x| <= 2^53).
@@ -70,12 +80,54 @@ fn integers(v: serde_json::Value) -> Result<serde_json::Value, String> {
             }
             _ => Value::Number(n),
         },
-        Value::Array(a) => Value::Array(a.into_iter().map(integers).collect::<Result<_, _>>()?),
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| integers(v, too_big)).collect()),
         Value::Object(o) => Value::Object(
             o.into_iter()
-                .map(|(k, v)| Ok((k, integers(v)?)))
-                .collect::<Result<_, String>>()?,
+                .map(|(k, v)| (k, integers(v, too_big)))
+                .collect(),
         ),
         other => other,
-    })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    struct Body {
+        id: u64,
+    }
+
+    async fn read(json: &str) -> Result<u64, String> {
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(json.to_string()))
+            .unwrap();
+        JsonBody::<Body>::from_request(req, &())
+            .await
+            .map(|b| b.0.id)
+            .map_err(|e| format!("{:?}", e.0))
+    }
+
+    /// An integer beyond int64 is refused in a field the endpoint reads, and ignored in one it
+    /// does not (schemathesis: extra properties are allowed by the document).
+    #[tokio::test]
+    async fn integers_beyond_int64_are_refused_only_where_they_are_read() {
+        assert_eq!(read(r#"{"id": 5}"#).await, Ok(5));
+        assert_eq!(read(r#"{"id": 5.0}"#).await, Ok(5));
+        let e = read(r#"{"id": 10000000000000000001}"#).await.unwrap_err();
+        assert!(e.contains("10000000000000000001 is out of range"), "{e}");
+        assert_eq!(
+            read(
+                r#"{"id": 7, "x": [1.5, 10000000000000000001], "y": {"z": 18446744073709551615}}"#
+            )
+            .await,
+            Ok(7)
+        );
+        let e = read(r#"{"id": "7"}"#).await.unwrap_err();
+        assert!(e.contains("invalid type"), "{e}");
+    }
 }
