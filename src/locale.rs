@@ -38,6 +38,21 @@ impl Lang {
             .and_then(|i| u8::try_from(i).ok())
             .map(Lang)
     }
+    /// The language of `code` for the settings field `field`; one we do not ship is refused,
+    /// naming the ones we do.
+    pub fn shipped(field: &str, code: &str) -> crate::error::Result<Lang> {
+        Lang::from_code(code).ok_or_else(|| {
+            let shipped: Vec<&str> = Lang::all().map(Lang::code).collect();
+            crate::error::Error::invalid(
+                field,
+                format!(
+                    "there is no language \"{}\" (available: {})",
+                    code.chars().take(20).collect::<String>(),
+                    shipped.join(", ")
+                ),
+            )
+        })
+    }
     pub fn code(self) -> &'static str {
         LOCALES.get(usize::from(self.0)).map_or("en", |l| l.code)
     }

@@ -145,21 +145,9 @@ pub async fn set_language(
     let language = match language.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(code) => Some(
-            crate::locale::Lang::from_code(code)
-                .map(|l| l.code().to_string())
-                .ok_or_else(|| {
-                    let shipped: Vec<&str> = crate::locale::Lang::all()
-                        .map(crate::locale::Lang::code)
-                        .collect();
-                    Error::invalid(
-                        "language",
-                        format!(
-                            "there is no language \"{}\" (available: {})",
-                            code.chars().take(20).collect::<String>(),
-                            shipped.join(", ")
-                        ),
-                    )
-                })?,
+            crate::locale::Lang::shipped("language", code)?
+                .code()
+                .to_string(),
         ),
     };
     let u = user.clone();

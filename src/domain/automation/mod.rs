@@ -136,13 +136,11 @@ pub(crate) fn send_template_in(
 /// The chosen templates must be registered for this WhatsApp channel and take no parameters
 /// (an automatic reply has nothing to fill them with).
 fn check_templates_in(ctx: &WriteCtx<'_>, ch: &Channel, w: &WaTemplates) -> Result<()> {
-    for (name, id) in [
-        ("out_of_hours", w.out_of_hours),
-        ("busy", w.busy),
-        ("survey", w.survey),
-    ] {
-        let Some(id) = id else { continue };
-        let field = format!("wa_templates.{name}");
+    for kind in TextKind::ALL {
+        let Some(id) = w.for_kind(kind) else {
+            continue;
+        };
+        let field = format!("wa_templates.{}", kind.as_str());
         if ch.kind != channels::ChannelKind::Whatsapp {
             return Err(Error::invalid(field, "templates are for WhatsApp channels"));
         }
@@ -178,9 +176,17 @@ impl Texts {
     fn is_empty(&self) -> bool {
         self == &Texts::default()
     }
+    fn get(&self, kind: TextKind) -> &str {
+        match kind {
+            TextKind::Welcome => &self.welcome,
+            TextKind::OutOfHours => &self.out_of_hours,
+            TextKind::Busy => &self.busy,
+            TextKind::Survey => &self.survey,
+        }
+    }
 }
 
-/// Which automatic text.
+/// Which automatic text (its name is the timeline detail and the settings field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextKind {
     Welcome,
@@ -189,26 +195,40 @@ pub enum TextKind {
     Survey,
 }
 
+impl TextKind {
+    pub const ALL: [TextKind; 4] = [
+        TextKind::Welcome,
+        TextKind::OutOfHours,
+        TextKind::Busy,
+        TextKind::Survey,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextKind::Welcome => "welcome",
+            TextKind::OutOfHours => "out_of_hours",
+            TextKind::Busy => "busy",
+            TextKind::Survey => "survey",
+        }
+    }
+}
+
 impl Automation {
-    /// The text of `kind` for a contact whose language is `lang` (if known): that language's
-    /// variant when it has one, else the default.
-    pub fn text_for(&self, kind: TextKind, lang: Option<&str>) -> &str {
-        let default = match kind {
+    /// The default (no language) text of `kind`.
+    fn default_text(&self, kind: TextKind) -> &str {
+        match kind {
             TextKind::Welcome => &self.welcome,
             TextKind::OutOfHours => &self.out_of_hours,
             TextKind::Busy => &self.busy,
             TextKind::Survey => &self.survey,
-        };
-        let Some(v) = lang.and_then(|l| self.variants.get(l)) else {
-            return default;
-        };
-        let variant = match kind {
-            TextKind::Welcome => &v.welcome,
-            TextKind::OutOfHours => &v.out_of_hours,
-            TextKind::Busy => &v.busy,
-            TextKind::Survey => &v.survey,
-        };
-        if variant.is_empty() { default } else { variant }
+        }
+    }
+    /// The text of `kind` for a contact whose language is `lang` (if known): that language's
+    /// variant when it has one, else the default.
+    pub fn text_for(&self, kind: TextKind, lang: Option<&str>) -> &str {
+        lang.and_then(|l| self.variants.get(l))
+            .map(|v| v.get(kind))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| self.default_text(kind))
     }
 }
 
@@ -312,17 +332,7 @@ impl AutomationInput {
             wa_templates: self.wa_templates,
         };
         for (code, v) in &self.variants {
-            if Lang::from_code(code).is_none() {
-                let shipped: Vec<&str> = Lang::all().map(Lang::code).collect();
-                return Err(Error::invalid(
-                    "variants",
-                    format!(
-                        "there is no language \"{}\" (available: {})",
-                        code.chars().take(20).collect::<String>(),
-                        shipped.join(", ")
-                    ),
-                ));
-            }
+            Lang::shipped("variants", code)?;
             let field = |name: &str| format!("variants.{code}.{name}");
             let t = Texts {
                 welcome: text(&field("welcome"), &v.welcome)?,
@@ -331,14 +341,9 @@ impl AutomationInput {
                 survey: text(&field("survey"), &v.survey)?,
             };
             // A variant replaces a text that is on; it does not switch a reply on by itself.
-            for (name, variant, default) in [
-                ("welcome", &t.welcome, &a.welcome),
-                ("out_of_hours", &t.out_of_hours, &a.out_of_hours),
-                ("busy", &t.busy, &a.busy),
-                ("survey", &t.survey, &a.survey),
-            ] {
-                if !variant.is_empty() && default.is_empty() {
-                    return Err(Error::invalid(field(name), NO_DEFAULT));
+            for kind in TextKind::ALL {
+                if !t.get(kind).is_empty() && a.default_text(kind).is_empty() {
+                    return Err(Error::invalid(field(kind.as_str()), NO_DEFAULT));
                 }
             }
             if !t.is_empty() {
@@ -449,31 +454,6 @@ pub fn state_at(a: &Automation, now: i64) -> Option<HoursState> {
     })
 }
 
-/// Which automatic reply a message is (timeline detail).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AutoKind {
-    Welcome,
-    OutOfHours,
-    Busy,
-}
-
-impl AutoKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AutoKind::Welcome => "welcome",
-            AutoKind::OutOfHours => "out_of_hours",
-            AutoKind::Busy => "busy",
-        }
-    }
-    fn text_kind(self) -> TextKind {
-        match self {
-            AutoKind::Welcome => TextKind::Welcome,
-            AutoKind::OutOfHours => TextKind::OutOfHours,
-            AutoKind::Busy => TextKind::Busy,
-        }
-    }
-}
-
 /// Whether the last message before this one was an agent's answer.
 fn answered_in(ctx: &WriteCtx<'_>, s: &Session) -> Result<bool> {
     if s.last_message_id == MessageId(0) {
@@ -511,11 +491,11 @@ pub fn on_inbound_in(
         let until = a.hours.next_open(ctx.now).map_or(i64::MAX, |n| n.at);
         if st.ooh_until != Some(until) {
             st.ooh_until = Some(until);
-            send_in(ctx, ch, id, AutoKind::OutOfHours, &a)?;
+            send_in(ctx, ch, id, TextKind::OutOfHours, &a)?;
         }
     } else if open && new_session && !st.welcome && !a.welcome.is_empty() {
         st.welcome = true;
-        send_in(ctx, ch, id, AutoKind::Welcome, &a)?;
+        send_in(ctx, ch, id, TextKind::Welcome, &a)?;
     }
     if new_session {
         st.welcome = true;
@@ -584,46 +564,33 @@ fn send_in(
     ctx: &mut WriteCtx<'_>,
     ch: &Channel,
     session_id: SessionId,
-    kind: AutoKind,
+    kind: TextKind,
     a: &Automation,
 ) -> Result<()> {
+    let note = |ctx: &mut WriteCtx<'_>, tl: TimelineKind, detail: &str| {
+        sessions::timeline_in(ctx, session_id, None, tl, detail)
+    };
     let before = sessions::get_in(ctx, session_id)?;
-    let lang = contact_lang_in(ctx, &before)?;
-    let text = a.text_for(kind.text_kind(), lang.as_deref());
-    let window = messages::window::reply_window(ch.kind, &before, ctx.now);
-    if before.status != SessionStatus::Closed && window != Window::Open {
-        // WhatsApp after 24 h: the template chosen for this reply, if any.
-        let detail = match send_template_in(ctx, ch, session_id, a, kind.text_kind(), window)? {
-            TemplateSend::Sent => {
-                return sessions::timeline_in(
-                    ctx,
-                    session_id,
-                    None,
-                    TimelineKind::AutoReply,
-                    kind.as_str(),
-                );
-            }
-            TemplateSend::Gone => format!("{}.template_gone", kind.as_str()),
-            TemplateSend::NoneChosen | TemplateSend::Refused => kind.as_str().to_string(),
-        };
-        return sessions::timeline_in(
-            ctx,
-            session_id,
-            None,
-            TimelineKind::AutoReplySkipped,
-            &detail,
-        );
-    }
     if before.status == SessionStatus::Closed {
-        return sessions::timeline_in(
-            ctx,
-            session_id,
-            None,
-            TimelineKind::AutoReplySkipped,
-            kind.as_str(),
-        );
+        return note(ctx, TimelineKind::AutoReplySkipped, kind.as_str());
     }
-    let text = outbox::check_text(ch.kind, text, MAX_TEXT)?;
+    let window = messages::window::reply_window(ch.kind, &before, ctx.now);
+    if window != Window::Open {
+        // WhatsApp after 24 h: the template chosen for this reply, if any.
+        return match send_template_in(ctx, ch, session_id, a, kind, window)? {
+            TemplateSend::Sent => note(ctx, TimelineKind::AutoReply, kind.as_str()),
+            TemplateSend::Gone => note(
+                ctx,
+                TimelineKind::AutoReplySkipped,
+                &format!("{}.template_gone", kind.as_str()),
+            ),
+            TemplateSend::NoneChosen | TemplateSend::Refused => {
+                note(ctx, TimelineKind::AutoReplySkipped, kind.as_str())
+            }
+        };
+    }
+    let lang = contact_lang_in(ctx, &before)?;
+    let text = outbox::check_text(ch.kind, a.text_for(kind, lang.as_deref()), MAX_TEXT)?;
     let out = NewOutbound {
         text: text.clone(),
         ..Default::default()
@@ -631,26 +598,12 @@ fn send_in(
     // Sent by Switchboard itself (no author): nobody becomes the owner. What the outbox
     // refuses for a person (an SMS customer who opted out) is skipped here, not an error
     // that would undo the customer's message that triggered it.
-    match outbox::enqueue_by_in(ctx, ch, session_id, None, &out, Vec::new(), text) {
-        Ok(_) => {}
-        Err(Error::Rule(_) | Error::Conflict(_)) => {
-            return sessions::timeline_in(
-                ctx,
-                session_id,
-                None,
-                TimelineKind::AutoReplySkipped,
-                kind.as_str(),
-            );
-        }
+    let done = match outbox::enqueue_by_in(ctx, ch, session_id, None, &out, Vec::new(), text) {
+        Ok(_) => TimelineKind::AutoReply,
+        Err(Error::Rule(_) | Error::Conflict(_)) => TimelineKind::AutoReplySkipped,
         Err(e) => return Err(e),
-    }
-    sessions::timeline_in(
-        ctx,
-        session_id,
-        None,
-        TimelineKind::AutoReply,
-        kind.as_str(),
-    )
+    };
+    note(ctx, done, kind.as_str())
 }
 
 /// What one sweep did.
@@ -719,7 +672,7 @@ pub async fn sweep(store: &Store) -> Result<Swept> {
                 }
                 st.busy_sent = true;
                 put_state_in(ctx, sid, &st)?;
-                send_in(ctx, &ch, sid, AutoKind::Busy, &a)?;
+                send_in(ctx, &ch, sid, TextKind::Busy, &a)?;
                 Ok(true)
             })
             .await?;
