@@ -128,14 +128,18 @@ pub fn on_close_in(ctx: &mut WriteCtx<'_>, s: &Session) -> Result<()> {
         };
         return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySkipped, detail);
     }
-    let lang = super::contact_lang_in(ctx, s)?;
-    let question = a
-        .text_for(super::TextKind::Survey, lang.as_deref())
-        .to_string();
+    let question = question_in(ctx, &a, s)?;
     if !send_in(ctx, &ch, s.id, &question, false)? {
         return sessions::timeline_in(ctx, s.id, None, TimelineKind::SurveySkipped, "");
     }
     asked_in(ctx, s)
+}
+
+/// The survey question in the customer's language, where known.
+fn question_in(ctx: &WriteCtx<'_>, a: &super::Automation, s: &Session) -> Result<String> {
+    let lang = super::contact_lang_in(ctx, s)?;
+    Ok(a.text_for(super::TextKind::Survey, lang.as_deref())
+        .to_string())
 }
 
 /// The question went out: the customer's next answer is awaited, and the timeline says so.
@@ -240,12 +244,10 @@ pub fn apply_in(ctx: &mut WriteCtx<'_>, ch: &Channel, take: Take) -> Result<()> 
         Take::Score { session_id, score } => record_in(ctx, session_id, score),
         Take::Reask { session_id } => {
             let a = get_in(ctx, ch.id)?;
-            let s = sessions::get_in(ctx, session_id)?;
-            let lang = super::contact_lang_in(ctx, &s)?;
-            let question = a
-                .text_for(super::TextKind::Survey, lang.as_deref())
-                .to_string();
-            let sent = !a.survey.is_empty() && send_in(ctx, ch, session_id, &question, true)?;
+            let sent = !a.survey.is_empty() && {
+                let question = question_in(ctx, &a, &sessions::get_in(ctx, session_id)?)?;
+                send_in(ctx, ch, session_id, &question, true)?
+            };
             sessions::timeline_in(
                 ctx,
                 session_id,
